@@ -1,0 +1,62 @@
+//! The model of one exported function: what `parse` builds and `expand`
+//! turns into tokens. Every supported Rust type is classified here once.
+
+use proc_macro2::Span;
+use syn::{Ident, ItemFn, Type};
+
+/// An `#[export]`ed function.
+pub struct ExportFn {
+    /// The user's function, emitted unchanged.
+    pub item: ItemFn,
+    /// The exported C symbol.
+    pub c_name: String,
+    /// Where the C name came from (the fn name or the `name = ".."` literal).
+    pub c_name_span: Span,
+    /// The doc comment, one line per `#[doc]` attribute.
+    pub doc: String,
+    /// Parameters in order.
+    pub params: Vec<Param>,
+    /// The return type.
+    pub ret: Return,
+}
+
+/// One parameter.
+pub struct Param {
+    /// The name in the self-description (the Rust binding, or `argN`).
+    pub name: String,
+    /// How it crosses.
+    pub kind: ParamKind,
+    /// The parameter's span, for generated code.
+    pub span: Span,
+}
+
+/// How a parameter crosses: the number and types of its C arguments.
+pub enum ParamKind {
+    /// A primitive by value, converted through `FfiParam`.
+    Scalar(Type),
+    /// `&str`: pointer and length.
+    Str,
+    /// `&CStr`: one NUL-terminated pointer.
+    CStr,
+    /// `&[T]` or `&mut [T]`: pointer and length.
+    Slice {
+        /// The element type, checked through `FfiElement`.
+        elem: Type,
+        /// `&mut [T]`.
+        mutable: bool,
+    },
+}
+
+/// The return type.
+pub struct Return {
+    /// `None` for `()`.
+    pub ty: Option<Type>,
+    /// Whether it owns memory (`String`/`Vec` at any depth of
+    /// `Option`/`Result`), so a paired free is exported.
+    pub owned: bool,
+}
+
+/// A generated identifier, hygienic by its prefix.
+pub fn hidden_ident(prefix: &str, name: &str) -> Ident {
+    Ident::new(&format!("__ffi_export_{prefix}_{name}"), Span::call_site())
+}

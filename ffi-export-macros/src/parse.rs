@@ -1,0 +1,297 @@
+//! syn → model: reads the attribute arguments, the doc comment, and
+//! classifies every parameter and the return type, recording a spanned error
+//! for each unsupported one.
+
+use crate::errors::Errors;
+use crate::model::{ExportFn, Param, ParamKind, Return};
+use crate::validate;
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::parse::Parser;
+use syn::spanned::Spanned;
+use syn::{Expr, ExprLit, FnArg, GenericArgument, ItemFn, Lit, LitStr, Meta, Pat, PathArguments, ReturnType, Type, TypePath};
+
+/// Builds the model of `item`, recording every problem in `errors`.
+pub fn export_fn(args: TokenStream, item: ItemFn, errors: &mut Errors) -> ExportFn {
+    let (c_name, c_name_span) = match attribute_name(args, errors) {
+        Some(name) => (name.value(), name.span()),
+        None => (item.sig.ident.to_string(), item.sig.ident.span()),
+    };
+    validate::signature(&item.sig, errors);
+    let params = item
+        .sig
+        .inputs
+        .iter()
+        .enumerate()
+        .filter_map(|(index, input)| match input {
+            FnArg::Typed(typed) => {
+                let kind = param_kind(&typed.ty, errors)?;
+                Some(Param {
+                    name: binding_name(&typed.pat).unwrap_or_else(|| format!("arg{index}")),
+                    kind,
+                    span: typed.span(),
+                })
+            }
+            FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let ret = return_type(&item.sig.output, errors);
+    ExportFn {
+        doc: doc_comment(&item),
+        item,
+        c_name,
+        c_name_span,
+        params,
+        ret,
+    }
+}
+
+/// `name = "symbol"`, the only argument `#[export(..)]` takes.
+fn attribute_name(args: TokenStream, errors: &mut Errors) -> Option<LitStr> {
+    let mut name = None;
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident("name") {
+            let lit: LitStr = meta.value()?.parse()?;
+            let valid = lit.value().chars().enumerate().all(|(i, c)| {
+                c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit())
+            });
+            if !valid || lit.value().is_empty() {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    "the exported name must be a C identifier: ASCII letters, digits and `_`, not starting with a digit",
+                ));
+            }
+            name = Some(lit);
+            Ok(())
+        } else {
+            Err(meta.error("unknown #[export] argument; the only one is `name = \"c_symbol\"`"))
+        }
+    });
+    if let Err(error) = parser.parse2(args) {
+        errors.push(error);
+    }
+    name
+}
+
+fn binding_name(pat: &Pat) -> Option<String> {
+    match pat {
+        Pat::Ident(ident) => {
+            let name = ident.ident.to_string();
+            Some(name.strip_prefix("r#").map(str::to_owned).unwrap_or(name))
+        }
+        _ => None,
+    }
+}
+
+/// The doc comment, without the one space rustdoc adds after `///`.
+fn doc_comment(item: &ItemFn) -> String {
+    let lines: Vec<String> = item
+        .attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("doc"))
+        .filter_map(|attr| match &attr.meta {
+            Meta::NameValue(nv) => match &nv.value {
+                Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .map(|line| line.strip_prefix(' ').map(str::to_owned).unwrap_or(line))
+        .collect();
+    lines.join("\n")
+}
+
+/// The last segment of a path type, with its arguments.
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ty {
+        Type::Path(TypePath { qself: None, path }) => path.segments.last(),
+        _ => None,
+    }
+}
+
+fn is_named(ty: &Type, name: &str) -> bool {
+    last_segment(ty).is_some_and(|s| s.ident == name)
+}
+
+/// The type arguments of a path type's last segment.
+fn type_arguments(ty: &Type) -> Vec<&Type> {
+    match last_segment(ty).map(|s| &s.arguments) {
+        Some(PathArguments::AngleBracketed(args)) => args
+            .args
+            .iter()
+            .filter_map(|arg| match arg {
+                GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn unwrap_group(ty: &Type) -> &Type {
+    match ty {
+        Type::Paren(p) => unwrap_group(&p.elem),
+        Type::Group(g) => unwrap_group(&g.elem),
+        other => other,
+    }
+}
+
+fn describe(ty: &impl ToTokens) -> String {
+    ty.to_token_stream().to_string().replace(" < ", "<").replace(" >", ">").replace("& ", "&")
+}
+
+const BORROWED: &str = "borrowed parameters may be `&str`, `&CStr`, `&[T]` or `&mut [T]` of a primitive `T`";
+
+fn param_kind(ty: &Type, errors: &mut Errors) -> Option<ParamKind> {
+    match unwrap_group(ty) {
+        Type::Reference(reference) => {
+            let mutable = reference.mutability.is_some();
+            let elem = unwrap_group(&reference.elem);
+            match elem {
+                Type::Path(p) if p.qself.is_none() && p.path.is_ident("str") => {
+                    if mutable {
+                        errors.error(ty, "`&mut str` cannot be exported: take `&mut [u8]` to edit bytes in place, or return a `String`");
+                        None
+                    } else {
+                        Some(ParamKind::Str)
+                    }
+                }
+                _ if is_named(elem, "CStr") => {
+                    if mutable {
+                        errors.error(ty, "`&mut CStr` cannot be exported: take `&CStr`, or `&mut [u8]` to edit bytes in place");
+                        None
+                    } else {
+                        Some(ParamKind::CStr)
+                    }
+                }
+                Type::Slice(slice) => match unwrap_group(&slice.elem) {
+                    elem @ Type::Path(_) => Some(ParamKind::Slice {
+                        elem: elem.clone(),
+                        mutable,
+                    }),
+                    other => {
+                        errors.error(
+                            other,
+                            format!("`{}` cannot be a slice element: {BORROWED}", describe(other)),
+                        );
+                        None
+                    }
+                },
+                _ if is_named(elem, "String") => {
+                    let hint = if mutable {
+                        "`&mut String` cannot be exported: a C buffer cannot grow; take `&mut [u8]` or return a `String`"
+                    } else {
+                        "`&String` cannot be exported: take `&str` instead"
+                    };
+                    errors.error(ty, hint);
+                    None
+                }
+                _ if is_named(elem, "Vec") => {
+                    let hint = if mutable {
+                        "`&mut Vec<T>` cannot be exported: a C buffer cannot grow; take `&mut [T]`, or return a `Vec<T>`"
+                    } else {
+                        "`&Vec<T>` cannot be exported: take a slice `&[T]` instead"
+                    };
+                    errors.error(ty, hint);
+                    None
+                }
+                other => {
+                    errors.error(
+                        ty,
+                        format!("a reference to `{}` cannot be exported: {BORROWED}", describe(other)),
+                    );
+                    None
+                }
+            }
+        }
+        path @ Type::Path(_) => {
+            if is_named(path, "String") {
+                errors.error(ty, "`String` parameters cannot be exported: take `&str` (the caller's text is borrowed, not copied)");
+                None
+            } else if is_named(path, "Vec") {
+                errors.error(ty, "`Vec<T>` parameters cannot be exported: take `&[T]` or `&mut [T]` (the caller's buffer is borrowed, not copied)");
+                None
+            } else {
+                Some(ParamKind::Scalar(path.clone()))
+            }
+        }
+        Type::ImplTrait(_) => {
+            errors.error(ty, "`impl Trait` parameters make the function generic and cannot be exported: take a concrete type");
+            None
+        }
+        Type::Ptr(_) => {
+            errors.error(ty, format!("raw pointers cannot be exported: {BORROWED}; the shim checks them for you"));
+            None
+        }
+        other => {
+            errors.error(
+                ty,
+                format!(
+                    "`{}` cannot be a parameter of an #[export] function: take primitives, or {BORROWED}",
+                    describe(other)
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn return_type(output: &ReturnType, errors: &mut Errors) -> Return {
+    let ty = match output {
+        ReturnType::Default => return Return { ty: None, owned: false },
+        ReturnType::Type(_, ty) => ty,
+    };
+    match unwrap_group(ty) {
+        Type::Tuple(tuple) if tuple.elems.is_empty() => return Return { ty: None, owned: false },
+        Type::Path(_) => check_no_borrow(ty, errors),
+        Type::Reference(_) => errors.error(
+            ty,
+            "returned references cannot be exported: the caller cannot know how long they live; \
+             return an owned `String` or `Vec<T>` (freed for you by the paired `_free`)",
+        ),
+        Type::ImplTrait(_) => errors.error(ty, "`impl Trait` cannot be returned from an #[export] function: return a concrete type"),
+        Type::Ptr(_) => errors.error(ty, "raw pointers cannot be returned: return an owned `String` or `Vec<T>`"),
+        Type::Never(_) => errors.error(ty, "`!` cannot be returned from an #[export] function: return `()` (a panic becomes an error)"),
+        other => errors.error(
+            ty,
+            format!(
+                "`{}` cannot be returned from an #[export] function: return (), a primitive, String, Vec<T>, Option<T> or Result<T, E>",
+                describe(other)
+            ),
+        ),
+    }
+    Return {
+        owned: owns_memory(ty),
+        ty: Some((**ty).clone()),
+    }
+}
+
+/// Rejects references nested in `Option<&T>`, `Vec<&T>` or `Result<&T, E>`
+/// (an error type may borrow: `Result<T, &'static str>` is fine).
+fn check_no_borrow(ty: &Type, errors: &mut Errors) {
+    let args = type_arguments(ty);
+    let checked = if is_named(ty, "Result") { &args[..args.len().min(1)] } else { &args[..] };
+    for arg in checked {
+        match unwrap_group(arg) {
+            Type::Reference(_) => errors.error(
+                arg,
+                "returned references cannot be exported: return an owned `String` or `Vec<T>`",
+            ),
+            _ => check_no_borrow(arg, errors),
+        }
+    }
+}
+
+/// Whether a return type owns memory the caller frees: `String` or `Vec`,
+/// possibly inside `Option`/`Result`.
+fn owns_memory(ty: &Type) -> bool {
+    let ty = unwrap_group(ty);
+    if is_named(ty, "String") || is_named(ty, "Vec") {
+        return true;
+    }
+    if is_named(ty, "Option") || is_named(ty, "Result") {
+        return type_arguments(ty).first().is_some_and(|inner| owns_memory(inner));
+    }
+    false
+}
+

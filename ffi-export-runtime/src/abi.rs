@@ -1,0 +1,206 @@
+//! The `#[repr(C)]` values that cross the boundary: owned buffers, optional
+//! scalars and the error record. Their layout is the C contract.
+
+use core::ffi::c_void;
+use core::mem::ManuallyDrop;
+
+/// An owned, heap-allocated array handed to the caller: a `String`'s bytes or
+/// a `Vec<T>`'s elements.
+///
+/// `len` and `cap` count elements (bytes for strings). A string buffer is
+/// followed by a NUL byte that `len` does not count, so C may read `ptr` as
+/// a `char *`. A NULL `ptr` means "no value" (`None`, or an error).
+///
+/// The caller owns the buffer and gives it back exactly once through the
+/// `<function>_free` export paired with the function that returned it. The
+/// free takes a pointer to the struct and resets it to NULL, so freeing the
+/// same struct twice is harmless.
+#[repr(C)]
+#[derive(Debug)]
+pub struct FfiBuffer {
+    /// First element, or NULL for "no value".
+    pub ptr: *mut c_void,
+    /// Number of elements.
+    pub len: usize,
+    /// Allocated capacity in elements; only the paired free reads it.
+    pub cap: usize,
+}
+
+impl FfiBuffer {
+    /// The empty, NULL buffer: `None`, or the value returned with an error.
+    pub const NULL: FfiBuffer = FfiBuffer {
+        ptr: core::ptr::null_mut(),
+        len: 0,
+        cap: 0,
+    };
+
+    /// Hands a vector's allocation to the caller.
+    pub fn from_vec<T>(vec: Vec<T>) -> FfiBuffer {
+        let mut vec = ManuallyDrop::new(vec);
+        FfiBuffer {
+            ptr: vec.as_mut_ptr().cast(),
+            len: vec.len(),
+            cap: vec.capacity(),
+        }
+    }
+
+    /// Hands a string's allocation to the caller, NUL-terminated for C.
+    pub fn from_string(string: String) -> FfiBuffer {
+        let mut bytes = string.into_bytes();
+        let len = bytes.len();
+        bytes.push(0);
+        let mut buffer = FfiBuffer::from_vec(bytes);
+        buffer.len = len;
+        buffer
+    }
+
+    /// Frees a buffer made by [`FfiBuffer::from_vec::<T>`] (or
+    /// `from_string` with `T = u8`) and resets it to NULL. NULL `buffer` and
+    /// NULL `buffer.ptr` are no-ops.
+    ///
+    /// # Safety
+    /// `buffer` is NULL or points to a valid `FfiBuffer` that is NULL or was
+    /// produced by `from_vec::<T>` / `from_string` (with `T = u8`) of this
+    /// library and not modified since.
+    pub unsafe fn free<T>(buffer: *mut FfiBuffer) {
+        // SAFETY: the caller promises `buffer` is NULL or valid for writes.
+        let Some(buffer) = (unsafe { buffer.as_mut() }) else {
+            return;
+        };
+        if buffer.ptr.is_null() {
+            return;
+        }
+        let owned = core::mem::replace(buffer, FfiBuffer::NULL);
+        // SAFETY: ptr/len/cap are exactly what `from_vec::<T>` took apart
+        // (a string's hidden NUL is a `u8` below `cap`, which needs no drop).
+        drop(unsafe { Vec::from_raw_parts(owned.ptr.cast::<T>(), owned.len, owned.cap) });
+    }
+}
+
+/// An optional scalar returned by value: `Option<i32>` crosses as
+/// `FfiOption<i32>`. `value` is zero when `is_some` is false.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FfiOption<T> {
+    /// Whether `value` holds a value.
+    pub is_some: bool,
+    /// The value, or zero.
+    pub value: T,
+}
+
+/// Status codes of [`FfiError::code`].
+pub mod code {
+    /// No error.
+    pub const OK: i32 = 0;
+    /// The function returned `Err(e)`; the message is `e`'s `Display`.
+    pub const ERROR: i32 = 1;
+    /// The function panicked; the message is the panic message.
+    pub const PANIC: i32 = 2;
+    /// An argument was rejected before the function ran (NULL pointer with a
+    /// non-zero length, invalid UTF-8, misaligned or overlapping buffers...).
+    pub const INVALID_ARGUMENT: i32 = 3;
+}
+
+/// The error of the calling thread's most recent failed call, taken with
+/// `ffi_export_error_take` and released with `ffi_export_error_free`.
+///
+/// `message` and `type_name` are owned, NUL-terminated UTF-8 buffers.
+#[repr(C)]
+#[derive(Debug)]
+pub struct FfiError {
+    /// One of [`code`]'s constants.
+    pub code: i32,
+    /// Human-readable message: the error's `Display` or the panic message.
+    pub message: FfiBuffer,
+    /// The Rust error type's name (e.g. `ParseIntError`), `RustPanic` for a
+    /// panic, `InvalidArgument` for a rejected argument.
+    pub type_name: FfiBuffer,
+}
+
+impl FfiError {
+    /// An `FfiError` holding nothing (code [`code::OK`]).
+    pub const OK: FfiError = FfiError {
+        code: code::OK,
+        message: FfiBuffer::NULL,
+        type_name: FfiBuffer::NULL,
+    };
+}
+
+/// The value a shim returns when its call failed: zero, `false`, NULL.
+pub trait AbiValue: Sized {
+    /// The placeholder returned with an error.
+    fn error_value() -> Self;
+}
+
+macro_rules! zero_abi_value {
+    ($($t:ty),*) => {$(
+        impl AbiValue for $t {
+            #[inline]
+            fn error_value() -> Self { 0 as $t }
+        }
+    )*};
+}
+zero_abi_value!(i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64);
+
+impl AbiValue for bool {
+    #[inline]
+    fn error_value() -> Self {
+        false
+    }
+}
+
+impl AbiValue for () {
+    #[inline]
+    fn error_value() -> Self {}
+}
+
+impl AbiValue for FfiBuffer {
+    #[inline]
+    fn error_value() -> Self {
+        FfiBuffer::NULL
+    }
+}
+
+impl<T: AbiValue> AbiValue for FfiOption<T> {
+    #[inline]
+    fn error_value() -> Self {
+        FfiOption {
+            is_some: false,
+            value: T::error_value(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_buffer_is_nul_terminated_and_freed_once() {
+        let mut buffer = FfiBuffer::from_string("héllo".to_owned());
+        assert_eq!(buffer.len, 6);
+        // SAFETY: from_string wrote len bytes plus a NUL.
+        let bytes = unsafe { core::slice::from_raw_parts(buffer.ptr.cast::<u8>(), 7) };
+        assert_eq!(bytes, b"h\xc3\xa9llo\0");
+        // SAFETY: the buffer came from from_string.
+        unsafe { FfiBuffer::free::<u8>(&mut buffer) };
+        assert!(buffer.ptr.is_null());
+        // SAFETY: a NULL buffer and a NULL pointer are both no-ops.
+        unsafe {
+            FfiBuffer::free::<u8>(&mut buffer);
+            FfiBuffer::free::<u8>(core::ptr::null_mut());
+        }
+    }
+
+    #[test]
+    fn vec_buffer_round_trips() {
+        let mut buffer = FfiBuffer::from_vec(vec![1.5f64, 2.5]);
+        assert_eq!((buffer.len, buffer.cap >= 2), (2, true));
+        // SAFETY: from_vec::<f64> made it.
+        let values = unsafe { core::slice::from_raw_parts(buffer.ptr.cast::<f64>(), 2) };
+        assert_eq!(values, [1.5, 2.5]);
+        // SAFETY: from_vec::<f64> made it.
+        unsafe { FfiBuffer::free::<f64>(&mut buffer) };
+        assert!(buffer.ptr.is_null());
+    }
+}

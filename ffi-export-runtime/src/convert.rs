@@ -1,0 +1,497 @@
+//! Conversions between C arguments/returns and Rust values. The macro only
+//! emits calls to these traits and functions; a type's C form, its
+//! description and its checks live here, once.
+
+use crate::abi::{AbiValue, FfiBuffer, FfiOption};
+use crate::describe::{short_type_name, TypeDesc};
+use crate::status::Fault;
+use core::ffi::{c_char, CStr};
+use core::fmt::Display;
+use core::mem::{align_of, size_of};
+
+/// A primitive that can be an element of a slice parameter or a returned
+/// `Vec`.
+///
+/// # Safety
+/// `Raw` must have the size and alignment of `Self`, and every `Raw` slice
+/// for which [`FfiElement::valid`] returns true must be a valid `[Self]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a slice or `Vec` element of an #[export] function",
+    label = "unsupported element type",
+    note = "elements may be i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64 or bool"
+)]
+pub unsafe trait FfiElement: Copy + 'static {
+    /// The C element type.
+    type Raw: Copy;
+    /// The element's name in the self-description.
+    const NAME: &'static str;
+    /// Whether every raw value is a valid `Self`.
+    fn valid(raw: &[Self::Raw]) -> bool;
+}
+
+/// A Rust parameter type passed by value as one C argument.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a parameter of an #[export] function",
+    label = "unsupported parameter type",
+    note = "supported parameters: i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64, bool, &str, &CStr, &[T] and &mut [T] of those primitives",
+    note = "pass collections as slices (`&[T]`), text as `&str`; convert other types inside the function"
+)]
+pub trait FfiParam: Sized {
+    /// The C argument type.
+    type Abi: Copy;
+    /// How it is described.
+    const DESC: TypeDesc;
+    /// Converts the C argument, refusing invalid values.
+    fn lift(abi: Self::Abi, param: &'static str) -> Result<Self, Fault>;
+}
+
+/// A Rust return type.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned from an #[export] function",
+    label = "unsupported return type",
+    note = "supported returns: (), i8 … u64, isize, usize, f32, f64, bool, String, Vec<T> of those primitives, Option<T> of those, and Result<T, E: Display> of any of them"
+)]
+pub trait IntoFfi: Sized {
+    /// The C return type.
+    type Abi: AbiValue;
+    /// How it is described.
+    const DESC: TypeDesc;
+    /// Whether the returned value owns memory the caller must free through
+    /// the paired `<name>_free`.
+    const OWNED: bool;
+    /// Converts the value (or its error) for C.
+    fn lower(self) -> Result<Self::Abi, Fault>;
+    /// Frees a value returned by [`IntoFfi::lower`] and resets it; NULL and
+    /// already-freed values are no-ops.
+    ///
+    /// # Safety
+    /// `abi` is NULL or points to a value this type's `lower` produced.
+    unsafe fn free(abi: *mut Self::Abi) {
+        let _ = abi;
+    }
+}
+
+/// A return type that can be wrapped in `Option`.
+#[diagnostic::on_unimplemented(
+    message = "`Option<{Self}>` cannot be returned from an #[export] function",
+    note = "`Option<T>` is supported for primitives, String and Vec<T>"
+)]
+pub trait IntoFfiOption: IntoFfi {
+    /// The C form of `Option<Self>`.
+    type OptionAbi: AbiValue;
+    /// The C form of `Some(self)`.
+    fn lower_some(self) -> Result<Self::OptionAbi, Fault>;
+    /// Frees a value returned by [`IntoFfiOption::lower_some`].
+    ///
+    /// # Safety
+    /// As [`IntoFfi::free`].
+    unsafe fn free_option(abi: *mut Self::OptionAbi);
+}
+
+macro_rules! primitives {
+    ($($t:ident),*) => {$(
+        // SAFETY: Raw is Self; every bit pattern of a numeric type is valid.
+        unsafe impl FfiElement for $t {
+            type Raw = $t;
+            const NAME: &'static str = stringify!($t);
+            #[inline]
+            fn valid(_: &[$t]) -> bool { true }
+        }
+        impl FfiParam for $t {
+            type Abi = $t;
+            const DESC: TypeDesc = TypeDesc::Scalar(stringify!($t));
+            #[inline]
+            fn lift(abi: $t, _: &'static str) -> Result<$t, Fault> { Ok(abi) }
+        }
+        impl IntoFfi for $t {
+            type Abi = $t;
+            const DESC: TypeDesc = TypeDesc::Scalar(stringify!($t));
+            const OWNED: bool = false;
+            #[inline]
+            fn lower(self) -> Result<$t, Fault> { Ok(self) }
+        }
+        impl IntoFfiOption for $t {
+            type OptionAbi = FfiOption<$t>;
+            #[inline]
+            fn lower_some(self) -> Result<FfiOption<$t>, Fault> {
+                Ok(FfiOption { is_some: true, value: self })
+            }
+            unsafe fn free_option(_: *mut FfiOption<$t>) {}
+        }
+    )*};
+}
+primitives!(i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64);
+
+// SAFETY: bool has the size and alignment of u8, and 0/1 are the only valid
+// bytes, which `valid` checks.
+unsafe impl FfiElement for bool {
+    type Raw = u8;
+    const NAME: &'static str = "bool";
+    #[inline]
+    fn valid(raw: &[u8]) -> bool {
+        raw.iter().all(|&b| b <= 1)
+    }
+}
+
+impl FfiParam for bool {
+    // A byte, not `bool`: a C caller passing 2 must get an error, not UB.
+    type Abi = u8;
+    const DESC: TypeDesc = TypeDesc::Scalar("bool");
+    #[inline]
+    fn lift(abi: u8, param: &'static str) -> Result<bool, Fault> {
+        match abi {
+            0 => Ok(false),
+            1 => Ok(true),
+            other => Err(Fault::invalid(param, format_args!("{other} is not a bool (0 or 1)"))),
+        }
+    }
+}
+
+impl IntoFfi for bool {
+    type Abi = bool;
+    const DESC: TypeDesc = TypeDesc::Scalar("bool");
+    const OWNED: bool = false;
+    #[inline]
+    fn lower(self) -> Result<bool, Fault> {
+        Ok(self)
+    }
+}
+
+impl IntoFfiOption for bool {
+    type OptionAbi = FfiOption<bool>;
+    #[inline]
+    fn lower_some(self) -> Result<FfiOption<bool>, Fault> {
+        Ok(FfiOption {
+            is_some: true,
+            value: self,
+        })
+    }
+    unsafe fn free_option(_: *mut FfiOption<bool>) {}
+}
+
+impl IntoFfi for () {
+    type Abi = ();
+    const DESC: TypeDesc = TypeDesc::Unit;
+    const OWNED: bool = false;
+    #[inline]
+    fn lower(self) -> Result<(), Fault> {
+        Ok(())
+    }
+}
+
+impl IntoFfi for String {
+    type Abi = FfiBuffer;
+    const DESC: TypeDesc = TypeDesc::String;
+    const OWNED: bool = true;
+    #[inline]
+    fn lower(self) -> Result<FfiBuffer, Fault> {
+        Ok(FfiBuffer::from_string(self))
+    }
+    unsafe fn free(abi: *mut FfiBuffer) {
+        // SAFETY: forwarded contract; strings are byte vectors.
+        unsafe { FfiBuffer::free::<u8>(abi) }
+    }
+}
+
+impl IntoFfiOption for String {
+    type OptionAbi = FfiBuffer;
+    #[inline]
+    fn lower_some(self) -> Result<FfiBuffer, Fault> {
+        self.lower()
+    }
+    unsafe fn free_option(abi: *mut FfiBuffer) {
+        // SAFETY: forwarded contract.
+        unsafe { <String as IntoFfi>::free(abi) }
+    }
+}
+
+impl<T: FfiElement> IntoFfi for Vec<T> {
+    type Abi = FfiBuffer;
+    const DESC: TypeDesc = TypeDesc::Vec(T::NAME);
+    const OWNED: bool = true;
+    #[inline]
+    fn lower(self) -> Result<FfiBuffer, Fault> {
+        Ok(FfiBuffer::from_vec(self))
+    }
+    unsafe fn free(abi: *mut FfiBuffer) {
+        // SAFETY: forwarded contract; the buffer holds `T`s.
+        unsafe { FfiBuffer::free::<T>(abi) }
+    }
+}
+
+impl<T: FfiElement> IntoFfiOption for Vec<T> {
+    type OptionAbi = FfiBuffer;
+    #[inline]
+    fn lower_some(self) -> Result<FfiBuffer, Fault> {
+        self.lower()
+    }
+    unsafe fn free_option(abi: *mut FfiBuffer) {
+        // SAFETY: forwarded contract.
+        unsafe { <Vec<T> as IntoFfi>::free(abi) }
+    }
+}
+
+impl<T: IntoFfiOption> IntoFfi for Option<T> {
+    type Abi = T::OptionAbi;
+    const DESC: TypeDesc = TypeDesc::Option(&T::DESC);
+    const OWNED: bool = T::OWNED;
+    #[inline]
+    fn lower(self) -> Result<T::OptionAbi, Fault> {
+        match self {
+            Some(value) => value.lower_some(),
+            None => Ok(T::OptionAbi::error_value()),
+        }
+    }
+    unsafe fn free(abi: *mut T::OptionAbi) {
+        // SAFETY: forwarded contract.
+        unsafe { T::free_option(abi) }
+    }
+}
+
+impl<T: IntoFfi, E: Display> IntoFfi for Result<T, E> {
+    type Abi = T::Abi;
+    const DESC: TypeDesc = TypeDesc::Result {
+        ok: &T::DESC,
+        error: short_type_name::<E>,
+    };
+    const OWNED: bool = T::OWNED;
+    #[inline]
+    fn lower(self) -> Result<T::Abi, Fault> {
+        match self {
+            Ok(value) => value.lower(),
+            Err(error) => Err(Fault::error(&error)),
+        }
+    }
+    unsafe fn free(abi: *mut T::Abi) {
+        // SAFETY: forwarded contract.
+        unsafe { T::free(abi) }
+    }
+}
+
+fn check_raw<T>(ptr: *const T, len: usize, param: &'static str) -> Result<bool, Fault> {
+    if ptr.is_null() {
+        return if len == 0 {
+            Ok(false)
+        } else {
+            Err(Fault::invalid(param, format_args!("NULL pointer with length {len}")))
+        };
+    }
+    if len == 0 {
+        return Ok(false);
+    }
+    if (ptr as usize) % align_of::<T>() != 0 {
+        return Err(Fault::invalid(
+            param,
+            format_args!("pointer {ptr:p} is not aligned to {} bytes", align_of::<T>()),
+        ));
+    }
+    match len.checked_mul(size_of::<T>()) {
+        Some(bytes) if bytes <= isize::MAX as usize => Ok(true),
+        _ => Err(Fault::invalid(param, format_args!("length {len} is too large"))),
+    }
+}
+
+/// Lifts `(ptr, len)` to `&[T]`: NULL with length 0 is empty, NULL with a
+/// length, misaligned pointers, oversized lengths and invalid elements
+/// (bytes other than 0/1 for `bool`) are errors.
+///
+/// # Safety
+/// Unless NULL or `len == 0`, `ptr` points to `len` initialised elements
+/// that nothing mutates for `'a`.
+pub unsafe fn lift_slice<'a, T: FfiElement>(
+    ptr: *const T::Raw,
+    len: usize,
+    param: &'static str,
+) -> Result<&'a [T], Fault> {
+    if !check_raw(ptr, len, param)? {
+        return Ok(&[]);
+    }
+    // SAFETY: non-NULL, aligned, in-bounds per check_raw and the caller.
+    let raw = unsafe { core::slice::from_raw_parts(ptr, len) };
+    if !T::valid(raw) {
+        return Err(Fault::invalid(param, format_args!("holds values that are not valid `{}`", T::NAME)));
+    }
+    // SAFETY: `Raw` has `T`'s layout and every element is a valid `T`.
+    Ok(unsafe { core::slice::from_raw_parts(ptr.cast::<T>(), len) })
+}
+
+/// Lifts `(ptr, len)` to `&mut [T]`, with [`lift_slice`]'s checks.
+///
+/// # Safety
+/// Unless NULL or `len == 0`, `ptr` points to `len` initialised elements
+/// that nothing else reads or writes for `'a`.
+pub unsafe fn lift_slice_mut<'a, T: FfiElement>(
+    ptr: *mut T::Raw,
+    len: usize,
+    param: &'static str,
+) -> Result<&'a mut [T], Fault> {
+    if !check_raw(ptr.cast_const(), len, param)? {
+        return Ok(&mut []);
+    }
+    // SAFETY: as in lift_slice; shared only for the validity check.
+    let raw = unsafe { core::slice::from_raw_parts(ptr.cast_const(), len) };
+    if !T::valid(raw) {
+        return Err(Fault::invalid(param, format_args!("holds values that are not valid `{}`", T::NAME)));
+    }
+    // SAFETY: exclusive per the caller; layout and validity checked above.
+    Ok(unsafe { core::slice::from_raw_parts_mut(ptr.cast::<T>(), len) })
+}
+
+/// Lifts `(ptr, len)` to `&str`, checking UTF-8.
+///
+/// # Safety
+/// As [`lift_slice`] for bytes.
+pub unsafe fn lift_str<'a>(ptr: *const u8, len: usize, param: &'static str) -> Result<&'a str, Fault> {
+    // SAFETY: forwarded contract.
+    let bytes: &[u8] = unsafe { lift_slice(ptr, len, param)? };
+    core::str::from_utf8(bytes).map_err(|e| Fault::invalid(param, format_args!("invalid UTF-8: {e}")))
+}
+
+/// Lifts a NUL-terminated `const char *` to `&CStr`; NULL is an error.
+///
+/// # Safety
+/// Unless NULL, `ptr` points to a NUL-terminated string that nothing
+/// mutates for `'a`.
+pub unsafe fn lift_cstr<'a>(ptr: *const c_char, param: &'static str) -> Result<&'a CStr, Fault> {
+    if ptr.is_null() {
+        return Err(Fault::invalid(param, "NULL pointer"));
+    }
+    // SAFETY: non-NULL and NUL-terminated per the caller.
+    Ok(unsafe { CStr::from_ptr(ptr) })
+}
+
+/// The memory one borrowed argument covers, for the aliasing check.
+#[derive(Debug, Clone, Copy)]
+pub struct Region {
+    start: usize,
+    bytes: usize,
+    mutable: bool,
+    param: &'static str,
+}
+
+impl Region {
+    /// `len` elements of `T` at `ptr`.
+    pub fn new<T>(ptr: *const T, len: usize, mutable: bool, param: &'static str) -> Region {
+        Region {
+            start: ptr as usize,
+            bytes: if ptr.is_null() { 0 } else { len.saturating_mul(size_of::<T>()) },
+            mutable,
+            param,
+        }
+    }
+
+    /// A NUL-terminated string, terminator included.
+    ///
+    /// # Safety
+    /// As [`lift_cstr`].
+    pub unsafe fn cstr(ptr: *const c_char, param: &'static str) -> Region {
+        let bytes = if ptr.is_null() {
+            0
+        } else {
+            // SAFETY: forwarded contract.
+            unsafe { CStr::from_ptr(ptr) }.to_bytes_with_nul().len()
+        };
+        Region {
+            start: ptr as usize,
+            bytes,
+            mutable: false,
+            param,
+        }
+    }
+}
+
+/// Refuses arguments where a `&mut [T]` overlaps another borrowed argument:
+/// Rust forbids aliasing a mutable borrow, so overlapping buffers from the
+/// caller would be undefined behaviour.
+pub fn check_disjoint(regions: &[Region]) -> Result<(), Fault> {
+    for (i, a) in regions.iter().enumerate() {
+        for b in &regions[i + 1..] {
+            if !(a.mutable || b.mutable) || a.bytes == 0 || b.bytes == 0 {
+                continue;
+            }
+            let overlap = a.start < b.start.saturating_add(b.bytes) && b.start < a.start.saturating_add(a.bytes);
+            if overlap {
+                return Err(Fault::invalid(
+                    a.param,
+                    format_args!("overlaps argument `{}`; a mutable slice must not alias another argument", b.param),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn null_slices() {
+        // SAFETY: NULL pointers are checked before any read.
+        unsafe {
+            assert_eq!(lift_slice::<f64>(core::ptr::null(), 0, "x").map(<[f64]>::len), Ok(0));
+            assert!(matches!(
+                lift_slice::<f64>(core::ptr::null(), 3, "x"),
+                Err(Fault::InvalidArgument(m)) if m.contains("NULL pointer with length 3")
+            ));
+            assert!(lift_str(core::ptr::null(), 1, "s").is_err());
+            assert!(lift_cstr(core::ptr::null(), "c").is_err());
+        }
+    }
+
+    #[test]
+    fn misaligned_and_huge() {
+        let data = [0u64; 4];
+        let odd = (data.as_ptr() as *const u8).wrapping_add(1).cast::<u64>();
+        // SAFETY: both calls fail their checks before reading.
+        unsafe {
+            assert!(lift_slice::<u64>(odd, 1, "x").is_err());
+            assert!(lift_slice::<u64>(data.as_ptr(), usize::MAX / 4, "x").is_err());
+        }
+    }
+
+    #[test]
+    fn bools_and_utf8_are_checked() {
+        let bytes = [0u8, 1, 2];
+        // SAFETY: `bytes` is a live array of 3 bytes.
+        unsafe {
+            assert_eq!(lift_slice::<bool>(bytes.as_ptr(), 2, "b"), Ok(&[false, true][..]));
+            assert!(lift_slice::<bool>(bytes.as_ptr(), 3, "b").is_err());
+            let bad = b"ok\xff";
+            assert!(matches!(lift_str(bad.as_ptr(), 3, "s"), Err(Fault::InvalidArgument(m)) if m.contains("UTF-8")));
+            assert_eq!(lift_str(bad.as_ptr(), 2, "s"), Ok("ok"));
+        }
+        assert!(bool::lift(2, "b").is_err());
+    }
+
+    #[test]
+    fn overlap_is_refused_only_with_a_mutable_side() {
+        let data = [0f64; 8];
+        let p = data.as_ptr();
+        let whole = Region::new(p, 8, false, "a");
+        let tail_mut = Region::new(p.wrapping_add(4), 4, true, "b");
+        let head_mut = Region::new(p, 4, true, "c");
+        assert!(check_disjoint(&[whole, Region::new(p, 8, false, "d")]).is_ok());
+        assert!(check_disjoint(&[whole, tail_mut]).is_err());
+        assert!(check_disjoint(&[head_mut, tail_mut]).is_ok());
+        assert!(check_disjoint(&[Region::new(p, 0, true, "e"), whole]).is_ok());
+    }
+
+    #[test]
+    fn results_and_options_lower() {
+        assert_eq!(Some(3i32).lower().map(|o| (o.is_some, o.value)), Ok((true, 3)));
+        assert_eq!(None::<i32>.lower().map(|o| o.is_some), Ok(false));
+        let err: Result<u8, String> = Err("nope".into());
+        assert_eq!(
+            err.lower(),
+            Err(Fault::Error {
+                type_name: "Error",
+                message: "nope".into()
+            })
+        );
+        let mut none = None::<String>.lower().expect("lowered");
+        assert!(none.ptr.is_null());
+        // SAFETY: a NULL buffer is a valid argument to free.
+        unsafe { <Option<String> as IntoFfi>::free(&mut none) };
+    }
+}

@@ -1,0 +1,281 @@
+//! The self-description: every `#[export]` adds one [`ExportDesc`] to the
+//! [`EXPORTS`] distributed slice (a linker section, so exports spread over
+//! modules need no registry and no build script), and the library serves the
+//! collected entries as JSON through the `ffi_export_describe` symbol.
+//!
+//! Type descriptions come from the conversion traits' `DESC` constants, so a
+//! type's description is defined once, next to its conversion.
+
+use core::ffi::c_char;
+use std::ffi::CString;
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+
+/// Version of the C ABI and of the description format. The Python helper
+/// refuses a library whose version differs from its own.
+pub const ABI_VERSION: u32 = 1;
+
+/// How one Rust type crosses the boundary.
+#[derive(Debug, Clone, Copy)]
+pub enum TypeDesc {
+    /// `()`: no value.
+    Unit,
+    /// A primitive by value: `i8` … `u64`, `isize`, `usize`, `f32`, `f64`, `bool`.
+    Scalar(&'static str),
+    /// `&str`: `(const uint8_t *ptr, size_t len)`, UTF-8 checked.
+    Str,
+    /// `&CStr`: `const char *`, NUL-terminated.
+    CStr,
+    /// `&[T]` / `&mut [T]`: `(T *ptr, size_t len)`.
+    Slice {
+        /// The element's scalar name.
+        elem: &'static str,
+        /// `&mut [T]`.
+        mutable: bool,
+    },
+    /// `String` returned as an [`FfiBuffer`](crate::FfiBuffer) of UTF-8.
+    String,
+    /// `Vec<T>` returned as an [`FfiBuffer`](crate::FfiBuffer) of `T`.
+    Vec(&'static str),
+    /// `Option<T>`.
+    Option(&'static TypeDesc),
+    /// `Result<T, E>`: `T`, or an error named after `E`.
+    Result {
+        /// The `Ok` type.
+        ok: &'static TypeDesc,
+        /// The error type's short name.
+        error: fn() -> &'static str,
+    },
+}
+
+/// One parameter of an export.
+#[derive(Debug)]
+pub struct ParamDesc {
+    /// The Rust parameter name.
+    pub name: &'static str,
+    /// How it crosses.
+    pub ty: TypeDesc,
+}
+
+/// One exported function.
+#[derive(Debug)]
+pub struct ExportDesc {
+    /// The exported C symbol.
+    pub name: &'static str,
+    /// `module_path!()` of the Rust function.
+    pub module: &'static str,
+    /// The Rust doc comment.
+    pub doc: &'static str,
+    /// Parameters in order.
+    pub params: &'static [ParamDesc],
+    /// The return type.
+    pub ret: TypeDesc,
+    /// The paired free export for owned returns.
+    pub free: Option<&'static str>,
+}
+
+/// All exports linked into this library.
+#[linkme::distributed_slice]
+pub static EXPORTS: [ExportDesc];
+
+/// The short, Python-friendly name of an error type: `ParseIntError` for
+/// `core::num::error::ParseIntError`, the trait's name for `Box<dyn Trait>`,
+/// and `Error` for plain string errors (`String`, `&str`).
+pub fn short_type_name<E: ?Sized>() -> &'static str {
+    short_name(core::any::type_name::<E>())
+}
+
+fn short_name(full: &'static str) -> &'static str {
+    let mut name = full.trim_start_matches('&');
+    if let Some(rest) = name.strip_prefix("'static ") {
+        name = rest;
+    }
+    // `Box<dyn Trait + Send + Sync>` is named after the trait.
+    let head = name.split('<').next().unwrap_or(name);
+    if head.rsplit("::").next() == Some("Box") {
+        if let Some(inner) = name[head.len()..].strip_prefix("<dyn ") {
+            let end = inner.find([' ', '<', '>']).unwrap_or(inner.len());
+            name = &inner[..end];
+        }
+    }
+    let head = name.split('<').next().unwrap_or(name);
+    let last = head.rsplit("::").next().unwrap_or(head);
+    let is_ident = last
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_')
+        && last.chars().all(|c| c.is_alphanumeric() || c == '_');
+    match last {
+        "str" | "String" | "Cow" => "Error",
+        _ if is_ident => last,
+        _ => "Error",
+    }
+}
+
+fn write_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn write_type(out: &mut String, ty: &TypeDesc) {
+    match ty {
+        TypeDesc::Unit => out.push_str(r#"{"kind":"unit"}"#),
+        TypeDesc::Scalar(name) => {
+            let _ = write!(out, r#"{{"kind":"scalar","name":"{name}"}}"#);
+        }
+        TypeDesc::Str => out.push_str(r#"{"kind":"str"}"#),
+        TypeDesc::CStr => out.push_str(r#"{"kind":"cstr"}"#),
+        TypeDesc::Slice { elem, mutable } => {
+            let _ = write!(out, r#"{{"kind":"slice","elem":"{elem}","mutable":{mutable}}}"#);
+        }
+        TypeDesc::String => out.push_str(r#"{"kind":"string"}"#),
+        TypeDesc::Vec(elem) => {
+            let _ = write!(out, r#"{{"kind":"vec","elem":"{elem}"}}"#);
+        }
+        TypeDesc::Option(inner) => {
+            out.push_str(r#"{"kind":"option","inner":"#);
+            write_type(out, inner);
+            out.push('}');
+        }
+        TypeDesc::Result { ok, error } => {
+            out.push_str(r#"{"kind":"result","ok":"#);
+            write_type(out, ok);
+            out.push_str(r#","error":"#);
+            write_json_string(out, error());
+            out.push('}');
+        }
+    }
+}
+
+/// The JSON description of `exports` (sorted by name).
+pub fn describe_json(exports: &[ExportDesc]) -> String {
+    let mut sorted: Vec<&ExportDesc> = exports.iter().collect();
+    sorted.sort_by_key(|e| e.name);
+    let mut out = String::with_capacity(256 * sorted.len() + 64);
+    let _ = write!(
+        out,
+        r#"{{"abi_version":{ABI_VERSION},"ffi_export_version":"{}","exports":["#,
+        env!("CARGO_PKG_VERSION")
+    );
+    for (i, export) in sorted.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(r#"{"name":"#);
+        write_json_string(&mut out, export.name);
+        out.push_str(r#","module":"#);
+        write_json_string(&mut out, export.module);
+        out.push_str(r#","doc":"#);
+        write_json_string(&mut out, export.doc);
+        out.push_str(r#","params":["#);
+        for (j, param) in export.params.iter().enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            out.push_str(r#"{"name":"#);
+            write_json_string(&mut out, param.name);
+            out.push_str(r#","type":"#);
+            write_type(&mut out, &param.ty);
+            out.push('}');
+        }
+        out.push_str(r#"],"returns":"#);
+        write_type(&mut out, &export.ret);
+        out.push_str(r#","free":"#);
+        match export.free {
+            Some(free) => write_json_string(&mut out, free),
+            None => out.push_str("null"),
+        }
+        out.push('}');
+    }
+    out.push_str("]}");
+    out
+}
+
+/// Returns this library's self-description: a NUL-terminated UTF-8 JSON
+/// document owned by the library (valid until it is unloaded; do not free).
+#[no_mangle]
+pub extern "C" fn ffi_export_describe() -> *const c_char {
+    static JSON: OnceLock<CString> = OnceLock::new();
+    JSON.get_or_init(|| {
+        let json = describe_json(&EXPORTS);
+        // Rust strings in the description never hold NUL; escape defensively.
+        CString::new(json.replace('\0', "\\u0000")).unwrap_or_default()
+    })
+    .as_ptr()
+}
+
+/// Returns [`ABI_VERSION`], so a loader can refuse an incompatible library
+/// before parsing anything.
+#[no_mangle]
+pub extern "C" fn ffi_export_abi_version() -> u32 {
+    ABI_VERSION
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_names() {
+        assert_eq!(short_type_name::<std::num::ParseIntError>(), "ParseIntError");
+        assert_eq!(short_type_name::<String>(), "Error");
+        assert_eq!(short_type_name::<&str>(), "Error");
+        assert_eq!(
+            short_type_name::<Box<dyn std::error::Error + Send + Sync>>(),
+            "Error"
+        );
+        assert_eq!(short_type_name::<Box<dyn std::fmt::Display>>(), "Display");
+        assert_eq!(short_type_name::<Vec<u8>>(), "Vec");
+        assert_eq!(short_type_name::<(u8, u8)>(), "Error");
+    }
+
+    static PARAMS: [ParamDesc; 2] = [
+        ParamDesc {
+            name: "text",
+            ty: TypeDesc::Str,
+        },
+        ParamDesc {
+            name: "out",
+            ty: TypeDesc::Slice {
+                elem: "f64",
+                mutable: true,
+            },
+        },
+    ];
+
+    #[test]
+    fn json_escapes_and_nests() {
+        static OK: TypeDesc = TypeDesc::Option(&TypeDesc::Vec("i32"));
+        let export = ExportDesc {
+            name: "f",
+            module: "m::n",
+            doc: "says \"hi\"\n\tand \\ more\u{1}",
+            params: &PARAMS,
+            ret: TypeDesc::Result {
+                ok: &OK,
+                error: short_type_name::<std::num::ParseIntError>,
+            },
+            free: Some("f_free"),
+        };
+        let json = describe_json(std::slice::from_ref(&export));
+        assert!(json.contains(r#""doc":"says \"hi\"\n\tand \\ more\u0001""#), "{json}");
+        assert!(json.contains(
+            r#""returns":{"kind":"result","ok":{"kind":"option","inner":{"kind":"vec","elem":"i32"}},"error":"ParseIntError"}"#
+        ), "{json}");
+        assert!(json.contains(r#"{"name":"out","type":{"kind":"slice","elem":"f64","mutable":true}}"#));
+        assert!(json.contains(r#""free":"f_free""#));
+    }
+}
