@@ -86,11 +86,12 @@ static HOOK: Once = Once::new();
 
 /// Wraps the process's panic hook once: panics raised inside a shim are
 /// delivered to the caller as errors, so they are not also printed (unless
-/// `RUST_BACKTRACE` is set, for debugging). Other panics print as before.
+/// `FFI_EXPORT_PRINT_PANICS=1` is set, for debugging). Other panics print as
+/// before.
 fn install_panic_hook() {
     HOOK.call_once(|| {
         let previous = panic::take_hook();
-        let verbose = std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0");
+        let verbose = std::env::var_os("FFI_EXPORT_PRINT_PANICS").is_some_and(|v| v == "1");
         panic::set_hook(Box::new(move |info| {
             let in_shim = SHIM_DEPTH.try_with(|d| d.get() > 0).unwrap_or(false);
             if !in_shim || verbose {

@@ -1,0 +1,8 @@
+use ffi_export::export;
+
+#[export]
+pub fn scale<const N: usize>(value: usize) -> usize {
+    value * N
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use ffi_export::export;
+
+#[export]
+pub struct Point {
+    pub x: f64,
+    pub y: f64,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use ffi_export::export;
+
+#[export]
+pub fn fail() -> ! {
+    panic!("always")
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use ffi_export::export;
+
+type Text = String;
+
+#[export]
+pub fn greet() -> Text {
+    String::from("hello")
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use ffi_export::export;
+
+#[export]
+pub unsafe extern "C" fn sum(count: i32, ...) -> i32 {
+    count
+}
+
+fn main() {}
