@@ -354,10 +354,12 @@ class _Binder:
         self.library = library
         self.cdll = cdll
         self.faults = ctypes.c_uint64.in_dll(cdll, "FFI_EXPORT_FAULTS")
-        take = cdll.ffi_export_error_take
+        # `cdll[name]` makes a private function object: argtypes set here
+        # cannot be changed by other code using `cdll.name`.
+        take = cdll["ffi_export_error_take"]
         take.argtypes = [ctypes.POINTER(_FfiError)]
         take.restype = ctypes.c_bool
-        free = cdll.ffi_export_error_free
+        free = cdll["ffi_export_error_free"]
         free.argtypes = [ctypes.POINTER(_FfiError)]
         free.restype = None
         self.take_error = take
@@ -383,7 +385,7 @@ class _Binder:
 
     def bind(self, export: Dict[str, Any]) -> Callable[..., Any]:
         name = export["name"]
-        cfunc = getattr(self.cdll, name)
+        cfunc = self.cdll[name]
         ns: Dict[str, Any] = {
             "_fx_cfn": cfunc,
             "_fx_faults": self.faults,
@@ -480,7 +482,7 @@ class _Binder:
             ty = ty["inner"]
         kind = ty["kind"]
         if kind in ("string", "vec"):
-            free = getattr(self.cdll, export["free"])
+            free = self.cdll[export["free"]]
             free.argtypes = [ctypes.POINTER(_FfiBuffer)]
             free.restype = None
             ns["_fx_free"] = free
@@ -529,7 +531,7 @@ class Library:
             raise LoadError(f"cannot load {self.path}: {error}") from error
         self._cdll = cdll
         try:
-            version_fn = cdll.ffi_export_abi_version
+            version_fn = cdll["ffi_export_abi_version"]
         except AttributeError:
             raise LoadError(
                 f"{self.path} was not built with ffi-export: it has no 'ffi_export_abi_version' symbol "
@@ -544,7 +546,7 @@ class Library:
                 f"(ffi_export.py {__version__}) speaks version {ABI_VERSION}: regenerate the helper "
                 "with the ffi-export version the library was built with"
             )
-        describe = cdll.ffi_export_describe
+        describe = cdll["ffi_export_describe"]
         describe.restype = ctypes.c_char_p
         describe.argtypes = []
         self._description: Dict[str, Any] = json.loads(describe().decode("utf-8"))

@@ -48,6 +48,8 @@ impl FfiBuffer {
     pub fn from_string(string: String) -> FfiBuffer {
         let mut bytes = string.into_bytes();
         let len = bytes.len();
+        // Room for exactly the NUL: `push` alone could double the allocation.
+        bytes.reserve_exact(1);
         bytes.push(0);
         let mut buffer = FfiBuffer::from_vec(bytes);
         buffer.len = len;

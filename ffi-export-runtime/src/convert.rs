@@ -74,7 +74,8 @@ pub trait IntoFfi: Sized {
 /// A return type that can be wrapped in `Option`.
 #[diagnostic::on_unimplemented(
     message = "`Option<{Self}>` cannot be returned from an #[export] function",
-    note = "`Option<T>` is supported for primitives, String and Vec<T>"
+    label = "unsupported return type",
+    note = "`Option<T>` is supported for T = i8 … u64, isize, usize, f32, f64, bool, String and Vec<T> of those primitives"
 )]
 pub trait IntoFfiOption: IntoFfi {
     /// The C form of `Option<Self>`.

@@ -1,1 +1,269 @@
-//! placeholder
+//! A cdylib exporting every parameter and return type `#[export]` supports,
+//! so the Python tests cross the boundary for real with each of them.
+
+use ffi_export::export;
+use std::ffi::CStr;
+use std::fmt;
+
+macro_rules! numeric {
+    ($($t:ident: $echo:ident $sum:ident $fill:ident $vec:ident $opt:ident;)*) => {$(
+        /// Returns its argument unchanged.
+        #[export]
+        pub fn $echo(value: $t) -> $t {
+            value
+        }
+
+        /// Sums a slice (wrapping for integers).
+        #[export]
+        pub fn $sum(values: &[$t]) -> $t {
+            values.iter().fold(0 as $t, |acc, &v| numeric!(@add $t, acc, v))
+        }
+
+        /// Sets every element of `values` to `value`; returns how many.
+        #[export]
+        pub fn $fill(values: &mut [$t], value: $t) -> usize {
+            values.fill(value);
+            values.len()
+        }
+
+        /// Returns `0, 1, …, n - 1`.
+        #[export]
+        pub fn $vec(n: usize) -> Vec<$t> {
+            (0..n).map(|i| i as $t).collect()
+        }
+
+        /// `Some(value)` when `some`, else `None`.
+        #[export]
+        pub fn $opt(value: $t, some: bool) -> Option<$t> {
+            some.then_some(value)
+        }
+    )*};
+    (@add f32, $a:expr, $b:expr) => { $a + $b };
+    (@add f64, $a:expr, $b:expr) => { $a + $b };
+    (@add $t:ident, $a:expr, $b:expr) => { $a.wrapping_add($b) };
+}
+
+numeric! {
+    i8: echo_i8 sum_i8 fill_i8 vec_i8 opt_i8;
+    i16: echo_i16 sum_i16 fill_i16 vec_i16 opt_i16;
+    i32: echo_i32 sum_i32 fill_i32 vec_i32 opt_i32;
+    i64: echo_i64 sum_i64 fill_i64 vec_i64 opt_i64;
+    u8: echo_u8 sum_u8 fill_u8 vec_u8 opt_u8;
+    u16: echo_u16 sum_u16 fill_u16 vec_u16 opt_u16;
+    u32: echo_u32 sum_u32 fill_u32 vec_u32 opt_u32;
+    u64: echo_u64 sum_u64 fill_u64 vec_u64 opt_u64;
+    isize: echo_isize sum_isize fill_isize vec_isize opt_isize;
+    usize: echo_usize sum_usize fill_usize vec_usize opt_usize;
+    f32: echo_f32 sum_f32 fill_f32 vec_f32 opt_f32;
+    f64: echo_f64 sum_f64 fill_f64 vec_f64 opt_f64;
+}
+
+/// Returns its argument unchanged.
+#[export]
+pub fn echo_bool(value: bool) -> bool {
+    value
+}
+
+/// Counts the `true`s.
+#[export]
+pub fn count_true(values: &[bool]) -> usize {
+    values.iter().filter(|&&v| v).count()
+}
+
+/// Negates every element in place.
+#[export]
+pub fn negate_all(values: &mut [bool]) {
+    values.iter_mut().for_each(|v| *v = !*v);
+}
+
+/// Alternating `true, false, …` of length `n`.
+#[export]
+pub fn vec_bool(n: usize) -> Vec<bool> {
+    (0..n).map(|i| i % 2 == 0).collect()
+}
+
+/// `Some(value)` when `some`.
+#[export]
+pub fn opt_bool(value: bool, some: bool) -> Option<bool> {
+    some.then_some(value)
+}
+
+/// The number of Unicode scalar values of `text`.
+#[export]
+pub fn char_count(text: &str) -> usize {
+    text.chars().count()
+}
+
+/// `text` with its characters reversed.
+#[export]
+pub fn reverse(text: &str) -> String {
+    text.chars().rev().collect()
+}
+
+/// The bytes of a C string, as lossy UTF-8, upper-cased.
+#[export]
+pub fn shout(text: &CStr) -> String {
+    text.to_string_lossy().to_uppercase()
+}
+
+/// The length of a C string in bytes.
+#[export]
+pub fn cstr_len(text: &CStr) -> usize {
+    text.to_bytes().len()
+}
+
+/// `Some(text)` when non-empty.
+#[export]
+pub fn non_empty(text: &str) -> Option<String> {
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// Every index `i` with `values[i] > limit`, or `None` when there are none.
+#[export]
+pub fn above(values: &[f64], limit: f64) -> Option<Vec<u32>> {
+    let found: Vec<u32> = (0..values.len() as u32)
+        .filter(|&i| values[i as usize] > limit)
+        .collect();
+    (!found.is_empty()).then_some(found)
+}
+
+/// Parses an integer; the error is `ParseIntError`.
+#[export]
+pub fn parse_int(text: &str) -> Result<i64, std::num::ParseIntError> {
+    text.trim().parse()
+}
+
+/// Splits on commas; the error is a plain `String`.
+#[export]
+pub fn split_numbers(text: &str) -> Result<Vec<i32>, String> {
+    text.split(',')
+        .map(|part| part.trim().parse::<i32>().map_err(|e| format!("{part:?}: {e}")))
+        .collect()
+}
+
+/// Greets; errors with a boxed error on empty names.
+#[export]
+pub fn greet(name: &str) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    if name.is_empty() {
+        return Err("empty name".into());
+    }
+    Ok(format!("Hello, {name}!"))
+}
+
+/// `Ok(Some(..))`, `Ok(None)` or an error, by `mode`.
+#[export]
+pub fn maybe(mode: u8) -> Result<Option<String>, Custom> {
+    match mode {
+        0 => Ok(None),
+        1 => Ok(Some("some".to_owned())),
+        _ => Err(Custom { code: mode }),
+    }
+}
+
+/// Succeeds with nothing, or fails.
+#[export]
+pub fn check_positive(value: i32) -> Result<(), Custom> {
+    if value > 0 {
+        Ok(())
+    } else {
+        Err(Custom { code: 0 })
+    }
+}
+
+/// An error type with a custom `Display`.
+#[derive(Debug)]
+pub struct Custom {
+    code: u8,
+}
+
+impl fmt::Display for Custom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "custom failure #{}", self.code)
+    }
+}
+
+/// An error type whose `Display` panics.
+#[derive(Debug)]
+pub struct BadDisplay;
+
+impl fmt::Display for BadDisplay {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        panic!("Display panicked")
+    }
+}
+
+/// Fails with an error whose `Display` panics.
+#[export]
+pub fn bad_display() -> Result<i32, BadDisplay> {
+    Err(BadDisplay)
+}
+
+/// Panics with `message` before returning anything.
+#[export]
+pub fn panic_now(message: &str) -> i32 {
+    panic!("{message}")
+}
+
+/// Allocates the result, then panics: the allocation must not leak.
+#[export]
+pub fn panic_after_alloc(n: usize) -> Vec<u64> {
+    let values: Vec<u64> = (0..n as u64).collect();
+    if n > 0 {
+        panic!("panicked holding {} values", values.len());
+    }
+    values
+}
+
+/// Panics with a payload that is not a string.
+#[export]
+pub fn panic_any() -> String {
+    std::panic::panic_any(42_u32)
+}
+
+/// Writes `a[i] + b[i]` into `out[i]`.
+#[export]
+pub fn add_into(a: &[i32], b: &[i32], out: &mut [i32]) -> Result<(), String> {
+    if a.len() != out.len() || b.len() != out.len() {
+        return Err("length mismatch".to_owned());
+    }
+    for ((o, x), y) in out.iter_mut().zip(a).zip(b) {
+        *o = x.wrapping_add(*y);
+    }
+    Ok(())
+}
+
+/// A parameter named like a Python keyword.
+#[export]
+pub fn keyword_params(lambda: i32, from: i32) -> i32 {
+    lambda - from
+}
+
+/// Exported under another C name.
+#[export(name = "renamed_export")]
+pub fn original_name() -> u8 {
+    7
+}
+
+/// The doc comment's first line.
+///
+/// A second paragraph, with "quotes" and a \ backslash.
+#[export]
+pub fn documented() {}
+
+/// Returns a `String` of `n` bytes, for leak checks.
+#[export]
+pub fn make_string(n: usize) -> String {
+    "x".repeat(n)
+}
+
+pub mod nested {
+    //! Exports in a submodule are described too.
+
+    use ffi_export::export;
+
+    /// Lives in a nested module.
+    #[export]
+    pub fn nested_answer() -> u32 {
+        42
+    }
+}

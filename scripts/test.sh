@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Every test: formatting, clippy, Rust unit/doc/trybuild tests, then the
+# Python tests (example clients, every type across the boundary, bad input,
+# leaks under valgrind and RSS loops).
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+echo "--- cargo fmt --check"
+cargo fmt --all --check
+echo "--- cargo clippy"
+cargo clippy --quiet --workspace --all-targets -- -D warnings
+echo "--- cargo test"
+cargo test --quiet --workspace
+echo "--- build the cdylibs the Python tests load"
+cargo build --quiet -p ffi-export-examples -p ffi-export-tests
+echo "--- pytest"
+"$PY" -m pytest -q tests/python "$@"
