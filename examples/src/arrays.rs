@@ -40,6 +40,10 @@ pub struct LengthMismatch {
 
 impl std::fmt::Display for LengthMismatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "input has {} numbers but output has room for {}", self.input, self.output)
+        write!(
+            f,
+            "input has {} numbers but output has room for {}",
+            self.input, self.output
+        )
     }
 }

@@ -1,7 +1,7 @@
 //! ffi-export examples: each module is one small program from the seeds,
 //! written as ordinary Rust plus `#[export]`. `examples/python/` calls them.
 
+pub mod arrays;
 pub mod basics;
 pub mod errors;
 pub mod strings;
-pub mod arrays;

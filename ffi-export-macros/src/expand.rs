@@ -6,9 +6,8 @@
 use crate::errors::Errors;
 use crate::model::{hidden_ident, ExportFn, ParamKind};
 use crate::parse;
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
-use syn::spanned::Spanned;
 use syn::Item;
 
 /// The `#[export]` attribute: the model if the signature is valid, or the
@@ -66,11 +65,14 @@ fn expand(model: &ExportFn) -> TokenStream {
         let len = format_ident!("__ffi_len{}", index);
         let (desc, region) = match &param.kind {
             ParamKind::Scalar(ty) => {
+                let at = AtType::new(ty, "FfiParam");
                 let arg = format_ident!("__ffi_arg{}", index);
-                let as_param = quote_spanned!(ty.span()=> <#ty as #rt::FfiParam>);
-                c_params.push(quote!(#arg: #as_param::Abi));
-                lifts.push(quote!(let #value = #as_param::lift(#arg, #name)?;));
-                (quote!(#as_param::DESC), None)
+                let abi = at.item("Abi");
+                let lift = at.item("lift");
+                let arg_value = at.wrap(&arg);
+                c_params.push(quote!(#arg: #abi));
+                lifts.push(quote!(let #value = #lift(#arg_value, #name)?;));
+                (at.item("DESC"), None)
             }
             ParamKind::Str => {
                 c_params.push(quote!(#ptr: *const u8, #len: usize));
@@ -82,34 +84,41 @@ fn expand(model: &ExportFn) -> TokenStream {
             }
             ParamKind::CStr => {
                 c_params.push(quote!(#ptr: *const ::core::ffi::c_char));
-                lifts.push(quote_spanned!(span=> let #value = unsafe { #rt::lift_cstr(#ptr, #name) }?;));
+                lifts.push(
+                    quote_spanned!(span=> let #value = unsafe { #rt::lift_cstr(#ptr, #name) }?;),
+                );
                 (
                     quote!(#rt::TypeDesc::CStr),
                     Some(quote!(unsafe { #rt::Region::cstr(#ptr, #name) })),
                 )
             }
             ParamKind::Slice { elem, mutable } => {
-                let as_elem = quote_spanned!(elem.span()=> <#elem as #rt::FfiElement>);
-                if *mutable {
-                    c_params.push(quote!(#ptr: *mut #as_elem::Raw, #len: usize));
-                    lifts.push(quote_spanned!(span=>
-                        let #value = unsafe { #rt::lift_slice_mut::<#elem>(#ptr, #len, #name) }?;
-                    ));
+                let at = AtType::new(elem, "FfiElement");
+                let raw = at.item("Raw");
+                let (ptr_ty, lift) = if *mutable {
+                    (quote_spanned!(at.first=> *mut #raw), "lift_slice_mut")
                 } else {
-                    c_params.push(quote!(#ptr: *const #as_elem::Raw, #len: usize));
-                    lifts.push(quote_spanned!(span=>
-                        let #value = unsafe { #rt::lift_slice::<#elem>(#ptr, #len, #name) }?;
-                    ));
-                }
+                    (quote_spanned!(at.first=> *const #raw), "lift_slice")
+                };
+                let lift = at.runtime_fn(lift, elem);
+                let ptr_value = at.wrap(&ptr);
+                c_params.push(quote!(#ptr: #ptr_ty, #len: usize));
+                lifts.push(quote_spanned!(span=>
+                    let #value = unsafe { #lift(#ptr_value, #len, #name) }?;
+                ));
+                let elem_name = at.item("NAME");
                 (
-                    quote!(#rt::TypeDesc::Slice { elem: #as_elem::NAME, mutable: #mutable }),
+                    quote!(#rt::TypeDesc::Slice { elem: #elem_name, mutable: #mutable }),
                     Some(quote!(#rt::Region::new(#ptr as *const _, #len, #mutable, #name))),
                 )
             }
         };
         param_descs.push(quote!(#rt::ParamDesc { name: #name, ty: #desc }));
         if let Some(region) = region {
-            regions.push((region, matches!(param.kind, ParamKind::Slice { mutable: true, .. })));
+            regions.push((
+                region,
+                matches!(param.kind, ParamKind::Slice { mutable: true, .. }),
+            ));
         }
         values.push(value);
     }
@@ -123,38 +132,45 @@ fn expand(model: &ExportFn) -> TokenStream {
         TokenStream::new()
     };
 
-    let (ret_ty, ret_span) = match &model.ret.ty {
-        Some(ty) => (ty.to_token_stream(), ty.span()),
-        None => (quote!(()), Span::call_site()),
-    };
-    let as_ret = quote_spanned!(ret_span=> <#ret_ty as #rt::IntoFfi>);
+    let unit: syn::Type = syn::parse_quote!(());
+    let ret = AtType::new(model.ret.ty.as_ref().unwrap_or(&unit), "IntoFfi");
+    let ret_abi = ret.item("Abi");
+    let lower = ret.item("lower");
+    let lower_call = quote_spanned!(ret.last=> #lower(#fn_ident(#(#values),*)));
     let owned = model.ret.owned;
 
     let (free_item, free_desc) = if owned {
         let free_name = format!("{c_name}_free");
         let free_ident = hidden_ident("free", c_name);
+        let ret_ptr = quote_spanned!(ret.first=> *mut #ret_abi);
+        let free = ret.item("free");
+        let value = ret.wrap(&quote!(value));
         let item = quote! {
             #[doc(hidden)]
             #[doc = "# Safety"]
             #[doc = "`value` is NULL or points to a value returned by the paired export."]
             #[export_name = #free_name]
             #[allow(non_snake_case)]
-            pub unsafe extern "C" fn #free_ident(value: *mut #as_ret::Abi) {
-                unsafe { #as_ret::free(value) }
+            pub unsafe extern "C" fn #free_ident(value: #ret_ptr) {
+                unsafe { #free(#value) }
             }
         };
         (item, quote!(::core::option::Option::Some(#free_name)))
     } else {
         (TokenStream::new(), quote!(::core::option::Option::None))
     };
-    let owned_check = quote_spanned! {ret_span=>
-        const _: () = ::core::assert!(
-            #as_ret::OWNED == #owned,
-            "#[export] cannot see whether this return type owns memory (a type alias?): \
-             write `String`, `Vec<T>`, or `Option`/`Result` of them in the signature"
+    let ret_owned = ret.item("OWNED");
+    let assert = quote_spanned!(ret.first=> ::core::assert);
+    let owned_check = quote_spanned! {ret.last=>
+        const _: () = #assert!(
+            #ret_owned == #owned,
+            "#[export] cannot tell from the signature whether this return type owns memory \
+             (is it a type alias?): write `String`, `Vec<T>`, or an `Option`/`Result` of them, \
+             in the signature itself"
         );
     };
 
+    let ret_desc = ret.item("DESC");
     let desc_ident = hidden_ident("desc", c_name);
     let doc = &model.doc;
     let c_name_lit = syn::LitStr::new(c_name, model.c_name_span);
@@ -166,11 +182,11 @@ fn expand(model: &ExportFn) -> TokenStream {
         #[doc = "Borrowed arguments follow the ffi-export C contract: each pointer is NULL (with length 0) or valid for its length during the call."]
         #[export_name = #c_name_lit]
         #[allow(non_snake_case)]
-        pub unsafe extern "C" fn #shim_ident(#(#c_params),*) -> #as_ret::Abi {
+        pub unsafe extern "C" fn #shim_ident(#(#c_params),*) -> #ret_abi {
             #rt::call(move || {
                 #aliasing_check
                 #(#lifts)*
-                #as_ret::lower(#fn_ident(#(#values),*))
+                #lower_call
             })
         }
 
@@ -187,8 +203,66 @@ fn expand(model: &ExportFn) -> TokenStream {
             module: ::core::module_path!(),
             doc: #doc,
             params: &[#(#param_descs),*],
-            ret: #as_ret::DESC,
+            ret: #ret_desc,
             free: #free_desc,
         };
+    }
+}
+
+/// Generated code naming a user's type through one runtime trait, spanned
+/// so that rustc reports a missing impl once, on the user's type.
+///
+/// rustc reports a failed bound at the expression or type it checks, which
+/// spans from its first token to its last, and prints identical diagnostics
+/// once. Code built here starts with the type's first token's span and ends
+/// with its last's, so every use is reported exactly where the type is
+/// written (rather than once more per use, at `#[export]`).
+struct AtType {
+    first: Span,
+    last: Span,
+    /// `<T as ::ffi_export::__private::Trait>`.
+    qualified: TokenStream,
+}
+
+impl AtType {
+    fn new(ty: &syn::Type, trait_name: &str) -> AtType {
+        let mut tokens = ty.to_token_stream().into_iter();
+        let first = tokens
+            .next()
+            .map_or_else(Span::call_site, |token| token.span());
+        let last = tokens.last().map_or(first, |token| match token {
+            proc_macro2::TokenTree::Group(group) => group.span_close(),
+            other => other.span(),
+        });
+        let open = quote_spanned!(first=> <);
+        let trait_ident = Ident::new(trait_name, last);
+        let qualified = quote_spanned!(last=> #open #ty as ::ffi_export::__private::#trait_ident>);
+        AtType {
+            first,
+            last,
+            qualified,
+        }
+    }
+
+    /// `<T as Trait>::item`: an associated type, const or function.
+    fn item(&self, item: &str) -> TokenStream {
+        let qualified = &self.qualified;
+        let item = Ident::new(item, self.last);
+        quote_spanned!(self.last=> #qualified::#item)
+    }
+
+    /// `::ffi_export::__private::function::<T>`, a runtime function generic
+    /// over the type.
+    fn runtime_fn(&self, function: &str, ty: &syn::Type) -> TokenStream {
+        let root = quote_spanned!(self.first=> ::);
+        let function = Ident::new(function, self.last);
+        quote_spanned!(self.last=> #root ffi_export::__private::#function::<#ty>)
+    }
+
+    /// `expr` as an expression spanning the type: rustc checks an argument
+    /// against the parameter type at the argument's span.
+    fn wrap(&self, expr: &impl ToTokens) -> TokenStream {
+        let identity = quote_spanned!(self.first=> ::core::convert::identity);
+        quote_spanned!(self.last=> #identity(#expr))
     }
 }

@@ -9,7 +9,10 @@ use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::parse::Parser;
 use syn::spanned::Spanned;
-use syn::{Expr, ExprLit, FnArg, GenericArgument, ItemFn, Lit, LitStr, Meta, Pat, PathArguments, ReturnType, Type, TypePath};
+use syn::{
+    Expr, ExprLit, FnArg, GenericArgument, ItemFn, Lit, LitStr, Meta, Pat, PathArguments,
+    ReturnType, Type, TypePath,
+};
 
 /// Builds the model of `item`, recording every problem in `errors`.
 pub fn export_fn(args: TokenStream, item: ItemFn, errors: &mut Errors) -> ExportFn {
@@ -52,9 +55,10 @@ fn attribute_name(args: TokenStream, errors: &mut Errors) -> Option<LitStr> {
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("name") {
             let lit: LitStr = meta.value()?.parse()?;
-            let valid = lit.value().chars().enumerate().all(|(i, c)| {
-                c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit())
-            });
+            let valid =
+                lit.value().chars().enumerate().all(|(i, c)| {
+                    c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit())
+                });
             if !valid || lit.value().is_empty() {
                 return Err(syn::Error::new(
                     lit.span(),
@@ -91,7 +95,9 @@ fn doc_comment(item: &ItemFn) -> String {
         .filter(|attr| attr.path().is_ident("doc"))
         .filter_map(|attr| match &attr.meta {
             Meta::NameValue(nv) => match &nv.value {
-                Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Some(s.value()),
+                Expr::Lit(ExprLit {
+                    lit: Lit::Str(s), ..
+                }) => Some(s.value()),
                 _ => None,
             },
             _ => None,
@@ -137,10 +143,20 @@ fn unwrap_group(ty: &Type) -> &Type {
 }
 
 fn describe(ty: &impl ToTokens) -> String {
-    ty.to_token_stream().to_string().replace(" < ", "<").replace(" >", ">").replace("& ", "&")
+    ty.to_token_stream()
+        .to_string()
+        .replace(" < ", "<")
+        .replace(" >", ">")
+        .replace("& ", "&")
 }
 
-const BORROWED: &str = "borrowed parameters may be `&str`, `&CStr`, `&[T]` or `&mut [T]` of a primitive `T`";
+const BORROWED: &str =
+    "borrowed parameters may be `&str`, `&CStr`, `&[T]` or `&mut [T]` of a primitive `T`";
+const PRIMITIVES: [&str; 13] = [
+    "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "isize", "usize", "f32", "f64", "bool",
+];
+const ELEMENTS: &str =
+    "elements may be i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64 or bool";
 
 fn param_kind(ty: &Type, errors: &mut Errors) -> Option<ParamKind> {
     match unwrap_group(ty) {
@@ -172,7 +188,7 @@ fn param_kind(ty: &Type, errors: &mut Errors) -> Option<ParamKind> {
                     other => {
                         errors.error(
                             other,
-                            format!("`{}` cannot be a slice element: {BORROWED}", describe(other)),
+                            format!("`{}` cannot be a slice element of an #[export] function: {ELEMENTS}", describe(other)),
                         );
                         None
                     }
@@ -196,9 +212,17 @@ fn param_kind(ty: &Type, errors: &mut Errors) -> Option<ParamKind> {
                     None
                 }
                 other => {
+                    let by_value = if !mutable && PRIMITIVES.iter().any(|p| is_named(other, p)) {
+                        format!("take `{}` by value; ", describe(other))
+                    } else {
+                        String::new()
+                    };
                     errors.error(
                         ty,
-                        format!("a reference to `{}` cannot be exported: {BORROWED}", describe(other)),
+                        format!(
+                            "a reference to `{}` cannot be exported: {by_value}{BORROWED}",
+                            describe(other)
+                        ),
                     );
                     None
                 }
@@ -220,14 +244,27 @@ fn param_kind(ty: &Type, errors: &mut Errors) -> Option<ParamKind> {
             None
         }
         Type::Ptr(_) => {
-            errors.error(ty, format!("raw pointers cannot be exported: {BORROWED}; the shim checks them for you"));
+            errors.error(
+                ty,
+                "raw pointer parameters cannot be exported: take `&str`, `&CStr`, `&[T]` or `&mut [T]`; \
+                 the shim receives the C pointer and checks it (NULL, alignment, length) for you",
+            );
+            None
+        }
+        Type::Tuple(_) => {
+            errors.error(
+                ty,
+                "tuple parameters cannot be exported: take each element as its own parameter",
+            );
             None
         }
         other => {
             errors.error(
                 ty,
                 format!(
-                    "`{}` cannot be a parameter of an #[export] function: take primitives, or {BORROWED}",
+                    "`{}` cannot be a parameter of an #[export] function: take a primitive \
+                     (integer, float or bool) by value, or borrow `&str`, `&CStr`, `&[T]` or `&mut [T]` \
+                     of a primitive `T`",
                     describe(other)
                 ),
             );
@@ -238,7 +275,12 @@ fn param_kind(ty: &Type, errors: &mut Errors) -> Option<ParamKind> {
 
 fn return_type(output: &ReturnType, errors: &mut Errors) -> Return {
     let ty = match output {
-        ReturnType::Default => return Return { ty: None, owned: false },
+        ReturnType::Default => {
+            return Return {
+                ty: None,
+                owned: false,
+            }
+        }
         ReturnType::Type(_, ty) => ty,
     };
     match unwrap_group(ty) {
@@ -270,7 +312,11 @@ fn return_type(output: &ReturnType, errors: &mut Errors) -> Return {
 /// (an error type may borrow: `Result<T, &'static str>` is fine).
 fn check_no_borrow(ty: &Type, errors: &mut Errors) {
     let args = type_arguments(ty);
-    let checked = if is_named(ty, "Result") { &args[..args.len().min(1)] } else { &args[..] };
+    let checked = if is_named(ty, "Result") {
+        &args[..args.len().min(1)]
+    } else {
+        &args[..]
+    };
     for arg in checked {
         match unwrap_group(arg) {
             Type::Reference(_) => errors.error(
@@ -290,8 +336,9 @@ fn owns_memory(ty: &Type) -> bool {
         return true;
     }
     if is_named(ty, "Option") || is_named(ty, "Result") {
-        return type_arguments(ty).first().is_some_and(|inner| owns_memory(inner));
+        return type_arguments(ty)
+            .first()
+            .is_some_and(|inner| owns_memory(inner));
     }
     false
 }
-

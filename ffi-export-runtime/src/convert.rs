@@ -143,7 +143,10 @@ impl FfiParam for bool {
         match abi {
             0 => Ok(false),
             1 => Ok(true),
-            other => Err(Fault::invalid(param, format_args!("{other} is not a bool (0 or 1)"))),
+            other => Err(Fault::invalid(
+                param,
+                format_args!("{other} is not a bool (0 or 1)"),
+            )),
         }
     }
 }
@@ -274,7 +277,10 @@ fn check_raw<T>(ptr: *const T, len: usize, param: &'static str) -> Result<bool, 
         return if len == 0 {
             Ok(false)
         } else {
-            Err(Fault::invalid(param, format_args!("NULL pointer with length {len}")))
+            Err(Fault::invalid(
+                param,
+                format_args!("NULL pointer with length {len}"),
+            ))
         };
     }
     if len == 0 {
@@ -283,12 +289,18 @@ fn check_raw<T>(ptr: *const T, len: usize, param: &'static str) -> Result<bool, 
     if (ptr as usize) % align_of::<T>() != 0 {
         return Err(Fault::invalid(
             param,
-            format_args!("pointer {ptr:p} is not aligned to {} bytes", align_of::<T>()),
+            format_args!(
+                "pointer {ptr:p} is not aligned to {} bytes",
+                align_of::<T>()
+            ),
         ));
     }
     match len.checked_mul(size_of::<T>()) {
         Some(bytes) if bytes <= isize::MAX as usize => Ok(true),
-        _ => Err(Fault::invalid(param, format_args!("length {len} is too large"))),
+        _ => Err(Fault::invalid(
+            param,
+            format_args!("length {len} is too large"),
+        )),
     }
 }
 
@@ -310,7 +322,10 @@ pub unsafe fn lift_slice<'a, T: FfiElement>(
     // SAFETY: non-NULL, aligned, in-bounds per check_raw and the caller.
     let raw = unsafe { core::slice::from_raw_parts(ptr, len) };
     if !T::valid(raw) {
-        return Err(Fault::invalid(param, format_args!("holds values that are not valid `{}`", T::NAME)));
+        return Err(Fault::invalid(
+            param,
+            format_args!("holds values that are not valid `{}`", T::NAME),
+        ));
     }
     // SAFETY: `Raw` has `T`'s layout and every element is a valid `T`.
     Ok(unsafe { core::slice::from_raw_parts(ptr.cast::<T>(), len) })
@@ -332,7 +347,10 @@ pub unsafe fn lift_slice_mut<'a, T: FfiElement>(
     // SAFETY: as in lift_slice; shared only for the validity check.
     let raw = unsafe { core::slice::from_raw_parts(ptr.cast_const(), len) };
     if !T::valid(raw) {
-        return Err(Fault::invalid(param, format_args!("holds values that are not valid `{}`", T::NAME)));
+        return Err(Fault::invalid(
+            param,
+            format_args!("holds values that are not valid `{}`", T::NAME),
+        ));
     }
     // SAFETY: exclusive per the caller; layout and validity checked above.
     Ok(unsafe { core::slice::from_raw_parts_mut(ptr.cast::<T>(), len) })
@@ -342,10 +360,15 @@ pub unsafe fn lift_slice_mut<'a, T: FfiElement>(
 ///
 /// # Safety
 /// As [`lift_slice`] for bytes.
-pub unsafe fn lift_str<'a>(ptr: *const u8, len: usize, param: &'static str) -> Result<&'a str, Fault> {
+pub unsafe fn lift_str<'a>(
+    ptr: *const u8,
+    len: usize,
+    param: &'static str,
+) -> Result<&'a str, Fault> {
     // SAFETY: forwarded contract.
     let bytes: &[u8] = unsafe { lift_slice(ptr, len, param)? };
-    core::str::from_utf8(bytes).map_err(|e| Fault::invalid(param, format_args!("invalid UTF-8: {e}")))
+    core::str::from_utf8(bytes)
+        .map_err(|e| Fault::invalid(param, format_args!("invalid UTF-8: {e}")))
 }
 
 /// Lifts a NUL-terminated `const char *` to `&CStr`; NULL is an error.
@@ -375,7 +398,11 @@ impl Region {
     pub fn new<T>(ptr: *const T, len: usize, mutable: bool, param: &'static str) -> Region {
         Region {
             start: ptr as usize,
-            bytes: if ptr.is_null() { 0 } else { len.saturating_mul(size_of::<T>()) },
+            bytes: if ptr.is_null() {
+                0
+            } else {
+                len.saturating_mul(size_of::<T>())
+            },
             mutable,
             param,
         }
@@ -410,11 +437,15 @@ pub fn check_disjoint(regions: &[Region]) -> Result<(), Fault> {
             if !(a.mutable || b.mutable) || a.bytes == 0 || b.bytes == 0 {
                 continue;
             }
-            let overlap = a.start < b.start.saturating_add(b.bytes) && b.start < a.start.saturating_add(a.bytes);
+            let overlap = a.start < b.start.saturating_add(b.bytes)
+                && b.start < a.start.saturating_add(a.bytes);
             if overlap {
                 return Err(Fault::invalid(
                     a.param,
-                    format_args!("overlaps argument `{}`; a mutable slice must not alias another argument", b.param),
+                    format_args!(
+                        "overlaps argument `{}`; a mutable slice must not alias another argument",
+                        b.param
+                    ),
                 ));
             }
         }
@@ -430,7 +461,10 @@ mod tests {
     fn null_slices() {
         // SAFETY: NULL pointers are checked before any read.
         unsafe {
-            assert_eq!(lift_slice::<f64>(core::ptr::null(), 0, "x").map(<[f64]>::len), Ok(0));
+            assert_eq!(
+                lift_slice::<f64>(core::ptr::null(), 0, "x").map(<[f64]>::len),
+                Ok(0)
+            );
             assert!(matches!(
                 lift_slice::<f64>(core::ptr::null(), 3, "x"),
                 Err(Fault::InvalidArgument(m)) if m.contains("NULL pointer with length 3")
@@ -456,10 +490,15 @@ mod tests {
         let bytes = [0u8, 1, 2];
         // SAFETY: `bytes` is a live array of 3 bytes.
         unsafe {
-            assert_eq!(lift_slice::<bool>(bytes.as_ptr(), 2, "b"), Ok(&[false, true][..]));
+            assert_eq!(
+                lift_slice::<bool>(bytes.as_ptr(), 2, "b"),
+                Ok(&[false, true][..])
+            );
             assert!(lift_slice::<bool>(bytes.as_ptr(), 3, "b").is_err());
             let bad = b"ok\xff";
-            assert!(matches!(lift_str(bad.as_ptr(), 3, "s"), Err(Fault::InvalidArgument(m)) if m.contains("UTF-8")));
+            assert!(
+                matches!(lift_str(bad.as_ptr(), 3, "s"), Err(Fault::InvalidArgument(m)) if m.contains("UTF-8"))
+            );
             assert_eq!(lift_str(bad.as_ptr(), 2, "s"), Ok("ok"));
         }
         assert!(bool::lift(2, "b").is_err());
@@ -480,7 +519,10 @@ mod tests {
 
     #[test]
     fn results_and_options_lower() {
-        assert_eq!(Some(3i32).lower().map(|o| (o.is_some, o.value)), Ok((true, 3)));
+        assert_eq!(
+            Some(3i32).lower().map(|o| (o.is_some, o.value)),
+            Ok((true, 3))
+        );
         assert_eq!(None::<i32>.lower().map(|o| o.is_some), Ok(false));
         let err: Result<u8, String> = Err("nope".into());
         assert_eq!(

@@ -139,7 +139,10 @@ fn write_type(out: &mut String, ty: &TypeDesc) {
         TypeDesc::Str => out.push_str(r#"{"kind":"str"}"#),
         TypeDesc::CStr => out.push_str(r#"{"kind":"cstr"}"#),
         TypeDesc::Slice { elem, mutable } => {
-            let _ = write!(out, r#"{{"kind":"slice","elem":"{elem}","mutable":{mutable}}}"#);
+            let _ = write!(
+                out,
+                r#"{{"kind":"slice","elem":"{elem}","mutable":{mutable}}}"#
+            );
         }
         TypeDesc::String => out.push_str(r#"{"kind":"string"}"#),
         TypeDesc::Vec(elem) => {
@@ -230,7 +233,10 @@ mod tests {
 
     #[test]
     fn short_names() {
-        assert_eq!(short_type_name::<std::num::ParseIntError>(), "ParseIntError");
+        assert_eq!(
+            short_type_name::<std::num::ParseIntError>(),
+            "ParseIntError"
+        );
         assert_eq!(short_type_name::<String>(), "Error");
         assert_eq!(short_type_name::<&str>(), "Error");
         assert_eq!(
@@ -271,11 +277,16 @@ mod tests {
             free: Some("f_free"),
         };
         let json = describe_json(std::slice::from_ref(&export));
-        assert!(json.contains(r#""doc":"says \"hi\"\n\tand \\ more\u0001""#), "{json}");
+        assert!(
+            json.contains(r#""doc":"says \"hi\"\n\tand \\ more\u0001""#),
+            "{json}"
+        );
         assert!(json.contains(
             r#""returns":{"kind":"result","ok":{"kind":"option","inner":{"kind":"vec","elem":"i32"}},"error":"ParseIntError"}"#
         ), "{json}");
-        assert!(json.contains(r#"{"name":"out","type":{"kind":"slice","elem":"f64","mutable":true}}"#));
+        assert!(
+            json.contains(r#"{"name":"out","type":{"kind":"slice","elem":"f64","mutable":true}}"#)
+        );
         assert!(json.contains(r#""free":"f_free""#));
     }
 }

@@ -12,11 +12,20 @@ const USAGE: &str = "usage: ffi-export python-helper [DIR]   write the Python he
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["python-helper"] => write_helper(PathBuf::from(".")),
         ["python-helper", dir] => write_helper(PathBuf::from(dir)),
         ["--version"] => {
-            println!("ffi-export {} (C ABI version {})", env!("CARGO_PKG_VERSION"), ffi_export::ABI_VERSION);
+            println!(
+                "ffi-export {} (C ABI version {})",
+                env!("CARGO_PKG_VERSION"),
+                ffi_export::ABI_VERSION
+            );
             ExitCode::SUCCESS
         }
         _ => {
@@ -28,7 +37,8 @@ fn main() -> ExitCode {
 
 fn write_helper(dir: PathBuf) -> ExitCode {
     let path = dir.join("ffi_export.py");
-    let written = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, ffi_export::PYTHON_HELPER));
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&path, ffi_export::PYTHON_HELPER));
     match written {
         Ok(()) => {
             println!("{}", path.display());

@@ -76,7 +76,7 @@ print(lib.repeat.__doc__.splitlines()[0])
 """)
     assert out == (
         "ParseIntError True invalid digit found in string\n"
-        "(text: str, times: int)\n"
+        "(text: str, times: int) -> str\n"
         "Repeats `text` `times` times.\n"
     )
 

@@ -137,7 +137,11 @@ pub fn parse_int(text: &str) -> Result<i64, std::num::ParseIntError> {
 #[export]
 pub fn split_numbers(text: &str) -> Result<Vec<i32>, String> {
     text.split(',')
-        .map(|part| part.trim().parse::<i32>().map_err(|e| format!("{part:?}: {e}")))
+        .map(|part| {
+            part.trim()
+                .parse::<i32>()
+                .map_err(|e| format!("{part:?}: {e}"))
+        })
         .collect()
 }
 

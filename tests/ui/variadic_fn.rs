@@ -1,7 +1,7 @@
 use ffi_export::export;
 
 #[export]
-pub unsafe extern "C" fn sum(count: i32, ...) -> i32 {
+pub unsafe extern "C" fn sum(count: i32, args: ...) -> i32 {
     count
 }
 
