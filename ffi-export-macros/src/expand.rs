@@ -6,6 +6,7 @@
 use crate::errors::Errors;
 use crate::model::{hidden_ident, ExportFn, ParamKind};
 use crate::parse;
+use crate::record;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::Item;
@@ -16,10 +17,17 @@ use syn::Item;
 pub fn export(args: TokenStream, input: TokenStream) -> TokenStream {
     let item_fn = match syn::parse2::<Item>(input.clone()) {
         Ok(Item::Fn(item_fn)) => item_fn,
+        Ok(Item::Struct(item)) => {
+            return record::export_struct(args, item).unwrap_or_else(|e| error_with(input, e))
+        }
+        Ok(Item::Enum(item)) => {
+            return record::export_enum(args, item).unwrap_or_else(|e| error_with(input, e))
+        }
         Ok(other) => {
             let error = syn::Error::new_spanned(
                 other,
-                "#[export] applies to a function: put it on each `fn` to export",
+                "#[export] applies to functions, structs with named fields, field-less enums \
+                 and `impl` blocks",
             );
             return error_with(input, error);
         }
@@ -71,7 +79,7 @@ fn expand(model: &ExportFn) -> TokenStream {
                 let lift = at.item("lift");
                 let arg_value = at.wrap(&arg);
                 c_params.push(quote!(#arg: #abi));
-                lifts.push(quote!(let #value = #lift(#arg_value, #name)?;));
+                lifts.push(quote!(let #value = unsafe { #lift(#arg_value, #name) }?;));
                 (at.item("DESC"), None)
             }
             ParamKind::Str => {
@@ -92,6 +100,32 @@ fn expand(model: &ExportFn) -> TokenStream {
                     Some(quote!(unsafe { #rt::Region::cstr(#ptr, #name) })),
                 )
             }
+            ParamKind::StrList => {
+                c_params.push(quote!(#ptr: *const #rt::FfiBuffer, #len: usize));
+                lifts.push(quote_spanned!(span=>
+                    let #value = unsafe { #rt::lift_str_list(#ptr, #len, #name) }?;
+                ));
+                values.push(quote!(&#value[..]));
+                param_descs
+                    .push(quote!(#rt::ParamDesc { name: #name, ty: #rt::TypeDesc::StrList }));
+                regions.push((quote!(#rt::Region::new(#ptr, #len, false, #name)), false));
+                continue;
+            }
+            ParamKind::Ref(ty) => {
+                let at = AtType::new(ty, "FfiData");
+                let repr = at.item("Repr");
+                let lift = at.runtime_fn("lift_by_pointer", ty);
+                let ptr_value = at.wrap(&ptr);
+                c_params.push(quote!(#ptr: *const #repr));
+                lifts.push(quote_spanned!(span=>
+                    let #value = unsafe { #lift(#ptr_value, #name) }?;
+                ));
+                values.push(quote!(&#value));
+                let desc = at.item("DESC");
+                param_descs.push(quote!(#rt::ParamDesc { name: #name, ty: #desc }));
+                regions.push((quote!(#rt::Region::new(#ptr, 1, false, #name)), false));
+                continue;
+            }
             ParamKind::Slice { elem, mutable } => {
                 let at = AtType::new(elem, "FfiElement");
                 let raw = at.item("Raw");
@@ -106,9 +140,9 @@ fn expand(model: &ExportFn) -> TokenStream {
                 lifts.push(quote_spanned!(span=>
                     let #value = unsafe { #lift(#ptr_value, #len, #name) }?;
                 ));
-                let elem_name = at.item("NAME");
+                let elem_desc = at.item("DESC");
                 (
-                    quote!(#rt::TypeDesc::Slice { elem: #elem_name, mutable: #mutable }),
+                    quote!(#rt::TypeDesc::Slice { elem: &#elem_desc, mutable: #mutable }),
                     Some(quote!(#rt::Region::new(#ptr as *const _, #len, #mutable, #name))),
                 )
             }
@@ -120,7 +154,7 @@ fn expand(model: &ExportFn) -> TokenStream {
                 matches!(param.kind, ParamKind::Slice { mutable: true, .. }),
             ));
         }
-        values.push(value);
+        values.push(quote!(#value));
     }
 
     // A `&mut [T]` must not alias another borrowed argument: checked on the
@@ -137,9 +171,8 @@ fn expand(model: &ExportFn) -> TokenStream {
     let ret_abi = ret.item("Abi");
     let lower = ret.item("lower");
     let lower_call = quote_spanned!(ret.last=> #lower(#fn_ident(#(#values),*)));
-    let owned = model.ret.owned;
-
-    let (free_item, free_desc) = if owned {
+    let ret_owned = ret.item("OWNED");
+    let (free_item, free_desc) = if model.ret.may_own {
         let free_name = format!("{c_name}_free");
         let free_ident = hidden_ident("free", c_name);
         let ret_ptr = quote_spanned!(ret.first=> *mut #ret_abi);
@@ -155,21 +188,17 @@ fn expand(model: &ExportFn) -> TokenStream {
                 unsafe { #free(#value) }
             }
         };
-        (item, quote!(::core::option::Option::Some(#free_name)))
+        let desc = quote! {
+            if #ret_owned {
+                ::core::option::Option::Some(#free_name)
+            } else {
+                ::core::option::Option::None
+            }
+        };
+        (item, desc)
     } else {
         (TokenStream::new(), quote!(::core::option::Option::None))
     };
-    let ret_owned = ret.item("OWNED");
-    let assert = quote_spanned!(ret.first=> ::core::assert);
-    let owned_check = quote_spanned! {ret.last=>
-        const _: () = #assert!(
-            #ret_owned == #owned,
-            "#[export] cannot tell from the signature whether this return type owns memory \
-             (is it a type alias?): write `String`, `Vec<T>`, or an `Option`/`Result` of them, \
-             in the signature itself"
-        );
-    };
-
     let ret_desc = ret.item("DESC");
     let desc_ident = hidden_ident("desc", c_name);
     let doc = &model.doc;
@@ -191,8 +220,6 @@ fn expand(model: &ExportFn) -> TokenStream {
         }
 
         #free_item
-
-        #owned_check
 
         #[#rt::linkme::distributed_slice(#rt::EXPORTS)]
         #[linkme(crate = #rt::linkme)]
@@ -217,7 +244,7 @@ fn expand(model: &ExportFn) -> TokenStream {
 /// once. Code built here starts with the type's first token's span and ends
 /// with its last's, so every use is reported exactly where the type is
 /// written (rather than once more per use, at `#[export]`).
-struct AtType {
+pub struct AtType {
     first: Span,
     last: Span,
     /// `<T as ::ffi_export::__private::Trait>`.
@@ -225,7 +252,7 @@ struct AtType {
 }
 
 impl AtType {
-    fn new(ty: &syn::Type, trait_name: &str) -> AtType {
+    pub fn new(ty: &syn::Type, trait_name: &str) -> AtType {
         let mut tokens = ty.to_token_stream().into_iter();
         let first = tokens
             .next()
@@ -245,7 +272,7 @@ impl AtType {
     }
 
     /// `<T as Trait>::item`: an associated type, const or function.
-    fn item(&self, item: &str) -> TokenStream {
+    pub fn item(&self, item: &str) -> TokenStream {
         let qualified = &self.qualified;
         let item = Ident::new(item, self.last);
         quote_spanned!(self.last=> #qualified::#item)

@@ -6,6 +6,7 @@ mod errors;
 mod expand;
 mod model;
 mod parse;
+mod record;
 mod validate;
 
 use proc_macro::TokenStream;

@@ -38,6 +38,10 @@ pub enum ParamKind {
     Str,
     /// `&CStr`: one NUL-terminated pointer.
     CStr,
+    /// `&[&str]`: pointer to string views and count.
+    StrList,
+    /// `&R` of an `#[export]` struct: a pointer to its C form, copied in.
+    Ref(Type),
     /// `&[T]` or `&mut [T]`: pointer and length.
     Slice {
         /// The element type, checked through `FfiElement`.
@@ -51,9 +55,9 @@ pub enum ParamKind {
 pub struct Return {
     /// `None` for `()`.
     pub ty: Option<Type>,
-    /// Whether it owns memory (`String`/`Vec` at any depth of
-    /// `Option`/`Result`), so a paired free is exported.
-    pub owned: bool,
+    /// Whether it may own memory, so a paired free is exported (the
+    /// description names it only when the type's `OWNED` is true).
+    pub may_own: bool,
 }
 
 /// A generated identifier, hygienic by its prefix.

@@ -40,7 +40,7 @@ pub fn export_fn(args: TokenStream, item: ItemFn, errors: &mut Errors) -> Export
         .collect();
     let ret = return_type(&item.sig.output, errors);
     ExportFn {
-        doc: doc_comment(&item),
+        doc: doc_lines(&item.attrs),
         item,
         c_name,
         c_name_span,
@@ -87,10 +87,10 @@ fn binding_name(pat: &Pat) -> Option<String> {
     }
 }
 
-/// The doc comment, without the one space rustdoc adds after `///`.
-fn doc_comment(item: &ItemFn) -> String {
-    let lines: Vec<String> = item
-        .attrs
+/// The doc comment of `attrs`, without the one space rustdoc adds after
+/// `///`, one line per `#[doc]` attribute.
+pub fn doc_lines(attrs: &[syn::Attribute]) -> String {
+    let lines: Vec<String> = attrs
         .iter()
         .filter(|attr| attr.path().is_ident("doc"))
         .filter_map(|attr| match &attr.meta {
@@ -115,7 +115,7 @@ fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
     }
 }
 
-fn is_named(ty: &Type, name: &str) -> bool {
+pub fn is_named(ty: &Type, name: &str) -> bool {
     last_segment(ty).is_some_and(|s| s.ident == name)
 }
 
@@ -150,8 +150,7 @@ fn describe(ty: &impl ToTokens) -> String {
         .replace("& ", "&")
 }
 
-const BORROWED: &str =
-    "borrowed parameters may be `&str`, `&CStr`, `&[T]` or `&mut [T]` of a primitive `T`";
+const BORROWED: &str = "borrowed parameters may be `&str`, `&CStr`, `&[&str]`, `&[T]` or `&mut [T]` of a primitive `T`, or `&R` of an #[export] struct `R`";
 const PRIMITIVES: [&str; 13] = [
     "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "isize", "usize", "f32", "f64", "bool",
 ];
@@ -181,6 +180,13 @@ fn param_kind(ty: &Type, errors: &mut Errors) -> Option<ParamKind> {
                     }
                 }
                 Type::Slice(slice) => match unwrap_group(&slice.elem) {
+                    Type::Reference(item)
+                        if !mutable
+                            && item.mutability.is_none()
+                            && matches!(unwrap_group(&item.elem), Type::Path(p) if p.path.is_ident("str")) =>
+                    {
+                        Some(ParamKind::StrList)
+                    }
                     elem @ Type::Path(_) => Some(ParamKind::Slice {
                         elem: elem.clone(),
                         mutable,
@@ -211,9 +217,18 @@ fn param_kind(ty: &Type, errors: &mut Errors) -> Option<ParamKind> {
                     errors.error(ty, hint);
                     None
                 }
+                other @ Type::Path(_)
+                    if !mutable && !PRIMITIVES.iter().any(|p| is_named(other, p)) =>
+                {
+                    Some(ParamKind::Ref(other.clone()))
+                }
                 other => {
                     let by_value = if !mutable && PRIMITIVES.iter().any(|p| is_named(other, p)) {
                         format!("take `{}` by value; ", describe(other))
+                    } else if mutable && matches!(other, Type::Path(_)) {
+                        "an #[export] struct is copied in, so changes would be lost: take it by \
+                         value and return the changed copy; "
+                            .to_owned()
                     } else {
                         String::new()
                     };
@@ -278,13 +293,18 @@ fn return_type(output: &ReturnType, errors: &mut Errors) -> Return {
         ReturnType::Default => {
             return Return {
                 ty: None,
-                owned: false,
+                may_own: false,
             }
         }
         ReturnType::Type(_, ty) => ty,
     };
     match unwrap_group(ty) {
-        Type::Tuple(tuple) if tuple.elems.is_empty() => return Return { ty: None, owned: false },
+        Type::Tuple(tuple) if tuple.elems.is_empty() => {
+            return Return {
+                ty: None,
+                may_own: false,
+            }
+        }
         Type::Path(_) => check_no_borrow(ty, errors),
         Type::Reference(_) => errors.error(
             ty,
@@ -303,7 +323,7 @@ fn return_type(output: &ReturnType, errors: &mut Errors) -> Return {
         ),
     }
     Return {
-        owned: owns_memory(ty),
+        may_own: !is_plain(ty),
         ty: Some((**ty).clone()),
     }
 }
@@ -328,17 +348,22 @@ fn check_no_borrow(ty: &Type, errors: &mut Errors) {
     }
 }
 
-/// Whether a return type owns memory the caller frees: `String` or `Vec`,
-/// possibly inside `Option`/`Result`.
-fn owns_memory(ty: &Type) -> bool {
+/// Whether a return type is visibly free of owned memory: a primitive, or
+/// `Option`/`Result` of one. Anything else (a `String`, `Vec`, record, or an
+/// alias the macro cannot see through) gets a paired `_free` export; the
+/// self-description then names it only when the type really owns memory.
+fn is_plain(ty: &Type) -> bool {
     let ty = unwrap_group(ty);
-    if is_named(ty, "String") || is_named(ty, "Vec") {
-        return true;
+    if let Type::Tuple(tuple) = ty {
+        return tuple.elems.is_empty();
+    }
+    if PRIMITIVES.iter().any(|p| is_named(ty, p)) {
+        return matches!(ty, Type::Path(p) if p.path.segments.len() == 1);
     }
     if is_named(ty, "Option") || is_named(ty, "Result") {
         return type_arguments(ty)
             .first()
-            .is_some_and(|inner| owns_memory(inner));
+            .is_some_and(|inner| is_plain(inner));
     }
     false
 }

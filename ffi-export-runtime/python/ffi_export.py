@@ -23,12 +23,15 @@ This file is stdlib-only; numpy is used when installed, never required.
 from __future__ import annotations
 
 import ctypes
+import enum
 import json
 import keyword
 import operator
 import os
+import re
+import struct
 import sys
-import types
+import types as _pytypes
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 __all__ = [
@@ -122,9 +125,10 @@ _ARRAY_CODES = {"i8": "b", "u8": "B", "i16": "h", "u16": "H", "i32": "i", "u32":
                 "i64": "q", "u64": "Q", "f32": "f", "f64": "d"}
 
 
-def _rust_type(desc: Dict[str, Any]) -> str:
+def _rust_type(desc: Dict[str, Any], named: Optional[Dict[str, Any]] = None) -> str:
     """The Rust spelling of a type description, for messages and docs."""
     kind = desc["kind"]
+    inner = lambda key: _rust_type(desc[key], named)  # noqa: E731
     if kind == "unit":
         return "()"
     if kind == "scalar":
@@ -133,16 +137,21 @@ def _rust_type(desc: Dict[str, Any]) -> str:
         return "&str"
     if kind == "cstr":
         return "&CStr"
+    if kind == "str_list":
+        return "&[&str]"
     if kind == "slice":
-        return f"&{'mut ' if desc['mutable'] else ''}[{desc['elem']}]"
+        return f"&{'mut ' if desc['mutable'] else ''}[{inner('elem')}]"
     if kind == "string":
         return "String"
     if kind == "vec":
-        return f"Vec<{desc['elem']}>"
+        return f"Vec<{inner('elem')}>"
     if kind == "option":
-        return f"Option<{_rust_type(desc['inner'])}>"
+        return f"Option<{inner('inner')}>"
     if kind == "result":
-        return f"Result<{_rust_type(desc['ok'])}, {desc['error']}>"
+        return f"Result<{inner('ok')}, {desc['error']}>"
+    if kind in ("record", "enum"):
+        key = desc["key"]
+        return str(named[key]["name"]) if named and key in named else key.rsplit("::", 1)[-1]
     return f"<unknown {kind}>"
 
 
@@ -157,39 +166,39 @@ def _type_name(value: object) -> str:
 def _as_int(value: object, param: str, rust: str) -> int:
     """Converts an int-like value (``int``, ``bool``, numpy integers)."""
     if isinstance(value, float):
-        raise TypeError(f"argument '{param}' ({rust}) must be an int, not float")
+        raise TypeError(f"{param} ({rust}) must be an int, not float")
     try:
         return operator.index(value)  # type: ignore[arg-type]
     except TypeError:
-        raise TypeError(f"argument '{param}' ({rust}) must be an int, not {_type_name(value)}") from None
+        raise TypeError(f"{param} ({rust}) must be an int, not {_type_name(value)}") from None
 
 
 def _out_of_range(value: int, param: str, rust: str) -> OverflowError:
     _, low, high = _INT_RANGES[rust]
-    return OverflowError(f"argument '{param}' ({rust}) must be in {low}..={high}, got {value}")
+    return OverflowError(f"{param} ({rust}) must be in {low}..={high}, got {value}")
 
 
 def _as_float(value: object, param: str, rust: str) -> float:
     """Converts a real number (``float``, ``int``, numpy floats)."""
     if isinstance(value, (str, bytes, bytearray, complex)) or not hasattr(value, "__float__"):
-        raise TypeError(f"argument '{param}' ({rust}) must be a float, not {_type_name(value)}")
+        raise TypeError(f"{param} ({rust}) must be a float, not {_type_name(value)}")
     return float(value)  # type: ignore[arg-type]
 
 
 def _f32_overflow(value: float, param: str) -> OverflowError:
-    return OverflowError(f"argument '{param}' (f32) is finite but out of f32 range: {value!r}")
+    return OverflowError(f"{param} (f32) is finite but out of f32 range: {value!r}")
 
 
 def _as_bool(value: object, param: str) -> bool:
     """Accepts ``bool`` and numpy's ``bool_`` only: ``1`` or ``"yes"`` are errors."""
     if type(value).__module__ == "numpy" and type(value).__name__ in ("bool_", "bool"):
         return bool(value)
-    raise TypeError(f"argument '{param}' (bool) must be a bool, not {_type_name(value)}")
+    raise TypeError(f"{param} (bool) must be a bool, not {_type_name(value)}")
 
 
 def _as_str(value: object, param: str) -> bytes:
     if not isinstance(value, str):
-        raise TypeError(f"argument '{param}' (&str) must be a str, not {_type_name(value)}")
+        raise TypeError(f"{param} (&str) must be a str, not {_type_name(value)}")
     return value.encode("utf-8")
 
 
@@ -203,10 +212,10 @@ def _as_cstr(value: object, param: str) -> bytes:
             data = bytes(memoryview(value))  # type: ignore[arg-type]
         except TypeError:
             raise TypeError(
-                f"argument '{param}' (&CStr) must be bytes-like or str, not {_type_name(value)}"
+                f"{param} (&CStr) must be bytes-like or str, not {_type_name(value)}"
             ) from None
     if b"\0" in data:
-        raise ValueError(f"argument '{param}' (&CStr) contains a NUL byte at index {data.index(0)}")
+        raise ValueError(f"{param} (&CStr) contains a NUL byte at index {data.index(0)}")
     return data
 
 
@@ -273,11 +282,17 @@ def _buffer(obj: object, param: str, elem: str, writable: bool) -> Tuple[Optiona
         found_text = f"{found} ('{view.format}')" if found else f"format '{view.format}' ({view.itemsize}-byte items)"
         hint = f"; e.g. array.array('{_ARRAY_CODES[elem]}', ...)" if elem in _ARRAY_CODES else ""
         raise TypeError(f"argument '{param}' ({rust}) needs a buffer of {elem}, got {found_text}{hint}")
+    return _buffer_address(view, param, rust, writable, obj)
+
+
+def _buffer_address(view: memoryview, param: str, rust: str, writable: bool,
+                    obj: object) -> Tuple[Optional[int], int, object]:
+    """Checks contiguity and writability; returns ``(address, length, keepalive)``."""
     if not view.c_contiguous:
         raise BufferError(f"argument '{param}' ({rust}) must be a C-contiguous buffer")
     if writable and view.readonly:
         raise BufferError(f"argument '{param}' ({rust}) must be writable, got a read-only {_type_name(obj)}")
-    length = view.nbytes // size
+    length = view.nbytes // view.itemsize if view.itemsize else 0
     if length == 0:
         return None, 0, view
     if not view.readonly:
@@ -322,18 +337,362 @@ def _take_vec(buffer: _FfiBuffer, free: Callable[..., None], ctype: Any) -> Any:
     return array
 
 
-_OPTION_TYPES: Dict[str, Any] = {}
+def _read_then_free(read: Callable[[Any], Any], free: Callable[..., None]) -> Callable[[Any], Any]:
+    """A converter that copies a returned value into Python objects and then
+    frees the Rust side, whatever happens."""
+
+    def take(value: Any) -> Any:
+        try:
+            return read(value)
+        finally:
+            free(value)
+
+    return take
 
 
-def _option_struct(elem: str) -> Any:
-    """The ctypes mirror of ``FfiOption<T>``."""
-    if elem not in _OPTION_TYPES:
-        _OPTION_TYPES[elem] = type(
-            f"FfiOption_{elem}",
-            (ctypes.Structure,),
-            {"_fields_": [("is_some", ctypes.c_bool), ("value", _CTYPES[elem])]},
-        )
-    return _OPTION_TYPES[elem]
+# ---------------------------------------------------------------------------
+# Records, enums and nested values
+
+
+class _Record:
+    """Base of the classes made for ``#[export]`` structs: fields by name,
+    ``==`` and ``repr``."""
+
+    __slots__: Tuple[str, ...] = ()
+    _fields: Tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if len(args) > len(self._fields):
+            raise TypeError(f"{type(self).__name__} takes {len(self._fields)} fields, got {len(args)}")
+        values = dict(zip(self._fields, args))
+        for key, value in kwargs.items():
+            if key not in self._fields:
+                raise TypeError(f"{type(self).__name__} has no field {key!r}")
+            if key in values:
+                raise TypeError(f"{type(self).__name__} got field {key!r} twice")
+            values[key] = value
+        missing = [f for f in self._fields if f not in values]
+        if missing:
+            raise TypeError(f"{type(self).__name__} is missing field(s): {', '.join(missing)}")
+        for key in self._fields:
+            object.__setattr__(self, key, values[key])
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in self._fields)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields)
+        return f"{type(self).__name__}({inner})"
+
+
+class _PlainRecord(ctypes.Structure):
+    """Base of the classes made for ``#[repr(C)]`` plain-data structs: a
+    ``ctypes.Structure`` (zero-copy, arrays with ``Cls * n``) with ``==``
+    and ``repr``."""
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return bytes(self) == bytes(other)  # type: ignore[arg-type]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{f}={getattr(self, f)!r}" for f, _ in self._fields_)
+        return f"{type(self).__name__}({inner})"
+
+
+_STRUCT_CODES = {"i8": "b", "u8": "B", "i16": "h", "u16": "H", "i32": "i", "u32": "I",
+                 "i64": "q", "u64": "Q", "isize": "n", "usize": "N", "f32": "f", "f64": "d"}
+
+
+class _Types:
+    """The Python side of one library's types: ctypes mirrors of their C
+    forms, and converters between those and Python values, built once."""
+
+    def __init__(self, named: Dict[str, Any], module: str) -> None:
+        self.named = named
+        self.module = module
+        self.classes: Dict[str, Any] = {}
+        self.mirrors: Dict[str, Any] = {}
+        self.options: Dict[int, Any] = {}
+        for key, desc in named.items():
+            if desc["kind"] == "enum":
+                cls: Any = enum.IntEnum(desc["name"], [(n, v) for n, v in desc["variants"]])  # type: ignore[misc]
+                cls.__doc__ = desc["doc"] or f"The Rust enum `{desc['name']}`."
+            elif desc["pod"]:
+                cls = type(desc["name"], (_PlainRecord,), {"__doc__": desc["doc"] or None})
+            else:
+                fields = tuple(f["name"] for f in desc["fields"])
+                cls = type(desc["name"], (_Record,), {
+                    "__slots__": fields, "_fields": fields, "__doc__": desc["doc"] or None,
+                })
+            cls.__module__ = module
+            self.classes[key] = cls
+        # Layouts need every class to exist first (fields refer to others).
+        for key, desc in named.items():
+            if desc["kind"] == "record":
+                self._layout(key)
+
+    def _layout(self, key: str) -> Any:
+        """The ctypes type of a record's C form, laid out on first use (a
+        record's fields may be records laid out later in `named`)."""
+        desc = self.named[key]
+        if desc["pod"]:
+            cls = self.classes[key]
+            if "_fields_" not in vars(cls):
+                cls._fields_ = [(f["name"], self.repr_type(f["type"])) for f in desc["fields"]]
+            return cls
+        if key not in self.mirrors:
+            fields = [(f["name"], self.repr_type(f["type"])) for f in desc["fields"]]
+            self.mirrors[key] = type(f"{desc['name']}Repr", (ctypes.Structure,), {"_fields_": fields})
+        return self.mirrors[key]
+
+    # -- C forms ---------------------------------------------------------
+
+    def repr_type(self, t: Dict[str, Any]) -> Any:
+        """The ctypes type of a value's C form."""
+        kind = t["kind"]
+        if kind == "scalar":
+            return _CTYPES[t["name"]]
+        if kind in ("string", "vec"):
+            return _FfiBuffer
+        if kind == "option":
+            inner = self.repr_type(t["inner"])
+            if id(inner) not in self.options:
+                self.options[id(inner)] = type(
+                    f"FfiOption_{inner.__name__}", (ctypes.Structure,),
+                    {"_fields_": [("is_some", ctypes.c_uint8), ("value", inner)]},
+                )
+            return self.options[id(inner)]
+        if kind == "record":
+            return self._layout(t["key"])
+        if kind == "enum":
+            return _CTYPES[self.named[t["key"]]["repr"]]
+        raise LoadError(f"no C form for {_rust_type(t, self.named)}")
+
+    def owns(self, t: Dict[str, Any], seen: Optional[set] = None) -> bool:
+        """Whether the C form holds memory to free."""
+        kind = t["kind"]
+        if kind in ("string", "vec"):
+            return True
+        if kind == "option":
+            return self.owns(t["inner"], seen)
+        if kind == "record":
+            seen = seen or set()
+            if t["key"] in seen:
+                return False
+            seen.add(t["key"])
+            return any(self.owns(f["type"], seen) for f in self.named[t["key"]]["fields"])
+        return False
+
+    # -- Rust → Python (copies) ------------------------------------------
+
+    def reader(self, t: Dict[str, Any]) -> Callable[[Any], Any]:
+        """A function turning a C form (as ctypes hands it out) into a Python value."""
+        kind = t["kind"]
+        if kind == "scalar":
+            return _identity
+        if kind == "string":
+            return _read_string
+        if kind == "enum":
+            return self.classes[t["key"]]
+        if kind == "option":
+            read = self.reader(t["inner"])
+            return lambda o: read(o.value) if o.is_some else None
+        if kind == "vec":
+            elem = t["elem"]
+            ctype = self.repr_type(elem)
+            if elem["kind"] == "scalar":
+                return lambda b: list((ctype * b.len).from_address(b.ptr)) if b.len else []
+            read = self.reader(elem)
+            return lambda b: [read(x) for x in (ctype * b.len).from_address(b.ptr)] if b.len else []
+        if kind == "record":
+            key = t["key"]
+            cls = self.classes[key]
+            if self.named[key]["pod"]:
+                return cls.from_buffer_copy
+            # Looked up on use: records may be recursive.
+            return lambda r: self._read_record(key, cls, r)
+        raise LoadError(f"cannot read {_rust_type(t, self.named)}")
+
+    def _read_record(self, key: str, cls: Any, repr_value: Any) -> Any:
+        readers = self._field_readers(key)
+        record = cls.__new__(cls)
+        for name, read in readers:
+            object.__setattr__(record, name, read(getattr(repr_value, name)))
+        return record
+
+    def _field_readers(self, key: str) -> List[Tuple[str, Callable[[Any], Any]]]:
+        cache_key = "readers:" + key
+        if cache_key not in self.mirrors:
+            self.mirrors[cache_key] = [(f["name"], self.reader(f["type"])) for f in self.named[key]["fields"]]
+        return self.mirrors[cache_key]
+
+    # -- Python → Rust (for parameters; the caller keeps `keep` alive) ----
+
+    def writer(self, t: Dict[str, Any]) -> Callable[[Any, List[Any], str], Any]:
+        """A function turning a Python value into a C form, appending to
+        ``keep`` whatever must outlive the call; ``where`` names the value in
+        error messages."""
+        kind = t["kind"]
+        if kind == "scalar":
+            name = t["name"]
+            if name in _INT_RANGES:
+                _, low, high = _INT_RANGES[name]
+
+                def write_int(v: Any, keep: List[Any], where: str) -> int:
+                    v = _as_int(v, where, name)
+                    if not low <= v <= high:
+                        raise _out_of_range(v, where, name)
+                    return v
+                return write_int
+            if name in _FLOATS:
+                def write_float(v: Any, keep: List[Any], where: str) -> float:
+                    v = _as_float(v, where, name)
+                    if name == "f32" and not -_F32_MAX <= v <= _F32_MAX and v - v == 0:
+                        raise _f32_overflow(v, where)
+                    return v
+                return write_float
+            return lambda v, keep, where: v if v.__class__ is bool else _as_bool(v, where)
+        if kind == "string":
+            def write_string(v: Any, keep: List[Any], where: str) -> _FfiBuffer:
+                data = _as_str(v, where)
+                keep.append(data)
+                return _FfiBuffer(ctypes.cast(data, ctypes.c_void_p), len(data), 0)
+            return write_string
+        if kind == "enum":
+            cls = self.classes[t["key"]]
+            rust = self.named[t["key"]]["name"]
+
+            def write_enum(v: Any, keep: List[Any], where: str) -> int:
+                if isinstance(v, cls):
+                    return int(v)
+                if isinstance(v, enum.Enum) or isinstance(v, (bool, float)) or not hasattr(v, "__index__"):
+                    raise TypeError(f"{where} ({rust}) must be a {rust} or its int value, not {_type_name(v)}")
+                try:
+                    return int(cls(operator.index(v)))
+                except ValueError:
+                    valid = ", ".join(f"{m.name}={m.value}" for m in cls)
+                    raise ValueError(f"{where} ({rust}): {v} is not a {rust} (variants: {valid})") from None
+            return write_enum
+        if kind == "option":
+            inner_write = self.writer(t["inner"])
+            option_type = self.repr_type(t)
+            return lambda v, keep, where: option_type() if v is None else option_type(1, inner_write(v, keep, where))
+        if kind == "vec":
+            elem_write = self.writer(t["elem"])
+            elem_type = self.repr_type(t["elem"])
+
+            def write_vec(v: Any, keep: List[Any], where: str) -> _FfiBuffer:
+                if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
+                    raise TypeError(f"{where} ({_rust_type(t, self.named)}) must be a sequence, not {_type_name(v)}")
+                items = [elem_write(x, keep, f"{where}[{i}]") for i, x in enumerate(v)]
+                array = (elem_type * len(items))(*items)
+                keep.append(array)
+                return _FfiBuffer(ctypes.addressof(array), len(items), 0)
+            return write_vec
+        if kind == "record":
+            key = t["key"]
+            cls = self.classes[key]
+            desc = self.named[key]
+            if desc["pod"]:
+                def write_plain(v: Any, keep: List[Any], where: str) -> Any:
+                    if not isinstance(v, cls):
+                        raise TypeError(f"{where} must be a {desc['name']}, not {_type_name(v)}")
+                    return v
+                return write_plain
+            mirror = self._layout(key)
+            return lambda v, keep, where: self._write_record(key, cls, mirror, v, keep, where)
+        raise LoadError(f"cannot pass {_rust_type(t, self.named)}")
+
+    def _write_record(self, key: str, cls: Any, mirror: Any, value: Any, keep: List[Any], where: str) -> Any:
+        if not isinstance(value, cls):
+            raise TypeError(f"{where} must be a {cls.__name__}, not {_type_name(value)}")
+        cache_key = "writers:" + key
+        if cache_key not in self.mirrors:
+            self.mirrors[cache_key] = [(f["name"], self.writer(f["type"])) for f in self.named[key]["fields"]]
+        return mirror(*[write(getattr(value, name), keep, f"{where}.{name}") for name, write in self.mirrors[cache_key]])
+
+    def python_type(self, t: Dict[str, Any]) -> Any:
+        """The annotation for a value of this type."""
+        kind = t["kind"]
+        if kind == "scalar":
+            return {"bool": bool}.get(t["name"], float if t["name"] in _FLOATS else int)
+        if kind in ("string", "str"):
+            return str
+        if kind in ("record", "enum"):
+            return self.classes[t["key"]]
+        if kind == "option":
+            return Optional[self.python_type(t["inner"])]
+        if kind == "vec":
+            return List[self.python_type(t["elem"])]  # type: ignore[misc]
+        if kind == "result":
+            return self.python_type(t["ok"])
+        if kind == "unit":
+            return None
+        if kind == "cstr":
+            return bytes
+        if kind == "str_list":
+            return List[str]
+        return "Buffer"
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _read_string(buffer: Any) -> str:
+    return ctypes.string_at(buffer.ptr, buffer.len).decode("utf-8") if buffer.len else ""
+
+
+def _struct_codes(fmt: str) -> Optional[List[str]]:
+    """The item codes of a PEP 3118 struct format like ``T{<d:x:<d:y:}``."""
+    match = re.fullmatch(r"[@=<>!]?T\{(.*)\}", fmt)
+    if not match:
+        return None
+    codes = re.findall(r"([@=<>!]?)(\d*)([a-zA-Z?])(?::[^:]*:)?", match.group(1))
+    result = []
+    for order, count, code in codes:
+        if order and order not in ("@", "=", _NATIVE_ORDER):
+            return None
+        result += [code] * int(count or 1)
+    return result
+
+
+def _plain_buffer(obj: object, param: str, cls: Any, writable: bool) -> Tuple[Optional[int], int, object]:
+    """Checks a buffer of ``#[repr(C)]`` records: a ctypes array of the class,
+    or any buffer whose struct format has the same field types (numpy
+    structured arrays)."""
+    rust = f"&{'mut ' if writable else ''}[{cls.__name__}]"
+    try:
+        view = memoryview(obj)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"argument '{param}' ({rust}) must be a buffer of {cls.__name__}, "
+                        f"e.g. ({cls.__name__} * n)(), not {_type_name(obj)}") from None
+    expected = [_STRUCT_CODES[_scalar_name(ctype)] for _, ctype in cls._fields_]
+    got = _struct_codes(view.format)
+    same = got is not None and [_code_layout(c) for c in got] == [_code_layout(c) for c in expected]
+    if not same or view.itemsize != ctypes.sizeof(cls):
+        raise TypeError(f"argument '{param}' ({rust}) needs a buffer of {cls.__name__} "
+                        f"(fields {', '.join(expected)}), got format '{view.format}'")
+    return _buffer_address(view, param, rust, writable, obj)
+
+
+def _code_layout(code: str) -> Tuple[Optional[str], int]:
+    """A struct item code's kind and native size."""
+    return _FORMAT_KIND.get(code), struct.calcsize("@" + code)
+
+
+def _scalar_name(ctype: Any) -> str:
+    for name, known in _CTYPES.items():
+        if known is ctype and name not in ("isize", "usize"):
+            return name
+    raise LoadError(f"plain-data records hold numbers only, not {ctype}")
 
 
 # ---------------------------------------------------------------------------
@@ -347,12 +706,34 @@ def _python_name(name: str, taken: set) -> str:
     return name
 
 
+def _str_list(value: object, param: str) -> Tuple[Optional[int], int, object]:
+    """A ``list[str]`` as an array of string views for ``&[&str]``."""
+    if isinstance(value, (str, bytes, bytearray)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"{param} (&[&str]) must be a list of str, not {_type_name(value)}")
+    encoded = [_as_str(item, f"{param}[{i}]") for i, item in enumerate(value)]  # type: ignore[attr-defined]
+    if not encoded:
+        return None, 0, None
+    views = (_FfiBuffer * len(encoded))(
+        *[_FfiBuffer(ctypes.cast(data, ctypes.c_void_p), len(data), 0) for data in encoded]
+    )
+    return ctypes.addressof(views), len(encoded), (views, encoded)
+
+
+def _boxer(ctype: Any) -> Callable[[Any], Any]:
+    """Wraps a converted value in a ctypes object so it can be passed by
+    pointer (``Option<T>`` parameters)."""
+    if issubclass(ctype, ctypes._SimpleCData):  # type: ignore[attr-defined]
+        return ctype
+    return _identity
+
+
 class _Binder:
     """Generates one specialised Python function per export, once, at load."""
 
-    def __init__(self, library: "Library", cdll: ctypes.CDLL) -> None:
+    def __init__(self, library: "Library", cdll: ctypes.CDLL, types: _Types) -> None:
         self.library = library
         self.cdll = cdll
+        self.types = types
         self.faults = ctypes.c_uint64.in_dll(cdll, "FFI_EXPORT_FAULTS")
         # `cdll[name]` makes a private function object: argtypes set here
         # cannot be changed by other code using `cdll.name`.
@@ -385,6 +766,7 @@ class _Binder:
 
     def bind(self, export: Dict[str, Any]) -> Callable[..., Any]:
         name = export["name"]
+        types = self.types
         cfunc = self.cdll[name]
         ns: Dict[str, Any] = {
             "_fx_cfn": cfunc,
@@ -399,6 +781,8 @@ class _Binder:
             "_fx_as_str": _as_str,
             "_fx_as_cstr": _as_cstr,
             "_fx_buffer": _buffer,
+            "_fx_plain_buffer": _plain_buffer,
+            "_fx_str_list": _str_list,
         }
         argtypes: List[Any] = []
         body: List[str] = []
@@ -406,53 +790,77 @@ class _Binder:
         names: List[str] = []
         annotations: Dict[str, Any] = {}
         taken: set = set()
+        keep_list = False
         for param in export["params"]:
             p = _python_name(param["name"], taken)
             taken.add(p)
             names.append(p)
             ty = param["type"]
             kind = ty["kind"]
-            rust = _rust_type(ty)
+            rust = _rust_type(ty, types.named)
+            where = f"argument '{p}'"
+            annotations[p] = types.python_type(ty)
             if kind == "scalar" and ty["name"] in _INT_RANGES:
                 _, low, high = _INT_RANGES[ty["name"]]
-                body.append(f"if {p}.__class__ is not int: {p} = _fx_as_int({p}, {p!r}, {rust!r})")
-                body.append(f"if not {low} <= {p} <= {high}: raise _fx_range({p}, {p!r}, {rust!r})")
+                body.append(f"if {p}.__class__ is not int: {p} = _fx_as_int({p}, {where!r}, {rust!r})")
+                body.append(f"if not {low} <= {p} <= {high}: raise _fx_range({p}, {where!r}, {rust!r})")
                 argtypes.append(_CTYPES[ty["name"]])
                 cargs.append(p)
-                annotations[p] = int
             elif kind == "scalar" and ty["name"] in _FLOATS:
-                body.append(f"if {p}.__class__ is not float: {p} = _fx_as_float({p}, {p!r}, {rust!r})")
+                body.append(f"if {p}.__class__ is not float: {p} = _fx_as_float({p}, {where!r}, {rust!r})")
                 if ty["name"] == "f32":
                     body.append(
-                        f"if not -_fx_f32_max <= {p} <= _fx_f32_max and {p} - {p} == 0: raise _fx_f32({p}, {p!r})"
+                        f"if not -_fx_f32_max <= {p} <= _fx_f32_max and {p} - {p} == 0: raise _fx_f32({p}, {where!r})"
                     )
                 argtypes.append(_CTYPES[ty["name"]])
                 cargs.append(p)
-                annotations[p] = float
             elif kind == "scalar" and ty["name"] == "bool":
-                body.append(f"if {p}.__class__ is not bool: {p} = _fx_as_bool({p}, {p!r})")
+                body.append(f"if {p}.__class__ is not bool: {p} = _fx_as_bool({p}, {where!r})")
                 argtypes.append(ctypes.c_bool)
                 cargs.append(p)
-                annotations[p] = bool
+            elif kind == "enum":
+                ns[f"_fx_w_{p}"] = types.writer(ty)
+                body.append(f"{p} = _fx_w_{p}({p}, None, {where!r})")
+                argtypes.append(types.repr_type(ty))
+                cargs.append(p)
             elif kind == "str":
-                body.append(f"_fx_b_{p} = _fx_as_str({p}, {p!r})")
+                body.append(f"_fx_b_{p} = _fx_as_str({p}, {where!r})")
                 argtypes += [ctypes.c_char_p, ctypes.c_size_t]
                 cargs += [f"_fx_b_{p}", f"len(_fx_b_{p})"]
-                annotations[p] = str
             elif kind == "cstr":
-                body.append(f"_fx_b_{p} = _fx_as_cstr({p}, {p!r})")
+                body.append(f"_fx_b_{p} = _fx_as_cstr({p}, {where!r})")
                 argtypes.append(ctypes.c_char_p)
                 cargs.append(f"_fx_b_{p}")
-                annotations[p] = bytes
-            elif kind == "slice":
-                body.append(
-                    f"_fx_p_{p}, _fx_n_{p}, _fx_k_{p} = _fx_buffer({p}, {p!r}, {ty['elem']!r}, {ty['mutable']!r})"
-                )
+            elif kind == "str_list":
+                body.append(f"_fx_p_{p}, _fx_n_{p}, _fx_k_{p} = _fx_str_list({p}, {where!r})")
                 argtypes += [ctypes.c_void_p, ctypes.c_size_t]
                 cargs += [f"_fx_p_{p}", f"_fx_n_{p}"]
-                annotations[p] = "Buffer"
+            elif kind == "slice":
+                elem = ty["elem"]
+                if elem["kind"] == "scalar":
+                    call = f"_fx_buffer({p}, {p!r}, {elem['name']!r}, {ty['mutable']!r})"
+                else:
+                    ns[f"_fx_cls_{p}"] = types.classes[elem["key"]]
+                    call = f"_fx_plain_buffer({p}, {p!r}, _fx_cls_{p}, {ty['mutable']!r})"
+                body.append(f"_fx_p_{p}, _fx_n_{p}, _fx_k_{p} = {call}")
+                argtypes += [ctypes.c_void_p, ctypes.c_size_t]
+                cargs += [f"_fx_p_{p}", f"_fx_n_{p}"]
+            elif kind in ("record", "option"):
+                keep_list = True
+                target = ty if kind == "record" else ty["inner"]
+                ns[f"_fx_w_{p}"] = types.writer(target)
+                repr_type = types.repr_type(target)
+                argtypes.append(ctypes.POINTER(repr_type))
+                converted = f"_fx_w_{p}({p}, _fx_keep, {where!r})"
+                if kind == "option":
+                    ns[f"_fx_box_{p}"] = _boxer(repr_type)
+                    converted = f"None if {p} is None else _fx_box_{p}({converted})"
+                body.append(f"_fx_a_{p} = {converted}")
+                cargs.append(f"_fx_a_{p}")
             else:
                 raise LoadError(f"{name}: parameter {p!r} has a type this helper cannot pass: {rust}")
+        if keep_list:
+            body.insert(0, "_fx_keep = []")
         cfunc.argtypes = argtypes
         restype, returns, annotation = self._return(export, ns)
         cfunc.restype = restype
@@ -474,43 +882,40 @@ class _Binder:
 
     def _return(self, export: Dict[str, Any], ns: Dict[str, Any]) -> Tuple[Any, str, Any]:
         """(restype, return expression over ``_fx_r``, annotation)."""
+        types = self.types
         ty = export["returns"]
+        annotation = types.python_type(ty)
         if ty["kind"] == "result":
             ty = ty["ok"]
-        optional = ty["kind"] == "option"
-        if optional:
-            ty = ty["inner"]
         kind = ty["kind"]
-        if kind in ("string", "vec"):
+        if kind == "unit":
+            return None, "None", None
+        restype = types.repr_type(ty)
+        if kind == "scalar" or (kind == "record" and types.named[ty["key"]]["pod"]):
+            return restype, "_fx_r", annotation
+        free = None
+        if export["free"]:
             free = self.cdll[export["free"]]
-            free.argtypes = [ctypes.POINTER(_FfiBuffer)]
+            free.argtypes = [ctypes.POINTER(restype)]
             free.restype = None
             ns["_fx_free"] = free
-            if kind == "string":
-                ns["_fx_take"] = _take_string
-                expr, annotation = "_fx_take(_fx_r, _fx_free)", str
-            else:
-                ns["_fx_take"] = _take_vec
-                ns["_fx_elem"] = _CTYPES[ty["elem"]]
-                expr, annotation = "_fx_take(_fx_r, _fx_free, _fx_elem)", "Array"
-            if optional:
-                expr = f"{expr} if _fx_r.ptr else None"
-            return _FfiBuffer, expr, annotation
-        if kind == "scalar":
-            py = {"bool": bool}.get(ty["name"], float if ty["name"] in _FLOATS else int)
-            if optional:
-                return _option_struct(ty["name"]), "_fx_r.value if _fx_r.is_some else None", Optional[py]
-            return _CTYPES[ty["name"]], "_fx_r", py
-        if kind == "unit" and not optional:
-            return None, "None", None
-        raise LoadError(f"{export['name']}: return type {_rust_type(export['returns'])} is not supported by this helper")
+        if kind == "string" and free is not None:
+            ns["_fx_take"] = _take_string
+            return restype, "_fx_take(_fx_r, _fx_free)", annotation
+        if kind == "vec" and ty["elem"]["kind"] == "scalar" and free is not None:
+            ns["_fx_take"] = _take_vec
+            ns["_fx_elem"] = types.repr_type(ty["elem"])
+            return restype, "_fx_take(_fx_r, _fx_free, _fx_elem)", "Array"
+        read = types.reader(ty)
+        ns["_fx_take"] = read if free is None else _read_then_free(read, free)
+        return restype, "_fx_take(_fx_r)", annotation
 
-    @staticmethod
-    def _docstring(export: Dict[str, Any]) -> str:
-        params = ", ".join(f"{p['name']}: {_rust_type(p['type'])}" for p in export["params"])
+    def _docstring(self, export: Dict[str, Any]) -> str:
+        named = self.types.named
+        params = ", ".join(f"{p['name']}: {_rust_type(p['type'], named)}" for p in export["params"])
         signature = f"fn {export['name']}({params})"
         if export["returns"]["kind"] != "unit":
-            signature += f" -> {_rust_type(export['returns'])}"
+            signature += f" -> {_rust_type(export['returns'], named)}"
         doc = export["doc"].strip()
         return f"{doc}\n\nRust: ``{signature}``" if doc else f"Rust: ``{signature}``"
 
@@ -550,8 +955,13 @@ class Library:
         describe.restype = ctypes.c_char_p
         describe.argtypes = []
         self._description: Dict[str, Any] = json.loads(describe().decode("utf-8"))
-        self.errors = types.SimpleNamespace()
-        binder = _Binder(self, cdll)
+        self.errors = _pytypes.SimpleNamespace()
+        self._types = _Types(self._description.get("types", {}), self._module_name)
+        #: The classes of the library's records and enums, by Rust name.
+        self.types = _pytypes.SimpleNamespace()
+        for key, cls in self._types.classes.items():
+            setattr(self.types, self._types.named[key]["name"], cls)
+        binder = _Binder(self, cdll, self._types)
         self._exports: Dict[str, Dict[str, Any]] = {}
         for export in self._description["exports"]:
             self._exports[export["name"]] = export
@@ -559,6 +969,11 @@ class Library:
             if ty["kind"] == "result":
                 self._error_class(ty["error"])
             setattr(self, export["name"], binder.bind(export))
+        # Records and enums are also reachable as `lib.Name` unless an export
+        # has that name.
+        for name, cls in vars(self.types).items():
+            if name not in self._exports:
+                setattr(self, name, cls)
 
     def _error_class(self, name: str) -> type:
         """The exception class for a Rust error type, created once per library."""

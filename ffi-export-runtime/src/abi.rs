@@ -79,13 +79,15 @@ impl FfiBuffer {
     }
 }
 
-/// An optional scalar returned by value: `Option<i32>` crosses as
-/// `FfiOption<i32>`. `value` is zero when `is_some` is false.
+/// The C form of `Option<T>`: `Option<i32>` crosses as `FfiOption<i32>`,
+/// `Option<String>` as `FfiOption<FfiBuffer>`. `value` is zero when
+/// `is_some` is 0.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FfiOption<T> {
-    /// Whether `value` holds a value.
-    pub is_some: bool,
+    /// 1 when `value` holds a value, else 0 (a byte: C may store anything,
+    /// and anything but 0 or 1 is refused).
+    pub is_some: u8,
     /// The value, or zero.
     pub value: T,
 }
@@ -167,7 +169,7 @@ impl<T: AbiValue> AbiValue for FfiOption<T> {
     #[inline]
     fn error_value() -> Self {
         FfiOption {
-            is_some: false,
+            is_some: 0,
             value: T::error_value(),
         }
     }

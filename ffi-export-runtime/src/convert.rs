@@ -2,29 +2,31 @@
 //! emits calls to these traits and functions; a type's C form, its
 //! description and its checks live here, once.
 
-use crate::abi::{AbiValue, FfiBuffer, FfiOption};
+use crate::abi::{AbiValue, FfiBuffer};
+use crate::data::FfiData;
 use crate::describe::{short_type_name, TypeDesc};
 use crate::status::Fault;
 use core::ffi::{c_char, CStr};
 use core::fmt::Display;
 use core::mem::{align_of, size_of};
 
-/// A primitive that can be an element of a slice parameter or a returned
-/// `Vec`.
+/// A type whose values can be elements of a slice parameter, borrowed in
+/// place: primitives and `#[repr(C)]` plain-data records.
 ///
 /// # Safety
 /// `Raw` must have the size and alignment of `Self`, and every `Raw` slice
 /// for which [`FfiElement::valid`] returns true must be a valid `[Self]`.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be a slice or `Vec` element of an #[export] function",
+    message = "`{Self}` cannot be a slice element of an #[export] function",
     label = "unsupported element type",
-    note = "elements may be i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64 or bool"
+    note = "slice elements may be i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64, bool, or a #[repr(C)] #[export] struct of numbers",
+    note = "for text take `&[&str]`"
 )]
-pub unsafe trait FfiElement: Copy + 'static {
+pub unsafe trait FfiElement: 'static {
     /// The C element type.
-    type Raw: Copy;
-    /// The element's name in the self-description.
-    const NAME: &'static str;
+    type Raw;
+    /// The element's description.
+    const DESC: TypeDesc;
     /// Whether every raw value is a valid `Self`.
     fn valid(raw: &[Self::Raw]) -> bool;
 }
@@ -33,7 +35,7 @@ pub unsafe trait FfiElement: Copy + 'static {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a parameter of an #[export] function",
     label = "unsupported parameter type",
-    note = "supported parameters: i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64, bool, &str, &CStr, &[T] and &mut [T] of those primitives",
+    note = "supported parameters: i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64, bool, #[export] structs and enums, Option<T> of those or of String, &str, &CStr, &[&str], &[T] and &mut [T] of primitives",
     note = "pass collections as slices (`&[T]`), text as `&str`; convert other types inside the function"
 )]
 pub trait FfiParam: Sized {
@@ -42,14 +44,19 @@ pub trait FfiParam: Sized {
     /// How it is described.
     const DESC: TypeDesc;
     /// Converts the C argument, refusing invalid values.
-    fn lift(abi: Self::Abi, param: &'static str) -> Result<Self, Fault>;
+    ///
+    /// # Safety
+    /// `abi` comes from a caller following the C contract: a pointer in it
+    /// is NULL or valid for reads during the call.
+    unsafe fn lift(abi: Self::Abi, param: &'static str) -> Result<Self, Fault>;
 }
 
 /// A Rust return type.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be returned from an #[export] function",
     label = "unsupported return type",
-    note = "supported returns: (), i8 … u64, isize, usize, f32, f64, bool, String, Vec<T> of those primitives, Option<T> of those, and Result<T, E: Display> of any of them"
+    note = "supported returns: (), i8 … u64, isize, usize, f32, f64, bool, String, #[export] structs and enums, Vec<T> and Option<T> of any of those, and Result<T, E: Display> of any of them",
+    note = "in `Result<T, E>` the error type `E` must implement `std::fmt::Display`"
 )]
 pub trait IntoFfi: Sized {
     /// The C return type.
@@ -71,30 +78,12 @@ pub trait IntoFfi: Sized {
     }
 }
 
-/// A return type that can be wrapped in `Option`.
-#[diagnostic::on_unimplemented(
-    message = "`Option<{Self}>` cannot be returned from an #[export] function",
-    label = "unsupported return type",
-    note = "`Option<T>` is supported for T = i8 … u64, isize, usize, f32, f64, bool, String and Vec<T> of those primitives"
-)]
-pub trait IntoFfiOption: IntoFfi {
-    /// The C form of `Option<Self>`.
-    type OptionAbi: AbiValue;
-    /// The C form of `Some(self)`.
-    fn lower_some(self) -> Result<Self::OptionAbi, Fault>;
-    /// Frees a value returned by [`IntoFfiOption::lower_some`].
-    ///
-    /// # Safety
-    /// As [`IntoFfi::free`].
-    unsafe fn free_option(abi: *mut Self::OptionAbi);
-}
-
 macro_rules! primitives {
     ($($t:ident),*) => {$(
         // SAFETY: Raw is Self; every bit pattern of a numeric type is valid.
         unsafe impl FfiElement for $t {
             type Raw = $t;
-            const NAME: &'static str = stringify!($t);
+            const DESC: TypeDesc = TypeDesc::Scalar(stringify!($t));
             #[inline]
             fn valid(_: &[$t]) -> bool { true }
         }
@@ -102,22 +91,7 @@ macro_rules! primitives {
             type Abi = $t;
             const DESC: TypeDesc = TypeDesc::Scalar(stringify!($t));
             #[inline]
-            fn lift(abi: $t, _: &'static str) -> Result<$t, Fault> { Ok(abi) }
-        }
-        impl IntoFfi for $t {
-            type Abi = $t;
-            const DESC: TypeDesc = TypeDesc::Scalar(stringify!($t));
-            const OWNED: bool = false;
-            #[inline]
-            fn lower(self) -> Result<$t, Fault> { Ok(self) }
-        }
-        impl IntoFfiOption for $t {
-            type OptionAbi = FfiOption<$t>;
-            #[inline]
-            fn lower_some(self) -> Result<FfiOption<$t>, Fault> {
-                Ok(FfiOption { is_some: true, value: self })
-            }
-            unsafe fn free_option(_: *mut FfiOption<$t>) {}
+            unsafe fn lift(abi: $t, _: &'static str) -> Result<$t, Fault> { Ok(abi) }
         }
     )*};
 }
@@ -127,7 +101,7 @@ primitives!(i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64);
 // bytes, which `valid` checks.
 unsafe impl FfiElement for bool {
     type Raw = u8;
-    const NAME: &'static str = "bool";
+    const DESC: TypeDesc = TypeDesc::Scalar("bool");
     #[inline]
     fn valid(raw: &[u8]) -> bool {
         raw.iter().all(|&b| b <= 1)
@@ -139,38 +113,42 @@ impl FfiParam for bool {
     type Abi = u8;
     const DESC: TypeDesc = TypeDesc::Scalar("bool");
     #[inline]
-    fn lift(abi: u8, param: &'static str) -> Result<bool, Fault> {
-        match abi {
-            0 => Ok(false),
-            1 => Ok(true),
-            other => Err(Fault::invalid(
-                param,
-                format_args!("{other} is not a bool (0 or 1)"),
-            )),
+    unsafe fn lift(abi: u8, param: &'static str) -> Result<bool, Fault> {
+        crate::data::bool_from_byte(abi).map_err(|why| Fault::invalid(param, why))
+    }
+}
+
+/// `Option<T>` parameters cross as `const T::Repr *`, NULL for `None`.
+impl<T: FfiData> FfiParam for Option<T> {
+    type Abi = *const T::Repr;
+    const DESC: TypeDesc = TypeDesc::Option(&T::DESC);
+    unsafe fn lift(abi: *const T::Repr, param: &'static str) -> Result<Option<T>, Fault> {
+        // SAFETY: forwarded contract: NULL or valid for the call.
+        match unsafe { abi.as_ref() } {
+            None => Ok(None),
+            // SAFETY: as above.
+            Some(repr) => unsafe { T::from_repr(repr) }
+                .map(Some)
+                .map_err(|why| Fault::invalid(param, why)),
         }
     }
 }
 
-impl IntoFfi for bool {
-    type Abi = bool;
-    const DESC: TypeDesc = TypeDesc::Scalar("bool");
-    const OWNED: bool = false;
-    #[inline]
-    fn lower(self) -> Result<bool, Fault> {
-        Ok(self)
+/// Lifts a record passed by pointer (`&T` or `T` parameters): a copy made
+/// from the caller's C form.
+///
+/// # Safety
+/// `ptr` is NULL or valid for reads during the call.
+pub unsafe fn lift_by_pointer<T: FfiData>(
+    ptr: *const T::Repr,
+    param: &'static str,
+) -> Result<T, Fault> {
+    // SAFETY: forwarded contract.
+    match unsafe { ptr.as_ref() } {
+        None => Err(Fault::invalid(param, "NULL pointer")),
+        // SAFETY: forwarded contract.
+        Some(repr) => unsafe { T::from_repr(repr) }.map_err(|why| Fault::invalid(param, why)),
     }
-}
-
-impl IntoFfiOption for bool {
-    type OptionAbi = FfiOption<bool>;
-    #[inline]
-    fn lower_some(self) -> Result<FfiOption<bool>, Fault> {
-        Ok(FfiOption {
-            is_some: true,
-            value: self,
-        })
-    }
-    unsafe fn free_option(_: *mut FfiOption<bool>) {}
 }
 
 impl IntoFfi for () {
@@ -183,72 +161,20 @@ impl IntoFfi for () {
     }
 }
 
-impl IntoFfi for String {
-    type Abi = FfiBuffer;
-    const DESC: TypeDesc = TypeDesc::String;
-    const OWNED: bool = true;
-    #[inline]
-    fn lower(self) -> Result<FfiBuffer, Fault> {
-        Ok(FfiBuffer::from_string(self))
-    }
-    unsafe fn free(abi: *mut FfiBuffer) {
-        // SAFETY: forwarded contract; strings are byte vectors.
-        unsafe { FfiBuffer::free::<u8>(abi) }
-    }
-}
-
-impl IntoFfiOption for String {
-    type OptionAbi = FfiBuffer;
-    #[inline]
-    fn lower_some(self) -> Result<FfiBuffer, Fault> {
-        self.lower()
-    }
-    unsafe fn free_option(abi: *mut FfiBuffer) {
-        // SAFETY: forwarded contract.
-        unsafe { <String as IntoFfi>::free(abi) }
-    }
-}
-
-impl<T: FfiElement> IntoFfi for Vec<T> {
-    type Abi = FfiBuffer;
-    const DESC: TypeDesc = TypeDesc::Vec(T::NAME);
-    const OWNED: bool = true;
-    #[inline]
-    fn lower(self) -> Result<FfiBuffer, Fault> {
-        Ok(FfiBuffer::from_vec(self))
-    }
-    unsafe fn free(abi: *mut FfiBuffer) {
-        // SAFETY: forwarded contract; the buffer holds `T`s.
-        unsafe { FfiBuffer::free::<T>(abi) }
-    }
-}
-
-impl<T: FfiElement> IntoFfiOption for Vec<T> {
-    type OptionAbi = FfiBuffer;
-    #[inline]
-    fn lower_some(self) -> Result<FfiBuffer, Fault> {
-        self.lower()
-    }
-    unsafe fn free_option(abi: *mut FfiBuffer) {
-        // SAFETY: forwarded contract.
-        unsafe { <Vec<T> as IntoFfi>::free(abi) }
-    }
-}
-
-impl<T: IntoFfiOption> IntoFfi for Option<T> {
-    type Abi = T::OptionAbi;
-    const DESC: TypeDesc = TypeDesc::Option(&T::DESC);
+impl<T: FfiData> IntoFfi for T {
+    type Abi = T::Repr;
+    const DESC: TypeDesc = T::DESC;
     const OWNED: bool = T::OWNED;
     #[inline]
-    fn lower(self) -> Result<T::OptionAbi, Fault> {
-        match self {
-            Some(value) => value.lower_some(),
-            None => Ok(T::OptionAbi::error_value()),
-        }
+    fn lower(self) -> Result<T::Repr, Fault> {
+        Ok(self.into_repr())
     }
-    unsafe fn free(abi: *mut T::OptionAbi) {
-        // SAFETY: forwarded contract.
-        unsafe { T::free_option(abi) }
+    unsafe fn free(abi: *mut T::Repr) {
+        // SAFETY: the caller passes NULL or a value `lower` produced.
+        if let Some(repr) = unsafe { abi.as_mut() } {
+            // SAFETY: as above; free_repr leaves the empty state behind.
+            unsafe { T::free_repr(repr) }
+        }
     }
 }
 
@@ -270,6 +196,33 @@ impl<T: IntoFfi, E: Display> IntoFfi for Result<T, E> {
         // SAFETY: forwarded contract.
         unsafe { T::free(abi) }
     }
+}
+
+/// Lifts `(ptr, len)` of string views to `Vec<&str>` for a `&[&str]`
+/// parameter, checking every item.
+///
+/// # Safety
+/// Unless NULL or `len == 0`, `ptr` points to `len` [`FfiBuffer`]s whose
+/// `ptr`/`len` describe readable bytes for `'a` (`cap` is ignored).
+pub unsafe fn lift_str_list<'a>(
+    ptr: *const FfiBuffer,
+    len: usize,
+    param: &'static str,
+) -> Result<Vec<&'a str>, Fault> {
+    if !check_raw(ptr, len, param)? {
+        return Ok(Vec::new());
+    }
+    // SAFETY: checked non-NULL, aligned and sized; readable per the caller.
+    let items = unsafe { core::slice::from_raw_parts(ptr, len) };
+    items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| {
+            // SAFETY: each item describes readable bytes per the caller.
+            unsafe { crate::data::borrow_str(item) }
+                .map_err(|why| Fault::invalid(param, format_args!("item {index}: {why}")))
+        })
+        .collect()
 }
 
 fn check_raw<T>(ptr: *const T, len: usize, param: &'static str) -> Result<bool, Fault> {
@@ -324,7 +277,7 @@ pub unsafe fn lift_slice<'a, T: FfiElement>(
     if !T::valid(raw) {
         return Err(Fault::invalid(
             param,
-            format_args!("holds values that are not valid `{}`", T::NAME),
+            format_args!("holds values that are not valid `{}`", T::DESC),
         ));
     }
     // SAFETY: `Raw` has `T`'s layout and every element is a valid `T`.
@@ -349,7 +302,7 @@ pub unsafe fn lift_slice_mut<'a, T: FfiElement>(
     if !T::valid(raw) {
         return Err(Fault::invalid(
             param,
-            format_args!("holds values that are not valid `{}`", T::NAME),
+            format_args!("holds values that are not valid `{}`", T::DESC),
         ));
     }
     // SAFETY: exclusive per the caller; layout and validity checked above.
@@ -501,7 +454,8 @@ mod tests {
             );
             assert_eq!(lift_str(bad.as_ptr(), 2, "s"), Ok("ok"));
         }
-        assert!(bool::lift(2, "b").is_err());
+        // SAFETY: a byte holds no pointer.
+        assert!(unsafe { bool::lift(2, "b") }.is_err());
     }
 
     #[test]
@@ -519,11 +473,8 @@ mod tests {
 
     #[test]
     fn results_and_options_lower() {
-        assert_eq!(
-            Some(3i32).lower().map(|o| (o.is_some, o.value)),
-            Ok((true, 3))
-        );
-        assert_eq!(None::<i32>.lower().map(|o| o.is_some), Ok(false));
+        assert_eq!(Some(3i32).lower().map(|o| (o.is_some, o.value)), Ok((1, 3)));
+        assert_eq!(None::<i32>.lower().map(|o| o.is_some), Ok(0));
         let err: Result<u8, String> = Err("nope".into());
         assert_eq!(
             err.lower(),
@@ -533,7 +484,8 @@ mod tests {
             })
         );
         let mut none = None::<String>.lower().expect("lowered");
-        assert!(none.ptr.is_null());
+        assert_eq!(none.is_some, 0);
+        assert!(none.value.ptr.is_null());
         // SAFETY: a NULL buffer is a valid argument to free.
         unsafe { <Option<String> as IntoFfi>::free(&mut none) };
     }

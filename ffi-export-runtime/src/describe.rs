@@ -8,7 +8,7 @@
 
 use core::ffi::c_char;
 use std::ffi::CString;
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::sync::OnceLock;
 
 /// Version of the C ABI and of the description format. The Python helper
@@ -26,18 +26,21 @@ pub enum TypeDesc {
     Str,
     /// `&CStr`: `const char *`, NUL-terminated.
     CStr,
+    /// `&[&str]`: `(const FfiBuffer *items, size_t len)`, each item UTF-8.
+    StrList,
     /// `&[T]` / `&mut [T]`: `(T *ptr, size_t len)`.
     Slice {
-        /// The element's scalar name.
-        elem: &'static str,
+        /// The element type.
+        elem: &'static TypeDesc,
         /// `&mut [T]`.
         mutable: bool,
     },
-    /// `String` returned as an [`FfiBuffer`](crate::FfiBuffer) of UTF-8.
+    /// `String` as an [`FfiBuffer`](crate::FfiBuffer) of UTF-8.
     String,
-    /// `Vec<T>` returned as an [`FfiBuffer`](crate::FfiBuffer) of `T`.
-    Vec(&'static str),
-    /// `Option<T>`.
+    /// `Vec<T>` as an [`FfiBuffer`](crate::FfiBuffer) of `T`'s C form.
+    Vec(&'static TypeDesc),
+    /// `Option<T>` as [`FfiOption`](crate::FfiOption) (a pointer, NULL for
+    /// `None`, when it is a parameter).
     Option(&'static TypeDesc),
     /// `Result<T, E>`: `T`, or an error named after `E`.
     Result {
@@ -46,6 +49,71 @@ pub enum TypeDesc {
         /// The error type's short name.
         error: fn() -> &'static str,
     },
+    /// An `#[export]` struct (a function, so recursive types describe).
+    Record(fn() -> &'static RecordDesc),
+    /// An `#[export]` field-less enum.
+    Enum(fn() -> &'static EnumDesc),
+}
+
+impl fmt::Display for TypeDesc {
+    /// The Rust spelling, for messages.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TypeDesc::Unit => f.write_str("()"),
+            TypeDesc::Scalar(name) => f.write_str(name),
+            TypeDesc::Str => f.write_str("&str"),
+            TypeDesc::CStr => f.write_str("&CStr"),
+            TypeDesc::StrList => f.write_str("&[&str]"),
+            TypeDesc::Slice { elem, mutable } => {
+                write!(f, "&{}[{elem}]", if *mutable { "mut " } else { "" })
+            }
+            TypeDesc::String => f.write_str("String"),
+            TypeDesc::Vec(elem) => write!(f, "Vec<{elem}>"),
+            TypeDesc::Option(inner) => write!(f, "Option<{inner}>"),
+            TypeDesc::Result { ok, error } => write!(f, "Result<{ok}, {}>", error()),
+            TypeDesc::Record(desc) => f.write_str(desc().name),
+            TypeDesc::Enum(desc) => f.write_str(desc().name),
+        }
+    }
+}
+
+/// An `#[export]` struct.
+#[derive(Debug)]
+pub struct RecordDesc {
+    /// The Rust name.
+    pub name: &'static str,
+    /// `module_path!()` of the struct.
+    pub module: &'static str,
+    /// Its doc comment.
+    pub doc: &'static str,
+    /// Fields in declaration (and C layout) order.
+    pub fields: &'static [FieldDesc],
+    /// `#[repr(C)]` plain data: crosses as itself, with no conversion.
+    pub pod: bool,
+}
+
+/// One field of a record.
+#[derive(Debug)]
+pub struct FieldDesc {
+    /// The Rust field name.
+    pub name: &'static str,
+    /// Its type.
+    pub ty: TypeDesc,
+}
+
+/// An `#[export]` field-less enum.
+#[derive(Debug)]
+pub struct EnumDesc {
+    /// The Rust name.
+    pub name: &'static str,
+    /// `module_path!()` of the enum.
+    pub module: &'static str,
+    /// Its doc comment.
+    pub doc: &'static str,
+    /// The C integer type that carries the discriminant.
+    pub repr: &'static str,
+    /// Variants and their discriminants.
+    pub variants: &'static [(&'static str, i64)],
 }
 
 /// One parameter of an export.
@@ -130,7 +198,31 @@ fn write_json_string(out: &mut String, text: &str) {
     out.push('"');
 }
 
-fn write_type(out: &mut String, ty: &TypeDesc) {
+/// The named types (records, enums) met while writing, by key.
+#[derive(Default)]
+struct NamedTypes {
+    seen: Vec<(String, TypeDesc)>,
+}
+
+impl NamedTypes {
+    fn key(ty: &TypeDesc) -> Option<String> {
+        match ty {
+            TypeDesc::Record(d) => Some(format!("{}::{}", d().module, d().name)),
+            TypeDesc::Enum(d) => Some(format!("{}::{}", d().module, d().name)),
+            _ => None,
+        }
+    }
+
+    fn note(&mut self, ty: &TypeDesc) -> String {
+        let key = Self::key(ty).unwrap_or_default();
+        if !self.seen.iter().any(|(k, _)| *k == key) {
+            self.seen.push((key.clone(), *ty));
+        }
+        key
+    }
+}
+
+fn write_type(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
     match ty {
         TypeDesc::Unit => out.push_str(r#"{"kind":"unit"}"#),
         TypeDesc::Scalar(name) => {
@@ -138,35 +230,96 @@ fn write_type(out: &mut String, ty: &TypeDesc) {
         }
         TypeDesc::Str => out.push_str(r#"{"kind":"str"}"#),
         TypeDesc::CStr => out.push_str(r#"{"kind":"cstr"}"#),
+        TypeDesc::StrList => out.push_str(r#"{"kind":"str_list"}"#),
         TypeDesc::Slice { elem, mutable } => {
-            let _ = write!(
-                out,
-                r#"{{"kind":"slice","elem":"{elem}","mutable":{mutable}}}"#
-            );
+            out.push_str(r#"{"kind":"slice","elem":"#);
+            write_type(out, elem, named);
+            let _ = write!(out, r#","mutable":{mutable}}}"#);
         }
         TypeDesc::String => out.push_str(r#"{"kind":"string"}"#),
         TypeDesc::Vec(elem) => {
-            let _ = write!(out, r#"{{"kind":"vec","elem":"{elem}"}}"#);
+            out.push_str(r#"{"kind":"vec","elem":"#);
+            write_type(out, elem, named);
+            out.push('}');
         }
         TypeDesc::Option(inner) => {
             out.push_str(r#"{"kind":"option","inner":"#);
-            write_type(out, inner);
+            write_type(out, inner, named);
             out.push('}');
         }
         TypeDesc::Result { ok, error } => {
             out.push_str(r#"{"kind":"result","ok":"#);
-            write_type(out, ok);
+            write_type(out, ok, named);
             out.push_str(r#","error":"#);
             write_json_string(out, error());
+            out.push('}');
+        }
+        TypeDesc::Record(_) | TypeDesc::Enum(_) => {
+            let kind = if matches!(ty, TypeDesc::Record(_)) {
+                "record"
+            } else {
+                "enum"
+            };
+            let key = named.note(ty);
+            let _ = write!(out, r#"{{"kind":"{kind}","key":"#);
+            write_json_string(out, &key);
             out.push('}');
         }
     }
 }
 
-/// The JSON description of `exports` (sorted by name).
+fn write_named(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
+    match ty {
+        TypeDesc::Record(desc) => {
+            let desc = desc();
+            out.push_str(r#"{"kind":"record","name":"#);
+            write_json_string(out, desc.name);
+            out.push_str(r#","module":"#);
+            write_json_string(out, desc.module);
+            out.push_str(r#","doc":"#);
+            write_json_string(out, desc.doc);
+            let _ = write!(out, r#","pod":{},"fields":["#, desc.pod);
+            for (i, field) in desc.fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(r#"{"name":"#);
+                write_json_string(out, field.name);
+                out.push_str(r#","type":"#);
+                write_type(out, &field.ty, named);
+                out.push('}');
+            }
+            out.push_str("]}");
+        }
+        TypeDesc::Enum(desc) => {
+            let desc = desc();
+            out.push_str(r#"{"kind":"enum","name":"#);
+            write_json_string(out, desc.name);
+            out.push_str(r#","module":"#);
+            write_json_string(out, desc.module);
+            out.push_str(r#","doc":"#);
+            write_json_string(out, desc.doc);
+            let _ = write!(out, r#","repr":"{}","variants":["#, desc.repr);
+            for (i, (name, value)) in desc.variants.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push('[');
+                write_json_string(out, name);
+                let _ = write!(out, ",{value}]");
+            }
+            out.push_str("]}");
+        }
+        _ => out.push_str("null"),
+    }
+}
+
+/// The JSON description of `exports` (sorted by name), with every record
+/// and enum they mention under `types`.
 pub fn describe_json(exports: &[ExportDesc]) -> String {
     let mut sorted: Vec<&ExportDesc> = exports.iter().collect();
     sorted.sort_by_key(|e| e.name);
+    let mut named = NamedTypes::default();
     let mut out = String::with_capacity(256 * sorted.len() + 64);
     let _ = write!(
         out,
@@ -191,11 +344,11 @@ pub fn describe_json(exports: &[ExportDesc]) -> String {
             out.push_str(r#"{"name":"#);
             write_json_string(&mut out, param.name);
             out.push_str(r#","type":"#);
-            write_type(&mut out, &param.ty);
+            write_type(&mut out, &param.ty, &mut named);
             out.push('}');
         }
         out.push_str(r#"],"returns":"#);
-        write_type(&mut out, &export.ret);
+        write_type(&mut out, &export.ret, &mut named);
         out.push_str(r#","free":"#);
         match export.free {
             Some(free) => write_json_string(&mut out, free),
@@ -203,7 +356,20 @@ pub fn describe_json(exports: &[ExportDesc]) -> String {
         }
         out.push('}');
     }
-    out.push_str("]}");
+    out.push_str(r#"],"types":{"#);
+    // Writing a type may mention more types: walk until none are new.
+    let mut written = 0;
+    while written < named.seen.len() {
+        let (key, ty) = named.seen[written].clone();
+        if written > 0 {
+            out.push(',');
+        }
+        write_json_string(&mut out, &key);
+        out.push(':');
+        write_named(&mut out, &ty, &mut named);
+        written += 1;
+    }
+    out.push_str("}}");
     out
 }
 
@@ -256,7 +422,7 @@ mod tests {
         ParamDesc {
             name: "out",
             ty: TypeDesc::Slice {
-                elem: "f64",
+                elem: &TypeDesc::Scalar("f64"),
                 mutable: true,
             },
         },
@@ -264,7 +430,7 @@ mod tests {
 
     #[test]
     fn json_escapes_and_nests() {
-        static OK: TypeDesc = TypeDesc::Option(&TypeDesc::Vec("i32"));
+        static OK: TypeDesc = TypeDesc::Option(&TypeDesc::Vec(&TypeDesc::Scalar("i32")));
         let export = ExportDesc {
             name: "f",
             module: "m::n",
@@ -282,10 +448,10 @@ mod tests {
             "{json}"
         );
         assert!(json.contains(
-            r#""returns":{"kind":"result","ok":{"kind":"option","inner":{"kind":"vec","elem":"i32"}},"error":"ParseIntError"}"#
+            r#""returns":{"kind":"result","ok":{"kind":"option","inner":{"kind":"vec","elem":{"kind":"scalar","name":"i32"}}},"error":"ParseIntError"}"#
         ), "{json}");
         assert!(
-            json.contains(r#"{"name":"out","type":{"kind":"slice","elem":"f64","mutable":true}}"#)
+            json.contains(r#"{"name":"out","type":{"kind":"slice","elem":{"kind":"scalar","name":"f64"},"mutable":true}}"#)
         );
         assert!(json.contains(r#""free":"f_free""#));
     }

@@ -53,15 +53,19 @@
 
 pub mod abi;
 pub mod convert;
+pub mod data;
 pub mod describe;
 pub mod status;
 
 pub use abi::{code, AbiValue, FfiBuffer, FfiError, FfiOption};
 pub use convert::{
-    check_disjoint, lift_cstr, lift_slice, lift_slice_mut, lift_str, FfiElement, FfiParam, IntoFfi,
-    IntoFfiOption, Region,
+    check_disjoint, lift_by_pointer, lift_cstr, lift_slice, lift_slice_mut, lift_str,
+    lift_str_list, FfiElement, FfiParam, IntoFfi, Region,
 };
-pub use describe::{ExportDesc, ParamDesc, TypeDesc, ABI_VERSION, EXPORTS};
+pub use data::FfiData;
+pub use describe::{
+    EnumDesc, ExportDesc, FieldDesc, ParamDesc, RecordDesc, TypeDesc, ABI_VERSION, EXPORTS,
+};
 pub use status::{call, Fault, FFI_EXPORT_FAULTS};
 
 /// The source of the Python helper `ffi_export.py` matching this version.

@@ -201,7 +201,7 @@ def test_description_lists_every_export(lib) -> None:
     assert exports["make_string"]["free"] == "make_string_free"
     assert exports["echo_i8"]["free"] is None
     assert exports["fill_u16"]["params"][0] == {
-        "name": "values", "type": {"kind": "slice", "elem": "u16", "mutable": True}
+        "name": "values", "type": {"kind": "slice", "elem": {"kind": "scalar", "name": "u16"}, "mutable": True}
     }
     assert set(dir(lib)) >= set(exports)
 

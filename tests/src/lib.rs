@@ -271,3 +271,212 @@ pub mod nested {
         42
     }
 }
+
+pub mod rich {
+    //! Records, enums, plain-data structs and string lists.
+
+    use ffi_export::export;
+
+    /// Where someone lives.
+    #[export]
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Address {
+        /// The city.
+        pub city: String,
+        /// Postal code, when known.
+        pub zip: Option<u32>,
+    }
+
+    /// What someone may do.
+    #[export]
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    #[repr(u8)]
+    pub enum Kind {
+        /// Everything.
+        Admin = 1,
+        /// Some things.
+        User = 2,
+        /// Little.
+        Guest = 7,
+    }
+
+    /// A person, with every kind of field.
+    #[export]
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Person {
+        pub name: String,
+        pub age: u32,
+        pub email: Option<String>,
+        pub tags: Vec<String>,
+        pub scores: Vec<f64>,
+        pub address: Address,
+        pub kind: Kind,
+        pub active: bool,
+    }
+
+    /// A point in the plane: plain data, crosses as itself.
+    #[export]
+    #[repr(C)]
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    pub struct Point {
+        pub x: f64,
+        pub y: f64,
+    }
+
+    /// A tree of labels (a recursive record).
+    #[export]
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Tree {
+        pub label: String,
+        pub children: Vec<Tree>,
+    }
+
+    /// Builds a person.
+    #[export]
+    pub fn make_person(name: &str, age: u32) -> Person {
+        Person {
+            name: name.to_owned(),
+            age,
+            email: (age >= 18).then(|| format!("{}@example.com", name.to_lowercase())),
+            tags: vec!["new".to_owned(), format!("age{age}")],
+            scores: vec![1.5, 2.5],
+            address: Address {
+                city: "Paris".to_owned(),
+                zip: age.is_multiple_of(2).then_some(75001),
+            },
+            kind: if age >= 18 { Kind::User } else { Kind::Guest },
+            active: true,
+        }
+    }
+
+    /// One line about a person (borrowed).
+    #[export]
+    pub fn describe_person(person: &Person) -> String {
+        format!(
+            "{} ({}, {:?}) in {} [{}] {:?} {:?} {}",
+            person.name,
+            person.age,
+            person.kind,
+            person.address.city,
+            person.tags.join(","),
+            person.email,
+            person.scores,
+            person.active
+        )
+    }
+
+    /// The same person, a year older (by value in, by value out).
+    #[export]
+    pub fn birthday(mut person: Person) -> Person {
+        person.age += 1;
+        person.tags.push("birthday".to_owned());
+        person
+    }
+
+    /// `n` people.
+    #[export]
+    pub fn people(n: u32) -> Vec<Person> {
+        (0..n)
+            .map(|i| make_person(&format!("P{i}"), 10 + i))
+            .collect()
+    }
+
+    /// A person, or nobody.
+    #[export]
+    pub fn maybe_person(some: bool) -> Option<Person> {
+        some.then(|| make_person("Maybe", 30))
+    }
+
+    /// Parses `name:age`.
+    #[export]
+    pub fn parse_person(text: &str) -> Result<Person, String> {
+        let (name, age) = text.split_once(':').ok_or("expected name:age")?;
+        let age = age.parse().map_err(|e| format!("bad age: {e}"))?;
+        Ok(make_person(name, age))
+    }
+
+    /// Joins words with a separator.
+    #[export]
+    pub fn join(words: &[&str], separator: &str) -> String {
+        words.join(separator)
+    }
+
+    /// Splits on whitespace.
+    #[export]
+    pub fn split_words(text: &str) -> Vec<String> {
+        text.split_whitespace().map(str::to_owned).collect()
+    }
+
+    /// The next kind, cycling.
+    #[export]
+    pub fn next_kind(kind: Kind) -> Kind {
+        match kind {
+            Kind::Admin => Kind::User,
+            Kind::User => Kind::Guest,
+            Kind::Guest => Kind::Admin,
+        }
+    }
+
+    /// Every kind.
+    #[export]
+    pub fn kinds() -> Vec<Kind> {
+        vec![Kind::Admin, Kind::User, Kind::Guest]
+    }
+
+    /// The mean of the points (zero-copy slice of plain-data records).
+    #[export]
+    pub fn centroid(points: &[Point]) -> Point {
+        let n = points.len().max(1) as f64;
+        let (sx, sy) = points
+            .iter()
+            .fold((0.0, 0.0), |(x, y), p| (x + p.x, y + p.y));
+        Point {
+            x: sx / n,
+            y: sy / n,
+        }
+    }
+
+    /// Scales every point in place.
+    #[export]
+    pub fn scale(points: &mut [Point], factor: f64) {
+        for p in points {
+            p.x *= factor;
+            p.y *= factor;
+        }
+    }
+
+    /// The midpoint of two points.
+    #[export]
+    pub fn midpoint(a: Point, b: &Point) -> Point {
+        Point {
+            x: (a.x + b.x) / 2.0,
+            y: (a.y + b.y) / 2.0,
+        }
+    }
+
+    /// Greets, with optional parameters.
+    #[export]
+    pub fn greet_opt(name: Option<String>, times: Option<u32>) -> String {
+        let name = name.unwrap_or_else(|| "stranger".to_owned());
+        vec![format!("hi {name}"); times.unwrap_or(1) as usize].join(" ")
+    }
+
+    /// A full tree of the given depth and fan-out 2.
+    #[export]
+    pub fn tree(depth: u32) -> Tree {
+        Tree {
+            label: format!("d{depth}"),
+            children: if depth == 0 {
+                Vec::new()
+            } else {
+                vec![tree(depth - 1), tree(depth - 1)]
+            },
+        }
+    }
+
+    /// Counts the nodes of a tree passed in.
+    #[export]
+    pub fn count_nodes(tree: &Tree) -> u32 {
+        1 + tree.children.iter().map(count_nodes).sum::<u32>()
+    }
+}

@@ -1,9 +1,8 @@
 use ffi_export::export;
 
 #[export]
-pub struct Point {
-    pub x: f64,
-    pub y: f64,
+pub struct Wrapper<T> {
+    pub value: T,
 }
 
 fn main() {}

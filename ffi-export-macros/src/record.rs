@@ -1,0 +1,326 @@
+//! `#[export]` on data types: a struct with named fields becomes a record
+//! (a `#[repr(C)]` mirror of C forms, copied in and out, deep-freed), a
+//! `#[repr(C)]` struct of numbers crosses as itself, and a field-less enum
+//! crosses as its checked discriminant. Each gets `FfiData`, `FfiParam` and
+//! its self-description.
+
+use crate::errors::Errors;
+use crate::expand::AtType;
+use crate::parse::doc_lines;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Fields, ItemEnum, ItemStruct};
+
+fn reject_args(args: TokenStream, what: &str, errors: &mut Errors) {
+    if !args.is_empty() {
+        errors.error(args, format!("#[export] on {what} takes no arguments"));
+    }
+}
+
+fn reject_generics(generics: &syn::Generics, errors: &mut Errors) {
+    if !generics.params.is_empty() || generics.where_clause.is_some() {
+        errors.error(
+            generics,
+            "generic types cannot be exported: C needs one concrete layout; export a non-generic type",
+        );
+    }
+}
+
+/// Whether the item carries `#[repr(C)]` (possibly among other reprs).
+fn has_repr_c(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|attr| {
+        attr.path().is_ident("repr")
+            && attr
+                .parse_args_with(
+                    syn::punctuated::Punctuated::<syn::Ident, syn::Token![,]>::parse_terminated,
+                )
+                .is_ok_and(|reprs| reprs.iter().any(|r| r == "C"))
+    })
+}
+
+/// `#[export] struct`.
+pub fn export_struct(args: TokenStream, item: ItemStruct) -> Result<TokenStream, syn::Error> {
+    let mut errors = Errors::default();
+    reject_args(args, "a struct", &mut errors);
+    reject_generics(&item.generics, &mut errors);
+    let fields = match &item.fields {
+        Fields::Named(named) => named.named.iter().collect::<Vec<_>>(),
+        other => {
+            errors.error(
+                other,
+                "records cross by field name: give the struct named fields (`struct S { x: f64 }`)",
+            );
+            Vec::new()
+        }
+    };
+    let pod = has_repr_c(&item.attrs);
+    if pod {
+        for field in &fields {
+            let owned = ["bool", "String", "Vec", "Option"]
+                .iter()
+                .find(|name| crate::parse::is_named(&field.ty, name));
+            if let Some(name) = owned {
+                errors.error(
+                    &field.ty,
+                    format!(
+                        "a #[repr(C)] #[export] struct crosses bit for bit, so its fields must be \
+                         numbers or other #[repr(C)] structs, not `{name}`; remove #[repr(C)] to \
+                         make it a record that is converted field by field"
+                    ),
+                );
+            }
+        }
+    }
+    errors.finish()?;
+
+    let rt = quote!(::ffi_export::__private);
+    let ident = &item.ident;
+    let name = ident.to_string();
+    let doc = doc_lines(&item.attrs);
+    let desc_fn = format_ident!("__ffi_export_record_{}", ident);
+    let field_idents: Vec<_> = fields.iter().filter_map(|f| f.ident.as_ref()).collect();
+    let field_names: Vec<String> = field_idents
+        .iter()
+        .map(|i| i.to_string().trim_start_matches("r#").to_owned())
+        .collect();
+    let as_data: Vec<AtType> = fields
+        .iter()
+        .map(|f| AtType::new(&f.ty, "FfiData"))
+        .collect();
+    let field_descs = as_data.iter().map(|at| at.item("DESC"));
+
+    let desc = quote! {
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        fn #desc_fn() -> &'static #rt::RecordDesc {
+            static DESC: #rt::RecordDesc = #rt::RecordDesc {
+                name: #name,
+                module: ::core::module_path!(),
+                doc: #doc,
+                fields: &[#(#rt::FieldDesc { name: #field_names, ty: #field_descs }),*],
+                pod: #pod,
+            };
+            &DESC
+        }
+    };
+    let param = quote! {
+        impl #rt::FfiParam for #ident {
+            type Abi = *const <#ident as #rt::FfiData>::Repr;
+            const DESC: #rt::TypeDesc = <#ident as #rt::FfiData>::DESC;
+            unsafe fn lift(abi: Self::Abi, param: &'static str) -> ::core::result::Result<Self, #rt::Fault> {
+                // SAFETY: the C contract makes the pointer NULL or valid for the call.
+                unsafe { #rt::lift_by_pointer::<#ident>(abi, param) }
+            }
+        }
+    };
+    let error_values = as_data
+        .iter()
+        .map(|at| {
+            let repr = at.item("Repr");
+            quote!(<#repr as #rt::AbiValue>::error_value())
+        })
+        .collect::<Vec<_>>();
+
+    let body = if pod {
+        let checks = fields.iter().map(|f| {
+            let ty = &f.ty;
+            quote_spanned! {ty.span()=>
+                const _: fn() = || {
+                    // A #[repr(C)] record crosses as itself: every field must be
+                    // a number or another #[repr(C)] record (`bool` is not: C
+                    // may store any byte in it).
+                    fn plain_data<T: #rt::FfiElement<Raw = T>>() {}
+                    plain_data::<#ty>();
+                };
+            }
+        });
+        quote! {
+            #(#checks)*
+            const _: fn() = || {
+                // A #[repr(C)] record is copied bit for bit: derive Clone and Copy.
+                fn copy<T: ::core::marker::Copy>() {}
+                copy::<#ident>();
+            };
+            // SAFETY: a #[repr(C)] struct of plain numbers (checked above) is
+            // its own C form; every bit pattern is valid; nothing to free.
+            unsafe impl #rt::FfiData for #ident {
+                type Repr = #ident;
+                const DESC: #rt::TypeDesc = #rt::TypeDesc::Record(#desc_fn);
+                const OWNED: bool = false;
+                #[inline]
+                fn into_repr(self) -> Self { self }
+                #[inline]
+                unsafe fn from_repr(repr: &Self) -> ::core::result::Result<Self, ::std::string::String> {
+                    // SAFETY: `Self: Copy` is checked above, so a bitwise copy
+                    // is a copy.
+                    ::core::result::Result::Ok(unsafe { ::core::ptr::read(repr) })
+                }
+                #[inline]
+                unsafe fn free_repr(_: &mut Self) {}
+            }
+            // SAFETY: as above; slices of it are borrowed in place.
+            unsafe impl #rt::FfiElement for #ident {
+                type Raw = #ident;
+                const DESC: #rt::TypeDesc = #rt::TypeDesc::Record(#desc_fn);
+                #[inline]
+                fn valid(_: &[#ident]) -> bool { true }
+            }
+            impl #rt::AbiValue for #ident {
+                fn error_value() -> Self {
+                    #ident { #(#field_idents: #error_values),* }
+                }
+            }
+        }
+    } else {
+        let repr = format_ident!("__FfiRepr_{}", ident);
+        let reprs = as_data.iter().map(|at| at.item("Repr"));
+        let into = as_data.iter().map(|at| at.item("into_repr"));
+        let from = as_data.iter().map(|at| at.item("from_repr"));
+        let free = as_data.iter().map(|at| at.item("free_repr"));
+        let owned = as_data.iter().map(|at| at.item("OWNED"));
+        quote! {
+            #[doc(hidden)]
+            #[repr(C)]
+            #[allow(non_camel_case_types)]
+            pub struct #repr {
+                #(pub #field_idents: #reprs),*
+            }
+            impl #rt::AbiValue for #repr {
+                fn error_value() -> Self {
+                    #repr { #(#field_idents: #error_values),* }
+                }
+            }
+            // SAFETY: the mirror is #[repr(C)] of the fields' C forms; each
+            // field converts, checks and frees through its own FfiData.
+            unsafe impl #rt::FfiData for #ident {
+                type Repr = #repr;
+                const DESC: #rt::TypeDesc = #rt::TypeDesc::Record(#desc_fn);
+                const OWNED: bool = false #(|| #owned)*;
+                fn into_repr(self) -> #repr {
+                    #repr { #(#field_idents: #into(self.#field_idents)),* }
+                }
+                unsafe fn from_repr(repr: &#repr) -> ::core::result::Result<Self, ::std::string::String> {
+                    ::core::result::Result::Ok(#ident {
+                        #(#field_idents: unsafe { #from(&repr.#field_idents) }
+                            .map_err(|why| ::std::format!("field `{}`: {}", #field_names, why))?,)*
+                    })
+                }
+                unsafe fn free_repr(repr: &mut #repr) {
+                    #(unsafe { #free(&mut repr.#field_idents) };)*
+                }
+            }
+        }
+    };
+    Ok(quote! {
+        #item
+        #body
+        #param
+        #desc
+    })
+}
+
+/// The integer type of `#[repr(..)]` on an enum, `i32` by default.
+fn enum_repr(attrs: &[syn::Attribute]) -> syn::Ident {
+    const INTS: [&str; 10] = [
+        "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "isize", "usize",
+    ];
+    for attr in attrs.iter().filter(|a| a.path().is_ident("repr")) {
+        if let Ok(reprs) = attr.parse_args_with(
+            syn::punctuated::Punctuated::<syn::Ident, syn::Token![,]>::parse_terminated,
+        ) {
+            if let Some(int) = reprs.iter().find(|r| INTS.iter().any(|i| *r == i)) {
+                return int.clone();
+            }
+        }
+    }
+    format_ident!("i32")
+}
+
+/// `#[export] enum` (field-less).
+pub fn export_enum(args: TokenStream, item: ItemEnum) -> Result<TokenStream, syn::Error> {
+    let mut errors = Errors::default();
+    reject_args(args, "an enum", &mut errors);
+    reject_generics(&item.generics, &mut errors);
+    for variant in &item.variants {
+        if !matches!(variant.fields, Fields::Unit) {
+            errors.error(
+                &variant.fields,
+                "only field-less enums can be exported: move the data into an #[export] struct \
+                 and keep the enum as its field-less `kind`",
+            );
+        }
+    }
+    if item.variants.is_empty() {
+        errors.error(
+            &item.ident,
+            "an enum without variants has no values to pass",
+        );
+    }
+    errors.finish()?;
+
+    let rt = quote!(::ffi_export::__private);
+    let ident = &item.ident;
+    let name = ident.to_string();
+    let doc = doc_lines(&item.attrs);
+    let repr = enum_repr(&item.attrs);
+    let repr_name = repr.to_string();
+    let desc_fn = format_ident!("__ffi_export_enum_{}", ident);
+    let variants: Vec<_> = item.variants.iter().map(|v| &v.ident).collect();
+    let variant_names: Vec<String> = variants.iter().map(|v| v.to_string()).collect();
+    let expected = variant_names.join(", ");
+    let fit_message = format!("a discriminant of `{name}` does not fit its C type `{repr_name}`: add `#[repr(i64)]` (or another integer type)");
+    Ok(quote! {
+        #item
+
+        #(const _: () = ::core::assert!(
+            (#ident::#variants as i128) == ((#ident::#variants as #repr) as i128),
+            #fit_message
+        );)*
+
+        // SAFETY: the discriminant integer is the C form; from_repr accepts
+        // only the declared discriminants.
+        unsafe impl #rt::FfiData for #ident {
+            type Repr = #repr;
+            const DESC: #rt::TypeDesc = #rt::TypeDesc::Enum(#desc_fn);
+            const OWNED: bool = false;
+            #[inline]
+            fn into_repr(self) -> #repr {
+                self as #repr
+            }
+            unsafe fn from_repr(repr: &#repr) -> ::core::result::Result<Self, ::std::string::String> {
+                #(if *repr == #ident::#variants as #repr {
+                    return ::core::result::Result::Ok(#ident::#variants);
+                })*
+                ::core::result::Result::Err(::std::format!(
+                    "{} is not a `{}` (variants: {})", repr, #name, #expected
+                ))
+            }
+            #[inline]
+            unsafe fn free_repr(_: &mut #repr) {}
+        }
+
+        impl #rt::FfiParam for #ident {
+            type Abi = #repr;
+            const DESC: #rt::TypeDesc = <#ident as #rt::FfiData>::DESC;
+            unsafe fn lift(abi: #repr, param: &'static str) -> ::core::result::Result<Self, #rt::Fault> {
+                // SAFETY: an integer holds no pointer.
+                unsafe { <#ident as #rt::FfiData>::from_repr(&abi) }
+                    .map_err(|why| #rt::Fault::invalid(param, why))
+            }
+        }
+
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        fn #desc_fn() -> &'static #rt::EnumDesc {
+            static DESC: #rt::EnumDesc = #rt::EnumDesc {
+                name: #name,
+                module: ::core::module_path!(),
+                doc: #doc,
+                repr: #repr_name,
+                variants: &[#((#variant_names, #ident::#variants as i64)),*],
+            };
+            &DESC
+        }
+    })
+}

@@ -1,0 +1,8 @@
+use ffi_export::export;
+
+#[export]
+pub trait Shape {
+    fn area(&self) -> f64;
+}
+
+fn main() {}

@@ -1,8 +1,0 @@
-use ffi_export::export;
-
-#[export]
-pub fn names() -> Vec<String> {
-    vec![String::from("a")]
-}
-
-fn main() {}
