@@ -4,7 +4,8 @@
 //! runtime; the conversions themselves live there.
 
 use crate::errors::Errors;
-use crate::model::{hidden_ident, ExportFn, ParamKind};
+use crate::model::{hidden_ident, ExportFn, FnKind, ParamKind};
+use crate::object;
 use crate::parse;
 use crate::record;
 use proc_macro2::{Ident, Span, TokenStream};
@@ -15,13 +16,16 @@ use syn::Item;
 /// untouched function plus every error otherwise (so users see the real
 /// errors, not a cascade of follow-ups).
 pub fn export(args: TokenStream, input: TokenStream) -> TokenStream {
-    let item_fn = match syn::parse2::<Item>(input.clone()) {
+    let mut item_fn = match syn::parse2::<Item>(input.clone()) {
         Ok(Item::Fn(item_fn)) => item_fn,
         Ok(Item::Struct(item)) => {
             return record::export_struct(args, item).unwrap_or_else(|e| error_with(input, e))
         }
         Ok(Item::Enum(item)) => {
             return record::export_enum(args, item).unwrap_or_else(|e| error_with(input, e))
+        }
+        Ok(Item::Impl(item)) => {
+            return object::export_impl(args, item).unwrap_or_else(|e| error_with(input, e))
         }
         Ok(other) => {
             let error = syn::Error::new_spanned(
@@ -34,29 +38,32 @@ pub fn export(args: TokenStream, input: TokenStream) -> TokenStream {
         Err(error) => return error_with(input, error),
     };
     let mut errors = Errors::default();
-    let model = parse::export_fn(args, item_fn, &mut errors);
+    let model = parse::export_fn(args, &item_fn, &mut errors);
     match errors.finish() {
-        Ok(()) => expand(&model),
+        Ok(()) => {
+            let shim = expand(&model);
+            quote!(#item_fn #shim)
+        }
         Err(error) => {
-            let mut item = model.item;
             // rustc would add its own error for a variadic Rust function.
-            item.sig.variadic = None;
-            error_with(item.into_token_stream(), error)
+            item_fn.sig.variadic = None;
+            error_with(item_fn.into_token_stream(), error)
         }
     }
 }
 
-fn error_with(item: TokenStream, error: syn::Error) -> TokenStream {
+pub fn error_with(item: TokenStream, error: syn::Error) -> TokenStream {
     let mut errors = Errors::default();
     errors.push(error);
     let errors = errors.into_compile_errors();
     quote!(#item #errors)
 }
 
-fn expand(model: &ExportFn) -> TokenStream {
+/// The shim, paired free and description of one exported callable (the
+/// Rust item itself is emitted by the caller).
+pub fn expand(model: &ExportFn) -> TokenStream {
     let rt = quote!(::ffi_export::__private);
-    let item = &model.item;
-    let fn_ident = &item.sig.ident;
+    let fn_ident = &model.sig.ident;
     let c_name = &model.c_name;
     let shim_ident = hidden_ident("shim", c_name);
 
@@ -167,10 +174,33 @@ fn expand(model: &ExportFn) -> TokenStream {
     };
 
     let unit: syn::Type = syn::parse_quote!(());
-    let ret = AtType::new(model.ret.ty.as_ref().unwrap_or(&unit), "IntoFfi");
+    let ret_ty = model.ret.ty.clone().unwrap_or(unit);
+    let ret_ty: syn::Type = if model.ret.has_self {
+        syn::parse_quote!(<#ret_ty as #rt::IntoHandles>::Out)
+    } else {
+        ret_ty
+    };
+    let ret = AtType::new(&ret_ty, "IntoFfi");
+    if matches!(model.kind, FnKind::Method { .. }) {
+        c_params.insert(0, quote!(__ffi_handle: u64));
+    }
     let ret_abi = ret.item("Abi");
     let lower = ret.item("lower");
-    let lower_call = quote_spanned!(ret.last=> #lower(#fn_ident(#(#values),*)));
+    let call = match (&model.owner, model.kind) {
+        (Some(owner), FnKind::Method { mutable }) => quote! {
+            #rt::with_object::<#owner, _>(__ffi_handle, #mutable, |__ffi_self| {
+                <#owner>::#fn_ident(__ffi_self, #(#values),*)
+            })?
+        },
+        (Some(owner), _) => quote!(<#owner>::#fn_ident(#(#values),*)),
+        (None, _) => quote!(#fn_ident(#(#values),*)),
+    };
+    let call = if model.ret.has_self {
+        quote!(#rt::IntoHandles::into_handles(#call))
+    } else {
+        call
+    };
+    let lower_call = quote_spanned!(ret.last=> #lower(#call));
     let ret_owned = ret.item("OWNED");
     let (free_item, free_desc) = if model.ret.may_own {
         let free_name = format!("{c_name}_free");
@@ -200,12 +230,15 @@ fn expand(model: &ExportFn) -> TokenStream {
         (TokenStream::new(), quote!(::core::option::Option::None))
     };
     let ret_desc = ret.item("DESC");
+    let owner_desc = match &model.owner {
+        Some(owner) => quote!(::core::option::Option::Some(<#owner as #rt::FfiObject>::DESC)),
+        None => quote!(::core::option::Option::None),
+    };
+    let kind = model.kind.describe();
     let desc_ident = hidden_ident("desc", c_name);
     let doc = &model.doc;
     let c_name_lit = syn::LitStr::new(c_name, model.c_name_span);
     quote! {
-        #item
-
         #[doc(hidden)]
         #[doc = "# Safety"]
         #[doc = "Borrowed arguments follow the ffi-export C contract: each pointer is NULL (with length 0) or valid for its length during the call."]
@@ -232,6 +265,8 @@ fn expand(model: &ExportFn) -> TokenStream {
             params: &[#(#param_descs),*],
             ret: #ret_desc,
             free: #free_desc,
+            owner: #owner_desc,
+            kind: #kind,
         };
     }
 }

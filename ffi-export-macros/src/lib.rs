@@ -5,6 +5,7 @@
 mod errors;
 mod expand;
 mod model;
+mod object;
 mod parse;
 mod record;
 mod validate;

@@ -2,12 +2,16 @@
 //! turns into tokens. Every supported Rust type is classified here once.
 
 use proc_macro2::Span;
-use syn::{Ident, ItemFn, Type};
+use syn::{Ident, Signature, Type};
 
-/// An `#[export]`ed function.
+/// An `#[export]`ed function, or a `pub fn` of an `#[export] impl`.
 pub struct ExportFn {
-    /// The user's function, emitted unchanged.
-    pub item: ItemFn,
+    /// The Rust signature (the item itself is emitted unchanged elsewhere).
+    pub sig: Signature,
+    /// What kind of callable it is.
+    pub kind: FnKind,
+    /// The `impl` block's self type, for associated functions.
+    pub owner: Option<Type>,
     /// The exported C symbol.
     pub c_name: String,
     /// Where the C name came from (the fn name or the `name = ".."` literal).
@@ -18,6 +22,35 @@ pub struct ExportFn {
     pub params: Vec<Param>,
     /// The return type.
     pub ret: Return,
+}
+
+/// Free function or associated function of an object type.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum FnKind {
+    /// A free function.
+    Function,
+    /// An associated function returning `Self` (or `Result`/`Option` of it).
+    Constructor,
+    /// A `&self` (`mutable: false`) or `&mut self` method.
+    Method {
+        /// `&mut self`.
+        mutable: bool,
+    },
+    /// An associated function without `self` that returns no object.
+    Static,
+}
+
+impl FnKind {
+    /// The name used in the self-description.
+    pub fn describe(self) -> &'static str {
+        match self {
+            FnKind::Function => "function",
+            FnKind::Constructor => "constructor",
+            FnKind::Method { mutable: false } => "method",
+            FnKind::Method { mutable: true } => "method_mut",
+            FnKind::Static => "static",
+        }
+    }
 }
 
 /// One parameter.
@@ -58,6 +91,8 @@ pub struct Return {
     /// Whether it may own memory, so a paired free is exported (the
     /// description names it only when the type's `OWNED` is true).
     pub may_own: bool,
+    /// Whether it holds `Self` (objects become handles on the way out).
+    pub has_self: bool,
 }
 
 /// A generated identifier, hygienic by its prefix.

@@ -3,7 +3,7 @@
 //! for each unsupported one.
 
 use crate::errors::Errors;
-use crate::model::{ExportFn, Param, ParamKind, Return};
+use crate::model::{ExportFn, FnKind, Param, ParamKind, Return};
 use crate::validate;
 use proc_macro2::TokenStream;
 use quote::ToTokens;
@@ -14,17 +14,71 @@ use syn::{
     ReturnType, Type, TypePath,
 };
 
-/// Builds the model of `item`, recording every problem in `errors`.
-pub fn export_fn(args: TokenStream, item: ItemFn, errors: &mut Errors) -> ExportFn {
+/// Builds the model of a free function, recording every problem in `errors`.
+pub fn export_fn(args: TokenStream, item: &ItemFn, errors: &mut Errors) -> ExportFn {
     let (c_name, c_name_span) = match attribute_name(args, errors) {
         Some(name) => (name.value(), name.span()),
         None => (item.sig.ident.to_string(), item.sig.ident.span()),
     };
-    validate::signature(&item.sig, errors);
-    let params = item
-        .sig
+    validate::signature(&item.sig, false, errors);
+    signature_model(&item.sig, &item.attrs, c_name, c_name_span, None, errors)
+}
+
+/// Builds the model of a `pub fn` in an `#[export] impl` of `owner`, named
+/// `<Type>_<method>` in C.
+pub fn export_method(
+    owner: &Type,
+    type_name: &str,
+    item: &syn::ImplItemFn,
+    errors: &mut Errors,
+) -> ExportFn {
+    validate::signature(&item.sig, true, errors);
+    let c_name = format!("{type_name}_{}", item.sig.ident);
+    let mut sig = item.sig.clone();
+    // `Self` means the owner everywhere in generated code (shims live
+    // outside the impl block).
+    for input in sig.inputs.iter_mut() {
+        if let FnArg::Typed(typed) = input {
+            *typed.ty = replace_self(&typed.ty, owner);
+        }
+    }
+    if let ReturnType::Type(_, ty) = &mut sig.output {
+        **ty = replace_self(ty, owner);
+    }
+    let span = item.sig.ident.span();
+    let mut model = signature_model(&sig, &item.attrs, c_name, span, Some(owner), errors);
+    model.kind = match item.sig.receiver() {
+        Some(receiver) if receiver.reference.is_some() && receiver.colon_token.is_none() => {
+            FnKind::Method {
+                mutable: receiver.mutability.is_some(),
+            }
+        }
+        Some(receiver) => {
+            errors.error(
+                receiver,
+                "methods taking `self` by value cannot be exported: the object stays owned by \
+                 its handle; take `&self` or `&mut self`",
+            );
+            FnKind::Static
+        }
+        None if model.ret.has_self => FnKind::Constructor,
+        None => FnKind::Static,
+    };
+    model
+}
+
+fn signature_model(
+    sig: &syn::Signature,
+    attrs: &[syn::Attribute],
+    c_name: String,
+    c_name_span: proc_macro2::Span,
+    owner: Option<&Type>,
+    errors: &mut Errors,
+) -> ExportFn {
+    let params = sig
         .inputs
         .iter()
+        .filter(|input| matches!(input, FnArg::Typed(_)))
         .enumerate()
         .filter_map(|(index, input)| match input {
             FnArg::Typed(typed) => {
@@ -38,15 +92,52 @@ pub fn export_fn(args: TokenStream, item: ItemFn, errors: &mut Errors) -> Export
             FnArg::Receiver(_) => None,
         })
         .collect();
-    let ret = return_type(&item.sig.output, errors);
+    let mut ret = return_type(&sig.output, errors);
+    if let (Some(owner), Some(ty)) = (owner, &ret.ty) {
+        ret.has_self = mentions(ty, owner);
+        // Objects cross as handles, freed by `<Type>_free`, not by a paired free.
+        ret.may_own = !is_plain(ty, Some(&owner.to_token_stream().to_string()));
+    }
     ExportFn {
-        doc: doc_lines(&item.attrs),
-        item,
+        doc: doc_lines(attrs),
+        sig: sig.clone(),
+        kind: FnKind::Function,
+        owner: owner.cloned(),
         c_name,
         c_name_span,
         params,
         ret,
     }
+}
+
+/// `ty` with every `Self` replaced by `owner`.
+fn replace_self(ty: &Type, owner: &Type) -> Type {
+    fn walk(tokens: TokenStream, owner: &Type) -> TokenStream {
+        tokens
+            .into_iter()
+            .flat_map(|token| match token {
+                proc_macro2::TokenTree::Ident(ident) if ident == "Self" => owner.to_token_stream(),
+                proc_macro2::TokenTree::Group(group) => {
+                    let mut new =
+                        proc_macro2::Group::new(group.delimiter(), walk(group.stream(), owner));
+                    new.set_span(group.span());
+                    proc_macro2::TokenTree::Group(new).into_token_stream()
+                }
+                other => other.into_token_stream(),
+            })
+            .collect()
+    }
+    syn::parse2(walk(ty.to_token_stream(), owner)).unwrap_or_else(|_| ty.clone())
+}
+
+/// Whether `ty` names `owner` (as a whole type or inside generic arguments).
+fn mentions(ty: &Type, owner: &Type) -> bool {
+    fn walk(ty: &Type, owner: &str) -> bool {
+        let ty = unwrap_group(ty);
+        ty.to_token_stream().to_string() == owner
+            || type_arguments(ty).iter().any(|arg| walk(arg, owner))
+    }
+    walk(ty, &owner.to_token_stream().to_string())
 }
 
 /// `name = "symbol"`, the only argument `#[export(..)]` takes.
@@ -294,6 +385,7 @@ fn return_type(output: &ReturnType, errors: &mut Errors) -> Return {
             return Return {
                 ty: None,
                 may_own: false,
+                has_self: false,
             }
         }
         ReturnType::Type(_, ty) => ty,
@@ -303,6 +395,7 @@ fn return_type(output: &ReturnType, errors: &mut Errors) -> Return {
             return Return {
                 ty: None,
                 may_own: false,
+                has_self: false,
             }
         }
         Type::Path(_) => check_no_borrow(ty, errors),
@@ -323,8 +416,9 @@ fn return_type(output: &ReturnType, errors: &mut Errors) -> Return {
         ),
     }
     Return {
-        may_own: !is_plain(ty),
+        may_own: !is_plain(ty, None),
         ty: Some((**ty).clone()),
+        has_self: false,
     }
 }
 
@@ -352,8 +446,11 @@ fn check_no_borrow(ty: &Type, errors: &mut Errors) {
 /// `Option`/`Result` of one. Anything else (a `String`, `Vec`, record, or an
 /// alias the macro cannot see through) gets a paired `_free` export; the
 /// self-description then names it only when the type really owns memory.
-fn is_plain(ty: &Type) -> bool {
+fn is_plain(ty: &Type, object: Option<&str>) -> bool {
     let ty = unwrap_group(ty);
+    if object.is_some_and(|object| ty.to_token_stream().to_string() == object) {
+        return true;
+    }
     if let Type::Tuple(tuple) = ty {
         return tuple.elems.is_empty();
     }
@@ -363,7 +460,7 @@ fn is_plain(ty: &Type) -> bool {
     if is_named(ty, "Option") || is_named(ty, "Result") {
         return type_arguments(ty)
             .first()
-            .is_some_and(|inner| is_plain(inner));
+            .is_some_and(|inner| is_plain(inner, object));
     }
     false
 }

@@ -6,7 +6,7 @@ use crate::errors::Errors;
 use syn::{FnArg, GenericParam, Signature};
 
 /// Records every signature-level problem of `sig`.
-pub fn signature(sig: &Signature, errors: &mut Errors) {
+pub fn signature(sig: &Signature, in_impl: bool, errors: &mut Errors) {
     if let Some(token) = &sig.asyncness {
         errors.error(
             token,
@@ -60,7 +60,7 @@ pub fn signature(sig: &Signature, errors: &mut Errors) {
             "variadic functions cannot be exported: take the values as a slice (`&[T]`)",
         );
     }
-    for input in &sig.inputs {
+    for input in sig.inputs.iter().filter(|_| !in_impl) {
         if let FnArg::Receiver(receiver) = input {
             errors.error(
                 receiver,

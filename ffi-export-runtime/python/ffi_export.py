@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ctypes
 import enum
+import inspect
 import json
 import keyword
 import operator
@@ -149,7 +150,7 @@ def _rust_type(desc: Dict[str, Any], named: Optional[Dict[str, Any]] = None) -> 
         return f"Option<{inner('inner')}>"
     if kind == "result":
         return f"Result<{inner('ok')}, {desc['error']}>"
-    if kind in ("record", "enum"):
+    if kind in ("record", "enum", "object"):
         key = desc["key"]
         return str(named[key]["name"]) if named and key in named else key.rsplit("::", 1)[-1]
     return f"<unknown {kind}>"
@@ -406,6 +407,61 @@ class _PlainRecord(ctypes.Structure):
         return f"{type(self).__name__}({inner})"
 
 
+class _Object:
+    """Base of the classes made for ``#[export] impl`` types. The Rust value
+    lives in the library; this object holds its handle and frees it exactly
+    once: on ``close()``, at the end of a ``with`` block, or when garbage
+    collected. Calls after closing raise ``ValueError``."""
+
+    __slots__ = ("_handle", "__weakref__")
+    _ffi_free: Any = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError(f"{type(self).__name__} has no `new` constructor; use its other constructors")
+
+    @classmethod
+    def _from_handle(cls, handle: int) -> Any:
+        obj = object.__new__(cls)
+        obj._handle = handle
+        return obj
+
+    def _ffi_close(self) -> None:
+        handle = getattr(self, "_handle", 0)
+        if handle:
+            self._handle = 0
+            type(self)._ffi_free(handle)
+
+    def close(self) -> None:
+        """Frees the Rust value now; later calls raise ``ValueError``. Closing
+        twice is harmless."""
+        self._ffi_close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether the Rust value was freed."""
+        return not getattr(self, "_handle", 0)
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._ffi_close()
+
+    def __del__(self) -> None:
+        try:
+            self._ffi_close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown: nothing to report to
+            pass
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"handle {self._handle}"
+        return f"<{type(self).__name__} ({state})>"
+
+
+def _closed_error(obj: Any) -> ValueError:
+    return ValueError(f"this {type(obj).__name__} is closed")
+
+
 _STRUCT_CODES = {"i8": "b", "u8": "B", "i16": "h", "u16": "H", "i32": "i", "u32": "I",
                  "i64": "q", "u64": "Q", "isize": "n", "usize": "N", "f32": "f", "f64": "d"}
 
@@ -424,6 +480,8 @@ class _Types:
             if desc["kind"] == "enum":
                 cls: Any = enum.IntEnum(desc["name"], [(n, v) for n, v in desc["variants"]])  # type: ignore[misc]
                 cls.__doc__ = desc["doc"] or f"The Rust enum `{desc['name']}`."
+            elif desc["kind"] == "object":
+                cls = type(desc["name"], (_Object,), {"__slots__": (), "__doc__": desc["doc"] or None})
             elif desc["pod"]:
                 cls = type(desc["name"], (_PlainRecord,), {"__doc__": desc["doc"] or None})
             else:
@@ -473,6 +531,8 @@ class _Types:
             return self._layout(t["key"])
         if kind == "enum":
             return _CTYPES[self.named[t["key"]]["repr"]]
+        if kind == "object":
+            return ctypes.c_uint64
         raise LoadError(f"no C form for {_rust_type(t, self.named)}")
 
     def owns(self, t: Dict[str, Any], seen: Optional[set] = None) -> bool:
@@ -501,6 +561,8 @@ class _Types:
             return _read_string
         if kind == "enum":
             return self.classes[t["key"]]
+        if kind == "object":
+            return self.classes[t["key"]]._from_handle
         if kind == "option":
             read = self.reader(t["inner"])
             return lambda o: read(o.value) if o.is_some else None
@@ -625,7 +687,7 @@ class _Types:
             return {"bool": bool}.get(t["name"], float if t["name"] in _FLOATS else int)
         if kind in ("string", "str"):
             return str
-        if kind in ("record", "enum"):
+        if kind in ("record", "enum", "object"):
             return self.classes[t["key"]]
         if kind == "option":
             return Optional[self.python_type(t["inner"])]
@@ -791,6 +853,14 @@ class _Binder:
         annotations: Dict[str, Any] = {}
         taken: set = set()
         keep_list = False
+        if export["kind"] in ("method", "method_mut"):
+            names.append("self")
+            taken.add("self")
+            ns["_fx_closed"] = _closed_error
+            body.append("_fx_h = getattr(self, '_handle', 0)")
+            body.append("if not _fx_h: raise _fx_closed(self)")
+            argtypes.append(ctypes.c_uint64)
+            cargs.append("_fx_h")
         for param in export["params"]:
             p = _python_name(param["name"], taken)
             taken.add(p)
@@ -877,6 +947,10 @@ class _Binder:
         function.__doc__ = self._docstring(export)
         function.__module__ = self.library._module_name
         function.__qualname__ = name
+        if export["owner"]:
+            owner = types.named[export["owner"]["key"]]["name"]
+            function.__name__ = export["name"][len(owner) + 1:]
+            function.__qualname__ = f"{owner}.{function.__name__}"
         function.__annotations__ = annotations
         return function
 
@@ -912,8 +986,13 @@ class _Binder:
 
     def _docstring(self, export: Dict[str, Any]) -> str:
         named = self.types.named
-        params = ", ".join(f"{p['name']}: {_rust_type(p['type'], named)}" for p in export["params"])
-        signature = f"fn {export['name']}({params})"
+        params = [f"{p['name']}: {_rust_type(p['type'], named)}" for p in export["params"]]
+        name = export["name"]
+        if export["owner"]:
+            name = name[len(named[export["owner"]["key"]]["name"]) + 1:]
+            receiver = {"method": "&self", "method_mut": "&mut self"}.get(export["kind"])
+            params = ([receiver] if receiver else []) + params
+        signature = f"fn {name}({', '.join(params)})"
         if export["returns"]["kind"] != "unit":
             signature += f" -> {_rust_type(export['returns'], named)}"
         doc = export["doc"].strip()
@@ -968,12 +1047,47 @@ class Library:
             ty = export["returns"]
             if ty["kind"] == "result":
                 self._error_class(ty["error"])
-            setattr(self, export["name"], binder.bind(export))
+            function = binder.bind(export)
+            if export["owner"]:
+                self._install(self._types.classes[export["owner"]["key"]], export, function)
+            else:
+                setattr(self, export["name"], function)
+        for key, desc in self._types.named.items():
+            if desc["kind"] == "object":
+                free = cdll[desc["free"]]
+                free.argtypes = [ctypes.c_uint64]
+                free.restype = None
+                self._types.classes[key]._ffi_free = free
         # Records and enums are also reachable as `lib.Name` unless an export
         # has that name.
         for name, cls in vars(self.types).items():
             if name not in self._exports:
                 setattr(self, name, cls)
+
+    @staticmethod
+    def _install(cls: Any, export: Dict[str, Any], function: Callable[..., Any]) -> None:
+        """Puts a bound associated function on its object class."""
+        name = function.__name__
+        kind = export["kind"]
+        if kind in ("method", "method_mut"):
+            setattr(cls, name, function)
+            return
+        setattr(cls, name, staticmethod(function))
+        if kind == "constructor" and name == "new":
+            def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+                made = function(*args, **kwargs)
+                if made is None:
+                    raise ValueError(f"{cls.__name__}.new returned None")
+                self._handle, made._handle = made._handle, 0
+
+            signature = inspect.signature(function)
+            __init__.__signature__ = signature.replace(  # type: ignore[attr-defined]
+                parameters=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+                            *signature.parameters.values()],
+                return_annotation=None,
+            )
+            __init__.__doc__ = function.__doc__
+            cls.__init__ = __init__
 
     def _error_class(self, name: str) -> type:
         """The exception class for a Rust error type, created once per library."""

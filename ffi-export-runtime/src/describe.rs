@@ -11,6 +11,8 @@ use std::ffi::CString;
 use std::fmt::{self, Write as _};
 use std::sync::OnceLock;
 
+pub use crate::object::ObjectDesc;
+
 /// Version of the C ABI and of the description format. The Python helper
 /// refuses a library whose version differs from its own.
 pub const ABI_VERSION: u32 = 1;
@@ -53,6 +55,8 @@ pub enum TypeDesc {
     Record(fn() -> &'static RecordDesc),
     /// An `#[export]` field-less enum.
     Enum(fn() -> &'static EnumDesc),
+    /// An `#[export] impl` type, crossing as a `u64` handle.
+    Object(fn() -> &'static ObjectDesc),
 }
 
 impl fmt::Display for TypeDesc {
@@ -73,6 +77,7 @@ impl fmt::Display for TypeDesc {
             TypeDesc::Result { ok, error } => write!(f, "Result<{ok}, {}>", error()),
             TypeDesc::Record(desc) => f.write_str(desc().name),
             TypeDesc::Enum(desc) => f.write_str(desc().name),
+            TypeDesc::Object(desc) => f.write_str(desc().name),
         }
     }
 }
@@ -140,6 +145,11 @@ pub struct ExportDesc {
     pub ret: TypeDesc,
     /// The paired free export for owned returns.
     pub free: Option<&'static str>,
+    /// For an `#[export] impl` item: the type (`TypeDesc::Object`).
+    pub owner: Option<TypeDesc>,
+    /// `function`, `constructor`, `method` (`&self`), `method_mut`
+    /// (`&mut self`, both take the handle first) or `static`.
+    pub kind: &'static str,
 }
 
 /// All exports linked into this library.
@@ -209,6 +219,7 @@ impl NamedTypes {
         match ty {
             TypeDesc::Record(d) => Some(format!("{}::{}", d().module, d().name)),
             TypeDesc::Enum(d) => Some(format!("{}::{}", d().module, d().name)),
+            TypeDesc::Object(d) => Some(format!("{}::{}", d().module, d().name)),
             _ => None,
         }
     }
@@ -254,11 +265,11 @@ fn write_type(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
             write_json_string(out, error());
             out.push('}');
         }
-        TypeDesc::Record(_) | TypeDesc::Enum(_) => {
-            let kind = if matches!(ty, TypeDesc::Record(_)) {
-                "record"
-            } else {
-                "enum"
+        TypeDesc::Record(_) | TypeDesc::Enum(_) | TypeDesc::Object(_) => {
+            let kind = match ty {
+                TypeDesc::Record(_) => "record",
+                TypeDesc::Enum(_) => "enum",
+                _ => "object",
             };
             let key = named.note(ty);
             let _ = write!(out, r#"{{"kind":"{kind}","key":"#);
@@ -310,6 +321,18 @@ fn write_named(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
             }
             out.push_str("]}");
         }
+        TypeDesc::Object(desc) => {
+            let desc = desc();
+            out.push_str(r#"{"kind":"object","name":"#);
+            write_json_string(out, desc.name);
+            out.push_str(r#","module":"#);
+            write_json_string(out, desc.module);
+            out.push_str(r#","doc":"#);
+            write_json_string(out, desc.doc);
+            out.push_str(r#","free":"#);
+            write_json_string(out, desc.free);
+            out.push('}');
+        }
         _ => out.push_str("null"),
     }
 }
@@ -354,6 +377,13 @@ pub fn describe_json(exports: &[ExportDesc]) -> String {
             Some(free) => write_json_string(&mut out, free),
             None => out.push_str("null"),
         }
+        out.push_str(r#","owner":"#);
+        match &export.owner {
+            Some(owner) => write_type(&mut out, owner, &mut named),
+            None => out.push_str("null"),
+        }
+        out.push_str(r#","kind":"#);
+        write_json_string(&mut out, export.kind);
         out.push('}');
     }
     out.push_str(r#"],"types":{"#);
@@ -441,6 +471,8 @@ mod tests {
                 error: short_type_name::<std::num::ParseIntError>,
             },
             free: Some("f_free"),
+            owner: None,
+            kind: "function",
         };
         let json = describe_json(std::slice::from_ref(&export));
         assert!(

@@ -55,6 +55,7 @@ pub mod abi;
 pub mod convert;
 pub mod data;
 pub mod describe;
+pub mod object;
 pub mod status;
 
 pub use abi::{code, AbiValue, FfiBuffer, FfiError, FfiOption};
@@ -66,6 +67,7 @@ pub use data::FfiData;
 pub use describe::{
     EnumDesc, ExportDesc, FieldDesc, ParamDesc, RecordDesc, TypeDesc, ABI_VERSION, EXPORTS,
 };
+pub use object::{live_objects, release, with_object, FfiObject, Handle, IntoHandles, ObjectDesc};
 pub use status::{call, Fault, FFI_EXPORT_FAULTS};
 
 /// The source of the Python helper `ffi_export.py` matching this version.

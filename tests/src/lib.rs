@@ -480,3 +480,76 @@ pub mod rich {
         1 + tree.children.iter().map(count_nodes).sum::<u32>()
     }
 }
+
+pub mod objects {
+    //! An object type: constructors, methods, a static function, and a
+    //! live-instance counter that proves Python frees what it drops.
+
+    use ffi_export::export;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+    /// A named counter.
+    pub struct Counter {
+        count: u64,
+        label: String,
+    }
+
+    impl Drop for Counter {
+        fn drop(&mut self) {
+            LIVE.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// A named counter, safe to share between threads.
+    #[export]
+    impl Counter {
+        /// A counter starting at `start`.
+        pub fn new(start: u64, label: &str) -> Counter {
+            LIVE.fetch_add(1, Ordering::SeqCst);
+            Counter {
+                count: start,
+                label: label.to_owned(),
+            }
+        }
+
+        /// Parses `label=start`.
+        pub fn parse(text: &str) -> Result<Self, String> {
+            let (label, start) = text.split_once('=').ok_or("expected label=start")?;
+            let start = start.parse().map_err(|e| format!("bad start: {e}"))?;
+            Ok(Counter::new(start, label))
+        }
+
+        /// Adds `by` and returns the new count; overflow is an error.
+        pub fn add(&mut self, by: u64) -> Result<u64, String> {
+            self.count = self.count.checked_add(by).ok_or("counter overflow")?;
+            Ok(self.count)
+        }
+
+        /// The current count.
+        pub fn get(&self) -> u64 {
+            self.count
+        }
+
+        /// The label.
+        pub fn label(&self) -> String {
+            self.label.clone()
+        }
+
+        /// A new counter with the same state.
+        pub fn fork(&self) -> Self {
+            Counter::new(self.count, &format!("{} (fork)", self.label))
+        }
+
+        /// Panics.
+        pub fn explode(&self) -> u64 {
+            panic!("counter {} exploded", self.label)
+        }
+
+        /// How many counters are alive right now.
+        pub fn live() -> usize {
+            LIVE.load(Ordering::SeqCst)
+        }
+    }
+}

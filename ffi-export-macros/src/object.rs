@@ -1,0 +1,114 @@
+//! `#[export] impl Type { .. }`: every `pub fn` becomes an export named
+//! `<Type>_<fn>`; values of `Type` live in the runtime's handle registry and
+//! `<Type>_free` drops one. Constructors are the associated functions that
+//! return `Self` (or `Result`/`Option` of it).
+
+use crate::errors::Errors;
+use crate::expand::expand;
+use crate::model::hidden_ident;
+use crate::parse::{self, doc_lines};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::{ImplItem, ItemImpl, Type, Visibility};
+
+/// Expands an `#[export] impl` block.
+pub fn export_impl(args: TokenStream, item: ItemImpl) -> Result<TokenStream, syn::Error> {
+    let mut errors = Errors::default();
+    if !args.is_empty() {
+        errors.error(&args, "#[export] on an impl block takes no arguments");
+    }
+    if let Some((_, path, _)) = &item.trait_ {
+        errors.error(
+            path,
+            "trait impls cannot be exported: put #[export] on an inherent `impl Type { .. }` \
+             whose `pub fn`s call the trait methods",
+        );
+    }
+    if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
+        errors.error(
+            &item.generics,
+            "generic impl blocks cannot be exported: C needs one concrete type; export an \
+             impl of a non-generic type",
+        );
+    }
+    let owner: &Type = &item.self_ty;
+    let type_name = match owner {
+        Type::Path(path) if path.qself.is_none() => path
+            .path
+            .segments
+            .last()
+            .filter(|segment| segment.arguments.is_empty())
+            .map(|segment| segment.ident.to_string()),
+        _ => None,
+    };
+    let Some(type_name) = type_name else {
+        let error = syn::Error::new_spanned(
+            owner,
+            "export an impl of a named, non-generic type (`impl Counter`)",
+        );
+        errors.push(error);
+        return errors.finish().map(|()| TokenStream::new());
+    };
+    let methods: Vec<_> = item
+        .items
+        .iter()
+        .filter_map(|impl_item| match impl_item {
+            ImplItem::Fn(method) if matches!(method.vis, Visibility::Public(_)) => Some(method),
+            _ => None,
+        })
+        .collect();
+    if methods.is_empty() {
+        errors.error(
+            &item.self_ty,
+            "this #[export] impl has no `pub fn`: the public associated functions are what is exported",
+        );
+    }
+    let models: Vec<_> = methods
+        .iter()
+        .map(|method| parse::export_method(owner, &type_name, method, &mut errors))
+        .collect();
+    errors.finish()?;
+
+    let rt = quote!(::ffi_export::__private);
+    let shims = models.iter().map(expand);
+    let desc_fn = format_ident!("__ffi_export_object_{}", type_name);
+    let free_name = format!("{type_name}_free");
+    let free_ident = hidden_ident("free", &type_name);
+    let doc = doc_lines(&item.attrs);
+    Ok(quote! {
+        #item
+
+        impl #rt::FfiObject for #owner {
+            const DESC: #rt::TypeDesc = #rt::TypeDesc::Object(#desc_fn);
+        }
+
+        impl #rt::IntoHandles for #owner {
+            type Out = #rt::Handle<#owner>;
+            fn into_handles(self) -> #rt::Handle<#owner> {
+                #rt::Handle::new(self)
+            }
+        }
+
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        fn #desc_fn() -> &'static #rt::ObjectDesc {
+            static DESC: #rt::ObjectDesc = #rt::ObjectDesc {
+                name: #type_name,
+                module: ::core::module_path!(),
+                doc: #doc,
+                free: #free_name,
+            };
+            &DESC
+        }
+
+        /// Drops the object behind `handle`; 0 and freed handles are no-ops.
+        #[doc(hidden)]
+        #[export_name = #free_name]
+        #[allow(non_snake_case)]
+        pub extern "C" fn #free_ident(handle: u64) {
+            #rt::call(move || #rt::release::<#owner>(handle))
+        }
+
+        #(#shims)*
+    })
+}
