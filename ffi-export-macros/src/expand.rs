@@ -213,7 +213,7 @@ pub fn expand(model: &ExportFn) -> TokenStream {
             #[doc = "# Safety"]
             #[doc = "`value` is NULL or points to a value returned by the paired export."]
             #[export_name = #free_name]
-            #[allow(non_snake_case)]
+            #[allow(non_snake_case, clippy::type_complexity)]
             pub unsafe extern "C" fn #free_ident(value: #ret_ptr) {
                 unsafe { #free(#value) }
             }
@@ -243,7 +243,7 @@ pub fn expand(model: &ExportFn) -> TokenStream {
         #[doc = "# Safety"]
         #[doc = "Borrowed arguments follow the ffi-export C contract: each pointer is NULL (with length 0) or valid for its length during the call."]
         #[export_name = #c_name_lit]
-        #[allow(non_snake_case)]
+        #[allow(non_snake_case, clippy::type_complexity)]
         pub unsafe extern "C" fn #shim_ident(#(#c_params),*) -> #ret_abi {
             #rt::call(move || {
                 #aliasing_check
@@ -257,7 +257,7 @@ pub fn expand(model: &ExportFn) -> TokenStream {
         #[#rt::linkme::distributed_slice(#rt::EXPORTS)]
         #[linkme(crate = #rt::linkme)]
         #[doc(hidden)]
-        #[allow(non_upper_case_globals)]
+        #[allow(non_upper_case_globals, clippy::type_complexity)]
         static #desc_ident: #rt::ExportDesc = #rt::ExportDesc {
             name: #c_name,
             module: ::core::module_path!(),

@@ -22,6 +22,7 @@ This file is stdlib-only; numpy is used when installed, never required.
 
 from __future__ import annotations
 
+import array
 import ctypes
 import enum
 import inspect
@@ -32,6 +33,7 @@ import os
 import re
 import struct
 import sys
+import threading
 import types as _pytypes
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -80,7 +82,7 @@ class LoadError(ImportError):
 # ---------------------------------------------------------------------------
 # The C ABI (mirrors ffi-export-runtime/src/abi.rs)
 
-_CODE_ERROR, _CODE_PANIC, _CODE_INVALID = 1, 2, 3
+_CODE_ERROR, _CODE_PANIC, _CODE_INVALID, _CODE_CALLBACK = 1, 2, 3, 4
 
 
 class _FfiBuffer(ctypes.Structure):
@@ -89,6 +91,14 @@ class _FfiBuffer(ctypes.Structure):
 
 class _FfiError(ctypes.Structure):
     _fields_ = [("code", ctypes.c_int32), ("message", _FfiBuffer), ("type_name", _FfiBuffer)]
+
+
+class _FfiCallback(ctypes.Structure):
+    _fields_ = [("call", ctypes.c_void_p), ("context", ctypes.c_void_p)]
+
+
+class _FfiAllocator(ctypes.Structure):
+    _fields_ = [("alloc", ctypes.c_void_p), ("context", ctypes.c_void_p)]
 
 
 # name -> (ctypes type, Python kind, min, max)
@@ -150,6 +160,11 @@ def _rust_type(desc: Dict[str, Any], named: Optional[Dict[str, Any]] = None) -> 
         return f"Option<{inner('inner')}>"
     if kind == "result":
         return f"Result<{inner('ok')}, {desc['error']}>"
+    if kind == "callback":
+        params = ", ".join(_rust_type(p, named) for p in desc["params"])
+        return f"Callback<fn({params}) -> {inner('ret')}>"
+    if kind == "allocator":
+        return "Allocator"
     if kind in ("record", "enum", "object"):
         key = desc["key"]
         return str(named[key]["name"]) if named and key in named else key.rsplit("::", 1)[-1]
@@ -398,7 +413,7 @@ class _PlainRecord(ctypes.Structure):
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return bytes(self) == bytes(other)  # type: ignore[arg-type]
+        return all(getattr(self, f) == getattr(other, f) for f, _ in self._fields_)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -680,6 +695,35 @@ class _Types:
             self.mirrors[cache_key] = [(f["name"], self.writer(f["type"])) for f in self.named[key]["fields"]]
         return mirror(*[write(getattr(value, name), keep, f"{where}.{name}") for name, write in self.mirrors[cache_key]])
 
+    def callback_maker(self, t: Dict[str, Any]) -> Callable[[Any, List[Any], str], Any]:
+        """A function turning a Python callable into an ``FfiCallback`` for
+        ``Callback<fn(..) -> R>``; exceptions it raises are re-raised by the
+        exported function's Python wrapper."""
+        arg_types = [self.repr_type(a) for a in t["params"]]
+        unit = t["ret"]["kind"] == "unit"
+        ret_type = None if unit else self.repr_type(t["ret"])
+        write_ret = None if unit else self.writer(t["ret"])
+        proto = ctypes.CFUNCTYPE(ret_type, ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint8), *arg_types)
+
+        def make(function: Any, keep: List[Any], where: str) -> _FfiCallback:
+            if not callable(function):
+                raise TypeError(f"{where} ({_rust_type(t, self.named)}) must be callable, not {_type_name(function)}")
+
+            def trampoline(_context: Any, failed: Any, *args: Any) -> Any:
+                try:
+                    result = function(*args)
+                    return None if write_ret is None else write_ret(result, [], "the callback's result")
+                except BaseException as exc:  # noqa: BLE001 - re-raised after the Rust call
+                    _fail_callback(exc)
+                    failed[0] = 1
+                    return None if unit else 0
+
+            cfunc = proto(trampoline)
+            keep.append(cfunc)
+            return _FfiCallback(ctypes.cast(cfunc, ctypes.c_void_p), None)
+
+        return make
+
     def python_type(self, t: Dict[str, Any]) -> Any:
         """The annotation for a value of this type."""
         kind = t["kind"]
@@ -701,6 +745,10 @@ class _Types:
             return bytes
         if kind == "str_list":
             return List[str]
+        if kind == "callback":
+            return Callable[..., self.python_type(t["ret"])]  # type: ignore[misc]
+        if kind == "allocator":
+            return Any
         return "Buffer"
 
 
@@ -712,17 +760,18 @@ def _read_string(buffer: Any) -> str:
     return ctypes.string_at(buffer.ptr, buffer.len).decode("utf-8") if buffer.len else ""
 
 
-def _struct_codes(fmt: str) -> Optional[List[str]]:
-    """The item codes of a PEP 3118 struct format like ``T{<d:x:<d:y:}``."""
+def _struct_items(fmt: str) -> Optional[List[Tuple[str, str]]]:
+    """The ``(code, name)`` items of a PEP 3118 struct format like
+    ``T{<d:x:<d:y:}`` (names may be empty)."""
     match = re.fullmatch(r"[@=<>!]?T\{(.*)\}", fmt)
     if not match:
         return None
-    codes = re.findall(r"([@=<>!]?)(\d*)([a-zA-Z?])(?::[^:]*:)?", match.group(1))
+    items = re.findall(r"([@=<>!]?)(\d*)([a-zA-Z?])(?::([^:]*):)?", match.group(1))
     result = []
-    for order, count, code in codes:
+    for order, count, code, name in items:
         if order and order not in ("@", "=", _NATIVE_ORDER):
             return None
-        result += [code] * int(count or 1)
+        result += [(code, name)] * int(count or 1)
     return result
 
 
@@ -736,12 +785,20 @@ def _plain_buffer(obj: object, param: str, cls: Any, writable: bool) -> Tuple[Op
     except TypeError:
         raise TypeError(f"argument '{param}' ({rust}) must be a buffer of {cls.__name__}, "
                         f"e.g. ({cls.__name__} * n)(), not {_type_name(obj)}") from None
-    expected = [_STRUCT_CODES[_scalar_name(ctype)] for _, ctype in cls._fields_]
-    got = _struct_codes(view.format)
-    same = got is not None and [_code_layout(c) for c in got] == [_code_layout(c) for c in expected]
+    expected = [(_STRUCT_CODES[_scalar_name(ctype)], name) for name, ctype in cls._fields_]
+    got = _struct_items(view.format)
+    # Same field types in the same order, and the same names where the
+    # buffer names its fields (numpy and ctypes do).
+    same = (
+        got is not None
+        and len(got) == len(expected)
+        and all(_code_layout(c) == _code_layout(e) and (not n or n == en)
+                for (c, n), (e, en) in zip(got, expected))
+    )
     if not same or view.itemsize != ctypes.sizeof(cls):
+        fields = ", ".join(f"{name}: {code}" for code, name in expected)
         raise TypeError(f"argument '{param}' ({rust}) needs a buffer of {cls.__name__} "
-                        f"(fields {', '.join(expected)}), got format '{view.format}'")
+                        f"({fields}), got format '{view.format}'")
     return _buffer_address(view, param, rust, writable, obj)
 
 
@@ -755,6 +812,86 @@ def _scalar_name(ctype: Any) -> str:
         if known is ctype and name not in ("isize", "usize"):
             return name
     raise LoadError(f"plain-data records hold numbers only, not {ctype}")
+
+
+# ---------------------------------------------------------------------------
+# Callbacks and the caller's allocator
+
+#: The exception a callback or allocation raised on this thread, re-raised
+#: when the Rust function returns (it unwinds as soon as it sees the failure).
+_callback_state = threading.local()
+
+_ALLOC_KINDS = {1: "i8", 2: "i16", 3: "i32", 4: "i64", 5: "u8", 6: "u16", 7: "u32", 8: "u64",
+                9: "isize", 10: "usize", 11: "f32", 12: "f64"}
+_ALLOC_PROTO = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_size_t)
+_EMPTY_OUTPUT = ctypes.create_string_buffer(16)  # what a zero-length output points at
+
+
+def _fail_callback(exc: BaseException) -> None:
+    _callback_state.exception = exc
+
+
+def _pending_callback_exception() -> Optional[BaseException]:
+    exc = getattr(_callback_state, "exception", None)
+    _callback_state.exception = None
+    return exc
+
+
+def _array_output(rust: str, length: int) -> Any:
+    """An ``array.array`` of ``length`` zeros of a Rust element type."""
+    code = _ARRAY_CODES.get(rust) or {"isize": "q", "usize": "Q"}[rust]
+    return array.array(code, [0]) * length
+
+
+def _numpy_output(rust: str, length: int) -> Any:
+    """A numpy array of ``length`` zeros of a Rust element type."""
+    import numpy  # noqa: PLC0415 - optional dependency, only when asked for
+
+    dtype = {"isize": "intp", "usize": "uintp"}.get(rust) or (
+        ("float" if rust[0] == "f" else ("uint" if rust[0] == "u" else "int")) + rust[1:]
+    )
+    return numpy.zeros(length, dtype=dtype)
+
+
+class _Outputs:
+    """One call's allocator: allocates what Rust asks for, keeps it alive,
+    and hands the outputs back after the call."""
+
+    def __init__(self, spec: Any, where: str) -> None:
+        if spec is None or spec == "array":
+            self.make: Callable[[str, int], Any] = _array_output
+        elif spec == "numpy":
+            self.make = _numpy_output
+        elif callable(spec):
+            self.make = spec
+        else:
+            raise TypeError(f"{where} must be None, 'array', 'numpy' or a function (rust_type, length) -> buffer")
+        self.outputs: List[Tuple[bool, Any, Any]] = []  # (is_text, object, keepalive)
+        self.cfunc = _ALLOC_PROTO(self._alloc)
+        self.c_value = _FfiAllocator(ctypes.cast(self.cfunc, ctypes.c_void_p), None)
+
+    def _alloc(self, _context: Any, kind: int, length: int) -> Optional[int]:
+        try:
+            if kind == 0:
+                obj: Any = bytearray(length)
+                rust = "u8"
+            else:
+                rust = _ALLOC_KINDS[kind]
+                obj = self.make(rust, length)
+            address, got, keep = _buffer(obj, "allocator output", rust, True)
+            if got != length:
+                raise ValueError(f"the allocator returned {got} elements of {rust}, {length} were asked for")
+            self.outputs.append((kind == 0, obj, keep))
+            return address if length else ctypes.addressof(_EMPTY_OUTPUT)
+        except BaseException as exc:  # noqa: BLE001 - re-raised after the Rust call
+            _fail_callback(exc)
+            return None
+
+    def finish(self) -> List[Any]:
+        """The outputs in allocation order: ``str`` for text, arrays as made."""
+        results = [bytes(obj).decode("utf-8") if is_text else obj for is_text, obj, _ in self.outputs]
+        self.outputs.clear()
+        return results
 
 
 # ---------------------------------------------------------------------------
@@ -824,6 +961,11 @@ class _Binder:
             raise RustPanic(message)
         if code == _CODE_INVALID:
             raise InvalidArgument(message)
+        if code == _CODE_CALLBACK:
+            exc = _pending_callback_exception()
+            if exc is not None:
+                raise exc
+            raise FfiError(message)
         raise self.library._error_class(name)(message)
 
     def bind(self, export: Dict[str, Any]) -> Callable[..., Any]:
@@ -853,6 +995,7 @@ class _Binder:
         annotations: Dict[str, Any] = {}
         taken: set = set()
         keep_list = False
+        allocator: Optional[str] = None
         if export["kind"] in ("method", "method_mut"):
             names.append("self")
             taken.add("self")
@@ -915,6 +1058,21 @@ class _Binder:
                 body.append(f"_fx_p_{p}, _fx_n_{p}, _fx_k_{p} = {call}")
                 argtypes += [ctypes.c_void_p, ctypes.c_size_t]
                 cargs += [f"_fx_p_{p}", f"_fx_n_{p}"]
+            elif kind == "callback":
+                keep_list = True
+                ns[f"_fx_cb_{p}"] = types.callback_maker(ty)
+                body.append(f"_fx_a_{p} = _fx_cb_{p}({p}, _fx_keep, {where!r})")
+                argtypes.append(_FfiCallback)
+                cargs.append(f"_fx_a_{p}")
+            elif kind == "allocator":
+                if allocator is not None:
+                    raise LoadError(f"{name}: only one Allocator parameter is supported")
+                names.pop()
+                allocator = p
+                ns["_fx_outputs"] = _Outputs
+                body.append(f"_fx_out = _fx_outputs({p}, {where!r})")
+                argtypes.append(_FfiAllocator)
+                cargs.append("_fx_out.c_value")
             elif kind in ("record", "option"):
                 keep_list = True
                 target = ty if kind == "record" else ty["inner"]
@@ -936,6 +1094,12 @@ class _Binder:
         cfunc.restype = restype
         annotations["return"] = annotation
         call = f"_fx_cfn({', '.join(cargs)})"
+        if allocator is not None:
+            # Outputs come back from the call: the allocator is keyword-only
+            # and optional, and the result is the outputs (with the value).
+            names += ["*", f"{allocator}=None"]
+            annotations["return"] = List[Any] if annotations["return"] is None else Tuple[annotations["return"], List[Any]]
+            returns = "_fx_out.finish()" if returns == "None" else f"({returns}, _fx_out.finish())"
         source = [f"def {name}({', '.join(names)}):"]
         source += [f"    {line}" for line in body]
         source.append("    _fx_n = _fx_faults.value")

@@ -103,6 +103,9 @@ pub mod code {
     /// An argument was rejected before the function ran (NULL pointer with a
     /// non-zero length, invalid UTF-8, misaligned or overlapping buffers...).
     pub const INVALID_ARGUMENT: i32 = 3;
+    /// A callback or the caller's allocator failed during the call; the
+    /// caller's side knows why (the Python helper re-raises its exception).
+    pub const CALLBACK_FAILED: i32 = 4;
 }
 
 /// The error of the calling thread's most recent failed call, taken with

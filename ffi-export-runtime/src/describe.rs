@@ -57,6 +57,15 @@ pub enum TypeDesc {
     Enum(fn() -> &'static EnumDesc),
     /// An `#[export] impl` type, crossing as a `u64` handle.
     Object(fn() -> &'static ObjectDesc),
+    /// A [`Callback`](crate::Callback): `FfiCallback` by value.
+    Callback {
+        /// Argument types.
+        params: &'static [TypeDesc],
+        /// Result type.
+        ret: &'static TypeDesc,
+    },
+    /// An [`Allocator`](crate::Allocator): `FfiAllocator` by value.
+    Allocator,
 }
 
 impl fmt::Display for TypeDesc {
@@ -78,6 +87,17 @@ impl fmt::Display for TypeDesc {
             TypeDesc::Record(desc) => f.write_str(desc().name),
             TypeDesc::Enum(desc) => f.write_str(desc().name),
             TypeDesc::Object(desc) => f.write_str(desc().name),
+            TypeDesc::Callback { params, ret } => {
+                f.write_str("Callback<fn(")?;
+                for (i, param) in params.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{param}")?;
+                }
+                write!(f, ") -> {ret}>")
+            }
+            TypeDesc::Allocator => f.write_str("Allocator"),
         }
     }
 }
@@ -242,6 +262,19 @@ fn write_type(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
         TypeDesc::Str => out.push_str(r#"{"kind":"str"}"#),
         TypeDesc::CStr => out.push_str(r#"{"kind":"cstr"}"#),
         TypeDesc::StrList => out.push_str(r#"{"kind":"str_list"}"#),
+        TypeDesc::Allocator => out.push_str(r#"{"kind":"allocator"}"#),
+        TypeDesc::Callback { params, ret } => {
+            out.push_str(r#"{"kind":"callback","params":["#);
+            for (i, param) in params.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_type(out, param, named);
+            }
+            out.push_str(r#"],"ret":"#);
+            write_type(out, ret, named);
+            out.push('}');
+        }
         TypeDesc::Slice { elem, mutable } => {
             out.push_str(r#"{"kind":"slice","elem":"#);
             write_type(out, elem, named);

@@ -52,6 +52,7 @@
 #![warn(missing_docs)]
 
 pub mod abi;
+pub mod callback;
 pub mod convert;
 pub mod data;
 pub mod describe;
@@ -59,6 +60,9 @@ pub mod object;
 pub mod status;
 
 pub use abi::{code, AbiValue, FfiBuffer, FfiError, FfiOption};
+pub use callback::{
+    AllocElement, Allocator, Callback, CallbackReturn, CallbackValue, FfiAllocator, FfiCallback,
+};
 pub use convert::{
     check_disjoint, lift_by_pointer, lift_cstr, lift_slice, lift_slice_mut, lift_str,
     lift_str_list, FfiElement, FfiParam, IntoFfi, Region,

@@ -45,6 +45,9 @@ pub enum Fault {
     Panic(String),
     /// An argument was refused before the function ran.
     InvalidArgument(String),
+    /// A callback or the caller's allocator failed; the caller holds the
+    /// reason (e.g. its Python exception).
+    CallbackFailed,
 }
 
 impl Fault {
@@ -66,6 +69,11 @@ impl Fault {
             Fault::Error { type_name, message } => (code::ERROR, type_name, message),
             Fault::Panic(message) => (code::PANIC, "RustPanic", message),
             Fault::InvalidArgument(message) => (code::INVALID_ARGUMENT, "InvalidArgument", message),
+            Fault::CallbackFailed => (
+                code::CALLBACK_FAILED,
+                "CallbackFailed",
+                "a callback or the caller's allocator failed".to_owned(),
+            ),
         };
         FfiError {
             code,
@@ -157,10 +165,14 @@ pub fn call<R: AbiValue>(body: impl FnOnce() -> Result<R, Fault>) -> R {
             R::error_value()
         }
         Err(payload) => {
-            let message = panic_message(&*payload);
+            let fault = if crate::callback::is_callback_failure(&*payload) {
+                Fault::CallbackFailed
+            } else {
+                Fault::Panic(panic_message(&*payload))
+            };
             // A payload whose destructor panics must not unwind out of here.
             let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
-            record(Fault::Panic(message));
+            record(fault);
             R::error_value()
         }
     }

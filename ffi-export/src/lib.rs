@@ -22,8 +22,8 @@
 
 pub use ffi_export_macros::export;
 pub use ffi_export_runtime::{
-    code, FfiBuffer, FfiData, FfiElement, FfiError, FfiOption, FfiParam, IntoFfi, ABI_VERSION,
-    PYTHON_HELPER,
+    code, Allocator, Callback, FfiBuffer, FfiData, FfiElement, FfiError, FfiOption, FfiParam,
+    IntoFfi, ABI_VERSION, PYTHON_HELPER,
 };
 
 /// Used by the code `#[export]` generates; not a public API.

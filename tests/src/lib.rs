@@ -553,3 +553,63 @@ pub mod objects {
         }
     }
 }
+
+pub mod calls {
+    //! Callbacks into the caller and the caller's allocator.
+
+    use ffi_export::{export, Allocator, Callback};
+
+    /// Applies `f` to each value, in place.
+    #[export]
+    pub fn apply(values: &mut [f64], f: Callback<fn(f64) -> f64>) {
+        for v in values {
+            *v = f.call(*v);
+        }
+    }
+
+    /// Counts the values for which `keep` says true.
+    #[export]
+    pub fn count_where(values: &[i64], keep: Callback<fn(i64) -> bool>) -> usize {
+        values.iter().filter(|&&v| keep.call(v)).count()
+    }
+
+    /// Calls `visit(i, i * i)` for i in 0..n; holds a String across the
+    /// callbacks, which must be dropped if a callback fails.
+    #[export]
+    pub fn each_square(n: u32, visit: Callback<fn(u32, u64)>) -> String {
+        let mut log = String::from("visited");
+        for i in 0..n {
+            visit.call(i, u64::from(i) * u64::from(i));
+            log.push_str(&format!(" {i}"));
+        }
+        log
+    }
+
+    /// Calls a callback with no arguments `times` times; returns the sum.
+    #[export]
+    pub fn sum_of(times: u32, next: Callback<fn() -> i32>) -> i64 {
+        (0..times).map(|_| i64::from(next.call())).sum()
+    }
+
+    /// Square roots of 1..=n, written into arrays the caller owns (the
+    /// seeds' `sqrts`): a text header, then the values.
+    #[export]
+    pub fn sqrts(n: u32, alloc: Allocator) {
+        alloc.text(&format!("Square roots up to {n}:"));
+        let out = alloc.array::<f64>(n as usize);
+        for (i, v) in out.iter_mut().enumerate() {
+            *v = ((i + 1) as f64).sqrt();
+        }
+    }
+
+    /// Splits integers into evens and odds (two outputs) and returns how many
+    /// there were.
+    #[export]
+    pub fn partition(values: &[i32], alloc: Allocator) -> usize {
+        let evens: Vec<i32> = values.iter().copied().filter(|v| v % 2 == 0).collect();
+        let odds: Vec<i32> = values.iter().copied().filter(|v| v % 2 != 0).collect();
+        alloc.array::<i32>(evens.len()).copy_from_slice(&evens);
+        alloc.array::<i32>(odds.len()).copy_from_slice(&odds);
+        values.len()
+    }
+}

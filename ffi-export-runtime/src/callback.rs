@@ -1,0 +1,265 @@
+//! Calling back into the caller: [`Callback`] lets an exported function call
+//! a caller-provided function (a Python function, through the helper), and
+//! [`Allocator`] lets it ask the caller for output arrays the caller owns.
+//!
+//! Both are borrowed for the duration of one call only (they carry a
+//! lifetime and are neither `Send` nor `Sync`), so Rust can never call them
+//! after the caller's objects are gone, nor from another thread.
+//!
+//! When the caller's side fails (a Python exception, an allocation refused)
+//! the Rust function is unwound with a private payload, its destructors run,
+//! and the shim reports code 4 (`CALLBACK_FAILED`); the Python helper then
+//! re-raises the original exception.
+
+use crate::describe::TypeDesc;
+use core::ffi::c_void;
+use core::marker::PhantomData;
+
+/// The unwind payload of a failed callback or allocation.
+pub(crate) struct CallbackFailed;
+
+fn fail() -> ! {
+    std::panic::resume_unwind(Box::new(CallbackFailed))
+}
+
+/// Whether a caught panic payload is a callback failure.
+pub(crate) fn is_callback_failure(payload: &(dyn core::any::Any + Send)) -> bool {
+    payload.is::<CallbackFailed>()
+}
+
+/// A value that can be a callback argument or result: a primitive.
+pub trait CallbackValue: Sized {
+    /// Its C type.
+    type C: Copy;
+    /// Its description.
+    const DESC: TypeDesc;
+    /// To C.
+    fn to_c(self) -> Self::C;
+    /// From C, checked.
+    fn from_c(c: Self::C) -> Option<Self>;
+}
+
+macro_rules! callback_values {
+    ($($t:ident),*) => {$(
+        impl CallbackValue for $t {
+            type C = $t;
+            const DESC: TypeDesc = TypeDesc::Scalar(stringify!($t));
+            #[inline]
+            fn to_c(self) -> $t { self }
+            #[inline]
+            fn from_c(c: $t) -> Option<$t> { Some(c) }
+        }
+    )*};
+}
+callback_values!(i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64);
+
+impl CallbackValue for bool {
+    type C = u8;
+    const DESC: TypeDesc = TypeDesc::Scalar("bool");
+    fn to_c(self) -> u8 {
+        u8::from(self)
+    }
+    fn from_c(c: u8) -> Option<bool> {
+        crate::data::bool_from_byte(c).ok()
+    }
+}
+
+/// A callback result: a [`CallbackValue`] or `()`.
+pub trait CallbackReturn: Sized {
+    /// Its C type.
+    type C: Copy;
+    /// Its description.
+    const DESC: TypeDesc;
+    /// From C, checked.
+    fn from_c(c: Self::C) -> Option<Self>;
+}
+
+impl CallbackReturn for () {
+    type C = ();
+    const DESC: TypeDesc = TypeDesc::Unit;
+    fn from_c(_: ()) -> Option<()> {
+        Some(())
+    }
+}
+
+impl<T: CallbackValue> CallbackReturn for T {
+    type C = T::C;
+    const DESC: TypeDesc = T::DESC;
+    fn from_c(c: T::C) -> Option<T> {
+        T::from_c(c)
+    }
+}
+
+/// The C form of a [`Callback`]: a function pointer and its context.
+///
+/// `call(context, &failed, args...)` returns the result; on failure it sets
+/// `failed` to 1 (its result is then ignored).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct FfiCallback {
+    /// `R (*)(void *context, uint8_t *failed, A...)`, NULL is refused.
+    pub call: *const c_void,
+    /// Passed back as the first argument.
+    pub context: *mut c_void,
+}
+
+/// A function of the caller, borrowed for one call: `Callback<fn(f64) -> f64>`.
+///
+/// `F` is a Rust `fn` type naming the argument and result types (primitives
+/// and `bool`; `()` as a result).
+pub struct Callback<'a, F> {
+    raw: FfiCallback,
+    _borrow: PhantomData<(&'a (), *const (), F)>,
+}
+
+macro_rules! callback_arity {
+    ($($a:ident),*) => {
+        impl<'a, R: CallbackReturn, $($a: CallbackValue),*> Callback<'a, fn($($a),*) -> R> {
+            /// Calls the function. If it fails (the Python function raised),
+            /// this unwinds the exported function, and the caller sees its
+            /// own exception.
+            #[allow(non_snake_case, clippy::too_many_arguments)]
+            pub fn call(&self, $($a: $a),*) -> R {
+                let mut failed: u8 = 0;
+                // SAFETY: `raw.call` was checked non-NULL when lifted and has
+                // this signature by the C contract; it lives for 'a.
+                let call: unsafe extern "C" fn(*mut c_void, *mut u8 $(, $a::C)*) -> R::C =
+                    unsafe { core::mem::transmute(self.raw.call) };
+                // SAFETY: as above; `failed` outlives the call.
+                let result = unsafe { call(self.raw.context, &mut failed $(, $a.to_c())*) };
+                if failed != 0 {
+                    fail();
+                }
+                R::from_c(result).unwrap_or_else(|| fail_with("the callback returned an invalid value"))
+            }
+        }
+
+        impl<'a, R: CallbackReturn, $($a: CallbackValue),*> crate::FfiParam for Callback<'a, fn($($a),*) -> R> {
+            type Abi = FfiCallback;
+            const DESC: TypeDesc = TypeDesc::Callback {
+                params: &[$($a::DESC),*],
+                ret: &R::DESC,
+            };
+            unsafe fn lift(abi: FfiCallback, param: &'static str) -> Result<Self, crate::Fault> {
+                if abi.call.is_null() {
+                    return Err(crate::Fault::invalid(param, "NULL callback"));
+                }
+                Ok(Callback { raw: abi, _borrow: PhantomData })
+            }
+        }
+    };
+}
+
+fn fail_with(message: &str) -> ! {
+    std::panic::panic_any(message.to_owned())
+}
+
+callback_arity!();
+callback_arity!(A);
+callback_arity!(A, B);
+callback_arity!(A, B, C);
+callback_arity!(A, B, C, D);
+
+/// The C form of an [`Allocator`]: `alloc(context, kind, len)` returns a
+/// zeroed, caller-owned buffer of `len` elements (bytes for `kind` 0,
+/// text), or NULL after recording its failure.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct FfiAllocator {
+    /// `void *(*)(void *context, uint32_t kind, size_t len)`.
+    pub alloc: *const c_void,
+    /// Passed back as the first argument.
+    pub context: *mut c_void,
+}
+
+/// Element kinds an [`Allocator`] hands out, as `kind` codes.
+pub trait AllocElement: crate::FfiElement<Raw = Self> + Copy {
+    /// The code passed to the caller's allocation function.
+    const KIND: u32;
+}
+
+macro_rules! alloc_elements {
+    ($($t:ident = $kind:expr),*) => {$(
+        impl AllocElement for $t {
+            const KIND: u32 = $kind;
+        }
+    )*};
+}
+alloc_elements!(
+    i8 = 1,
+    i16 = 2,
+    i32 = 3,
+    i64 = 4,
+    u8 = 5,
+    u16 = 6,
+    u32 = 7,
+    u64 = 8,
+    isize = 9,
+    usize = 10,
+    f32 = 11,
+    f64 = 12
+);
+
+/// `kind` code of a UTF-8 text output.
+pub const ALLOC_TEXT: u32 = 0;
+
+/// The caller's allocator, borrowed for one call: outputs allocated through
+/// it belong to the caller (Python objects), so nothing needs freeing.
+pub struct Allocator<'a> {
+    raw: FfiAllocator,
+    _borrow: PhantomData<(&'a (), *const ())>,
+}
+
+impl<'a> Allocator<'a> {
+    fn raw_alloc(&self, kind: u32, len: usize, align: usize) -> *mut c_void {
+        // SAFETY: checked non-NULL when lifted; this signature by contract.
+        let alloc: unsafe extern "C" fn(*mut c_void, u32, usize) -> *mut c_void =
+            unsafe { core::mem::transmute(self.raw.alloc) };
+        // SAFETY: as above.
+        let ptr = unsafe { alloc(self.raw.context, kind, len) };
+        if ptr.is_null() {
+            fail();
+        }
+        if (ptr as usize) % align != 0 {
+            fail_with("the allocator returned a misaligned buffer");
+        }
+        ptr
+    }
+
+    /// A new zeroed output array of `len` elements, owned by the caller.
+    pub fn array<T: AllocElement>(&self, len: usize) -> &'a mut [T] {
+        if len == 0 {
+            // Still tell the caller, so it returns an empty array.
+            self.raw_alloc(T::KIND, 0, 1);
+            return &mut [];
+        }
+        let ptr = self.raw_alloc(T::KIND, len, core::mem::align_of::<T>());
+        // SAFETY: the caller returned a zeroed buffer of `len` elements,
+        // aligned (checked), that it keeps alive and untouched until this
+        // call returns; zero is a valid value of every AllocElement.
+        unsafe { core::slice::from_raw_parts_mut(ptr.cast::<T>(), len) }
+    }
+
+    /// A new text output holding `text`, owned by the caller.
+    pub fn text(&self, text: &str) {
+        let ptr = self.raw_alloc(ALLOC_TEXT, text.len(), 1);
+        if !text.is_empty() {
+            // SAFETY: the caller returned `text.len()` writable bytes.
+            unsafe { core::ptr::copy_nonoverlapping(text.as_ptr(), ptr.cast::<u8>(), text.len()) };
+        }
+    }
+}
+
+impl crate::FfiParam for Allocator<'_> {
+    type Abi = FfiAllocator;
+    const DESC: TypeDesc = TypeDesc::Allocator;
+    unsafe fn lift(abi: FfiAllocator, param: &'static str) -> Result<Self, crate::Fault> {
+        if abi.alloc.is_null() {
+            return Err(crate::Fault::invalid(param, "NULL allocator"));
+        }
+        Ok(Allocator {
+            raw: abi,
+            _borrow: PhantomData,
+        })
+    }
+}
