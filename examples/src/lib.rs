@@ -3,5 +3,8 @@
 
 pub mod arrays;
 pub mod basics;
+pub mod calls;
 pub mod errors;
+pub mod objects;
+pub mod records;
 pub mod strings;

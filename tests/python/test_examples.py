@@ -25,6 +25,27 @@ EXPECTED = {
     "fib: [0, 1, 1, 2, 3, 5, 8, 13, 21, 34]\n",
     "05_even": "even(4) = True\neven(7) = False\nNegativeNumber: -3 is negative\n",
     "06_panic": "7 / 2 = 3\nRustPanic: attempt to divide by zero\nstill alive: 9 / 3 = 3\n",
+    "07_records": "full name: John Galt\n"
+    "User(id=7, name='Ada', email='ada@example.com', role=<Role.Admin: 1>, tags=['admin'])\n"
+    "#7 Ada (Admin, ada@example.com)\n"
+    "#8 Bob (Guest, no email)\n"
+    " - #1 Barbara (Admin, no email)\n"
+    " - #2 Grace (Member, no email)\n"
+    " - #3 Dennis (Admin, no email)\n"
+    "ValueError: argument 'role' (Role): 5 is not a Role (variants: Admin=1, Member=2, Guest=3)\n"
+    "centroid: Point(x=2.0, y=2.0)\n",
+    "08_string_lists": "Hello, Kieran!\nsnake + gopher + crab\n1: hello\n2: hello\n3: hello\n",
+    "09_objects": "Info: User \"Alice\" has 5 letters in their name\n"
+    "Info: User \"Bob\" has 3 letters in their name\n"
+    "Freeing user info: User \"Alice\" has 5 letters in their name\n"
+    "Freeing user info: User \"Bob\" has 3 letters in their name\n"
+    "live user infos: 0\n"
+    "mean: 5.0\n"
+    "ValueError: this Tally is closed\n",
+    "10_callbacks": "Square roots up to 5: [1.0, 1.4142135623730951, 1.7320508075688772, 2.0, "
+    "2.23606797749979]\n"
+    "applied: [11.0, 21.0, 31.0]\n"
+    "KeyError from the callback: '3.0 is too big'\n",
 }
 
 

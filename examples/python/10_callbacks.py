@@ -1,0 +1,25 @@
+"""Callbacks into Python, and outputs Python allocates and owns."""
+from array import array
+
+from _common import library
+
+lib = library()
+
+header, roots = lib.sqrts(5)
+print(header, roots.tolist())
+
+values = array("d", [1, 2, 3])
+lib.apply(values, lambda x: x * 10 + 1)
+print("applied:", values.tolist())
+
+
+def picky(x):
+    if x > 2:
+        raise KeyError(f"{x} is too big")
+    return x
+
+
+try:
+    lib.apply(array("d", [1, 2, 3]), picky)
+except KeyError as error:
+    print("KeyError from the callback:", error)
