@@ -28,7 +28,10 @@ impl UserInfo {
         LIVE.fetch_add(1, Ordering::SeqCst);
         UserInfo {
             name: name.to_owned(),
-            info: format!("User {name:?} has {} letters in their name", name.chars().count()),
+            info: format!(
+                "User {name:?} has {} letters in their name",
+                name.chars().count()
+            ),
         }
     }
 

@@ -118,6 +118,8 @@ pub struct Point {
 #[export]
 pub fn centroid(points: &[Point]) -> Point {
     let n = points.len().max(1) as f64;
-    let (x, y) = points.iter().fold((0.0, 0.0), |(x, y), p| (x + p.x, y + p.y));
+    let (x, y) = points
+        .iter()
+        .fold((0.0, 0.0), |(x, y), p| (x + p.x, y + p.y));
     Point { x: x / n, y: y / n }
 }

@@ -242,14 +242,13 @@ pub fn export_enum(args: TokenStream, item: ItemEnum) -> Result<TokenStream, syn
     let mut errors = Errors::default();
     reject_args(args, "an enum", &mut errors);
     reject_generics(&item.generics, &mut errors);
-    for variant in &item.variants {
-        if !matches!(variant.fields, Fields::Unit) {
-            errors.error(
-                &variant.fields,
-                "only field-less enums can be exported: move the data into an #[export] struct \
-                 and keep the enum as its field-less `kind`",
-            );
-        }
+    if item
+        .variants
+        .iter()
+        .any(|variant| !matches!(variant.fields, Fields::Unit))
+    {
+        errors.finish()?;
+        return Ok(export_data_enum(&item));
     }
     if item.variants.is_empty() {
         errors.error(
@@ -323,4 +322,194 @@ pub fn export_enum(args: TokenStream, item: ItemEnum) -> Result<TokenStream, syn
             &DESC
         }
     })
+}
+
+/// `#[export] enum` with data: a tagged union. The C form is
+/// `{ uint32_t tag; union { V0_repr V0; V1_repr V1; ... } data; }` where each
+/// variant's repr is a `#[repr(C)]` mirror of its fields' C forms (tuple
+/// fields are named `_0`, `_1`, ...; unit variants have no member).
+fn export_data_enum(item: &ItemEnum) -> TokenStream {
+    let rt = quote!(::ffi_export::__private);
+    let ident = &item.ident;
+    let name = ident.to_string();
+    let doc = doc_lines(&item.attrs);
+    let repr = format_ident!("__FfiRepr_{}", ident);
+    let union = format_ident!("__FfiUnion_{}", ident);
+    let desc_fn = format_ident!("__ffi_export_enum_{}", ident);
+
+    let mut variant_reprs = Vec::new();
+    let mut union_fields = Vec::new();
+    let mut into_arms = Vec::new();
+    let mut from_arms = Vec::new();
+    let mut free_arms = Vec::new();
+    let mut owned = Vec::new();
+    let mut variant_descs = Vec::new();
+    for (index, variant) in item.variants.iter().enumerate() {
+        let tag = index as u32;
+        let vident = &variant.ident;
+        let vname = vident.to_string();
+        let tuple = matches!(variant.fields, Fields::Unnamed(_));
+        let fields: Vec<_> = variant.fields.iter().collect();
+        let field_idents: Vec<syn::Ident> = fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| f.ident.clone().unwrap_or_else(|| format_ident!("_{}", i)))
+            .collect();
+        let field_names: Vec<String> = field_idents
+            .iter()
+            .map(|i| i.to_string().trim_start_matches("r#").to_owned())
+            .collect();
+        let bindings: Vec<syn::Ident> = (0..fields.len())
+            .map(|i| format_ident!("__ffi_f{}", i))
+            .collect();
+        let as_data: Vec<AtType> = fields
+            .iter()
+            .map(|f| AtType::new(&f.ty, "FfiData"))
+            .collect();
+        let descs = as_data.iter().map(|at| at.item("DESC"));
+        variant_descs.push(quote! {
+            #rt::VariantDesc {
+                name: #vname,
+                tuple: #tuple,
+                fields: &[#(#rt::FieldDesc { name: #field_names, ty: #descs }),*],
+            }
+        });
+        owned.extend(as_data.iter().map(|at| at.item("OWNED")));
+        let pattern = match &variant.fields {
+            Fields::Named(_) => quote!(#ident::#vident { #(#field_idents: #bindings),* }),
+            Fields::Unnamed(_) => quote!(#ident::#vident(#(#bindings),*)),
+            Fields::Unit => quote!(#ident::#vident),
+        };
+        if fields.is_empty() {
+            into_arms.push(quote! {
+                #pattern => #repr {
+                    tag: #tag,
+                    // SAFETY: all-zero bytes are a valid value of every member.
+                    data: unsafe { ::core::mem::zeroed() },
+                }
+            });
+            from_arms.push(quote!(#tag => ::core::result::Result::Ok(#pattern)));
+            free_arms.push(quote!(#tag => {}));
+            continue;
+        }
+        let vrepr = format_ident!("__FfiRepr_{}_{}", ident, vident);
+        let reprs = as_data.iter().map(|at| at.item("Repr"));
+        variant_reprs.push(quote! {
+            #[doc(hidden)]
+            #[repr(C)]
+            #[allow(non_camel_case_types)]
+            pub struct #vrepr { #(pub #field_idents: #reprs),* }
+        });
+        union_fields.push(quote!(pub #vident: ::core::mem::ManuallyDrop<#vrepr>));
+        let into = as_data.iter().map(|at| at.item("into_repr"));
+        into_arms.push(quote! {
+            #pattern => #repr {
+                tag: #tag,
+                data: #union {
+                    #vident: ::core::mem::ManuallyDrop::new(#vrepr { #(#field_idents: #into(#bindings)),* }),
+                },
+            }
+        });
+        let from = as_data.iter().map(|at| at.item("from_repr"));
+        let build = match &variant.fields {
+            Fields::Named(_) => quote!(#ident::#vident { #(#field_idents: #bindings),* }),
+            _ => quote!(#ident::#vident(#(#bindings),*)),
+        };
+        from_arms.push(quote! {
+            #tag => {
+                // SAFETY: the tag says this member is the live one.
+                let variant = unsafe { &repr.data.#vident };
+                #(let #bindings = unsafe { #from(&variant.#field_idents) }
+                    .map_err(|why| ::std::format!("{}.{}: {}", #vname, #field_names, why))?;)*
+                ::core::result::Result::Ok(#build)
+            }
+        });
+        let free = as_data.iter().map(|at| at.item("free_repr"));
+        free_arms.push(quote! {
+            #tag => {
+                // SAFETY: the tag says this member is the live one.
+                let variant = unsafe { &mut *repr.data.#vident };
+                #(unsafe { #free(&mut variant.#field_idents) };)*
+            }
+        });
+    }
+    let variant_count = item.variants.len();
+    quote! {
+        #item
+
+        #(#variant_reprs)*
+
+        #[doc(hidden)]
+        #[repr(C)]
+        #[allow(non_camel_case_types, non_snake_case)]
+        pub union #union {
+            #(#union_fields,)*
+            pub __none: u8,
+        }
+
+        #[doc(hidden)]
+        #[repr(C)]
+        #[allow(non_camel_case_types)]
+        pub struct #repr {
+            pub tag: u32,
+            pub data: #union,
+        }
+
+        impl #rt::AbiValue for #repr {
+            fn error_value() -> Self {
+                // SAFETY: every C form is valid (and empty) when all-zero.
+                unsafe { ::core::mem::zeroed() }
+            }
+        }
+
+        // SAFETY: a tagged union of the variants' C forms; the tag is checked
+        // before a member is read; each field frees through its own FfiData.
+        unsafe impl #rt::FfiData for #ident {
+            type Repr = #repr;
+            const DESC: #rt::TypeDesc = #rt::TypeDesc::DataEnum(#desc_fn);
+            const OWNED: bool = false #(|| #owned)*;
+            fn into_repr(self) -> #repr {
+                match self {
+                    #(#into_arms,)*
+                }
+            }
+            unsafe fn from_repr(repr: &#repr) -> ::core::result::Result<Self, ::std::string::String> {
+                match repr.tag {
+                    #(#from_arms,)*
+                    other => ::core::result::Result::Err(::std::format!(
+                        "tag {} is not a `{}` variant (0..{})", other, #name, #variant_count
+                    )),
+                }
+            }
+            unsafe fn free_repr(repr: &mut #repr) {
+                match repr.tag {
+                    #(#free_arms,)*
+                    _ => {}
+                }
+                // Back to the empty value: freeing twice is harmless.
+                *repr = <#repr as #rt::AbiValue>::error_value();
+            }
+        }
+
+        impl #rt::FfiParam for #ident {
+            type Abi = *const #repr;
+            const DESC: #rt::TypeDesc = <#ident as #rt::FfiData>::DESC;
+            unsafe fn lift(abi: Self::Abi, param: &'static str) -> ::core::result::Result<Self, #rt::Fault> {
+                // SAFETY: the C contract makes the pointer NULL or valid for the call.
+                unsafe { #rt::lift_by_pointer::<#ident>(abi, param) }
+            }
+        }
+
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        fn #desc_fn() -> &'static #rt::DataEnumDesc {
+            static DESC: #rt::DataEnumDesc = #rt::DataEnumDesc {
+                name: #name,
+                module: ::core::module_path!(),
+                doc: #doc,
+                variants: &[#(#variant_descs),*],
+            };
+            &DESC
+        }
+    }
 }

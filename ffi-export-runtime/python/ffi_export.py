@@ -165,7 +165,7 @@ def _rust_type(desc: Dict[str, Any], named: Optional[Dict[str, Any]] = None) -> 
         return f"Callback<fn({params}) -> {inner('ret')}>"
     if kind == "allocator":
         return "Allocator"
-    if kind in ("record", "enum", "object"):
+    if kind in ("record", "enum", "object", "data_enum"):
         key = desc["key"]
         return str(named[key]["name"]) if named and key in named else key.rsplit("::", 1)[-1]
     return f"<unknown {kind}>"
@@ -402,7 +402,7 @@ class _Record:
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields)
-        return f"{type(self).__name__}({inner})"
+        return f"{type(self).__qualname__}({inner})"
 
 
 class _PlainRecord(ctypes.Structure):
@@ -497,6 +497,17 @@ class _Types:
                 cls.__doc__ = desc["doc"] or f"The Rust enum `{desc['name']}`."
             elif desc["kind"] == "object":
                 cls = type(desc["name"], (_Object,), {"__slots__": (), "__doc__": desc["doc"] or None})
+            elif desc["kind"] == "data_enum":
+                cls = type(desc["name"], (_Record,), {"__slots__": (), "__doc__": desc["doc"] or None})
+                for tag, variant in enumerate(desc["variants"]):
+                    fields = tuple(f["name"] for f in variant["fields"])
+                    sub = type(variant["name"], (cls,), {
+                        "__slots__": fields, "_fields": fields, "_tag": tag,
+                        "__doc__": f"The `{desc['name']}::{variant['name']}` variant.",
+                    })
+                    sub.__qualname__ = f"{desc['name']}.{variant['name']}"
+                    sub.__module__ = module
+                    setattr(cls, variant["name"], sub)
             elif desc["pod"]:
                 cls = type(desc["name"], (_PlainRecord,), {"__doc__": desc["doc"] or None})
             else:
@@ -508,13 +519,25 @@ class _Types:
             self.classes[key] = cls
         # Layouts need every class to exist first (fields refer to others).
         for key, desc in named.items():
-            if desc["kind"] == "record":
+            if desc["kind"] in ("record", "data_enum"):
                 self._layout(key)
 
     def _layout(self, key: str) -> Any:
         """The ctypes type of a record's C form, laid out on first use (a
         record's fields may be records laid out later in `named`)."""
         desc = self.named[key]
+        if desc["kind"] == "data_enum":
+            if key not in self.mirrors:
+                members = []
+                for variant in desc["variants"]:
+                    if variant["fields"]:
+                        fields = [(f["name"], self.repr_type(f["type"])) for f in variant["fields"]]
+                        members.append((variant["name"], type(f"{desc['name']}{variant['name']}Repr",
+                                                              (ctypes.Structure,), {"_fields_": fields})))
+                union = type(f"{desc['name']}Union", (ctypes.Union,), {"_fields_": members + [("__none", ctypes.c_uint8)]})
+                self.mirrors[key] = type(f"{desc['name']}Repr", (ctypes.Structure,),
+                                         {"_fields_": [("tag", ctypes.c_uint32), ("data", union)]})
+            return self.mirrors[key]
         if desc["pod"]:
             cls = self.classes[key]
             if "_fields_" not in vars(cls):
@@ -542,7 +565,7 @@ class _Types:
                     {"_fields_": [("is_some", ctypes.c_uint8), ("value", inner)]},
                 )
             return self.options[id(inner)]
-        if kind == "record":
+        if kind in ("record", "data_enum"):
             return self._layout(t["key"])
         if kind == "enum":
             return _CTYPES[self.named[t["key"]]["repr"]]
@@ -557,12 +580,14 @@ class _Types:
             return True
         if kind == "option":
             return self.owns(t["inner"], seen)
-        if kind == "record":
+        if kind in ("record", "data_enum"):
             seen = seen or set()
             if t["key"] in seen:
                 return False
             seen.add(t["key"])
-            return any(self.owns(f["type"], seen) for f in self.named[t["key"]]["fields"])
+            desc = self.named[t["key"]]
+            fields = desc["fields"] if kind == "record" else [f for v in desc["variants"] for f in v["fields"]]
+            return any(self.owns(f["type"], seen) for f in fields)
         return False
 
     # -- Rust → Python (copies) ------------------------------------------
@@ -578,6 +603,9 @@ class _Types:
             return self.classes[t["key"]]
         if kind == "object":
             return self.classes[t["key"]]._from_handle
+        if kind == "data_enum":
+            key = t["key"]
+            return lambda r: self._read_variant(key, r)
         if kind == "option":
             read = self.reader(t["inner"])
             return lambda o: read(o.value) if o.is_some else None
@@ -603,6 +631,20 @@ class _Types:
         for name, read in readers:
             object.__setattr__(record, name, read(getattr(repr_value, name)))
         return record
+
+    def _read_variant(self, key: str, repr_value: Any) -> Any:
+        desc = self.named[key]
+        variant = desc["variants"][repr_value.tag]
+        cls = getattr(self.classes[key], variant["name"])
+        cache_key = f"readers:{key}:{variant['name']}"
+        if cache_key not in self.mirrors:
+            self.mirrors[cache_key] = [(f["name"], self.reader(f["type"])) for f in variant["fields"]]
+        value = cls.__new__(cls)
+        if variant["fields"]:
+            member = getattr(repr_value.data, variant["name"])
+            for name, read in self.mirrors[cache_key]:
+                object.__setattr__(value, name, read(getattr(member, name)))
+        return value
 
     def _field_readers(self, key: str) -> List[Tuple[str, Callable[[Any], Any]]]:
         cache_key = "readers:" + key
@@ -685,7 +727,28 @@ class _Types:
                 return write_plain
             mirror = self._layout(key)
             return lambda v, keep, where: self._write_record(key, cls, mirror, v, keep, where)
+        if kind == "data_enum":
+            key = t["key"]
+            return lambda v, keep, where: self._write_variant(key, v, keep, where)
         raise LoadError(f"cannot pass {_rust_type(t, self.named)}")
+
+    def _write_variant(self, key: str, value: Any, keep: List[Any], where: str) -> Any:
+        base = self.classes[key]
+        desc = self.named[key]
+        if not isinstance(value, base) or type(value) is base:
+            variants = ", ".join(f"{desc['name']}.{v['name']}" for v in desc["variants"])
+            raise TypeError(f"{where} must be one of {variants}, not {_type_name(value)}")
+        variant = desc["variants"][type(value)._tag]
+        cache_key = f"writers:{key}:{variant['name']}"
+        if cache_key not in self.mirrors:
+            self.mirrors[cache_key] = [(f["name"], self.writer(f["type"])) for f in variant["fields"]]
+        mirror = self._layout(key)()
+        mirror.tag = type(value)._tag
+        if variant["fields"]:
+            member = getattr(mirror.data, variant["name"])
+            for name, write in self.mirrors[cache_key]:
+                setattr(member, name, write(getattr(value, name), keep, f"{where}.{name}"))
+        return mirror
 
     def _write_record(self, key: str, cls: Any, mirror: Any, value: Any, keep: List[Any], where: str) -> Any:
         if not isinstance(value, cls):
@@ -731,7 +794,7 @@ class _Types:
             return {"bool": bool}.get(t["name"], float if t["name"] in _FLOATS else int)
         if kind in ("string", "str"):
             return str
-        if kind in ("record", "enum", "object"):
+        if kind in ("record", "enum", "object", "data_enum"):
             return self.classes[t["key"]]
         if kind == "option":
             return Optional[self.python_type(t["inner"])]
@@ -1073,9 +1136,9 @@ class _Binder:
                 body.append(f"_fx_out = _fx_outputs({p}, {where!r})")
                 argtypes.append(_FfiAllocator)
                 cargs.append("_fx_out.c_value")
-            elif kind in ("record", "option"):
+            elif kind in ("record", "option", "data_enum"):
                 keep_list = True
-                target = ty if kind == "record" else ty["inner"]
+                target = ty["inner"] if kind == "option" else ty
                 ns[f"_fx_w_{p}"] = types.writer(target)
                 repr_type = types.repr_type(target)
                 argtypes.append(ctypes.POINTER(repr_type))

@@ -35,7 +35,7 @@ pub unsafe trait FfiElement: 'static {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a parameter of an #[export] function",
     label = "unsupported parameter type",
-    note = "supported parameters: i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64, bool, #[export] structs and enums, Option<T> of those or of String, &str, &CStr, &[&str], &[T] and &mut [T] of primitives",
+    note = "supported parameters: i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64, bool, #[export] structs and enums, Option<T> of those or of String, &str, &CStr, &[&str], &[T] and &mut [T] of primitives, Callback<fn(..) -> R>, Allocator",
     note = "pass collections as slices (`&[T]`), text as `&str`; convert other types inside the function"
 )]
 pub trait FfiParam: Sized {

@@ -57,6 +57,8 @@ pub enum TypeDesc {
     Enum(fn() -> &'static EnumDesc),
     /// An `#[export] impl` type, crossing as a `u64` handle.
     Object(fn() -> &'static ObjectDesc),
+    /// An `#[export]` enum with data: a tagged union.
+    DataEnum(fn() -> &'static DataEnumDesc),
     /// A [`Callback`](crate::Callback): `FfiCallback` by value.
     Callback {
         /// Argument types.
@@ -87,6 +89,7 @@ impl fmt::Display for TypeDesc {
             TypeDesc::Record(desc) => f.write_str(desc().name),
             TypeDesc::Enum(desc) => f.write_str(desc().name),
             TypeDesc::Object(desc) => f.write_str(desc().name),
+            TypeDesc::DataEnum(desc) => f.write_str(desc().name),
             TypeDesc::Callback { params, ret } => {
                 f.write_str("Callback<fn(")?;
                 for (i, param) in params.iter().enumerate() {
@@ -124,6 +127,30 @@ pub struct FieldDesc {
     pub name: &'static str,
     /// Its type.
     pub ty: TypeDesc,
+}
+
+/// An `#[export]` enum with data.
+#[derive(Debug)]
+pub struct DataEnumDesc {
+    /// The Rust name.
+    pub name: &'static str,
+    /// `module_path!()` of the enum.
+    pub module: &'static str,
+    /// Its doc comment.
+    pub doc: &'static str,
+    /// Variants in declaration order; a variant's index is its tag.
+    pub variants: &'static [VariantDesc],
+}
+
+/// One variant of an enum with data.
+#[derive(Debug)]
+pub struct VariantDesc {
+    /// The variant name.
+    pub name: &'static str,
+    /// A tuple variant (fields named `_0`, `_1`, ...).
+    pub tuple: bool,
+    /// Its fields (none for a unit variant).
+    pub fields: &'static [FieldDesc],
 }
 
 /// An `#[export]` field-less enum.
@@ -240,6 +267,7 @@ impl NamedTypes {
             TypeDesc::Record(d) => Some(format!("{}::{}", d().module, d().name)),
             TypeDesc::Enum(d) => Some(format!("{}::{}", d().module, d().name)),
             TypeDesc::Object(d) => Some(format!("{}::{}", d().module, d().name)),
+            TypeDesc::DataEnum(d) => Some(format!("{}::{}", d().module, d().name)),
             _ => None,
         }
     }
@@ -298,10 +326,11 @@ fn write_type(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
             write_json_string(out, error());
             out.push('}');
         }
-        TypeDesc::Record(_) | TypeDesc::Enum(_) | TypeDesc::Object(_) => {
+        TypeDesc::Record(_) | TypeDesc::Enum(_) | TypeDesc::Object(_) | TypeDesc::DataEnum(_) => {
             let kind = match ty {
                 TypeDesc::Record(_) => "record",
                 TypeDesc::Enum(_) => "enum",
+                TypeDesc::DataEnum(_) => "data_enum",
                 _ => "object",
             };
             let key = named.note(ty);
@@ -351,6 +380,36 @@ fn write_named(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
                 out.push('[');
                 write_json_string(out, name);
                 let _ = write!(out, ",{value}]");
+            }
+            out.push_str("]}");
+        }
+        TypeDesc::DataEnum(desc) => {
+            let desc = desc();
+            out.push_str(r#"{"kind":"data_enum","name":"#);
+            write_json_string(out, desc.name);
+            out.push_str(r#","module":"#);
+            write_json_string(out, desc.module);
+            out.push_str(r#","doc":"#);
+            write_json_string(out, desc.doc);
+            out.push_str(r#","variants":["#);
+            for (i, variant) in desc.variants.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(r#"{"name":"#);
+                write_json_string(out, variant.name);
+                let _ = write!(out, r#","tuple":{},"fields":["#, variant.tuple);
+                for (j, field) in variant.fields.iter().enumerate() {
+                    if j > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(r#"{"name":"#);
+                    write_json_string(out, field.name);
+                    out.push_str(r#","type":"#);
+                    write_type(out, &field.ty, named);
+                    out.push('}');
+                }
+                out.push_str("]}");
             }
             out.push_str("]}");
         }

@@ -69,7 +69,8 @@ pub use convert::{
 };
 pub use data::FfiData;
 pub use describe::{
-    EnumDesc, ExportDesc, FieldDesc, ParamDesc, RecordDesc, TypeDesc, ABI_VERSION, EXPORTS,
+    DataEnumDesc, EnumDesc, ExportDesc, FieldDesc, ParamDesc, RecordDesc, TypeDesc, VariantDesc,
+    ABI_VERSION, EXPORTS,
 };
 pub use object::{live_objects, release, with_object, FfiObject, Handle, IntoHandles, ObjectDesc};
 pub use status::{call, Fault, FFI_EXPORT_FAULTS};

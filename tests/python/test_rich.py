@@ -669,3 +669,59 @@ def test_plain_record_slices_check_field_names(lib) -> None:
     swapped = numpy.zeros(2, dtype=[("y", "f8"), ("x", "f8")])
     with pytest.raises(TypeError, match=r"needs a buffer of Point \(x: d, y: d\), got format 'T\{d:y:d:x:\}'"):
         lib.centroid(swapped)
+
+
+# ---------------------------------------------------------------------------
+# Enums with data: a tagged union in C, a class hierarchy in Python
+
+
+def test_data_enum_classes_and_round_trips(lib) -> None:
+    Shape = lib.Shape
+    shapes = lib.all_shapes()
+    assert shapes == [Shape.Circle(radius=1.0), Shape.Rect(width=2.0, height=3.0),
+                      Shape.Polygon("tri", [1.0, 2.0, 3.0]), Shape.Empty()]
+    assert all(isinstance(s, Shape) for s in shapes)
+    assert [type(s).__name__ for s in shapes] == ["Circle", "Rect", "Polygon", "Empty"]
+    assert repr(shapes[2]) == "Shape.Polygon(_0='tri', _1=[1.0, 2.0, 3.0])"
+    assert [round(lib.area(s), 6) for s in shapes] == [3.141593, 6.0, 6.0, 0.0]
+    assert lib.grow(Shape.Polygon("sq", [1.0, 1.5])) == Shape.Polygon("sq+", [2.0, 3.0])
+    assert lib.grow(Shape.Rect(width=1, height=2)) == Shape.Rect(width=2.0, height=4.0)
+    assert lib.grow(Shape.Empty()) == Shape.Empty()
+    assert Shape.Circle(1.0) != Shape.Rect(1.0, 1.0)
+
+
+def test_data_enum_bad_input(lib) -> None:
+    Shape = lib.Shape
+    with pytest.raises(TypeError, match=r"argument 'shape' must be one of Shape\.Circle, Shape\.Rect"):
+        lib.area(lib.Point(0, 0))
+    with pytest.raises(TypeError, match=r"argument 'shape'\.radius \(f64\) must be a float"):
+        lib.area(Shape.Circle(radius="x"))
+    with pytest.raises(TypeError, match=r"argument 'shape'\._1\[1\] \(f64\) must be a float"):
+        lib.area(Shape.Polygon("p", [1.0, None]))
+    with pytest.raises(TypeError):
+        Shape.Rect(1.0)  # missing field
+
+
+def test_data_enum_raw_tag_is_checked(lib) -> None:
+    key = next(k for k in lib._types.named if k.endswith("::Shape"))
+    repr_type = lib._types.repr_type({"kind": "data_enum", "key": key})
+    raw = lib._cdll["area"]
+    raw.argtypes = [ctypes.POINTER(repr_type)]
+    raw.restype = ctypes.c_double
+    bad = repr_type()
+    bad.tag = 9
+    assert raw(bad) == 0.0
+    error = ffi_export._FfiError()
+    assert lib._cdll.ffi_export_error_take(ctypes.byref(error))
+    message = ctypes.string_at(error.message.ptr, error.message.len).decode()
+    code = error.code
+    lib._cdll.ffi_export_error_free(ctypes.byref(error))
+    assert code == 3 and message == "argument `shape`: tag 9 is not a `Shape` variant (0..4)"
+
+
+def test_data_enum_returns_do_not_leak(lib) -> None:
+    def loop(n):
+        for _ in range(n or 30_000):
+            assert len(lib.all_shapes()) == 4
+            lib.grow(lib.Shape.Polygon("x" * 512, [1.0] * 64))
+    assert growth(loop) < 8 * MiB

@@ -485,7 +485,7 @@ pub mod objects {
     //! An object type: constructors, methods, a static function, and a
     //! live-instance counter that proves Python frees what it drops.
 
-    use ffi_export::export;
+    use ffi_export::{export, Callback};
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     static LIVE: AtomicUsize = AtomicUsize::new(0);
@@ -551,6 +551,45 @@ pub mod objects {
         pub fn live() -> usize {
             LIVE.load(Ordering::SeqCst)
         }
+
+        /// Adds `by` and returns the new count; panics when `by` is 0, after
+        /// having reset the count (a half-done change: the object is then
+        /// unusable).
+        pub fn add_or_panic(&mut self, by: u64) -> u64 {
+            let old = self.count;
+            self.count = 0;
+            if by == 0 {
+                panic!("add_or_panic: by is 0 (count reset from {old})");
+            }
+            self.count = old + by;
+            self.count
+        }
+
+        /// Calls `f` with the current count, then increments the count.
+        pub fn visit(&mut self, f: Callback<fn(u64)>) {
+            f.call(self.count);
+            self.count += 1;
+        }
+    }
+
+    /// A level, only here to have a second object type: its handles must
+    /// not be accepted where a `Counter` is expected.
+    pub struct Gauge {
+        level: i64,
+    }
+
+    /// A level.
+    #[export]
+    impl Gauge {
+        /// A gauge at `level`.
+        pub fn new(level: i64) -> Gauge {
+            Gauge { level }
+        }
+
+        /// The level.
+        pub fn level(&self) -> i64 {
+            self.level
+        }
     }
 }
 
@@ -611,5 +650,68 @@ pub mod calls {
         alloc.array::<i32>(evens.len()).copy_from_slice(&evens);
         alloc.array::<i32>(odds.len()).copy_from_slice(&odds);
         values.len()
+    }
+}
+
+pub mod shapes {
+    //! An enum with data: a tagged union in C, a class hierarchy in Python.
+
+    use ffi_export::export;
+
+    /// A shape.
+    #[export]
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Shape {
+        /// A circle.
+        Circle { radius: f64 },
+        /// A rectangle.
+        Rect { width: f64, height: f64 },
+        /// A labelled polygon.
+        Polygon(String, Vec<f64>),
+        /// Nothing.
+        Empty,
+    }
+
+    /// The area.
+    #[export]
+    pub fn area(shape: &Shape) -> f64 {
+        match shape {
+            Shape::Circle { radius } => std::f64::consts::PI * radius * radius,
+            Shape::Rect { width, height } => width * height,
+            Shape::Polygon(_, sides) => sides.iter().sum(),
+            Shape::Empty => 0.0,
+        }
+    }
+
+    /// One of each shape.
+    #[export]
+    pub fn all_shapes() -> Vec<Shape> {
+        vec![
+            Shape::Circle { radius: 1.0 },
+            Shape::Rect {
+                width: 2.0,
+                height: 3.0,
+            },
+            Shape::Polygon("tri".to_owned(), vec![1.0, 2.0, 3.0]),
+            Shape::Empty,
+        ]
+    }
+
+    /// Doubles a shape's size.
+    #[export]
+    pub fn grow(shape: Shape) -> Shape {
+        match shape {
+            Shape::Circle { radius } => Shape::Circle {
+                radius: radius * 2.0,
+            },
+            Shape::Rect { width, height } => Shape::Rect {
+                width: width * 2.0,
+                height: height * 2.0,
+            },
+            Shape::Polygon(label, sides) => {
+                Shape::Polygon(label + "+", sides.iter().map(|s| s * 2.0).collect())
+            }
+            Shape::Empty => Shape::Empty,
+        }
     }
 }
