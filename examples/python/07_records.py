@@ -21,3 +21,6 @@ except ValueError as error:
 
 points = (lib.Point * 3)(lib.Point(0, 0), lib.Point(4, 0), lib.Point(2, 6))
 print("centroid:", lib.centroid(points))
+
+for shape in (lib.Shape.Circle(radius=1.0), lib.Shape.Rect(width=2, height=3), lib.Shape.Empty()):
+    print(f"area of {shape}: {lib.area(shape):.3f}")

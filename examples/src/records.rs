@@ -123,3 +123,23 @@ pub fn centroid(points: &[Point]) -> Point {
         .fold((0.0, 0.0), |(x, y), p| (x + p.x, y + p.y));
     Point { x: x / n, y: y / n }
 }
+
+/// A shape: an enum with data crosses as a tagged union and becomes a small
+/// class hierarchy in Python (`Shape.Circle`, `Shape.Rect`, `Shape.Empty`).
+#[export]
+#[derive(Debug, Clone)]
+pub enum Shape {
+    Circle { radius: f64 },
+    Rect { width: f64, height: f64 },
+    Empty,
+}
+
+/// The area of a shape.
+#[export]
+pub fn area(shape: &Shape) -> f64 {
+    match shape {
+        Shape::Circle { radius } => std::f64::consts::PI * radius * radius,
+        Shape::Rect { width, height } => width * height,
+        Shape::Empty => 0.0,
+    }
+}

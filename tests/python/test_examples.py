@@ -33,7 +33,10 @@ EXPECTED = {
     " - #2 Grace (Member, no email)\n"
     " - #3 Dennis (Admin, no email)\n"
     "ValueError: argument 'role' (Role): 5 is not a Role (variants: Admin=1, Member=2, Guest=3)\n"
-    "centroid: Point(x=2.0, y=2.0)\n",
+    "centroid: Point(x=2.0, y=2.0)\n"
+    "area of Shape.Circle(radius=1.0): 3.142\n"
+    "area of Shape.Rect(width=2, height=3): 6.000\n"
+    "area of Shape.Empty(): 0.000\n",
     "08_string_lists": "Hello, Kieran!\nsnake + gopher + crab\n1: hello\n2: hello\n3: hello\n",
     "09_objects": "Info: User \"Alice\" has 5 letters in their name\n"
     "Info: User \"Bob\" has 3 letters in their name\n"
