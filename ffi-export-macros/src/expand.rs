@@ -175,11 +175,6 @@ pub fn expand(model: &ExportFn) -> TokenStream {
 
     let unit: syn::Type = syn::parse_quote!(());
     let ret_ty = model.ret.ty.clone().unwrap_or(unit);
-    let ret_ty: syn::Type = if model.ret.has_self {
-        syn::parse_quote!(<#ret_ty as #rt::IntoHandles>::Out)
-    } else {
-        ret_ty
-    };
     let ret = AtType::new(&ret_ty, "IntoFfi");
     if matches!(model.kind, FnKind::Method { .. }) {
         c_params.insert(0, quote!(__ffi_handle: u64));
@@ -194,11 +189,6 @@ pub fn expand(model: &ExportFn) -> TokenStream {
         },
         (Some(owner), _) => quote!(<#owner>::#fn_ident(#(#values),*)),
         (None, _) => quote!(#fn_ident(#(#values),*)),
-    };
-    let call = if model.ret.has_self {
-        quote!(#rt::IntoHandles::into_handles(#call))
-    } else {
-        call
     };
     let lower_call = quote_spanned!(ret.last=> #lower(#call));
     let ret_owned = ret.item("OWNED");

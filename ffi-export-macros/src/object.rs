@@ -82,11 +82,21 @@ pub fn export_impl(args: TokenStream, item: ItemImpl) -> Result<TokenStream, syn
             const DESC: #rt::TypeDesc = #rt::TypeDesc::Object(#desc_fn);
         }
 
-        impl #rt::IntoHandles for #owner {
-            type Out = #rt::Handle<#owner>;
-            fn into_handles(self) -> #rt::Handle<#owner> {
-                #rt::Handle::new(self)
+        // SAFETY: an object's C form is its registry handle (a u64, 0 for
+        // none); it is freed through `<Type>_free`, not here.
+        unsafe impl #rt::FfiData for #owner {
+            type Repr = u64;
+            const DESC: #rt::TypeDesc = #rt::TypeDesc::Object(#desc_fn);
+            const OWNED: bool = false;
+            fn into_repr(self) -> u64 {
+                #rt::register(self)
             }
+            unsafe fn from_repr(_: &u64) -> ::core::result::Result<Self, ::std::string::String> {
+                ::core::result::Result::Err(::std::string::String::from(
+                    "objects are returned as handles and cannot be passed in by value",
+                ))
+            }
+            unsafe fn free_repr(_: &mut u64) {}
         }
 
         #[doc(hidden)]

@@ -72,7 +72,7 @@ pub use describe::{
     DataEnumDesc, EnumDesc, ExportDesc, FieldDesc, ParamDesc, RecordDesc, TypeDesc, VariantDesc,
     ABI_VERSION, EXPORTS,
 };
-pub use object::{live_objects, release, with_object, FfiObject, Handle, IntoHandles, ObjectDesc};
+pub use object::{live_objects, register, release, with_object, FfiObject, ObjectDesc};
 pub use status::{call, Fault, FFI_EXPORT_FAULTS};
 
 /// The source of the Python helper `ffi_export.py` matching this version.

@@ -6,11 +6,9 @@
 
 use crate::describe::{short_type_name, TypeDesc};
 use crate::status::Fault;
-use crate::FfiData;
 use std::any::Any;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
@@ -56,76 +54,18 @@ thread_local! {
     static IN_USE: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
 }
 
-/// An owned object on its way out to the caller as a handle.
-pub struct Handle<T> {
-    id: u64,
-    _type: PhantomData<fn() -> T>,
-}
-
-impl<T: FfiObject> Handle<T> {
-    /// Registers `value` and returns its handle.
-    pub fn new(value: T) -> Handle<T> {
-        let id = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
-        let entry = Entry {
-            type_name: short_type_name::<T>(),
-            object: Arc::new(Mutex::new(value)),
-        };
-        registry().insert(id, entry);
-        Handle {
-            id,
-            _type: PhantomData,
-        }
-    }
-
-    /// The raw handle.
-    pub fn id(&self) -> u64 {
-        self.id
-    }
-}
-
-// SAFETY: a handle is a plain u64; zero is "no object"; nothing to free
-// here (objects are freed through `<Name>_free`).
-unsafe impl<T: FfiObject> FfiData for Handle<T> {
-    type Repr = u64;
-    const DESC: TypeDesc = T::DESC;
-    const OWNED: bool = false;
-    fn into_repr(self) -> u64 {
-        self.id
-    }
-    unsafe fn from_repr(_: &u64) -> Result<Self, String> {
-        Err("objects are returned as handles, not passed in by value".to_owned())
-    }
-    unsafe fn free_repr(_: &mut u64) {}
-}
-
-/// Turns returned values of an `#[export] impl` type into handles, also
-/// inside `Result`, `Option` and `Vec`.
-pub trait IntoHandles {
-    /// The same shape with handles in place of objects.
-    type Out;
-    /// Registers every object.
-    fn into_handles(self) -> Self::Out;
-}
-
-impl<T: IntoHandles, E> IntoHandles for Result<T, E> {
-    type Out = Result<T::Out, E>;
-    fn into_handles(self) -> Self::Out {
-        self.map(T::into_handles)
-    }
-}
-
-impl<T: IntoHandles> IntoHandles for Option<T> {
-    type Out = Option<T::Out>;
-    fn into_handles(self) -> Self::Out {
-        self.map(T::into_handles)
-    }
-}
-
-impl<T: IntoHandles> IntoHandles for Vec<T> {
-    type Out = Vec<T::Out>;
-    fn into_handles(self) -> Self::Out {
-        self.into_iter().map(T::into_handles).collect()
-    }
+/// Registers `value` and returns its new handle. The macro's `FfiData`
+/// impl for an `#[export] impl` type calls this, so an object can be
+/// returned from any export (alone, in an `Option`, `Result` or `Vec`) and
+/// crosses as its handle.
+pub fn register<T: FfiObject>(value: T) -> u64 {
+    let id = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
+    let entry = Entry {
+        type_name: short_type_name::<T>(),
+        object: Arc::new(Mutex::new(value)),
+    };
+    registry().insert(id, entry);
+    id
 }
 
 fn lookup<T: FfiObject>(handle: u64) -> Result<Arc<Mutex<T>>, Fault> {
@@ -255,8 +195,8 @@ mod tests {
 
     #[test]
     fn handles_are_checked() {
-        let counter = Handle::new(Counter(1)).id();
-        let other = Handle::new(Other).id();
+        let counter = register(Counter(1));
+        let other = register(Other);
         assert_eq!(
             with_object::<Counter, _>(counter, true, |c| {
                 c.0 += 1;
@@ -278,7 +218,7 @@ mod tests {
 
     #[test]
     fn reentrant_calls_are_refused() {
-        let id = Handle::new(Counter(0)).id();
+        let id = register(Counter(0));
         let inner =
             with_object::<Counter, _>(id, false, |_| with_object::<Counter, _>(id, true, |c| c.0));
         assert!(matches!(inner, Ok(Err(Fault::InvalidArgument(m))) if m.contains("re-entrant")));

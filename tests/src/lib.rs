@@ -651,6 +651,17 @@ pub mod calls {
         alloc.array::<i32>(odds.len()).copy_from_slice(&odds);
         values.len()
     }
+
+    /// Counts each byte value of `bytes` into 256 counters, in an output the
+    /// caller owns; relies on the allocator's promise that outputs start
+    /// zeroed.
+    #[export]
+    pub fn histogram(bytes: &[u8], alloc: Allocator) {
+        let counts = alloc.array::<u32>(256);
+        for &b in bytes {
+            counts[usize::from(b)] += 1;
+        }
+    }
 }
 
 pub mod shapes {
@@ -713,5 +724,26 @@ pub mod shapes {
             }
             Shape::Empty => Shape::Empty,
         }
+    }
+}
+
+pub mod object_returns {
+    //! Objects returned from free functions, in containers.
+
+    use super::objects::Counter;
+    use ffi_export::export;
+
+    /// `n` counters starting at 0, 1, ...
+    #[export]
+    pub fn counters(n: u32) -> Vec<Counter> {
+        (0..n)
+            .map(|i| Counter::new(u64::from(i), &format!("c{i}")))
+            .collect()
+    }
+
+    /// A counter, or none.
+    #[export]
+    pub fn maybe_counter(some: bool) -> Option<Counter> {
+        some.then(|| Counter::new(1, "maybe"))
     }
 }
