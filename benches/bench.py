@@ -1,0 +1,343 @@
+"""ffi-export benchmarks: each workload through the hand-written floor
+(``extern "C"`` + ctypes with ``argtypes``, in the same cdylib), through
+ffi-export, in pure Python and, when cffi is installed, through cffi's ABI
+mode. Prints medians of interleaved repeats and ratios to the floor.
+
+Run with ``bash scripts/bench.sh`` (builds in release first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import array
+import ctypes
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import timeit
+from typing import Callable, Dict, List, Optional, Tuple
+
+import numpy
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "ffi-export-runtime", "python"))
+
+import ffi_export  # noqa: E402
+
+TARGET = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
+LIBRARY = os.path.join(TARGET, "release", "libffi_export_bench.so")
+
+Impl = Callable[[], object]
+
+
+class Floor:
+    """The hand-written ctypes bindings: what the seeds teach."""
+
+    def __init__(self, path: str) -> None:
+        lib = ctypes.CDLL(path)
+        self.lib = lib
+        c = ctypes
+        lib.floor_noop.argtypes = []
+        lib.floor_noop.restype = None
+        lib.floor_add.argtypes = [c.c_int64, c.c_int64]
+        lib.floor_add.restype = c.c_int64
+        lib.floor_upper.argtypes = [c.c_char_p, c.c_size_t]
+        lib.floor_upper.restype = c.c_void_p
+        lib.floor_string_free.argtypes = [c.c_void_p]
+        lib.floor_string_free.restype = None
+        lib.floor_sum.argtypes = [c.POINTER(c.c_double), c.c_size_t]
+        lib.floor_sum.restype = c.c_double
+        lib.floor_mask.argtypes = [c.c_void_p, c.c_size_t, c.c_uint32]
+        lib.floor_mask.restype = None
+        lib.floor_range.argtypes = [c.c_size_t]
+        lib.floor_range.restype = c.c_void_p
+        lib.floor_f64_free.argtypes = [c.c_void_p, c.c_size_t]
+        lib.floor_f64_free.restype = None
+
+        class CUser(c.Structure):
+            _fields_ = [("id", c.c_uint32), ("name", c.c_void_p), ("score", c.c_double)]
+
+        self.CUser = CUser
+        lib.floor_make_user.argtypes = [c.c_uint32]
+        lib.floor_make_user.restype = CUser
+        lib.floor_user_free.argtypes = [CUser]
+        lib.floor_user_free.restype = None
+        lib.floor_counter_new.argtypes = []
+        lib.floor_counter_new.restype = c.c_void_p
+        lib.floor_counter_incr.argtypes = [c.c_void_p]
+        lib.floor_counter_incr.restype = c.c_uint64
+        lib.floor_counter_free.argtypes = [c.c_void_p]
+        lib.floor_counter_free.restype = None
+        self.callback_type = c.CFUNCTYPE(c.c_double, c.c_double)
+        lib.floor_apply.argtypes = [self.callback_type, c.c_double]
+        lib.floor_apply.restype = c.c_double
+        lib.floor_pi.argtypes = [c.c_uint64]
+        lib.floor_pi.restype = c.c_double
+        lib.floor_shuffle.argtypes = [c.c_void_p, c.c_size_t, c.c_uint64]
+        lib.floor_shuffle.restype = None
+
+    def upper(self, text: str) -> str:
+        data = text.encode()
+        ptr = self.lib.floor_upper(data, len(data))
+        try:
+            return ctypes.string_at(ptr).decode()
+        finally:
+            self.lib.floor_string_free(ptr)
+
+    def sum(self, values: numpy.ndarray) -> float:
+        return self.lib.floor_sum(values.ctypes.data_as(ctypes.POINTER(ctypes.c_double)), len(values))
+
+    def mask(self, data: bytearray, key: int) -> None:
+        self.lib.floor_mask((ctypes.c_char * len(data)).from_buffer(data), len(data), key)
+
+    def range_last(self, n: int) -> float:
+        ptr = self.lib.floor_range(n)
+        try:
+            return (ctypes.c_double * n).from_address(ptr)[n - 1]
+        finally:
+            self.lib.floor_f64_free(ptr, n)
+
+    def make_user(self, uid: int) -> Tuple[int, str, float]:
+        user = self.lib.floor_make_user(uid)
+        try:
+            return user.id, ctypes.string_at(user.name).decode(), user.score
+        finally:
+            self.lib.floor_user_free(user)
+
+    def shuffle(self, values: numpy.ndarray, seed: int) -> None:
+        self.lib.floor_shuffle(values.ctypes.data, len(values), seed)
+
+
+def cffi_bindings(path: str) -> Optional[object]:
+    """cffi's ABI mode over the same hand-written functions, if installed."""
+    try:
+        import cffi
+    except ImportError:
+        return None
+    ffi = cffi.FFI()
+    ffi.cdef(
+        """
+        void floor_noop(void);
+        int64_t floor_add(int64_t, int64_t);
+        char *floor_upper(const uint8_t *, size_t);
+        void floor_string_free(char *);
+        double floor_sum(const double *, size_t);
+        void floor_mask(uint8_t *, size_t, uint32_t);
+        double floor_pi(uint64_t);
+        """
+    )
+    return ffi, ffi.dlopen(path)
+
+
+def python_mask(data: bytearray, key: int) -> None:
+    k = key.to_bytes(4, "little")
+    for i in range(len(data)):
+        data[i] ^= k[i & 3]
+
+
+def python_pi(terms: int) -> float:
+    total, sign = 0.0, 1.0
+    for k in range(terms):
+        total += sign / (2 * k + 1)
+        sign = -sign
+    return 4 * total
+
+
+class PyCounter:
+    def __init__(self) -> None:
+        self.value = 0
+
+    def incr(self) -> int:
+        self.value += 1
+        return self.value
+
+
+def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
+    """(name, calls per timing, {implementation: zero-argument callable})."""
+    floor = Floor(LIBRARY)
+    lib = ffi_export.load(LIBRARY)
+    cffi_pair = cffi_bindings(LIBRARY)
+    n = lambda base: max(1, int(base * scale))  # noqa: E731
+
+    small = numpy.arange(16, dtype=numpy.float64)
+    big = numpy.arange(1_000_000, dtype=numpy.float64)
+    small_list, big_list = small.tolist(), big.tolist()
+    buf64, buf256 = bytearray(64 * 1024), bytearray(256 * 1024)
+    text = "hello, wörld " * 4
+    raw_counter = floor.lib.floor_counter_new()
+    counter = lib.Counter()
+    py_counter = PyCounter()
+    double = lambda x: x * 2.0  # noqa: E731
+    floor_double = floor.callback_type(double)
+    perm = numpy.arange(100_000, dtype=numpy.int64)
+    perm_list = list(range(100_000))
+    rng = random.Random(1)
+
+    result: List[Tuple[str, int, Dict[str, Impl]]] = [
+        ("noop", n(200_000), {
+            "floor": floor.lib.floor_noop, "ffi-export": lib.noop, "python": lambda: None}),
+        ("add(i64, i64)", n(200_000), {
+            "floor": lambda: floor.lib.floor_add(1, 2), "ffi-export": lambda: lib.add(1, 2),
+            "python": lambda: 1 + 2}),
+        ("string round trip", n(100_000), {
+            "floor": lambda: floor.upper(text), "ffi-export": lambda: lib.upper(text),
+            "python": lambda: text.upper()}),
+        ("sum f64[16] (numpy)", n(100_000), {
+            "floor": lambda: floor.sum(small), "ffi-export": lambda: lib.sum(small),
+            "python": lambda: sum(small_list)}),
+        ("sum f64[1M] (numpy)", n(200), {
+            "floor": lambda: floor.sum(big), "ffi-export": lambda: lib.sum(big),
+            "python": lambda: sum(big_list)}),
+        ("mask 64 KiB in place", n(2_000), {
+            "floor": lambda: floor.mask(buf64, 0x1234ABCD), "ffi-export": lambda: lib.mask(buf64, 0x1234ABCD),
+            "python": lambda: python_mask(buf64, 0x1234ABCD)}),
+        ("mask 256 KiB in place", n(500), {
+            "floor": lambda: floor.mask(buf256, 0x1234ABCD), "ffi-export": lambda: lib.mask(buf256, 0x1234ABCD),
+            "python": lambda: python_mask(buf256, 0x1234ABCD)}),
+        ("Vec<f64> of 1,000 returned", n(50_000), {
+            "floor": lambda: floor.range_last(1000), "ffi-export": lambda: lib.range(1000)[999],
+            "python": lambda: [float(i) for i in range(1000)][999]}),
+        ("record returned", n(100_000), {
+            "floor": lambda: floor.make_user(7), "ffi-export": lambda: lib.make_user(7),
+            "python": lambda: (7, "user7", 10.5)}),
+        ("object method call", n(200_000), {
+            "floor": lambda: floor.lib.floor_counter_incr(raw_counter), "ffi-export": counter.incr,
+            "python": py_counter.incr}),
+        ("callback call", n(50_000), {
+            "floor": lambda: floor.lib.floor_apply(floor_double, 1.5),
+            "ffi-export": lambda: lib.apply_once(1.5, double), "python": lambda: double(1.5)}),
+        ("pi (1M terms)", n(20), {
+            "floor": lambda: floor.lib.floor_pi(1_000_000), "ffi-export": lambda: lib.pi(1_000_000),
+            "python": lambda: python_pi(1_000_000)}),
+        ("shuffle 100k", n(200), {
+            "floor": lambda: floor.shuffle(perm, 7), "ffi-export": lambda: lib.shuffle(perm, 7),
+            "python": lambda: rng.shuffle(perm_list)}),
+    ]
+    if cffi_pair is not None:
+        ffi, c = cffi_pair
+        text_bytes = text.encode()
+
+        def cffi_upper() -> str:
+            ptr = c.floor_upper(text_bytes, len(text_bytes))
+            try:
+                return ffi.string(ptr).decode()
+            finally:
+                c.floor_string_free(ptr)
+
+        extra = {
+            "noop": c.floor_noop,
+            "add(i64, i64)": lambda: c.floor_add(1, 2),
+            "string round trip": cffi_upper,
+            "sum f64[16] (numpy)": lambda: c.floor_sum(ffi.from_buffer("double[]", small), 16),
+            "sum f64[1M] (numpy)": lambda: c.floor_sum(ffi.from_buffer("double[]", big), len(big)),
+            "mask 64 KiB in place": lambda: c.floor_mask(ffi.from_buffer(buf64), len(buf64), 0x1234ABCD),
+            "mask 256 KiB in place": lambda: c.floor_mask(ffi.from_buffer(buf256), len(buf256), 0x1234ABCD),
+            "pi (1M terms)": lambda: c.floor_pi(1_000_000),
+        }
+        for name, _, impls in result:
+            if name in extra:
+                impls["cffi"] = extra[name]
+    return result
+
+
+def check_agreement() -> None:
+    """The implementations compute the same thing (a benchmark of wrong code
+    measures nothing)."""
+    floor = Floor(LIBRARY)
+    lib = ffi_export.load(LIBRARY)
+    assert floor.lib.floor_add(2, 3) == lib.add(2, 3) == 5
+    assert floor.upper("abc é") == lib.upper("abc é") == "ABC É"
+    values = numpy.arange(16, dtype=numpy.float64)
+    assert floor.sum(values) == lib.sum(values) == 120.0
+    a, b = bytearray(b"websocket!"), bytearray(b"websocket!")
+    floor.mask(a, 0xDEADBEEF)
+    lib.mask(b, 0xDEADBEEF)
+    c = bytearray(b"websocket!")
+    python_mask(c, 0xDEADBEEF)
+    assert a == b == c
+    assert floor.range_last(1000) == lib.range(1000)[999] == 999.0
+    user = lib.make_user(7)
+    assert floor.make_user(7) == (user.id, user.name, user.score)
+    assert abs(floor.lib.floor_pi(100_000) - python_pi(100_000)) < 1e-9
+    assert lib.pi(100_000) == floor.lib.floor_pi(100_000)
+    p1, p2 = numpy.arange(1000, dtype=numpy.int64), numpy.arange(1000, dtype=numpy.int64)
+    floor.shuffle(p1, 3)
+    lib.shuffle(p2, 3)
+    assert (p1 == p2).all() and sorted(p1.tolist()) == list(range(1000))
+
+
+def measure(number: int, impls: Dict[str, Impl], repeats: int) -> Dict[str, float]:
+    """Median seconds per call of each implementation, over interleaved repeats."""
+    samples: Dict[str, List[float]] = {name: [] for name in impls}
+    for name, fn in impls.items():  # warm up
+        fn()
+    for _ in range(repeats):
+        for name, fn in impls.items():
+            samples[name].append(timeit.timeit(fn, number=number) / number)
+    return {name: statistics.median(times) for name, times in samples.items()}
+
+
+def human(seconds: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.0f} ns"
+
+
+def machine() -> List[str]:
+    cpu = platform.processor() or "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    rustc = subprocess.run(["rustc", "-V"], capture_output=True, text=True).stdout.strip()
+    try:
+        import cffi
+        cffi_version = cffi.__version__
+    except ImportError:
+        cffi_version = "not installed"
+    return [
+        f"CPU: {cpu} ({os.cpu_count()} cores)",
+        f"OS: {platform.platform()}",
+        f"Python: {platform.python_implementation()} {platform.python_version()}, numpy {numpy.__version__}, cffi {cffi_version}",
+        f"Rust: {rustc}, release build",
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=7, help="interleaved repeats per workload")
+    parser.add_argument("--scale", type=float, default=1.0, help="scale the calls per timing")
+    parser.add_argument("--only", help="run workloads whose name contains this")
+    args = parser.parse_args()
+    check_agreement()
+    columns = ["floor", "ffi-export", "python", "cffi"]
+    print("\n".join(machine()))
+    print(f"Medians of {args.repeats} interleaved repeats; ratios are to the floor "
+          "(hand-written extern \"C\" + ctypes with argtypes).\n")
+    header = f"| {'workload':<28} | " + " | ".join(f"{c:>20}" for c in columns) + " |"
+    print(header)
+    print("|" + "|".join("-" * (len(part) + 0) for part in header.split("|")[1:-1]) + "|")
+    for name, number, impls in workloads(args.scale):
+        if args.only and args.only not in name:
+            continue
+        medians = measure(number, impls, args.repeats)
+        floor = medians["floor"]
+        cells = []
+        for column in columns:
+            if column not in medians:
+                cells.append(f"{'–':>20}")
+            elif column == "floor":
+                cells.append(f"{human(floor):>20}")
+            else:
+                cells.append(f"{human(medians[column]) + f' ({medians[column] / floor:.2f}×)':>20}")
+        print(f"| {name:<28} | " + " | ".join(cells) + " |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,263 @@
+//! The benchmark workloads, each written twice in one cdylib: `floor`
+//! is what a careful person writes by hand (`extern "C"`, raw pointers, a
+//! `*_free` per owned return, no error channel), and the rest is the same
+//! work through `#[export]`. `benches/bench.py` times both, side by side.
+
+use ffi_export::{export, Callback};
+
+/// Hand-written `extern "C"` versions: the floor ffi-export is compared to.
+pub mod floor {
+    use core::ffi::c_char;
+    use std::ffi::CString;
+
+    #[no_mangle]
+    pub extern "C" fn floor_noop() {}
+
+    #[no_mangle]
+    pub extern "C" fn floor_add(a: i64, b: i64) -> i64 {
+        a.wrapping_add(b)
+    }
+
+    /// # Safety
+    /// `ptr` points to `len` UTF-8 bytes.
+    #[no_mangle]
+    pub unsafe extern "C" fn floor_upper(ptr: *const u8, len: usize) -> *mut c_char {
+        // SAFETY: the caller passes a valid buffer (nothing is checked: the floor).
+        let bytes = unsafe { core::slice::from_raw_parts(ptr, len) };
+        let text = String::from_utf8_lossy(bytes).to_uppercase();
+        CString::new(text).unwrap_or_default().into_raw()
+    }
+
+    /// # Safety
+    /// `ptr` came from `floor_upper`.
+    #[no_mangle]
+    pub unsafe extern "C" fn floor_string_free(ptr: *mut c_char) {
+        if !ptr.is_null() {
+            // SAFETY: made by CString::into_raw.
+            drop(unsafe { CString::from_raw(ptr) });
+        }
+    }
+
+    /// # Safety
+    /// `ptr` points to `len` doubles.
+    #[no_mangle]
+    pub unsafe extern "C" fn floor_sum(ptr: *const f64, len: usize) -> f64 {
+        // SAFETY: the caller passes a valid buffer.
+        unsafe { core::slice::from_raw_parts(ptr, len) }
+            .iter()
+            .sum()
+    }
+
+    /// # Safety
+    /// `ptr` points to `len` writable bytes.
+    #[no_mangle]
+    pub unsafe extern "C" fn floor_mask(ptr: *mut u8, len: usize, key: u32) {
+        // SAFETY: the caller passes a valid buffer.
+        super::mask_bytes(unsafe { core::slice::from_raw_parts_mut(ptr, len) }, key);
+    }
+
+    /// Returns `n` doubles; free with `floor_f64_free(ptr, n)`.
+    #[no_mangle]
+    pub extern "C" fn floor_range(n: usize) -> *mut f64 {
+        let values: Box<[f64]> = (0..n).map(|i| i as f64).collect();
+        Box::into_raw(values).cast::<f64>()
+    }
+
+    /// # Safety
+    /// `ptr`/`n` came from `floor_range`.
+    #[no_mangle]
+    pub unsafe extern "C" fn floor_f64_free(ptr: *mut f64, n: usize) {
+        if !ptr.is_null() {
+            // SAFETY: made by Box::into_raw of a boxed slice of n doubles.
+            drop(unsafe { Box::from_raw(core::ptr::slice_from_raw_parts_mut(ptr, n)) });
+        }
+    }
+
+    /// A user, C layout; `name` is freed with `floor_user_free`.
+    #[repr(C)]
+    pub struct CUser {
+        pub id: u32,
+        pub name: *mut c_char,
+        pub score: f64,
+    }
+
+    #[no_mangle]
+    pub extern "C" fn floor_make_user(id: u32) -> CUser {
+        CUser {
+            id,
+            name: CString::new(format!("user{id}"))
+                .unwrap_or_default()
+                .into_raw(),
+            score: f64::from(id) * 1.5,
+        }
+    }
+
+    /// # Safety
+    /// `user` came from `floor_make_user`.
+    #[no_mangle]
+    pub unsafe extern "C" fn floor_user_free(user: CUser) {
+        // SAFETY: forwarded contract.
+        unsafe { floor_string_free(user.name) };
+    }
+
+    /// An object behind a raw pointer.
+    pub struct RawCounter(u64);
+
+    #[no_mangle]
+    pub extern "C" fn floor_counter_new() -> *mut RawCounter {
+        Box::into_raw(Box::new(RawCounter(0)))
+    }
+
+    /// # Safety
+    /// `counter` came from `floor_counter_new`.
+    #[no_mangle]
+    pub unsafe extern "C" fn floor_counter_incr(counter: *mut RawCounter) -> u64 {
+        // SAFETY: forwarded contract (nothing checks it: the floor).
+        let counter = unsafe { &mut *counter };
+        counter.0 += 1;
+        counter.0
+    }
+
+    /// # Safety
+    /// `counter` came from `floor_counter_new` and is freed once.
+    #[no_mangle]
+    pub unsafe extern "C" fn floor_counter_free(counter: *mut RawCounter) {
+        // SAFETY: forwarded contract.
+        drop(unsafe { Box::from_raw(counter) });
+    }
+
+    #[no_mangle]
+    pub extern "C" fn floor_apply(f: extern "C" fn(f64) -> f64, x: f64) -> f64 {
+        f(x)
+    }
+
+    #[no_mangle]
+    pub extern "C" fn floor_pi(terms: u64) -> f64 {
+        super::leibniz_pi(terms)
+    }
+
+    /// # Safety
+    /// `ptr` points to `len` writable i64.
+    #[no_mangle]
+    pub unsafe extern "C" fn floor_shuffle(ptr: *mut i64, len: usize, seed: u64) {
+        // SAFETY: the caller passes a valid buffer.
+        super::shuffle_in_place(unsafe { core::slice::from_raw_parts_mut(ptr, len) }, seed);
+    }
+}
+
+fn mask_bytes(data: &mut [u8], key: u32) {
+    let key = key.to_le_bytes();
+    for (i, byte) in data.iter_mut().enumerate() {
+        *byte ^= key[i & 3];
+    }
+}
+
+fn leibniz_pi(terms: u64) -> f64 {
+    let mut sum = 0.0;
+    let mut sign = 1.0;
+    for k in 0..terms {
+        sum += sign / (2 * k + 1) as f64;
+        sign = -sign;
+    }
+    4.0 * sum
+}
+
+fn shuffle_in_place(values: &mut [i64], seed: u64) {
+    let mut state = seed | 1;
+    for i in (1..values.len()).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let j = (state % (i as u64 + 1)) as usize;
+        values.swap(i, j);
+    }
+}
+
+/// Does nothing.
+#[export]
+pub fn noop() {}
+
+/// `a + b`, wrapping.
+#[export]
+pub fn add(a: i64, b: i64) -> i64 {
+    a.wrapping_add(b)
+}
+
+/// `text` upper-cased: a string round trip.
+#[export]
+pub fn upper(text: &str) -> String {
+    text.to_uppercase()
+}
+
+/// The sum of `values`.
+#[export]
+pub fn sum(values: &[f64]) -> f64 {
+    values.iter().sum()
+}
+
+/// XORs `data` with the 4-byte websocket `key`, in place.
+#[export]
+pub fn mask(data: &mut [u8], key: u32) {
+    mask_bytes(data, key);
+}
+
+/// `0.0, 1.0, …, n - 1`.
+#[export]
+pub fn range(n: usize) -> Vec<f64> {
+    (0..n).map(|i| i as f64).collect()
+}
+
+/// A user record.
+#[export]
+pub struct User {
+    pub id: u32,
+    pub name: String,
+    pub score: f64,
+}
+
+/// A user, returned by value.
+#[export]
+pub fn make_user(id: u32) -> User {
+    User {
+        id,
+        name: format!("user{id}"),
+        score: f64::from(id) * 1.5,
+    }
+}
+
+/// A counter object.
+#[derive(Default)]
+pub struct Counter(u64);
+
+/// A counter object.
+#[export]
+impl Counter {
+    /// At zero.
+    pub fn new() -> Counter {
+        Counter(0)
+    }
+
+    /// Adds one.
+    pub fn incr(&mut self) -> u64 {
+        self.0 += 1;
+        self.0
+    }
+}
+
+/// `f(x)`: one callback call.
+#[export]
+pub fn apply_once(x: f64, f: Callback<fn(f64) -> f64>) -> f64 {
+    f.call(x)
+}
+
+/// π from `terms` terms of the Leibniz series.
+#[export]
+pub fn pi(terms: u64) -> f64 {
+    leibniz_pi(terms)
+}
+
+/// Shuffles `values` in place (Fisher–Yates, xorshift from `seed`).
+#[export]
+pub fn shuffle(values: &mut [i64], seed: u64) {
+    shuffle_in_place(values, seed);
+}
