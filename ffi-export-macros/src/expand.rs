@@ -225,6 +225,13 @@ pub fn expand(model: &ExportFn) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let kind = model.kind.describe();
+    let (python_item, python_desc) = match python_fast_path(model, &ret) {
+        Some(item) => {
+            let ident = hidden_ident("py", c_name);
+            (item, quote!(::core::option::Option::Some(#ident)))
+        }
+        None => (TokenStream::new(), quote!(::core::option::Option::None)),
+    };
     let desc_ident = hidden_ident("desc", c_name);
     let doc = &model.doc;
     let c_name_lit = syn::LitStr::new(c_name, model.c_name_span);
@@ -257,7 +264,9 @@ pub fn expand(model: &ExportFn) -> TokenStream {
             free: #free_desc,
             owner: #owner_desc,
             kind: #kind,
+            python: #python_desc,
         };
+        #python_item
     }
 }
 
@@ -317,4 +326,152 @@ impl AtType {
         let identity = quote_spanned!(self.first=> ::core::convert::identity);
         quote_spanned!(self.last=> #identity(#expr))
     }
+}
+
+/// Whether `ty` is written as a primitive (aliases are not recognised and
+/// simply take the ctypes path).
+fn is_primitive(ty: &syn::Type) -> bool {
+    const PRIMITIVES: [&str; 13] = [
+        "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "isize", "usize", "f32", "f64",
+        "bool",
+    ];
+    matches!(ty, syn::Type::Path(p) if p.qself.is_none()
+        && p.path.segments.len() == 1
+        && PRIMITIVES.iter().any(|name| p.path.is_ident(name)))
+}
+
+/// Return types the CPython fast path builds directly.
+fn fast_return(ty: &syn::Type) -> bool {
+    let syn::Type::Path(path) = ty else {
+        return matches!(ty, syn::Type::Tuple(t) if t.elems.is_empty());
+    };
+    let Some(last) = path.path.segments.last() else {
+        return false;
+    };
+    let first_arg = match &last.arguments {
+        syn::PathArguments::AngleBracketed(args) => args.args.iter().find_map(|arg| match arg {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        }),
+        _ => None,
+    };
+    if is_primitive(ty) || (path.path.is_ident("String")) {
+        return true;
+    }
+    match (last.ident.to_string().as_str(), first_arg) {
+        ("Option", Some(inner)) => is_primitive(inner),
+        ("Result", Some(inner)) => {
+            fast_return(inner)
+                && !matches!(inner, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Result"))
+        }
+        _ => false,
+    }
+}
+
+/// The `METH_FASTCALL` function of a free function whose parameters are
+/// primitives, `&str` and slices of numbers, and whose result is a
+/// primitive, `String`, `()`, `Option` of a primitive or `Result` of those.
+fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
+    if model.owner.is_some() {
+        return None;
+    }
+    if let Some(ty) = &model.ret.ty {
+        if !fast_return(ty) {
+            return None;
+        }
+    }
+    let rt = quote!(::ffi_export::__private);
+    let ident = hidden_ident("py", &model.c_name);
+    let fn_ident = &model.sig.ident;
+    let count = model.params.len();
+    let mut extracts = Vec::new();
+    let mut lifts = Vec::new();
+    let mut values = Vec::new();
+    let mut regions = Vec::new();
+    let mut any_mutable = false;
+    for (index, param) in model.params.iter().enumerate() {
+        let name = &param.name;
+        let value = format_ident!("__ffi_value{}", index);
+        let arg = quote!(__ffi_args[#index]);
+        match &param.kind {
+            ParamKind::Scalar(ty) if is_primitive(ty) => extracts.push(quote! {
+                // SAFETY: a live argument; the GIL is held.
+                let ::core::option::Option::Some(#value) = (unsafe { <#ty as #rt::python::PyArg>::extract(&__ffi_py, #arg) }) else {
+                    return unsafe { __ffi_py.fallback(__ffi_slow, __ffi_args) };
+                };
+            }),
+            ParamKind::Str => extracts.push(quote! {
+                // SAFETY: the caller's arguments keep the str alive for the call.
+                let ::core::option::Option::Some(#value) = (unsafe { __ffi_py.str_arg(#arg) }) else {
+                    return unsafe { __ffi_py.fallback(__ffi_slow, __ffi_args) };
+                };
+            }),
+            ParamKind::Slice { elem, mutable } if is_primitive(elem) && !elem_is_bool(elem) => {
+                let guard = format_ident!("__ffi_buffer{}", index);
+                let ptr = format_ident!("__ffi_ptr{}", index);
+                let len = format_ident!("__ffi_len{}", index);
+                extracts.push(quote! {
+                    // SAFETY: a live argument; the GIL is held.
+                    let ::core::option::Option::Some(#guard) = (unsafe { __ffi_py.buffer_arg::<#elem>(#arg, #mutable) }) else {
+                        return unsafe { __ffi_py.fallback(__ffi_slow, __ffi_args) };
+                    };
+                    let (#ptr, #len) = #guard.raw::<#elem>();
+                });
+                let lift = if *mutable {
+                    quote!(#rt::lift_slice_mut::<#elem>)
+                } else {
+                    quote!(#rt::lift_slice::<#elem>)
+                };
+                lifts.push(quote!(let #value = unsafe { #lift(#ptr, #len, #name) }?;));
+                regions.push(quote!(#rt::Region::new(#ptr as *const #elem, #len, #mutable, #name)));
+                any_mutable |= *mutable;
+            }
+            _ => return None,
+        }
+        values.push(value);
+    }
+    let aliasing_check = if any_mutable && regions.len() > 1 {
+        quote!(#rt::check_disjoint(&[#(#regions),*])?;)
+    } else {
+        TokenStream::new()
+    };
+    let lower = ret.item("lower");
+    let ret_ty = model
+        .ret
+        .ty
+        .clone()
+        .unwrap_or_else(|| syn::parse_quote!(()));
+    Some(quote! {
+        #[doc(hidden)]
+        #[allow(non_snake_case, clippy::type_complexity)]
+        unsafe extern "C" fn #ident(
+            __ffi_slow: *mut #rt::python::PyObject,
+            __ffi_args: *const *mut #rt::python::PyObject,
+            __ffi_nargs: isize,
+        ) -> *mut #rt::python::PyObject {
+            let ::core::option::Option::Some(__ffi_py) = #rt::python::python() else {
+                return ::core::ptr::null_mut();
+            };
+            // SAFETY: CPython passes `nargs` live arguments.
+            let __ffi_args = unsafe { ::core::slice::from_raw_parts(__ffi_args, __ffi_nargs as usize) };
+            if __ffi_args.len() != #count {
+                return unsafe { __ffi_py.fallback(__ffi_slow, __ffi_args) };
+            }
+            #(#extracts)*
+            let (__ffi_abi, __ffi_failed) = {
+                let _released = __ffi_py.release();
+                let abi = #rt::call(move || {
+                    #aliasing_check
+                    #(#lifts)*
+                    #lower(#fn_ident(#(#values),*))
+                });
+                (abi, #rt::status::pending())
+            };
+            __ffi_py.finish::<#ret_ty>(__ffi_abi, __ffi_failed)
+        }
+    })
+}
+
+fn elem_is_bool(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.path.is_ident("bool"))
 }

@@ -24,29 +24,45 @@ pub fn export_impl(args: TokenStream, item: ItemImpl) -> Result<TokenStream, syn
              whose `pub fn`s call the trait methods",
         );
     }
-    if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
-        errors.error(
-            &item.generics,
-            "generic impl blocks cannot be exported: C needs one concrete type; export an \
-             impl of a non-generic type",
-        );
-    }
     let owner: &Type = &item.self_ty;
-    let type_name = match owner {
-        Type::Path(path) if path.qself.is_none() => path
-            .path
-            .segments
-            .last()
-            .filter(|segment| segment.arguments.is_empty())
-            .map(|segment| segment.ident.to_string()),
+    let last_segment = match owner {
+        Type::Path(path) if path.qself.is_none() => path.path.segments.last(),
         _ => None,
     };
-    let Some(type_name) = type_name else {
-        let error = syn::Error::new_spanned(
-            owner,
-            "export an impl of a named, non-generic type (`impl Counter`)",
+    // For messages: how to wrap one instance of a generic type.
+    let newtype_hint = |name: &syn::Ident| {
+        format!(
+            "wrap each concrete instance in a non-generic newtype (`pub struct {name}F64({name}<f64>);`) \
+             and export that newtype's impl"
+        )
+    };
+    let generic = !item.generics.params.is_empty() || item.generics.where_clause.is_some();
+    if generic {
+        let hint = last_segment.map_or_else(
+            || "export an impl of a non-generic type".to_owned(),
+            |segment| newtype_hint(&segment.ident),
         );
-        errors.push(error);
+        errors.error(
+            &item.generics,
+            format!("generic impl blocks cannot be exported: C needs one concrete type; {hint}"),
+        );
+    }
+    let type_name = last_segment
+        .filter(|segment| segment.arguments.is_empty())
+        .map(|segment| segment.ident.to_string());
+    let Some(type_name) = type_name else {
+        // A generic impl was reported above; its `Type<T>` needs no second error.
+        if !generic {
+            let message = match last_segment {
+                Some(segment) => format!(
+                    "only impls of a named, non-generic type (`impl Counter`) can be exported: {}",
+                    newtype_hint(&segment.ident)
+                ),
+                None => "only impls of a named, non-generic type (`impl Counter`) can be exported"
+                    .to_owned(),
+            };
+            errors.push(syn::Error::new_spanned(owner, message));
+        }
         return errors.finish().map(|()| TokenStream::new());
     };
     let methods: Vec<_> = item
@@ -57,10 +73,12 @@ pub fn export_impl(args: TokenStream, item: ItemImpl) -> Result<TokenStream, syn
             _ => None,
         })
         .collect();
-    if methods.is_empty() {
+    // (A trait impl has no `pub fn` by nature: it was reported above.)
+    if methods.is_empty() && item.trait_.is_none() {
         errors.error(
             &item.self_ty,
-            "this #[export] impl has no `pub fn`: the public associated functions are what is exported",
+            "this #[export] impl has no `pub fn`: only its `pub` associated functions are \
+             exported; mark the ones to export `pub` (private and `pub(crate)` ones stay Rust-only)",
         );
     }
     let models: Vec<_> = methods

@@ -162,7 +162,8 @@ def _rust_type(desc: Dict[str, Any], named: Optional[Dict[str, Any]] = None) -> 
         return f"Result<{inner('ok')}, {desc['error']}>"
     if kind == "callback":
         params = ", ".join(_rust_type(p, named) for p in desc["params"])
-        return f"Callback<fn({params}) -> {inner('ret')}>"
+        result = "" if desc["ret"]["kind"] == "unit" else f" -> {inner('ret')}"
+        return f"Callback<fn({params}){result}>"
     if kind == "allocator":
         return "Allocator"
     if kind in ("record", "enum", "object", "data_enum"):
@@ -930,6 +931,7 @@ class _Outputs:
         else:
             raise TypeError(f"{where} must be None, 'array', 'numpy' or a function (rust_type, length) -> buffer")
         self.outputs: List[Tuple[bool, Any, Any]] = []  # (is_text, object, keepalive)
+        self.regions: List[Tuple[int, int]] = []  # (address, bytes) Rust may hold
         self.cfunc = _ALLOC_PROTO(self._alloc)
         self.c_value = _FfiAllocator(ctypes.cast(self.cfunc, ctypes.c_void_p), None)
 
@@ -944,11 +946,27 @@ class _Outputs:
             address, got, keep = _buffer(obj, "allocator output", rust, True)
             if got != length:
                 raise ValueError(f"the allocator returned {got} elements of {rust}, {length} were asked for")
+            if length:
+                nbytes = memoryview(obj).nbytes
+                # Rust gets a `&mut [T]`: it must not alias another output or
+                # a borrowed argument of the call.
+                for start, size in self.regions:
+                    if address < start + size and start < address + nbytes:
+                        raise ValueError("the allocator returned memory that overlaps another output "
+                                         "or an argument of the call")
+                self.regions.append((address, nbytes))
+                # Outputs start zeroed, whatever the allocator returned.
+                ctypes.memset(address, 0, nbytes)
             self.outputs.append((kind == 0, obj, keep))
             return address if length else ctypes.addressof(_EMPTY_OUTPUT)
         except BaseException as exc:  # noqa: BLE001 - re-raised after the Rust call
             _fail_callback(exc)
             return None
+
+    def borrow(self, address: Optional[int], nbytes: int) -> None:
+        """Records memory an argument of the call lends to Rust."""
+        if address and nbytes:
+            self.regions.append((address, nbytes))
 
     def finish(self) -> List[Any]:
         """The outputs in allocation order: ``str`` for text, arrays as made."""
@@ -989,6 +1007,70 @@ def _boxer(ctype: Any) -> Callable[[Any], Any]:
     return _identity
 
 
+# ---------------------------------------------------------------------------
+# The CPython fast path (see ffi-export-runtime/src/python.rs)
+
+_PY_OBJECTS = ("int_type", "float_type", "str_type", "py_true", "py_false", "py_none", "raise_pending")
+_PY_FUNCTIONS = (
+    ("long_as_long_long", "PyLong_AsLongLong"),
+    ("long_as_unsigned_long_long", "PyLong_AsUnsignedLongLong"),
+    ("long_from_long_long", "PyLong_FromLongLong"),
+    ("long_from_unsigned_long_long", "PyLong_FromUnsignedLongLong"),
+    ("float_from_double", "PyFloat_FromDouble"),
+    ("bool_from_long", "PyBool_FromLong"),
+    ("unicode_as_utf8_and_size", "PyUnicode_AsUTF8AndSize"),
+    ("unicode_from_string_and_size", "PyUnicode_FromStringAndSize"),
+    ("err_occurred", "PyErr_Occurred"),
+    ("err_clear", "PyErr_Clear"),
+    ("eval_save_thread", "PyEval_SaveThread"),
+    ("eval_restore_thread", "PyEval_RestoreThread"),
+    ("object_vectorcall", "PyObject_Vectorcall"),
+    ("object_call_no_args", "PyObject_CallNoArgs"),
+    ("cfunction_new_ex", "PyCFunction_NewEx"),
+    ("incref", "Py_IncRef"),
+    ("object_get_buffer", "PyObject_GetBuffer"),
+    ("buffer_release", "PyBuffer_Release"),
+)
+
+
+class _PyApi(ctypes.Structure):
+    _fields_ = ([("size", ctypes.c_size_t)] + [(name, ctypes.c_void_p) for name in _PY_OBJECTS]
+                + [(name, ctypes.c_void_p) for name, _ in _PY_FUNCTIONS])
+
+
+def _fast_path_maker(cdll: ctypes.CDLL, raise_pending: Callable[[], None]) -> Optional[Callable[[str, Any], Any]]:
+    """Turns on the library's CPython fast path, or returns None where it
+    cannot be used (another Python implementation, a debug build, or
+    ``FFI_EXPORT_NO_FAST=1``)."""
+    if (sys.implementation.name != "cpython" or hasattr(sys, "gettotalrefcount")
+            or os.environ.get("FFI_EXPORT_NO_FAST") == "1"):
+        return None
+    try:
+        init = cdll["ffi_export_python_init"]
+        make = cdll["ffi_export_python_function"]
+    except AttributeError:
+        return None
+    api = _PyApi()
+    api.size = ctypes.sizeof(_PyApi)
+    objects = (int, float, str, True, False, None, raise_pending)
+    for name, obj in zip(_PY_OBJECTS, objects):
+        setattr(api, name, id(obj))
+    for field, symbol in _PY_FUNCTIONS:
+        setattr(api, field, ctypes.cast(getattr(ctypes.pythonapi, symbol), ctypes.c_void_p).value)
+    # Called with the GIL held: these functions use the C API.
+    init_fn = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.POINTER(_PyApi))(ctypes.cast(init, ctypes.c_void_p).value)
+    if not init_fn(ctypes.byref(api)):
+        return None
+    make_fn = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_char_p, ctypes.py_object)(
+        ctypes.cast(make, ctypes.c_void_p).value)
+    _fast_keepalive.append((raise_pending, init_fn, make_fn))
+    return lambda name, slow: make_fn(name.encode(), slow)
+
+
+#: Objects the Rust side holds pointers to: they live as long as the process.
+_fast_keepalive: List[Any] = []
+
+
 class _Binder:
     """Generates one specialised Python function per export, once, at load."""
 
@@ -1007,6 +1089,7 @@ class _Binder:
         free.restype = None
         self.take_error = take
         self.free_error = free
+        self.fast = _fast_path_maker(cdll, self.raise_pending)
 
     def raise_pending(self) -> None:
         """Raises this thread's pending error, if any (the fault counter also
@@ -1059,6 +1142,7 @@ class _Binder:
         taken: set = set()
         keep_list = False
         allocator: Optional[str] = None
+        lent: List[Tuple[str, int]] = []  # slice parameters: (name, element size)
         if export["kind"] in ("method", "method_mut"):
             names.append("self")
             taken.add("self")
@@ -1119,6 +1203,7 @@ class _Binder:
                     ns[f"_fx_cls_{p}"] = types.classes[elem["key"]]
                     call = f"_fx_plain_buffer({p}, {p!r}, _fx_cls_{p}, {ty['mutable']!r})"
                 body.append(f"_fx_p_{p}, _fx_n_{p}, _fx_k_{p} = {call}")
+                lent.append((p, ctypes.sizeof(types.repr_type(elem))))
                 argtypes += [ctypes.c_void_p, ctypes.c_size_t]
                 cargs += [f"_fx_p_{p}", f"_fx_n_{p}"]
             elif kind == "callback":
@@ -1156,6 +1241,10 @@ class _Binder:
         restype, returns, annotation = self._return(export, ns)
         cfunc.restype = restype
         annotations["return"] = annotation
+        if allocator is not None:
+            # Outputs must not overlap the buffers this call lends to Rust.
+            for p, size in lent:
+                body.append(f"_fx_out.borrow(_fx_p_{p}, _fx_n_{p} * {size})")
         call = f"_fx_cfn({', '.join(cargs)})"
         if allocator is not None:
             # Outputs come back from the call: the allocator is keyword-only
@@ -1171,6 +1260,16 @@ class _Binder:
         source.append(f"    return {returns}")
         exec("\n".join(source), ns)  # noqa: S102 - generated from the library's own description
         function = ns[name]
+        fast = self.fast(name, function) if self.fast is not None and export.get("fast") else None
+        if fast is not None:
+            # The native function reads exact int/float/bool/str/buffer
+            # arguments itself and hands anything else to `function`, the
+            # fully checking ctypes wrapper; this def keeps keyword arguments
+            # and the signature.
+            fast_ns = {"_fx_fast": fast}
+            positional = ", ".join(names)
+            exec(f"def {name}({positional}):\n    return _fx_fast({positional})", fast_ns)  # noqa: S102
+            function = fast_ns[name]
         function.__doc__ = self._docstring(export)
         function.__module__ = self.library._module_name
         function.__qualname__ = name

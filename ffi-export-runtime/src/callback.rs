@@ -28,6 +28,12 @@ pub(crate) fn is_callback_failure(payload: &(dyn core::any::Any + Send)) -> bool
 }
 
 /// A value that can be a callback argument or result: a primitive.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a callback argument or result",
+    label = "unsupported in `Callback<fn(..) -> R>`",
+    note = "callback arguments and results may be i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64 or bool (and `()` as the result)",
+    note = "pass text, slices and other values through the exported function's own parameters and results instead"
+)]
 pub trait CallbackValue: Sized {
     /// Its C type.
     type C: Copy;
@@ -65,6 +71,11 @@ impl CallbackValue for bool {
 }
 
 /// A callback result: a [`CallbackValue`] or `()`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a callback result",
+    label = "unsupported in `Callback<fn(..) -> R>`",
+    note = "callback results may be (), i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64 or bool"
+)]
 pub trait CallbackReturn: Sized {
     /// Its C type.
     type C: Copy;
@@ -173,6 +184,12 @@ pub struct FfiAllocator {
 }
 
 /// Element kinds an [`Allocator`] hands out, as `kind` codes.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an element of an `Allocator` output array",
+    label = "unsupported element type",
+    note = "`Allocator::array::<T>` hands out arrays of i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32 or f64 (for bools use u8)",
+    note = "for text call `alloc.text(&str)` once per string"
+)]
 pub trait AllocElement: crate::FfiElement<Raw = Self> + Copy {
     /// The code passed to the caller's allocation function.
     const KIND: u32;

@@ -197,6 +197,9 @@ pub struct ExportDesc {
     /// `function`, `constructor`, `method` (`&self`), `method_mut`
     /// (`&mut self`, both take the handle first) or `static`.
     pub kind: &'static str,
+    /// The CPython fast path, for exports of primitives, `&str`, slices and
+    /// `String` (see [`crate::python`]).
+    pub python: Option<crate::python::FastFn>,
 }
 
 /// All exports linked into this library.
@@ -476,6 +479,7 @@ pub fn describe_json(exports: &[ExportDesc]) -> String {
         }
         out.push_str(r#","kind":"#);
         write_json_string(&mut out, export.kind);
+        let _ = write!(out, r#","fast":{}"#, export.python.is_some());
         out.push('}');
     }
     out.push_str(r#"],"types":{"#);
@@ -565,6 +569,7 @@ mod tests {
             free: Some("f_free"),
             owner: None,
             kind: "function",
+            python: None,
         };
         let json = describe_json(std::slice::from_ref(&export));
         assert!(

@@ -57,6 +57,7 @@ pub mod convert;
 pub mod data;
 pub mod describe;
 pub mod object;
+pub mod python;
 pub mod status;
 
 pub use abi::{code, AbiValue, FfiBuffer, FfiError, FfiOption};

@@ -131,6 +131,16 @@ pub fn record(fault: Fault) {
     FFI_EXPORT_FAULTS.fetch_add(1, Ordering::Relaxed);
 }
 
+/// Whether this thread's latest call failed (its error not yet taken).
+pub fn pending() -> bool {
+    LAST_FAULT.with(|slot| {
+        let fault = slot.take();
+        let pending = fault.is_some();
+        slot.set(fault);
+        pending
+    })
+}
+
 /// Takes this thread's latest failure, if any.
 pub fn take() -> Option<Fault> {
     LAST_FAULT.with(|slot| slot.take()).map(|fault| *fault)

@@ -1,0 +1,564 @@
+//! An optional CPython fast path. The C ABI stays the contract; this is an
+//! accelerator the Python helper turns on when it runs on CPython.
+//!
+//! ctypes converts every argument through Python-level machinery (~75 ns
+//! each) and the helper adds range checks and the error check on top. For
+//! exports whose parameters and results are primitives, `&str`, slices and
+//! `String`, `#[export]` also generates a `METH_FASTCALL` function that
+//! reads exact Python `int`/`float`/`bool`/`str`/buffer arguments directly
+//! with the CPython C API, releases the GIL around the call like ctypes
+//! does, and builds the result object. Anything it does not handle exactly
+//! (numpy scalars, subclasses, out-of-range values, wrong types, odd
+//! buffers) is handed to the helper's ctypes wrapper, which applies the
+//! full checks and raises the documented errors — so both paths behave the
+//! same.
+//!
+//! No libpython is linked: the helper passes the addresses of the C-API
+//! functions it needs (`ctypes.pythonapi`), checked non-NULL at init.
+
+use crate::abi::{FfiBuffer, FfiOption};
+use crate::convert::IntoFfi;
+use crate::data::FfiData;
+use core::ffi::{c_char, c_int, c_long, c_void};
+use std::sync::OnceLock;
+
+/// `PyObject *` (only the header is read).
+#[repr(C)]
+pub struct PyObject {
+    ob_refcnt: isize,
+    ob_type: *mut PyObject,
+}
+
+/// `PyObject *`.
+pub type Py = *mut PyObject;
+
+/// `Py_buffer` (CPython's layout, part of the stable ABI since 3.11).
+#[repr(C)]
+pub struct PyBuffer {
+    buf: *mut c_void,
+    obj: Py,
+    len: isize,
+    itemsize: isize,
+    readonly: c_int,
+    ndim: c_int,
+    format: *const c_char,
+    shape: *mut isize,
+    strides: *mut isize,
+    suboffsets: *mut isize,
+    internal: *mut c_void,
+}
+
+/// `PyMethodDef`.
+#[repr(C)]
+struct PyMethodDef {
+    name: *const c_char,
+    method: FastFn,
+    flags: c_int,
+    doc: *const c_char,
+}
+
+const METH_FASTCALL: c_int = 0x0080;
+const PYBUF_WRITABLE: c_int = 0x0001;
+const PYBUF_FORMAT: c_int = 0x0004;
+const PYBUF_ND: c_int = 0x0008;
+const PYBUF_STRIDES: c_int = 0x0010 | PYBUF_ND;
+const PYBUF_C_CONTIGUOUS: c_int = 0x0020 | PYBUF_STRIDES;
+
+/// A generated fast function: `(slow wrapper, args, nargs) -> result`.
+pub type FastFn = unsafe extern "C" fn(Py, *const Py, isize) -> Py;
+
+/// The C-API entry points and objects the fast path uses, filled in by the
+/// Python helper from `ctypes.pythonapi`. Field order is the contract with
+/// `ffi_export.py` (`_PyApi`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct PyApi {
+    size: usize,
+    int_type: Py,
+    float_type: Py,
+    str_type: Py,
+    py_true: Py,
+    py_false: Py,
+    py_none: Py,
+    raise_pending: Py,
+    long_as_long_long: Option<unsafe extern "C" fn(Py) -> i64>,
+    long_as_unsigned_long_long: Option<unsafe extern "C" fn(Py) -> u64>,
+    long_from_long_long: Option<unsafe extern "C" fn(i64) -> Py>,
+    long_from_unsigned_long_long: Option<unsafe extern "C" fn(u64) -> Py>,
+    float_from_double: Option<unsafe extern "C" fn(f64) -> Py>,
+    bool_from_long: Option<unsafe extern "C" fn(c_long) -> Py>,
+    unicode_as_utf8_and_size: Option<unsafe extern "C" fn(Py, *mut isize) -> *const c_char>,
+    unicode_from_string_and_size: Option<unsafe extern "C" fn(*const c_char, isize) -> Py>,
+    err_occurred: Option<unsafe extern "C" fn() -> Py>,
+    err_clear: Option<unsafe extern "C" fn()>,
+    eval_save_thread: Option<unsafe extern "C" fn() -> *mut c_void>,
+    eval_restore_thread: Option<unsafe extern "C" fn(*mut c_void)>,
+    object_vectorcall: Option<unsafe extern "C" fn(Py, *const Py, usize, Py) -> Py>,
+    object_call_no_args: Option<unsafe extern "C" fn(Py) -> Py>,
+    cfunction_new_ex: Option<unsafe extern "C" fn(*mut c_void, Py, Py) -> Py>,
+    incref: Option<unsafe extern "C" fn(Py)>,
+    object_get_buffer: Option<unsafe extern "C" fn(Py, *mut PyBuffer, c_int) -> c_int>,
+    buffer_release: Option<unsafe extern "C" fn(*mut PyBuffer)>,
+}
+
+// SAFETY: the pointers are CPython objects and functions that live for the
+// whole process; they are only used with the GIL held.
+unsafe impl Send for PyApi {}
+// SAFETY: as above.
+unsafe impl Sync for PyApi {}
+
+static API: OnceLock<PyApi> = OnceLock::new();
+
+macro_rules! api_call {
+    ($api:expr, $field:ident ( $($arg:expr),* )) => {
+        // SAFETY: checked non-NULL at init; called with the GIL held (the
+        // fast functions run as Python builtins) and valid arguments.
+        unsafe { ($api.$field.unwrap_unchecked())($($arg),*) }
+    };
+}
+
+/// Called once by the Python helper with the C-API table. Returns 1 when
+/// the fast path is on, 0 when the table is unusable (then the helper keeps
+/// its ctypes wrappers).
+///
+/// # Safety
+/// `api` points to a filled `PyApi` whose pointers are CPython's; the GIL
+/// is held.
+#[no_mangle]
+pub unsafe extern "C" fn ffi_export_python_init(api: *const PyApi) -> c_int {
+    // SAFETY: the caller passes NULL or a valid table.
+    let Some(api) = (unsafe { api.as_ref() }) else {
+        return 0;
+    };
+    let complete = api.size == core::mem::size_of::<PyApi>()
+        && ![
+            api.int_type,
+            api.float_type,
+            api.str_type,
+            api.py_true,
+            api.py_false,
+            api.py_none,
+            api.raise_pending,
+        ]
+        .iter()
+        .any(|p| p.is_null())
+        && api.long_as_long_long.is_some()
+        && api.long_as_unsigned_long_long.is_some()
+        && api.long_from_long_long.is_some()
+        && api.long_from_unsigned_long_long.is_some()
+        && api.float_from_double.is_some()
+        && api.bool_from_long.is_some()
+        && api.unicode_as_utf8_and_size.is_some()
+        && api.unicode_from_string_and_size.is_some()
+        && api.err_occurred.is_some()
+        && api.err_clear.is_some()
+        && api.eval_save_thread.is_some()
+        && api.eval_restore_thread.is_some()
+        && api.object_vectorcall.is_some()
+        && api.object_call_no_args.is_some()
+        && api.cfunction_new_ex.is_some()
+        && api.incref.is_some()
+        && api.object_get_buffer.is_some()
+        && api.buffer_release.is_some();
+    if !complete {
+        return 0;
+    }
+    // The helper keeps `raise_pending` alive for the process; take a
+    // reference of our own anyway.
+    api_call!(api, incref(api.raise_pending));
+    c_int::from(API.set(*api).is_ok() || API.get().is_some())
+}
+
+/// The fast function of export `name`, bound to `slow` (the helper's ctypes
+/// wrapper it falls back to), or `None` when `name` has none.
+///
+/// # Safety
+/// `name` is a NUL-terminated string, `slow` a live Python callable; the
+/// GIL is held; `ffi_export_python_init` succeeded.
+#[no_mangle]
+pub unsafe extern "C" fn ffi_export_python_function(name: *const c_char, slow: Py) -> Py {
+    let Some(api) = API.get() else {
+        return core::ptr::null_mut();
+    };
+    // SAFETY: forwarded contract.
+    let wanted = unsafe { core::ffi::CStr::from_ptr(name) };
+    let found = crate::EXPORTS
+        .iter()
+        .find(|export| export.name.as_bytes() == wanted.to_bytes())
+        .and_then(|export| export.python.map(|fast| (export.name, fast)));
+    let Some((export_name, fast)) = found else {
+        api_call!(api, incref(api.py_none));
+        return api.py_none;
+    };
+    let def = Box::leak(Box::new(PyMethodDef {
+        name: Box::leak(
+            std::ffi::CString::new(export_name)
+                .unwrap_or_default()
+                .into_boxed_c_str(),
+        )
+        .as_ptr(),
+        method: fast,
+        flags: METH_FASTCALL,
+        doc: core::ptr::null(),
+    }));
+    api_call!(
+        api,
+        cfunction_new_ex(
+            (def as *mut PyMethodDef).cast(),
+            slow,
+            core::ptr::null_mut()
+        )
+    )
+}
+
+/// The fast path's view of the interpreter, for generated code.
+pub struct Python {
+    api: &'static PyApi,
+}
+
+/// The interpreter, if the fast path was initialised.
+#[inline]
+pub fn python() -> Option<Python> {
+    API.get().map(|api| Python { api })
+}
+
+/// The GIL released around the Rust call; re-acquired on drop.
+pub struct Released<'a> {
+    api: &'a PyApi,
+    state: *mut c_void,
+}
+
+impl Drop for Released<'_> {
+    fn drop(&mut self) {
+        api_call!(self.api, eval_restore_thread(self.state));
+    }
+}
+
+impl Python {
+    /// Hands the call to the ctypes wrapper `slow` (full checks and errors).
+    ///
+    /// # Safety
+    /// `slow` and `args` are the fast function's own arguments.
+    pub unsafe fn fallback(&self, slow: Py, args: &[Py]) -> Py {
+        api_call!(
+            self.api,
+            object_vectorcall(slow, args.as_ptr(), args.len(), core::ptr::null_mut())
+        )
+    }
+
+    /// Releases the GIL until the guard drops.
+    pub fn release(&self) -> Released<'_> {
+        Released {
+            api: self.api,
+            state: api_call!(self.api, eval_save_thread()),
+        }
+    }
+
+    fn type_of(obj: Py) -> Py {
+        // SAFETY: a live object's header.
+        unsafe { (*obj).ob_type }
+    }
+
+    fn clear_error(&self) {
+        if !api_call!(self.api, err_occurred()).is_null() {
+            api_call!(self.api, err_clear());
+        }
+    }
+
+    /// The exact-`int` value of `obj` in i64 range.
+    fn int_i64(&self, obj: Py) -> Option<i64> {
+        if Self::type_of(obj) != self.api.int_type {
+            return None;
+        }
+        let value = api_call!(self.api, long_as_long_long(obj));
+        if value == -1 && !api_call!(self.api, err_occurred()).is_null() {
+            api_call!(self.api, err_clear());
+            return None;
+        }
+        Some(value)
+    }
+
+    /// The exact-`int` value of `obj` in u64 range.
+    fn int_u64(&self, obj: Py) -> Option<u64> {
+        if Self::type_of(obj) != self.api.int_type {
+            return None;
+        }
+        let value = api_call!(self.api, long_as_unsigned_long_long(obj));
+        if value == u64::MAX && !api_call!(self.api, err_occurred()).is_null() {
+            api_call!(self.api, err_clear());
+            return None;
+        }
+        Some(value)
+    }
+
+    /// An exact `str` as UTF-8 (CPython's cached encoding, no copy).
+    ///
+    /// # Safety
+    /// The result borrows `obj`'s internal buffer: `obj` must stay alive
+    /// (the caller's argument tuple holds it for the call).
+    pub unsafe fn str_arg<'a>(&self, obj: Py) -> Option<&'a str> {
+        if Self::type_of(obj) != self.api.str_type {
+            return None;
+        }
+        let mut len: isize = 0;
+        let ptr = api_call!(self.api, unicode_as_utf8_and_size(obj, &mut len));
+        if ptr.is_null() {
+            // Lone surrogates: the slow path raises the documented error.
+            self.clear_error();
+            return None;
+        }
+        // SAFETY: CPython returns `len` bytes of valid UTF-8 that live as long
+        // as the object.
+        Some(unsafe {
+            core::str::from_utf8_unchecked(core::slice::from_raw_parts(
+                ptr.cast::<u8>(),
+                len as usize,
+            ))
+        })
+    }
+
+    /// A C-contiguous buffer of `T` (writable when `mutable`), or `None`
+    /// for anything else (the slow path explains what is wrong).
+    ///
+    /// # Safety
+    /// `obj` is a live object; the GIL is held.
+    pub unsafe fn buffer_arg<T: PyElement>(&self, obj: Py, mutable: bool) -> Option<BufferArg<'_>> {
+        let mut view = core::mem::MaybeUninit::<PyBuffer>::uninit();
+        let flags = PYBUF_FORMAT | PYBUF_C_CONTIGUOUS | if mutable { PYBUF_WRITABLE } else { 0 };
+        if api_call!(self.api, object_get_buffer(obj, view.as_mut_ptr(), flags)) != 0 {
+            self.clear_error();
+            return None;
+        }
+        // SAFETY: PyObject_GetBuffer succeeded and filled `view`.
+        let guard = BufferArg {
+            api: self.api,
+            view: unsafe { view.assume_init() },
+        };
+        let format = if guard.view.format.is_null() {
+            b"B".as_slice()
+        } else {
+            // SAFETY: a NUL-terminated format string owned by the export.
+            unsafe { core::ffi::CStr::from_ptr(guard.view.format) }.to_bytes()
+        };
+        let native = matches!(format.first(), Some(b'@' | b'='))
+            || (cfg!(target_endian = "little") && format.first() == Some(&b'<'));
+        let code = if native { &format[1..] } else { format };
+        let ok = code.len() == 1
+            && T::CODES.contains(&code[0])
+            && guard.view.itemsize as usize == core::mem::size_of::<T>()
+            && (guard.view.buf as usize) % core::mem::align_of::<T>() == 0;
+        ok.then_some(guard)
+    }
+
+    /// Finishes a call: raises the recorded error (through the helper's
+    /// `raise_pending`, for the same exception classes as the slow path) or
+    /// builds the result object.
+    pub fn finish<R: PyReturn>(&self, abi: R::Abi, failed: bool) -> Py {
+        if failed {
+            let raised = api_call!(self.api, object_call_no_args(self.api.raise_pending));
+            if raised.is_null() {
+                return raised;
+            }
+            // Nothing was pending (cannot happen: the fault belongs to this
+            // thread); return the placeholder value as the slow path would.
+        }
+        R::to_py(self, abi)
+    }
+
+    fn none(&self) -> Py {
+        api_call!(self.api, incref(self.api.py_none));
+        self.api.py_none
+    }
+}
+
+/// A borrowed buffer argument; released (with the GIL held) on drop.
+pub struct BufferArg<'a> {
+    api: &'a PyApi,
+    view: PyBuffer,
+}
+
+impl BufferArg<'_> {
+    /// The buffer's address and element count.
+    pub fn raw<T>(&self) -> (*mut T, usize) {
+        let len = self.view.len as usize / core::mem::size_of::<T>().max(1);
+        let ptr = if len == 0 {
+            core::ptr::null_mut()
+        } else {
+            self.view.buf.cast::<T>()
+        };
+        (ptr, len)
+    }
+}
+
+impl Drop for BufferArg<'_> {
+    fn drop(&mut self) {
+        api_call!(self.api, buffer_release(&mut self.view));
+    }
+}
+
+/// A slice element the fast path reads from buffers directly.
+pub trait PyElement: crate::FfiElement<Raw = Self> {
+    /// Buffer format codes of this element type (sizes are checked too).
+    const CODES: &'static [u8];
+}
+
+macro_rules! elements {
+    ($($t:ty: $codes:expr),*) => {$(
+        impl PyElement for $t {
+            const CODES: &'static [u8] = $codes;
+        }
+    )*};
+}
+elements!(
+    i8: b"b", i16: b"hilq", i32: b"hilq", i64: b"hilqn", isize: b"hilqn",
+    u8: b"BcC", u16: b"HILQ", u32: b"HILQ", u64: b"HILQN", usize: b"HILQN",
+    f32: b"f", f64: b"d"
+);
+
+/// A parameter type the fast path reads from an exact Python object.
+pub trait PyArg: Sized {
+    /// The value, or `None` to fall back to the slow path.
+    ///
+    /// # Safety
+    /// `obj` is a live object; the GIL is held.
+    unsafe fn extract(py: &Python, obj: Py) -> Option<Self>;
+}
+
+macro_rules! signed_args {
+    ($($t:ty),*) => {$(
+        impl PyArg for $t {
+            #[inline]
+            unsafe fn extract(py: &Python, obj: Py) -> Option<$t> {
+                py.int_i64(obj).and_then(|v| <$t>::try_from(v).ok())
+            }
+        }
+    )*};
+}
+signed_args!(i8, i16, i32, i64, isize);
+
+macro_rules! unsigned_args {
+    ($($t:ty),*) => {$(
+        impl PyArg for $t {
+            #[inline]
+            unsafe fn extract(py: &Python, obj: Py) -> Option<$t> {
+                py.int_u64(obj).and_then(|v| <$t>::try_from(v).ok())
+            }
+        }
+    )*};
+}
+unsigned_args!(u8, u16, u32, u64, usize);
+
+impl PyArg for f64 {
+    #[inline]
+    unsafe fn extract(py: &Python, obj: Py) -> Option<f64> {
+        if Python::type_of(obj) != py.api.float_type {
+            return None;
+        }
+        // SAFETY: an exact float is a PyFloatObject: header, then the double.
+        Some(unsafe {
+            *obj.cast::<u8>()
+                .add(core::mem::size_of::<PyObject>())
+                .cast::<f64>()
+        })
+    }
+}
+
+impl PyArg for f32 {
+    #[inline]
+    unsafe fn extract(py: &Python, obj: Py) -> Option<f32> {
+        // SAFETY: forwarded contract.
+        let value = unsafe { f64::extract(py, obj) }?;
+        // Finite values beyond f32 are refused by the slow path.
+        (!value.is_finite() || value.abs() <= f64::from(f32::MAX)).then_some(value as f32)
+    }
+}
+
+impl PyArg for bool {
+    #[inline]
+    unsafe fn extract(py: &Python, obj: Py) -> Option<bool> {
+        if obj == py.api.py_true {
+            Some(true)
+        } else if obj == py.api.py_false {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
+/// A return type the fast path turns into a Python object.
+pub trait PyReturn: IntoFfi {
+    /// Builds the result (a new reference), freeing what `abi` owns.
+    fn to_py(py: &Python, abi: Self::Abi) -> Py;
+}
+
+macro_rules! int_returns {
+    ($($t:ty => $f:ident as $as:ty),*) => {$(
+        impl PyReturn for $t {
+            #[inline]
+            fn to_py(py: &Python, abi: $t) -> Py {
+                api_call!(py.api, $f(abi as $as))
+            }
+        }
+    )*};
+}
+int_returns!(
+    i8 => long_from_long_long as i64, i16 => long_from_long_long as i64,
+    i32 => long_from_long_long as i64, i64 => long_from_long_long as i64,
+    isize => long_from_long_long as i64, u8 => long_from_unsigned_long_long as u64,
+    u16 => long_from_unsigned_long_long as u64, u32 => long_from_unsigned_long_long as u64,
+    u64 => long_from_unsigned_long_long as u64, usize => long_from_unsigned_long_long as u64,
+    f32 => float_from_double as f64, f64 => float_from_double as f64
+);
+
+impl PyReturn for bool {
+    #[inline]
+    fn to_py(py: &Python, abi: u8) -> Py {
+        api_call!(py.api, bool_from_long(c_long::from(abi)))
+    }
+}
+
+impl PyReturn for () {
+    #[inline]
+    fn to_py(py: &Python, _: ()) -> Py {
+        py.none()
+    }
+}
+
+impl PyReturn for String {
+    fn to_py(py: &Python, mut abi: FfiBuffer) -> Py {
+        let object = if abi.ptr.is_null() {
+            py.none()
+        } else {
+            api_call!(
+                py.api,
+                unicode_from_string_and_size(abi.ptr.cast::<c_char>(), abi.len as isize)
+            )
+        };
+        // SAFETY: made by String's IntoFfi.
+        unsafe { <String as FfiData>::free_repr(&mut abi) };
+        object
+    }
+}
+
+macro_rules! option_returns {
+    ($($t:ty),*) => {$(
+        impl PyReturn for Option<$t> {
+            fn to_py(py: &Python, abi: FfiOption<<$t as FfiData>::Repr>) -> Py {
+                if abi.is_some == 0 {
+                    py.none()
+                } else {
+                    <$t as PyReturn>::to_py(py, abi.value)
+                }
+            }
+        }
+    )*};
+}
+option_returns!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64, bool);
+
+impl<T: PyReturn, E: core::fmt::Display> PyReturn for Result<T, E> {
+    #[inline]
+    fn to_py(py: &Python, abi: T::Abi) -> Py {
+        T::to_py(py, abi)
+    }
+}
