@@ -11,6 +11,9 @@ cargo clippy --quiet --workspace --all-targets -- -D warnings
 echo "--- cargo test"
 cargo test --quiet --workspace
 echo "--- build the cdylibs the Python tests load"
-cargo build --quiet -p ffi-export-examples -p ffi-export-tests
+cargo build --quiet -p ffi-export-examples -p ffi-export-tests -p ffi-export-bench
 echo "--- pytest"
 "$PY" -m pytest -q tests/python "$@"
+echo "--- pytest, ctypes path only (the CPython fast path turned off)"
+FFI_EXPORT_NO_FAST=1 "$PY" -m pytest -q tests/python/test_types.py tests/python/test_bad_input.py \
+    tests/python/test_errors.py tests/python/test_rich.py "$@"
