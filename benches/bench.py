@@ -78,6 +78,13 @@ class Floor:
         lib.floor_pi.restype = c.c_double
         lib.floor_shuffle.argtypes = [c.c_void_p, c.c_size_t, c.c_uint64]
         lib.floor_shuffle.restype = None
+        lib.floor_add_arrays.argtypes = [c.c_void_p, c.c_void_p, c.c_void_p, c.c_size_t]
+        lib.floor_add_arrays.restype = None
+
+    def add_arrays(self, a: numpy.ndarray, b: numpy.ndarray) -> numpy.ndarray:
+        out = numpy.empty_like(a)
+        self.lib.floor_add_arrays(a.ctypes.data, b.ctypes.data, out.ctypes.data, len(a))
+        return out
 
     def upper(self, text: str) -> str:
         data = text.encode()
@@ -175,6 +182,9 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
     perm = numpy.arange(100_000, dtype=numpy.int64)
     perm_list = list(range(100_000))
     rng = random.Random(1)
+    ints_a = numpy.arange(1_000_000, dtype=numpy.int64)
+    ints_b = numpy.arange(1_000_000, dtype=numpy.int64)[::-1].copy()
+    ints_a_list, ints_b_list = ints_a.tolist(), ints_b.tolist()
 
     result: List[Tuple[str, int, Dict[str, Impl]]] = [
         ("noop", n(200_000), {
@@ -212,6 +222,14 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
         ("pi (1M terms)", n(20), {
             "floor": lambda: floor.lib.floor_pi(1_000_000), "ffi-export": lambda: lib.pi(1_000_000),
             "python": lambda: python_pi(1_000_000)}),
+        ("add over 1M elements", n(100), {
+            "floor": lambda: floor.add_arrays(ints_a, ints_b),
+            "ffi-export": lambda: lib.add.map(ints_a, ints_b),
+            "python": lambda: numpy.add(ints_a, ints_b)}),
+        ("add, 1M separate calls", max(1, n(1)), {
+            "floor": lambda: [floor.lib.floor_add(x, y) for x, y in zip(ints_a_list, ints_b_list)],
+            "ffi-export": lambda: [lib.add(x, y) for x, y in zip(ints_a_list, ints_b_list)],
+            "python": lambda: [x + y for x, y in zip(ints_a_list, ints_b_list)]}),
         ("shuffle 100k", n(200), {
             "floor": lambda: floor.shuffle(perm, 7), "ffi-export": lambda: lib.shuffle(perm, 7),
             "python": lambda: rng.shuffle(perm_list)}),
@@ -267,6 +285,9 @@ def check_agreement() -> None:
     floor.shuffle(p1, 3)
     lib.shuffle(p2, 3)
     assert (p1 == p2).all() and sorted(p1.tolist()) == list(range(1000))
+    a, b = numpy.arange(1000, dtype=numpy.int64), numpy.arange(1000, dtype=numpy.int64)[::-1].copy()
+    assert (floor.add_arrays(a, b) == lib.add.map(a, b)).all()
+    assert lib.add.map(a, b).tolist() == [lib.add(int(x), int(y)) for x, y in zip(a, b)]
 
 
 def measure(number: int, impls: Dict[str, Impl], repeats: int) -> Dict[str, float]:

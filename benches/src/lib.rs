@@ -13,6 +13,28 @@ pub mod floor {
     #[no_mangle]
     pub extern "C" fn floor_noop() {}
 
+    /// # Safety
+    /// `a`, `b` and `out` point to `n` values each.
+    #[no_mangle]
+    pub unsafe extern "C" fn floor_add_arrays(
+        a: *const i64,
+        b: *const i64,
+        out: *mut i64,
+        n: usize,
+    ) {
+        // SAFETY: the caller passes valid buffers (nothing is checked: the floor).
+        let (a, b, out) = unsafe {
+            (
+                core::slice::from_raw_parts(a, n),
+                core::slice::from_raw_parts(b, n),
+                core::slice::from_raw_parts_mut(out, n),
+            )
+        };
+        for ((o, x), y) in out.iter_mut().zip(a).zip(b) {
+            *o = x.wrapping_add(*y);
+        }
+    }
+
     #[no_mangle]
     pub extern "C" fn floor_add(a: i64, b: i64) -> i64 {
         a.wrapping_add(b)
@@ -177,8 +199,8 @@ fn shuffle_in_place(values: &mut [i64], seed: u64) {
 #[export]
 pub fn noop() {}
 
-/// `a + b`, wrapping.
-#[export]
+/// `a + b`, wrapping; `add.map(a, b)` runs it over whole arrays.
+#[export(batch)]
 pub fn add(a: i64, b: i64) -> i64 {
     a.wrapping_add(b)
 }

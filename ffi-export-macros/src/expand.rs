@@ -232,6 +232,13 @@ pub fn expand(model: &ExportFn) -> TokenStream {
         }
         None => (TokenStream::new(), quote!(::core::option::Option::None)),
     };
+    let (batch_item, batch_desc) = if model.batch {
+        let batch_name = format!("{c_name}_batch");
+        let item = batch_export(model, &ret, &batch_name);
+        (item, quote!(::core::option::Option::Some(#batch_name)))
+    } else {
+        (TokenStream::new(), quote!(::core::option::Option::None))
+    };
     let desc_ident = hidden_ident("desc", c_name);
     let doc = &model.doc;
     let c_name_lit = syn::LitStr::new(c_name, model.c_name_span);
@@ -265,8 +272,10 @@ pub fn expand(model: &ExportFn) -> TokenStream {
             owner: #owner_desc,
             kind: #kind,
             python: #python_desc,
+            batch: #batch_desc,
         };
         #python_item
+        #batch_item
     }
 }
 
@@ -280,7 +289,7 @@ pub fn expand(model: &ExportFn) -> TokenStream {
 /// written (rather than once more per use, at `#[export]`).
 pub struct AtType {
     first: Span,
-    last: Span,
+    pub last: Span,
     /// `<T as ::ffi_export::__private::Trait>`.
     qualified: TokenStream,
 }
@@ -322,7 +331,7 @@ impl AtType {
 
     /// `expr` as an expression spanning the type: rustc checks an argument
     /// against the parameter type at the argument's span.
-    fn wrap(&self, expr: &impl ToTokens) -> TokenStream {
+    pub fn wrap(&self, expr: &impl ToTokens) -> TokenStream {
         let identity = quote_spanned!(self.first=> ::core::convert::identity);
         quote_spanned!(self.last=> #identity(#expr))
     }
@@ -436,6 +445,16 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
         TokenStream::new()
     };
     let lower = ret.item("lower");
+    let ret_abi = ret.item("Abi");
+    // Spanned at the return type, so an unsupported type is reported once.
+    let body = quote_spanned! {ret.last=>
+        #rt::call(move || {
+            #aliasing_check
+            #(#lifts)*
+            #lower(#fn_ident(#(#values),*))
+        })
+    };
+    let abi_value = ret.wrap(&quote!(__ffi_abi));
     let ret_ty = model
         .ret
         .ty
@@ -458,20 +477,79 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
                 return unsafe { __ffi_py.fallback(__ffi_slow, __ffi_args) };
             }
             #(#extracts)*
-            let (__ffi_abi, __ffi_failed) = {
-                let _released = __ffi_py.release();
-                let abi = #rt::call(move || {
-                    #aliasing_check
-                    #(#lifts)*
-                    #lower(#fn_ident(#(#values),*))
-                });
-                (abi, #rt::status::pending())
-            };
-            __ffi_py.finish::<#ret_ty>(__ffi_abi, __ffi_failed)
+            let __ffi_released = __ffi_py.release();
+            let __ffi_abi: #ret_abi = #body;
+            let __ffi_failed = #rt::status::pending();
+            ::core::mem::drop(__ffi_released);
+            __ffi_py.finish::<#ret_ty>(#abi_value, __ffi_failed)
         }
     })
 }
 
 fn elem_is_bool(ty: &syn::Type) -> bool {
     matches!(ty, syn::Type::Path(p) if p.path.is_ident("bool"))
+}
+
+/// `<name>_batch(len, a, a_step, b, b_step, ..., out) -> size_t`: the
+/// function looped over arrays in Rust, one crossing for all elements. An
+/// input steps by 1 (an array of `len`) or 0 (one value for every element).
+/// Returns `len`; on the first failing element it stops, records the error
+/// (its message starts with `element i:`) and returns 0.
+fn batch_export(model: &ExportFn, ret: &AtType, batch_name: &str) -> TokenStream {
+    let rt = quote!(::ffi_export::__private);
+    let ident = hidden_ident("batch", &model.c_name);
+    let fn_ident = &model.sig.ident;
+    let mut c_params = Vec::new();
+    let mut lifts = Vec::new();
+    let mut regions = Vec::new();
+    let mut values = Vec::new();
+    let mut reads = Vec::new();
+    for (index, param) in model.params.iter().enumerate() {
+        let ParamKind::Scalar(ty) = &param.kind else {
+            continue;
+        };
+        let name = &param.name;
+        let ptr = format_ident!("__ffi_ptr{}", index);
+        let step = format_ident!("__ffi_step{}", index);
+        let input = format_ident!("__ffi_input{}", index);
+        let value = format_ident!("__ffi_value{}", index);
+        let as_param = quote!(<#ty as #rt::FfiParam>);
+        c_params.push(quote!(#ptr: *const #as_param::Abi, #step: usize));
+        lifts.push(
+            quote!(let #input = unsafe { #rt::lift_batch_in(#ptr, #step, __ffi_len, #name) }?;),
+        );
+        regions.push(
+            quote!(#rt::Region::new(#ptr, if #step == 0 { 1 } else { __ffi_len }, false, #name)),
+        );
+        reads.push(quote! {
+            let #value = unsafe { #as_param::lift(#input[__ffi_index * #step], #name) }
+                .map_err(|fault| fault.at(__ffi_index))?;
+        });
+        values.push(value);
+    }
+    let ret_abi = ret.item("Abi");
+    let lower = ret.item("lower");
+    quote! {
+        #[doc(hidden)]
+        #[doc = "# Safety"]
+        #[doc = "Each input points to `len` values (step 1) or one (step 0); `out` to `len` writable values."]
+        #[export_name = #batch_name]
+        #[allow(non_snake_case, clippy::type_complexity)]
+        pub unsafe extern "C" fn #ident(__ffi_len: usize, #(#c_params,)* __ffi_out: *mut #ret_abi) -> usize {
+            #rt::call(move || {
+                #rt::check_disjoint(&[
+                    #(#regions,)*
+                    #rt::Region::new(__ffi_out as *const #ret_abi, __ffi_len, true, "out"),
+                ])?;
+                #(#lifts)*
+                let __ffi_out = unsafe { #rt::lift_batch_out(__ffi_out, __ffi_len, "out") }?;
+                for __ffi_index in 0..__ffi_len {
+                    #(#reads)*
+                    __ffi_out[__ffi_index] = #lower(#fn_ident(#(#values),*))
+                        .map_err(|fault| fault.at(__ffi_index))?;
+                }
+                ::core::result::Result::Ok(__ffi_len)
+            })
+        }
+    }
 }

@@ -20,6 +20,9 @@ pub struct ExportFn {
     pub doc: String,
     /// Parameters in order.
     pub params: Vec<Param>,
+    /// `#[export(batch)]`: also export `<name>_batch`, the function looped
+    /// over arrays in Rust.
+    pub batch: bool,
     /// The return type.
     pub ret: Return,
 }

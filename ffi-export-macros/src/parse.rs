@@ -16,12 +16,37 @@ use syn::{
 
 /// Builds the model of a free function, recording every problem in `errors`.
 pub fn export_fn(args: TokenStream, item: &ItemFn, errors: &mut Errors) -> ExportFn {
-    let (c_name, c_name_span) = match attribute_name(args, errors) {
+    let args = attribute_args(args, errors);
+    let (c_name, c_name_span) = match &args.name {
         Some(name) => (name.value(), name.span()),
         None => (item.sig.ident.to_string(), item.sig.ident.span()),
     };
     validate::signature(&item.sig, false, errors);
-    signature_model(&item.sig, &item.attrs, c_name, c_name_span, None, errors)
+    let mut model = signature_model(&item.sig, &item.attrs, c_name, c_name_span, None, errors);
+    if let Some(span) = args.batch {
+        let scalar_params = model.params.iter().all(|p| match &p.kind {
+            ParamKind::Scalar(ty) => PRIMITIVES.iter().any(|name| is_named(ty, name)),
+            _ => false,
+        });
+        let scalar_return = model.ret.ty.as_ref().is_some_and(|ty| {
+            let ok = if is_named(ty, "Result") {
+                type_arguments(ty).first().copied()
+            } else {
+                Some(ty)
+            };
+            ok.is_some_and(|ty| PRIMITIVES.iter().any(|name| is_named(ty, name)))
+        });
+        if scalar_params && scalar_return && !model.params.is_empty() {
+            model.batch = true;
+        } else {
+            errors.push(syn::Error::new(
+                span,
+                "`batch` loops over arrays of the parameters: it needs at least one parameter, \
+                 all primitives (integers, floats, bool), and a primitive result (or `Result` of one)",
+            ));
+        }
+    }
+    model
 }
 
 /// Builds the model of a `pub fn` in an `#[export] impl` of `owner`, named
@@ -99,6 +124,7 @@ fn signature_model(
         ret.may_own = !is_plain(ty, Some(&owner.to_token_stream().to_string()));
     }
     ExportFn {
+        batch: false,
         doc: doc_lines(attrs),
         sig: sig.clone(),
         kind: FnKind::Function,
@@ -140,11 +166,23 @@ fn mentions(ty: &Type, owner: &Type) -> bool {
     walk(ty, &owner.to_token_stream().to_string())
 }
 
-/// `name = "symbol"`, the only argument `#[export(..)]` takes.
-fn attribute_name(args: TokenStream, errors: &mut Errors) -> Option<LitStr> {
-    let mut name = None;
+/// The arguments of `#[export(..)]` on a function.
+#[derive(Default)]
+struct Args {
+    /// `name = "symbol"`.
+    name: Option<LitStr>,
+    /// `batch`: also export a loop over arrays.
+    batch: Option<proc_macro2::Span>,
+}
+
+/// `name = "symbol"` and `batch`, the arguments `#[export(..)]` takes.
+fn attribute_args(args: TokenStream, errors: &mut Errors) -> Args {
+    let mut parsed = Args::default();
     let parser = syn::meta::parser(|meta| {
-        if meta.path.is_ident("name") {
+        if meta.path.is_ident("batch") {
+            parsed.batch = Some(meta.path.span());
+            Ok(())
+        } else if meta.path.is_ident("name") {
             let lit: LitStr = meta.value()?.parse()?;
             let valid =
                 lit.value().chars().enumerate().all(|(i, c)| {
@@ -156,16 +194,18 @@ fn attribute_name(args: TokenStream, errors: &mut Errors) -> Option<LitStr> {
                     "the exported name must be a C identifier: ASCII letters, digits and `_`, not starting with a digit",
                 ));
             }
-            name = Some(lit);
+            parsed.name = Some(lit);
             Ok(())
         } else {
-            Err(meta.error("unknown #[export] argument; the only one is `name = \"c_symbol\"`"))
+            Err(meta.error(
+                "unknown #[export] argument; the arguments are `name = \"c_symbol\"` and `batch`",
+            ))
         }
     });
     if let Err(error) = parser.parse2(args) {
         errors.push(error);
     }
-    name
+    parsed
 }
 
 fn binding_name(pat: &Pat) -> Option<String> {

@@ -911,7 +911,7 @@ def _numpy_output(rust: str, length: int) -> Any:
     """A numpy array of ``length`` zeros of a Rust element type."""
     import numpy  # noqa: PLC0415 - optional dependency, only when asked for
 
-    dtype = {"isize": "intp", "usize": "uintp"}.get(rust) or (
+    dtype = {"isize": "intp", "usize": "uintp", "bool": "bool"}.get(rust) or (
         ("float" if rust[0] == "f" else ("uint" if rust[0] == "u" else "int")) + rust[1:]
     )
     return numpy.zeros(length, dtype=dtype)
@@ -1278,7 +1278,62 @@ class _Binder:
             function.__name__ = export["name"][len(owner) + 1:]
             function.__qualname__ = f"{owner}.{function.__name__}"
         function.__annotations__ = annotations
+        if export.get("batch"):
+            function.map = self._batch(export)  # type: ignore[attr-defined]
         return function
+
+    def _batch(self, export: Dict[str, Any]) -> Callable[..., Any]:
+        """``f.map(*arrays)``: the function over whole arrays in one call
+        (``#[export(batch)]``). Each argument is a buffer (all of the same
+        length) or a single value used for every element; the result is a
+        numpy array when numpy inputs were given, else an ``array.array``."""
+        types = self.types
+        params = export["params"]
+        names = [p["name"] for p in params]
+        elems = [p["type"]["name"] for p in params]
+        writers = [types.writer(p["type"]) for p in params]
+        ret = export["returns"]["ok"] if export["returns"]["kind"] == "result" else export["returns"]
+        ret_elem = ret["name"]
+        cfunc = self.cdll[export["batch"]]
+        cfunc.argtypes = [ctypes.c_size_t] + [ctypes.c_void_p, ctypes.c_size_t] * len(params) + [ctypes.c_void_p]
+        cfunc.restype = ctypes.c_size_t
+        faults, raise_pending = self.faults, self.raise_pending
+
+        def map(*args: Any, **kwargs: Any) -> Any:  # noqa: A001 - the documented name
+            values = list(args) + [kwargs.pop(n) for n in names[len(args):] if n in kwargs]
+            if kwargs or len(values) != len(names):
+                raise TypeError(f"{export['name']}.map takes {len(names)} arguments ({', '.join(names)})")
+            length: Optional[int] = None
+            flat: List[Any] = []
+            keep: List[Any] = []
+            use_numpy = False
+            for value, name, elem, write in zip(values, names, elems, writers):
+                if isinstance(value, (int, float)) or type(value).__module__ == "numpy" and not hasattr(value, "__len__"):
+                    box = _CTYPES[elem](write(value, keep, f"argument '{name}'"))
+                    keep.append(box)
+                    flat += [ctypes.addressof(box), 0]
+                    continue
+                use_numpy = use_numpy or type(value).__module__ == "numpy"
+                address, count, anchor = _buffer(value, name, elem, False)
+                keep.append(anchor)
+                if length is not None and count != length:
+                    raise ValueError(f"{export['name']}.map: argument '{name}' has {count} elements, "
+                                     f"the others {length}")
+                length = count
+                flat += [address, 1]
+            length = 1 if length is None else length
+            out = _numpy_output(ret_elem, length) if use_numpy else _array_output(
+                "u8" if ret_elem == "bool" else ret_elem, length)
+            out_address, _, out_anchor = _buffer(out, "out", "u8" if ret_elem == "bool" and not use_numpy else ret_elem, True)
+            before = faults.value
+            cfunc(length, *flat, out_address)
+            del out_anchor
+            if faults.value != before:
+                raise_pending()
+            return out
+
+        map.__doc__ = f"{export['name']} over whole arrays in one call: see ``map`` in the ffi_export docs."
+        return map
 
     def _return(self, export: Dict[str, Any], ns: Dict[str, Any]) -> Tuple[Any, str, Any]:
         """(restype, return expression over ``_fx_r``, annotation)."""

@@ -257,6 +257,52 @@ fn check_raw<T>(ptr: *const T, len: usize, param: &'static str) -> Result<bool, 
     }
 }
 
+/// Lifts one input of a batched call: `len` values (`step` 1) or one value
+/// used for every element (`step` 0).
+///
+/// # Safety
+/// Unless `len == 0`, `ptr` points to `len` (or, for `step` 0, one) values
+/// that nothing mutates during the call.
+pub unsafe fn lift_batch_in<'a, A>(
+    ptr: *const A,
+    step: usize,
+    len: usize,
+    param: &'static str,
+) -> Result<&'a [A], Fault> {
+    let count = match step {
+        0 => len.min(1),
+        1 => len,
+        other => {
+            return Err(Fault::invalid(
+                param,
+                format_args!("step {other}: a batch input steps by 0 (one value) or 1 (an array)"),
+            ))
+        }
+    };
+    if !check_raw(ptr, count, param)? {
+        return Ok(&[]);
+    }
+    // SAFETY: checked non-NULL, aligned and sized; readable per the caller.
+    Ok(unsafe { core::slice::from_raw_parts(ptr, count) })
+}
+
+/// Lifts the output array of a batched call.
+///
+/// # Safety
+/// Unless `len == 0`, `ptr` points to `len` writable values nothing else
+/// uses during the call.
+pub unsafe fn lift_batch_out<'a, R>(
+    ptr: *mut R,
+    len: usize,
+    param: &'static str,
+) -> Result<&'a mut [R], Fault> {
+    if !check_raw(ptr.cast_const(), len, param)? {
+        return Ok(&mut []);
+    }
+    // SAFETY: checked non-NULL, aligned and sized; exclusive per the caller.
+    Ok(unsafe { core::slice::from_raw_parts_mut(ptr, len) })
+}
+
 /// Lifts `(ptr, len)` to `&[T]`: NULL with length 0 is empty, NULL with a
 /// length, misaligned pointers, oversized lengths and invalid elements
 /// (bytes other than 0/1 for `bool`) are errors.

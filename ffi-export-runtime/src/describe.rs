@@ -200,6 +200,9 @@ pub struct ExportDesc {
     /// The CPython fast path, for exports of primitives, `&str`, slices and
     /// `String` (see [`crate::python`]).
     pub python: Option<crate::python::FastFn>,
+    /// `#[export(batch)]`: the export that loops the function over arrays,
+    /// `<name>_batch(size_t len, const A *a, size_t a_step, ..., R *out)`.
+    pub batch: Option<&'static str>,
 }
 
 /// All exports linked into this library.
@@ -480,6 +483,11 @@ pub fn describe_json(exports: &[ExportDesc]) -> String {
         out.push_str(r#","kind":"#);
         write_json_string(&mut out, export.kind);
         let _ = write!(out, r#","fast":{}"#, export.python.is_some());
+        out.push_str(r#","batch":"#);
+        match export.batch {
+            Some(batch) => write_json_string(&mut out, batch),
+            None => out.push_str("null"),
+        }
         out.push('}');
     }
     out.push_str(r#"],"types":{"#);
@@ -570,6 +578,7 @@ mod tests {
             owner: None,
             kind: "function",
             python: None,
+            batch: None,
         };
         let json = describe_json(std::slice::from_ref(&export));
         assert!(

@@ -65,8 +65,8 @@ pub use callback::{
     AllocElement, Allocator, Callback, CallbackReturn, CallbackValue, FfiAllocator, FfiCallback,
 };
 pub use convert::{
-    check_disjoint, lift_by_pointer, lift_cstr, lift_slice, lift_slice_mut, lift_str,
-    lift_str_list, FfiElement, FfiParam, IntoFfi, Region,
+    check_disjoint, lift_batch_in, lift_batch_out, lift_by_pointer, lift_cstr, lift_slice,
+    lift_slice_mut, lift_str, lift_str_list, FfiElement, FfiParam, IntoFfi, Region,
 };
 pub use data::FfiData;
 pub use describe::{

@@ -17,7 +17,6 @@
 //! functions it needs (`ctypes.pythonapi`), checked non-NULL at init.
 
 use crate::abi::{FfiBuffer, FfiOption};
-use crate::convert::IntoFfi;
 use crate::data::FfiData;
 use core::ffi::{c_char, c_int, c_long, c_void};
 use std::sync::OnceLock;
@@ -486,8 +485,12 @@ impl PyArg for bool {
     }
 }
 
-/// A return type the fast path turns into a Python object.
-pub trait PyReturn: IntoFfi {
+/// A return type the fast path turns into a Python object. (Its `Abi` is
+/// the `IntoFfi` one; it is not a supertrait so that an unsupported return
+/// type is reported once, by `IntoFfi`.)
+pub trait PyReturn {
+    /// The C form it arrives in.
+    type Abi;
     /// Builds the result (a new reference), freeing what `abi` owns.
     fn to_py(py: &Python, abi: Self::Abi) -> Py;
 }
@@ -495,6 +498,7 @@ pub trait PyReturn: IntoFfi {
 macro_rules! int_returns {
     ($($t:ty => $f:ident as $as:ty),*) => {$(
         impl PyReturn for $t {
+            type Abi = $t;
             #[inline]
             fn to_py(py: &Python, abi: $t) -> Py {
                 api_call!(py.api, $f(abi as $as))
@@ -512,6 +516,7 @@ int_returns!(
 );
 
 impl PyReturn for bool {
+    type Abi = u8;
     #[inline]
     fn to_py(py: &Python, abi: u8) -> Py {
         api_call!(py.api, bool_from_long(c_long::from(abi)))
@@ -519,6 +524,7 @@ impl PyReturn for bool {
 }
 
 impl PyReturn for () {
+    type Abi = ();
     #[inline]
     fn to_py(py: &Python, _: ()) -> Py {
         py.none()
@@ -526,6 +532,7 @@ impl PyReturn for () {
 }
 
 impl PyReturn for String {
+    type Abi = FfiBuffer;
     fn to_py(py: &Python, mut abi: FfiBuffer) -> Py {
         let object = if abi.ptr.is_null() {
             py.none()
@@ -544,6 +551,7 @@ impl PyReturn for String {
 macro_rules! option_returns {
     ($($t:ty),*) => {$(
         impl PyReturn for Option<$t> {
+            type Abi = FfiOption<<$t as FfiData>::Repr>;
             fn to_py(py: &Python, abi: FfiOption<<$t as FfiData>::Repr>) -> Py {
                 if abi.is_some == 0 {
                     py.none()
@@ -556,7 +564,8 @@ macro_rules! option_returns {
 }
 option_returns!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64, bool);
 
-impl<T: PyReturn, E: core::fmt::Display> PyReturn for Result<T, E> {
+impl<T: PyReturn, E> PyReturn for Result<T, E> {
+    type Abi = T::Abi;
     #[inline]
     fn to_py(py: &Python, abi: T::Abi) -> Py {
         T::to_py(py, abi)

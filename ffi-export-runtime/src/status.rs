@@ -64,6 +64,21 @@ impl Fault {
         Fault::InvalidArgument(format!("argument `{param}`: {why}"))
     }
 
+    /// The same failure, located at element `index` of a batched call.
+    pub fn at(self, index: usize) -> Fault {
+        match self {
+            Fault::Error { type_name, message } => Fault::Error {
+                type_name,
+                message: format!("element {index}: {message}"),
+            },
+            Fault::Panic(message) => Fault::Panic(format!("element {index}: {message}")),
+            Fault::InvalidArgument(message) => {
+                Fault::InvalidArgument(format!("element {index}: {message}"))
+            }
+            Fault::CallbackFailed => Fault::CallbackFailed,
+        }
+    }
+
     fn into_ffi(self) -> FfiError {
         let (code, type_name, message) = match self {
             Fault::Error { type_name, message } => (code::ERROR, type_name, message),

@@ -747,3 +747,29 @@ pub mod object_returns {
         some.then(|| Counter::new(1, "maybe"))
     }
 }
+
+pub mod batched {
+    //! `#[export(batch)]`: the same function over whole arrays in one call.
+
+    use ffi_export::export;
+
+    /// `a + b`, refusing overflow.
+    #[export(batch)]
+    pub fn checked_add(a: i32, b: i32) -> Result<i32, String> {
+        a.checked_add(b)
+            .ok_or_else(|| format!("{a} + {b} overflows"))
+    }
+
+    /// `x * factor`.
+    #[export(batch)]
+    pub fn scale_by(x: f64, factor: f64) -> f64 {
+        x * factor
+    }
+
+    /// Whether `n` is even; panics on 13.
+    #[export(batch)]
+    pub fn is_even(n: i64) -> bool {
+        assert!(n != 13, "unlucky {n}");
+        n % 2 == 0
+    }
+}
