@@ -381,7 +381,7 @@ fn fast_return(ty: &syn::Type) -> bool {
 /// primitives, `&str` and slices of numbers, and whose result is a
 /// primitive, `String`, `()`, `Option` of a primitive or `Result` of those.
 fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
-    if model.owner.is_some() {
+    if matches!(model.kind, FnKind::Constructor) {
         return None;
     }
     if let Some(ty) = &model.ret.ty {
@@ -392,8 +392,28 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
     let rt = quote!(::ffi_export::__private);
     let ident = hidden_ident("py", &model.c_name);
     let fn_ident = &model.sig.ident;
-    let count = model.params.len();
+    // A method gets `(self, handle, params...)` from the helper's def; its
+    // fallback passes `(self, params...)` on.
+    let method = matches!(model.kind, FnKind::Method { .. });
+    let first = if method { 2 } else { 0 };
+    let count = model.params.len() + first;
+    let fallback = if method {
+        quote!(return unsafe { __ffi_py.fallback_method(__ffi_slow, __ffi_args) };)
+    } else {
+        quote!(return unsafe { __ffi_py.fallback(__ffi_slow, __ffi_args) };)
+    };
     let mut extracts = Vec::new();
+    if method {
+        extracts.push(quote! {
+            // SAFETY: a live argument; the GIL is held.
+            let ::core::option::Option::Some(__ffi_handle) = (unsafe { <u64 as #rt::python::PyArg>::extract(&__ffi_py, __ffi_args[1]) }) else {
+                #fallback
+            };
+            if __ffi_handle == 0 {
+                #fallback
+            }
+        });
+    }
     let mut lifts = Vec::new();
     let mut values = Vec::new();
     let mut regions = Vec::new();
@@ -401,18 +421,19 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
     for (index, param) in model.params.iter().enumerate() {
         let name = &param.name;
         let value = format_ident!("__ffi_value{}", index);
-        let arg = quote!(__ffi_args[#index]);
+        let position = index + first;
+        let arg = quote!(__ffi_args[#position]);
         match &param.kind {
             ParamKind::Scalar(ty) if is_primitive(ty) => extracts.push(quote! {
                 // SAFETY: a live argument; the GIL is held.
                 let ::core::option::Option::Some(#value) = (unsafe { <#ty as #rt::python::PyArg>::extract(&__ffi_py, #arg) }) else {
-                    return unsafe { __ffi_py.fallback(__ffi_slow, __ffi_args) };
+                    #fallback
                 };
             }),
             ParamKind::Str => extracts.push(quote! {
                 // SAFETY: the caller's arguments keep the str alive for the call.
                 let ::core::option::Option::Some(#value) = (unsafe { __ffi_py.str_arg(#arg) }) else {
-                    return unsafe { __ffi_py.fallback(__ffi_slow, __ffi_args) };
+                    #fallback
                 };
             }),
             ParamKind::Slice { elem, mutable } if is_primitive(elem) && !elem_is_bool(elem) => {
@@ -422,7 +443,7 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
                 extracts.push(quote! {
                     // SAFETY: a live argument; the GIL is held.
                     let ::core::option::Option::Some(#guard) = (unsafe { __ffi_py.buffer_arg::<#elem>(#arg, #mutable) }) else {
-                        return unsafe { __ffi_py.fallback(__ffi_slow, __ffi_args) };
+                        #fallback
                     };
                     let (#ptr, #len) = #guard.raw::<#elem>();
                 });
@@ -439,6 +460,15 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
         }
         values.push(value);
     }
+    let call = match (&model.owner, model.kind) {
+        (Some(owner), FnKind::Method { mutable }) => quote! {
+            #rt::with_object::<#owner, _>(__ffi_handle, #mutable, |__ffi_self| {
+                <#owner>::#fn_ident(__ffi_self, #(#values),*)
+            })?
+        },
+        (Some(owner), _) => quote!(<#owner>::#fn_ident(#(#values),*)),
+        (None, _) => quote!(#fn_ident(#(#values),*)),
+    };
     let aliasing_check = if any_mutable && regions.len() > 1 {
         quote!(#rt::check_disjoint(&[#(#regions),*])?;)
     } else {
@@ -451,7 +481,7 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
         #rt::call(move || {
             #aliasing_check
             #(#lifts)*
-            #lower(#fn_ident(#(#values),*))
+            #lower(#call)
         })
     };
     let abi_value = ret.wrap(&quote!(__ffi_abi));
@@ -474,7 +504,7 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
             // SAFETY: CPython passes `nargs` live arguments.
             let __ffi_args = unsafe { ::core::slice::from_raw_parts(__ffi_args, __ffi_nargs as usize) };
             if __ffi_args.len() != #count {
-                return unsafe { __ffi_py.fallback(__ffi_slow, __ffi_args) };
+                #fallback
             }
             #(#extracts)*
             let __ffi_released = __ffi_py.release();

@@ -23,6 +23,7 @@ This file is stdlib-only; numpy is used when installed, never required.
 from __future__ import annotations
 
 import array
+import collections
 import ctypes
 import enum
 import inspect
@@ -432,6 +433,11 @@ class _Object:
     __slots__ = ("_handle", "__weakref__")
     _ffi_free: Any = None
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        obj = object.__new__(cls)
+        obj._handle = 0  # closed until a constructor fills it in
+        return obj
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError(f"{type(self).__name__} has no `new` constructor; use its other constructors")
 
@@ -768,8 +774,17 @@ class _Types:
         ret_type = None if unit else self.repr_type(t["ret"])
         write_ret = None if unit else self.writer(t["ret"])
         proto = ctypes.CFUNCTYPE(ret_type, ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint8), *arg_types)
+        # Making a C trampoline costs microseconds: reuse it for the same
+        # Python function (a bounded cache, so passing fresh lambdas in a
+        # loop does not grow memory).
+        cache: "collections.OrderedDict[int, Tuple[Any, _FfiCallback, Any]]" = collections.OrderedDict()
 
         def make(function: Any, keep: List[Any], where: str) -> _FfiCallback:
+            hit = cache.get(id(function))
+            if hit is not None and hit[0] is function:
+                cache.move_to_end(id(function))
+                keep.append(hit)
+                return hit[1]
             if not callable(function):
                 raise TypeError(f"{where} ({_rust_type(t, self.named)}) must be callable, not {_type_name(function)}")
 
@@ -783,8 +798,12 @@ class _Types:
                     return None if unit else 0
 
             cfunc = proto(trampoline)
-            keep.append(cfunc)
-            return _FfiCallback(ctypes.cast(cfunc, ctypes.c_void_p), None)
+            entry = (function, _FfiCallback(ctypes.cast(cfunc, ctypes.c_void_p), None), cfunc)
+            cache[id(function)] = entry
+            if len(cache) > 128:
+                cache.popitem(last=False)
+            keep.append(entry)
+            return entry[1]
 
         return make
 
@@ -1268,7 +1287,11 @@ class _Binder:
             # and the signature.
             fast_ns = {"_fx_fast": fast}
             positional = ", ".join(names)
-            exec(f"def {name}({positional}):\n    return _fx_fast({positional})", fast_ns)  # noqa: S102
+            forwarded = positional
+            if export["kind"] in ("method", "method_mut"):
+                # The handle is read here (a slot), the rest in Rust.
+                forwarded = ", ".join(["self", "self._handle"] + names[1:])
+            exec(f"def {name}({positional}):\n    return _fx_fast({forwarded})", fast_ns)  # noqa: S102
             function = fast_ns[name]
         function.__doc__ = self._docstring(export)
         function.__module__ = self.library._module_name

@@ -245,6 +245,23 @@ impl Python {
         )
     }
 
+    /// Hands a method call to the ctypes wrapper `slow`, dropping the
+    /// handle the helper passed second: `(self, handle, params...)` becomes
+    /// `(self, params...)`.
+    ///
+    /// # Safety
+    /// As [`Python::fallback`]; `args` holds at least `self` and the handle.
+    pub unsafe fn fallback_method(&self, slow: Py, args: &[Py]) -> Py {
+        let forwarded: Vec<Py> = args
+            .iter()
+            .take(1)
+            .chain(args.iter().skip(2))
+            .copied()
+            .collect();
+        // SAFETY: forwarded contract.
+        unsafe { self.fallback(slow, &forwarded) }
+    }
+
     /// Releases the GIL until the guard drops.
     pub fn release(&self) -> Released<'_> {
         Released {
