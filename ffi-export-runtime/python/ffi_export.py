@@ -628,16 +628,42 @@ class _Types:
             cls = self.classes[key]
             if self.named[key]["pod"]:
                 return cls.from_buffer_copy
-            # Looked up on use: records may be recursive.
-            return lambda r: self._read_record(key, cls, r)
+            return self._record_reader(key)
         raise LoadError(f"cannot read {_rust_type(t, self.named)}")
 
-    def _read_record(self, key: str, cls: Any, repr_value: Any) -> Any:
-        readers = self._field_readers(key)
-        record = cls.__new__(cls)
-        for name, read in readers:
-            object.__setattr__(record, name, read(getattr(repr_value, name)))
-        return record
+    def _record_reader(self, key: str) -> Callable[[Any], Any]:
+        """A reader generated for one record (a function with one line per
+        field), compiled on first use. Nested records are read through a
+        lookup at call time, so recursive records work."""
+        cache_key = "reader:" + key
+        if cache_key in self.mirrors:
+            return self.mirrors[cache_key]
+
+        def deferred(repr_value: Any) -> Any:
+            return self.mirrors[cache_key](repr_value)
+
+        self.mirrors[cache_key] = deferred  # what fields of this very type use
+        desc = self.named[key]
+        ns: Dict[str, Any] = {"_cls": self.classes[key], "_new": object.__new__,
+                              "_set": object.__setattr__, "_get": getattr, "_rs": _read_string}
+        lines = ["def read(r):", "    o = _new(_cls)"]
+        for index, field in enumerate(desc["fields"]):
+            name = field["name"]
+            plain = name.isidentifier() and not keyword.iskeyword(name)
+            source = f"r.{name}" if plain else f"_get(r, {name!r})"
+            kind = field["type"]["kind"]
+            if kind == "scalar":
+                value = source
+            elif kind == "string":
+                value = f"_rs({source})"
+            else:
+                ns[f"_r{index}"] = self.reader(field["type"])
+                value = f"_r{index}({source})"
+            lines.append(f"    o.{name} = {value}" if plain else f"    _set(o, {name!r}, {value})")
+        lines.append("    return o")
+        exec("\n".join(lines), ns)  # noqa: S102 - generated from the library's own description
+        self.mirrors[cache_key] = ns["read"]
+        return ns["read"]
 
     def _read_variant(self, key: str, repr_value: Any) -> Any:
         desc = self.named[key]
@@ -652,14 +678,6 @@ class _Types:
             for name, read in self.mirrors[cache_key]:
                 object.__setattr__(value, name, read(getattr(member, name)))
         return value
-
-    def _field_readers(self, key: str) -> List[Tuple[str, Callable[[Any], Any]]]:
-        cache_key = "readers:" + key
-        if cache_key not in self.mirrors:
-            self.mirrors[cache_key] = [(f["name"], self.reader(f["type"])) for f in self.named[key]["fields"]]
-        return self.mirrors[cache_key]
-
-    # -- Python → Rust (for parameters; the caller keeps `keep` alive) ----
 
     def writer(self, t: Dict[str, Any]) -> Callable[[Any, List[Any], str], Any]:
         """A function turning a Python value into a C form, appending to
