@@ -1,4 +1,8 @@
-"""add: i64 in and out; out-of-range ints raise instead of wrapping."""
+"""add: i64 in and out; out-of-range ints raise instead of wrapping.
+
+Seed: primitive.py declared `argtypes = [c_int64, c_int64]` and
+`restype = c_int64` by hand.
+"""
 from _common import library
 
 lib = library()

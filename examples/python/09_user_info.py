@@ -1,4 +1,10 @@
-"""Objects: Rust values held by handle, freed when Python drops them."""
+"""get_user_info: a Rust object, freed exactly once when Python drops it.
+
+Rust's Drop prints like the seed's delUserInfo did.
+
+Seed: del.py freed a C string from a hand-written `__del__` calling
+`delUserInfo`; here the free is generated and runs exactly once.
+"""
 import gc
 import sys
 
@@ -8,24 +14,26 @@ lib = library()
 
 
 def work_work():
-    user1 = lib.UserInfo("Alice")
+    user1 = lib.get_user_info("Alice")
     print("Info:", user1.info())
-    user2 = lib.UserInfo("Bob")
+    print("-----------")
+
+    user2 = lib.get_user_info("Bob")
     print("Info:", user2.info())
-    sys.stdout.flush()
-    # user1 and user2 are dropped here, and Rust frees them.
+    print("-----------")
+    sys.stdout.flush()  # Rust prints to the same stdout; keep the order
+    # Now user1 and user2 get dropped, and Rust frees them.
 
 
 work_work()
 gc.collect()
-sys.stdout.flush()
-print("live user infos:", lib.UserInfo.live())
+print("Did I remember to free my memory? Live UserInfo values:", lib.UserInfo.live())
 
-with lib.Tally() as tally:
-    for value in (3, 4, 8):
-        tally.add(value)
-    print("mean:", tally.mean())
+# A closed object refuses calls instead of reading freed memory.
+with lib.UserInfo("Carol") as user:
+    print("Name:", user.name())
+    sys.stdout.flush()
 try:
-    tally.add(1)
+    user.info()
 except ValueError as error:
     print("ValueError:", error)

@@ -1,10 +1,16 @@
-"""even: Result<bool, NegativeNumber> becomes a typed exception."""
+"""even: Result<bool, NegativeNumber> becomes a typed exception.
+
+Seed: error.py declared an Error struct and an EvenResult struct, freed the
+error string from `__del__`, and raised IOError by hand.
+"""
 from _common import library
 
 lib = library()
-for n in (4, 7):
-    print(f"even({n}) =", lib.even(n))
-try:
-    lib.even(-3)
-except lib.errors.NegativeNumber as error:
-    print("NegativeNumber:", error)
+
+for i in (0, 1, 2, 3, -5):
+    try:
+        result = lib.even(i)
+    except lib.errors.NegativeNumber as err:
+        print("Error:", err)
+        continue
+    print(i, "even:", result)

@@ -1,4 +1,8 @@
-"""divide: a panic becomes ffi_export.RustPanic; the process lives on."""
+"""divide: a panic becomes ffi_export.RustPanic; the process lives on.
+
+(No seed program: a Go panic or a C crash in the seeds took the Python
+process down with it.)
+"""
 from _common import ffi_export, library
 
 lib = library()

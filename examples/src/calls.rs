@@ -4,7 +4,10 @@
 use ffi_export::{export, Allocator, Callback};
 
 /// Square roots of 1..=n, in an array Python allocates and owns, after a
-/// text header.
+/// text header. (The seed's Go cast whatever its `CFUNCTYPE` allocator
+/// returned into a slice, and Python kept the arrays alive in a global list
+/// by hand; here each output is a zeroed slice of the requested type, owned
+/// by Python and returned from the call.)
 #[export]
 pub fn sqrts(n: u32, alloc: Allocator) {
     alloc.text(&format!("Square roots up to {n}:"));

@@ -1,10 +1,13 @@
-//! ffi-export examples: each module is one small program from the seeds,
-//! written as ordinary Rust plus `#[export]`. `examples/python/` calls them.
+//! ffi-export examples: the programs of the hand-written Go/C + ctypes
+//! tutorials this project replaces, written as ordinary Rust plus
+//! `#[export]`, one module per topic. `examples/python/` calls them, and
+//! `examples/README.md` maps each seed program to its port.
 
 pub mod arrays;
 pub mod basics;
 pub mod calls;
 pub mod errors;
+pub mod json;
 pub mod objects;
 pub mod records;
 pub mod strings;

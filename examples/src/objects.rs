@@ -7,6 +7,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 
+/// Looks a user up by name: the seed's `getUserInfo`. (The seed returned a
+/// struct holding a C string and relied on a hand-written `__del__` calling
+/// `delUserInfo`, which any Python copy of the struct would run again: a
+/// double free; here Python holds a checked handle and Rust drops the value
+/// exactly once.)
+#[export]
+pub fn get_user_info(name: &str) -> UserInfo {
+    UserInfo::new(name)
+}
+
 /// Information about a user, freed when Python drops it.
 pub struct UserInfo {
     name: String,

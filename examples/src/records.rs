@@ -41,7 +41,9 @@ pub struct User {
     pub tags: Vec<String>,
 }
 
-/// Creates a user; `email` is optional.
+/// Creates a user; `email` is optional. (The seed `malloc`ed the struct and
+/// its strings for the caller to free with `free_user`; here the record is
+/// copied to Python and deep-freed by the helper.)
 #[export]
 pub fn create_user(id: u32, name: &str, role: Role, email: Option<String>) -> User {
     User {
@@ -83,7 +85,8 @@ fn random_user(rng: &mut Rng, id: u32) -> User {
     create_user(id, name, role, email)
 }
 
-/// One random user from `seed`.
+/// One random user from `seed`: the same seed gives the same user. (Freed
+/// like [`create_user`]'s result, where the seed needed `free_user`.)
 #[export]
 pub fn create_random_user(seed: u64) -> User {
     random_user(&mut Rng::new(seed), 1)

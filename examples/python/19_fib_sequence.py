@@ -1,0 +1,20 @@
+"""fib_sequence: a Vec<i32> returned zero-copy, freed when Python drops it.
+
+Seed: testing.py declared `restype = POINTER(c_int)`, copied n items out by
+index (trusting n) and called `free_int_array` in a `finally`.
+"""
+import numpy
+
+from _common import library
+
+lib = library()
+
+fib = lib.fib_sequence(10)
+print(list(fib))
+# The vector is i32 and numpy can view it without a copy.
+print("numpy:", numpy.asarray(fib).dtype, numpy.asarray(fib).sum())
+print("46 numbers fit in an i32, the last is", lib.fib_sequence(46)[-1])
+try:
+    lib.fib_sequence(47)
+except lib.errors.Overflow as error:
+    print("Overflow:", error)
