@@ -63,7 +63,6 @@ pub fn error_with(item: TokenStream, error: syn::Error) -> TokenStream {
 /// Rust item itself is emitted by the caller).
 pub fn expand(model: &ExportFn) -> TokenStream {
     let rt = quote!(::ffi_export::__private);
-    let fn_ident = &model.sig.ident;
     let c_name = &model.c_name;
     let shim_ident = hidden_ident("shim", c_name);
 
@@ -181,15 +180,7 @@ pub fn expand(model: &ExportFn) -> TokenStream {
     }
     let ret_abi = ret.item("Abi");
     let lower = ret.item("lower");
-    let call = match (&model.owner, model.kind) {
-        (Some(owner), FnKind::Method { mutable }) => quote! {
-            #rt::with_object::<#owner, _>(__ffi_handle, #mutable, |__ffi_self| {
-                <#owner>::#fn_ident(__ffi_self, #(#values),*)
-            })?
-        },
-        (Some(owner), _) => quote!(<#owner>::#fn_ident(#(#values),*)),
-        (None, _) => quote!(#fn_ident(#(#values),*)),
-    };
+    let call = call_expr(model, &values);
     let lower_call = quote_spanned!(ret.last=> #lower(#call));
     let ret_owned = ret.item("OWNED");
     let (free_item, free_desc) = if model.ret.may_own {
@@ -391,7 +382,6 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
     }
     let rt = quote!(::ffi_export::__private);
     let ident = hidden_ident("py", &model.c_name);
-    let fn_ident = &model.sig.ident;
     // A method gets `(self, handle, params...)` from the helper's def; its
     // fallback passes `(self, params...)` on.
     let method = matches!(model.kind, FnKind::Method { .. });
@@ -460,15 +450,7 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
         }
         values.push(value);
     }
-    let call = match (&model.owner, model.kind) {
-        (Some(owner), FnKind::Method { mutable }) => quote! {
-            #rt::with_object::<#owner, _>(__ffi_handle, #mutable, |__ffi_self| {
-                <#owner>::#fn_ident(__ffi_self, #(#values),*)
-            })?
-        },
-        (Some(owner), _) => quote!(<#owner>::#fn_ident(#(#values),*)),
-        (None, _) => quote!(#fn_ident(#(#values),*)),
-    };
+    let call = call_expr(model, &values);
     let aliasing_check = if any_mutable && regions.len() > 1 {
         quote!(#rt::check_disjoint(&[#(#regions),*])?;)
     } else {
@@ -581,5 +563,22 @@ fn batch_export(model: &ExportFn, ret: &AtType, batch_name: &str) -> TokenStream
                 ::core::result::Result::Ok(__ffi_len)
             })
         }
+    }
+}
+
+/// The call of the user's function with the lifted `values`: a free
+/// function, an associated function, or a method through its handle (the
+/// shim's `__ffi_handle`, looked up and locked by the runtime).
+fn call_expr(model: &ExportFn, values: &[impl ToTokens]) -> TokenStream {
+    let rt = quote!(::ffi_export::__private);
+    let fn_ident = &model.sig.ident;
+    match (&model.owner, model.kind) {
+        (Some(owner), FnKind::Method { mutable }) => quote! {
+            #rt::with_object::<#owner, _>(__ffi_handle, #mutable, |__ffi_self| {
+                <#owner>::#fn_ident(__ffi_self, #(#values),*)
+            })?
+        },
+        (Some(owner), _) => quote!(<#owner>::#fn_ident(#(#values),*)),
+        (None, _) => quote!(#fn_ident(#(#values),*)),
     }
 }

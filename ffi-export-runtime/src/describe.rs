@@ -347,37 +347,44 @@ fn write_type(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
     }
 }
 
+/// `{"kind":KIND,"name":..,"module":..,"doc":..` (left open for more keys).
+fn write_header(out: &mut String, kind: &str, name: &str, module: &str, doc: &str) {
+    let _ = write!(out, r#"{{"kind":"{kind}","name":"#);
+    write_json_string(out, name);
+    out.push_str(r#","module":"#);
+    write_json_string(out, module);
+    out.push_str(r#","doc":"#);
+    write_json_string(out, doc);
+}
+
+/// `[{"name":..,"type":..},...]`.
+fn write_fields(out: &mut String, fields: &[FieldDesc], named: &mut NamedTypes) {
+    out.push('[');
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(r#"{"name":"#);
+        write_json_string(out, field.name);
+        out.push_str(r#","type":"#);
+        write_type(out, &field.ty, named);
+        out.push('}');
+    }
+    out.push(']');
+}
+
 fn write_named(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
     match ty {
         TypeDesc::Record(desc) => {
             let desc = desc();
-            out.push_str(r#"{"kind":"record","name":"#);
-            write_json_string(out, desc.name);
-            out.push_str(r#","module":"#);
-            write_json_string(out, desc.module);
-            out.push_str(r#","doc":"#);
-            write_json_string(out, desc.doc);
-            let _ = write!(out, r#","pod":{},"fields":["#, desc.pod);
-            for (i, field) in desc.fields.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(r#"{"name":"#);
-                write_json_string(out, field.name);
-                out.push_str(r#","type":"#);
-                write_type(out, &field.ty, named);
-                out.push('}');
-            }
-            out.push_str("]}");
+            write_header(out, "record", desc.name, desc.module, desc.doc);
+            let _ = write!(out, r#","pod":{},"fields":"#, desc.pod);
+            write_fields(out, desc.fields, named);
+            out.push('}');
         }
         TypeDesc::Enum(desc) => {
             let desc = desc();
-            out.push_str(r#"{"kind":"enum","name":"#);
-            write_json_string(out, desc.name);
-            out.push_str(r#","module":"#);
-            write_json_string(out, desc.module);
-            out.push_str(r#","doc":"#);
-            write_json_string(out, desc.doc);
+            write_header(out, "enum", desc.name, desc.module, desc.doc);
             let _ = write!(out, r#","repr":"{}","variants":["#, desc.repr);
             for (i, (name, value)) in desc.variants.iter().enumerate() {
                 if i > 0 {
@@ -391,12 +398,7 @@ fn write_named(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
         }
         TypeDesc::DataEnum(desc) => {
             let desc = desc();
-            out.push_str(r#"{"kind":"data_enum","name":"#);
-            write_json_string(out, desc.name);
-            out.push_str(r#","module":"#);
-            write_json_string(out, desc.module);
-            out.push_str(r#","doc":"#);
-            write_json_string(out, desc.doc);
+            write_header(out, "data_enum", desc.name, desc.module, desc.doc);
             out.push_str(r#","variants":["#);
             for (i, variant) in desc.variants.iter().enumerate() {
                 if i > 0 {
@@ -404,29 +406,15 @@ fn write_named(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
                 }
                 out.push_str(r#"{"name":"#);
                 write_json_string(out, variant.name);
-                let _ = write!(out, r#","tuple":{},"fields":["#, variant.tuple);
-                for (j, field) in variant.fields.iter().enumerate() {
-                    if j > 0 {
-                        out.push(',');
-                    }
-                    out.push_str(r#"{"name":"#);
-                    write_json_string(out, field.name);
-                    out.push_str(r#","type":"#);
-                    write_type(out, &field.ty, named);
-                    out.push('}');
-                }
-                out.push_str("]}");
+                let _ = write!(out, r#","tuple":{},"fields":"#, variant.tuple);
+                write_fields(out, variant.fields, named);
+                out.push('}');
             }
             out.push_str("]}");
         }
         TypeDesc::Object(desc) => {
             let desc = desc();
-            out.push_str(r#"{"kind":"object","name":"#);
-            write_json_string(out, desc.name);
-            out.push_str(r#","module":"#);
-            write_json_string(out, desc.module);
-            out.push_str(r#","doc":"#);
-            write_json_string(out, desc.doc);
+            write_header(out, "object", desc.name, desc.module, desc.doc);
             out.push_str(r#","free":"#);
             write_json_string(out, desc.free);
             out.push('}');
