@@ -45,7 +45,11 @@ __all__ = [
     "Library",
     "LoadError",
     "RustPanic",
+    "generate_header",
+    "generate_module",
+    "generate_stub",
     "load",
+    "load_package",
 ]
 
 __version__ = "0.1.0"
@@ -1544,15 +1548,662 @@ def load(path: "str | os.PathLike[str]") -> Library:
     """Loads the ffi-export library at ``path`` and binds all its exports."""
     return Library(path)
 
+def load_package(package: str, name: Optional[str] = None) -> Library:
+    """Loads the ffi-export library shipped inside an installed Python
+    package: ``ffi_export.load_package("mypkg")`` finds ``mypkg``'s directory
+    and the one cdylib in it built with ffi-export (or the file ``name``), so
+    users never spell the ``.so`` path."""
+    import importlib.util  # noqa: PLC0415
+
+    spec = importlib.util.find_spec(package)
+    if spec is None:
+        raise LoadError(f"no installed package {package!r}")
+    dirs = list(spec.submodule_search_locations or []) or [os.path.dirname(spec.origin or "")]
+    for directory in dirs:
+        if name is not None:
+            if os.path.exists(os.path.join(directory, name)):
+                return load(os.path.join(directory, name))
+            continue
+        for entry in sorted(os.listdir(directory)):
+            if entry.endswith((".so", ".dylib", ".dll")) and ".cpython-" not in entry and ".abi3." not in entry:
+                path = os.path.join(directory, entry)
+                try:
+                    if hasattr(ctypes.CDLL(path), "ffi_export_abi_version"):
+                        return load(path)
+                except OSError:
+                    continue
+    raise LoadError(f"package {package!r} ({', '.join(dirs)}) holds no library built with ffi-export"
+                    + (f" named {name!r}" if name else ""))
+
+
+# ---------------------------------------------------------------------------
+# Generators: typed stubs and a C header, from a library's description
+
+
+def _describe(path: str) -> Dict[str, Any]:
+    """A library's self-description (checked like :func:`load` does)."""
+    library = load(path)
+    return library._description
+
+
+#: ``python ffi_export.py stubs --helper-stub``: the types of this helper's
+#: public API, for mypy (``ffi_export.pyi`` next to ``ffi_export.py``).
+HELPER_STUB = '''\
+# Types of the ffi_export helper's public API (written by
+# `python ffi_export.py stubs ... --helper-stub DIR`).
+import os
+from typing import Any, Dict, List, Optional
+
+__version__: str
+ABI_VERSION: int
+HELPER_STUB: str
+
+class FfiError(Exception):
+    rust_type: str
+
+class RustPanic(FfiError): ...
+class InvalidArgument(FfiError, ValueError): ...
+class LoadError(ImportError): ...
+
+class Library:
+    path: str
+    errors: Any
+    types: Any
+    def __init__(self, path: str | os.PathLike[str]) -> None: ...
+    @property
+    def exports(self) -> Dict[str, Dict[str, Any]]: ...
+    def __getattr__(self, name: str) -> Any: ...
+
+def load(path: str | os.PathLike[str]) -> Library: ...
+def load_package(package: str, name: Optional[str] = None) -> Library: ...
+def generate_stub(description: Dict[str, Any], module: str = ...) -> str: ...
+def generate_module(description: Dict[str, Any], library: str, module: str = ...) -> str: ...
+def generate_header(description: Dict[str, Any], library: str = ..., cdef: bool = ...) -> str: ...
+'''
+
+
+class _StubWriter:
+    """Writes the ``.pyi`` of one library description."""
+
+    def __init__(self, description: Dict[str, Any]) -> None:
+        self.desc = description
+        self.named: Dict[str, Any] = description.get("types", {})
+        self.exports = description["exports"]
+
+    def name(self, key: str) -> str:
+        return str(self.named[key]["name"])
+
+    def value(self, t: Dict[str, Any], param: bool) -> str:
+        """The Python type of a value (``param``: what a call accepts, else
+        what it returns)."""
+        kind = t["kind"]
+        if kind == "scalar":
+            return "bool" if t["name"] == "bool" else "float" if t["name"] in _FLOATS else "int"
+        if kind in ("string", "str"):
+            return "str"
+        if kind == "cstr":
+            return "Buffer | str"
+        if kind == "str_list":
+            return "Iterable[str]"
+        if kind == "slice":
+            return "WritableBuffer" if t["mutable"] else "Buffer"
+        if kind == "unit":
+            return "None"
+        if kind in ("record", "object", "data_enum"):
+            return self.name(t["key"])
+        if kind == "enum":
+            return f"{self.name(t['key'])} | int" if param else self.name(t["key"])
+        if kind == "option":
+            return f"Optional[{self.value(t['inner'], param)}]"
+        if kind == "vec":
+            inner = self.value(t["elem"], param)
+            return f"Sequence[{inner}]" if param else f"List[{inner}]"
+        if kind == "result":
+            return self.value(t["ok"], param)
+        if kind == "callback":
+            args = ", ".join(self.value(a, False) for a in t["params"])
+            ret = "object" if t["ret"]["kind"] == "unit" else self.value(t["ret"], True)
+            return f"Callable[[{args}], {ret}]"
+        return "Any"
+
+    def returns(self, export: Dict[str, Any]) -> str:
+        ty = export["returns"]
+        ok = ty["ok"] if ty["kind"] == "result" else ty
+        if ok["kind"] == "vec" and ok["elem"]["kind"] == "scalar" and export["free"]:
+            result = f"Vec[{self.value(ok['elem'], False)}]"
+        else:
+            result = self.value(ty, False)
+        if any(p["type"]["kind"] == "allocator" for p in export["params"]):
+            result = "List[Any]" if result == "None" else f"Tuple[{result}, List[Any]]"
+        return result
+
+    def params(self, export: Dict[str, Any], receiver: bool) -> List[str]:
+        taken: set = {"self"} if receiver else set()
+        out = ["self"] if receiver else []
+        alloc = None
+        for param in export["params"]:
+            p = _python_name(param["name"], taken)
+            taken.add(p)
+            if param["type"]["kind"] == "allocator":
+                alloc = p
+                continue
+            out.append(f"{p}: {self.value(param['type'], True)}")
+        if alloc is not None:
+            out += ["*", f"{alloc}: AllocatorSpec = None"]
+        return out
+
+    @staticmethod
+    def doc(text: str, indent: str) -> List[str]:
+        text = text.strip().replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+        if not text:
+            return []
+        lines = text.splitlines()
+        if len(lines) == 1:
+            return [f'{indent}"""{lines[0]}"""']
+        return [f'{indent}"""{lines[0]}'] + [f"{indent}{line}" if line else "" for line in lines[1:]] + [f'{indent}"""']
+
+    def function(self, export: Dict[str, Any], indent: str, name: str, receiver: bool,
+                 static: bool) -> List[str]:
+        lines = [f"{indent}@staticmethod"] if static else []
+        params = ", ".join(self.params(export, receiver))
+        lines.append(f"{indent}def {name}({params}) -> {self.returns(export)}:")
+        docstring = _Binder._docstring(_pytypes.SimpleNamespace(types=_pytypes.SimpleNamespace(named=self.named)),  # type: ignore[arg-type]
+                                       export)
+        body = self.doc(docstring, indent + "    ")
+        if body:
+            lines += body + [f"{indent}    ..."]
+        else:
+            lines[-1] += " ..."
+        return lines
+
+    def record(self, key: str, desc: Dict[str, Any]) -> List[str]:
+        name = desc["name"]
+        fields = [(f["name"], f["type"]) for f in desc["fields"]]
+        base = "ctypes.Structure" if desc["pod"] else "_Record"
+        lines = [f"class {name}({base}):"]
+        lines += self.doc(desc["doc"], "    ")
+        for field, ty in fields:
+            lines.append(f"    {field}: {self.value(ty, False)}")
+        default = " = ..." if desc["pod"] else ""
+        args = "".join(f", {field}: {self.value(ty, False)}{default}" for field, ty in fields)
+        lines.append(f"    def __init__(self{args}) -> None: ...")
+        return lines
+
+    def data_enum(self, key: str, desc: Dict[str, Any]) -> List[str]:
+        name = desc["name"]
+        lines = [f"class {name}(_Record):"]
+        lines += self.doc(desc["doc"], "    ")
+        for variant in desc["variants"]:
+            lines.append(f"    class {variant['name']}({name}):")
+            lines.append(f'        """The `{name}::{variant["name"]}` variant."""')
+            fields = [(f["name"], self.value(f["type"], False)) for f in variant["fields"]]
+            for field, ty in fields:
+                lines.append(f"        {field}: {ty}")
+            args = "".join(f", {field}: {ty}" for field, ty in fields)
+            lines.append(f"        def __init__(self{args}) -> None: ...")
+        return lines
+
+    def object(self, key: str, desc: Dict[str, Any]) -> List[str]:
+        name = desc["name"]
+        lines = [f"class {name}(_Object):"]
+        lines += self.doc(desc["doc"], "    ")
+        for export in self.exports:
+            if not export["owner"] or export["owner"]["key"] != key:
+                continue
+            short = export["name"][len(name) + 1:]
+            method = export["kind"] in ("method", "method_mut")
+            if export["kind"] == "constructor" and short == "new":
+                init = self.function(export, "    ", "__init__", True, False)
+                init[0] = init[0].rsplit(" -> ", 1)[0] + " -> None:" + (" ..." if init[0].endswith(" ...") else "")
+                lines += init
+            lines += self.function(export, "    ", short, method, not method)
+        return lines
+
+    def write(self, module: str) -> str:
+        out = [
+            f'"""Types of the ffi-export library {module!r} (ffi-export ABI {self.desc.get("abi_version")}).',
+            "",
+            "Written by `python ffi_export.py stubs`; regenerate it after changing the Rust exports.",
+            '"""',
+            "import ctypes",
+            "import enum",
+            "import types",
+            "from typing import Any, Callable, Iterable, Iterator, List, Literal, Optional, Protocol, "
+            "Self, Sequence, Tuple, TypeVar, Union",
+            "",
+            "import ffi_export",
+            "",
+            '_T_co = TypeVar("_T_co", covariant=True)',
+            "",
+            "class Buffer(Protocol):",
+            '    """Anything with the buffer protocol: bytes, bytearray, memoryview, array.array, numpy arrays."""',
+            "    def __buffer__(self, flags: int, /) -> memoryview: ...",
+            "",
+            "#: A writable buffer (bytearray, array.array, numpy arrays, ctypes arrays).",
+            "WritableBuffer = Buffer",
+            "",
+            "class Vec(Protocol[_T_co]):",
+            '    """A returned `Vec<T>` of numbers: a ctypes array over the Rust allocation."""',
+            "    def __len__(self) -> int: ...",
+            "    def __getitem__(self, index: int, /) -> _T_co: ...",
+            "    def __iter__(self) -> Iterator[_T_co]: ...",
+            "    def __buffer__(self, flags: int, /) -> memoryview: ...",
+            "",
+            "#: How an `Allocator` parameter makes output arrays.",
+            'AllocatorSpec = Union[None, Literal["array", "numpy"], Callable[[str, int], Any]]',
+            "",
+            "class _Record:",
+            "    def __eq__(self, other: object) -> bool: ...",
+            "",
+            "class _Object:",
+            "    def close(self) -> None: ...",
+            "    @property",
+            "    def closed(self) -> bool: ...",
+            "    def __enter__(self) -> Self: ...",
+            "    def __exit__(self, *exc: object) -> None: ...",
+            "",
+            "#: The loaded library.",
+            "library: ffi_export.Library",
+            "",
+        ]
+        errors = sorted({e["returns"]["error"] for e in self.exports if e["returns"]["kind"] == "result"})
+        out.append("class errors:")
+        out.append('    """The exception classes of the Rust error types, subclasses of `ffi_export.FfiError`."""')
+        for error in errors:
+            out.append(f"    class {error}(ffi_export.FfiError): ...")
+        out.append("")
+        for key, desc in self.named.items():
+            kind = desc["kind"]
+            if kind == "enum":
+                lines = [f"class {desc['name']}(enum.IntEnum):"] + self.doc(desc["doc"], "    ")
+                lines += [f"    {variant} = {value}" for variant, value in desc["variants"]]
+            elif kind == "record":
+                lines = self.record(key, desc)
+            elif kind == "data_enum":
+                lines = self.data_enum(key, desc)
+            else:
+                lines = self.object(key, desc)
+            out += lines + [""]
+        export_names = {e["name"] for e in self.exports}
+        for export in self.exports:
+            if export["owner"]:
+                continue
+            if export.get("batch"):
+                cls = f"_{export['name']}_batched"
+                out.append(f"class {cls}(Protocol):")
+                out += self.function(export, "    ", "__call__", True, False)
+                out.append("    def map(self, *args: Any) -> Any:")
+                out.append('        """The function over whole arrays in one call (`#[export(batch)]`)."""')
+                out.append("        ...")
+                out.append(f"{export['name']}: {cls}")
+            else:
+                out += self.function(export, "", export["name"], False, False)
+            out.append("")
+        del export_names
+        return "\n".join(out).rstrip() + "\n"
+
+
+def generate_stub(description: Dict[str, Any], module: str = "library") -> str:
+    """The ``.pyi`` text of the typed module for a library description."""
+    return _StubWriter(description).write(module)
+
+
+def generate_module(description: Dict[str, Any], library: str, module: str = "library") -> str:
+    """A thin typed module loading ``library``: the ``.so`` next to the
+    module if there is one (a package), else the path given here
+    (``<MODULE>_LIBRARY`` in the environment overrides both)."""
+    names = sorted(e["name"] for e in description["exports"] if not e["owner"])
+    types = sorted({d["name"] for d in description.get("types", {}).values()} - set(names))
+    env = re.sub(r"\W", "_", module).upper() + "_LIBRARY"
+    lines = [
+        f'"""Typed access to {os.path.basename(library)} (written by `python ffi_export.py stubs`).',
+        "",
+        f"Loads the library next to this file, else {library!r};",
+        f"set {env} to load another build.",
+        '"""',
+        "import os as _os",
+        "",
+        "import ffi_export as _ffi_export",
+        "",
+        f"_NAME = {os.path.basename(library)!r}",
+        "_HERE = _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), _NAME)",
+        f"_PATH = _os.environ.get({env!r}) or (_HERE if _os.path.exists(_HERE) else {os.path.abspath(library)!r})",
+        "library = _ffi_export.load(_PATH)",
+        "errors = library.errors",
+    ]
+    lines += [f"{name} = library.{name}" for name in names]
+    lines += [f"{name} = library.types.{name}" for name in types]
+    lines.append("")
+    lines.append(f"__all__ = {['library', 'errors'] + names + types!r}")
+    return "\n".join(lines) + "\n"
+
+
+_C_SCALARS = {"i8": "int8_t", "i16": "int16_t", "i32": "int32_t", "i64": "int64_t",
+              "u8": "uint8_t", "u16": "uint16_t", "u32": "uint32_t", "u64": "uint64_t",
+              "isize": "ssize_t", "usize": "size_t", "f32": "float", "f64": "double",
+              "bool": "uint8_t"}
+
+_C_RUNTIME = '''\
+/* ---- Runtime types (ffi-export-runtime/src/abi.rs, callback.rs) ---- */
+
+/* An owned array handed to the caller: a String's UTF-8 bytes (followed by a
+ * NUL that len does not count) or a Vec's elements. NULL ptr = no value.
+ * Give it back exactly once to the <function>_free paired with the function
+ * that returned it; the free resets it to NULL, so a second free is a no-op.
+ * As an input (&[&str] items, String fields of records passed in) only ptr
+ * and len are read, cap is ignored, and the caller keeps ownership. */
+typedef struct FfiBuffer { void *ptr; size_t len; size_t cap; } FfiBuffer;
+
+/* The calling thread's last error: code is one of FFI_EXPORT_OK..
+ * FFI_EXPORT_CALLBACK_FAILED; message and type_name are owned UTF-8
+ * (NUL-terminated) buffers, released by ffi_export_error_free. */
+typedef struct FfiError { int32_t code; FfiBuffer message; FfiBuffer type_name; } FfiError;
+
+enum {
+    FFI_EXPORT_OK = 0,               /* no error */
+    FFI_EXPORT_ERROR = 1,            /* the function returned Err(e): message is e's Display */
+    FFI_EXPORT_PANIC = 2,            /* the function panicked: message is the panic message */
+    FFI_EXPORT_INVALID_ARGUMENT = 3, /* an argument was refused before the function ran */
+    FFI_EXPORT_CALLBACK_FAILED = 4   /* a callback or the allocator reported a failure */
+};
+
+/* A caller function for Callback<fn(A, ..) -> R>: call is
+ * R (*)(void *context, uint8_t *failed, A...); set *failed = 1 to make the
+ * Rust function unwind (the call then fails with FFI_EXPORT_CALLBACK_FAILED).
+ * Borrowed for the duration of the call only. */
+typedef struct FfiCallback { const void *call; void *context; } FfiCallback;
+
+/* The caller's allocator for an Allocator parameter: alloc(context, kind, len)
+ * returns a zeroed buffer of len elements of `kind` (FFI_EXPORT_ALLOC_*),
+ * owned by the caller and aligned for the type, or NULL to fail the call. */
+typedef void *(*FfiAllocFn)(void *context, uint32_t kind, size_t len);
+typedef struct FfiAllocator { FfiAllocFn alloc; void *context; } FfiAllocator;
+
+enum {
+    FFI_EXPORT_ALLOC_TEXT = 0, FFI_EXPORT_ALLOC_I8 = 1, FFI_EXPORT_ALLOC_I16 = 2,
+    FFI_EXPORT_ALLOC_I32 = 3, FFI_EXPORT_ALLOC_I64 = 4, FFI_EXPORT_ALLOC_U8 = 5,
+    FFI_EXPORT_ALLOC_U16 = 6, FFI_EXPORT_ALLOC_U32 = 7, FFI_EXPORT_ALLOC_U64 = 8,
+    FFI_EXPORT_ALLOC_ISIZE = 9, FFI_EXPORT_ALLOC_USIZE = 10, FFI_EXPORT_ALLOC_F32 = 11,
+    FFI_EXPORT_ALLOC_F64 = 12
+};
+
+/* ---- The error channel and the self-description ---- */
+
+/* Moves the calling thread's last error into *out; returns false (and sets
+ * out->code = 0) if the thread's last call succeeded. Every export clears the
+ * record on entry, so call this right after the failing call. */
+bool ffi_export_error_take(FfiError *out);
+/* Releases what ffi_export_error_take wrote; idempotent, NULL is a no-op. */
+void ffi_export_error_free(FfiError *error);
+/* Grows with every failed call on any thread: compare it before and after a
+ * call to know whether ffi_export_error_take is needed. */
+extern uint64_t FFI_EXPORT_FAULTS;
+/* The library's JSON self-description, owned by the library (do not free). */
+const char *ffi_export_describe(void);
+/* The ffi-export C ABI version the library speaks (this header: %(abi)s). */
+uint32_t ffi_export_abi_version(void);
+'''
+
+
+class _HeaderWriter:
+    """Writes the C header of one library description."""
+
+    def __init__(self, description: Dict[str, Any]) -> None:
+        self.desc = description
+        self.named: Dict[str, Any] = description.get("types", {})
+        self.defined: set = set()
+        self.blocks: List[str] = []
+
+    def type_name(self, key: str) -> str:
+        desc = self.named[key]
+        name = desc["name"]
+        if desc["kind"] == "record":
+            return name if desc["pod"] else f"{name}_repr"
+        if desc["kind"] == "data_enum":
+            return f"{name}_repr"
+        if desc["kind"] == "object":
+            return f"{name}_handle"
+        return str(name)
+
+    def c_form(self, t: Dict[str, Any]) -> str:
+        """The C type of a value's C form, defining it first if needed."""
+        kind = t["kind"]
+        if kind == "scalar":
+            return _C_SCALARS[t["name"]]
+        if kind in ("string", "vec"):
+            if kind == "vec":
+                self.c_form(t["elem"])  # element types are defined for the reader
+            return "FfiBuffer"
+        if kind == "result":
+            return self.c_form(t["ok"])
+        if kind == "unit":
+            return "void"
+        if kind == "option":
+            inner = self.c_form(t["inner"])
+            name = "FfiOption_" + re.sub(r"\W", "_", inner)
+            if name not in self.defined:
+                self.defined.add(name)
+                self.blocks.append(f"/* Option<{_rust_type(t['inner'], self.named)}>: value is zero when is_some is 0. */\n"
+                                   f"typedef struct {name} {{ uint8_t is_some; {inner} value; }} {name};")
+            return name
+        if kind in ("record", "enum", "data_enum", "object"):
+            self.define(t["key"])
+            return self.type_name(t["key"])
+        raise LoadError(f"no C form for {_rust_type(t, self.named)}")
+
+    def comment(self, text: str, indent: str = "") -> str:
+        text = text.strip().replace("*/", "* /")
+        if not text:
+            return ""
+        lines = text.splitlines()
+        return "\n".join([f"{indent}/* {lines[0]}"] + [f"{indent} * {line}".rstrip() for line in lines[1:]]) + " */\n"
+
+    def define(self, key: str) -> None:
+        if key in self.defined:
+            return
+        self.defined.add(key)
+        desc = self.named[key]
+        name = desc["name"]
+        c_name = self.type_name(key)
+        kind = desc["kind"]
+        doc = self.comment(desc["doc"])
+        if kind == "enum":
+            values = ",\n".join(f"    {name}_{variant} = {value}" for variant, value in desc["variants"])
+            block = (f"{doc}/* enum {name}: its #[repr] integer; other values are refused. */\n"
+                     f"typedef {_C_SCALARS[desc['repr']]} {name};\nenum {{\n{values}\n}};")
+        elif kind == "object":
+            block = (f"{doc}/* A {name} living in Rust, named by a checked handle (0 = none).\n"
+                     f" * Free it exactly once with {desc['free']}(handle); stale handles are refused. */\n"
+                     f"typedef uint64_t {c_name};")
+        elif kind == "record":
+            fields = [(f["name"], self.c_form(f["type"]), f["type"]) for f in desc["fields"]]
+            body = "".join(f"    {ctype} {field}; /* {_rust_type(ty, self.named)} */\n" for field, ctype, ty in fields)
+            what = ("plain data: crosses as itself" if desc["pod"] else
+                    f"the C form of the record {name}: its fields' C forms in order.\n"
+                    " * Returned: owned, release with the paired <function>_free (deep).\n"
+                    " * Passed in (by pointer): borrowed, String fields are {ptr, len} UTF-8")
+            block = f"{doc}/* {what}. */\ntypedef struct {c_name} {{\n{body}}} {c_name};"
+        else:  # data_enum
+            members = []
+            tags = []
+            for index, variant in enumerate(desc["variants"]):
+                tags.append(f"    {name}_{variant['name']}_tag = {index}")
+                if not variant["fields"]:
+                    continue
+                vname = f"{name}_{variant['name']}_repr"
+                fields = "".join(f"    {self.c_form(f['type'])} {f['name']}; /* {_rust_type(f['type'], self.named)} */\n"
+                                 for f in variant["fields"])
+                self.blocks.append(f"typedef struct {vname} {{\n{fields}}} {vname};")
+                members.append(f"        {vname} {variant['name']};\n")
+            tag_list = ",\n".join(tags)
+            block = (f"{doc}/* enum {name} with data: tag selects the live member of data\n"
+                     " * (unknown tags are refused). */\n"
+                     f"enum {{\n{tag_list}\n}};\n"
+                     f"typedef struct {c_name} {{\n    uint32_t tag;\n    union {{\n{''.join(members)}"
+                     f"        uint8_t none_;\n    }} data;\n}} {c_name};")
+        self.blocks.append(block)
+
+    def params(self, export: Dict[str, Any]) -> List[Tuple[str, str]]:
+        """(C declaration, comment) per C parameter."""
+        out: List[Tuple[str, str]] = []
+        if export["kind"] in ("method", "method_mut"):
+            owner = self.c_form(export["owner"])
+            out.append((f"{owner} handle", "the object (checked)"))
+        for param in export["params"]:
+            p = param["name"]
+            t = param["type"]
+            kind = t["kind"]
+            rust = _rust_type(t, self.named)
+            if kind == "str":
+                out += [(f"const uint8_t *{p}", f"{rust}: UTF-8, borrowed"), (f"size_t {p}_len", "")]
+            elif kind == "cstr":
+                out.append((f"const char *{p}", f"{rust}: NUL-terminated, not NULL"))
+            elif kind == "str_list":
+                out += [(f"const FfiBuffer *{p}", f"{rust}: {{ptr, len}} UTF-8 items, borrowed"), (f"size_t {p}_len", "")]
+            elif kind == "slice":
+                elem = self.c_form(t["elem"])
+                const = "" if t["mutable"] else "const "
+                out += [(f"{const}{elem} *{p}", f"{rust}: borrowed for the call"), (f"size_t {p}_len", "")]
+            elif kind in ("record", "data_enum"):
+                out.append((f"const {self.c_form(t)} *{p}", f"{rust}: copied in, not NULL"))
+            elif kind == "option":
+                out.append((f"const {self.c_form(t['inner'])} *{p}", f"{rust}: NULL for None"))
+            elif kind == "callback":
+                args = "".join(f", {self.c_form(a)}" for a in t["params"])
+                ret = self.c_form(t["ret"])
+                out.append((f"FfiCallback {p}", f"{rust}: call is {ret} (*)(void *, uint8_t *failed{args})"))
+            elif kind == "allocator":
+                out.append((f"FfiAllocator {p}", f"{rust}: outputs belong to the caller"))
+            else:
+                out.append((f"{self.c_form(t)} {p}", rust))
+        return out
+
+    def export(self, export: Dict[str, Any]) -> str:
+        ret = self.c_form(export["returns"])
+        params = self.params(export)
+        doc = self.comment(export["doc"])
+        rust = _Binder._docstring(_pytypes.SimpleNamespace(types=_pytypes.SimpleNamespace(named=self.named)),  # type: ignore[arg-type]
+                                  dict(export, doc="")).replace("Rust: ", "").strip("`")
+        notes = [f"Rust: {rust}"]
+        if export["returns"]["kind"] == "result":
+            notes.append(f"Err({export['returns']['error']}) is reported through ffi_export_error_take (code 1).")
+        if export["free"]:
+            notes.append(f"Owned result: release it once with {export['free']}.")
+        lines = [f"{doc}/* {' '.join(notes)} */"]
+        if not params:
+            lines.append(f"{ret} {export['name']}(void);")
+        else:
+            decl = [f"    {c}{',' if i < len(params) - 1 else ''}{f' /* {note} */' if note else ''}"
+                    for i, (c, note) in enumerate(params)]
+            lines.append(f"{ret} {export['name']}(\n" + "\n".join(decl) + ");")
+        if export["free"]:
+            lines.append(f"void {export['free']}({ret} *value);")
+        if export.get("batch"):
+            inputs = "".join(f", const {self.c_form(p['type'])} *{p['name']}, size_t {p['name']}_step"
+                             for p in export["params"])
+            lines.append(f"/* {export['name']} over arrays: each input steps by 1 (len values) or 0 (one value);\n"
+                         " * returns len, or 0 after the first failing element (its error says \"element i: ...\"). */")
+            lines.append(f"size_t {export['batch']}(size_t len{inputs}, {ret} *out);")
+        return "\n".join(lines)
+
+    def write(self, library: str, cdef: bool) -> str:
+        exports = []
+        for key, desc in self.named.items():
+            self.define(key)
+        for export in self.desc["exports"]:
+            exports.append(self.export(export))
+        for key, desc in self.named.items():
+            if desc["kind"] == "object":
+                exports.append(f"/* Drops the {desc['name']} behind handle; 0 and freed handles are no-ops. */\n"
+                               f"void {desc['free']}({self.type_name(key)} handle);")
+        guard = "FFI_EXPORT_" + re.sub(r"\W", "_", os.path.basename(library)).upper() + "_H"
+        head = [
+            f"/* C declarations of {os.path.basename(library)}, written by `python ffi_export.py header`",
+            f" * from the library's self-description (ffi-export {self.desc.get('ffi_export_version')}, "
+            f"ABI {self.desc.get('abi_version')}).",
+            " *",
+            " * Ownership: arguments are borrowed for the call only. A returned FfiBuffer (or a",
+            " * record, option or enum holding one) is owned by the caller and released exactly",
+            " * once with the <function>_free declared after the function; objects are handles",
+            " * released with <Type>_free.",
+            " * Errors: a failed call (Err, panic, invalid argument) returns zero / NULL and",
+            " * records an FfiError for the calling thread: see ffi_export_error_take.",
+            " */",
+        ]
+        if not cdef:
+            head += [f"#ifndef {guard}", f"#define {guard}", "",
+                     "#include <stdbool.h>", "#include <stddef.h>", "#include <stdint.h>",
+                     "#include <sys/types.h> /* ssize_t */", "",
+                     "#ifdef __cplusplus", 'extern "C" {', "#endif", ""]
+        body = [_C_RUNTIME % {"abi": self.desc.get("abi_version")},
+                "/* ---- Types ---- */\n", "\n\n".join(self.blocks), "",
+                "/* ---- Exports ---- */\n", "\n\n".join(exports), ""]
+        tail = [] if cdef else ["#ifdef __cplusplus", "}", "#endif", "", f"#endif /* {guard} */", ""]
+        return "\n".join(head + body + tail)
+
+
+def generate_header(description: Dict[str, Any], library: str = "library", cdef: bool = False) -> str:
+    """The C header of a library description; ``cdef=True`` leaves out the
+    preprocessor lines (what ``cffi.FFI().cdef`` accepts)."""
+    return _HeaderWriter(description).write(library, cdef)
+
+
+def _write(text: str, output: Optional[str]) -> None:
+    if output is None or output == "-":
+        sys.stdout.write(text)
+    else:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text)
+
 
 def _main(argv: List[str]) -> int:
-    """``python ffi_export.py LIBRARY``: prints the exports' signatures."""
-    if len(argv) != 1:
-        print("usage: python ffi_export.py LIBRARY.so", file=sys.stderr)
-        return 2
-    library = load(argv[0])
-    for name, export in sorted(library.exports.items()):
-        print(getattr(library, name).__doc__.splitlines()[-1].replace("Rust: ", "").strip("`"))
+    """``python ffi_export.py [describe|stubs|header] LIBRARY ...``."""
+    import argparse  # noqa: PLC0415
+
+    if argv and argv[0] not in ("describe", "stubs", "header", "-h", "--help"):
+        argv = ["describe"] + argv  # the original form: `ffi_export.py LIBRARY`
+    parser = argparse.ArgumentParser(prog="python ffi_export.py",
+                                     description="Inspect an ffi-export library and write typed stubs or a C header.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    describe = commands.add_parser("describe", help="print every export's Rust signature")
+    describe.add_argument("library")
+    describe.add_argument("--json", action="store_true", help="print the raw self-description")
+    stubs = commands.add_parser("stubs", help="write a .pyi (and a typed module) for the library")
+    stubs.add_argument("library")
+    stubs.add_argument("-o", "--output", help="the .pyi to write (default: stdout)")
+    stubs.add_argument("--module", help="also write this thin typed module (MODULE.py) loading the library; "
+                                        "the .pyi then goes next to it unless -o says otherwise")
+    stubs.add_argument("--helper-stub", metavar="DIR", help="also write DIR/ffi_export.pyi, the helper's own types")
+    header = commands.add_parser("header", help="write a C header for the library")
+    header.add_argument("library")
+    header.add_argument("-o", "--output", help="the .h to write (default: stdout)")
+    header.add_argument("--cdef", action="store_true", help="no preprocessor lines: for cffi's FFI().cdef")
+    args = parser.parse_args(argv)
+    description = _describe(args.library)
+    if args.command == "describe":
+        if args.json:
+            print(json.dumps(description, indent=2))
+            return 0
+        writer = _pytypes.SimpleNamespace(types=_pytypes.SimpleNamespace(named=description.get("types", {})))
+        for export in sorted(description["exports"], key=lambda e: e["name"]):
+            line = _Binder._docstring(writer, dict(export, doc=""))  # type: ignore[arg-type]
+            print(f"{export['name']}: {line.replace('Rust: ', '').strip('`')}")
+        return 0
+    if args.command == "stubs":
+        output = args.output
+        module = "library"
+        if args.module:
+            module = os.path.splitext(os.path.basename(args.module))[0]
+            _write(generate_module(description, args.library, module), args.module)
+            output = output or os.path.splitext(args.module)[0] + ".pyi"
+        elif output and output != "-":
+            module = os.path.splitext(os.path.basename(output))[0]
+        _write(generate_stub(description, module), output)
+        if args.helper_stub:
+            os.makedirs(args.helper_stub, exist_ok=True)
+            _write(HELPER_STUB, os.path.join(args.helper_stub, "ffi_export.pyi"))
+        return 0
+    _write(generate_header(description, args.library, args.cdef), args.output)
     return 0
 
 

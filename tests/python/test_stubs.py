@@ -1,0 +1,137 @@
+"""`python ffi_export.py stubs`: the generated .pyi and typed module for the
+tests and examples cdylibs pass `mypy --strict` with typed clients that use
+them, the clients run, and a wrongly typed call is caught by mypy."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, library_path
+
+HELPER = os.path.join(ROOT, "ffi-export-runtime", "python", "ffi_export.py")
+CLIENTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "typed")
+mypy = pytest.importorskip("mypy", reason="mypy comes from requirements-dev.txt")
+
+
+@pytest.fixture(scope="module")
+def typed_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    out = str(tmp_path_factory.mktemp("typed"))
+    for stem, module in [("ffi_export_tests", "tests_typed"), ("examples", "examples_typed")]:
+        subprocess.run(
+            [sys.executable, HELPER, "stubs", library_path(stem), "--module",
+             os.path.join(out, f"{module}.py"), "--helper-stub", out],
+            check=True,
+        )
+    for client in os.listdir(CLIENTS):
+        shutil.copy(os.path.join(CLIENTS, client), out)
+    return out
+
+
+def run_mypy(directory: str, *files: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, MYPYPATH=directory)
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *files],
+        cwd=directory, env=env, capture_output=True, text=True, timeout=600,
+    )
+
+
+def test_stub_files_written(typed_dir: str) -> None:
+    names = set(os.listdir(typed_dir))
+    assert {"tests_typed.py", "tests_typed.pyi", "examples_typed.py", "examples_typed.pyi",
+            "ffi_export.pyi"} <= names
+    with open(os.path.join(typed_dir, "tests_typed.pyi")) as f:
+        stub = f.read()
+    # Every kind of type has its Python spelling, docstrings included.
+    for line in [
+        "def reverse(text: str) -> str:",
+        "def vec_f64(n: int) -> Vec[float]:",
+        "def sum_f64(values: Buffer) -> float:",
+        "def fill_u8(values: WritableBuffer, value: int) -> int:",
+        "def shout(text: Buffer | str) -> str:",
+        "def join(words: Iterable[str], separator: str) -> str:",
+        "def greet_opt(name: Optional[str], times: Optional[int]) -> str:",
+        "def next_kind(kind: Kind | int) -> Kind:",
+        "def people(n: int) -> List[Person]:",
+        "def maybe_counter(some: bool) -> Optional[Counter]:",
+        "def apply(values: WritableBuffer, f: Callable[[float], float]) -> None:",
+        "def sqrts(n: int, *, alloc: AllocatorSpec = None) -> List[Any]:",
+        "def partition(values: Buffer, *, alloc: AllocatorSpec = None) -> Tuple[int, List[Any]]:",
+        "class Kind(enum.IntEnum):",
+        "class Person(_Record):",
+        "    address: Address",
+        "class Point(ctypes.Structure):",
+        "class Shape(_Record):",
+        "    class Polygon(Shape):",
+        "class Counter(_Object):",
+        "    def __init__(self, start: int, label: str) -> None:",
+        "    def add(self, by: int) -> int:",
+        "    def live() -> int:",
+        "    class ParseIntError(ffi_export.FfiError): ...",
+        "scale_by: _scale_by_batched",
+        "    Rust: ``fn parse_int(text: &str) -> Result<i64, ParseIntError>``",
+    ]:
+        assert line in stub.splitlines(), line
+
+
+def test_mypy_strict_passes_on_stubs_and_clients(typed_dir: str) -> None:
+    result = run_mypy(typed_dir, "tests_typed.pyi", "examples_typed.pyi", "ffi_export.pyi",
+                      "tests_client.py", "examples_client.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success: no issues found in 5 source files" in result.stdout
+
+
+def test_mypy_catches_wrong_calls(typed_dir: str) -> None:
+    with open(os.path.join(typed_dir, "wrong_client.py"), "w") as f:
+        f.write(
+            "import tests_typed as t\n"
+            "t.reverse(5)\n"
+            "n: str = t.echo_u8(1)\n"
+            "t.make_person('a')\n"
+            "t.Counter(1, 'x').nope()\n"
+            "t.next_kind('Admin')\n"
+        )
+    result = run_mypy(typed_dir, "wrong_client.py")
+    assert result.returncode == 1
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert [line.split(":")[1] for line in errors] == ["2", "3", "4", "5", "6"], result.stdout
+
+
+def run_client(typed_dir: str, client: str) -> str:
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(HELPER))
+    result = subprocess.run([sys.executable, client], cwd=typed_dir, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_typed_clients_run(typed_dir: str) -> None:
+    out = run_client(typed_dir, "examples_client.py")
+    assert out.splitlines()[:3] == ["add: 5", "repeat: ababab", "fib: [1, 1, 2, 3, 5, 8] 6 1"]
+    assert "error: Overflow True" in out.splitlines()
+    out = run_client(typed_dir, "tests_client.py")
+    assert "shapes: ['circle 1.0', 'rect 2.0x3.0', 'polygon tri [1.0, 2.0, 3.0]', 'empty']" in out.splitlines()
+    assert out.splitlines()[-2:] == ["error: invalid digit found in string True", "panic: boom"]
+
+
+def test_typed_module_finds_the_library_next_to_itself(typed_dir: str, tmp_path: str) -> None:
+    shutil.copy(os.path.join(typed_dir, "examples_typed.py"), tmp_path)
+    shutil.copy(library_path("examples"), tmp_path)
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(HELPER))
+    code = "import examples_typed as e; print(e.library.path == e._HERE, e.add(1, 2))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.stdout == "True 3\n", result.stderr
+
+
+def test_describe_command_lists_signatures() -> None:
+    result = subprocess.run([sys.executable, HELPER, library_path("ffi_export_tests")],
+                            capture_output=True, text=True, check=True)
+    lines = result.stdout.splitlines()
+    assert "parse_int: fn parse_int(text: &str) -> Result<i64, ParseIntError>" in lines
+    assert "Counter_get: fn get(&self) -> u64" in lines
+    result = subprocess.run([sys.executable, HELPER, "describe", "--json", library_path("examples")],
+                            capture_output=True, text=True, check=True)
+    assert '"abi_version": 1' in result.stdout

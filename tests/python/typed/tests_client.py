@@ -1,0 +1,62 @@
+"""A typed client of the all-types test library through its generated
+module (`tests_typed`): records, enums, enums with data, objects, options,
+callbacks, string lists, batches, typed errors, all checked by mypy --strict."""
+import array
+
+import ffi_export
+
+import tests_typed as t
+
+
+def describe(shape: t.Shape) -> str:
+    match shape:
+        case t.Shape.Circle(radius=radius):
+            return f"circle {radius}"
+        case t.Shape.Rect():
+            return f"rect {shape.width}x{shape.height}"
+        case t.Shape.Polygon():
+            return f"polygon {shape._0} {shape._1}"
+    return "empty"
+
+
+def main() -> None:
+    person = t.make_person("Ada", 36)
+    age: int = person.age
+    email: str | None = person.email
+    city: str = person.address.city
+    kind: t.Kind = person.kind
+    print("person:", person.name, age, email, city, kind.name, person.tags)
+    older = t.birthday(person)
+    print("birthday:", older.age, older == person)
+    print("describe:", t.describe_person(person))
+    print("shapes:", [describe(s) for s in t.all_shapes()])
+    print("area:", t.area(t.Shape.Circle(radius=1.0)) > 3.14)
+    print("next kind:", t.next_kind(t.Kind.Admin).name, t.next_kind(2).name)
+    print("join:", t.join(["a", "b"], "-"), t.shout(b"hey"), t.non_empty(""))
+    print("greet_opt:", t.greet_opt(None, 2))
+    numbers = t.vec_f64(3)
+    print("vec:", list(numbers), sum(numbers))
+    print("sum:", t.sum_i32(array.array("i", [1, 2, 3])))
+    seen: list[int] = []
+    print("each_square:", t.each_square(3, lambda i, sq: seen.append(sq)), seen)
+    print("count_where:", t.count_where(array.array("q", [1, 2, 3, 4]), lambda v: v % 2 == 0))
+    with t.Counter(5, "c") as counter:
+        counter.add(2)
+        print("counter:", counter.get(), counter.label(), t.Counter.live() >= 1)
+    counters = t.counters(2)
+    print("counters:", [c.get() for c in counters])
+    maybe = t.maybe_counter(False)
+    print("maybe_counter:", maybe)
+    print("batch:", list(t.scale_by.map(array.array("d", [1, 2]), 3.0)), t.scale_by(2.0, 4.0))
+    try:
+        t.parse_int("x")
+    except t.errors.ParseIntError as error:
+        print("error:", error, isinstance(error, ffi_export.FfiError))
+    try:
+        t.panic_now("boom")
+    except ffi_export.RustPanic as error:
+        print("panic:", error)
+
+
+if __name__ == "__main__":
+    main()
