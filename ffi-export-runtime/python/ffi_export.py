@@ -2086,10 +2086,10 @@ class _HeaderWriter:
                                   dict(export, doc="")).replace("Rust: ", "").strip("`")
         notes = [f"Rust: {rust}"]
         if export["returns"]["kind"] == "result":
-            notes.append(f"Err({export['returns']['error']}) is reported through ffi_export_error_take (code 1).")
+            notes.append(f"Err({export['returns']['error']}): returns zero/NULL, error code 1 (ffi_export_error_take).")
         if export["free"]:
-            notes.append(f"Owned result: release it once with {export['free']}.")
-        lines = [f"{doc}/* {' '.join(notes)} */"]
+            notes.append(f"Owned result: release it exactly once with {export['free']}.")
+        lines = [doc + "/* " + "\n * ".join(notes) + " */"]
         if not params:
             lines.append(f"{ret} {export['name']}(void);")
         else:

@@ -1,0 +1,114 @@
+/* Calls the all-types test cdylib through the header that
+ * `python ffi_export.py header libffi_export_tests.so` writes: strings,
+ * records, vectors, options, callbacks, batches, objects and the error
+ * channel, every owned result released through its paired free.
+ * Built by tests/python/test_header.py with -Wall -Wextra -Werror -std=c11. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ffi_export_tests.h"
+
+#define STR(s) (const uint8_t *)(s), strlen(s)
+
+static void report_error(const char *what) {
+    FfiError error;
+    if (ffi_export_error_take(&error)) {
+        printf("%s: error code %d, %.*s: %.*s\n", what, (int)error.code, (int)error.type_name.len,
+               (const char *)error.type_name.ptr, (int)error.message.len, (const char *)error.message.ptr);
+        ffi_export_error_free(&error);
+        ffi_export_error_free(&error); /* idempotent */
+    } else {
+        printf("%s: no error\n", what);
+    }
+}
+
+static double triple(void *context, uint8_t *failed, double value) {
+    (void)failed;
+    *(int *)context += 1;
+    return value * 3;
+}
+
+int main(void) {
+    printf("abi %u\n", (unsigned)ffi_export_abi_version());
+
+    /* String in (ptr, len), String out (FfiBuffer, NUL-terminated). */
+    FfiBuffer reversed = reverse(STR("h\xc3\xa9llo"));
+    printf("reverse: %s (%zu bytes)\n", (const char *)reversed.ptr, reversed.len);
+    reverse_free(&reversed);
+    reverse_free(&reversed); /* reset to NULL by the first free: a no-op */
+    printf("freed: %s\n", reversed.ptr == NULL ? "yes" : "no");
+
+    /* A record returned by value and deep-freed. */
+    Person_repr person = make_person(STR("Ada"), 36);
+    printf("person: %.*s age %u email %s%.*s tags %zu kind %d\n", (int)person.name.len,
+           (const char *)person.name.ptr, (unsigned)person.age, person.email.is_some ? "" : "none",
+           (int)person.email.value.len, (const char *)person.email.value.ptr, person.tags.len,
+           (int)person.kind);
+    /* ...and passed back in by pointer (borrowed). */
+    FfiBuffer described = describe_person(&person);
+    printf("describe: %s\n", (const char *)described.ptr);
+    describe_person_free(&described);
+    make_person_free(&person);
+
+    /* A record built in C: String fields are {ptr, len} views. */
+    Address_repr address = {{(void *)"Oslo", 4, 0}, {1, 150}};
+    Person_repr built = {{(void *)"Bo", 2, 0}, 20, {0, {NULL, 0, 0}}, {NULL, 0, 0}, {NULL, 0, 0},
+                         address, Kind_Guest, 1};
+    FfiBuffer built_text = describe_person(&built);
+    printf("built: %s\n", (const char *)built_text.ptr);
+    describe_person_free(&built_text);
+
+    /* Vec<i32>: a buffer of elements. */
+    FfiBuffer numbers = vec_i32(4);
+    const int32_t *items = numbers.ptr;
+    printf("vec_i32:");
+    for (size_t i = 0; i < numbers.len; i++) printf(" %d", (int)items[i]);
+    printf("\n");
+    vec_i32_free(&numbers);
+
+    /* Options: a pointer in (NULL for None), FfiOption out. */
+    uint32_t times = 2;
+    FfiBuffer greeting = greet_opt(NULL, &times);
+    printf("greet_opt: %s\n", (const char *)greeting.ptr);
+    greet_opt_free(&greeting);
+    FfiOption_int32_t some = opt_i32(-5, 1), none = opt_i32(-5, 0);
+    printf("opt_i32: %d %d / %d\n", (int)some.is_some, (int)some.value, (int)none.is_some);
+
+    /* Slices and a callback. */
+    double values[3] = {1, 2, 3};
+    int calls = 0;
+    FfiCallback callback = {(const void *)triple, &calls};
+    apply(values, 3, callback);
+    printf("apply: %g %g %g (%d calls)\n", values[0], values[1], values[2], calls);
+
+    /* A batch: one value (step 0) against an array (step 1). */
+    double xs[3] = {1, 2, 3}, factor = 10, out[3];
+    size_t done = scale_by_batch(3, xs, 1, &factor, 0, out);
+    printf("scale_by_batch: %zu -> %g %g %g\n", done, out[0], out[1], out[2]);
+
+    /* Errors: zero returned, the thread's record says why. */
+    uint64_t faults = FFI_EXPORT_FAULTS;
+    int64_t parsed = parse_int(STR("x"));
+    printf("parse_int: %lld, faults +%llu\n", (long long)parsed, (unsigned long long)(FFI_EXPORT_FAULTS - faults));
+    report_error("parse_int");
+    printf("parse_int ok: %lld\n", (long long)parse_int(STR("42")));
+    report_error("after success");
+    panic_now(STR("boom"));
+    report_error("panic_now");
+    reverse((const uint8_t *)"\xff", 1);
+    report_error("invalid UTF-8");
+    next_kind(3);
+    report_error("bad enum");
+
+    /* An object: a checked handle, freed once. */
+    Counter_handle counter = Counter_new(5, STR("c"));
+    Counter_add(counter, 2);
+    FfiBuffer label = Counter_label(counter);
+    printf("counter: %llu %s\n", (unsigned long long)Counter_get(counter), (const char *)label.ptr);
+    Counter_label_free(&label);
+    Counter_free(counter);
+    Counter_free(counter); /* freed handles are no-ops */
+    Counter_get(counter);
+    report_error("stale handle");
+    return 0;
+}

@@ -1,0 +1,135 @@
+"""`python ffi_export.py header`: the generated C header compiles with
+-Wall -Wextra -Werror -std=c11 (and -pedantic), tests/c/header_test.c calls
+the test cdylib through it, and cffi's cdef accepts the `--cdef` form and
+calls exports in ABI mode."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, library_path
+
+HELPER = os.path.join(ROOT, "ffi-export-runtime", "python", "ffi_export.py")
+C_TEST = os.path.join(ROOT, "tests", "c", "header_test.c")
+CFLAGS = ["-Wall", "-Wextra", "-Werror", "-std=c11"]
+
+
+def header(stem: str, *extra: str) -> str:
+    result = subprocess.run([sys.executable, HELPER, "header", library_path(stem), *extra],
+                            capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+def test_header_test_program(tmp_path) -> None:
+    with open(tmp_path / "ffi_export_tests.h", "w") as f:
+        f.write(header("ffi_export_tests"))
+    lib_dir = os.path.dirname(library_path("ffi_export_tests"))
+    exe = str(tmp_path / "header_test")
+    subprocess.run(["gcc", *CFLAGS, "-I", str(tmp_path), "-o", exe, C_TEST, "-L", lib_dir,
+                    "-lffi_export_tests", f"-Wl,-rpath,{lib_dir}"], check=True)
+    env = {k: v for k, v in os.environ.items() if k != "FFI_EXPORT_PRINT_PANICS"}
+    result = subprocess.run([exe], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "abi 1",
+        "reverse: olléh (6 bytes)",
+        "freed: yes",
+        "person: Ada age 36 email ada@example.com tags 2 kind 2",
+        'describe: Ada (36, User) in Paris [new,age36] Some("ada@example.com") [1.5, 2.5] true',
+        "built: Bo (20, Guest) in Oslo [] None [] true",
+        "vec_i32: 0 1 2 3",
+        "greet_opt: hi stranger hi stranger",
+        "opt_i32: 1 -5 / 0",
+        "apply: 3 6 9 (3 calls)",
+        "scale_by_batch: 3 -> 10 20 30",
+        "parse_int: 0, faults +1",
+        "parse_int: error code 1, ParseIntError: invalid digit found in string",
+        "parse_int ok: 42",
+        "after success: no error",
+        "panic_now: error code 2, RustPanic: boom",
+        "invalid UTF-8: error code 3, InvalidArgument: argument `text`: invalid UTF-8: "
+        "invalid utf-8 sequence of 1 bytes from index 0",
+        "bad enum: error code 3, InvalidArgument: argument `kind`: 3 is not a `Kind` (variants: Admin, User, Guest)",
+        "counter: 7 c",
+        "stale handle: error code 3, InvalidArgument: argument `self`: 1 is not a live `Counter` handle "
+        "(closed, freed or never created)",
+    ]
+
+
+@pytest.mark.parametrize("stem", ["ffi_export_tests", "examples"])
+def test_header_is_pedantic_c11_and_cplusplus_clean(tmp_path, stem: str) -> None:
+    path = tmp_path / f"{stem}.h"
+    with open(path, "w") as f:
+        f.write(header(stem))
+    source = tmp_path / "main.c"
+    source.write_text(f'#include "{path}"\n#include "{path}"\nint main(void) {{ return 0; }}\n')
+    subprocess.run(["gcc", *CFLAGS, "-pedantic", "-c", str(source), "-o", str(tmp_path / "main.o")], check=True)
+    if subprocess.run(["which", "g++"], capture_output=True).returncode == 0:
+        cpp = tmp_path / "main.cpp"
+        cpp.write_text(source.read_text())
+        subprocess.run(["g++", "-Wall", "-Wextra", "-Werror", "-c", str(cpp), "-o", str(tmp_path / "cpp.o")],
+                       check=True)
+
+
+@pytest.mark.parametrize("stem", ["ffi_export_tests", "examples"])
+def test_header_declares_every_export_and_nothing_else(stem: str) -> None:
+    text = header(stem, "--cdef")
+    assert not [line for line in text.splitlines() if line.lstrip().startswith("#")]  # no preprocessor lines
+    declared = set(re.findall(r"^[A-Za-z_][\w ]*?\*?\s*\b(\w+)\($", text, re.M))
+    declared |= set(re.findall(r"^[\w ]+\*?\s*\b(\w+)\([^)]*\);$", text, re.M))
+    library = ctypes.CDLL(library_path(stem))
+    description = __import__("ffi_export").load(library_path(stem))._description
+    expected = {e["name"] for e in description["exports"]}
+    expected |= {e["free"] for e in description["exports"] if e["free"]}
+    expected |= {e["batch"] for e in description["exports"] if e.get("batch")}
+    expected |= {t["free"] for t in description["types"].values() if t["kind"] == "object"}
+    assert expected <= declared
+    for name in declared:
+        assert hasattr(library, name), f"{name} is declared but not exported"
+
+
+def test_cffi_calls_exports_in_abi_mode() -> None:
+    cffi = pytest.importorskip("cffi", reason="cffi comes from requirements-dev.txt")
+    ffi = cffi.FFI()
+    ffi.cdef(header("ffi_export_tests", "--cdef"))
+    lib = ffi.dlopen(library_path("ffi_export_tests"))
+
+    text = "héllo".encode()
+    buffer = ffi.new("FfiBuffer *", lib.reverse(text, len(text)))
+    assert ffi.string(ffi.cast("char *", buffer.ptr)).decode() == "olléh"
+    lib.reverse_free(buffer)
+    assert buffer.ptr == ffi.NULL
+
+    person = ffi.new("Person_repr *", lib.make_person(b"Ada", 3, 20))
+    assert (ffi.unpack(ffi.cast("char *", person.name.ptr), person.name.len), person.age) == (b"Ada", 20)
+    assert person.kind == lib.Kind_User and person.email.is_some == 1
+    lib.make_person_free(person)
+
+    values = ffi.new("double[]", [1.0, 2.0])
+
+    @ffi.callback("double(void *, uint8_t *, double)")
+    def halve(_context, _failed, value):
+        return value / 2
+
+    callback = ffi.new("FfiCallback *", {"call": ffi.cast("void *", halve), "context": ffi.NULL})
+    lib.apply(values, 2, callback[0])
+    assert list(values) == [0.5, 1.0]
+
+    faults = lib.FFI_EXPORT_FAULTS
+    assert lib.parse_int(b"x", 1) == 0
+    assert lib.FFI_EXPORT_FAULTS == faults + 1
+    error = ffi.new("FfiError *")
+    assert lib.ffi_export_error_take(error)
+    assert error.code == 1
+    assert ffi.unpack(ffi.cast("char *", error.type_name.ptr), error.type_name.len) == b"ParseIntError"
+    lib.ffi_export_error_free(error)
+
+    counter = lib.Counter_new(5, b"c", 1)
+    assert lib.Counter_add(counter, 3) == 8
+    lib.Counter_free(counter)
