@@ -2179,7 +2179,11 @@ def _main(argv: List[str]) -> int:
     header.add_argument("-o", "--output", help="the .h to write (default: stdout)")
     header.add_argument("--cdef", action="store_true", help="no preprocessor lines: for cffi's FFI().cdef")
     args = parser.parse_args(argv)
-    description = _describe(args.library)
+    try:
+        description = _describe(args.library)
+    except LoadError as error:
+        print(f"ffi_export.py: LoadError: {error}", file=sys.stderr)
+        return 1
     if args.command == "describe":
         if args.json:
             print(json.dumps(description, indent=2))
