@@ -1,0 +1,139 @@
+"""Every kind of export from 8 Python threads at once, 100,000 calls in all,
+mixed success, error and panic, every result checked (tests/python/mixed.py).
+
+The fast path and ctypes both release the GIL during the Rust call, so the
+threads really are in Rust together: errors must stay with the thread that
+caused them (each message embeds the thread's tag), and one object shared
+by all threads must count every ``add`` exactly once.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+import pytest
+
+import ffi_export
+import mixed
+from conftest import library_path
+
+THREADS = 8
+
+
+@pytest.fixture(scope="module")
+def nofast_lib() -> ffi_export.Library:
+    """The test library loaded a second time with the fast path off."""
+    saved = os.environ.get("FFI_EXPORT_NO_FAST")
+    os.environ["FFI_EXPORT_NO_FAST"] = "1"
+    try:
+        return ffi_export.load(library_path("ffi_export_tests"))
+    finally:
+        if saved is None:
+            del os.environ["FFI_EXPORT_NO_FAST"]
+        else:
+            os.environ["FFI_EXPORT_NO_FAST"] = saved
+
+
+def stress(lib, total_calls: int) -> tuple[list[mixed.State], int]:
+    """Runs mixed calls from THREADS threads until each made its share of
+    ``total_calls``; returns the states and the shared counter's start."""
+    start = 1_000
+    shared = lib.Counter(start, "shared")
+    barrier = threading.Barrier(THREADS)
+    states = [mixed.State(lib, f"t{n}", shared) for n in range(THREADS)]
+    failures: list[BaseException] = []
+    made = [0] * THREADS
+
+    def work(n: int) -> None:
+        state = states[n]
+        barrier.wait()
+        i = n  # threads start at different operations
+        try:
+            while made[n] < total_calls // THREADS:
+                made[n] += mixed.call(state, i)
+                i += 1
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # switch threads often
+    try:
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(THREADS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    if failures:
+        raise failures[0]
+    assert sum(made) >= total_calls
+    # Every add from every thread was counted once, and the object is healthy.
+    assert shared.get() == start + sum(s.shared_adds for s in states)
+    shared.close()
+    for s in states:
+        assert set(s.counts) == {op.__name__ for op in mixed.OPERATIONS}, s.counts
+    return states, sum(made)
+
+
+def test_eight_threads_100k_mixed_calls(lib) -> None:
+    assert "_fx_fast" in lib.echo_i64.__globals__  # the fast path is on here
+    live = lib.Counter.live()
+    states, made = stress(lib, 100_000)
+    assert made >= 100_000
+    assert lib.Counter.live() == live  # every object freed
+    assert lib.parse_int("5") == 5  # and the process is healthy
+
+
+def test_eight_threads_with_the_fast_path_off(nofast_lib) -> None:
+    assert "_fx_fast" not in nofast_lib.echo_i64.__globals__
+    live = nofast_lib.Counter.live()
+    stress(nofast_lib, 20_000)
+    assert nofast_lib.Counter.live() == live
+
+
+def test_errors_stay_with_their_thread(lib) -> None:
+    """Two threads fail in lockstep with different messages, many times."""
+    barrier = threading.Barrier(2)
+    seen: dict[int, set[str]] = {0: set(), 1: set()}
+
+    def work(n: int) -> None:
+        barrier.wait()
+        for i in range(3000):
+            try:
+                lib.panic_now(f"thread {n}")
+            except ffi_export.RustPanic as error:
+                seen[n].add(str(error))
+            if i % 3 == 0:
+                assert lib.echo_i32(i) == i  # a success in between clears nothing else
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == {0: {"thread 0"}, 1: {"thread 1"}}
+
+
+def test_shared_object_poisoned_by_one_thread_fails_for_all(lib) -> None:
+    counter = lib.Counter(1, "poison")
+    with pytest.raises(ffi_export.RustPanic):
+        counter.add_or_panic(0)
+    errors: list[str] = []
+
+    def work() -> None:
+        for _ in range(200):
+            try:
+                counter.get()
+            except ffi_export.RustPanic as error:
+                errors.append(str(error))
+
+    threads = [threading.Thread(target=work) for _ in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(errors) == THREADS * 200 and all("unusable" in e for e in errors)
+    counter.close()
