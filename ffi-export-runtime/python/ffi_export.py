@@ -1616,8 +1616,8 @@ class Library:
 
 def load(path: str | os.PathLike[str]) -> Library: ...
 def load_package(package: str, name: Optional[str] = None) -> Library: ...
-def generate_stub(description: Dict[str, Any], module: str = ...) -> str: ...
-def generate_module(description: Dict[str, Any], library: str, module: str = ...) -> str: ...
+def generate_stub(description: Dict[str, Any], module: str = ..., vendored: bool = ...) -> str: ...
+def generate_module(description: Dict[str, Any], library: str, module: str = ..., vendored: bool = ...) -> str: ...
 def generate_header(description: Dict[str, Any], library: str = ..., cdef: bool = ...) -> str: ...
 '''
 
@@ -1759,7 +1759,7 @@ class _StubWriter:
             lines += self.function(export, "    ", short, method, not method)
         return lines
 
-    def write(self, module: str) -> str:
+    def write(self, module: str, vendored: bool = False) -> str:
         out = [
             f'"""Types of the ffi-export library {module!r} (ffi-export ABI {self.desc.get("abi_version")}).',
             "",
@@ -1771,7 +1771,7 @@ class _StubWriter:
             "from typing import Any, Callable, Iterable, Iterator, List, Literal, Optional, Protocol, "
             "Self, Sequence, Tuple, TypeVar, Union",
             "",
-            "import ffi_export",
+            "from . import ffi_export" if vendored else "import ffi_export",
             "",
             '_T_co = TypeVar("_T_co", covariant=True)',
             "",
@@ -1843,30 +1843,35 @@ class _StubWriter:
         return "\n".join(out).rstrip() + "\n"
 
 
-def generate_stub(description: Dict[str, Any], module: str = "library") -> str:
-    """The ``.pyi`` text of the typed module for a library description."""
-    return _StubWriter(description).write(module)
+def generate_stub(description: Dict[str, Any], module: str = "library", vendored: bool = False) -> str:
+    """The ``.pyi`` text of the typed module for a library description
+    (``vendored``: the module is a package's ``__init__`` next to its own
+    copy of this helper)."""
+    return _StubWriter(description).write(module, vendored)
 
 
-def generate_module(description: Dict[str, Any], library: str, module: str = "library") -> str:
+def generate_module(description: Dict[str, Any], library: str, module: str = "library",
+                    vendored: bool = False) -> str:
     """A thin typed module loading ``library``: the ``.so`` next to the
     module if there is one (a package), else the path given here
-    (``<MODULE>_LIBRARY`` in the environment overrides both)."""
+    (``<MODULE>_LIBRARY`` in the environment overrides both). ``vendored``:
+    it imports the helper from its own package (``from . import ffi_export``)."""
     names = sorted(e["name"] for e in description["exports"] if not e["owner"])
     types = sorted({d["name"] for d in description.get("types", {}).values()} - set(names))
     env = re.sub(r"\W", "_", module).upper() + "_LIBRARY"
     lines = [
         f'"""Typed access to {os.path.basename(library)} (written by `python ffi_export.py stubs`).',
         "",
-        f"Loads the library next to this file, else {library!r};",
+        "Loads the library next to this file" + ("" if vendored else f", else {library!r}") + ";",
         f"set {env} to load another build.",
         '"""',
         "import os as _os",
         "",
-        "import ffi_export as _ffi_export",
+        "from . import ffi_export as _ffi_export" if vendored else "import ffi_export as _ffi_export",
         "",
         f"_NAME = {os.path.basename(library)!r}",
         "_HERE = _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), _NAME)",
+        f"_PATH = _os.environ.get({env!r}) or _HERE" if vendored else
         f"_PATH = _os.environ.get({env!r}) or (_HERE if _os.path.exists(_HERE) else {os.path.abspath(library)!r})",
         "library = _ffi_export.load(_PATH)",
         "errors = library.errors",
@@ -2174,6 +2179,8 @@ def _main(argv: List[str]) -> int:
     stubs.add_argument("--module", help="also write this thin typed module (MODULE.py) loading the library; "
                                         "the .pyi then goes next to it unless -o says otherwise")
     stubs.add_argument("--helper-stub", metavar="DIR", help="also write DIR/ffi_export.pyi, the helper's own types")
+    stubs.add_argument("--vendored", action="store_true",
+                       help="the module is in a package holding its own ffi_export.py (`from . import ffi_export`)")
     header = commands.add_parser("header", help="write a C header for the library")
     header.add_argument("library")
     header.add_argument("-o", "--output", help="the .h to write (default: stdout)")
@@ -2198,11 +2205,13 @@ def _main(argv: List[str]) -> int:
         module = "library"
         if args.module:
             module = os.path.splitext(os.path.basename(args.module))[0]
-            _write(generate_module(description, args.library, module), args.module)
+            if module == "__init__":  # a package: named after its directory
+                module = os.path.basename(os.path.dirname(os.path.abspath(args.module)))
+            _write(generate_module(description, args.library, module, args.vendored), args.module)
             output = output or os.path.splitext(args.module)[0] + ".pyi"
         elif output and output != "-":
             module = os.path.splitext(os.path.basename(output))[0]
-        _write(generate_stub(description, module), output)
+        _write(generate_stub(description, module, args.vendored), output)
         if args.helper_stub:
             os.makedirs(args.helper_stub, exist_ok=True)
             _write(HELPER_STUB, os.path.join(args.helper_stub, "ffi_export.pyi"))
