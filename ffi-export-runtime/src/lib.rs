@@ -13,26 +13,58 @@
 //! | `bool` | `uint8_t` (0 or 1; anything else is an invalid argument) |
 //! | `&str` | `const uint8_t *ptr, size_t len` (UTF-8 checked) |
 //! | `&CStr` | `const char *` (NUL-terminated, not NULL) |
+//! | `&[&str]` | `const FfiBuffer *items, size_t len` (each item `{ptr, len}` UTF-8) |
 //! | `&[T]` / `&mut [T]` | `const T *ptr, size_t len` / `T *ptr, size_t len` |
+//! | `Option<T>` | `const T_repr *`, NULL for `None` |
+//! | `#[export]` struct `R` (by value or `&R`) | `const R_repr *` (copied in, not NULL) |
+//! | `#[export]` enum with data `E` (by value or `&E`) | `const E_repr *` |
+//! | `#[export]` field-less enum | its `#[repr]` integer (`int32_t` by default), checked |
+//! | [`Callback<fn(A, ..) -> R>`](Callback) | [`FfiCallback`] by value |
+//! | [`Allocator`] | [`FfiAllocator`] by value |
+//!
+//! Methods of an `#[export] impl T` block take the object's `uint64_t`
+//! handle first and are exported as `T_<method>`.
 //!
 //! and its return value:
 //!
 //! | Rust return | C return |
 //! |---|---|
 //! | `()` | `void` |
-//! | primitive | the same C type (`bool` for `bool`) |
+//! | primitive | the same C type (`uint8_t`, 0 or 1, for `bool`) |
 //! | `String` | [`FfiBuffer`]: UTF-8 bytes, NUL-terminated, `len` without the NUL |
-//! | `Vec<T>` | [`FfiBuffer`] of `T` |
-//! | `Option<primitive>` | [`FfiOption<T>`] (`{ bool is_some; T value; }`) |
-//! | `Option<String>`, `Option<Vec<T>>` | [`FfiBuffer`], NULL `ptr` for `None` |
+//! | `Vec<T>` | [`FfiBuffer`] of `T`'s C form |
+//! | `Option<T>` | [`FfiOption<T_repr>`](FfiOption) (`{ uint8_t is_some; T_repr value; }`) |
+//! | `#[export]` struct `R` | `R_repr`, a `#[repr(C)]` struct of its fields' C forms in order (a `#[repr(C)]` struct of numbers is itself) |
+//! | `#[export]` enum with data `E` | `E_repr`: `{ uint32_t tag; union { V_repr V; ... } data; }` |
+//! | `Self` of an `#[export] impl` | a `uint64_t` handle, released with `T_free(handle)` |
 //! | `Result<T, E>` | `T`'s C return |
 //!
-//! **Ownership.** A function returning an [`FfiBuffer`] has a paired
-//! `void name_free(FfiBuffer *)` export. Call it exactly once per returned
-//! buffer; it resets the struct to NULL, so a second call on the same struct
-//! and a call on NULL (or a NULL buffer) do nothing. Borrowed arguments are
-//! only read (or, for `&mut [T]`, written) during the call; nothing keeps
-//! them. A `&mut [T]` must not overlap another borrowed argument (refused).
+//! `#[export(batch)]` on a function of primitives also exports
+//! `size_t name_batch(size_t len, const A *a, size_t a_step, ..., R *out)`.
+//! `python ffi_export.py header LIBRARY` writes all of this as a C header
+//! for a built library.
+//!
+//! **Ownership.** A function whose result owns memory (a [`FfiBuffer`], or a
+//! record, option or enum holding one) has a paired
+//! `void name_free(T *)` export. Call it exactly once per returned value;
+//! it resets the value to empty, so a second call on the same value and a
+//! call on NULL do nothing. Borrowed arguments are only read (or, for
+//! `&mut [T]`, written) during the call; nothing keeps them. A `&mut [T]`
+//! must not overlap another borrowed argument (refused).
+//!
+//! ```
+//! use ffi_export_runtime::FfiBuffer;
+//!
+//! // What a `String`-returning export hands to C...
+//! let mut buffer = FfiBuffer::from_string("héllo".to_owned());
+//! assert_eq!(buffer.len, 6); // bytes, without the trailing NUL
+//! // ...and what its paired `_free` does with it, once.
+//! // SAFETY: made by `from_string` (a `Vec<u8>`), not modified since.
+//! unsafe { FfiBuffer::free::<u8>(&mut buffer) };
+//! assert!(buffer.ptr.is_null());
+//! // SAFETY: a NULL buffer: freeing it again is a no-op.
+//! unsafe { FfiBuffer::free::<u8>(&mut buffer) };
+//! ```
 //!
 //! **Errors.** A call that returns `Err(e)`, panics, or receives an invalid
 //! argument returns the zero value of its C return type (0, `false`, a NULL
@@ -45,9 +77,69 @@
 //! any thread: reading it before and after a call tells, without a call,
 //! whether `take` is needed. Panics never unwind into the caller.
 //!
+//! Every shim runs its body through [`call`]; this is the channel seen from
+//! Rust:
+//!
+//! ```
+//! use ffi_export_runtime::{call, code, status, FfiError, Fault};
+//!
+//! // A failing body returns the zero value and records the error...
+//! let value: i32 = call(|| Err(Fault::error(&"not a number")));
+//! assert_eq!(value, 0);
+//! let mut error = FfiError::OK;
+//! // SAFETY: `error` is a valid, writable FfiError.
+//! assert!(unsafe { status::ffi_export_error_take(&mut error) });
+//! assert_eq!(error.code, code::ERROR);
+//! // SAFETY: the message is error.message.len bytes of UTF-8.
+//! let message = unsafe {
+//!     std::slice::from_raw_parts(error.message.ptr.cast::<u8>(), error.message.len)
+//! };
+//! assert_eq!(message, b"not a number");
+//! // SAFETY: written by ffi_export_error_take; freeing is idempotent.
+//! unsafe { status::ffi_export_error_free(&mut error) };
+//!
+//! // ...a panic is caught and becomes code 2...
+//! let value: u64 = call(|| panic!("boom"));
+//! assert_eq!(value, 0);
+//! // SAFETY: as above.
+//! assert!(unsafe { status::ffi_export_error_take(&mut error) });
+//! assert_eq!(error.code, code::PANIC);
+//! // SAFETY: as above.
+//! unsafe { status::ffi_export_error_free(&mut error) };
+//!
+//! // ...and a successful call leaves nothing to take.
+//! assert_eq!(call(|| Ok(7_u8)), 7);
+//! // SAFETY: as above.
+//! assert!(!unsafe { status::ffi_export_error_take(&mut error) });
+//! ```
+//!
 //! **Self-description.** `const char *ffi_export_describe(void)` returns a
 //! JSON document (owned by the library) listing every export: name, doc
-//! comment, parameter names and types, return type, error type, paired free.
+//! comment, parameter names and types, return type, error type, paired free,
+//! and every record, enum and object type they mention.
+//! `uint32_t ffi_export_abi_version(void)` returns [`ABI_VERSION`]; the
+//! Python helper refuses a library whose version differs from its own.
+//!
+//! ```
+//! use ffi_export_runtime::describe::{describe_json, ExportDesc, ParamDesc, TypeDesc};
+//!
+//! static PARAMS: [ParamDesc; 1] = [ParamDesc { name: "text", ty: TypeDesc::Str }];
+//! let export = ExportDesc {
+//!     name: "shout",
+//!     module: "mylib",
+//!     doc: "Upper-cases `text`.",
+//!     params: &PARAMS,
+//!     ret: TypeDesc::String,
+//!     free: Some("shout_free"),
+//!     owner: None,
+//!     kind: "function",
+//!     python: None,
+//!     batch: None,
+//! };
+//! let json = describe_json(std::slice::from_ref(&export));
+//! assert!(json.starts_with(r#"{"abi_version":1,"#));
+//! assert!(json.contains(r#""params":[{"name":"text","type":{"kind":"str"}}],"returns":{"kind":"string"},"free":"shout_free""#));
+//! ```
 
 #![warn(missing_docs)]
 

@@ -14,11 +14,106 @@
 //!
 //! // The Rust function is unchanged...
 //! assert_eq!(add(2, 3), 5);
-//! // ...and a C shim named `add` exists beside it.
+//!
+//! // ...and a C function named `add` exists beside it, which is what
+//! // Python (or C, or cffi) calls.
+//! mod c {
+//!     extern "C" {
+//!         pub fn add(a: i64, b: i64) -> i64;
+//!     }
+//! }
+//! // SAFETY: the C shim of `add` takes two int64_t.
+//! assert_eq!(unsafe { c::add(40, 2) }, 42);
 //! ```
 //!
-//! See the README for the type mapping and the C contract, which
-//! [`ffi_export_runtime`]'s documentation also states.
+//! `Cargo.toml` needs `crate-type = ["cdylib"]` (plus `"rlib"` to also use
+//! the crate from Rust); then `ffi-export python-helper DIR` writes the
+//! Python helper, stdlib only:
+//!
+//! ```python
+//! import ffi_export
+//! lib = ffi_export.load("target/release/libmylib.so")
+//! lib.add(2, 3)        # 5
+//! ```
+//!
+//! # Records, errors, objects, callbacks
+//!
+//! Everything a signature mentions crosses by value with checks on the way
+//! in; `Result` errors become Python exceptions, panics are caught, and
+//! `#[export] impl` types live in Rust behind a checked handle:
+//!
+//! ```
+//! use ffi_export::{export, Callback};
+//!
+//! /// One visit in a guest book: a record (a Python class with fields).
+//! #[export]
+//! #[derive(Debug, Clone, PartialEq)]
+//! pub struct Visit {
+//!     pub name: String,
+//!     pub times: u32,
+//! }
+//!
+//! /// The error of `sign`: `lib.errors.EmptyName` in Python.
+//! #[derive(Debug)]
+//! pub struct EmptyName;
+//!
+//! impl std::fmt::Display for EmptyName {
+//!     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+//!         f.write_str("the name is empty")
+//!     }
+//! }
+//!
+//! /// A guest book: `with lib.Guestbook() as book: book.sign("Ada")`.
+//! pub struct Guestbook {
+//!     visits: Vec<Visit>,
+//! }
+//!
+//! #[export]
+//! impl Guestbook {
+//!     /// The constructor: `lib.Guestbook()`.
+//!     pub fn new() -> Guestbook {
+//!         Guestbook { visits: Vec::new() }
+//!     }
+//!
+//!     /// A method: exported as `Guestbook_sign(uint64_t handle, ...)`.
+//!     pub fn sign(&mut self, name: &str) -> Result<Visit, EmptyName> {
+//!         if name.is_empty() {
+//!             return Err(EmptyName);
+//!         }
+//!         let visit = Visit { name: name.to_owned(), times: 1 };
+//!         self.visits.push(visit.clone());
+//!         Ok(visit)
+//!     }
+//! }
+//!
+//! /// A Python function borrowed for the call: `lib.apply(array, lambda v: v * 2)`.
+//! #[export]
+//! pub fn apply(values: &mut [f64], f: Callback<fn(f64) -> f64>) {
+//!     for value in values {
+//!         *value = f.call(*value);
+//!     }
+//! }
+//!
+//! let mut book = Guestbook::new();
+//! assert_eq!(book.sign("Ada").unwrap(), Visit { name: "Ada".into(), times: 1 });
+//! assert_eq!(book.sign("").unwrap_err().to_string(), "the name is empty");
+//! ```
+//!
+//! Unsupported signatures do not compile, with a message saying what to
+//! write instead:
+//!
+//! ```compile_fail
+//! #[ffi_export::export]
+//! pub fn keep(text: &String) -> usize { // error: take `&str` instead of `&String`
+//!     text.len()
+//! }
+//! ```
+//!
+//! See the README for the type mapping, `docs/GUIDE.md` for ownership,
+//! errors, objects, threads and migrating a ctypes binding, and
+//! [`ffi_export_runtime`]'s documentation for the C contract.
+
+#![warn(missing_docs)]
 
 pub use ffi_export_macros::export;
 pub use ffi_export_runtime::{
