@@ -773,3 +773,122 @@ pub mod batched {
         n % 2 == 0
     }
 }
+
+pub mod safety {
+    //! Panics in every position: before and after allocating each kind of
+    //! owned return, while holding borrowed arguments, after a callback ran,
+    //! after the caller's allocator handed out outputs, and in objects'
+    //! constructors and methods. Nothing may leak and the caller gets
+    //! `RustPanic` (code 2) every time.
+
+    use super::rich::{make_person, Person};
+    use ffi_export::{export, Allocator, Callback};
+
+    /// Builds a `String` of `n` bytes, then panics when `panic`.
+    #[export]
+    pub fn string_then_panic(n: usize, panic: bool) -> String {
+        let text = "s".repeat(n);
+        assert!(!panic, "panicked holding a {}-byte String", text.len());
+        text
+    }
+
+    /// Builds `n` strings, then panics when `panic`.
+    #[export]
+    pub fn strings_then_panic(n: usize, panic: bool) -> Vec<String> {
+        let items: Vec<String> = (0..n).map(|i| format!("item {i}")).collect();
+        assert!(!panic, "panicked holding {} Strings", items.len());
+        items
+    }
+
+    /// Builds a record, then panics when `panic`.
+    #[export]
+    pub fn record_then_panic(panic: bool) -> Person {
+        let person = make_person("Held", 40);
+        assert!(!panic, "panicked holding {}", person.name);
+        person
+    }
+
+    /// Builds an `Option<Vec<f64>>`, then panics when `panic`.
+    #[export]
+    pub fn option_then_panic(n: usize, panic: bool) -> Option<Vec<f64>> {
+        let values: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        assert!(!panic, "panicked holding {} f64", values.len());
+        Some(values)
+    }
+
+    /// Builds a `Result` payload, then panics when `panic`; errors when
+    /// `n == 0`.
+    #[export]
+    pub fn result_then_panic(n: usize, panic: bool) -> Result<Vec<String>, String> {
+        if n == 0 {
+            return Err("n is 0".to_owned());
+        }
+        let items = vec!["x".repeat(100); n];
+        assert!(!panic, "panicked holding {} results", items.len());
+        Ok(items)
+    }
+
+    /// Panics while borrowing a string and a slice (fast-path eligible).
+    #[export]
+    pub fn panic_with_borrows(text: &str, values: &[f64]) -> usize {
+        panic!("panicked borrowing {} bytes and {} values", text.len(), values.len())
+    }
+
+    /// Writes `value` into the first half of `values`, then panics: what was
+    /// written stays written (the caller's buffer is its own).
+    #[export]
+    pub fn write_then_panic(values: &mut [f64], value: f64) {
+        let half = values.len() / 2;
+        values[..half].fill(value);
+        panic!("panicked after writing {half} values")
+    }
+
+    /// Calls `f(1)`, then panics with its result.
+    #[export]
+    pub fn callback_then_panic(f: Callback<fn(i32) -> i32>) -> i64 {
+        let got = f.call(1);
+        panic!("panicked after the callback returned {got}")
+    }
+
+    /// Takes two outputs from the caller's allocator, then panics when
+    /// `panic`: the outputs are dropped by the caller, not returned.
+    #[export]
+    pub fn alloc_then_panic(n: u32, panic: bool, alloc: Allocator) {
+        alloc.text("header");
+        alloc.array::<u64>(n as usize).fill(7);
+        assert!(!panic, "panicked after allocating {n} outputs");
+    }
+
+    /// An object whose constructor and methods can panic.
+    pub struct Fragile {
+        label: String,
+    }
+
+    /// An object whose constructor and methods can panic.
+    #[export]
+    impl Fragile {
+        /// Panics when `panic`, after building the value.
+        pub fn new(label: &str, panic: bool) -> Fragile {
+            let value = Fragile {
+                label: label.to_owned(),
+            };
+            assert!(!panic, "constructor panicked holding {:?}", value.label);
+            value
+        }
+
+        /// Errors on an empty label.
+        pub fn checked(label: &str) -> Result<Fragile, String> {
+            if label.is_empty() {
+                return Err("empty label".to_owned());
+            }
+            Ok(Fragile::new(label, false))
+        }
+
+        /// Builds the label twice over, then panics when `panic`.
+        pub fn doubled(&self, panic: bool) -> String {
+            let text = self.label.repeat(2);
+            assert!(!panic, "method panicked holding {text:?}");
+            text
+        }
+    }
+}
