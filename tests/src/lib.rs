@@ -831,7 +831,11 @@ pub mod safety {
     /// Panics while borrowing a string and a slice (fast-path eligible).
     #[export]
     pub fn panic_with_borrows(text: &str, values: &[f64]) -> usize {
-        panic!("panicked borrowing {} bytes and {} values", text.len(), values.len())
+        panic!(
+            "panicked borrowing {} bytes and {} values",
+            text.len(),
+            values.len()
+        )
     }
 
     /// Writes `value` into the first half of `values`, then panics: what was
