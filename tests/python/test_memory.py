@@ -128,7 +128,48 @@ for _ in range(200):
     out = numpy.zeros(3, dtype=numpy.int32)
     lib.add_into(numpy.ones(3, dtype=numpy.int32), numpy.ones(3, dtype=numpy.int32), out)
     lib.reverse("héllo"); lib.shout(b"abc")
+# Records, enums with data, objects, callbacks, the caller's allocator and
+# batches, each with its failure paths (tests/src/lib.rs `safety` panics
+# after allocating every kind of owned return).
+def fails(call):
+    try:
+        call()
+    except Exception:
+        pass
+    else:
+        raise AssertionError("expected an exception")
+def boom(*args):
+    raise KeyError("callback")
+for i in range(40):
+    p = lib.make_person("Ada", 40); lib.describe_person(p); lib.birthday(p); lib.people(3)
+    lib.maybe_person(True); lib.parse_person("Bo:7"); lib.count_nodes(lib.tree(3))
+    lib.all_shapes(); lib.grow(lib.Shape.Polygon("p", [1.0, 2.0])); lib.kinds()
+    lib.join(["a", "b"], "-"); lib.split_words("a b c"); lib.greet_opt("x", 2)
+    with lib.Counter(1, "c") as c:
+        c.add(2); c.label(); f = c.fork(); f.close(); c.visit(lambda n: None)
+        fails(lambda: c.explode()); fails(lambda: c.add(2**64 - 1)); fails(lambda: c.visit(boom))
+    lib.counters(3); lib.maybe_counter(True); g = lib.Gauge(2); fails(lambda: lib.Counter.get(g))
+    fails(lambda: lib.Counter(1, "p").add_or_panic(0))
+    lib.apply(numpy.ones(4), lambda v: v * 2); lib.count_where(numpy.arange(6), lambda v: v > 2)
+    fails(lambda: lib.each_square(5, boom)); fails(lambda: lib.apply(numpy.ones(2), lambda v: "x"))
+    lib.sqrts(5); lib.sqrts(5, alloc="numpy"); lib.partition(numpy.arange(7, dtype=numpy.int32))
+    lib.histogram(b"abc"); fails(lambda: lib.sqrts(3, alloc=boom))
+    lib.checked_add.map(numpy.arange(9, dtype=numpy.int32), 1); lib.scale_by.map(numpy.ones(5), 2.0)
+    fails(lambda: lib.checked_add.map(numpy.array([2**31 - 1], dtype=numpy.int32), 1))
+    fails(lambda: lib.is_even.map(numpy.array([13])))
+    for call in (lambda: lib.string_then_panic(50, True), lambda: lib.strings_then_panic(5, True),
+                 lambda: lib.record_then_panic(True), lambda: lib.option_then_panic(5, True),
+                 lambda: lib.result_then_panic(3, True), lambda: lib.result_then_panic(0, False),
+                 lambda: lib.panic_with_borrows("ab", numpy.ones(2)),
+                 lambda: lib.write_then_panic(numpy.zeros(4), 1.0),
+                 lambda: lib.callback_then_panic(lambda x: x), lambda: lib.alloc_then_panic(4, True),
+                 lambda: lib.Fragile("x", True), lambda: lib.Fragile("ab", False).doubled(True),
+                 lambda: lib.Fragile.checked(""), lambda: lib.panic_any()):
+        fails(call)
+    lib.string_then_panic(50, False); lib.strings_then_panic(5, False); lib.record_then_panic(False)
+    lib.option_then_panic(5, False); lib.result_then_panic(3, False); lib.alloc_then_panic(4, False)
 gc.collect()
+assert lib.Counter.live() == 0, lib.Counter.live()
 {extra}
 """
 
