@@ -9,7 +9,6 @@ by all threads must count every ``add`` exactly once.
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 
@@ -17,7 +16,7 @@ import pytest
 
 import ffi_export
 import mixed
-from conftest import library_path
+from paths import load_without_fast_path, uses_fast_path
 
 THREADS = 8
 
@@ -25,15 +24,7 @@ THREADS = 8
 @pytest.fixture(scope="module")
 def nofast_lib() -> ffi_export.Library:
     """The test library loaded a second time with the fast path off."""
-    saved = os.environ.get("FFI_EXPORT_NO_FAST")
-    os.environ["FFI_EXPORT_NO_FAST"] = "1"
-    try:
-        return ffi_export.load(library_path("ffi_export_tests"))
-    finally:
-        if saved is None:
-            del os.environ["FFI_EXPORT_NO_FAST"]
-        else:
-            os.environ["FFI_EXPORT_NO_FAST"] = saved
+    return load_without_fast_path()
 
 
 def stress(lib, total_calls: int) -> tuple[list[mixed.State], int]:
@@ -79,7 +70,7 @@ def stress(lib, total_calls: int) -> tuple[list[mixed.State], int]:
 
 
 def test_eight_threads_100k_mixed_calls(lib) -> None:
-    assert "_fx_fast" in lib.echo_i64.__globals__  # the fast path is on here
+    assert uses_fast_path(lib)
     live = lib.Counter.live()
     states, made = stress(lib, 100_000)
     assert made >= 100_000
@@ -88,7 +79,7 @@ def test_eight_threads_100k_mixed_calls(lib) -> None:
 
 
 def test_eight_threads_with_the_fast_path_off(nofast_lib) -> None:
-    assert "_fx_fast" not in nofast_lib.echo_i64.__globals__
+    assert not uses_fast_path(nofast_lib)
     live = nofast_lib.Counter.live()
     stress(nofast_lib, 20_000)
     assert nofast_lib.Counter.live() == live
