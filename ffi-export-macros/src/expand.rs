@@ -555,7 +555,10 @@ fn batch_export(model: &ExportFn, ret: &AtType, batch_name: &str) -> TokenStream
                 ])?;
                 #(#lifts)*
                 let __ffi_out = unsafe { #rt::lift_batch_out(__ffi_out, __ffi_len, "out") }?;
+                // A panic in element i is reported as `element i: ...`.
+                let __ffi_element = #rt::BatchElement::default();
                 for __ffi_index in 0..__ffi_len {
+                    __ffi_element.set(__ffi_index);
                     #(#reads)*
                     __ffi_out[__ffi_index] = #lower(#fn_ident(#(#values),*))
                         .map_err(|fault| fault.at(__ffi_index))?;

@@ -166,7 +166,7 @@ pub use describe::{
     ABI_VERSION, EXPORTS,
 };
 pub use object::{live_objects, register, release, with_object, FfiObject, ObjectDesc};
-pub use status::{call, Fault, FFI_EXPORT_FAULTS};
+pub use status::{call, BatchElement, Fault, FFI_EXPORT_FAULTS};
 
 /// The source of the Python helper `ffi_export.py` matching this version.
 /// `ffi-export python-helper DIR` (the facade's binary) writes it to disk.

@@ -140,6 +140,37 @@ impl Drop for ShimScope {
     }
 }
 
+thread_local! {
+    /// The element a batched call was running when it panicked (set while
+    /// unwinding by [`BatchElement`], taken by [`call`]).
+    static PANIC_ELEMENT: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// Tracks which element of a batched call is running, so that a panic in
+/// the user's function is reported as `element i: ...`, like an error.
+/// `#[export(batch)]` shims make one per call and [`set`](Self::set) it per
+/// element (a store; no unwinding pad per element).
+#[doc(hidden)]
+#[derive(Default)]
+pub struct BatchElement(Cell<usize>);
+
+impl BatchElement {
+    /// Marks element `index` as running.
+    #[inline]
+    pub fn set(&self, index: usize) {
+        self.0.set(index);
+    }
+}
+
+impl Drop for BatchElement {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let index = self.0.get();
+            let _ = PANIC_ELEMENT.try_with(|e| e.set(Some(index)));
+        }
+    }
+}
+
 /// Records `fault` as this thread's latest failure and bumps the counter.
 pub fn record(fault: Fault) {
     LAST_FAULT.with(|slot| slot.set(Some(Box::new(fault))));
@@ -190,10 +221,15 @@ pub fn call<R: AbiValue>(body: impl FnOnce() -> Result<R, Fault>) -> R {
             R::error_value()
         }
         Err(payload) => {
+            let element = PANIC_ELEMENT.with(Cell::take);
             let fault = if crate::callback::is_callback_failure(&*payload) {
                 Fault::CallbackFailed
             } else {
                 Fault::Panic(panic_message(&*payload))
+            };
+            let fault = match element {
+                Some(index) => fault.at(index),
+                None => fault,
             };
             // A payload whose destructor panics must not unwind out of here.
             let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));

@@ -647,3 +647,39 @@ fn panics_inside_call_become_errors() {
         }
     });
 }
+
+#[test]
+fn batch_panics_name_their_element_and_leave_nothing_behind() {
+    fuzz(16, |rng, _| {
+        let len = 1 + rng.below(50);
+        let bad = rng.below(len);
+        let value = ffi_export_runtime::call(|| {
+            let element = ffi_export_runtime::BatchElement::default();
+            for i in 0..len {
+                element.set(i);
+                assert!(i != bad, "bad element");
+            }
+            Ok(1u32)
+        });
+        let mut err = ffi_export_runtime::FfiError::OK;
+        // SAFETY: a valid out-parameter; freed below.
+        assert!(value == 0 && unsafe { ffi_export_error_take(&mut err) });
+        // SAFETY: the message is a live NUL-terminated buffer.
+        let message = unsafe { std::ffi::CStr::from_ptr(err.message.ptr.cast()) };
+        assert_eq!(
+            message.to_str(),
+            Ok(format!("element {bad}: bad element").as_str())
+        );
+        // SAFETY: taken above.
+        unsafe { ffi_export_error_free(&mut err) };
+        // A later, unbatched panic carries no stale element.
+        ffi_export_runtime::call(|| -> Result<u8, Fault> { panic!("plain") });
+        // SAFETY: as above.
+        unsafe {
+            assert!(ffi_export_error_take(&mut err));
+            let message = std::ffi::CStr::from_ptr(err.message.ptr.cast());
+            assert_eq!(message.to_str(), Ok("plain"));
+            ffi_export_error_free(&mut err);
+        }
+    });
+}

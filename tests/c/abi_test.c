@@ -102,6 +102,7 @@ void counters_free(FfiBuffer *buffer);
 size_t count_where(const int64_t *ptr, size_t len, FfiCallback keep);
 FfiBuffer each_square(uint32_t n, FfiCallback visit);
 void each_square_free(FfiBuffer *buffer);
+size_t is_even_batch(size_t len, const int64_t *n, size_t n_step, bool *out);
 size_t checked_add_batch(size_t len, const int32_t *a, size_t a_step, const int32_t *b,
                          size_t b_step, int32_t *out);
 
@@ -451,6 +452,13 @@ static void test_callbacks_and_batches(void) {
     CHECK(checked_add_batch(4, NULL, 1, &one, 0, out) == 0);
     CHECK(last_error("NULL pointer") == INVALID_ARGUMENT);
     CHECK(checked_add_batch(0, NULL, 1, NULL, 0, NULL) == 0);
+    check_ok();
+    int64_t numbers[3] = {2, 13, 4};
+    bool even[3] = {false, false, false};
+    CHECK(is_even_batch(3, numbers, 1, even) == 0); /* element 1 panics */
+    CHECK(last_error("element 1: unlucky 13") == PANIC);
+    CHECK(even[0] == true);
+    CHECK(is_even_batch(1, numbers, 1, even) == 1);
     check_ok();
 }
 
