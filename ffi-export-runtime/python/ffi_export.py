@@ -1824,11 +1824,12 @@ class _StubWriter:
             else:
                 lines = self.object(key, desc)
             out += lines + [""]
-        export_names = {e["name"] for e in self.exports}
         for export in self.exports:
             if export["owner"]:
                 continue
-            if export.get("batch"):
+            if keyword.iskeyword(export["name"]):
+                out.append(f"# {export['name']}: a Python keyword, reached as getattr(library, {export['name']!r})")
+            elif export.get("batch"):
                 cls = f"_{export['name']}_batched"
                 out.append(f"class {cls}(Protocol):")
                 out += self.function(export, "    ", "__call__", True, False)
@@ -1839,7 +1840,6 @@ class _StubWriter:
             else:
                 out += self.function(export, "", export["name"], False, False)
             out.append("")
-        del export_names
         return "\n".join(out).rstrip() + "\n"
 
 
@@ -1856,7 +1856,7 @@ def generate_module(description: Dict[str, Any], library: str, module: str = "li
     module if there is one (a package), else the path given here
     (``<MODULE>_LIBRARY`` in the environment overrides both). ``vendored``:
     it imports the helper from its own package (``from . import ffi_export``)."""
-    names = sorted(e["name"] for e in description["exports"] if not e["owner"])
+    names = sorted(e["name"] for e in description["exports"] if not e["owner"] and not keyword.iskeyword(e["name"]))
     types = sorted({d["name"] for d in description.get("types", {}).values()} - set(names))
     env = re.sub(r"\W", "_", module).upper() + "_LIBRARY"
     lines = [

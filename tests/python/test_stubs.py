@@ -9,13 +9,13 @@ import shutil
 import subprocess
 import sys
 
+import mypy  # noqa: F401 - from requirements-dev.txt: a missing mypy is a failure, not a skip
 import pytest
 
 from conftest import ROOT, library_path
 
 HELPER = os.path.join(ROOT, "ffi-export-runtime", "python", "ffi_export.py")
 CLIENTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "typed")
-mypy = pytest.importorskip("mypy", reason="mypy comes from requirements-dev.txt")
 
 
 @pytest.fixture(scope="module")
