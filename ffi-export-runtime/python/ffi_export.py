@@ -1958,6 +1958,7 @@ class _HeaderWriter:
         self.named: Dict[str, Any] = description.get("types", {})
         self.defined: set = set()
         self.blocks: List[str] = []
+        self.cdef = False
 
     def type_name(self, key: str) -> str:
         desc = self.named[key]
@@ -2013,9 +2014,18 @@ class _HeaderWriter:
         kind = desc["kind"]
         doc = self.comment(desc["doc"])
         if kind == "enum":
-            values = ",\n".join(f"    {name}_{variant} = {value}" for variant, value in desc["variants"])
+            # C enumerators are ints: larger discriminants become #defines
+            # (integer literals, which cffi's cdef also accepts).
+            small = [(v, n) for v, n in desc["variants"] if -2**31 <= n < 2**31]
+            large = [(v, n) for v, n in desc["variants"] if not -2**31 <= n < 2**31]
+            values = ",\n".join(f"    {name}_{variant} = {value}" for variant, value in small)
             block = (f"{doc}/* enum {name}: its #[repr] integer; other values are refused. */\n"
-                     f"typedef {_C_SCALARS[desc['repr']]} {name};\nenum {{\n{values}\n}};")
+                     f"typedef {_C_SCALARS[desc['repr']]} {name};")
+            if small:
+                block += f"\nenum {{\n{values}\n}};"
+            for variant, value in large:
+                suffix = "" if self.cdef else ("ULL" if value > 0 else "LL")
+                block += f"\n#define {name}_{variant} {value}{suffix}"
         elif kind == "object":
             block = (f"{doc}/* A {name} living in Rust, named by a checked handle (0 = none).\n"
                      f" * Free it exactly once with {desc['free']}(handle); stale handles are refused. */\n"
@@ -2112,6 +2122,7 @@ class _HeaderWriter:
         return "\n".join(lines)
 
     def write(self, library: str, cdef: bool) -> str:
+        self.cdef = cdef
         exports = []
         for key, desc in self.named.items():
             self.define(key)
