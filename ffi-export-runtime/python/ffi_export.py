@@ -18,6 +18,13 @@ Python function per export. Nothing else is written by hand: no
   type (``lib.errors.<Name>``), a panic raises :class:`RustPanic`.
 
 This file is stdlib-only; numpy is used when installed, never required.
+
+As a command it also writes what other tools need, from the same
+description (``python ffi_export.py --help``)::
+
+    python ffi_export.py describe LIB.so                 # the exports' Rust signatures
+    python ffi_export.py stubs LIB.so --module mylib.py  # a typed module and its .pyi
+    python ffi_export.py header LIB.so -o mylib.h        # a C header (--cdef: for cffi)
 """
 
 from __future__ import annotations
