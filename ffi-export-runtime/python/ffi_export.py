@@ -43,6 +43,7 @@ import struct
 import sys
 import threading
 import types as _pytypes
+import weakref
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 __all__ = [
@@ -810,16 +811,31 @@ class _Types:
 
         def make(function: Any, keep: List[Any], where: str) -> _FfiCallback:
             hit = cache.get(id(function))
-            if hit is not None and hit[0] is function:
+            if hit is not None and hit[0]() is function:
                 cache.move_to_end(id(function))
-                keep.append(hit)
+                keep.append((function, hit))
                 return hit[1]
             if not callable(function):
                 raise TypeError(f"{where} ({_rust_type(t, self.named)}) must be callable, not {_type_name(function)}")
+            # The cache holds the function weakly (the call's `keep` holds it
+            # strongly meanwhile), so caching never keeps a callable, or what
+            # it closes over, alive. Callables without weak references
+            # (builtins) are not cached.
+            try:
+                ref: Any = weakref.ref(function)
+            except TypeError:
+                ref = None
+                ref_strong = function
+
+                def target_of() -> Any:
+                    return ref_strong
+            else:
+                def target_of() -> Any:
+                    return ref()
 
             def trampoline(_context: Any, failed: Any, *args: Any) -> Any:
                 try:
-                    result = function(*args)
+                    result = target_of()(*args)
                     return None if write_ret is None else write_ret(result, [], "the callback's result")
                 except BaseException as exc:  # noqa: BLE001 - re-raised after the Rust call
                     _fail_callback(exc)
@@ -827,11 +843,12 @@ class _Types:
                     return None if unit else 0
 
             cfunc = proto(trampoline)
-            entry = (function, _FfiCallback(ctypes.cast(cfunc, ctypes.c_void_p), None), cfunc)
-            cache[id(function)] = entry
-            if len(cache) > 128:
-                cache.popitem(last=False)
-            keep.append(entry)
+            entry = (ref, _FfiCallback(ctypes.cast(cfunc, ctypes.c_void_p), None), cfunc)
+            if ref is not None:
+                cache[id(function)] = entry
+                if len(cache) > 128:
+                    cache.popitem(last=False)
+            keep.append((function, entry))
             return entry[1]
 
         return make

@@ -549,3 +549,31 @@ def test_callbacks_do_not_leak(lib) -> None:
             lib.apply(values, lambda x: x + 1.0)
             assert lib.count_where(numpy.arange(8), lambda v: v > 3) == 4
     assert growth(loop) < 8 * MiB
+
+
+def test_callback_cache_does_not_keep_captured_objects_alive(lib) -> None:
+    """The trampoline cache holds functions weakly: what a callback closes
+    over is freed when its last other reference goes."""
+    import weakref
+
+    base = lib.Counter.live()
+    counter = lib.Counter(1, "captured")
+    with pytest.raises(ffi_export.InvalidArgument, match="re-entrant"):
+        counter.visit(lambda n: counter.label())
+
+    class Doubler:
+        def __call__(self, x: float) -> float:
+            return x * 2
+
+    doubler = Doubler()
+    alive = weakref.ref(doubler)
+    values = array.array("d", [1.0, 2.0])
+    lib.apply(values, doubler)
+    lib.apply(values, doubler)  # the cached trampoline
+    assert values.tolist() == [4.0, 8.0]
+    del doubler, counter
+    gc.collect()
+    assert alive() is None
+    assert lib.Counter.live() == base
+    lib.apply(values, math.sqrt)  # builtins: not weakly referenceable, not cached
+    assert values.tolist() == [2.0, math.sqrt(8.0)]
