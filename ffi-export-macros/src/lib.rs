@@ -45,6 +45,56 @@ use proc_macro::TokenStream;
 /// `#[export(name = "symbol")]` exports under another C name;
 /// `#[export(batch)]` also exports `<name>_batch`, the function looped over
 /// arrays.
+///
+/// ```
+/// use ffi_export::export;
+///
+/// /// Adds, refusing overflow.
+/// #[export(batch)]
+/// pub fn checked_add(a: i32, b: i32) -> Result<i32, String> {
+///     a.checked_add(b).ok_or_else(|| format!("{a} + {b} overflows"))
+/// }
+///
+/// /// A point; `#[repr(C)]` plain data crosses as itself.
+/// #[export]
+/// #[repr(C)]
+/// #[derive(Clone, Copy)]
+/// pub struct Point {
+///     pub x: f64,
+///     pub y: f64,
+/// }
+///
+/// /// A counter held by handle.
+/// pub struct Counter(u64);
+///
+/// #[export]
+/// impl Counter {
+///     /// Starts at zero.
+///     pub fn new() -> Counter {
+///         Counter(0)
+///     }
+///     /// Adds one.
+///     pub fn incr(&mut self) -> u64 {
+///         self.0 += 1;
+///         self.0
+///     }
+/// }
+///
+/// // The Rust items are unchanged...
+/// assert_eq!(checked_add(2, 3), Ok(5));
+/// assert_eq!(Counter::new().incr(), 1);
+/// ```
+///
+/// Unsupported signatures are compile errors that say what to write:
+///
+/// ```compile_fail
+/// use ffi_export::export;
+///
+/// #[export]
+/// pub fn length(text: &String) -> usize { // error: take `&str` instead
+///     text.len()
+/// }
+/// ```
 #[proc_macro_attribute]
 pub fn export(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::export(args.into(), item.into()).into()
