@@ -41,6 +41,7 @@ import os
 import re
 import struct
 import sys
+import sysconfig
 import threading
 import types as _pytypes
 import weakref
@@ -1107,7 +1108,11 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_pending: Callable[[], None]) -> Op
     """Turns on the library's CPython fast path, or returns None where it
     cannot be used (another Python implementation, a debug build, or
     ``FFI_EXPORT_NO_FAST=1``)."""
-    if (sys.implementation.name != "cpython" or hasattr(sys, "gettotalrefcount")
+    # The native code reads object headers (type pointer, float value) with
+    # the layout of regular CPython builds: debug builds (Py_TRACE_REFS) and
+    # free-threaded builds lay objects out differently, so they keep ctypes.
+    free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    if (sys.implementation.name != "cpython" or hasattr(sys, "gettotalrefcount") or free_threaded
             or os.environ.get("FFI_EXPORT_NO_FAST") == "1"):
         return None
     try:
