@@ -1125,8 +1125,11 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_pending: Callable[[], None]) -> Op
     objects = (int, float, str, True, False, None, raise_pending)
     for name, obj in zip(_PY_OBJECTS, objects):
         setattr(api, name, id(obj))
-    for field, symbol in _PY_FUNCTIONS:
-        setattr(api, field, ctypes.cast(getattr(ctypes.pythonapi, symbol), ctypes.c_void_p).value)
+    try:
+        for field, symbol in _PY_FUNCTIONS:
+            setattr(api, field, ctypes.cast(getattr(ctypes.pythonapi, symbol), ctypes.c_void_p).value)
+    except AttributeError:  # an interpreter without one of them: keep ctypes
+        return None
     # Called with the GIL held: these functions use the C API.
     init_fn = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.POINTER(_PyApi))(ctypes.cast(init, ctypes.c_void_p).value)
     if not init_fn(ctypes.byref(api)):
