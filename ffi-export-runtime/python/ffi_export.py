@@ -1132,7 +1132,7 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_pending: Callable[[], None]) -> Op
         return None
     # Called with the GIL held: these functions use the C API.
     init_fn = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.POINTER(_PyApi))(ctypes.cast(init, ctypes.c_void_p).value)
-    if not init_fn(ctypes.byref(api)):
+    if init_fn(ctypes.byref(api)) != 1:
         return None
     make_fn = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_char_p, ctypes.py_object)(
         ctypes.cast(make, ctypes.c_void_p).value)
@@ -1576,9 +1576,22 @@ class Library:
         return f"<ffi_export.Library {self.path!r}: {len(self._exports)} exports>"
 
 
+_loaded: Dict[str, Library] = {}
+_loading = threading.Lock()
+
+
 def load(path: "str | os.PathLike[str]") -> Library:
-    """Loads the ffi-export library at ``path`` and binds all its exports."""
-    return Library(path)
+    """Loads the ffi-export library at ``path`` and binds all its exports.
+
+    Loading the same file again returns the same :class:`Library` (the
+    process has one copy of the native library either way), so its classes
+    and exception types are the same objects everywhere."""
+    key = os.path.realpath(os.fspath(path))
+    with _loading:
+        library = _loaded.get(key)
+        if library is None:
+            library = _loaded[key] = Library(path)
+        return library
 
 def load_package(package: str, name: Optional[str] = None) -> Library:
     """Loads the ffi-export library shipped inside an installed Python

@@ -117,8 +117,9 @@ macro_rules! api_call {
 }
 
 /// Called once by the Python helper with the C-API table. Returns 1 when
-/// the fast path is on, 0 when the table is unusable (then the helper keeps
-/// its ctypes wrappers).
+/// the fast path is on, 0 when the table is unusable, 2 when an earlier load
+/// of this library already turned it on (in both of the latter cases the
+/// helper keeps its ctypes wrappers for this load).
 ///
 /// # Safety
 /// `api` points to a filled `PyApi` whose pointers are CPython's; the GIL
@@ -162,10 +163,19 @@ pub unsafe extern "C" fn ffi_export_python_init(api: *const PyApi) -> c_int {
     if !complete {
         return 0;
     }
+    if API.get().is_some() {
+        // Already on for an earlier load of this library: its error classes
+        // are wired in, so this load keeps its ctypes wrappers instead.
+        return 2;
+    }
     // The helper keeps `raise_pending` alive for the process; take a
     // reference of our own anyway.
     api_call!(api, incref(api.raise_pending));
-    c_int::from(API.set(*api).is_ok() || API.get().is_some())
+    if API.set(*api).is_ok() {
+        1
+    } else {
+        2
+    }
 }
 
 /// The fast function of export `name`, bound to `slow` (the helper's ctypes

@@ -19,7 +19,7 @@ def load_without_fast_path() -> ffi_export.Library:
     saved = os.environ.get("FFI_EXPORT_NO_FAST")
     os.environ["FFI_EXPORT_NO_FAST"] = "1"
     try:
-        return ffi_export.load(library_path("ffi_export_tests"))
+        return ffi_export.Library(library_path("ffi_export_tests"))  # a fresh instance, not load()'s cached one
     finally:
         if saved is None:
             del os.environ["FFI_EXPORT_NO_FAST"]

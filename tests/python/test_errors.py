@@ -95,3 +95,17 @@ def test_errors_stay_on_their_thread(lib) -> None:
     for t in threads:
         t.join()
     assert failures == []
+
+
+def test_each_library_instance_raises_its_own_exception_classes(lib) -> None:
+    """`load` returns one Library per file; a second `Library(path)` of the
+    same file still raises its own classes (it keeps the ctypes path, since
+    the native fast path of that file is wired to the first instance)."""
+    assert ffi_export.load(lib.path) is ffi_export.load(lib.path)
+    other = ffi_export.Library(lib.path)
+    assert other.errors.ParseIntError is not lib.errors.ParseIntError
+    with pytest.raises(other.errors.ParseIntError):
+        other.parse_int("x")
+    with pytest.raises(lib.errors.ParseIntError):
+        lib.parse_int("x")
+    assert other.echo_i64(5) == lib.echo_i64(5) == 5
