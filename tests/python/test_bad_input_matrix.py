@@ -272,7 +272,7 @@ case("object", "poisoned by a `&mut self` panic", lambda lib: poisoned(lib).get(
 case("object", "after a `&self` panic (not poisoned)",
      lambda lib: (lambda c: (pytest.raises(ffi_export.RustPanic, c.explode) and c.get()))(lib.Counter(4, "e")), None, "4")
 def reenter(lib):
-    with lib.Counter(1, "r") as counter:  # closed explicitly: see docs/SAFETY.md
+    with lib.Counter(1, "r") as counter:
         counter.visit(lambda n: counter.get())
 
 
