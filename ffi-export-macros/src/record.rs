@@ -104,16 +104,7 @@ pub fn export_struct(args: TokenStream, item: ItemStruct) -> Result<TokenStream,
             &DESC
         }
     };
-    let param = quote! {
-        impl #rt::FfiParam for #ident {
-            type Abi = *const <#ident as #rt::FfiData>::Repr;
-            const DESC: #rt::TypeDesc = <#ident as #rt::FfiData>::DESC;
-            unsafe fn lift(abi: Self::Abi, param: &'static str) -> ::core::result::Result<Self, #rt::Fault> {
-                // SAFETY: the C contract makes the pointer NULL or valid for the call.
-                unsafe { #rt::lift_by_pointer::<#ident>(abi, param) }
-            }
-        }
-    };
+    let param = by_pointer_param(ident);
     let error_values = as_data
         .iter()
         .map(|at| {
@@ -434,6 +425,7 @@ fn export_data_enum(item: &ItemEnum) -> TokenStream {
         });
     }
     let variant_count = item.variants.len();
+    let param = by_pointer_param(ident);
     quote! {
         #item
 
@@ -491,14 +483,7 @@ fn export_data_enum(item: &ItemEnum) -> TokenStream {
             }
         }
 
-        impl #rt::FfiParam for #ident {
-            type Abi = *const #repr;
-            const DESC: #rt::TypeDesc = <#ident as #rt::FfiData>::DESC;
-            unsafe fn lift(abi: Self::Abi, param: &'static str) -> ::core::result::Result<Self, #rt::Fault> {
-                // SAFETY: the C contract makes the pointer NULL or valid for the call.
-                unsafe { #rt::lift_by_pointer::<#ident>(abi, param) }
-            }
-        }
+        #param
 
         #[doc(hidden)]
         #[allow(non_snake_case)]
@@ -510,6 +495,22 @@ fn export_data_enum(item: &ItemEnum) -> TokenStream {
                 variants: &[#(#variant_descs),*],
             };
             &DESC
+        }
+    }
+}
+
+/// `FfiParam` for a type that crosses by pointer to its C form (records and
+/// enums with data, as `T` or `&T` parameters): copied in, NULL refused.
+fn by_pointer_param(ident: &syn::Ident) -> TokenStream {
+    let rt = quote!(::ffi_export::__private);
+    quote! {
+        impl #rt::FfiParam for #ident {
+            type Abi = *const <#ident as #rt::FfiData>::Repr;
+            const DESC: #rt::TypeDesc = <#ident as #rt::FfiData>::DESC;
+            unsafe fn lift(abi: Self::Abi, param: &'static str) -> ::core::result::Result<Self, #rt::Fault> {
+                // SAFETY: the C contract makes the pointer NULL or valid for the call.
+                unsafe { #rt::lift_by_pointer::<#ident>(abi, param) }
+            }
         }
     }
 }
