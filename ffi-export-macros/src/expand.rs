@@ -85,12 +85,18 @@ pub fn expand(model: &ExportFn) -> TokenStream {
                 let lift = at.item("lift");
                 let arg_value = at.wrap(&arg);
                 c_params.push(quote!(#arg: #abi));
-                lifts.push(quote!(let #value = unsafe { #lift(#arg_value, #name) }?;));
+                // Borrowed at the parameter's type: a lifetime the call cannot
+                // give (a `'static` behind an alias) is reported there.
+                // Borrowed at the parameter's type: a lifetime the call cannot
+                // give (a `'static` behind an alias) is reported there.
+                let binding = Ident::new(SCOPE_BINDING, model.sig.ident.span().located_at(at.last));
+                let scope = at.wrap(&quote_spanned!(at.last=> &#binding));
+                lifts.push(quote!(let #value = unsafe { #lift(#arg_value, #name, #scope) }?;));
                 (at.item("DESC"), None)
             }
             ParamKind::Str => {
                 c_params.push(quote!(#ptr: *const u8, #len: usize));
-                lifts.push(quote_spanned!(span=> let #value = unsafe { #rt::lift_str(#ptr, #len, #name) }?;));
+                lifts.push(quote_spanned!(span=> let #value = unsafe { #rt::lift_str(__ffi_scope, #ptr, #len, #name) }?;));
                 (
                     quote!(#rt::TypeDesc::Str),
                     Some(quote!(#rt::Region::new(#ptr, #len, false, #name))),
@@ -99,7 +105,7 @@ pub fn expand(model: &ExportFn) -> TokenStream {
             ParamKind::CStr => {
                 c_params.push(quote!(#ptr: *const ::core::ffi::c_char));
                 lifts.push(
-                    quote_spanned!(span=> let #value = unsafe { #rt::lift_cstr(#ptr, #name) }?;),
+                    quote_spanned!(span=> let #value = unsafe { #rt::lift_cstr(__ffi_scope, #ptr, #name) }?;),
                 );
                 (
                     quote!(#rt::TypeDesc::CStr),
@@ -109,7 +115,7 @@ pub fn expand(model: &ExportFn) -> TokenStream {
             ParamKind::StrList => {
                 c_params.push(quote!(#ptr: *const #rt::FfiBuffer, #len: usize));
                 lifts.push(quote_spanned!(span=>
-                    let #value = unsafe { #rt::lift_str_list(#ptr, #len, #name) }?;
+                    let #value = unsafe { #rt::lift_str_list(__ffi_scope, #ptr, #len, #name) }?;
                 ));
                 values.push(quote!(&#value[..]));
                 param_descs
@@ -118,9 +124,9 @@ pub fn expand(model: &ExportFn) -> TokenStream {
                 continue;
             }
             ParamKind::Ref(ty) => {
-                let at = AtType::new(ty, "FfiData");
+                let at = AtType::new(ty, "FfiValue");
                 let repr = at.item("Repr");
-                let lift = at.runtime_fn("lift_by_pointer", ty);
+                let lift = at.item("lift_by_pointer");
                 let ptr_value = at.wrap(&ptr);
                 c_params.push(quote!(#ptr: *const #repr));
                 lifts.push(quote_spanned!(span=>
@@ -144,7 +150,7 @@ pub fn expand(model: &ExportFn) -> TokenStream {
                 let ptr_value = at.wrap(&ptr);
                 c_params.push(quote!(#ptr: #ptr_ty, #len: usize));
                 lifts.push(quote_spanned!(span=>
-                    let #value = unsafe { #lift(#ptr_value, #len, #name) }?;
+                    let #value = unsafe { #lift(__ffi_scope, #ptr_value, #len, #name) }?;
                 ));
                 let elem_desc = at.item("DESC");
                 (
@@ -231,6 +237,7 @@ pub fn expand(model: &ExportFn) -> TokenStream {
         (TokenStream::new(), quote!(::core::option::Option::None))
     };
     let desc_ident = hidden_ident("desc", c_name);
+    let call_scope = call_scope(model);
     let doc = &model.doc;
     let c_name_lit = syn::LitStr::new(c_name, model.c_name_span);
     quote! {
@@ -241,6 +248,7 @@ pub fn expand(model: &ExportFn) -> TokenStream {
         #[allow(non_snake_case, clippy::type_complexity)]
         pub unsafe extern "C" fn #shim_ident(#(#c_params),*) -> #ret_abi {
             #rt::call(move || {
+                #call_scope
                 #aliasing_check
                 #(#lifts)*
                 #lower_call
@@ -422,7 +430,7 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
             }),
             ParamKind::Str => extracts.push(quote! {
                 // SAFETY: the caller's arguments keep the str alive for the call.
-                let ::core::option::Option::Some(#value) = (unsafe { __ffi_py.str_arg(#arg) }) else {
+                let ::core::option::Option::Some(#value) = (unsafe { __ffi_py.str_arg(#arg, __ffi_scope) }) else {
                     #fallback
                 };
             }),
@@ -430,9 +438,11 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
                 let guard = format_ident!("__ffi_buffer{}", index);
                 let ptr = format_ident!("__ffi_ptr{}", index);
                 let len = format_ident!("__ffi_len{}", index);
+                let slot = format_ident!("__ffi_view{}", index);
                 extracts.push(quote! {
+                    let mut #slot = ::core::mem::MaybeUninit::uninit();
                     // SAFETY: a live argument; the GIL is held.
-                    let ::core::option::Option::Some(#guard) = (unsafe { __ffi_py.buffer_arg::<#elem>(#arg, #mutable) }) else {
+                    let ::core::option::Option::Some(#guard) = (unsafe { __ffi_py.buffer_arg::<#elem>(#arg, #mutable, &mut #slot) }) else {
                         #fallback
                     };
                     let (#ptr, #len) = #guard.raw::<#elem>();
@@ -442,7 +452,7 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
                 } else {
                     quote!(#rt::lift_slice::<#elem>)
                 };
-                lifts.push(quote!(let #value = unsafe { #lift(#ptr, #len, #name) }?;));
+                lifts.push(quote!(let #value = unsafe { #lift(__ffi_scope, #ptr, #len, #name) }?;));
                 regions.push(quote!(#rt::Region::new(#ptr as *const #elem, #len, #mutable, #name)));
                 any_mutable |= *mutable;
             }
@@ -472,6 +482,12 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
         .ty
         .clone()
         .unwrap_or_else(|| syn::parse_quote!(()));
+    let call_scope = call_scope(model);
+    let receiver = if method {
+        quote!(__ffi_args[0])
+    } else {
+        quote!(::core::ptr::null_mut())
+    };
     Some(quote! {
         #[doc(hidden)]
         #[allow(non_snake_case, clippy::type_complexity)]
@@ -483,17 +499,20 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
             let ::core::option::Option::Some(__ffi_py) = #rt::python::python() else {
                 return ::core::ptr::null_mut();
             };
-            // SAFETY: CPython passes `nargs` live arguments.
-            let __ffi_args = unsafe { ::core::slice::from_raw_parts(__ffi_args, __ffi_nargs as usize) };
+            // SAFETY: CPython passes `nargs` live arguments (NULL for none).
+            let __ffi_args = unsafe { #rt::python::Python::args(__ffi_args, __ffi_nargs) };
             if __ffi_args.len() != #count {
                 #fallback
             }
+            #call_scope
             #(#extracts)*
             let __ffi_released = __ffi_py.release();
             let __ffi_abi: #ret_abi = #body;
-            let __ffi_failed = #rt::status::pending();
+            // Taken before the GIL comes back: no Python code (finalizers,
+            // signal handlers) can run between the failure and its raise.
+            let __ffi_fault = #rt::status::take_latest();
             ::core::mem::drop(__ffi_released);
-            __ffi_py.finish::<#ret_ty>(#abi_value, __ffi_failed)
+            __ffi_py.finish::<#ret_ty>(#abi_value, __ffi_fault, #receiver)
         }
     })
 }
@@ -534,13 +553,14 @@ fn batch_export(model: &ExportFn, ret: &AtType, batch_name: &str) -> TokenStream
             quote!(#rt::Region::new(#ptr, if #step == 0 { 1 } else { __ffi_len }, false, #name)),
         );
         reads.push(quote! {
-            let #value = unsafe { #as_param::lift(#input[__ffi_index * #step], #name) }
+            let #value = unsafe { #as_param::lift(#input[__ffi_index * #step], #name, __ffi_scope) }
                 .map_err(|fault| fault.at(__ffi_index))?;
         });
         values.push(value);
     }
     let ret_abi = ret.item("Abi");
     let lower = ret.item("lower");
+    let call_scope = call_scope(model);
     quote! {
         #[doc(hidden)]
         #[doc = "# Safety"]
@@ -553,6 +573,7 @@ fn batch_export(model: &ExportFn, ret: &AtType, batch_name: &str) -> TokenStream
                     #(#regions,)*
                     #rt::Region::new(__ffi_out as *const #ret_abi, __ffi_len, true, "out"),
                 ])?;
+                #call_scope
                 #(#lifts)*
                 let __ffi_out = unsafe { #rt::lift_batch_out(__ffi_out, __ffi_len, "out") }?;
                 // A panic in element i is reported as `element i: ...`.
@@ -566,6 +587,23 @@ fn batch_export(model: &ExportFn, ret: &AtType, batch_name: &str) -> TokenStream
                 ::core::result::Result::Ok(__ffi_len)
             })
         }
+    }
+}
+
+/// The local holding a call's `CallScope`: its name is what rustc shows
+/// when a function would keep an argument.
+const SCOPE_BINDING: &str = "arguments_live_only_during_the_call";
+
+/// The call's borrow scope, `__ffi_scope`: every borrowed argument is lifted
+/// with its lifetime, so a function that would keep one past the call (a
+/// `'static` hidden behind a type alias, say) is a borrow error naming it.
+fn call_scope(model: &ExportFn) -> TokenStream {
+    // Spanned at the function's name, so that rustc's message shows where
+    // the scope comes from.
+    let binding = Ident::new(SCOPE_BINDING, model.sig.ident.span());
+    quote! {
+        let #binding = ::ffi_export::__private::CallScope::new();
+        let __ffi_scope = &#binding;
     }
 }
 

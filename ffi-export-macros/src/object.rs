@@ -83,7 +83,7 @@ pub fn export_impl(args: TokenStream, item: ItemImpl) -> Result<TokenStream, syn
     }
     let models: Vec<_> = methods
         .iter()
-        .map(|method| parse::export_method(owner, &type_name, method, &mut errors))
+        .map(|method| parse::export_method(owner, &type_name, &item.generics, method, &mut errors))
         .collect();
     errors.finish()?;
 
@@ -106,13 +106,10 @@ pub fn export_impl(args: TokenStream, item: ItemImpl) -> Result<TokenStream, syn
             type Repr = u64;
             const DESC: #rt::TypeDesc = #rt::TypeDesc::Object(#desc_fn);
             const OWNED: bool = false;
+            // Returned as handles only: no `FfiLift`, so a parameter or record
+            // field holding an object is a compile error.
             fn into_repr(self) -> u64 {
                 #rt::register(self)
-            }
-            unsafe fn from_repr(_: &u64) -> ::core::result::Result<Self, ::std::string::String> {
-                ::core::result::Result::Err(::std::string::String::from(
-                    "objects are returned as handles and cannot be passed in by value",
-                ))
             }
             unsafe fn free_repr(_: &mut u64) {}
         }

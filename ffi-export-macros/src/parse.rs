@@ -22,7 +22,15 @@ pub fn export_fn(args: TokenStream, item: &ItemFn, errors: &mut Errors) -> Expor
         None => (item.sig.ident.to_string(), item.sig.ident.span()),
     };
     validate::signature(&item.sig, false, errors);
-    let mut model = signature_model(&item.sig, &item.attrs, c_name, c_name_span, None, errors);
+    let mut model = signature_model(
+        &item.sig,
+        &item.attrs,
+        c_name,
+        c_name_span,
+        None,
+        &item.sig.generics,
+        errors,
+    );
     if let Some(span) = args.batch {
         let scalar_params = model.params.iter().all(|p| match &p.kind {
             ParamKind::Scalar(ty) => PRIMITIVES.iter().any(|name| is_named(ty, name)),
@@ -54,6 +62,7 @@ pub fn export_fn(args: TokenStream, item: &ItemFn, errors: &mut Errors) -> Expor
 pub fn export_method(
     owner: &Type,
     type_name: &str,
+    impl_generics: &syn::Generics,
     item: &syn::ImplItemFn,
     errors: &mut Errors,
 ) -> ExportFn {
@@ -71,7 +80,18 @@ pub fn export_method(
         **ty = replace_self(ty, owner);
     }
     let span = item.sig.ident.span();
-    let mut model = signature_model(&sig, &item.attrs, c_name, span, Some(owner), errors);
+    // Lifetimes declared on the impl block are reported there, once.
+    let mut generics = item.sig.generics.clone();
+    generics.params.extend(impl_generics.params.iter().cloned());
+    let mut model = signature_model(
+        &sig,
+        &item.attrs,
+        c_name,
+        span,
+        Some(owner),
+        &generics,
+        errors,
+    );
     model.kind = match item.sig.receiver() {
         Some(receiver) if receiver.reference.is_some() && receiver.colon_token.is_none() => {
             FnKind::Method {
@@ -98,8 +118,10 @@ fn signature_model(
     c_name: String,
     c_name_span: proc_macro2::Span,
     owner: Option<&Type>,
+    generics: &syn::Generics,
     errors: &mut Errors,
 ) -> ExportFn {
+    let declared: Vec<&syn::Lifetime> = generics.lifetimes().map(|l| &l.lifetime).collect();
     let params = sig
         .inputs
         .iter()
@@ -107,6 +129,7 @@ fn signature_model(
         .enumerate()
         .filter_map(|(index, input)| match input {
             FnArg::Typed(typed) => {
+                validate::param_lifetimes(&typed.ty, &declared, errors);
                 let kind = param_kind(&typed.ty, errors)?;
                 Some(Param {
                     name: binding_name(&typed.pat).unwrap_or_else(|| format!("arg{index}")),

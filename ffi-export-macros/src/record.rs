@@ -54,6 +54,9 @@ pub fn export_struct(args: TokenStream, item: ItemStruct) -> Result<TokenStream,
             Vec::new()
         }
     };
+    for field in &fields {
+        crate::validate::field_type(&field.ty, &mut errors);
+    }
     let pod = has_repr_c(&item.attrs);
     if pod {
         for field in &fields {
@@ -84,9 +87,11 @@ pub fn export_struct(args: TokenStream, item: ItemStruct) -> Result<TokenStream,
         .iter()
         .map(|i| i.to_string().trim_start_matches("r#").to_owned())
         .collect();
+    // Every field through `FfiLift` (a record is copied in as well as out):
+    // an unsupported field type, or an object, is one error at the field.
     let as_data: Vec<AtType> = fields
         .iter()
-        .map(|f| AtType::new(&f.ty, "FfiData"))
+        .map(|f| AtType::new(&f.ty, "FfiValue"))
         .collect();
     let field_descs = as_data.iter().map(|at| at.item("DESC"));
 
@@ -142,13 +147,16 @@ pub fn export_struct(args: TokenStream, item: ItemStruct) -> Result<TokenStream,
                 #[inline]
                 fn into_repr(self) -> Self { self }
                 #[inline]
+                unsafe fn free_repr(_: &mut Self) {}
+            }
+            // SAFETY: as above; any bits of its number fields are valid.
+            unsafe impl #rt::FfiLift for #ident {
+                #[inline]
                 unsafe fn from_repr(repr: &Self) -> ::core::result::Result<Self, ::std::string::String> {
                     // SAFETY: `Self: Copy` is checked above, so a bitwise copy
                     // is a copy.
                     ::core::result::Result::Ok(unsafe { ::core::ptr::read(repr) })
                 }
-                #[inline]
-                unsafe fn free_repr(_: &mut Self) {}
             }
             // SAFETY: as above; slices of it are borrowed in place.
             unsafe impl #rt::FfiElement for #ident {
@@ -191,14 +199,17 @@ pub fn export_struct(args: TokenStream, item: ItemStruct) -> Result<TokenStream,
                 fn into_repr(self) -> #repr {
                     #repr { #(#field_idents: #into(self.#field_idents)),* }
                 }
+                unsafe fn free_repr(repr: &mut #repr) {
+                    #(unsafe { #free(&mut repr.#field_idents) };)*
+                }
+            }
+            // SAFETY: each field is lifted through its own checks.
+            unsafe impl #rt::FfiLift for #ident {
                 unsafe fn from_repr(repr: &#repr) -> ::core::result::Result<Self, ::std::string::String> {
                     ::core::result::Result::Ok(#ident {
                         #(#field_idents: unsafe { #from(&repr.#field_idents) }
                             .map_err(|why| ::std::format!("field `{}`: {}", #field_names, why))?,)*
                     })
-                }
-                unsafe fn free_repr(repr: &mut #repr) {
-                    #(unsafe { #free(&mut repr.#field_idents) };)*
                 }
             }
         }
@@ -233,6 +244,13 @@ pub fn export_enum(args: TokenStream, item: ItemEnum) -> Result<TokenStream, syn
     let mut errors = Errors::default();
     reject_args(args, "an enum", &mut errors);
     reject_generics(&item.generics, &mut errors);
+    for field in item
+        .variants
+        .iter()
+        .flat_map(|variant| variant.fields.iter())
+    {
+        crate::validate::field_type(&field.ty, &mut errors);
+    }
     if item
         .variants
         .iter()
@@ -278,6 +296,12 @@ pub fn export_enum(args: TokenStream, item: ItemEnum) -> Result<TokenStream, syn
             fn into_repr(self) -> #repr {
                 self as #repr
             }
+            #[inline]
+            unsafe fn free_repr(_: &mut #repr) {}
+        }
+
+        // SAFETY: only a declared discriminant becomes a value.
+        unsafe impl #rt::FfiLift for #ident {
             unsafe fn from_repr(repr: &#repr) -> ::core::result::Result<Self, ::std::string::String> {
                 #(if *repr == #ident::#variants as #repr {
                     return ::core::result::Result::Ok(#ident::#variants);
@@ -286,16 +310,15 @@ pub fn export_enum(args: TokenStream, item: ItemEnum) -> Result<TokenStream, syn
                     "{} is not a `{}` (variants: {})", repr, #name, #expected
                 ))
             }
-            #[inline]
-            unsafe fn free_repr(_: &mut #repr) {}
         }
 
         impl #rt::FfiParam for #ident {
             type Abi = #repr;
             const DESC: #rt::TypeDesc = <#ident as #rt::FfiData>::DESC;
-            unsafe fn lift(abi: #repr, param: &'static str) -> ::core::result::Result<Self, #rt::Fault> {
+            type Lifted<'s> = Self;
+            unsafe fn lift(abi: #repr, param: &'static str, _: &#rt::CallScope) -> ::core::result::Result<Self, #rt::Fault> {
                 // SAFETY: an integer holds no pointer.
-                unsafe { <#ident as #rt::FfiData>::from_repr(&abi) }
+                unsafe { <#ident as #rt::FfiLift>::from_repr(&abi) }
                     .map_err(|why| #rt::Fault::invalid(param, why))
             }
         }
@@ -355,7 +378,7 @@ fn export_data_enum(item: &ItemEnum) -> TokenStream {
             .collect();
         let as_data: Vec<AtType> = fields
             .iter()
-            .map(|f| AtType::new(&f.ty, "FfiData"))
+            .map(|f| AtType::new(&f.ty, "FfiValue"))
             .collect();
         let descs = as_data.iter().map(|at| at.item("DESC"));
         variant_descs.push(quote! {
@@ -465,14 +488,6 @@ fn export_data_enum(item: &ItemEnum) -> TokenStream {
                     #(#into_arms,)*
                 }
             }
-            unsafe fn from_repr(repr: &#repr) -> ::core::result::Result<Self, ::std::string::String> {
-                match repr.tag {
-                    #(#from_arms,)*
-                    other => ::core::result::Result::Err(::std::format!(
-                        "tag {} is not a `{}` variant (0..{})", other, #name, #variant_count
-                    )),
-                }
-            }
             unsafe fn free_repr(repr: &mut #repr) {
                 match repr.tag {
                     #(#free_arms,)*
@@ -480,6 +495,19 @@ fn export_data_enum(item: &ItemEnum) -> TokenStream {
                 }
                 // Back to the empty value: freeing twice is harmless.
                 *repr = <#repr as #rt::AbiValue>::error_value();
+            }
+        }
+
+        // SAFETY: the tag is checked before a member is read; each field is
+        // lifted through its own checks.
+        unsafe impl #rt::FfiLift for #ident {
+            unsafe fn from_repr(repr: &#repr) -> ::core::result::Result<Self, ::std::string::String> {
+                match repr.tag {
+                    #(#from_arms,)*
+                    other => ::core::result::Result::Err(::std::format!(
+                        "tag {} is not a `{}` variant (0..{})", other, #name, #variant_count
+                    )),
+                }
             }
         }
 
@@ -507,7 +535,8 @@ fn by_pointer_param(ident: &syn::Ident) -> TokenStream {
         impl #rt::FfiParam for #ident {
             type Abi = *const <#ident as #rt::FfiData>::Repr;
             const DESC: #rt::TypeDesc = <#ident as #rt::FfiData>::DESC;
-            unsafe fn lift(abi: Self::Abi, param: &'static str) -> ::core::result::Result<Self, #rt::Fault> {
+            type Lifted<'s> = Self;
+            unsafe fn lift(abi: Self::Abi, param: &'static str, _: &#rt::CallScope) -> ::core::result::Result<Self, #rt::Fault> {
                 // SAFETY: the C contract makes the pointer NULL or valid for the call.
                 unsafe { #rt::lift_by_pointer::<#ident>(abi, param) }
             }

@@ -3,7 +3,9 @@
 //! the others from being found.
 
 use crate::errors::Errors;
-use syn::{FnArg, GenericParam, Signature};
+use quote::ToTokens;
+use syn::punctuated::Punctuated;
+use syn::{FnArg, GenericArgument, GenericParam, Lifetime, PathArguments, Signature, Token, Type};
 
 /// Records every signature-level problem of `sig`.
 pub fn signature(sig: &Signature, in_impl: bool, errors: &mut Errors) {
@@ -68,5 +70,167 @@ pub fn signature(sig: &Signature, in_impl: bool, errors: &mut Errors) {
                  that takes the value as a parameter",
             );
         }
+    }
+}
+
+/// Records an error at every explicit lifetime in a parameter type other
+/// than `'_`: an argument is lent to Rust for the call only (the caller
+/// frees or reuses its memory right after), so a signature that names a
+/// longer lifetime (`&'static str`, `Callback<'static, ..>`) would let the
+/// function keep it. Lifetimes declared on the function or impl block are
+/// reported once, where they are declared.
+pub fn param_lifetimes(ty: &Type, declared: &[&Lifetime], errors: &mut Errors) {
+    let mut found = Vec::new();
+    explicit_lifetimes(ty, &mut found);
+    for lifetime in found {
+        if lifetime.ident == "_" || declared.iter().any(|d| d.ident == lifetime.ident) {
+            continue;
+        }
+        errors.error(
+            lifetime,
+            format!(
+                "`{lifetime}` on a parameter: arguments are lent to Rust only for the call \
+                 (the caller frees or reuses them right after), so they cannot be kept; \
+                 write `{}` and copy what must outlive the call{}",
+                without_lifetimes(ty),
+                keep_hint(ty),
+            ),
+        );
+    }
+}
+
+/// Every explicit lifetime written in `ty`, in order.
+fn explicit_lifetimes<'t>(ty: &'t Type, found: &mut Vec<&'t Lifetime>) {
+    match ty {
+        Type::Reference(reference) => {
+            found.extend(reference.lifetime.as_ref());
+            explicit_lifetimes(&reference.elem, found);
+        }
+        Type::Slice(slice) => explicit_lifetimes(&slice.elem, found),
+        Type::Array(array) => explicit_lifetimes(&array.elem, found),
+        Type::Paren(paren) => explicit_lifetimes(&paren.elem, found),
+        Type::Group(group) => explicit_lifetimes(&group.elem, found),
+        Type::Ptr(ptr) => explicit_lifetimes(&ptr.elem, found),
+        Type::Tuple(tuple) => tuple
+            .elems
+            .iter()
+            .for_each(|elem| explicit_lifetimes(elem, found)),
+        Type::Path(path) => {
+            for segment in &path.path.segments {
+                if let PathArguments::AngleBracketed(args) = &segment.arguments {
+                    for arg in &args.args {
+                        match arg {
+                            GenericArgument::Lifetime(lifetime) => found.push(lifetime),
+                            GenericArgument::Type(inner) => explicit_lifetimes(inner, found),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `ty` as written, with every lifetime removed, for messages.
+fn without_lifetimes(ty: &Type) -> String {
+    let mut ty = ty.clone();
+    strip_lifetimes(&mut ty);
+    ty.to_token_stream()
+        .to_string()
+        .replace(" < ", "<")
+        .replace("< ", "<")
+        .replace(" >", ">")
+        .replace("& ", "&")
+        .replace(" ,", ",")
+}
+
+fn strip_lifetimes(ty: &mut Type) {
+    match ty {
+        Type::Reference(reference) => {
+            reference.lifetime = None;
+            strip_lifetimes(&mut reference.elem);
+        }
+        Type::Slice(slice) => strip_lifetimes(&mut slice.elem),
+        Type::Array(array) => strip_lifetimes(&mut array.elem),
+        Type::Paren(paren) => strip_lifetimes(&mut paren.elem),
+        Type::Group(group) => strip_lifetimes(&mut group.elem),
+        Type::Ptr(ptr) => strip_lifetimes(&mut ptr.elem),
+        Type::Tuple(tuple) => tuple.elems.iter_mut().for_each(strip_lifetimes),
+        Type::Path(path) => {
+            for segment in path.path.segments.iter_mut() {
+                if let PathArguments::AngleBracketed(args) = &mut segment.arguments {
+                    let kept: Punctuated<GenericArgument, Token![,]> = args
+                        .args
+                        .iter()
+                        .filter(|arg| !matches!(arg, GenericArgument::Lifetime(_)))
+                        .cloned()
+                        .map(|mut arg| {
+                            if let GenericArgument::Type(inner) = &mut arg {
+                                strip_lifetimes(inner);
+                            }
+                            arg
+                        })
+                        .collect();
+                    if kept.is_empty() {
+                        segment.arguments = PathArguments::None;
+                    } else {
+                        args.args = kept;
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// How to keep what a parameter of this type lends, for messages.
+fn keep_hint(ty: &Type) -> &'static str {
+    let text = ty.to_token_stream().to_string();
+    if text.contains("Callback") {
+        " (a callback can only be called during the call)"
+    } else if text.contains("Allocator") {
+        " (what the allocator hands out already belongs to the caller)"
+    } else if text.contains("str") || text.contains("CStr") {
+        " (`text.to_owned()`)"
+    } else if matches!(ty, Type::Reference(r) if matches!(*r.elem, Type::Slice(_))) {
+        " (`values.to_vec()`)"
+    } else {
+        ""
+    }
+}
+
+/// Records an error at every reference in the type of a record or variant
+/// field: records are copied across and must own their data.
+pub fn field_type(ty: &Type, errors: &mut Errors) {
+    match ty {
+        Type::Reference(reference) => {
+            let owned = match &*reference.elem {
+                Type::Path(p) if p.path.is_ident("str") => "`String`",
+                Type::Slice(_) => "`Vec<T>`",
+                _ => "an owned value",
+            };
+            errors.error(
+                ty,
+                format!(
+                    "a field of an #[export] record cannot borrow: records are copied across \
+                     and the caller's memory is only lent for one call; use {owned} instead"
+                ),
+            );
+        }
+        Type::Paren(paren) => field_type(&paren.elem, errors),
+        Type::Group(group) => field_type(&group.elem, errors),
+        Type::Path(path) => {
+            for segment in &path.path.segments {
+                if let PathArguments::AngleBracketed(args) = &segment.arguments {
+                    for arg in &args.args {
+                        if let GenericArgument::Type(inner) = arg {
+                            field_type(inner, errors);
+                        }
+                    }
+                }
+            }
+        }
+        _ => {}
     }
 }

@@ -34,6 +34,7 @@ import collections
 import ctypes
 import enum
 import inspect
+import itertools
 import json
 import keyword
 import operator
@@ -44,6 +45,7 @@ import sys
 import sysconfig
 import threading
 import types as _pytypes
+import warnings
 import weakref
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -353,8 +355,16 @@ class _Owner:
         self.buffer = buffer
         self.free = free
 
+    def __reduce__(self) -> Any:
+        # Copying or pickling the array would copy the owner: two owners of
+        # one Rust buffer would free it twice.
+        raise TypeError("a Vec returned by Rust owns its memory and cannot be copied or pickled "
+                        "as is; copy its values instead (list(v), bytes(v), numpy.array(v))")
+
     def __del__(self) -> None:
-        self.free(self.buffer)
+        free = getattr(self, "free", None)
+        if free is not None:
+            free(self.buffer)
 
 
 def _take_vec(buffer: _FfiBuffer, free: Callable[..., None], ctype: Any) -> Any:
@@ -796,9 +806,10 @@ class _Types:
             self.mirrors[cache_key] = [(f["name"], self.writer(f["type"])) for f in self.named[key]["fields"]]
         return mirror(*[write(getattr(value, name), keep, f"{where}.{name}") for name, write in self.mirrors[cache_key]])
 
-    def callback_maker(self, t: Dict[str, Any]) -> Callable[[Any, List[Any], str], Any]:
+    def callback_maker(self, t: Dict[str, Any]) -> Callable[[Any, List[Any], str, "_Call"], Any]:
         """A function turning a Python callable into an ``FfiCallback`` for
-        ``Callback<fn(..) -> R>``; exceptions it raises are re-raised by the
+        ``Callback<fn(..) -> R>``; the first exception it raises during the
+        call is kept in the call's :class:`_Call` and re-raised by the
         exported function's Python wrapper."""
         arg_types = [self.repr_type(a) for a in t["params"]]
         unit = t["ret"]["kind"] == "unit"
@@ -807,15 +818,16 @@ class _Types:
         proto = ctypes.CFUNCTYPE(ret_type, ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint8), *arg_types)
         # Making a C trampoline costs microseconds: reuse it for the same
         # Python function (a bounded cache, so passing fresh lambdas in a
-        # loop does not grow memory).
-        cache: "collections.OrderedDict[int, Tuple[Any, _FfiCallback, Any]]" = collections.OrderedDict()
+        # loop does not grow memory). The call it belongs to arrives as the
+        # C context, so one trampoline serves any number of calls at once.
+        cache: "collections.OrderedDict[int, Tuple[Any, int, Any]]" = collections.OrderedDict()
 
-        def make(function: Any, keep: List[Any], where: str) -> _FfiCallback:
+        def make(function: Any, keep: List[Any], where: str, call: "_Call") -> _FfiCallback:
             hit = cache.get(id(function))
             if hit is not None and hit[0]() is function:
                 cache.move_to_end(id(function))
                 keep.append((function, hit))
-                return hit[1]
+                return _FfiCallback(hit[1], call.token)
             if not callable(function):
                 raise TypeError(f"{where} ({_rust_type(t, self.named)}) must be callable, not {_type_name(function)}")
             # The cache holds the function weakly (the call's `keep` holds it
@@ -834,23 +846,23 @@ class _Types:
                 def target_of() -> Any:
                     return ref()
 
-            def trampoline(_context: Any, failed: Any, *args: Any) -> Any:
+            def trampoline(context: Any, failed: Any, *args: Any) -> Any:
                 try:
                     result = target_of()(*args)
                     return None if write_ret is None else write_ret(result, [], "the callback's result")
                 except BaseException as exc:  # noqa: BLE001 - re-raised after the Rust call
-                    _fail_callback(exc)
+                    _Call.fail(context, exc)
                     failed[0] = 1
                     return None if unit else 0
 
             cfunc = proto(trampoline)
-            entry = (ref, _FfiCallback(ctypes.cast(cfunc, ctypes.c_void_p), None), cfunc)
+            entry = (ref, ctypes.cast(cfunc, ctypes.c_void_p).value, cfunc)
             if ref is not None:
                 cache[id(function)] = entry
                 if len(cache) > 128:
                     cache.popitem(last=False)
             keep.append((function, entry))
-            return entry[1]
+            return _FfiCallback(entry[1], call.token)
 
         return make
 
@@ -947,24 +959,41 @@ def _scalar_name(ctype: Any) -> str:
 # ---------------------------------------------------------------------------
 # Callbacks and the caller's allocator
 
-#: The exception a callback or allocation raised on this thread, re-raised
-#: when the Rust function returns (it unwinds as soon as it sees the failure).
-_callback_state = threading.local()
-
 _ALLOC_KINDS = {1: "i8", 2: "i16", 3: "i32", 4: "i64", 5: "u8", 6: "u16", 7: "u32", 8: "u64",
                 9: "isize", 10: "usize", 11: "f32", 12: "f64"}
 _ALLOC_PROTO = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_size_t)
 _EMPTY_OUTPUT = ctypes.create_string_buffer(16)  # what a zero-length output points at
 
 
-def _fail_callback(exc: BaseException) -> None:
-    _callback_state.exception = exc
+class _Call:
+    """One call of an export that takes callbacks or an allocator: where the
+    first exception they raise is kept until the call returns.
 
+    Its ``token`` travels as the callbacks' C context, so a trampoline
+    always reports to its own call: a finalizer or signal handler making
+    other calls meanwhile, on this thread or another, cannot take or
+    replace the exception."""
 
-def _pending_callback_exception() -> Optional[BaseException]:
-    exc = getattr(_callback_state, "exception", None)
-    _callback_state.exception = None
-    return exc
+    __slots__ = ("token", "exception")
+    _open: Dict[int, "_Call"] = {}
+    _tokens = itertools.count(1)
+
+    def __init__(self) -> None:
+        self.token = next(_Call._tokens)
+        self.exception: Optional[BaseException] = None
+        _Call._open[self.token] = self
+
+    def close(self) -> None:
+        """Forgets the call (it returned)."""
+        _Call._open.pop(self.token, None)
+
+    @staticmethod
+    def fail(token: Optional[int], exc: BaseException) -> None:
+        """Keeps ``exc`` for the call ``token`` unless it already failed: the
+        first exception is the one the caller sees."""
+        call = _Call._open.get(token or 0)
+        if call is not None and call.exception is None:
+            call.exception = exc
 
 
 def _array_output(rust: str, length: int) -> Any:
@@ -987,7 +1016,8 @@ class _Outputs:
     """One call's allocator: allocates what Rust asks for, keeps it alive,
     and hands the outputs back after the call."""
 
-    def __init__(self, spec: Any, where: str) -> None:
+    def __init__(self, spec: Any, where: str, call: _Call) -> None:
+        self.call = call
         if spec is None or spec == "array":
             self.make: Callable[[str, int], Any] = _array_output
         elif spec == "numpy":
@@ -1026,7 +1056,7 @@ class _Outputs:
             self.outputs.append((kind == 0, obj, keep))
             return address if length else ctypes.addressof(_EMPTY_OUTPUT)
         except BaseException as exc:  # noqa: BLE001 - re-raised after the Rust call
-            _fail_callback(exc)
+            _Call.fail(self.call.token, exc)
             return None
 
     def borrow(self, address: Optional[int], nbytes: int) -> None:
@@ -1076,38 +1106,14 @@ def _boxer(ctype: Any) -> Callable[[Any], Any]:
 # ---------------------------------------------------------------------------
 # The CPython fast path (see ffi-export-runtime/src/python.rs)
 
-_PY_OBJECTS = ("int_type", "float_type", "str_type", "py_true", "py_false", "py_none", "raise_pending")
-_PY_FUNCTIONS = (
-    ("long_as_long_long", "PyLong_AsLongLong"),
-    ("long_as_unsigned_long_long", "PyLong_AsUnsignedLongLong"),
-    ("long_from_long_long", "PyLong_FromLongLong"),
-    ("long_from_unsigned_long_long", "PyLong_FromUnsignedLongLong"),
-    ("float_from_double", "PyFloat_FromDouble"),
-    ("bool_from_long", "PyBool_FromLong"),
-    ("unicode_as_utf8_and_size", "PyUnicode_AsUTF8AndSize"),
-    ("unicode_from_string_and_size", "PyUnicode_FromStringAndSize"),
-    ("err_occurred", "PyErr_Occurred"),
-    ("err_clear", "PyErr_Clear"),
-    ("eval_save_thread", "PyEval_SaveThread"),
-    ("eval_restore_thread", "PyEval_RestoreThread"),
-    ("object_vectorcall", "PyObject_Vectorcall"),
-    ("object_call_no_args", "PyObject_CallNoArgs"),
-    ("cfunction_new_ex", "PyCFunction_NewEx"),
-    ("incref", "Py_IncRef"),
-    ("object_get_buffer", "PyObject_GetBuffer"),
-    ("buffer_release", "PyBuffer_Release"),
-)
-
-
-class _PyApi(ctypes.Structure):
-    _fields_ = ([("size", ctypes.c_size_t)] + [(name, ctypes.c_void_p) for name in _PY_OBJECTS]
-                + [(name, ctypes.c_void_p) for name, _ in _PY_FUNCTIONS])
-
-
-def _fast_path_maker(cdll: ctypes.CDLL, raise_pending: Callable[[], None]) -> Optional[Callable[[str, Any], Any]]:
+def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None]) -> Optional[Callable[[str, Any], Any]]:
     """Turns on the library's CPython fast path, or returns None where it
     cannot be used (another Python implementation, a debug build, or
-    ``FFI_EXPORT_NO_FAST=1``)."""
+    ``FFI_EXPORT_NO_FAST=1``).
+
+    The library lists the objects and C-API functions it needs
+    (``ffi_export_python_api``, one line each, in the order of its table),
+    so the table is built from that list and cannot drift from it."""
     # The native code reads object headers (type pointer, float value) with
     # the layout of regular CPython builds: debug builds (Py_TRACE_REFS) and
     # free-threaded builds lay objects out differently, so they keep ctypes.
@@ -1116,27 +1122,34 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_pending: Callable[[], None]) -> Op
             or os.environ.get("FFI_EXPORT_NO_FAST") == "1"):
         return None
     try:
+        layout_fn = cdll["ffi_export_python_api"]
         init = cdll["ffi_export_python_init"]
         make = cdll["ffi_export_python_function"]
     except AttributeError:
         return None
-    api = _PyApi()
-    api.size = ctypes.sizeof(_PyApi)
-    objects = (int, float, str, True, False, None, raise_pending)
-    for name, obj in zip(_PY_OBJECTS, objects):
-        setattr(api, name, id(obj))
-    try:
-        for field, symbol in _PY_FUNCTIONS:
-            setattr(api, field, ctypes.cast(getattr(ctypes.pythonapi, symbol), ctypes.c_void_p).value)
-    except AttributeError:  # an interpreter without one of them: keep ctypes
-        return None
+    layout_fn.restype = ctypes.c_char_p
+    layout_fn.argtypes = []
+    objects = {"int": int, "float": float, "str": str, "True": True, "False": False, "None": None,
+               "raise_fault": raise_fault}
+    values: List[Tuple[str, int]] = []
+    for line in layout_fn().decode("ascii").splitlines():
+        kind, _, name = line.partition(" ")
+        if kind == "object" and name in objects:
+            values.append((f"o_{name}", id(objects[name])))
+        elif kind == "function" and hasattr(ctypes.pythonapi, name):
+            values.append((name, ctypes.cast(getattr(ctypes.pythonapi, name), ctypes.c_void_p).value or 0))
+        else:  # a role this helper does not know, or a missing entry point: keep ctypes
+            return None
+    table_type = type("_PyApi", (ctypes.Structure,), {
+        "_fields_": [("size", ctypes.c_size_t)] + [(name, ctypes.c_void_p) for name, _ in values]})
+    api = table_type(ctypes.sizeof(table_type), *[value for _, value in values])
     # Called with the GIL held: these functions use the C API.
-    init_fn = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.POINTER(_PyApi))(ctypes.cast(init, ctypes.c_void_p).value)
+    init_fn = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.POINTER(table_type))(ctypes.cast(init, ctypes.c_void_p).value)
     if init_fn(ctypes.byref(api)) != 1:
         return None
     make_fn = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_char_p, ctypes.py_object)(
         ctypes.cast(make, ctypes.c_void_p).value)
-    _fast_keepalive.append((raise_pending, init_fn, make_fn))
+    _fast_keepalive.append((raise_fault, init_fn, make_fn))
     return lambda name, slow: make_fn(name.encode(), slow)
 
 
@@ -1154,21 +1167,26 @@ class _Binder:
         self.faults = ctypes.c_uint64.in_dll(cdll, "FFI_EXPORT_FAULTS")
         # `cdll[name]` makes a private function object: argtypes set here
         # cannot be changed by other code using `cdll.name`.
-        take = cdll["ffi_export_error_take"]
-        take.argtypes = [ctypes.POINTER(_FfiError)]
+        take = cdll["ffi_export_error_take_since"]
+        take.argtypes = [ctypes.c_uint64, ctypes.POINTER(_FfiError)]
         take.restype = ctypes.c_bool
         free = cdll["ffi_export_error_free"]
         free.argtypes = [ctypes.POINTER(_FfiError)]
         free.restype = None
         self.take_error = take
         self.free_error = free
-        self.fast = _fast_path_maker(cdll, self.raise_pending)
+        self.fast = _fast_path_maker(cdll, self.raise_fault)
 
-    def raise_pending(self) -> None:
-        """Raises this thread's pending error, if any (the fault counter also
-        moves when another thread fails: then there is nothing to raise)."""
+    def raise_since(self, since: int, receiver: Any = None, call: Optional[_Call] = None) -> None:
+        """Raises the error of this thread's call made after the fault
+        counter read ``since``, if that call failed (the counter also moves
+        when another thread fails: then there is nothing to raise).
+
+        Python code that ran since the call (finalizers, signal handlers,
+        other exports) cannot hide or replace that error: the library keeps
+        each failure under its own number until it is taken."""
         error = _FfiError()
-        if not self.take_error(error):
+        if not self.take_error(since, error):
             return
         try:
             message = ctypes.string_at(error.message.ptr, error.message.len).decode("utf-8", "replace")
@@ -1176,16 +1194,37 @@ class _Binder:
             code = error.code
         finally:
             self.free_error(error)
+        self.raise_fault(code, name, message, receiver, call)
+
+    def raise_fault(self, code: int, name: str, message: str, receiver: Any = None,
+                    call: Optional[_Call] = None) -> None:
+        """Raises the Python exception for a failed call: ``RustPanic``,
+        ``InvalidArgument``, the callback's own exception, or
+        ``lib.errors.<name>``. The native fast path calls this too (with
+        the failure it already took), so both paths raise the same classes.
+        ``receiver`` is a method's ``self``: a call that failed because the
+        object was closed meanwhile (by another thread) raises the same
+        ``ValueError`` as a call on a closed object."""
+        pending = call.exception if call is not None else None
+        if call is not None:
+            call.exception = None
+        if code == _CODE_CALLBACK and pending is not None:
+            raise pending
+        if code == _CODE_INVALID and isinstance(receiver, _Object) and receiver.closed:
+            raise _closed_error(receiver) from None
+        exc: FfiError
         if code == _CODE_PANIC:
-            raise RustPanic(message)
-        if code == _CODE_INVALID:
-            raise InvalidArgument(message)
-        if code == _CODE_CALLBACK:
-            exc = _pending_callback_exception()
-            if exc is not None:
-                raise exc
-            raise FfiError(message)
-        raise self.library._error_class(name)(message)
+            exc = RustPanic(message)
+        elif code == _CODE_INVALID:
+            exc = InvalidArgument(message)
+        elif code == _CODE_CALLBACK:
+            exc = FfiError(message)
+        else:
+            exc = self.library._error_class(name)(message)
+        # A callback that raised while Rust was already failing: shown as the
+        # context of the error the call ended with.
+        exc.__context__ = pending
+        raise exc
 
     def bind(self, export: Dict[str, Any]) -> Callable[..., Any]:
         name = export["name"]
@@ -1194,7 +1233,7 @@ class _Binder:
         ns: Dict[str, Any] = {
             "_fx_cfn": cfunc,
             "_fx_faults": self.faults,
-            "_fx_raise": self.raise_pending,
+            "_fx_raise": self.raise_since,
             "_fx_as_int": _as_int,
             "_fx_range": _out_of_range,
             "_fx_as_float": _as_float,
@@ -1282,7 +1321,7 @@ class _Binder:
             elif kind == "callback":
                 keep_list = True
                 ns[f"_fx_cb_{p}"] = types.callback_maker(ty)
-                body.append(f"_fx_a_{p} = _fx_cb_{p}({p}, _fx_keep, {where!r})")
+                body.append(f"_fx_a_{p} = _fx_cb_{p}({p}, _fx_keep, {where!r}, _fx_call)")
                 argtypes.append(_FfiCallback)
                 cargs.append(f"_fx_a_{p}")
             elif kind == "allocator":
@@ -1291,7 +1330,7 @@ class _Binder:
                 names.pop()
                 allocator = p
                 ns["_fx_outputs"] = _Outputs
-                body.append(f"_fx_out = _fx_outputs({p}, {where!r})")
+                body.append(f"_fx_out = _fx_outputs({p}, {where!r}, _fx_call)")
                 argtypes.append(_FfiAllocator)
                 cargs.append("_fx_out.c_value")
             elif kind in ("record", "option", "data_enum"):
@@ -1325,12 +1364,24 @@ class _Binder:
             names += ["*", f"{allocator}=None"]
             annotations["return"] = List[Any] if annotations["return"] is None else Tuple[annotations["return"], List[Any]]
             returns = "_fx_out.finish()" if returns == "None" else f"({returns}, _fx_out.finish())"
+        method = export["kind"] in ("method", "method_mut")
+        receiver = "self" if method else "None"
+        # Callbacks and the allocator report their exceptions to this call.
+        per_call = any(p["type"]["kind"] in ("callback", "allocator") for p in export["params"])
+        lines = body + [
+            "_fx_n = _fx_faults.value",
+            f"_fx_r = {call}",
+            f"if _fx_faults.value != _fx_n: _fx_raise(_fx_n, {receiver}, {'_fx_call' if per_call else 'None'})",
+            f"return {returns}",
+        ]
         source = [f"def {name}({', '.join(names)}):"]
-        source += [f"    {line}" for line in body]
-        source.append("    _fx_n = _fx_faults.value")
-        source.append(f"    _fx_r = {call}")
-        source.append("    if _fx_faults.value != _fx_n: _fx_raise()")
-        source.append(f"    return {returns}")
+        if per_call:
+            ns["_fx_Call"] = _Call
+            source += ["    _fx_call = _fx_Call()", "    try:"]
+            source += [f"        {line}" for line in lines]
+            source += ["    finally:", "        _fx_call.close()"]
+        else:
+            source += [f"    {line}" for line in lines]
         exec("\n".join(source), ns)  # noqa: S102 - generated from the library's own description
         function = ns[name]
         fast = self.fast(name, function) if self.fast is not None and export.get("fast") else None
@@ -1374,7 +1425,7 @@ class _Binder:
         cfunc = self.cdll[export["batch"]]
         cfunc.argtypes = [ctypes.c_size_t] + [ctypes.c_void_p, ctypes.c_size_t] * len(params) + [ctypes.c_void_p]
         cfunc.restype = ctypes.c_size_t
-        faults, raise_pending = self.faults, self.raise_pending
+        faults, raise_since = self.faults, self.raise_since
 
         def map(*args: Any, **kwargs: Any) -> Any:  # noqa: A001 - the documented name
             values = list(args) + [kwargs.pop(n) for n in names[len(args):] if n in kwargs]
@@ -1406,7 +1457,7 @@ class _Binder:
             cfunc(length, *flat, out_address)
             del out_anchor
             if faults.value != before:
-                raise_pending()
+                raise_since(before)
             return out
 
         map.__doc__ = f"{export['name']} over whole arrays in one call: see ``map`` in the ffi_export docs."
@@ -1457,6 +1508,19 @@ class _Binder:
         return f"{doc}\n\nRust: ``{signature}``" if doc else f"Rust: ``{signature}``"
 
 
+def _unbindable(export: Dict[str, Any], why: str) -> Callable[..., Any]:
+    """Stands in for an export the helper could not bind."""
+
+    def unbound(*args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{export['name']} cannot be called through this helper: {why}")
+
+    unbound.__name__ = unbound.__qualname__ = export["name"]
+    if export["owner"]:
+        owner = export["owner"]["key"].rsplit("::", 1)[-1]
+        unbound.__name__ = export["name"][len(owner) + 1:]
+    return unbound
+
+
 class Library:
     """A loaded ffi-export library: one attribute per exported function.
 
@@ -1505,7 +1569,14 @@ class Library:
             ty = export["returns"]
             if ty["kind"] == "result":
                 self._error_class(ty["error"])
-            function = binder.bind(export)
+            try:
+                function = binder.bind(export)
+            except LoadError as error:
+                # One export this helper cannot bind (e.g. a helper older than
+                # the library) must not make the whole library unusable.
+                warnings.warn(f"{self.path}: {error}; calling it raises NotImplementedError",
+                              RuntimeWarning, stacklevel=2)
+                function = _unbindable(export, str(error))
             if export["owner"]:
                 self._install(self._types.classes[export["owner"]["key"]], export, function)
             else:
@@ -1533,6 +1604,9 @@ class Library:
         setattr(cls, name, staticmethod(function))
         if kind == "constructor" and name == "new":
             def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+                if getattr(self, "_handle", 0):
+                    # A second __init__ would replace (and leak) the Rust value.
+                    raise TypeError(f"this {cls.__name__} is already initialised; make a new one")
                 made = function(*args, **kwargs)
                 if made is None:
                     raise ValueError(f"{cls.__name__}.new returned None")
@@ -1979,14 +2053,20 @@ enum {
 
 /* ---- The error channel and the self-description ---- */
 
-/* Moves the calling thread's last error into *out; returns false (and sets
- * out->code = 0) if the thread's last call succeeded. Every export clears the
- * record on entry, so call this right after the failing call. */
+/* Moves the error of the calling thread's latest call into *out; returns
+ * false (and sets out->code = 0) if that call succeeded. Call it right after
+ * the failing call: the next call on this thread starts a new "latest". */
 bool ffi_export_error_take(FfiError *out);
-/* Releases what ffi_export_error_take wrote; idempotent, NULL is a no-op. */
+/* Moves this thread's oldest error numbered `since` or later into *out, where
+ * `since` is FFI_EXPORT_FAULTS read before the call: that call's error, even
+ * if other calls (signal handlers, finalizers) ran on this thread since.
+ * Returns false when the call succeeded (the counter moved for another
+ * thread). */
+bool ffi_export_error_take_since(uint64_t since, FfiError *out);
+/* Releases what a take wrote; idempotent, NULL is a no-op. */
 void ffi_export_error_free(FfiError *error);
 /* Grows with every failed call on any thread: compare it before and after a
- * call to know whether ffi_export_error_take is needed. */
+ * call to know whether a take is needed. */
 extern uint64_t FFI_EXPORT_FAULTS;
 /* The library's JSON self-description, owned by the library (do not free). */
 const char *ffi_export_describe(void);

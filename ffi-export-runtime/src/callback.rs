@@ -12,6 +12,7 @@
 //! re-raises the original exception.
 
 use crate::describe::TypeDesc;
+use crate::foreign::HangIfUnwound;
 use core::ffi::c_void;
 use core::marker::PhantomData;
 
@@ -39,6 +40,9 @@ pub trait CallbackValue: Sized {
     type C: Copy;
     /// Its description.
     const DESC: TypeDesc;
+    /// The value a failed callback returns while Rust is already unwinding
+    /// (zero, `false`).
+    const NEUTRAL: Self;
     /// To C.
     fn to_c(self) -> Self::C;
     /// From C, checked.
@@ -50,6 +54,7 @@ macro_rules! callback_values {
         impl CallbackValue for $t {
             type C = $t;
             const DESC: TypeDesc = TypeDesc::Scalar(stringify!($t));
+            const NEUTRAL: $t = 0 as $t;
             #[inline]
             fn to_c(self) -> $t { self }
             #[inline]
@@ -62,6 +67,7 @@ callback_values!(i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64);
 impl CallbackValue for bool {
     type C = u8;
     const DESC: TypeDesc = TypeDesc::Scalar("bool");
+    const NEUTRAL: bool = false;
     fn to_c(self) -> u8 {
         u8::from(self)
     }
@@ -81,6 +87,9 @@ pub trait CallbackReturn: Sized {
     type C: Copy;
     /// Its description.
     const DESC: TypeDesc;
+    /// What `call` returns for a failed callback while Rust is already
+    /// unwinding.
+    const NEUTRAL: Self;
     /// From C, checked.
     fn from_c(c: Self::C) -> Option<Self>;
 }
@@ -88,6 +97,7 @@ pub trait CallbackReturn: Sized {
 impl CallbackReturn for () {
     type C = ();
     const DESC: TypeDesc = TypeDesc::Unit;
+    const NEUTRAL: () = ();
     fn from_c(_: ()) -> Option<()> {
         Some(())
     }
@@ -96,6 +106,7 @@ impl CallbackReturn for () {
 impl<T: CallbackValue> CallbackReturn for T {
     type C = T::C;
     const DESC: TypeDesc = T::DESC;
+    const NEUTRAL: T = T::NEUTRAL;
     fn from_c(c: T::C) -> Option<T> {
         T::from_c(c)
     }
@@ -129,19 +140,34 @@ macro_rules! callback_arity {
             /// Calls the function. If it fails (the Python function raised),
             /// this unwinds the exported function, and the caller sees its
             /// own exception.
+            ///
+            /// While the thread is already unwinding (a `Drop` guard calling
+            /// back, say), a failed call returns zero / `false` / `()`
+            /// instead: the first failure is the one reported, and a second
+            /// panic would abort the process.
             #[allow(non_snake_case, clippy::too_many_arguments)]
             pub fn call(&self, $($a: $a),*) -> R {
                 let mut failed: u8 = 0;
                 // SAFETY: `raw.call` was checked non-NULL when lifted and has
                 // this signature by the C contract; it lives for 'a.
-                let call: unsafe extern "C" fn(*mut c_void, *mut u8 $(, $a::C)*) -> R::C =
+                // `C-unwind`: see `crate::foreign`.
+                let call: unsafe extern "C-unwind" fn(*mut c_void, *mut u8 $(, $a::C)*) -> R::C =
                     unsafe { core::mem::transmute(self.raw.call) };
+                let guard = HangIfUnwound::arm();
                 // SAFETY: as above; `failed` outlives the call.
                 let result = unsafe { call(self.raw.context, &mut failed $(, $a.to_c())*) };
+                guard.disarm();
                 if failed != 0 {
+                    if std::thread::panicking() {
+                        return R::NEUTRAL;
+                    }
                     fail();
                 }
-                R::from_c(result).unwrap_or_else(|| fail_with("the callback returned an invalid value"))
+                match R::from_c(result) {
+                    Some(value) => value,
+                    None if std::thread::panicking() => R::NEUTRAL,
+                    None => fail_with("the callback returned an invalid value"),
+                }
             }
         }
 
@@ -151,7 +177,14 @@ macro_rules! callback_arity {
                 params: &[$($a::DESC),*],
                 ret: &R::DESC,
             };
-            unsafe fn lift(abi: FfiCallback, param: &'static str) -> Result<Self, crate::Fault> {
+            // Borrowed for the call only, whatever lifetime the signature
+            // names (`Callback<'static, ..>` does not compile).
+            type Lifted<'s> = Callback<'s, fn($($a),*) -> R>;
+            unsafe fn lift<'s>(
+                abi: FfiCallback,
+                param: &'static str,
+                _scope: &'s crate::CallScope,
+            ) -> Result<Callback<'s, fn($($a),*) -> R>, crate::Fault> {
                 if abi.call.is_null() {
                     return Err(crate::Fault::invalid(param, "NULL callback"));
                 }
@@ -224,45 +257,74 @@ pub const ALLOC_TEXT: u32 = 0;
 /// it belong to the caller (Python objects), so nothing needs freeing.
 pub struct Allocator<'a> {
     raw: FfiAllocator,
-    _borrow: PhantomData<(&'a (), *const ())>,
+    /// The call's scope: it owns the stand-in outputs handed out when the
+    /// caller's allocator fails while Rust is already unwinding.
+    scope: &'a crate::CallScope,
+    _not_send: PhantomData<*const ()>,
 }
 
 impl<'a> Allocator<'a> {
-    fn raw_alloc(&self, kind: u32, len: usize, align: usize) -> *mut c_void {
+    /// The caller's buffer, or NULL when it failed (its failure is
+    /// recorded on its side).
+    fn raw_alloc(&self, kind: u32, len: usize, align: usize) -> Option<*mut c_void> {
         // SAFETY: checked non-NULL when lifted; this signature by contract.
-        let alloc: unsafe extern "C" fn(*mut c_void, u32, usize) -> *mut c_void =
+        // `C-unwind`: see `crate::foreign`.
+        let alloc: unsafe extern "C-unwind" fn(*mut c_void, u32, usize) -> *mut c_void =
             unsafe { core::mem::transmute(self.raw.alloc) };
+        let guard = HangIfUnwound::arm();
         // SAFETY: as above.
         let ptr = unsafe { alloc(self.raw.context, kind, len) };
+        guard.disarm();
         if ptr.is_null() {
-            fail();
+            return None;
         }
         if (ptr as usize) % align != 0 {
+            if std::thread::panicking() {
+                return None;
+            }
             fail_with("the allocator returned a misaligned buffer");
         }
-        ptr
+        Some(ptr)
     }
 
     /// A new zeroed output array of `len` elements, owned by the caller.
+    ///
+    /// If the caller's allocator fails, the exported function is unwound
+    /// and the caller sees its failure; while the thread is already
+    /// unwinding (a `Drop` guard writing an output, say) a zeroed stand-in
+    /// owned by the call is returned instead, so the first failure is the
+    /// one reported.
     pub fn array<T: AllocElement>(&self, len: usize) -> &'a mut [T] {
         if len == 0 {
             // Still tell the caller, so it returns an empty array.
-            self.raw_alloc(T::KIND, 0, 1);
+            if self.raw_alloc(T::KIND, 0, 1).is_none() && !std::thread::panicking() {
+                fail();
+            }
             return &mut [];
         }
-        let ptr = self.raw_alloc(T::KIND, len, core::mem::align_of::<T>());
-        // SAFETY: the caller returned a zeroed buffer of `len` elements,
-        // aligned (checked), that it keeps alive and untouched until this
-        // call returns; zero is a valid value of every AllocElement.
-        unsafe { core::slice::from_raw_parts_mut(ptr.cast::<T>(), len) }
+        match self.raw_alloc(T::KIND, len, core::mem::align_of::<T>()) {
+            // SAFETY: the caller returned a zeroed buffer of `len` elements,
+            // aligned (checked), that it keeps alive and untouched until this
+            // call returns; zero is a valid value of every AllocElement.
+            Some(ptr) => unsafe { core::slice::from_raw_parts_mut(ptr.cast::<T>(), len) },
+            None if std::thread::panicking() => self.scope.stand_in::<T>(len),
+            None => fail(),
+        }
     }
 
-    /// A new text output holding `text`, owned by the caller.
+    /// A new text output holding `text`, owned by the caller (skipped if
+    /// the allocator fails while the thread is already unwinding).
     pub fn text(&self, text: &str) {
-        let ptr = self.raw_alloc(ALLOC_TEXT, text.len(), 1);
-        if !text.is_empty() {
-            // SAFETY: the caller returned `text.len()` writable bytes.
-            unsafe { core::ptr::copy_nonoverlapping(text.as_ptr(), ptr.cast::<u8>(), text.len()) };
+        match self.raw_alloc(ALLOC_TEXT, text.len(), 1) {
+            Some(ptr) if !text.is_empty() => {
+                // SAFETY: the caller returned `text.len()` writable bytes.
+                unsafe {
+                    core::ptr::copy_nonoverlapping(text.as_ptr(), ptr.cast::<u8>(), text.len())
+                };
+            }
+            Some(_) => {}
+            None if std::thread::panicking() => {}
+            None => fail(),
         }
     }
 }
@@ -270,13 +332,20 @@ impl<'a> Allocator<'a> {
 impl crate::FfiParam for Allocator<'_> {
     type Abi = FfiAllocator;
     const DESC: TypeDesc = TypeDesc::Allocator;
-    unsafe fn lift(abi: FfiAllocator, param: &'static str) -> Result<Self, crate::Fault> {
+    // Borrowed for the call only (`Allocator<'static>` does not compile).
+    type Lifted<'s> = Allocator<'s>;
+    unsafe fn lift<'s>(
+        abi: FfiAllocator,
+        param: &'static str,
+        scope: &'s crate::CallScope,
+    ) -> Result<Allocator<'s>, crate::Fault> {
         if abi.alloc.is_null() {
             return Err(crate::Fault::invalid(param, "NULL allocator"));
         }
         Ok(Allocator {
             raw: abi,
-            _borrow: PhantomData,
+            scope,
+            _not_send: PhantomData,
         })
     }
 }

@@ -3,12 +3,62 @@
 //! description and its checks live here, once.
 
 use crate::abi::{AbiValue, FfiBuffer};
-use crate::data::FfiData;
+use crate::data::{FfiData, FfiLift};
 use crate::describe::{short_type_name, TypeDesc};
 use crate::status::Fault;
 use core::ffi::{c_char, CStr};
 use core::fmt::Display;
+use core::marker::PhantomData;
 use core::mem::{align_of, size_of};
+
+/// The borrow scope of one exported call. Every shim makes one as a local
+/// and lifts each borrowed argument (`&str`, `&[T]`, `Callback`, ...) with a
+/// lifetime bounded by it, so the borrow checker refuses any function that
+/// would keep an argument past the call, whatever its signature spells
+/// (`'static`, a named lifetime, a type alias hiding either).
+#[doc(hidden)]
+pub struct CallScope {
+    /// Zeroed stand-ins for allocator outputs the caller failed to provide
+    /// while Rust was already unwinding (see `Allocator::array`); freed
+    /// with the scope, after the function returned. Empty on every normal
+    /// call (no allocation).
+    stand_ins: core::cell::RefCell<Vec<Vec<u64>>>,
+    // Neither Send nor Sync: a scope belongs to the thread making the call.
+    _call: PhantomData<*const ()>,
+}
+
+impl CallScope {
+    /// A scope for the call about to run.
+    #[inline]
+    #[allow(clippy::new_without_default)] // made by generated code only
+    pub fn new() -> CallScope {
+        CallScope {
+            stand_ins: core::cell::RefCell::new(Vec::new()),
+            _call: PhantomData,
+        }
+    }
+
+    /// A zeroed array of `len` `T`s that lives as long as the scope.
+    // Each call hands out a fresh buffer: the `&mut` aliases nothing.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) fn stand_in<T: crate::AllocElement>(&self, len: usize) -> &mut [T] {
+        // Holds for every AllocElement (numbers of at most 8 bytes).
+        assert!(align_of::<T>() <= align_of::<u64>());
+        let words = len
+            .saturating_mul(size_of::<T>())
+            .div_ceil(size_of::<u64>());
+        let mut storage = vec![0u64; words];
+        let ptr = storage.as_mut_ptr().cast::<T>();
+        // Moving the Vec into the list does not move its heap buffer.
+        self.stand_ins.borrow_mut().push(storage);
+        // SAFETY: `ptr` points to `len * size_of::<T>()` zeroed bytes,
+        // aligned for T (u64 alignment, asserted above), owned by this
+        // scope and never touched by it again until it drops; zero is a
+        // valid T (AllocElement); each call returns a fresh buffer, so no
+        // two slices alias.
+        unsafe { core::slice::from_raw_parts_mut(ptr, len) }
+    }
+}
 
 /// A type whose values can be elements of a slice parameter, borrowed in
 /// place: primitives and `#[repr(C)]` plain-data records.
@@ -43,12 +93,21 @@ pub trait FfiParam: Sized {
     type Abi: Copy;
     /// How it is described.
     const DESC: TypeDesc;
+    /// The value handed to the function: `Self` with every borrowed
+    /// lifetime set to the call's scope `'s` (`Self` for owned types). A
+    /// function whose parameter needs a longer lifetime than the call does
+    /// not compile.
+    type Lifted<'s>;
     /// Converts the C argument, refusing invalid values.
     ///
     /// # Safety
     /// `abi` comes from a caller following the C contract: a pointer in it
     /// is NULL or valid for reads during the call.
-    unsafe fn lift(abi: Self::Abi, param: &'static str) -> Result<Self, Fault>;
+    unsafe fn lift<'s>(
+        abi: Self::Abi,
+        param: &'static str,
+        scope: &'s CallScope,
+    ) -> Result<Self::Lifted<'s>, Fault>;
 }
 
 /// A Rust return type.
@@ -90,8 +149,9 @@ macro_rules! primitives {
         impl FfiParam for $t {
             type Abi = $t;
             const DESC: TypeDesc = TypeDesc::Scalar(stringify!($t));
+            type Lifted<'s> = $t;
             #[inline]
-            unsafe fn lift(abi: $t, _: &'static str) -> Result<$t, Fault> { Ok(abi) }
+            unsafe fn lift(abi: $t, _: &'static str, _: &CallScope) -> Result<$t, Fault> { Ok(abi) }
         }
     )*};
 }
@@ -112,17 +172,23 @@ impl FfiParam for bool {
     // A byte, not `bool`: a C caller passing 2 must get an error, not UB.
     type Abi = u8;
     const DESC: TypeDesc = TypeDesc::Scalar("bool");
+    type Lifted<'s> = bool;
     #[inline]
-    unsafe fn lift(abi: u8, param: &'static str) -> Result<bool, Fault> {
+    unsafe fn lift(abi: u8, param: &'static str, _: &CallScope) -> Result<bool, Fault> {
         crate::data::bool_from_byte(abi).map_err(|why| Fault::invalid(param, why))
     }
 }
 
 /// `Option<T>` parameters cross as `const T::Repr *`, NULL for `None`.
-impl<T: FfiData> FfiParam for Option<T> {
+impl<T: FfiLift> FfiParam for Option<T> {
     type Abi = *const T::Repr;
     const DESC: TypeDesc = TypeDesc::Option(&T::DESC);
-    unsafe fn lift(abi: *const T::Repr, param: &'static str) -> Result<Option<T>, Fault> {
+    type Lifted<'s> = Option<T>;
+    unsafe fn lift(
+        abi: *const T::Repr,
+        param: &'static str,
+        _: &CallScope,
+    ) -> Result<Option<T>, Fault> {
         // SAFETY: forwarded contract: NULL or valid for the call.
         match unsafe { abi.as_ref() } {
             None => Ok(None),
@@ -139,7 +205,7 @@ impl<T: FfiData> FfiParam for Option<T> {
 ///
 /// # Safety
 /// `ptr` is NULL or valid for reads during the call.
-pub unsafe fn lift_by_pointer<T: FfiData>(
+pub unsafe fn lift_by_pointer<T: FfiLift>(
     ptr: *const T::Repr,
     param: &'static str,
 ) -> Result<T, Fault> {
@@ -203,12 +269,13 @@ impl<T: IntoFfi, E: Display> IntoFfi for Result<T, E> {
 ///
 /// # Safety
 /// Unless NULL or `len == 0`, `ptr` points to `len` [`FfiBuffer`]s whose
-/// `ptr`/`len` describe readable bytes for `'a` (`cap` is ignored).
-pub unsafe fn lift_str_list<'a>(
+/// `ptr`/`len` describe readable bytes during the call (`cap` is ignored).
+pub unsafe fn lift_str_list<'s>(
+    _scope: &'s CallScope,
     ptr: *const FfiBuffer,
     len: usize,
     param: &'static str,
-) -> Result<Vec<&'a str>, Fault> {
+) -> Result<Vec<&'s str>, Fault> {
     if !check_raw(ptr, len, param)? {
         return Ok(Vec::new());
     }
@@ -309,12 +376,13 @@ pub unsafe fn lift_batch_out<'a, R>(
 ///
 /// # Safety
 /// Unless NULL or `len == 0`, `ptr` points to `len` initialised elements
-/// that nothing mutates for `'a`.
-pub unsafe fn lift_slice<'a, T: FfiElement>(
+/// that nothing mutates during the call (`'s`, the call's scope).
+pub unsafe fn lift_slice<'s, T: FfiElement>(
+    _scope: &'s CallScope,
     ptr: *const T::Raw,
     len: usize,
     param: &'static str,
-) -> Result<&'a [T], Fault> {
+) -> Result<&'s [T], Fault> {
     if !check_raw(ptr, len, param)? {
         return Ok(&[]);
     }
@@ -334,12 +402,16 @@ pub unsafe fn lift_slice<'a, T: FfiElement>(
 ///
 /// # Safety
 /// Unless NULL or `len == 0`, `ptr` points to `len` initialised elements
-/// that nothing else reads or writes for `'a`.
-pub unsafe fn lift_slice_mut<'a, T: FfiElement>(
+/// that nothing else reads or writes during the call.
+// `scope` only bounds the lifetime; the exclusive access comes from the
+// caller's contract, not from the scope.
+#[allow(clippy::mut_from_ref)]
+pub unsafe fn lift_slice_mut<'s, T: FfiElement>(
+    _scope: &'s CallScope,
     ptr: *mut T::Raw,
     len: usize,
     param: &'static str,
-) -> Result<&'a mut [T], Fault> {
+) -> Result<&'s mut [T], Fault> {
     if !check_raw(ptr.cast_const(), len, param)? {
         return Ok(&mut []);
     }
@@ -359,13 +431,14 @@ pub unsafe fn lift_slice_mut<'a, T: FfiElement>(
 ///
 /// # Safety
 /// As [`lift_slice`] for bytes.
-pub unsafe fn lift_str<'a>(
+pub unsafe fn lift_str<'s>(
+    scope: &'s CallScope,
     ptr: *const u8,
     len: usize,
     param: &'static str,
-) -> Result<&'a str, Fault> {
+) -> Result<&'s str, Fault> {
     // SAFETY: forwarded contract.
-    let bytes: &[u8] = unsafe { lift_slice(ptr, len, param)? };
+    let bytes: &[u8] = unsafe { lift_slice(scope, ptr, len, param)? };
     core::str::from_utf8(bytes)
         .map_err(|e| Fault::invalid(param, format_args!("invalid UTF-8: {e}")))
 }
@@ -374,8 +447,12 @@ pub unsafe fn lift_str<'a>(
 ///
 /// # Safety
 /// Unless NULL, `ptr` points to a NUL-terminated string that nothing
-/// mutates for `'a`.
-pub unsafe fn lift_cstr<'a>(ptr: *const c_char, param: &'static str) -> Result<&'a CStr, Fault> {
+/// mutates during the call.
+pub unsafe fn lift_cstr<'s>(
+    _scope: &'s CallScope,
+    ptr: *const c_char,
+    param: &'static str,
+) -> Result<&'s CStr, Fault> {
     if ptr.is_null() {
         return Err(Fault::invalid(param, "NULL pointer"));
     }
@@ -458,50 +535,53 @@ mod tests {
 
     #[test]
     fn null_slices() {
+        let scope = CallScope::new();
         // SAFETY: NULL pointers are checked before any read.
         unsafe {
             assert_eq!(
-                lift_slice::<f64>(core::ptr::null(), 0, "x").map(<[f64]>::len),
+                lift_slice::<f64>(&scope, core::ptr::null(), 0, "x").map(<[f64]>::len),
                 Ok(0)
             );
             assert!(matches!(
-                lift_slice::<f64>(core::ptr::null(), 3, "x"),
+                lift_slice::<f64>(&scope, core::ptr::null(), 3, "x"),
                 Err(Fault::InvalidArgument(m)) if m.contains("NULL pointer with length 3")
             ));
-            assert!(lift_str(core::ptr::null(), 1, "s").is_err());
-            assert!(lift_cstr(core::ptr::null(), "c").is_err());
+            assert!(lift_str(&scope, core::ptr::null(), 1, "s").is_err());
+            assert!(lift_cstr(&scope, core::ptr::null(), "c").is_err());
         }
     }
 
     #[test]
     fn misaligned_and_huge() {
+        let scope = CallScope::new();
         let data = [0u64; 4];
         let odd = (data.as_ptr() as *const u8).wrapping_add(1).cast::<u64>();
         // SAFETY: both calls fail their checks before reading.
         unsafe {
-            assert!(lift_slice::<u64>(odd, 1, "x").is_err());
-            assert!(lift_slice::<u64>(data.as_ptr(), usize::MAX / 4, "x").is_err());
+            assert!(lift_slice::<u64>(&scope, odd, 1, "x").is_err());
+            assert!(lift_slice::<u64>(&scope, data.as_ptr(), usize::MAX / 4, "x").is_err());
         }
     }
 
     #[test]
     fn bools_and_utf8_are_checked() {
+        let scope = CallScope::new();
         let bytes = [0u8, 1, 2];
         // SAFETY: `bytes` is a live array of 3 bytes.
         unsafe {
             assert_eq!(
-                lift_slice::<bool>(bytes.as_ptr(), 2, "b"),
+                lift_slice::<bool>(&scope, bytes.as_ptr(), 2, "b"),
                 Ok(&[false, true][..])
             );
-            assert!(lift_slice::<bool>(bytes.as_ptr(), 3, "b").is_err());
+            assert!(lift_slice::<bool>(&scope, bytes.as_ptr(), 3, "b").is_err());
             let bad = b"ok\xff";
             assert!(
-                matches!(lift_str(bad.as_ptr(), 3, "s"), Err(Fault::InvalidArgument(m)) if m.contains("UTF-8"))
+                matches!(lift_str(&scope, bad.as_ptr(), 3, "s"), Err(Fault::InvalidArgument(m)) if m.contains("UTF-8"))
             );
-            assert_eq!(lift_str(bad.as_ptr(), 2, "s"), Ok("ok"));
+            assert_eq!(lift_str(&scope, bad.as_ptr(), 2, "s"), Ok("ok"));
         }
         // SAFETY: a byte holds no pointer.
-        assert!(unsafe { bool::lift(2, "b") }.is_err());
+        assert!(unsafe { bool::lift(2, "b", &scope) }.is_err());
     }
 
     #[test]

@@ -32,17 +32,98 @@ pub unsafe trait FfiData: Sized {
     const OWNED: bool;
     /// Moves the value into its C form.
     fn into_repr(self) -> Self::Repr;
+    /// Frees a C form made by `into_repr` and resets it to empty.
+    ///
+    /// # Safety
+    /// `repr` was produced by `into_repr` (or is empty).
+    unsafe fn free_repr(repr: &mut Self::Repr);
+}
+
+/// A [`FfiData`] value that can also be copied *in* from a C form the
+/// caller built: it can be a parameter, or inside one (a record field, a
+/// `Vec` element, an `Option` payload). Every crossable type is, except
+/// objects of an `#[export] impl`: they live behind a handle and only cross
+/// as returned values, so a parameter or record field holding one is a
+/// compile error rather than a failure at run time.
+///
+/// # Safety
+/// As [`FfiData`]; `from_repr` checks everything it reads.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be copied across an #[export] boundary",
+    label = "unsupported here",
+    note = "supported: i8 … u64, isize, usize, f32, f64, bool, String, #[export] structs and enums, and Vec<T> / Option<T> of those",
+    note = "objects of an #[export] impl cross only as returned handles (alone, or in Option, Vec or Result), not inside parameters or records",
+    note = "put #[ffi_export::export] on your struct or enum to make it crossable"
+)]
+pub unsafe trait FfiLift: FfiData {
     /// Copies a value out of a caller-owned C form, or says why it is
     /// invalid.
     ///
     /// # Safety
     /// Pointers inside `repr` are NULL (with length 0) or valid for reads.
     unsafe fn from_repr(repr: &Self::Repr) -> Result<Self, String>;
-    /// Frees a C form made by `into_repr` and resets it to empty.
+}
+
+/// Both directions of a [`FfiLift`] type under one name, for generated
+/// code: a record's fields and by-pointer parameters go through this trait
+/// only, so an unsupported type is reported once, at the field or
+/// parameter (the failing bound is always `T: FfiLift`).
+#[doc(hidden)]
+pub trait FfiValue: Sized {
+    /// [`FfiData::Repr`].
+    type Repr: AbiValue;
+    /// [`FfiData::DESC`].
+    const DESC: TypeDesc;
+    /// [`FfiData::OWNED`].
+    const OWNED: bool;
+    /// [`FfiData::into_repr`].
+    fn into_repr(self) -> Self::Repr;
+    /// [`FfiLift::from_repr`].
     ///
     /// # Safety
-    /// `repr` was produced by `into_repr` (or is empty).
+    /// As [`FfiLift::from_repr`].
+    unsafe fn from_repr(repr: &Self::Repr) -> Result<Self, String>;
+    /// [`FfiData::free_repr`].
+    ///
+    /// # Safety
+    /// As [`FfiData::free_repr`].
     unsafe fn free_repr(repr: &mut Self::Repr);
+    /// [`crate::lift_by_pointer`]: a copy of the caller's C form at `ptr`.
+    ///
+    /// # Safety
+    /// `ptr` is NULL or valid for reads during the call.
+    unsafe fn lift_by_pointer(
+        ptr: *const Self::Repr,
+        param: &'static str,
+    ) -> Result<Self, crate::Fault>;
+}
+
+impl<T: FfiLift> FfiValue for T {
+    type Repr = <T as FfiData>::Repr;
+    const DESC: TypeDesc = <T as FfiData>::DESC;
+    const OWNED: bool = <T as FfiData>::OWNED;
+    #[inline]
+    fn into_repr(self) -> Self::Repr {
+        <T as FfiData>::into_repr(self)
+    }
+    #[inline]
+    unsafe fn from_repr(repr: &Self::Repr) -> Result<Self, String> {
+        // SAFETY: forwarded contract.
+        unsafe { <T as FfiLift>::from_repr(repr) }
+    }
+    #[inline]
+    unsafe fn free_repr(repr: &mut Self::Repr) {
+        // SAFETY: forwarded contract.
+        unsafe { <T as FfiData>::free_repr(repr) }
+    }
+    #[inline]
+    unsafe fn lift_by_pointer(
+        ptr: *const Self::Repr,
+        param: &'static str,
+    ) -> Result<Self, crate::Fault> {
+        // SAFETY: forwarded contract.
+        unsafe { crate::lift_by_pointer::<T>(ptr, param) }
+    }
 }
 
 macro_rules! plain {
@@ -55,9 +136,12 @@ macro_rules! plain {
             #[inline]
             fn into_repr(self) -> $t { self }
             #[inline]
-            unsafe fn from_repr(repr: &$t) -> Result<$t, String> { Ok(*repr) }
-            #[inline]
             unsafe fn free_repr(_: &mut $t) {}
+        }
+        // SAFETY: every bit pattern of a number is valid.
+        unsafe impl FfiLift for $t {
+            #[inline]
+            unsafe fn from_repr(repr: &$t) -> Result<$t, String> { Ok(*repr) }
         }
     )*};
 }
@@ -83,11 +167,15 @@ unsafe impl FfiData for bool {
         u8::from(self)
     }
     #[inline]
+    unsafe fn free_repr(_: &mut u8) {}
+}
+
+// SAFETY: the byte is checked.
+unsafe impl FfiLift for bool {
+    #[inline]
     unsafe fn from_repr(repr: &u8) -> Result<bool, String> {
         bool_from_byte(*repr)
     }
-    #[inline]
-    unsafe fn free_repr(_: &mut u8) {}
 }
 
 /// Borrows the bytes a caller-built [`FfiBuffer`] describes as `&str`
@@ -121,13 +209,17 @@ unsafe impl FfiData for String {
     fn into_repr(self) -> FfiBuffer {
         FfiBuffer::from_string(self)
     }
-    unsafe fn from_repr(repr: &FfiBuffer) -> Result<String, String> {
-        // SAFETY: forwarded contract.
-        unsafe { borrow_str(repr) }.map(str::to_owned)
-    }
     unsafe fn free_repr(repr: &mut FfiBuffer) {
         // SAFETY: made by from_string, i.e. a Vec<u8>.
         unsafe { FfiBuffer::free::<u8>(repr) }
+    }
+}
+
+// SAFETY: the bytes are checked as UTF-8 and copied.
+unsafe impl FfiLift for String {
+    unsafe fn from_repr(repr: &FfiBuffer) -> Result<String, String> {
+        // SAFETY: forwarded contract.
+        unsafe { borrow_str(repr) }.map(str::to_owned)
     }
 }
 
@@ -142,6 +234,27 @@ unsafe impl<T: FfiData> FfiData for Vec<T> {
         // the allocation in place.
         FfiBuffer::from_vec(self.into_iter().map(T::into_repr).collect::<Vec<_>>())
     }
+    unsafe fn free_repr(repr: &mut FfiBuffer) {
+        if repr.ptr.is_null() {
+            return;
+        }
+        if T::OWNED {
+            // SAFETY: made by into_repr: `len` initialised `T::Repr`s.
+            let items =
+                unsafe { core::slice::from_raw_parts_mut(repr.ptr.cast::<T::Repr>(), repr.len) };
+            for item in items {
+                // SAFETY: each element was made by T::into_repr.
+                unsafe { T::free_repr(item) };
+            }
+        }
+        // SAFETY: made by from_vec::<T::Repr>.
+        unsafe { FfiBuffer::free::<T::Repr>(repr) }
+    }
+}
+
+// SAFETY: the buffer is checked (NULL, alignment, size) and every element
+// is lifted through its own checks.
+unsafe impl<T: FfiLift> FfiLift for Vec<T> {
     unsafe fn from_repr(repr: &FfiBuffer) -> Result<Vec<T>, String> {
         if repr.ptr.is_null() {
             return if repr.len == 0 {
@@ -168,22 +281,6 @@ unsafe impl<T: FfiData> FfiData for Vec<T> {
             })
             .collect()
     }
-    unsafe fn free_repr(repr: &mut FfiBuffer) {
-        if repr.ptr.is_null() {
-            return;
-        }
-        if T::OWNED {
-            // SAFETY: made by into_repr: `len` initialised `T::Repr`s.
-            let items =
-                unsafe { core::slice::from_raw_parts_mut(repr.ptr.cast::<T::Repr>(), repr.len) };
-            for item in items {
-                // SAFETY: each element was made by T::into_repr.
-                unsafe { T::free_repr(item) };
-            }
-        }
-        // SAFETY: made by from_vec::<T::Repr>.
-        unsafe { FfiBuffer::free::<T::Repr>(repr) }
-    }
 }
 
 // SAFETY: FfiOption<T::Repr> is repr(C); zeroed is `None`; free frees the
@@ -202,18 +299,22 @@ unsafe impl<T: FfiData> FfiData for Option<T> {
             None => FfiOption::error_value(),
         }
     }
-    unsafe fn from_repr(repr: &FfiOption<T::Repr>) -> Result<Option<T>, String> {
-        match bool_from_byte(repr.is_some)? {
-            false => Ok(None),
-            // SAFETY: forwarded contract.
-            true => unsafe { T::from_repr(&repr.value) }.map(Some),
-        }
-    }
     unsafe fn free_repr(repr: &mut FfiOption<T::Repr>) {
         if repr.is_some != 0 {
             // SAFETY: a Some made by into_repr.
             unsafe { T::free_repr(&mut repr.value) };
             repr.is_some = 0;
+        }
+    }
+}
+
+// SAFETY: the tag byte is checked before the payload is lifted.
+unsafe impl<T: FfiLift> FfiLift for Option<T> {
+    unsafe fn from_repr(repr: &FfiOption<T::Repr>) -> Result<Option<T>, String> {
+        match bool_from_byte(repr.is_some)? {
+            false => Ok(None),
+            // SAFETY: forwarded contract.
+            true => unsafe { T::from_repr(&repr.value) }.map(Some),
         }
     }
 }
@@ -225,14 +326,14 @@ mod tests {
     #[test]
     fn nested_vec_of_strings_round_trips_and_frees() {
         let value = vec![Some("a".to_owned()), None, Some("ccc".to_owned())];
-        let mut repr = value.clone().into_repr();
+        let mut repr = FfiData::into_repr(value.clone());
         // SAFETY: made by into_repr just above.
-        let back = unsafe { <Vec<Option<String>>>::from_repr(&repr) };
+        let back = unsafe { <Vec<Option<String>> as FfiLift>::from_repr(&repr) };
         assert_eq!(back, Ok(value));
         // SAFETY: made by into_repr; the second free is a no-op by contract.
         unsafe {
-            <Vec<Option<String>>>::free_repr(&mut repr);
-            <Vec<Option<String>>>::free_repr(&mut repr);
+            <Vec<Option<String>> as FfiData>::free_repr(&mut repr);
+            <Vec<Option<String>> as FfiData>::free_repr(&mut repr);
         }
         assert!(repr.ptr.is_null());
     }
@@ -250,13 +351,13 @@ mod tests {
             cap: 0,
         };
         // SAFETY: both buffers point at live arrays.
-        let result = unsafe { <Vec<String>>::from_repr(&list) };
+        let result = unsafe { <Vec<String> as FfiLift>::from_repr(&list) };
         assert!(matches!(result, Err(m) if m.starts_with("item 0: invalid UTF-8")));
         let two = FfiOption {
             is_some: 2,
             value: 0u8,
         };
         // SAFETY: a live value.
-        assert!(unsafe { <Option<u8>>::from_repr(&two) }.is_err());
+        assert!(unsafe { <Option<u8> as FfiLift>::from_repr(&two) }.is_err());
     }
 }

@@ -68,14 +68,16 @@
 //!
 //! **Errors.** A call that returns `Err(e)`, panics, or receives an invalid
 //! argument returns the zero value of its C return type (0, `false`, a NULL
-//! buffer) and records an [`FfiError`] for the calling thread, replacing any
-//! previous one; every call clears the record on entry. After a call,
-//! `bool ffi_export_error_take(FfiError *out)` moves the record out (returns
-//! `false` and writes code 0 after a successful call), and
-//! `ffi_export_error_free(FfiError *)` releases it (again idempotent). The
-//! exported counter `uint64_t FFI_EXPORT_FAULTS` grows with every failure in
-//! any thread: reading it before and after a call tells, without a call,
-//! whether `take` is needed. Panics never unwind into the caller.
+//! buffer) and records an [`FfiError`] for the calling thread. After a call,
+//! `bool ffi_export_error_take(FfiError *out)` moves that call's error out
+//! (returns `false` and writes code 0 after a successful call; each call
+//! starts a new "latest"), and `ffi_export_error_free(FfiError *)` releases
+//! it (again idempotent). The exported counter `uint64_t FFI_EXPORT_FAULTS`
+//! grows with every failure in any thread: reading it before and after a
+//! call tells, without a call, whether a take is needed, and
+//! `ffi_export_error_take_since(before, out)` takes that call's error even
+//! if other calls ran on the thread meanwhile (see [`status`]). Panics never
+//! unwind into the caller.
 //!
 //! Every shim runs its body through [`call`]; this is the channel seen from
 //! Rust:
@@ -148,6 +150,7 @@ pub mod callback;
 pub mod convert;
 pub mod data;
 pub mod describe;
+pub mod foreign;
 pub mod object;
 pub mod python;
 pub mod status;
@@ -158,9 +161,9 @@ pub use callback::{
 };
 pub use convert::{
     check_disjoint, lift_batch_in, lift_batch_out, lift_by_pointer, lift_cstr, lift_slice,
-    lift_slice_mut, lift_str, lift_str_list, FfiElement, FfiParam, IntoFfi, Region,
+    lift_slice_mut, lift_str, lift_str_list, CallScope, FfiElement, FfiParam, IntoFfi, Region,
 };
-pub use data::FfiData;
+pub use data::{FfiData, FfiLift};
 pub use describe::{
     DataEnumDesc, EnumDesc, ExportDesc, FieldDesc, ParamDesc, RecordDesc, TypeDesc, VariantDesc,
     ABI_VERSION, EXPORTS,

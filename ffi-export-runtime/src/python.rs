@@ -18,6 +18,7 @@
 
 use crate::abi::{FfiBuffer, FfiOption};
 use crate::data::FfiData;
+use crate::status::Fault;
 use core::ffi::{c_char, c_int, c_long, c_void};
 use std::sync::OnceLock;
 
@@ -66,38 +67,76 @@ const PYBUF_C_CONTIGUOUS: c_int = 0x0020 | PYBUF_STRIDES;
 /// A generated fast function: `(slow wrapper, args, nargs) -> result`.
 pub type FastFn = unsafe extern "C" fn(Py, *const Py, isize) -> Py;
 
-/// The C-API entry points and objects the fast path uses, filled in by the
-/// Python helper from `ctypes.pythonapi`. Field order is the contract with
-/// `ffi_export.py` (`_PyApi`).
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct PyApi {
-    size: usize,
-    int_type: Py,
-    float_type: Py,
-    str_type: Py,
-    py_true: Py,
-    py_false: Py,
-    py_none: Py,
-    raise_pending: Py,
-    long_as_long_long: Option<unsafe extern "C" fn(Py) -> i64>,
-    long_as_unsigned_long_long: Option<unsafe extern "C" fn(Py) -> u64>,
-    long_from_long_long: Option<unsafe extern "C" fn(i64) -> Py>,
-    long_from_unsigned_long_long: Option<unsafe extern "C" fn(u64) -> Py>,
-    float_from_double: Option<unsafe extern "C" fn(f64) -> Py>,
-    bool_from_long: Option<unsafe extern "C" fn(c_long) -> Py>,
-    unicode_as_utf8_and_size: Option<unsafe extern "C" fn(Py, *mut isize) -> *const c_char>,
-    unicode_from_string_and_size: Option<unsafe extern "C" fn(*const c_char, isize) -> Py>,
-    err_occurred: Option<unsafe extern "C" fn() -> Py>,
-    err_clear: Option<unsafe extern "C" fn()>,
-    eval_save_thread: Option<unsafe extern "C" fn() -> *mut c_void>,
-    eval_restore_thread: Option<unsafe extern "C" fn(*mut c_void)>,
-    object_vectorcall: Option<unsafe extern "C" fn(Py, *const Py, usize, Py) -> Py>,
-    object_call_no_args: Option<unsafe extern "C" fn(Py) -> Py>,
-    cfunction_new_ex: Option<unsafe extern "C" fn(*mut c_void, Py, Py) -> Py>,
-    incref: Option<unsafe extern "C" fn(Py)>,
-    object_get_buffer: Option<unsafe extern "C" fn(Py, *mut PyBuffer, c_int) -> c_int>,
-    buffer_release: Option<unsafe extern "C" fn(*mut PyBuffer)>,
+/// Declares [`PyApi`] from one list, so the struct, its completeness check
+/// and the layout the helper builds its mirror from cannot disagree.
+macro_rules! py_api {
+    (
+        objects { $($object:ident = $role:literal),* $(,)? }
+        functions { $($field:ident = $symbol:literal: fn($($arg:ty),*) -> $ret:ty),* $(,)? }
+    ) => {
+        /// The C-API entry points and objects the fast path uses, filled in
+        /// by the Python helper (objects by role, functions from
+        /// `ctypes.pythonapi` by symbol) in the order
+        /// `ffi_export_python_api()` lists.
+        #[repr(C)]
+        #[derive(Clone, Copy)]
+        pub struct PyApi {
+            size: usize,
+            $($object: Py,)*
+            // `C-unwind`: CPython may end a thread with `pthread_exit` (a
+            // forced unwind) inside any of them; see `crate::foreign`.
+            $($field: Option<unsafe extern "C-unwind" fn($($arg),*) -> $ret>,)*
+        }
+
+        impl PyApi {
+            /// Whether the table is of this layout and every entry is set.
+            fn complete(&self) -> bool {
+                self.size == core::mem::size_of::<PyApi>()
+                    $(&& !self.$object.is_null())*
+                    $(&& self.$field.is_some())*
+            }
+        }
+
+        /// The table's layout after `size`, one entry per line: `object
+        /// <role>` or `function <C-API symbol>`, NUL-terminated.
+        const PY_API_LAYOUT: &str = concat!(
+            $("object ", $role, "\n",)*
+            $("function ", $symbol, "\n",)*
+            "\0"
+        );
+    };
+}
+
+py_api! {
+    objects {
+        int_type = "int",
+        float_type = "float",
+        str_type = "str",
+        py_true = "True",
+        py_false = "False",
+        py_none = "None",
+        raise_fault = "raise_fault",
+    }
+    functions {
+        long_as_long_long = "PyLong_AsLongLong": fn(Py) -> i64,
+        long_as_unsigned_long_long = "PyLong_AsUnsignedLongLong": fn(Py) -> u64,
+        long_from_long_long = "PyLong_FromLongLong": fn(i64) -> Py,
+        long_from_unsigned_long_long = "PyLong_FromUnsignedLongLong": fn(u64) -> Py,
+        float_from_double = "PyFloat_FromDouble": fn(f64) -> Py,
+        bool_from_long = "PyBool_FromLong": fn(c_long) -> Py,
+        unicode_as_utf8_and_size = "PyUnicode_AsUTF8AndSize": fn(Py, *mut isize) -> *const c_char,
+        unicode_from_string_and_size = "PyUnicode_FromStringAndSize": fn(*const c_char, isize) -> Py,
+        err_occurred = "PyErr_Occurred": fn() -> Py,
+        err_clear = "PyErr_Clear": fn() -> (),
+        eval_save_thread = "PyEval_SaveThread": fn() -> *mut c_void,
+        eval_restore_thread = "PyEval_RestoreThread": fn(*mut c_void) -> (),
+        object_vectorcall = "PyObject_Vectorcall": fn(Py, *const Py, usize, Py) -> Py,
+        cfunction_new_ex = "PyCFunction_NewEx": fn(*mut c_void, Py, Py) -> Py,
+        incref = "Py_IncRef": fn(Py) -> (),
+        decref = "Py_DecRef": fn(Py) -> (),
+        object_get_buffer = "PyObject_GetBuffer": fn(Py, *mut PyBuffer, c_int) -> c_int,
+        buffer_release = "PyBuffer_Release": fn(*mut PyBuffer) -> (),
+    }
 }
 
 // SAFETY: the pointers are CPython objects and functions that live for the
@@ -109,11 +148,23 @@ unsafe impl Sync for PyApi {}
 static API: OnceLock<PyApi> = OnceLock::new();
 
 macro_rules! api_call {
-    ($api:expr, $field:ident ( $($arg:expr),* )) => {
-        // SAFETY: checked non-NULL at init; called with the GIL held (the
-        // fast functions run as Python builtins) and valid arguments.
-        unsafe { ($api.$field.unwrap_unchecked())($($arg),*) }
-    };
+    ($api:expr, $field:ident ( $($arg:expr),* )) => {{
+        let guard = crate::foreign::HangIfUnwound::arm();
+        // SAFETY: `complete()` checked every entry non-NULL before the table
+        // was stored; the fast functions run as Python builtins, so the GIL
+        // is held, and callers pass valid arguments.
+        let result = unsafe { ($api.$field.unwrap_unchecked())($($arg),*) };
+        guard.disarm();
+        result
+    }};
+}
+
+/// The layout of the table `ffi_export_python_init` takes, after its
+/// `size` field: one line per entry, `object <role>` or `function
+/// <C-API symbol>`, in field order. The helper builds its mirror from it.
+#[no_mangle]
+pub extern "C" fn ffi_export_python_api() -> *const c_char {
+    PY_API_LAYOUT.as_ptr().cast()
 }
 
 /// Called once by the Python helper with the C-API table. Returns 1 when
@@ -130,37 +181,7 @@ pub unsafe extern "C" fn ffi_export_python_init(api: *const PyApi) -> c_int {
     let Some(api) = (unsafe { api.as_ref() }) else {
         return 0;
     };
-    let complete = api.size == core::mem::size_of::<PyApi>()
-        && ![
-            api.int_type,
-            api.float_type,
-            api.str_type,
-            api.py_true,
-            api.py_false,
-            api.py_none,
-            api.raise_pending,
-        ]
-        .iter()
-        .any(|p| p.is_null())
-        && api.long_as_long_long.is_some()
-        && api.long_as_unsigned_long_long.is_some()
-        && api.long_from_long_long.is_some()
-        && api.long_from_unsigned_long_long.is_some()
-        && api.float_from_double.is_some()
-        && api.bool_from_long.is_some()
-        && api.unicode_as_utf8_and_size.is_some()
-        && api.unicode_from_string_and_size.is_some()
-        && api.err_occurred.is_some()
-        && api.err_clear.is_some()
-        && api.eval_save_thread.is_some()
-        && api.eval_restore_thread.is_some()
-        && api.object_vectorcall.is_some()
-        && api.object_call_no_args.is_some()
-        && api.cfunction_new_ex.is_some()
-        && api.incref.is_some()
-        && api.object_get_buffer.is_some()
-        && api.buffer_release.is_some();
-    if !complete {
+    if !api.complete() {
         return 0;
     }
     if API.get().is_some() {
@@ -168,9 +189,9 @@ pub unsafe extern "C" fn ffi_export_python_init(api: *const PyApi) -> c_int {
         // are wired in, so this load keeps its ctypes wrappers instead.
         return 2;
     }
-    // The helper keeps `raise_pending` alive for the process; take a
+    // The helper keeps `raise_fault` alive for the process; take a
     // reference of our own anyway.
-    api_call!(api, incref(api.raise_pending));
+    api_call!(api, incref(api.raise_fault));
     if API.set(*api).is_ok() {
         1
     } else {
@@ -244,6 +265,19 @@ impl Drop for Released<'_> {
 }
 
 impl Python {
+    /// The fast function's arguments as a slice (CPython passes NULL for
+    /// no arguments).
+    ///
+    /// # Safety
+    /// `args` points to `nargs` live objects, or `nargs` is 0.
+    pub unsafe fn args<'a>(args: *const Py, nargs: isize) -> &'a [Py] {
+        if nargs <= 0 || args.is_null() {
+            return &[];
+        }
+        // SAFETY: CPython passes `nargs` live arguments.
+        unsafe { core::slice::from_raw_parts(args, nargs as usize) }
+    }
+
     /// Hands the call to the ctypes wrapper `slow` (full checks and errors).
     ///
     /// # Safety
@@ -322,7 +356,7 @@ impl Python {
     /// # Safety
     /// The result borrows `obj`'s internal buffer: `obj` must stay alive
     /// (the caller's argument tuple holds it for the call).
-    pub unsafe fn str_arg<'a>(&self, obj: Py) -> Option<&'a str> {
+    pub unsafe fn str_arg<'s>(&self, obj: Py, _scope: &'s crate::CallScope) -> Option<&'s str> {
         if Self::type_of(obj) != self.api.str_type {
             return None;
         }
@@ -344,51 +378,106 @@ impl Python {
     }
 
     /// A C-contiguous buffer of `T` (writable when `mutable`), or `None`
-    /// for anything else (the slow path explains what is wrong).
+    /// for anything else (the slow path explains what is wrong). The view is
+    /// filled in `slot` and stays there until the guard releases it: some
+    /// exporters point `shape`/`strides` into the view itself, so it must not
+    /// move.
     ///
     /// # Safety
     /// `obj` is a live object; the GIL is held.
-    pub unsafe fn buffer_arg<T: PyElement>(&self, obj: Py, mutable: bool) -> Option<BufferArg<'_>> {
-        let mut view = core::mem::MaybeUninit::<PyBuffer>::uninit();
+    pub unsafe fn buffer_arg<'v, T: PyElement>(
+        &self,
+        obj: Py,
+        mutable: bool,
+        slot: &'v mut core::mem::MaybeUninit<PyBuffer>,
+    ) -> Option<BufferArg<'v>> {
         let flags = PYBUF_FORMAT | PYBUF_C_CONTIGUOUS | if mutable { PYBUF_WRITABLE } else { 0 };
-        if api_call!(self.api, object_get_buffer(obj, view.as_mut_ptr(), flags)) != 0 {
+        if api_call!(self.api, object_get_buffer(obj, slot.as_mut_ptr(), flags)) != 0 {
             self.clear_error();
             return None;
         }
-        // SAFETY: PyObject_GetBuffer succeeded and filled `view`.
+        // SAFETY: PyObject_GetBuffer succeeded and filled the slot, which the
+        // guard now borrows (so it stays in place) until it releases it.
         let guard = BufferArg {
-            api: self.api,
-            view: unsafe { view.assume_init() },
+            api: API.get()?,
+            view: unsafe { slot.assume_init_mut() },
         };
-        let format = if guard.view.format.is_null() {
+        let view = &*guard.view;
+        let format = if view.format.is_null() {
             b"B".as_slice()
         } else {
             // SAFETY: a NUL-terminated format string owned by the export.
-            unsafe { core::ffi::CStr::from_ptr(guard.view.format) }.to_bytes()
+            unsafe { core::ffi::CStr::from_ptr(view.format) }.to_bytes()
         };
         let native = matches!(format.first(), Some(b'@' | b'='))
             || (cfg!(target_endian = "little") && format.first() == Some(&b'<'));
         let code = if native { &format[1..] } else { format };
         let ok = code.len() == 1
             && T::CODES.contains(&code[0])
-            && guard.view.itemsize as usize == core::mem::size_of::<T>()
-            && (guard.view.buf as usize) % core::mem::align_of::<T>() == 0;
+            && view.itemsize as usize == core::mem::size_of::<T>()
+            && (view.buf as usize) % core::mem::align_of::<T>() == 0
+            // An exporter that ignored PyBUF_WRITABLE must not lend
+            // read-only memory as `&mut [T]`.
+            && !(mutable && view.readonly != 0);
         ok.then_some(guard)
     }
 
-    /// Finishes a call: raises the recorded error (through the helper's
-    /// `raise_pending`, for the same exception classes as the slow path) or
-    /// builds the result object.
-    pub fn finish<R: PyReturn>(&self, abi: R::Abi, failed: bool) -> Py {
-        if failed {
-            let raised = api_call!(self.api, object_call_no_args(self.api.raise_pending));
-            if raised.is_null() {
-                return raised;
-            }
-            // Nothing was pending (cannot happen: the fault belongs to this
-            // thread); return the placeholder value as the slow path would.
+    /// Finishes a call: builds the result object, or raises `fault` (taken
+    /// before the GIL came back, so nothing that ran since can have lost
+    /// it) through the helper's `raise_fault(code, type_name, message,
+    /// receiver)`, which picks the same exception class as the ctypes path.
+    /// `receiver` is the method's `self` (or NULL).
+    pub fn finish<R: PyReturn>(&self, abi: R::Abi, fault: Option<Fault>, receiver: Py) -> Py {
+        match fault {
+            // A failed call returned the zero value: it owns nothing.
+            Some(fault) => self.raise(&fault, receiver),
+            None => R::to_py(self, abi),
         }
-        R::to_py(self, abi)
+    }
+
+    /// Raises `fault` as a Python exception; always returns NULL.
+    fn raise(&self, fault: &Fault, receiver: Py) -> Py {
+        let (code, type_name, message) = fault.parts();
+        let code = api_call!(self.api, long_from_long_long(i64::from(code)));
+        let type_name = self.new_str(type_name);
+        let message = self.new_str(&message);
+        let receiver = if receiver.is_null() {
+            self.api.py_none
+        } else {
+            receiver
+        };
+        let args = [code, type_name, message, receiver];
+        if !args.contains(&core::ptr::null_mut()) {
+            let result = api_call!(
+                self.api,
+                object_vectorcall(
+                    self.api.raise_fault,
+                    args.as_ptr(),
+                    args.len(),
+                    core::ptr::null_mut()
+                )
+            );
+            // `raise_fault` always raises; should it return, CPython reports
+            // the NULL below as a SystemError.
+            if !result.is_null() {
+                api_call!(self.api, decref(result));
+            }
+        }
+        // (A NULL here means a MemoryError is already set.)
+        for object in [code, type_name, message] {
+            if !object.is_null() {
+                api_call!(self.api, decref(object));
+            }
+        }
+        core::ptr::null_mut()
+    }
+
+    /// A new `str` from UTF-8 text, or NULL with an exception set.
+    fn new_str(&self, text: &str) -> Py {
+        api_call!(
+            self.api,
+            unicode_from_string_and_size(text.as_ptr().cast::<c_char>(), text.len() as isize)
+        )
     }
 
     fn none(&self) -> Py {
@@ -397,10 +486,11 @@ impl Python {
     }
 }
 
-/// A borrowed buffer argument; released (with the GIL held) on drop.
-pub struct BufferArg<'a> {
-    api: &'a PyApi,
-    view: PyBuffer,
+/// A borrowed buffer argument, filled in place; released (with the GIL
+/// held) on drop.
+pub struct BufferArg<'v> {
+    api: &'static PyApi,
+    view: &'v mut PyBuffer,
 }
 
 impl BufferArg<'_> {
@@ -418,7 +508,7 @@ impl BufferArg<'_> {
 
 impl Drop for BufferArg<'_> {
     fn drop(&mut self) {
-        api_call!(self.api, buffer_release(&mut self.view));
+        api_call!(self.api, buffer_release(&mut *self.view));
     }
 }
 

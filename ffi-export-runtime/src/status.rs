@@ -1,19 +1,36 @@
 //! The error channel: every shim runs the user's function through [`call`],
-//! which catches panics and records failures in a thread-local slot.
+//! which catches panics and records failures for the calling thread.
 //!
-//! Why a thread-local slot and not an out-parameter: an extra argument costs
-//! every call (ctypes converts each argument, ~75 ns), and a per-call status
-//! struct costs more than the call itself. Instead a failed call returns the
-//! zero value of its return type, stores an [`Fault`] in the calling
-//! thread's slot and bumps the process-wide [`FFI_EXPORT_FAULTS`] counter.
-//! A caller reads the counter before and after a call (two loads) and takes
-//! the error only when it moved; C callers may simply call
-//! `ffi_export_error_take` after each call. Every call clears the slot on
-//! entry, so what `take` returns always belongs to the latest call.
+//! Why a thread-local record and not an out-parameter: an extra argument
+//! costs every call (ctypes converts each argument, ~75 ns), and a per-call
+//! status struct costs more than the call itself. Instead a failed call
+//! returns the zero value of its return type, records a [`Fault`] for its
+//! thread, numbered by the process-wide [`FFI_EXPORT_FAULTS`] counter (the
+//! failure's sequence number is the counter's value before it moved).
+//!
+//! Two ways to take it:
+//!
+//! * C callers call `ffi_export_error_take` right after a call: it takes the
+//!   failure of the thread's latest call (every call forgets, on entry, which
+//!   call was the latest to fail), or reports that the latest call succeeded.
+//! * The Python helper reads the counter before a call (one load) and, when
+//!   it moved, calls `ffi_export_error_take_since(before)`: the oldest failure
+//!   of this thread numbered `before` or later. That is the helper's own
+//!   call's failure even when Python code ran between the call and the take
+//!   (a finalizer, a signal handler, another export): such code can only add
+//!   later failures, which it takes itself. Failures nobody takes (a C caller
+//!   that never asks) are kept per thread up to [`KEPT`], the oldest dropped
+//!   first; a take that finds its failure dropped reports that, so a failed
+//!   call is never read as a success.
+//!
+//! The CPython fast path takes its failure in Rust before it re-acquires the
+//! GIL ([`take_latest`]), so no Python code runs in between at all.
 
 use crate::abi::{code, AbiValue, FfiBuffer, FfiError};
-use core::cell::Cell;
+use core::cell::{Cell, RefCell};
 use core::fmt::Display;
+use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Once;
@@ -79,28 +96,56 @@ impl Fault {
         }
     }
 
-    fn into_ffi(self) -> FfiError {
-        let (code, type_name, message) = match self {
-            Fault::Error { type_name, message } => (code::ERROR, type_name, message),
-            Fault::Panic(message) => (code::PANIC, "RustPanic", message),
-            Fault::InvalidArgument(message) => (code::INVALID_ARGUMENT, "InvalidArgument", message),
+    /// The C error code, the type name in `FfiError::type_name`, and the
+    /// message.
+    pub fn parts(&self) -> (i32, &'static str, Cow<'_, str>) {
+        match self {
+            Fault::Error { type_name, message } => (code::ERROR, type_name, message.into()),
+            Fault::Panic(message) => (code::PANIC, "RustPanic", message.into()),
+            Fault::InvalidArgument(message) => {
+                (code::INVALID_ARGUMENT, "InvalidArgument", message.into())
+            }
             Fault::CallbackFailed => (
                 code::CALLBACK_FAILED,
                 "CallbackFailed",
-                "a callback or the caller's allocator failed".to_owned(),
+                "a callback or the caller's allocator failed".into(),
             ),
-        };
+        }
+    }
+
+    fn into_ffi(self) -> FfiError {
+        let (code, type_name, message) = self.parts();
         FfiError {
             code,
-            message: FfiBuffer::from_string(message),
+            message: FfiBuffer::from_string(message.into_owned()),
             type_name: FfiBuffer::from_string(type_name.to_owned()),
         }
     }
 }
 
+/// How many untaken failures a thread keeps; older ones are dropped.
+pub const KEPT: usize = 16;
+
+/// A recorded failure and its sequence number.
+struct Recorded {
+    seq: u64,
+    fault: Fault,
+}
+
+/// One thread's failures not taken yet.
+#[derive(Default)]
+struct Record {
+    /// Oldest first; sequence numbers increase.
+    faults: VecDeque<Recorded>,
+    /// One past the highest sequence number dropped untaken (0: none).
+    dropped_below: u64,
+}
+
 thread_local! {
-    /// The latest call's failure on this thread.
-    static LAST_FAULT: Cell<Option<Box<Fault>>> = const { Cell::new(None) };
+    static RECORD: RefCell<Record> = RefCell::new(Record::default());
+    /// The sequence number of the failure of this thread's latest call, if
+    /// it failed (`u64::MAX`: it succeeded, or its failure was taken).
+    static LATEST: Cell<u64> = const { Cell::new(u64::MAX) };
     /// How many shims are running on this thread (for the panic hook).
     static SHIM_DEPTH: Cell<u32> = const { Cell::new(0) };
 }
@@ -171,25 +216,79 @@ impl Drop for BatchElement {
     }
 }
 
-/// Records `fault` as this thread's latest failure and bumps the counter.
+/// Records `fault` as the failure of this thread's latest call and moves
+/// the counter.
 pub fn record(fault: Fault) {
-    LAST_FAULT.with(|slot| slot.set(Some(Box::new(fault))));
-    FFI_EXPORT_FAULTS.fetch_add(1, Ordering::Relaxed);
+    let seq = FFI_EXPORT_FAULTS.fetch_add(1, Ordering::SeqCst);
+    // At thread exit (a call made from a TLS destructor) the record may be
+    // gone: the failure is then only counted.
+    let _ = RECORD.try_with(|record| {
+        let mut record = record.borrow_mut();
+        record.faults.push_back(Recorded { seq, fault });
+        while record.faults.len() > KEPT {
+            if let Some(dropped) = record.faults.pop_front() {
+                record.dropped_below = record.dropped_below.max(dropped.seq + 1);
+            }
+        }
+    });
+    let _ = LATEST.try_with(|latest| latest.set(seq));
 }
 
-/// Whether this thread's latest call failed (its error not yet taken).
-pub fn pending() -> bool {
-    LAST_FAULT.with(|slot| {
-        let fault = slot.take();
-        let pending = fault.is_some();
-        slot.set(fault);
-        pending
-    })
+/// Removes the failure numbered `seq`, if this thread still holds it.
+fn take_seq(seq: u64) -> Option<Fault> {
+    RECORD
+        .try_with(|record| {
+            let mut record = record.borrow_mut();
+            let index = record.faults.iter().position(|r| r.seq == seq)?;
+            record.faults.remove(index).map(|r| r.fault)
+        })
+        .ok()
+        .flatten()
 }
 
-/// Takes this thread's latest failure, if any.
-pub fn take() -> Option<Fault> {
-    LAST_FAULT.with(|slot| slot.take()).map(|fault| *fault)
+/// Takes the failure of this thread's latest call, if it failed.
+pub fn take_latest() -> Option<Fault> {
+    let seq = LATEST.try_with(|latest| latest.replace(u64::MAX)).ok()?;
+    if seq == u64::MAX {
+        return None;
+    }
+    take_seq(seq)
+}
+
+/// Takes this thread's oldest failure numbered `since` or later: the
+/// failure of a call made after reading `FFI_EXPORT_FAULTS == since`,
+/// whatever ran on this thread after it. When that failure was dropped
+/// (more than [`KEPT`] untaken failures followed it), says so.
+pub fn take_since(since: u64) -> Option<Fault> {
+    let (seq, fault) = RECORD
+        .try_with(|record| {
+            let mut record = record.borrow_mut();
+            // The call's failure is this thread's first one numbered `since`
+            // or later (whatever ran after it failed later). Dropped failures
+            // are older than every kept one, so a dropped one at or after
+            // `since` was the call's: say so, once.
+            if record.dropped_below > since {
+                record.dropped_below = 0;
+                return Some((
+                    u64::MAX,
+                    Fault::Panic(format!(
+                        "this call failed, but its error was dropped: more than {KEPT} \
+                         failures on this thread were never taken after it"
+                    )),
+                ));
+            }
+            let index = record.faults.iter().position(|r| r.seq >= since)?;
+            record.faults.remove(index).map(|r| (r.seq, r.fault))
+        })
+        .ok()
+        .flatten()?;
+    // Taken: no longer the latest call's pending failure.
+    let _ = LATEST.try_with(|latest| {
+        if latest.get() == seq {
+            latest.set(u64::MAX);
+        }
+    });
+    Some(fault)
 }
 
 fn panic_message(payload: &(dyn core::any::Any + Send)) -> String {
@@ -202,15 +301,15 @@ fn panic_message(payload: &(dyn core::any::Any + Send)) -> String {
     }
 }
 
-/// Runs one exported call: clears the thread's error slot, runs `body`
-/// under `catch_unwind`, and turns an `Err` or a panic into a recorded
-/// [`Fault`] plus the zero return value. Unwinding never leaves this
-/// function.
+/// Runs one exported call: marks it as the thread's latest call, runs
+/// `body` under `catch_unwind`, and turns an `Err` or a panic into a
+/// recorded [`Fault`] plus the zero return value. Unwinding never leaves
+/// this function.
 #[inline]
 pub fn call<R: AbiValue>(body: impl FnOnce() -> Result<R, Fault>) -> R {
     install_panic_hook();
-    // Clear a failure the caller never took: `take` must describe this call.
-    drop(LAST_FAULT.with(|slot| slot.take()));
+    // `ffi_export_error_take` must describe this call, not an earlier one.
+    let _ = LATEST.try_with(|latest| latest.set(u64::MAX));
     let scope = ShimScope::enter();
     let outcome = panic::catch_unwind(AssertUnwindSafe(body));
     drop(scope);
@@ -239,17 +338,39 @@ pub fn call<R: AbiValue>(body: impl FnOnce() -> Result<R, Fault>) -> R {
     }
 }
 
-/// Moves the calling thread's latest error into `*out` and returns `true`,
-/// or writes an empty error (code 0) and returns `false` when the latest
-/// call succeeded. `out` may be NULL to only ask whether there is an error
-/// (the error is then dropped). Free a taken error with
-/// `ffi_export_error_free`.
+/// Moves the error of the calling thread's latest call into `*out` and
+/// returns `true`, or writes an empty error (code 0) and returns `false`
+/// when the latest call succeeded (or its error was taken). `out` may be
+/// NULL to only ask whether there is an error (the error is then dropped).
+/// Free a taken error with `ffi_export_error_free`.
 ///
 /// # Safety
 /// `out` is NULL or valid for writing one `FfiError`.
 #[no_mangle]
 pub unsafe extern "C" fn ffi_export_error_take(out: *mut FfiError) -> bool {
-    let fault = take();
+    // SAFETY: forwarded contract.
+    unsafe { write_error(take_latest(), out) }
+}
+
+/// Moves this thread's oldest error numbered `since` or later into `*out`
+/// and returns `true`; `false` (code 0 written) when there is none. `since`
+/// is the value of `FFI_EXPORT_FAULTS` read before the call: the error
+/// taken is that call's, even if other calls ran on this thread between
+/// the call and this take (they only add later errors). A call that failed
+/// never finds nothing: if its error was dropped (more than 16 untaken
+/// errors followed it on this thread), a code 2 error says so.
+///
+/// # Safety
+/// `out` is NULL or valid for writing one `FfiError`.
+#[no_mangle]
+pub unsafe extern "C" fn ffi_export_error_take_since(since: u64, out: *mut FfiError) -> bool {
+    // SAFETY: forwarded contract.
+    unsafe { write_error(take_since(since), out) }
+}
+
+/// # Safety
+/// `out` is NULL or valid for writing one `FfiError`.
+unsafe fn write_error(fault: Option<Fault>, out: *mut FfiError) -> bool {
     let found = fault.is_some();
     // SAFETY: the caller promises `out` is NULL or writable.
     if let Some(out) = unsafe { out.as_mut() } {
@@ -312,6 +433,41 @@ mod tests {
             ffi_export_error_free(&mut error);
         }
         assert!(error.message.ptr.is_null());
+    }
+
+    #[test]
+    fn take_since_finds_a_failure_after_later_calls() {
+        let before = FFI_EXPORT_FAULTS.load(Ordering::SeqCst);
+        let _: u8 = call(|| Err(Fault::invalid("x", "first")));
+        // Code running between the failure and its take: a success and a
+        // failure that is taken by its own caller.
+        let _: u8 = call(|| Ok(1));
+        let inner = FFI_EXPORT_FAULTS.load(Ordering::SeqCst);
+        let _: u8 = call(|| Err(Fault::invalid("y", "second")));
+        assert_eq!(take_since(inner), Some(Fault::invalid("y", "second")));
+        assert_eq!(take_since(before), Some(Fault::invalid("x", "first")));
+        assert_eq!(take_since(before), None);
+    }
+
+    #[test]
+    fn a_dropped_failure_is_never_a_success() {
+        let before = FFI_EXPORT_FAULTS.load(Ordering::SeqCst);
+        for i in 0..KEPT + 5 {
+            let _: u8 = call(|| Err(Fault::invalid("x", i)));
+        }
+        // The oldest were dropped: their take says so.
+        let first = take_since(before).expect("reported");
+        assert!(
+            matches!(&first, Fault::Panic(m) if m.contains("dropped")),
+            "{first:?}"
+        );
+        for _ in 0..KEPT {
+            assert!(matches!(
+                take_since(before),
+                Some(Fault::InvalidArgument(_))
+            ));
+        }
+        assert_eq!(take_since(before), None);
     }
 
     #[test]

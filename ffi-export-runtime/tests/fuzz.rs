@@ -18,7 +18,8 @@ use ffi_export_runtime::data::bool_from_byte;
 use ffi_export_runtime::status::{ffi_export_error_free, ffi_export_error_take};
 use ffi_export_runtime::{
     check_disjoint, lift_slice, lift_slice_mut, lift_str, lift_str_list, live_objects, register,
-    release, with_object, Fault, FfiBuffer, FfiData, FfiObject, FfiOption, Region, TypeDesc,
+    release, with_object, CallScope, Fault, FfiBuffer, FfiData, FfiLift, FfiObject, FfiOption,
+    Region, TypeDesc,
 };
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -150,11 +151,12 @@ macro_rules! fuzz_numeric_slice {
     ($name:ident, $t:ty, $salt:expr) => {
         #[test]
         fn $name() {
+            let scope = CallScope::new();
             fuzz($salt, |rng, _| {
                 let mut memory = backing(rng);
                 let (ptr, len, expect) = raw_view::<$t>(rng, &memory);
                 // SAFETY: raw_view only makes NULL, in-bounds or huge views.
-                let result = unsafe { lift_slice::<$t>(ptr, len, "p") };
+                let result = unsafe { lift_slice::<$t>(&scope, ptr, len, "p") };
                 match expect {
                     Expect::Empty => assert_eq!(result.unwrap().len(), 0),
                     Expect::Refused => assert!(is_invalid(&result), "{result:?}"),
@@ -173,7 +175,7 @@ macro_rules! fuzz_numeric_slice {
                     unsafe { memory.as_mut_ptr().cast::<u8>().add(offset) }.cast::<$t>()
                 };
                 // SAFETY: as above.
-                let result = unsafe { lift_slice_mut::<$t>(ptr, len, "p") };
+                let result = unsafe { lift_slice_mut::<$t>(&scope, ptr, len, "p") };
                 match expect {
                     Expect::Empty => assert_eq!(result.unwrap().len(), 0),
                     Expect::Refused => assert!(is_invalid(&result), "{result:?}"),
@@ -192,11 +194,12 @@ fuzz_numeric_slice!(lift_slice_i64, i64, 5);
 
 #[test]
 fn lift_slice_bool_checks_every_byte() {
+    let scope = CallScope::new();
     fuzz(6, |rng, _| {
         let memory = backing(rng);
         let (ptr, len, expect) = raw_view::<u8>(rng, &memory);
         // SAFETY: NULL, in-bounds or huge (refused before reading).
-        let result = unsafe { lift_slice::<bool>(ptr, len, "p") };
+        let result = unsafe { lift_slice::<bool>(&scope, ptr, len, "p") };
         match expect {
             Expect::Empty => assert_eq!(result.unwrap().len(), 0),
             Expect::Refused => assert!(is_invalid(&result), "{result:?}"),
@@ -216,6 +219,7 @@ fn lift_slice_bool_checks_every_byte() {
 
 #[test]
 fn lift_str_accepts_exactly_utf8() {
+    let scope = CallScope::new();
     fuzz(7, |rng, _| {
         let text = rng.text_bytes();
         let (ptr, len) = match rng.below(8) {
@@ -225,7 +229,7 @@ fn lift_str_accepts_exactly_utf8() {
             _ => (text.as_ptr(), text.len()),
         };
         // SAFETY: NULL, the live `text`, or a huge length (refused).
-        let result = unsafe { lift_str(ptr, len, "p") };
+        let result = unsafe { lift_str(&scope, ptr, len, "p") };
         if ptr.is_null() {
             if len == 0 {
                 assert_eq!(result, Ok(""));
@@ -291,6 +295,7 @@ fn text_buffer(rng: &mut Rng, keep: &mut Vec<Vec<u8>>) -> (FfiBuffer, Option<Str
 
 #[test]
 fn lift_str_list_checks_every_item() {
+    let scope = CallScope::new();
     fuzz(8, |rng, _| {
         let mut keep = Vec::new();
         let n = rng.below(8);
@@ -303,7 +308,7 @@ fn lift_str_list_checks_every_item() {
             _ => (items.as_ptr(), n),
         };
         // SAFETY: NULL, the live `items`, or a huge length (refused).
-        let result = unsafe { lift_str_list(ptr, len, "p") };
+        let result = unsafe { lift_str_list(&scope, ptr, len, "p") };
         if ptr.is_null() && len > 0 || len > n {
             assert!(is_invalid(&result), "{result:?}");
         } else if ptr.is_null() || len == 0 {

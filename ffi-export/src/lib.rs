@@ -124,5 +124,6 @@ pub use ffi_export_runtime::{
 /// Used by the code `#[export]` generates; not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use ffi_export_runtime::data::FfiValue;
     pub use ffi_export_runtime::*;
 }
