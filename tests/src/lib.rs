@@ -896,3 +896,63 @@ pub mod safety {
         }
     }
 }
+
+/// Exports for the soundness tests: calls that block (for shutdown with
+/// daemon threads inside a call) and `Drop` guards that call back into the
+/// caller while the function is already unwinding.
+pub mod soundness {
+    use ffi_export::{export, Allocator, Callback};
+
+    /// Sleeps `ms` milliseconds (the GIL is released meanwhile) and returns
+    /// `ms`.
+    #[export]
+    pub fn sleep_ms(ms: u32) -> u32 {
+        std::thread::sleep(std::time::Duration::from_millis(u64::from(ms)));
+        ms
+    }
+
+    /// Calls `f` once per value and returns the sum of the results; a
+    /// `Drop` guard reports "done" by calling `f(-1.0)` on every exit,
+    /// including the unwinding after `f` raised.
+    #[export]
+    pub fn sum_then_report(values: &[f64], f: Callback<fn(f64) -> f64>) -> f64 {
+        struct Done<'f, 'c>(&'f Callback<'c, fn(f64) -> f64>);
+        impl Drop for Done<'_, '_> {
+            fn drop(&mut self) {
+                self.0.call(-1.0);
+            }
+        }
+        let _done = Done(&f);
+        values.iter().map(|&v| f.call(v)).sum()
+    }
+
+    /// Panics (when `panic`) with a `Drop` guard that calls `f(7)` while
+    /// unwinding; returns `f(1)` otherwise.
+    #[export]
+    pub fn panic_then_callback(panic: bool, f: Callback<fn(i32) -> i32>) -> i32 {
+        struct Guard<'f, 'c>(&'f Callback<'c, fn(i32) -> i32>);
+        impl Drop for Guard<'_, '_> {
+            fn drop(&mut self) {
+                self.0.call(7);
+            }
+        }
+        let _guard = Guard(&f);
+        assert!(!panic, "panicked before the guard called back");
+        f.call(1)
+    }
+
+    /// Panics (when `panic`) with a `Drop` guard that takes an output of 3
+    /// `f64`s from the caller's allocator while unwinding and writes it.
+    #[export]
+    pub fn panic_then_allocate(panic: bool, alloc: Allocator) {
+        struct Guard<'a, 'c>(&'a Allocator<'c>);
+        impl Drop for Guard<'_, '_> {
+            fn drop(&mut self) {
+                self.0.array::<f64>(3).fill(1.5);
+                self.0.text("guard");
+            }
+        }
+        let _guard = Guard(&alloc);
+        assert!(!panic, "panicked before the guard allocated");
+    }
+}
