@@ -67,9 +67,16 @@ pub fn expand(model: &ExportFn) -> TokenStream {
     let shim_ident = hidden_ident("shim", c_name);
 
     let mut c_params = Vec::new();
-    let mut lifts = Vec::new();
+    // Lifted in three phases: copies first (records, options, numbers: read
+    // before any `&mut` exists), then shared borrows, then, after the
+    // aliasing check, mutable borrows.
+    let mut copies = Vec::new();
+    let mut shared = Vec::new();
+    let mut exclusive = Vec::new();
     let mut values = Vec::new();
+    // For the aliasing check, in parameter order: (region, is `&mut`).
     let mut regions = Vec::new();
+    let mut item_lists = Vec::new();
     let mut param_descs = Vec::new();
     for (index, param) in model.params.iter().enumerate() {
         let span = param.span;
@@ -77,7 +84,7 @@ pub fn expand(model: &ExportFn) -> TokenStream {
         let value = format_ident!("__ffi_value{}", index);
         let ptr = format_ident!("__ffi_ptr{}", index);
         let len = format_ident!("__ffi_len{}", index);
-        let (desc, region) = match &param.kind {
+        let desc = match &param.kind {
             ParamKind::Scalar(ty) => {
                 let at = AtType::new(ty, "FfiParam");
                 let arg = format_ident!("__ffi_arg{}", index);
@@ -87,41 +94,15 @@ pub fn expand(model: &ExportFn) -> TokenStream {
                 c_params.push(quote!(#arg: #abi));
                 // Borrowed at the parameter's type: a lifetime the call cannot
                 // give (a `'static` behind an alias) is reported there.
-                // Borrowed at the parameter's type: a lifetime the call cannot
-                // give (a `'static` behind an alias) is reported there.
                 let binding = Ident::new(SCOPE_BINDING, model.sig.ident.span().located_at(at.last));
                 let scope = at.wrap(&quote_spanned!(at.last=> &#binding));
-                lifts.push(quote!(let #value = unsafe { #lift(#arg_value, #name, #scope) }?;));
-                (at.item("DESC"), None)
-            }
-            ParamKind::Str => {
-                c_params.push(quote!(#ptr: *const u8, #len: usize));
-                lifts.push(quote_spanned!(span=> let #value = unsafe { #rt::lift_str(__ffi_scope, #ptr, #len, #name) }?;));
-                (
-                    quote!(#rt::TypeDesc::Str),
-                    Some(quote!(#rt::Region::new(#ptr, #len, false, #name))),
-                )
-            }
-            ParamKind::CStr => {
-                c_params.push(quote!(#ptr: *const ::core::ffi::c_char));
-                lifts.push(
-                    quote_spanned!(span=> let #value = unsafe { #rt::lift_cstr(__ffi_scope, #ptr, #name) }?;),
-                );
-                (
-                    quote!(#rt::TypeDesc::CStr),
-                    Some(quote!(unsafe { #rt::Region::cstr(#ptr, #name) })),
-                )
-            }
-            ParamKind::StrList => {
-                c_params.push(quote!(#ptr: *const #rt::FfiBuffer, #len: usize));
-                lifts.push(quote_spanned!(span=>
-                    let #value = unsafe { #rt::lift_str_list(__ffi_scope, #ptr, #len, #name) }?;
-                ));
-                values.push(quote!(&#value[..]));
-                param_descs
-                    .push(quote!(#rt::ParamDesc { name: #name, ty: #rt::TypeDesc::StrList }));
-                regions.push((quote!(#rt::Region::new(#ptr, #len, false, #name)), false));
-                continue;
+                copies.push(quote! {
+                    // SAFETY: a C argument of the type's C form, as the C
+                    // contract passes it; `lift` checks what it reads.
+                    let #value = unsafe { #lift(#arg_value, #name, #scope) }?;
+                });
+                values.push(quote!(#value));
+                at.item("DESC")
             }
             ParamKind::Ref(ty) => {
                 let at = AtType::new(ty, "FfiValue");
@@ -129,14 +110,50 @@ pub fn expand(model: &ExportFn) -> TokenStream {
                 let lift = at.item("lift_by_pointer");
                 let ptr_value = at.wrap(&ptr);
                 c_params.push(quote!(#ptr: *const #repr));
-                lifts.push(quote_spanned!(span=>
+                copies.push(quote_spanned! {span=>
+                    // SAFETY: NULL or the caller's C form, valid for the call
+                    // (C contract); copied, NULL refused.
                     let #value = unsafe { #lift(#ptr_value, #name) }?;
-                ));
+                });
                 values.push(quote!(&#value));
-                let desc = at.item("DESC");
-                param_descs.push(quote!(#rt::ParamDesc { name: #name, ty: #desc }));
-                regions.push((quote!(#rt::Region::new(#ptr, 1, false, #name)), false));
-                continue;
+                at.item("DESC")
+            }
+            ParamKind::Str => {
+                c_params.push(quote!(#ptr: *const u8, #len: usize));
+                shared.push(quote_spanned! {span=>
+                    // SAFETY: NULL with length 0 or `len` readable bytes for
+                    // the call (C contract); checked as UTF-8.
+                    let #value = unsafe { #rt::lift_str(__ffi_scope, #ptr, #len, #name) }?;
+                });
+                regions.push((quote!(#rt::Region::of(#value.as_bytes(), #name)), false));
+                values.push(quote!(#value));
+                quote!(#rt::TypeDesc::Str)
+            }
+            ParamKind::CStr => {
+                c_params.push(quote!(#ptr: *const ::core::ffi::c_char));
+                shared.push(quote_spanned! {span=>
+                    // SAFETY: NULL (refused) or a NUL-terminated string
+                    // readable for the call (C contract).
+                    let #value = unsafe { #rt::lift_cstr(__ffi_scope, #ptr, #name) }?;
+                });
+                regions.push((
+                    quote!(#rt::Region::of(#value.to_bytes_with_nul(), #name)),
+                    false,
+                ));
+                values.push(quote!(#value));
+                quote!(#rt::TypeDesc::CStr)
+            }
+            ParamKind::StrList => {
+                c_params.push(quote!(#ptr: *const #rt::FfiBuffer, #len: usize));
+                shared.push(quote_spanned! {span=>
+                    // SAFETY: NULL with length 0 or `len` string views whose
+                    // bytes are readable for the call (C contract); each
+                    // checked as UTF-8.
+                    let #value = unsafe { #rt::lift_str_list(__ffi_scope, #ptr, #len, #name) }?;
+                });
+                item_lists.push((value.clone(), name.clone()));
+                values.push(quote!(&#value[..]));
+                quote!(#rt::TypeDesc::StrList)
             }
             ParamKind::Slice { elem, mutable } => {
                 let at = AtType::new(elem, "FfiElement");
@@ -149,33 +166,47 @@ pub fn expand(model: &ExportFn) -> TokenStream {
                 let lift = at.runtime_fn(lift, elem);
                 let ptr_value = at.wrap(&ptr);
                 c_params.push(quote!(#ptr: #ptr_ty, #len: usize));
-                lifts.push(quote_spanned!(span=>
+                let lift = quote_spanned! {span=>
+                    // SAFETY: NULL with length 0 or `len` elements valid for
+                    // the call (C contract), not aliased mutably (checked for
+                    // `&mut`); elements checked by FfiElement::valid.
                     let #value = unsafe { #lift(__ffi_scope, #ptr_value, #len, #name) }?;
-                ));
+                };
+                if *mutable {
+                    exclusive.push(lift);
+                    regions.push((
+                        quote!(#rt::Region::new(#ptr as *const _, #len, true, #name)),
+                        true,
+                    ));
+                } else {
+                    shared.push(lift);
+                    regions.push((quote!(#rt::Region::of(#value, #name)), false));
+                }
+                values.push(quote!(#value));
                 let elem_desc = at.item("DESC");
-                (
-                    quote!(#rt::TypeDesc::Slice { elem: &#elem_desc, mutable: #mutable }),
-                    Some(quote!(#rt::Region::new(#ptr as *const _, #len, #mutable, #name))),
-                )
+                quote!(#rt::TypeDesc::Slice { elem: &#elem_desc, mutable: #mutable })
             }
         };
         param_descs.push(quote!(#rt::ParamDesc { name: #name, ty: #desc }));
-        if let Some(region) = region {
-            regions.push((
-                region,
-                matches!(param.kind, ParamKind::Slice { mutable: true, .. }),
-            ));
-        }
-        values.push(quote!(#value));
     }
 
-    // A `&mut [T]` must not alias another borrowed argument: checked on the
-    // raw pointers, before any reference exists.
-    let aliasing_check = if regions.len() > 1 && regions.iter().any(|(_, mutable)| *mutable) {
-        let regions = regions.iter().map(|(region, _)| region);
-        quote!(#rt::check_disjoint(&[#(#regions),*])?;)
-    } else {
+    // A `&mut [T]` must not alias another borrowed argument (the bytes of
+    // each `&[&str]` item included): checked on the borrowed values and the
+    // raw `&mut` pointers, before any `&mut` exists.
+    let mutables: Vec<_> = regions.iter().filter(|(_, m)| *m).map(|(r, _)| r).collect();
+    let aliasing_check = if mutables.is_empty() {
         TokenStream::new()
+    } else {
+        let all = regions.iter().map(|(region, _)| region);
+        let fixed = if regions.len() > 1 {
+            quote!(#rt::check_disjoint(&[#(#all),*])?;)
+        } else {
+            TokenStream::new()
+        };
+        let items = item_lists.iter().map(
+            |(value, name)| quote!(#rt::check_items_disjoint(&[#(#mutables),*], &#value, #name)?;),
+        );
+        quote!(#fixed #(#items)*)
     };
 
     let unit: syn::Type = syn::parse_quote!(());
@@ -199,7 +230,8 @@ pub fn expand(model: &ExportFn) -> TokenStream {
             #[doc(hidden)]
             #[doc = "# Safety"]
             #[doc = "`value` is NULL or points to a value returned by the paired export."]
-            #[export_name = #free_name]
+            // SAFETY: `<name>_free` of a checked export name (validate::c_symbol).
+            #[unsafe(export_name = #free_name)]
             #[allow(non_snake_case, clippy::type_complexity)]
             pub unsafe extern "C" fn #free_ident(value: #ret_ptr) {
                 unsafe { #free(#value) }
@@ -244,13 +276,17 @@ pub fn expand(model: &ExportFn) -> TokenStream {
         #[doc(hidden)]
         #[doc = "# Safety"]
         #[doc = "Borrowed arguments follow the ffi-export C contract: each pointer is NULL (with length 0) or valid for its length during the call."]
-        #[export_name = #c_name_lit]
+        // SAFETY: the name was checked not to be a C library, CPython or
+        // ffi-export symbol (validate::c_symbol).
+        #[unsafe(export_name = #c_name_lit)]
         #[allow(non_snake_case, clippy::type_complexity)]
         pub unsafe extern "C" fn #shim_ident(#(#c_params),*) -> #ret_abi {
             #rt::call(move || {
                 #call_scope
+                #(#copies)*
+                #(#shared)*
                 #aliasing_check
-                #(#lifts)*
+                #(#exclusive)*
                 #lower_call
             })
         }
@@ -396,9 +432,15 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
     let first = if method { 2 } else { 0 };
     let count = model.params.len() + first;
     let fallback = if method {
-        quote!(return unsafe { __ffi_py.fallback_method(__ffi_slow, __ffi_args) };)
+        quote! {
+            // SAFETY: the fast function's own arguments, with the GIL held.
+            return unsafe { __ffi_py.fallback_method(__ffi_slow, __ffi_args) };
+        }
     } else {
-        quote!(return unsafe { __ffi_py.fallback(__ffi_slow, __ffi_args) };)
+        quote! {
+            // SAFETY: the fast function's own arguments, with the GIL held.
+            return unsafe { __ffi_py.fallback(__ffi_slow, __ffi_args) };
+        }
     };
     let mut extracts = Vec::new();
     if method {
@@ -452,7 +494,12 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
                 } else {
                     quote!(#rt::lift_slice::<#elem>)
                 };
-                lifts.push(quote!(let #value = unsafe { #lift(__ffi_scope, #ptr, #len, #name) }?;));
+                lifts.push(quote! {
+                    // SAFETY: the buffer's memory (checked: format, size,
+                    // alignment, writability), exported until its guard
+                    // drops after the call; not aliased mutably (checked).
+                    let #value = unsafe { #lift(__ffi_scope, #ptr, #len, #name) }?;
+                });
                 regions.push(quote!(#rt::Region::new(#ptr as *const #elem, #len, #mutable, #name)));
                 any_mutable |= *mutable;
             }
@@ -490,13 +537,17 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
     };
     Some(quote! {
         #[doc(hidden)]
+        #[doc = "# Safety"]
+        #[doc = "Called by CPython as a METH_FASTCALL builtin: the GIL is held, `args` holds `nargs` live objects (or is NULL for none), `slow` is the helper's ctypes wrapper."]
         #[allow(non_snake_case, clippy::type_complexity)]
         unsafe extern "C" fn #ident(
             __ffi_slow: *mut #rt::python::PyObject,
             __ffi_args: *const *mut #rt::python::PyObject,
             __ffi_nargs: isize,
         ) -> *mut #rt::python::PyObject {
-            let ::core::option::Option::Some(__ffi_py) = #rt::python::python() else {
+            // SAFETY: CPython calls this function as a builtin, with the GIL;
+            // the token does not outlive the call.
+            let ::core::option::Option::Some(mut __ffi_py) = (unsafe { #rt::python::python() }) else {
                 return ::core::ptr::null_mut();
             };
             // SAFETY: CPython passes `nargs` live arguments (NULL for none).
@@ -512,7 +563,9 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
             // signal handlers) can run between the failure and its raise.
             let __ffi_fault = #rt::status::take_latest();
             ::core::mem::drop(__ffi_released);
-            __ffi_py.finish::<#ret_ty>(#abi_value, __ffi_fault, #receiver)
+            // SAFETY: `__ffi_abi` is what the return type's `lower` produced
+            // (or its zero value on failure); the receiver is a live argument.
+            unsafe { __ffi_py.finish::<#ret_ty>(#abi_value, __ffi_fault, #receiver) }
         }
     })
 }
@@ -546,13 +599,16 @@ fn batch_export(model: &ExportFn, ret: &AtType, batch_name: &str) -> TokenStream
         let value = format_ident!("__ffi_value{}", index);
         let as_param = quote!(<#ty as #rt::FfiParam>);
         c_params.push(quote!(#ptr: *const #as_param::Abi, #step: usize));
-        lifts.push(
-            quote!(let #input = unsafe { #rt::lift_batch_in(#ptr, #step, __ffi_len, #name) }?;),
-        );
+        lifts.push(quote! {
+            // SAFETY: `len` values (step 1) or one (step 0) readable for
+            // the call (C contract); checked for NULL, alignment, size.
+            let #input = unsafe { #rt::lift_batch_in(#ptr, #step, __ffi_len, #name) }?;
+        });
         regions.push(
             quote!(#rt::Region::new(#ptr, if #step == 0 { 1 } else { __ffi_len }, false, #name)),
         );
         reads.push(quote! {
+            // SAFETY: a primitive's C value; `lift` checks it (bools).
             let #value = unsafe { #as_param::lift(#input[__ffi_index * #step], #name, __ffi_scope) }
                 .map_err(|fault| fault.at(__ffi_index))?;
         });
@@ -565,7 +621,8 @@ fn batch_export(model: &ExportFn, ret: &AtType, batch_name: &str) -> TokenStream
         #[doc(hidden)]
         #[doc = "# Safety"]
         #[doc = "Each input points to `len` values (step 1) or one (step 0); `out` to `len` writable values."]
-        #[export_name = #batch_name]
+        // SAFETY: `<name>_batch` of a checked export name (validate::c_symbol).
+        #[unsafe(export_name = #batch_name)]
         #[allow(non_snake_case, clippy::type_complexity)]
         pub unsafe extern "C" fn #ident(__ffi_len: usize, #(#c_params,)* __ffi_out: *mut #ret_abi) -> usize {
             #rt::call(move || {
@@ -575,14 +632,16 @@ fn batch_export(model: &ExportFn, ret: &AtType, batch_name: &str) -> TokenStream
                 ])?;
                 #call_scope
                 #(#lifts)*
-                let __ffi_out = unsafe { #rt::lift_batch_out(__ffi_out, __ffi_len, "out") }?;
+                // SAFETY: the C contract makes `out` valid for writing `len`
+                // results; it is only written.
+                let mut __ffi_out = unsafe { #rt::lift_batch_out(__ffi_out, __ffi_len, "out") }?;
                 // A panic in element i is reported as `element i: ...`.
                 let __ffi_element = #rt::BatchElement::default();
                 for __ffi_index in 0..__ffi_len {
                     __ffi_element.set(__ffi_index);
                     #(#reads)*
-                    __ffi_out[__ffi_index] = #lower(#fn_ident(#(#values),*))
-                        .map_err(|fault| fault.at(__ffi_index))?;
+                    __ffi_out.set(__ffi_index, #lower(#fn_ident(#(#values),*))
+                        .map_err(|fault| fault.at(__ffi_index))?);
                 }
                 ::core::result::Result::Ok(__ffi_len)
             })

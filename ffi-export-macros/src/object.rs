@@ -9,6 +9,7 @@ use crate::model::hidden_ident;
 use crate::parse::{self, doc_lines};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
+use syn::spanned::Spanned;
 use syn::{ImplItem, ItemImpl, Type, Visibility};
 
 /// Expands an `#[export] impl` block.
@@ -81,6 +82,11 @@ pub fn export_impl(args: TokenStream, item: ItemImpl) -> Result<TokenStream, syn
              exported; mark the ones to export `pub` (private and `pub(crate)` ones stay Rust-only)",
         );
     }
+    crate::validate::c_symbol(
+        &format!("{type_name}_free"),
+        item.self_ty.span(),
+        &mut errors,
+    );
     let models: Vec<_> = methods
         .iter()
         .map(|method| parse::export_method(owner, &type_name, &item.generics, method, &mut errors))
@@ -128,7 +134,9 @@ pub fn export_impl(args: TokenStream, item: ItemImpl) -> Result<TokenStream, syn
 
         /// Drops the object behind `handle`; 0 and freed handles are no-ops.
         #[doc(hidden)]
-        #[export_name = #free_name]
+        // SAFETY: `<Type>_free` was checked not to be a C library, CPython or
+        // ffi-export symbol (validate::c_symbol).
+        #[unsafe(export_name = #free_name)]
         #[allow(non_snake_case)]
         pub extern "C" fn #free_ident(handle: u64) {
             #rt::call(move || #rt::release::<#owner>(handle))

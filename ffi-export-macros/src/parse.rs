@@ -31,6 +31,7 @@ pub fn export_fn(args: TokenStream, item: &ItemFn, errors: &mut Errors) -> Expor
         &item.sig.generics,
         errors,
     );
+    validate::c_symbol(&model.c_name, c_name_span, errors);
     if let Some(span) = args.batch {
         let scalar_params = model.params.iter().all(|p| match &p.kind {
             ParamKind::Scalar(ty) => PRIMITIVES.iter().any(|name| is_named(ty, name)),
@@ -68,6 +69,7 @@ pub fn export_method(
 ) -> ExportFn {
     validate::signature(&item.sig, true, errors);
     let c_name = format!("{type_name}_{}", item.sig.ident);
+    validate::c_symbol(&c_name, item.sig.ident.span(), errors);
     let mut sig = item.sig.clone();
     // `Self` means the owner everywhere in generated code (shims live
     // outside the impl block).

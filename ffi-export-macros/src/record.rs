@@ -27,18 +27,6 @@ fn reject_generics(generics: &syn::Generics, errors: &mut Errors) {
     }
 }
 
-/// Whether the item carries `#[repr(C)]` (possibly among other reprs).
-fn has_repr_c(attrs: &[syn::Attribute]) -> bool {
-    attrs.iter().any(|attr| {
-        attr.path().is_ident("repr")
-            && attr
-                .parse_args_with(
-                    syn::punctuated::Punctuated::<syn::Ident, syn::Token![,]>::parse_terminated,
-                )
-                .is_ok_and(|reprs| reprs.iter().any(|r| r == "C"))
-    })
-}
-
 /// `#[export] struct`.
 pub fn export_struct(args: TokenStream, item: ItemStruct) -> Result<TokenStream, syn::Error> {
     let mut errors = Errors::default();
@@ -57,7 +45,7 @@ pub fn export_struct(args: TokenStream, item: ItemStruct) -> Result<TokenStream,
     for field in &fields {
         crate::validate::field_type(&field.ty, &mut errors);
     }
-    let pod = has_repr_c(&item.attrs);
+    let pod = crate::validate::plain_data_repr(&item.attrs, &mut errors);
     if pod {
         for field in &fields {
             let owned = ["bool", "String", "Vec", "Option"]
@@ -105,6 +93,8 @@ pub fn export_struct(args: TokenStream, item: ItemStruct) -> Result<TokenStream,
                 doc: #doc,
                 fields: &[#(#rt::FieldDesc { name: #field_names, ty: #field_descs }),*],
                 pod: #pod,
+                size: ::core::mem::size_of::<#ident>(),
+                align: ::core::mem::align_of::<#ident>(),
             };
             &DESC
         }
@@ -165,7 +155,8 @@ pub fn export_struct(args: TokenStream, item: ItemStruct) -> Result<TokenStream,
                 #[inline]
                 fn valid(_: &[#ident]) -> bool { true }
             }
-            impl #rt::AbiValue for #ident {
+            // SAFETY: every field's empty value: plain numbers own nothing.
+            unsafe impl #rt::AbiValue for #ident {
                 fn error_value() -> Self {
                     #ident { #(#field_idents: #error_values),* }
                 }
@@ -185,7 +176,8 @@ pub fn export_struct(args: TokenStream, item: ItemStruct) -> Result<TokenStream,
             pub struct #repr {
                 #(pub #field_idents: #reprs),*
             }
-            impl #rt::AbiValue for #repr {
+            // SAFETY: every field's own empty value, which owns nothing.
+            unsafe impl #rt::AbiValue for #repr {
                 fn error_value() -> Self {
                     #repr { #(#field_idents: #error_values),* }
                 }
@@ -200,12 +192,16 @@ pub fn export_struct(args: TokenStream, item: ItemStruct) -> Result<TokenStream,
                     #repr { #(#field_idents: #into(self.#field_idents)),* }
                 }
                 unsafe fn free_repr(repr: &mut #repr) {
+                    // SAFETY: `repr` was made by `into_repr` (the caller's
+                    // contract), so each field by its field's `into_repr`.
                     #(unsafe { #free(&mut repr.#field_idents) };)*
                 }
             }
             // SAFETY: each field is lifted through its own checks.
             unsafe impl #rt::FfiLift for #ident {
                 unsafe fn from_repr(repr: &#repr) -> ::core::result::Result<Self, ::std::string::String> {
+                    // SAFETY: pointers inside `repr` are NULL or readable (the
+                    // caller's contract), so are those inside each field.
                     ::core::result::Result::Ok(#ident {
                         #(#field_idents: unsafe { #from(&repr.#field_idents) }
                             .map_err(|why| ::std::format!("field `{}`: {}", #field_names, why))?,)*
@@ -312,7 +308,8 @@ pub fn export_enum(args: TokenStream, item: ItemEnum) -> Result<TokenStream, syn
             }
         }
 
-        impl #rt::FfiParam for #ident {
+        // SAFETY: the discriminant integer, checked by from_repr.
+        unsafe impl #rt::FfiParam for #ident {
             type Abi = #repr;
             const DESC: #rt::TypeDesc = <#ident as #rt::FfiData>::DESC;
             type Lifted<'s> = Self;
@@ -433,6 +430,8 @@ fn export_data_enum(item: &ItemEnum) -> TokenStream {
             #tag => {
                 // SAFETY: the tag says this member is the live one.
                 let variant = unsafe { &repr.data.#vident };
+                // SAFETY: pointers inside `repr` are NULL or readable (the
+                // caller's contract), so are those inside each field.
                 #(let #bindings = unsafe { #from(&variant.#field_idents) }
                     .map_err(|why| ::std::format!("{}.{}: {}", #vname, #field_names, why))?;)*
                 ::core::result::Result::Ok(#build)
@@ -443,6 +442,8 @@ fn export_data_enum(item: &ItemEnum) -> TokenStream {
             #tag => {
                 // SAFETY: the tag says this member is the live one.
                 let variant = unsafe { &mut *repr.data.#vident };
+                // SAFETY: made by `into_repr` (the caller's contract), so
+                // each field by its field's `into_repr`.
                 #(unsafe { #free(&mut variant.#field_idents) };)*
             }
         });
@@ -470,7 +471,9 @@ fn export_data_enum(item: &ItemEnum) -> TokenStream {
             pub data: #union,
         }
 
-        impl #rt::AbiValue for #repr {
+        // SAFETY: all-zero is tag 0 with empty fields, which owns nothing
+        // (every C form is valid and empty when all-zero: FfiData's contract).
+        unsafe impl #rt::AbiValue for #repr {
             fn error_value() -> Self {
                 // SAFETY: every C form is valid (and empty) when all-zero.
                 unsafe { ::core::mem::zeroed() }
@@ -532,7 +535,9 @@ fn export_data_enum(item: &ItemEnum) -> TokenStream {
 fn by_pointer_param(ident: &syn::Ident) -> TokenStream {
     let rt = quote!(::ffi_export::__private);
     quote! {
-        impl #rt::FfiParam for #ident {
+        // SAFETY: NULL-checked pointer to the C form, copied through
+        // FfiLift::from_repr's checks.
+        unsafe impl #rt::FfiParam for #ident {
             type Abi = *const <#ident as #rt::FfiData>::Repr;
             const DESC: #rt::TypeDesc = <#ident as #rt::FfiData>::DESC;
             type Lifted<'s> = Self;

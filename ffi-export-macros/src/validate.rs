@@ -234,3 +234,366 @@ pub fn field_type(ty: &Type, errors: &mut Errors) {
         _ => {}
     }
 }
+
+/// Whether a struct's `#[repr(..)]` attributes make it plain data
+/// (`#[repr(C)]`), recording an error at every other layout option next to
+/// `C`: `packed`, `align(N)`, `transparent` or an integer would give the
+/// struct a layout the Python helper and C headers do not reproduce
+/// (elements of another size in `&[T]`, fields at other offsets).
+pub fn plain_data_repr(attrs: &[syn::Attribute], errors: &mut Errors) -> bool {
+    let mut c = false;
+    let mut others = Vec::new();
+    for attr in attrs.iter().filter(|attr| attr.path().is_ident("repr")) {
+        let parsed = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("C") {
+                c = true;
+            } else {
+                others.push(meta.path.clone());
+                // `align(N)`, `packed(N)`: skip the argument.
+                if meta.input.peek(syn::token::Paren) {
+                    let content;
+                    syn::parenthesized!(content in meta.input);
+                    content.parse::<proc_macro2::TokenStream>()?;
+                }
+            }
+            Ok(())
+        });
+        if let Err(error) = parsed {
+            errors.push(error);
+        }
+    }
+    if c {
+        for path in others {
+            let name = path.to_token_stream().to_string();
+            errors.error(
+                &path,
+                format!(
+                    "`#[repr(C)]` plain data crosses bit for bit with C's natural layout, so \
+                     `{name}` cannot be combined with it: remove `{name}` (or remove `C` to make \
+                     a record converted field by field)"
+                ),
+            );
+        }
+    }
+    c
+}
+
+/// C library and runtime names an export must not take: an exported
+/// symbol is global, so `free` in a library would replace the C library's
+/// `free` for every program linking it.
+const C_LIBRARY_NAMES: &[&str] = &[
+    // <ctype.h>
+    "isalnum",
+    "isalpha",
+    "isblank",
+    "iscntrl",
+    "isdigit",
+    "isgraph",
+    "islower",
+    "isprint",
+    "ispunct",
+    "isspace",
+    "isupper",
+    "isxdigit",
+    "tolower",
+    "toupper",
+    // <setjmp.h>, <signal.h>
+    "setjmp",
+    "longjmp",
+    "signal",
+    "raise",
+    "sigaction",
+    "sigprocmask",
+    // <stdio.h>
+    "remove",
+    "rename",
+    "tmpfile",
+    "tmpnam",
+    "fclose",
+    "fflush",
+    "fopen",
+    "freopen",
+    "setbuf",
+    "setvbuf",
+    "fprintf",
+    "fscanf",
+    "printf",
+    "scanf",
+    "snprintf",
+    "sprintf",
+    "sscanf",
+    "vfprintf",
+    "vfscanf",
+    "vprintf",
+    "vscanf",
+    "vsnprintf",
+    "vsprintf",
+    "vsscanf",
+    "fgetc",
+    "fgets",
+    "fputc",
+    "fputs",
+    "getc",
+    "getchar",
+    "gets",
+    "putc",
+    "putchar",
+    "puts",
+    "ungetc",
+    "fread",
+    "fwrite",
+    "fgetpos",
+    "fseek",
+    "fsetpos",
+    "ftell",
+    "rewind",
+    "clearerr",
+    "feof",
+    "ferror",
+    "perror",
+    "fileno",
+    "popen",
+    "pclose",
+    "getline",
+    "fdopen",
+    // <stdlib.h>
+    "atof",
+    "atoi",
+    "atol",
+    "atoll",
+    "strtod",
+    "strtof",
+    "strtold",
+    "strtol",
+    "strtoll",
+    "strtoul",
+    "strtoull",
+    "rand",
+    "srand",
+    "aligned_alloc",
+    "calloc",
+    "free",
+    "malloc",
+    "realloc",
+    "reallocarray",
+    "abort",
+    "atexit",
+    "at_quick_exit",
+    "exit",
+    "getenv",
+    "quick_exit",
+    "system",
+    "bsearch",
+    "qsort",
+    "abs",
+    "labs",
+    "llabs",
+    "div",
+    "ldiv",
+    "lldiv",
+    "mblen",
+    "mbtowc",
+    "wctomb",
+    "mbstowcs",
+    "wcstombs",
+    "posix_memalign",
+    "memalign",
+    "valloc",
+    "setenv",
+    "unsetenv",
+    "putenv",
+    "mkstemp",
+    "realpath",
+    // <string.h>
+    "memcpy",
+    "memmove",
+    "strcpy",
+    "strncpy",
+    "strcat",
+    "strncat",
+    "memcmp",
+    "strcmp",
+    "strcoll",
+    "strncmp",
+    "strxfrm",
+    "memchr",
+    "strchr",
+    "strcspn",
+    "strpbrk",
+    "strrchr",
+    "strspn",
+    "strstr",
+    "strtok",
+    "memset",
+    "strerror",
+    "strlen",
+    "strdup",
+    "strndup",
+    "strnlen",
+    "bcmp",
+    "bcopy",
+    "bzero",
+    // <math.h> (the `f` and `l` variants are checked too)
+    "acos",
+    "asin",
+    "atan",
+    "atan2",
+    "cos",
+    "sin",
+    "tan",
+    "acosh",
+    "asinh",
+    "atanh",
+    "cosh",
+    "sinh",
+    "tanh",
+    "exp",
+    "exp2",
+    "expm1",
+    "frexp",
+    "ldexp",
+    "log",
+    "log10",
+    "log1p",
+    "log2",
+    "logb",
+    "modf",
+    "scalbn",
+    "cbrt",
+    "fabs",
+    "hypot",
+    "pow",
+    "sqrt",
+    "erf",
+    "erfc",
+    "lgamma",
+    "tgamma",
+    "ceil",
+    "floor",
+    "nearbyint",
+    "rint",
+    "lrint",
+    "llrint",
+    "round",
+    "lround",
+    "llround",
+    "trunc",
+    "fmod",
+    "remainder",
+    "remquo",
+    "copysign",
+    "nan",
+    "nextafter",
+    "fdim",
+    "fmax",
+    "fmin",
+    "fma",
+    "sincos",
+    // <time.h>
+    "clock",
+    "difftime",
+    "mktime",
+    "time",
+    "asctime",
+    "ctime",
+    "gmtime",
+    "localtime",
+    "strftime",
+    "nanosleep",
+    "sleep",
+    "usleep",
+    "clock_gettime",
+    // POSIX
+    "open",
+    "close",
+    "read",
+    "write",
+    "lseek",
+    "pipe",
+    "dup",
+    "dup2",
+    "fork",
+    "execv",
+    "execve",
+    "execvp",
+    "getpid",
+    "getppid",
+    "kill",
+    "wait",
+    "waitpid",
+    "unlink",
+    "access",
+    "chdir",
+    "getcwd",
+    "mmap",
+    "munmap",
+    "mprotect",
+    "stat",
+    "fstat",
+    "lstat",
+    "ioctl",
+    "fcntl",
+    "select",
+    "poll",
+    "socket",
+    "bind",
+    "listen",
+    "accept",
+    "connect",
+    "send",
+    "recv",
+    "sendto",
+    "recvfrom",
+    "shutdown",
+    "getaddrinfo",
+    "freeaddrinfo",
+    "dlopen",
+    "dlsym",
+    "dlclose",
+    "dlerror",
+    "syscall",
+    "errno",
+    // Program entry points
+    "main",
+    "_start",
+    "_init",
+    "_fini",
+];
+
+/// Records an error when `name`, an exported C symbol, would collide with
+/// the C library, CPython, the Rust runtime or ffi-export's own symbols.
+pub fn c_symbol(name: &str, span: proc_macro2::Span, errors: &mut Errors) {
+    let base = name
+        .strip_suffix('f')
+        .or_else(|| name.strip_suffix('l'))
+        .filter(|base| C_LIBRARY_NAMES.contains(base));
+    let owner = if C_LIBRARY_NAMES.contains(&name) || base.is_some() {
+        Some("the C library")
+    } else if name.starts_with("ffi_export_") || name.starts_with("FFI_EXPORT_") {
+        Some("ffi-export's runtime")
+    } else if name.starts_with("pthread_") {
+        Some("the C library's threads")
+    } else if name.starts_with("_Py")
+        || (name.starts_with("Py")
+            && name[2..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_uppercase() || c == '_'))
+    {
+        Some("CPython's C API")
+    } else if name.starts_with("__") || name.starts_with("rust_") {
+        Some("the C and Rust implementations (reserved names)")
+    } else {
+        None
+    };
+    if let Some(owner) = owner {
+        errors.push(syn::Error::new(
+            span,
+            format!(
+                "the C symbol `{name}` belongs to {owner}: exported symbols are global, so this \
+                 one would replace it for every program that loads the library; export it under \
+                 another name with #[export(name = \"mylib_{name}\")]"
+            ),
+        ));
+    }
+}

@@ -572,6 +572,13 @@ class _Types:
             cls = self.classes[key]
             if "_fields_" not in vars(cls):
                 cls._fields_ = [(f["name"], self.repr_type(f["type"])) for f in desc["fields"]]
+                # The mirror must have Rust's layout: elements of `&[T]` and
+                # `Vec<T>` are read and written at Rust's stride.
+                layout = (ctypes.sizeof(cls), ctypes.alignment(cls))
+                if "size" in desc and layout != (desc["size"], desc["align"]):
+                    raise LoadError(f"{desc['name']}: the Rust layout (size {desc['size']}, align "
+                                    f"{desc['align']}) differs from C's natural layout (size "
+                                    f"{layout[0]}, align {layout[1]})")
             return cls
         if key not in self.mirrors:
             fields = [(f["name"], self.repr_type(f["type"])) for f in desc["fields"]]
@@ -1026,6 +1033,12 @@ class _Outputs:
             self.make = spec
         else:
             raise TypeError(f"{where} must be None, 'array', 'numpy' or a function (rust_type, length) -> buffer")
+        # A function of the caller's may keep what it returns and write it
+        # during the call (from a later allocation or a callback): Rust then
+        # fills a private copy, copied into the caller's object afterwards.
+        # The built-in kinds make objects nothing else references.
+        self.private = callable(spec)
+        self.copies: List[Tuple[int, Any, int]] = []  # (caller's address, private copy, bytes)
         self.outputs: List[Tuple[bool, Any, Any]] = []  # (is_text, object, keepalive)
         self.regions: List[Tuple[int, int]] = []  # (address, bytes) Rust may hold
         self.cfunc = _ALLOC_PROTO(self._alloc)
@@ -1053,6 +1066,11 @@ class _Outputs:
                 self.regions.append((address, nbytes))
                 # Outputs start zeroed, whatever the allocator returned.
                 ctypes.memset(address, 0, nbytes)
+                if self.private and kind != 0:
+                    copy = (ctypes.c_uint64 * ((nbytes + 7) // 8))()
+                    self.copies.append((address, copy, nbytes))
+                    keep = (keep, copy)
+                    address = ctypes.addressof(copy)
             self.outputs.append((kind == 0, obj, keep))
             return address if length else ctypes.addressof(_EMPTY_OUTPUT)
         except BaseException as exc:  # noqa: BLE001 - re-raised after the Rust call
@@ -1066,6 +1084,9 @@ class _Outputs:
 
     def finish(self) -> List[Any]:
         """The outputs in allocation order: ``str`` for text, arrays as made."""
+        for address, copy, nbytes in self.copies:
+            ctypes.memmove(address, copy, nbytes)
+        self.copies.clear()
         results = [bytes(obj).decode("utf-8") if is_text else obj for is_text, obj, _ in self.outputs]
         self.outputs.clear()
         return results
@@ -1093,6 +1114,28 @@ def _str_list(value: object, param: str) -> Tuple[Optional[int], int, object]:
         *[_FfiBuffer(ctypes.cast(data, ctypes.c_void_p), len(data), 0) for data in encoded]
     )
     return ctypes.addressof(views), len(encoded), (views, encoded)
+
+
+def _private_copy(address: Optional[int], nbytes: int, writable: bool, keep: object,
+                  backs: Optional[List[Any]]) -> Tuple[Optional[int], object]:
+    """A private, 8-byte-aligned copy of ``nbytes`` lent at ``address``, for
+    a call during which Python code runs: Rust reads (and for ``&mut``
+    writes) the copy, which no Python code can reach; ``backs`` collects
+    what :func:`_write_back` copies back into a writable original."""
+    if not address or not nbytes:
+        return address, keep
+    copy = (ctypes.c_uint64 * ((nbytes + 7) // 8))()
+    ctypes.memmove(copy, address, nbytes)
+    if writable and backs is not None:
+        backs.append((address, copy, nbytes))
+    return ctypes.addressof(copy), (copy, keep)
+
+
+def _write_back(backs: List[Any]) -> None:
+    """Copies what Rust wrote into private copies back into the caller's
+    buffers (after the call: no Rust reference to them remains)."""
+    for address, copy, nbytes in backs:
+        ctypes.memmove(address, copy, nbytes)
 
 
 def _boxer(ctype: Any) -> Callable[[Any], Any]:
@@ -1255,6 +1298,9 @@ class _Binder:
         keep_list = False
         allocator: Optional[str] = None
         lent: List[Tuple[str, int]] = []  # slice parameters: (name, element size)
+        # Callbacks and the allocator run Python code during the call and
+        # report their exceptions to it.
+        per_call = any(p["type"]["kind"] in ("callback", "allocator") for p in export["params"])
         if export["kind"] in ("method", "method_mut"):
             names.append("self")
             taken.add("self")
@@ -1315,7 +1361,18 @@ class _Binder:
                     ns[f"_fx_cls_{p}"] = types.classes[elem["key"]]
                     call = f"_fx_plain_buffer({p}, {p!r}, _fx_cls_{p}, {ty['mutable']!r})"
                 body.append(f"_fx_p_{p}, _fx_n_{p}, _fx_k_{p} = {call}")
-                lent.append((p, ctypes.sizeof(types.repr_type(elem))))
+                size = ctypes.sizeof(types.repr_type(elem))
+                lent.append((p, size))
+                if per_call:
+                    # Python code runs during this call (callbacks, the
+                    # allocator, and signal handlers or finalizers inside
+                    # them): Rust gets a private copy, so nothing can write
+                    # memory it holds as `&[T]`/`&mut [T]`; `&mut` is copied
+                    # back after the call.
+                    ns["_fx_private"] = _private_copy
+                    body.append(f"_fx_o_{p} = _fx_p_{p}")
+                    body.append(f"_fx_p_{p}, _fx_k_{p} = _fx_private(_fx_p_{p}, _fx_n_{p} * {size}, "
+                                f"{ty['mutable']!r}, _fx_k_{p}, _fx_backs)")
                 argtypes += [ctypes.c_void_p, ctypes.c_size_t]
                 cargs += [f"_fx_p_{p}", f"_fx_n_{p}"]
             elif kind == "callback":
@@ -1356,7 +1413,7 @@ class _Binder:
         if allocator is not None:
             # Outputs must not overlap the buffers this call lends to Rust.
             for p, size in lent:
-                body.append(f"_fx_out.borrow(_fx_p_{p}, _fx_n_{p} * {size})")
+                body.append(f"_fx_out.borrow(_fx_o_{p}, _fx_n_{p} * {size})")
         call = f"_fx_cfn({', '.join(cargs)})"
         if allocator is not None:
             # Outputs come back from the call: the allocator is keyword-only
@@ -1366,11 +1423,17 @@ class _Binder:
             returns = "_fx_out.finish()" if returns == "None" else f"({returns}, _fx_out.finish())"
         method = export["kind"] in ("method", "method_mut")
         receiver = "self" if method else "None"
-        # Callbacks and the allocator report their exceptions to this call.
-        per_call = any(p["type"]["kind"] in ("callback", "allocator") for p in export["params"])
+        write_back = ["_fx_write_back(_fx_backs)"] if per_call and any(
+            p["type"]["kind"] == "slice" and p["type"]["mutable"] for p in export["params"]) else []
+        if write_back:
+            ns["_fx_write_back"] = _write_back
+            body.insert(0, "_fx_backs = []")
+        elif per_call:
+            body.insert(0, "_fx_backs = None")
         lines = body + [
             "_fx_n = _fx_faults.value",
             f"_fx_r = {call}",
+            *write_back,
             f"if _fx_faults.value != _fx_n: _fx_raise(_fx_n, {receiver}, {'_fx_call' if per_call else 'None'})",
             f"return {returns}",
         ]

@@ -134,14 +134,19 @@ impl FfiError {
 }
 
 /// The value a shim returns when its call failed: zero, `false`, NULL.
-pub trait AbiValue: Sized {
+///
+/// # Safety
+/// `error_value` is the empty value of the C form: it owns nothing, and the
+/// type's paired free (and the helper) accept it as "nothing to free".
+pub unsafe trait AbiValue: Sized {
     /// The placeholder returned with an error.
     fn error_value() -> Self;
 }
 
 macro_rules! zero_abi_value {
     ($($t:ty),*) => {$(
-        impl AbiValue for $t {
+        // SAFETY: a number owns nothing.
+        unsafe impl AbiValue for $t {
             #[inline]
             fn error_value() -> Self { 0 as $t }
         }
@@ -149,26 +154,30 @@ macro_rules! zero_abi_value {
 }
 zero_abi_value!(i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64);
 
-impl AbiValue for bool {
+// SAFETY: owns nothing.
+unsafe impl AbiValue for bool {
     #[inline]
     fn error_value() -> Self {
         false
     }
 }
 
-impl AbiValue for () {
+// SAFETY: owns nothing.
+unsafe impl AbiValue for () {
     #[inline]
     fn error_value() -> Self {}
 }
 
-impl AbiValue for FfiBuffer {
+// SAFETY: NULL is the buffer every free accepts as empty.
+unsafe impl AbiValue for FfiBuffer {
     #[inline]
     fn error_value() -> Self {
         FfiBuffer::NULL
     }
 }
 
-impl<T: AbiValue> AbiValue for FfiOption<T> {
+// SAFETY: `None`, with the payload's empty value.
+unsafe impl<T: AbiValue> AbiValue for FfiOption<T> {
     #[inline]
     fn error_value() -> Self {
         FfiOption {

@@ -28,6 +28,33 @@ pub(crate) fn is_callback_failure(payload: &(dyn core::any::Any + Send)) -> bool
     payload.is::<CallbackFailed>()
 }
 
+/// Only the runtime implements the callback and allocator element traits:
+/// the trampolines and allocation kinds in the helper and the C contract
+/// exist for primitives only, and unsafe code relies on `C`, `DESC` and
+/// `KIND` matching the type.
+mod sealed {
+    pub trait Sealed {}
+    macro_rules! sealed {
+        ($($t:ty),*) => {$(impl Sealed for $t {})*};
+    }
+    sealed!(
+        i8,
+        i16,
+        i32,
+        i64,
+        u8,
+        u16,
+        u32,
+        u64,
+        isize,
+        usize,
+        f32,
+        f64,
+        bool,
+        ()
+    );
+}
+
 /// A value that can be a callback argument or result: a primitive.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a callback argument or result",
@@ -35,7 +62,7 @@ pub(crate) fn is_callback_failure(payload: &(dyn core::any::Any + Send)) -> bool
     note = "callback arguments and results may be i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64 or bool (and `()` as the result)",
     note = "pass text, slices and other values through the exported function's own parameters and results instead"
 )]
-pub trait CallbackValue: Sized {
+pub trait CallbackValue: sealed::Sealed + Sized {
     /// Its C type.
     type C: Copy;
     /// Its description.
@@ -82,7 +109,7 @@ impl CallbackValue for bool {
     label = "unsupported in `Callback<fn(..) -> R>`",
     note = "callback results may be (), i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64 or bool"
 )]
-pub trait CallbackReturn: Sized {
+pub trait CallbackReturn: sealed::Sealed + Sized {
     /// Its C type.
     type C: Copy;
     /// Its description.
@@ -171,7 +198,9 @@ macro_rules! callback_arity {
             }
         }
 
-        impl<'a, R: CallbackReturn, $($a: CallbackValue),*> crate::FfiParam for Callback<'a, fn($($a),*) -> R> {
+        // SAFETY: an FfiCallback by value; a NULL function is refused, and
+        // the callback's C signature is the one DESC announces.
+        unsafe impl<'a, R: CallbackReturn, $($a: CallbackValue),*> crate::FfiParam for Callback<'a, fn($($a),*) -> R> {
             type Abi = FfiCallback;
             const DESC: TypeDesc = TypeDesc::Callback {
                 params: &[$($a::DESC),*],
@@ -223,7 +252,7 @@ pub struct FfiAllocator {
     note = "`Allocator::array::<T>` hands out arrays of i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32 or f64 (for bools use u8)",
     note = "for text call `alloc.text(&str)` once per string"
 )]
-pub trait AllocElement: crate::FfiElement<Raw = Self> + Copy {
+pub trait AllocElement: sealed::Sealed + crate::FfiElement<Raw = Self> + Copy {
     /// The code passed to the caller's allocation function.
     const KIND: u32;
 }
@@ -302,10 +331,25 @@ impl<'a> Allocator<'a> {
             }
             return &mut [];
         }
+        // The caller allocates `len` elements of the kind's size: refuse a
+        // request whose byte size does not fit before asking.
+        if len
+            .checked_mul(core::mem::size_of::<T>())
+            .is_none_or(|n| n > isize::MAX as usize)
+        {
+            if std::thread::panicking() {
+                return &mut [];
+            }
+            fail_with("the requested output is too large");
+        }
         match self.raw_alloc(T::KIND, len, core::mem::align_of::<T>()) {
-            // SAFETY: the caller returned a zeroed buffer of `len` elements,
-            // aligned (checked), that it keeps alive and untouched until this
-            // call returns; zero is a valid value of every AllocElement.
+            // SAFETY: the caller returned a zeroed buffer of `len` elements of
+            // kind `T::KIND`, whose size is `size_of::<T>()` (the kinds are
+            // the runtime's own, sealed: only the primitives listed in
+            // `alloc_elements!` implement AllocElement), aligned (checked),
+            // that only this call uses until it returns (the helper hands out
+            // memory no Python code can reach during the call); zero is a
+            // valid value of every AllocElement.
             Some(ptr) => unsafe { core::slice::from_raw_parts_mut(ptr.cast::<T>(), len) },
             None if std::thread::panicking() => self.scope.stand_in::<T>(len),
             None => fail(),
@@ -329,7 +373,8 @@ impl<'a> Allocator<'a> {
     }
 }
 
-impl crate::FfiParam for Allocator<'_> {
+// SAFETY: an FfiAllocator by value; a NULL function is refused.
+unsafe impl crate::FfiParam for Allocator<'_> {
     type Abi = FfiAllocator;
     const DESC: TypeDesc = TypeDesc::Allocator;
     // Borrowed for the call only (`Allocator<'static>` does not compile).

@@ -88,7 +88,12 @@ pub unsafe trait FfiElement: 'static {
     note = "supported parameters: i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64, bool, #[export] structs and enums, Option<T> of those or of String, &str, &CStr, &[&str], &[T] and &mut [T] of primitives, Callback<fn(..) -> R>, Allocator",
     note = "pass collections as slices (`&[T]`), text as `&str`; convert other types inside the function"
 )]
-pub trait FfiParam: Sized {
+///
+/// # Safety
+/// `Abi` is the C form the description `DESC` announces (the helper and C
+/// callers pass arguments by it), and `lift` accepts every value of `Abi`
+/// a caller following the C contract can pass: it checks what it reads.
+pub unsafe trait FfiParam: Sized {
     /// The C argument type.
     type Abi: Copy;
     /// How it is described.
@@ -117,7 +122,12 @@ pub trait FfiParam: Sized {
     note = "supported returns: (), i8 … u64, isize, usize, f32, f64, bool, String, #[export] structs and enums, Vec<T> and Option<T> of any of those, and Result<T, E: Display> of any of them",
     note = "in `Result<T, E>` the error type `E` must implement `std::fmt::Display`"
 )]
-pub trait IntoFfi: Sized {
+///
+/// # Safety
+/// `Abi` is the C form `DESC` announces, `lower` produces only values of it
+/// that the helper and C callers can read by `DESC` and release with `free`,
+/// and `OWNED` says whether `free` must be called.
+pub unsafe trait IntoFfi: Sized {
     /// The C return type.
     type Abi: AbiValue;
     /// How it is described.
@@ -146,7 +156,8 @@ macro_rules! primitives {
             #[inline]
             fn valid(_: &[$t]) -> bool { true }
         }
-        impl FfiParam for $t {
+        // SAFETY: a number is its own C form, any value is valid.
+        unsafe impl FfiParam for $t {
             type Abi = $t;
             const DESC: TypeDesc = TypeDesc::Scalar(stringify!($t));
             type Lifted<'s> = $t;
@@ -168,7 +179,8 @@ unsafe impl FfiElement for bool {
     }
 }
 
-impl FfiParam for bool {
+// SAFETY: a byte, checked to be 0 or 1.
+unsafe impl FfiParam for bool {
     // A byte, not `bool`: a C caller passing 2 must get an error, not UB.
     type Abi = u8;
     const DESC: TypeDesc = TypeDesc::Scalar("bool");
@@ -180,7 +192,8 @@ impl FfiParam for bool {
 }
 
 /// `Option<T>` parameters cross as `const T::Repr *`, NULL for `None`.
-impl<T: FfiLift> FfiParam for Option<T> {
+// SAFETY: NULL or a pointer to `T`'s C form, lifted through its checks.
+unsafe impl<T: FfiLift> FfiParam for Option<T> {
     type Abi = *const T::Repr;
     const DESC: TypeDesc = TypeDesc::Option(&T::DESC);
     type Lifted<'s> = Option<T>;
@@ -217,7 +230,8 @@ pub unsafe fn lift_by_pointer<T: FfiLift>(
     }
 }
 
-impl IntoFfi for () {
+// SAFETY: nothing crosses.
+unsafe impl IntoFfi for () {
     type Abi = ();
     const DESC: TypeDesc = TypeDesc::Unit;
     const OWNED: bool = false;
@@ -227,7 +241,8 @@ impl IntoFfi for () {
     }
 }
 
-impl<T: FfiData> IntoFfi for T {
+// SAFETY: the C form is `FfiData::Repr`, freed by `FfiData::free_repr`.
+unsafe impl<T: FfiData> IntoFfi for T {
     type Abi = T::Repr;
     const DESC: TypeDesc = T::DESC;
     const OWNED: bool = T::OWNED;
@@ -244,7 +259,8 @@ impl<T: FfiData> IntoFfi for T {
     }
 }
 
-impl<T: IntoFfi, E: Display> IntoFfi for Result<T, E> {
+// SAFETY: `T`'s C form; an error is recorded, not returned.
+unsafe impl<T: IntoFfi, E: Display> IntoFfi for Result<T, E> {
     type Abi = T::Abi;
     const DESC: TypeDesc = TypeDesc::Result {
         ok: &T::DESC,
@@ -353,21 +369,42 @@ pub unsafe fn lift_batch_in<'a, A>(
     Ok(unsafe { core::slice::from_raw_parts(ptr, count) })
 }
 
+/// The output array of a batched call: written element by element, never
+/// read (the caller's memory may be uninitialised).
+pub struct BatchOut<R> {
+    ptr: *mut R,
+    len: usize,
+}
+
+impl<R> BatchOut<R> {
+    /// Writes element `index` (`index < len`, checked).
+    #[inline]
+    pub fn set(&mut self, index: usize, value: R) {
+        assert!(index < self.len, "batch output index out of range");
+        // SAFETY: `ptr` is non-NULL, aligned and valid for writing `len`
+        // elements (checked by `lift_batch_out`, promised by its caller);
+        // `index < len`; `write` neither reads nor drops the old contents.
+        unsafe { self.ptr.add(index).write(value) }
+    }
+}
+
 /// Lifts the output array of a batched call.
 ///
 /// # Safety
-/// Unless `len == 0`, `ptr` points to `len` writable values nothing else
-/// uses during the call.
-pub unsafe fn lift_batch_out<'a, R>(
+/// Unless `len == 0`, `ptr` points to `len` writable values (initialised
+/// or not) nothing else uses during the call.
+pub unsafe fn lift_batch_out<R>(
     ptr: *mut R,
     len: usize,
     param: &'static str,
-) -> Result<&'a mut [R], Fault> {
+) -> Result<BatchOut<R>, Fault> {
     if !check_raw(ptr.cast_const(), len, param)? {
-        return Ok(&mut []);
+        return Ok(BatchOut {
+            ptr: core::ptr::NonNull::dangling().as_ptr(),
+            len: 0,
+        });
     }
-    // SAFETY: checked non-NULL, aligned and sized; exclusive per the caller.
-    Ok(unsafe { core::slice::from_raw_parts_mut(ptr, len) })
+    Ok(BatchOut { ptr, len })
 }
 
 /// Lifts `(ptr, len)` to `&[T]`: NULL with length 0 is empty, NULL with a
@@ -484,24 +521,46 @@ impl Region {
         }
     }
 
-    /// A NUL-terminated string, terminator included.
-    ///
-    /// # Safety
-    /// As [`lift_cstr`].
-    pub unsafe fn cstr(ptr: *const c_char, param: &'static str) -> Region {
-        let bytes = if ptr.is_null() {
-            0
-        } else {
-            // SAFETY: forwarded contract.
-            unsafe { CStr::from_ptr(ptr) }.to_bytes_with_nul().len()
-        };
+    /// The memory a lifted (shared) argument borrows.
+    pub fn of<T>(values: &[T], param: &'static str) -> Region {
         Region {
-            start: ptr as usize,
-            bytes,
+            start: values.as_ptr() as usize,
+            bytes: core::mem::size_of_val(values),
             mutable: false,
             param,
         }
     }
+}
+
+/// Refuses the items of a `&[&str]` argument that overlap one of the
+/// `mutables` regions (the bytes of every item are borrowed for the call).
+pub fn check_items_disjoint(
+    mutables: &[Region],
+    items: &[&str],
+    param: &'static str,
+) -> Result<(), Fault> {
+    for (index, item) in items.iter().enumerate() {
+        let item = Region::of(item.as_bytes(), param);
+        for region in mutables {
+            if overlap(region, &item) {
+                return Err(Fault::invalid(
+                    region.param,
+                    format_args!(
+                        "overlaps item {index} of argument `{param}`; a mutable slice must not \
+                         alias another argument"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn overlap(a: &Region, b: &Region) -> bool {
+    a.bytes != 0
+        && b.bytes != 0
+        && a.start < b.start.saturating_add(b.bytes)
+        && b.start < a.start.saturating_add(a.bytes)
 }
 
 /// Refuses arguments where a `&mut [T]` overlaps another borrowed argument:
@@ -510,12 +569,7 @@ impl Region {
 pub fn check_disjoint(regions: &[Region]) -> Result<(), Fault> {
     for (i, a) in regions.iter().enumerate() {
         for b in &regions[i + 1..] {
-            if !(a.mutable || b.mutable) || a.bytes == 0 || b.bytes == 0 {
-                continue;
-            }
-            let overlap = a.start < b.start.saturating_add(b.bytes)
-                && b.start < a.start.saturating_add(a.bytes);
-            if overlap {
+            if (a.mutable || b.mutable) && overlap(a, b) {
                 return Err(Fault::invalid(
                     a.param,
                     format_args!(

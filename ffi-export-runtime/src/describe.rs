@@ -118,6 +118,11 @@ pub struct RecordDesc {
     pub fields: &'static [FieldDesc],
     /// `#[repr(C)]` plain data: crosses as itself, with no conversion.
     pub pod: bool,
+    /// The Rust size of the struct (for plain data: of its C form, which
+    /// the helper checks its mirror against).
+    pub size: usize,
+    /// The Rust alignment of the struct.
+    pub align: usize,
 }
 
 /// One field of a record.
@@ -378,7 +383,11 @@ fn write_named(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
         TypeDesc::Record(desc) => {
             let desc = desc();
             write_header(out, "record", desc.name, desc.module, desc.doc);
-            let _ = write!(out, r#","pod":{},"fields":"#, desc.pod);
+            let _ = write!(
+                out,
+                r#","pod":{},"size":{},"align":{},"fields":"#,
+                desc.pod, desc.size, desc.align
+            );
             write_fields(out, desc.fields, named);
             out.push('}');
         }

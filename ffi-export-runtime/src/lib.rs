@@ -160,8 +160,9 @@ pub use callback::{
     AllocElement, Allocator, Callback, CallbackReturn, CallbackValue, FfiAllocator, FfiCallback,
 };
 pub use convert::{
-    check_disjoint, lift_batch_in, lift_batch_out, lift_by_pointer, lift_cstr, lift_slice,
-    lift_slice_mut, lift_str, lift_str_list, CallScope, FfiElement, FfiParam, IntoFfi, Region,
+    check_disjoint, check_items_disjoint, lift_batch_in, lift_batch_out, lift_by_pointer,
+    lift_cstr, lift_slice, lift_slice_mut, lift_str, lift_str_list, BatchOut, CallScope,
+    FfiElement, FfiParam, IntoFfi, Region,
 };
 pub use data::{FfiData, FfiLift};
 pub use describe::{

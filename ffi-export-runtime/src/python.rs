@@ -20,6 +20,7 @@ use crate::abi::{FfiBuffer, FfiOption};
 use crate::data::FfiData;
 use crate::status::Fault;
 use core::ffi::{c_char, c_int, c_long, c_void};
+use core::marker::PhantomData;
 use std::sync::OnceLock;
 
 /// `PyObject *` (only the header is read).
@@ -151,8 +152,12 @@ macro_rules! api_call {
     ($api:expr, $field:ident ( $($arg:expr),* )) => {{
         let guard = crate::foreign::HangIfUnwound::arm();
         // SAFETY: `complete()` checked every entry non-NULL before the table
-        // was stored; the fast functions run as Python builtins, so the GIL
-        // is held, and callers pass valid arguments.
+        // was stored. Each call site holds the GIL (a `Python` token exists
+        // only inside a function CPython calls, see `python()`, and
+        // `release` borrows it mutably while the GIL is away; `init` and
+        // `ffi_export_python_function` are called by the helper with the GIL;
+        // `Released::drop` calls PyEval_RestoreThread, which is meant to be
+        // called without it) and passes the arguments the function expects.
         let result = unsafe { ($api.$field.unwrap_unchecked())($($arg),*) };
         guard.disarm();
         result
@@ -241,21 +246,34 @@ pub unsafe extern "C" fn ffi_export_python_function(name: *const c_char, slow: P
     )
 }
 
-/// The fast path's view of the interpreter, for generated code.
+/// The fast path's view of the interpreter, for generated code: a token
+/// proving the GIL is held by this thread. It cannot leave the thread, and
+/// [`Python::release`] borrows it mutably for as long as the GIL is away.
 pub struct Python {
     api: &'static PyApi,
+    _gil: PhantomData<*const ()>,
 }
 
 /// The interpreter, if the fast path was initialised.
+///
+/// # Safety
+/// The calling thread holds the GIL for as long as the token is used, i.e.
+/// this is called by a function CPython calls as a builtin (the generated
+/// fast functions), and the token does not outlive that call.
 #[inline]
-pub fn python() -> Option<Python> {
-    API.get().map(|api| Python { api })
+pub unsafe fn python() -> Option<Python> {
+    API.get().map(|api| Python {
+        api,
+        _gil: PhantomData,
+    })
 }
 
-/// The GIL released around the Rust call; re-acquired on drop.
+/// The GIL released around the Rust call; re-acquired on drop. It borrows
+/// the [`Python`] token mutably, so no C-API call can be made meanwhile.
 pub struct Released<'a> {
-    api: &'a PyApi,
+    api: &'static PyApi,
     state: *mut c_void,
+    _token: PhantomData<&'a mut Python>,
 }
 
 impl Drop for Released<'_> {
@@ -307,15 +325,20 @@ impl Python {
     }
 
     /// Releases the GIL until the guard drops.
-    pub fn release(&self) -> Released<'_> {
+    pub fn release(&mut self) -> Released<'_> {
         Released {
             api: self.api,
             state: api_call!(self.api, eval_save_thread()),
+            _token: PhantomData,
         }
     }
 
-    fn type_of(obj: Py) -> Py {
-        // SAFETY: a live object's header.
+    /// The type of `obj`.
+    ///
+    /// # Safety
+    /// `obj` is a live object.
+    unsafe fn type_of(obj: Py) -> Py {
+        // SAFETY: a live object starts with its header (refcount, type).
         unsafe { (*obj).ob_type }
     }
 
@@ -326,8 +349,12 @@ impl Python {
     }
 
     /// The exact-`int` value of `obj` in i64 range.
-    fn int_i64(&self, obj: Py) -> Option<i64> {
-        if Self::type_of(obj) != self.api.int_type {
+    ///
+    /// # Safety
+    /// `obj` is a live object.
+    unsafe fn int_i64(&self, obj: Py) -> Option<i64> {
+        // SAFETY: forwarded contract.
+        if unsafe { Self::type_of(obj) } != self.api.int_type {
             return None;
         }
         let value = api_call!(self.api, long_as_long_long(obj));
@@ -339,8 +366,12 @@ impl Python {
     }
 
     /// The exact-`int` value of `obj` in u64 range.
-    fn int_u64(&self, obj: Py) -> Option<u64> {
-        if Self::type_of(obj) != self.api.int_type {
+    ///
+    /// # Safety
+    /// `obj` is a live object.
+    unsafe fn int_u64(&self, obj: Py) -> Option<u64> {
+        // SAFETY: forwarded contract.
+        if unsafe { Self::type_of(obj) } != self.api.int_type {
             return None;
         }
         let value = api_call!(self.api, long_as_unsigned_long_long(obj));
@@ -357,7 +388,8 @@ impl Python {
     /// The result borrows `obj`'s internal buffer: `obj` must stay alive
     /// (the caller's argument tuple holds it for the call).
     pub unsafe fn str_arg<'s>(&self, obj: Py, _scope: &'s crate::CallScope) -> Option<&'s str> {
-        if Self::type_of(obj) != self.api.str_type {
+        // SAFETY: a live argument.
+        if unsafe { Self::type_of(obj) } != self.api.str_type {
             return None;
         }
         let mut len: isize = 0;
@@ -427,11 +459,21 @@ impl Python {
     /// it) through the helper's `raise_fault(code, type_name, message,
     /// receiver)`, which picks the same exception class as the ctypes path.
     /// `receiver` is the method's `self` (or NULL).
-    pub fn finish<R: PyReturn>(&self, abi: R::Abi, fault: Option<Fault>, receiver: Py) -> Py {
+    ///
+    /// # Safety
+    /// `abi` is what `R`'s `IntoFfi::lower` produced for this call (or its
+    /// zero value when `fault` is set); `receiver` is NULL or a live object.
+    pub unsafe fn finish<R: PyReturn>(
+        &self,
+        abi: R::Abi,
+        fault: Option<Fault>,
+        receiver: Py,
+    ) -> Py {
         match fault {
             // A failed call returned the zero value: it owns nothing.
             Some(fault) => self.raise(&fault, receiver),
-            None => R::to_py(self, abi),
+            // SAFETY: forwarded contract.
+            None => unsafe { R::to_py(self, abi) },
         }
     }
 
@@ -513,14 +555,20 @@ impl Drop for BufferArg<'_> {
 }
 
 /// A slice element the fast path reads from buffers directly.
-pub trait PyElement: crate::FfiElement<Raw = Self> {
+///
+/// # Safety
+/// `CODES` are buffer format codes whose items are valid `Self`s (the size
+/// is checked separately).
+pub unsafe trait PyElement: crate::FfiElement<Raw = Self> {
     /// Buffer format codes of this element type (sizes are checked too).
     const CODES: &'static [u8];
 }
 
 macro_rules! elements {
     ($($t:ty: $codes:expr),*) => {$(
-        impl PyElement for $t {
+        // SAFETY: every listed code of the element's size holds a number of
+        // this type; every bit pattern of a number is valid.
+        unsafe impl PyElement for $t {
             const CODES: &'static [u8] = $codes;
         }
     )*};
@@ -545,7 +593,8 @@ macro_rules! signed_args {
         impl PyArg for $t {
             #[inline]
             unsafe fn extract(py: &Python, obj: Py) -> Option<$t> {
-                py.int_i64(obj).and_then(|v| <$t>::try_from(v).ok())
+                // SAFETY: forwarded contract.
+                unsafe { py.int_i64(obj) }.and_then(|v| <$t>::try_from(v).ok())
             }
         }
     )*};
@@ -557,7 +606,8 @@ macro_rules! unsigned_args {
         impl PyArg for $t {
             #[inline]
             unsafe fn extract(py: &Python, obj: Py) -> Option<$t> {
-                py.int_u64(obj).and_then(|v| <$t>::try_from(v).ok())
+                // SAFETY: forwarded contract.
+                unsafe { py.int_u64(obj) }.and_then(|v| <$t>::try_from(v).ok())
             }
         }
     )*};
@@ -567,7 +617,8 @@ unsigned_args!(u8, u16, u32, u64, usize);
 impl PyArg for f64 {
     #[inline]
     unsafe fn extract(py: &Python, obj: Py) -> Option<f64> {
-        if Python::type_of(obj) != py.api.float_type {
+        // SAFETY: forwarded contract.
+        if unsafe { Python::type_of(obj) } != py.api.float_type {
             return None;
         }
         // SAFETY: an exact float is a PyFloatObject: header, then the double.
@@ -605,19 +656,28 @@ impl PyArg for bool {
 /// A return type the fast path turns into a Python object. (Its `Abi` is
 /// the `IntoFfi` one; it is not a supertrait so that an unsupported return
 /// type is reported once, by `IntoFfi`.)
-pub trait PyReturn {
+///
+/// # Safety
+/// `Abi` is `<Self as IntoFfi>::Abi`, and `to_py` frees exactly what
+/// `IntoFfi::lower` put in it.
+pub unsafe trait PyReturn {
     /// The C form it arrives in.
     type Abi;
     /// Builds the result (a new reference), freeing what `abi` owns.
-    fn to_py(py: &Python, abi: Self::Abi) -> Py;
+    ///
+    /// # Safety
+    /// `abi` was produced by `<Self as IntoFfi>::lower` (or is its zero
+    /// value), and is not used again.
+    unsafe fn to_py(py: &Python, abi: Self::Abi) -> Py;
 }
 
 macro_rules! int_returns {
     ($($t:ty => $f:ident as $as:ty),*) => {$(
-        impl PyReturn for $t {
+        // SAFETY: a number is its own C form and owns nothing.
+        unsafe impl PyReturn for $t {
             type Abi = $t;
             #[inline]
-            fn to_py(py: &Python, abi: $t) -> Py {
+            unsafe fn to_py(py: &Python, abi: $t) -> Py {
                 api_call!(py.api, $f(abi as $as))
             }
         }
@@ -632,25 +692,28 @@ int_returns!(
     f32 => float_from_double as f64, f64 => float_from_double as f64
 );
 
-impl PyReturn for bool {
+// SAFETY: a byte, owns nothing.
+unsafe impl PyReturn for bool {
     type Abi = u8;
     #[inline]
-    fn to_py(py: &Python, abi: u8) -> Py {
+    unsafe fn to_py(py: &Python, abi: u8) -> Py {
         api_call!(py.api, bool_from_long(c_long::from(abi)))
     }
 }
 
-impl PyReturn for () {
+// SAFETY: nothing to free.
+unsafe impl PyReturn for () {
     type Abi = ();
     #[inline]
-    fn to_py(py: &Python, _: ()) -> Py {
+    unsafe fn to_py(py: &Python, _: ()) -> Py {
         py.none()
     }
 }
 
-impl PyReturn for String {
+// SAFETY: String's C form is the FfiBuffer freed below.
+unsafe impl PyReturn for String {
     type Abi = FfiBuffer;
-    fn to_py(py: &Python, mut abi: FfiBuffer) -> Py {
+    unsafe fn to_py(py: &Python, mut abi: FfiBuffer) -> Py {
         let object = if abi.ptr.is_null() {
             py.none()
         } else {
@@ -659,7 +722,8 @@ impl PyReturn for String {
                 unicode_from_string_and_size(abi.ptr.cast::<c_char>(), abi.len as isize)
             )
         };
-        // SAFETY: made by String's IntoFfi.
+        // SAFETY: made by String's IntoFfi (the caller's contract), freed
+        // once here.
         unsafe { <String as FfiData>::free_repr(&mut abi) };
         object
     }
@@ -667,13 +731,15 @@ impl PyReturn for String {
 
 macro_rules! option_returns {
     ($($t:ty),*) => {$(
-        impl PyReturn for Option<$t> {
+        // SAFETY: an option of a number owns nothing.
+        unsafe impl PyReturn for Option<$t> {
             type Abi = FfiOption<<$t as FfiData>::Repr>;
-            fn to_py(py: &Python, abi: FfiOption<<$t as FfiData>::Repr>) -> Py {
+            unsafe fn to_py(py: &Python, abi: FfiOption<<$t as FfiData>::Repr>) -> Py {
                 if abi.is_some == 0 {
                     py.none()
                 } else {
-                    <$t as PyReturn>::to_py(py, abi.value)
+                    // SAFETY: forwarded contract.
+                    unsafe { <$t as PyReturn>::to_py(py, abi.value) }
                 }
             }
         }
@@ -681,10 +747,12 @@ macro_rules! option_returns {
 }
 option_returns!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64, bool);
 
-impl<T: PyReturn, E> PyReturn for Result<T, E> {
+// SAFETY: `Result<T, E>` lowers to `T`'s C form.
+unsafe impl<T: PyReturn, E> PyReturn for Result<T, E> {
     type Abi = T::Abi;
     #[inline]
-    fn to_py(py: &Python, abi: T::Abi) -> Py {
-        T::to_py(py, abi)
+    unsafe fn to_py(py: &Python, abi: T::Abi) -> Py {
+        // SAFETY: forwarded contract.
+        unsafe { T::to_py(py, abi) }
     }
 }

@@ -372,9 +372,10 @@ pub unsafe extern "C" fn ffi_export_error_take_since(since: u64, out: *mut FfiEr
 /// `out` is NULL or valid for writing one `FfiError`.
 unsafe fn write_error(fault: Option<Fault>, out: *mut FfiError) -> bool {
     let found = fault.is_some();
-    // SAFETY: the caller promises `out` is NULL or writable.
-    if let Some(out) = unsafe { out.as_mut() } {
-        *out = fault.map_or(FfiError::OK, Fault::into_ffi);
+    if !out.is_null() {
+        // SAFETY: the caller promises `out` is writable (it may hold
+        // uninitialised memory, so it is written, never read or referenced).
+        unsafe { out.write(fault.map_or(FfiError::OK, Fault::into_ffi)) };
     }
     found
 }
