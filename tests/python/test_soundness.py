@@ -240,7 +240,15 @@ def test_daemon_threads_inside_calls_at_shutdown_exit_cleanly(fast: bool) -> Non
             while True:
                 lib.apply(array.array("d", [1.0] * 50), lambda x: time.sleep(0.0005) or x + 1)
 
-        for target in [sleeper] * 3 + [with_callback] * 3:
+        def slow_allocator(rust_type, length):
+            time.sleep(0.001)
+            return array.array("d", [0.0] * length)
+
+        def with_allocator():
+            while True:
+                lib.sqrts(20, alloc=slow_allocator)
+
+        for target in [sleeper] * 2 + [with_callback] * 2 + [with_allocator] * 2:
             threading.Thread(target=target, daemon=True).start()
         time.sleep(0.3)
         print("main done", flush=True)
@@ -445,3 +453,141 @@ def test_read_only_memory_is_never_lent_as_mut(any_lib, exporter) -> None:
     with pytest.raises(BufferError):
         any_lib.fill_u8(honest, 5)
     assert (dishonest.exports, honest.exports) == (0, 0)
+
+
+# ---------------------------------------------------------------------------
+# Python code running during a call cannot touch what Rust holds
+
+
+def test_a_callback_writing_a_lent_buffer_does_not_change_rusts_view(any_lib) -> None:
+    """Rust holds `&[u64]` while the callback runs: the callback writing the
+    caller's array must not change what Rust reads (it gets a private copy;
+    before, LLVM's `noalias` made the difference silently 0 or 990)."""
+    values = array.array("Q", [10, 20])
+
+    def write() -> None:
+        values[0] = 1000
+
+    assert any_lib.observe(values, write) == 0
+    assert values[0] == 1000  # the caller's own write stands
+
+
+def test_a_callback_writing_a_lent_mut_buffer_loses_to_rust(any_lib) -> None:
+    values = array.array("Q", [1, 2])
+
+    def write() -> None:
+        values[0] = 100
+
+    assert any_lib.bump_around(values, write) == 3
+    assert list(values) == [3, 2]  # Rust's writes, copied back after the call
+
+
+def test_a_callback_cannot_put_an_invalid_bool_under_rust(any_lib) -> None:
+    flags = bytearray([1, 0, 1])
+    flags_view = memoryview(flags).cast("?")
+
+    def corrupt() -> None:
+        flags[1] = 2  # not a bool
+
+    assert any_lib.count_after(flags_view, corrupt) == 2  # Rust saw the flags as lent
+    # The byte the callback wrote is refused when it is lent next time.
+    with pytest.raises(ffi_export.InvalidArgument, match="not valid `bool`"):
+        any_lib.count_after(flags_view, lambda: None)
+
+
+def test_an_allocator_function_writing_its_earlier_output_does_not_change_rusts_view(any_lib) -> None:
+    made: list = []
+
+    def alloc(rust_type: str, length: int) -> object:
+        for earlier in made:
+            earlier[0] = 99  # writes memory Rust holds as `&mut [u64]`
+        made.append(array.array("Q", [0] * length))
+        return made[-1]
+
+    result, outputs = any_lib.alloc_twice(alloc=alloc)
+    assert result == 7
+    assert [list(o) for o in outputs] == [[7, 0], [8, 0]]
+
+
+def test_mut_slice_aliasing_a_str_list_item_is_refused_raw(lib) -> None:
+    """Through the C ABI: a `&[&str]` item pointing into the `&mut [u8]`
+    buffer is refused before Rust runs (it used to be accepted)."""
+    import ctypes
+
+    cdll = ctypes.CDLL(library_path("ffi_export_tests"))
+    fill = cdll.fill_then_measure
+    fill.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint8]
+    fill.restype = ctypes.c_size_t
+    take = cdll.ffi_export_error_take
+    take.argtypes = [ctypes.c_void_p]
+    take.restype = ctypes.c_bool
+    out = (ctypes.c_uint8 * 16)(*b"hello world 1234")
+    item = ffi_export._FfiBuffer(ctypes.addressof(out) + 6, 5, 0)
+    assert fill(out, 16, ctypes.byref(item), 1, 0) == 0
+    error = ffi_export._FfiError()
+    assert take(ctypes.byref(error))
+    message = ctypes.string_at(error.message.ptr, error.message.len).decode()
+    assert error.code == 3 and "overlaps item 0 of argument `words`" in message, message
+    assert bytes(out) == b"hello world 1234"  # nothing written
+    elsewhere = ctypes.create_string_buffer(b"abc")
+    item = ffi_export._FfiBuffer(ctypes.addressof(elsewhere), 3, 0)
+    assert fill(out, 16, ctypes.byref(item), 1, 0) == 3
+    assert bytes(out) == bytes(16)
+
+
+def test_mut_slice_aliasing_a_cstr_is_refused_raw(lib) -> None:
+    import ctypes
+
+    cdll = ctypes.CDLL(library_path("ffi_export_tests"))
+    copy = cdll.copy_cstr
+    copy.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+    copy.restype = ctypes.c_size_t
+    take = cdll.ffi_export_error_take
+    take.argtypes = [ctypes.c_void_p]
+    take.restype = ctypes.c_bool
+    buffer = ctypes.create_string_buffer(b"abc", 16)
+    start = ctypes.addressof(buffer)
+    # "abc\0" is [0, 4): an output at [4, 12) is fine...
+    assert copy(start, start + 4, 8) == 3
+    assert buffer.raw[:8] == b"abc\0abc\0"
+    # ...one at [2, 10) overlaps the text (its NUL included) and is refused.
+    assert copy(start + 4, start + 6, 8) == 0
+    error = ffi_export._FfiError()
+    assert take(ctypes.byref(error)) and error.code == 3
+    assert ctypes.string_at(error.message.ptr, error.message.len).startswith(
+        b"argument `text`: overlaps argument `out`")
+    out = bytearray(4)
+    assert lib.copy_cstr(b"xyz", out) == 3 and out == b"xyz\0"
+
+
+def test_callbacks_of_three_and_four_arguments(any_lib) -> None:
+    assert any_lib.call3(lambda a, b, c: a + b + c) == 6.5
+    assert any_lib.call4(lambda a, b, c, d: a + b + c + int(d)) == 7
+
+
+def test_null_allocator_from_c_is_refused(lib) -> None:
+    import ctypes
+
+    cdll = ctypes.CDLL(library_path("ffi_export_tests"))
+    sqrts = cdll.sqrts
+    sqrts.argtypes = [ctypes.c_uint32, ffi_export._FfiAllocator]
+    sqrts.restype = None
+    take = cdll.ffi_export_error_take
+    take.argtypes = [ctypes.c_void_p]
+    take.restype = ctypes.c_bool
+    sqrts(3, ffi_export._FfiAllocator(None, None))
+    error = ffi_export._FfiError()
+    assert take(ctypes.byref(error))
+    assert error.code == 3
+    assert b"NULL allocator" in ctypes.string_at(error.message.ptr, error.message.len)
+
+
+def test_plain_record_layout_is_checked_at_load() -> None:
+    """A plain-data record whose Rust layout differs from C's natural one
+    (what `repr(packed)`/`align` would give; refused at compile time) is a
+    LoadError, not a mis-strided buffer."""
+    named = {"m::Odd": {"kind": "record", "name": "Odd", "module": "m", "doc": "", "pod": True,
+                        "size": 16, "align": 8,
+                        "fields": [{"name": "x", "type": {"kind": "scalar", "name": "f64"}}]}}
+    with pytest.raises(ffi_export.LoadError, match="differs from C's natural layout"):
+        ffi_export._Types(named, "m")

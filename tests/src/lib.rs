@@ -956,3 +956,78 @@ pub mod soundness {
         assert!(!panic, "panicked before the guard allocated");
     }
 }
+
+/// Exports the unsafe-code review asked tests for: Python code running
+/// during a call (callbacks, allocator functions) next to lent buffers,
+/// `&[&str]`/`&CStr` next to `&mut [T]`, callbacks of every arity.
+pub mod review {
+    use ffi_export::{export, Allocator, Callback};
+    use std::ffi::CStr;
+
+    /// Reads `values[0]`, calls `f`, reads it again: the difference (Rust
+    /// must see a consistent slice while the callback runs).
+    #[export]
+    pub fn observe(values: &[u64], f: Callback<fn()>) -> u64 {
+        let before = values[0];
+        f.call();
+        values[0].wrapping_sub(before)
+    }
+
+    /// Adds 1 to `values[0]` before and after calling `f`; returns the
+    /// value Rust ends with.
+    #[export]
+    pub fn bump_around(values: &mut [u64], f: Callback<fn()>) -> u64 {
+        values[0] += 1;
+        f.call();
+        values[0] += 1;
+        values[0]
+    }
+
+    /// Counts `true` flags after calling `f`.
+    #[export]
+    pub fn count_after(flags: &[bool], f: Callback<fn()>) -> usize {
+        f.call();
+        flags.iter().filter(|&&flag| flag).count()
+    }
+
+    /// Takes an output, writes 7 into it, takes a second output, and
+    /// returns what the first one holds then.
+    #[export]
+    pub fn alloc_twice(alloc: Allocator) -> u64 {
+        let first = alloc.array::<u64>(2);
+        first[0] = 7;
+        let second = alloc.array::<u64>(2);
+        second[0] = 8;
+        first[0]
+    }
+
+    /// Fills `out` with `fill`, then returns the words' total length.
+    #[export]
+    pub fn fill_then_measure(out: &mut [u8], words: &[&str], fill: u8) -> usize {
+        out.fill(fill);
+        words.iter().map(|w| w.len()).sum()
+    }
+
+    /// Copies `text` (without its NUL) into the start of `out`; returns
+    /// the number of bytes copied.
+    #[export]
+    pub fn copy_cstr(text: &CStr, out: &mut [u8]) -> usize {
+        let bytes = text.to_bytes();
+        let n = bytes.len().min(out.len());
+        out[..n].copy_from_slice(&bytes[..n]);
+        n
+    }
+
+    /// `f(a, b, c)`.
+    #[export]
+    pub fn call3(f: Callback<fn(i32, i64, f64) -> f64>) -> f64 {
+        f.call(1, 2, 3.5)
+    }
+
+    /// `f(a, b, c, d)`.
+    #[export]
+    #[allow(clippy::type_complexity)]
+    pub fn call4(f: Callback<fn(u8, u16, u32, bool) -> u64>) -> u64 {
+        f.call(1, 2, 3, true)
+    }
+}
