@@ -187,8 +187,125 @@ unsafe impl<T: AbiValue> AbiValue for FfiOption<T> {
     }
 }
 
+/// One field of a runtime ABI struct, as C sees it.
+#[derive(Debug)]
+pub struct AbiFieldDesc {
+    /// The field name (the same in Rust, C and the helper's mirror).
+    pub name: &'static str,
+    /// Its C type: `void *`, `size_t`, `int32_t`, `uint8_t`, another ABI
+    /// struct's name, or `T` (the parameter of a generic struct).
+    pub c_type: &'static str,
+    /// Its byte offset in the Rust struct (`T` instantiated as `u64`).
+    pub offset: usize,
+}
+
+/// A runtime ABI struct (`FfiBuffer`, `FfiError`, ...): its one
+/// description, from which the C header's definitions and the Python
+/// helper's ctypes mirrors are made, checked against the Rust layout.
+#[derive(Debug)]
+pub struct AbiStructDesc {
+    /// The C (and Rust) name.
+    pub name: &'static str,
+    /// What it is, one line.
+    pub doc: &'static str,
+    /// `T` for a generic struct (`FfiOption<T>`), else empty.
+    pub generic: &'static str,
+    /// Fields in order.
+    pub fields: &'static [AbiFieldDesc],
+    /// Rust size (`T` as `u64`).
+    pub size: usize,
+    /// Rust alignment (`T` as `u64`).
+    pub align: usize,
+}
+
+/// Describes a `#[repr(C)]` struct of the runtime; every field named must
+/// exist (`offset_of!`), and `abi_types_match_their_c_layout` checks that
+/// the listed fields make up the whole struct.
+macro_rules! abi_struct {
+    ($ty:ty, $name:literal, $generic:literal, $doc:literal, { $($field:ident: $c:literal),* $(,)? }) => {
+        AbiStructDesc {
+            name: $name,
+            doc: $doc,
+            generic: $generic,
+            fields: &[$(AbiFieldDesc {
+                name: stringify!($field),
+                c_type: $c,
+                offset: core::mem::offset_of!($ty, $field),
+            }),*],
+            size: core::mem::size_of::<$ty>(),
+            align: core::mem::align_of::<$ty>(),
+        }
+    };
+}
+
+/// The runtime's ABI structs, in dependency order.
+pub static ABI_TYPES: &[AbiStructDesc] = &[
+    abi_struct!(FfiBuffer, "FfiBuffer", "", "An owned array (a String's bytes, a Vec's elements); NULL ptr: no value.", {
+        ptr: "void *",
+        len: "size_t",
+        cap: "size_t",
+    }),
+    abi_struct!(FfiOption<u64>, "FfiOption", "T", "Option<T>: is_some is 0 or 1, value is zero when 0.", {
+        is_some: "uint8_t",
+        value: "T",
+    }),
+    abi_struct!(FfiError, "FfiError", "", "A failed call's error: code 1 Err, 2 panic, 3 invalid argument, 4 callback failed.", {
+        code: "int32_t",
+        message: "FfiBuffer",
+        type_name: "FfiBuffer",
+    }),
+    abi_struct!(crate::callback::FfiCallback, "FfiCallback", "", "A caller's function: R (*call)(void *context, uint8_t *failed, A...).", {
+        call: "void *",
+        context: "void *",
+    }),
+    abi_struct!(crate::callback::FfiAllocator, "FfiAllocator", "", "The caller's allocator: void *(*alloc)(void *context, uint32_t kind, size_t len).", {
+        alloc: "void *",
+        context: "void *",
+    }),
+];
+
 #[cfg(test)]
 mod tests {
+    /// C's natural layout of `fields` (sizes of the C types used by the
+    /// ABI structs, `T` as `u64`): offsets and total size.
+    fn c_layout(desc: &AbiStructDesc) -> (Vec<usize>, usize) {
+        fn size_align(c: &str) -> (usize, usize) {
+            match c {
+                "void *" | "size_t" | "T" => (8, 8),
+                "int32_t" => (4, 4),
+                "uint8_t" => (1, 1),
+                other => {
+                    let inner = ABI_TYPES.iter().find(|d| d.name == other).expect("known");
+                    (inner.size, inner.align)
+                }
+            }
+        }
+        let (mut offset, mut align, mut offsets) = (0usize, 1usize, Vec::new());
+        for field in desc.fields {
+            let (size, field_align) = size_align(field.c_type);
+            offset = offset.div_ceil(field_align) * field_align;
+            offsets.push(offset);
+            offset += size;
+            align = align.max(field_align);
+        }
+        (offsets, offset.div_ceil(align) * align)
+    }
+
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn abi_types_match_their_c_layout() {
+        for desc in ABI_TYPES {
+            let (offsets, size) = c_layout(desc);
+            let rust: Vec<usize> = desc.fields.iter().map(|f| f.offset).collect();
+            assert_eq!(rust, offsets, "{}: field offsets", desc.name);
+            assert_eq!(
+                desc.size, size,
+                "{}: a field is missing from its description",
+                desc.name
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -500,8 +500,42 @@ pub fn describe_json(exports: &[ExportDesc]) -> String {
         write_named(&mut out, &ty, &mut named);
         written += 1;
     }
-    out.push_str("}}");
+    out.push_str(r#"},"abi_types":["#);
+    write_abi_types(&mut out);
+    out.push_str("]}");
     out
+}
+
+/// The runtime's ABI structs ([`crate::abi::ABI_TYPES`]): the one source
+/// the helper's ctypes mirrors and the C header's definitions are made from.
+fn write_abi_types(out: &mut String) {
+    for (i, desc) in crate::abi::ABI_TYPES.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(r#"{"name":"#);
+        write_json_string(out, desc.name);
+        out.push_str(r#","doc":"#);
+        write_json_string(out, desc.doc);
+        out.push_str(r#","generic":"#);
+        write_json_string(out, desc.generic);
+        let _ = write!(
+            out,
+            r#","size":{},"align":{},"fields":["#,
+            desc.size, desc.align
+        );
+        for (j, field) in desc.fields.iter().enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            out.push_str(r#"{"name":"#);
+            write_json_string(out, field.name);
+            out.push_str(r#","c_type":"#);
+            write_json_string(out, field.c_type);
+            let _ = write!(out, r#","offset":{}}}"#, field.offset);
+        }
+        out.push_str("]}");
+    }
 }
 
 /// Returns this library's self-description: a NUL-terminated UTF-8 JSON
