@@ -144,7 +144,7 @@ pub unsafe trait AbiValue: Sized {
 }
 
 macro_rules! zero_abi_value {
-    ($($t:ty),*) => {$(
+    ($($t:ident: $class:ident, $kind:literal, $codes:literal;)*) => {$(
         // SAFETY: a number owns nothing.
         unsafe impl AbiValue for $t {
             #[inline]
@@ -152,7 +152,7 @@ macro_rules! zero_abi_value {
         }
     )*};
 }
-zero_abi_value!(i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64);
+for_each_primitive!(zero_abi_value);
 
 // SAFETY: owns nothing.
 unsafe impl AbiValue for bool {

@@ -35,24 +35,11 @@ pub(crate) fn is_callback_failure(payload: &(dyn core::any::Any + Send)) -> bool
 mod sealed {
     pub trait Sealed {}
     macro_rules! sealed {
-        ($($t:ty),*) => {$(impl Sealed for $t {})*};
+        ($($t:ident: $class:ident, $kind:literal, $codes:literal;)*) => {$(impl Sealed for $t {})*};
     }
-    sealed!(
-        i8,
-        i16,
-        i32,
-        i64,
-        u8,
-        u16,
-        u32,
-        u64,
-        isize,
-        usize,
-        f32,
-        f64,
-        bool,
-        ()
-    );
+    for_each_primitive!(sealed);
+    impl Sealed for bool {}
+    impl Sealed for () {}
 }
 
 /// A value that can be a callback argument or result: a primitive.
@@ -77,7 +64,7 @@ pub trait CallbackValue: sealed::Sealed + Sized {
 }
 
 macro_rules! callback_values {
-    ($($t:ident),*) => {$(
+    ($($t:ident: $class:ident, $kind:literal, $codes:literal;)*) => {$(
         impl CallbackValue for $t {
             type C = $t;
             const DESC: TypeDesc = TypeDesc::Scalar(stringify!($t));
@@ -89,7 +76,7 @@ macro_rules! callback_values {
         }
     )*};
 }
-callback_values!(i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64);
+for_each_primitive!(callback_values);
 
 impl CallbackValue for bool {
     type C = u8;
@@ -258,26 +245,13 @@ pub trait AllocElement: sealed::Sealed + crate::FfiElement<Raw = Self> + Copy {
 }
 
 macro_rules! alloc_elements {
-    ($($t:ident = $kind:expr),*) => {$(
+    ($($t:ident: $class:ident, $kind:literal, $codes:literal;)*) => {$(
         impl AllocElement for $t {
             const KIND: u32 = $kind;
         }
     )*};
 }
-alloc_elements!(
-    i8 = 1,
-    i16 = 2,
-    i32 = 3,
-    i64 = 4,
-    u8 = 5,
-    u16 = 6,
-    u32 = 7,
-    u64 = 8,
-    isize = 9,
-    usize = 10,
-    f32 = 11,
-    f64 = 12
-);
+for_each_primitive!(alloc_elements);
 
 /// `kind` code of a UTF-8 text output.
 pub const ALLOC_TEXT: u32 = 0;

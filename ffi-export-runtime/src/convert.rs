@@ -148,7 +148,7 @@ pub unsafe trait IntoFfi: Sized {
 }
 
 macro_rules! primitives {
-    ($($t:ident),*) => {$(
+    ($($t:ident: $class:ident, $kind:literal, $codes:literal;)*) => {$(
         // SAFETY: Raw is Self; every bit pattern of a numeric type is valid.
         unsafe impl FfiElement for $t {
             type Raw = $t;
@@ -166,7 +166,7 @@ macro_rules! primitives {
         }
     )*};
 }
-primitives!(i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64);
+for_each_primitive!(primitives);
 
 // SAFETY: bool has the size and alignment of u8, and 0/1 are the only valid
 // bytes, which `valid` checks.

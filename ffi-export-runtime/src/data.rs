@@ -127,7 +127,7 @@ impl<T: FfiLift> FfiValue for T {
 }
 
 macro_rules! plain {
-    ($($t:ident),*) => {$(
+    ($($t:ident: $class:ident, $kind:literal, $codes:literal;)*) => {$(
         // SAFETY: a number is its own C form; zero is valid; nothing to free.
         unsafe impl FfiData for $t {
             type Repr = $t;
@@ -145,7 +145,7 @@ macro_rules! plain {
         }
     )*};
 }
-plain!(i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64);
+for_each_primitive!(plain);
 
 /// Checks a C byte that stands for a `bool`.
 pub fn bool_from_byte(byte: u8) -> Result<bool, String> {

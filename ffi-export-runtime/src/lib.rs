@@ -145,6 +145,8 @@
 
 #![warn(missing_docs)]
 
+#[macro_use]
+mod primitives;
 pub mod abi;
 pub mod callback;
 pub mod convert;
@@ -170,6 +172,7 @@ pub use describe::{
     ABI_VERSION, EXPORTS,
 };
 pub use object::{live_objects, register, release, with_object, FfiObject, ObjectDesc};
+pub use primitives::NUMBERS;
 pub use status::{call, BatchElement, Fault, FFI_EXPORT_FAULTS};
 
 /// The source of the Python helper `ffi_export.py` matching this version.

@@ -565,7 +565,7 @@ pub unsafe trait PyElement: crate::FfiElement<Raw = Self> {
 }
 
 macro_rules! elements {
-    ($($t:ty: $codes:expr),*) => {$(
+    ($($t:ident: $class:ident, $kind:literal, $codes:literal;)*) => {$(
         // SAFETY: every listed code of the element's size holds a number of
         // this type; every bit pattern of a number is valid.
         unsafe impl PyElement for $t {
@@ -573,11 +573,7 @@ macro_rules! elements {
         }
     )*};
 }
-elements!(
-    i8: b"b", i16: b"hilq", i32: b"hilq", i64: b"hilqn", isize: b"hilqn",
-    u8: b"BcC", u16: b"HILQ", u32: b"HILQ", u64: b"HILQN", usize: b"HILQN",
-    f32: b"f", f64: b"d"
-);
+for_each_primitive!(elements);
 
 /// A parameter type the fast path reads from an exact Python object.
 pub trait PyArg: Sized {
@@ -588,8 +584,9 @@ pub trait PyArg: Sized {
     unsafe fn extract(py: &Python, obj: Py) -> Option<Self>;
 }
 
-macro_rules! signed_args {
-    ($($t:ty),*) => {$(
+/// `PyArg` for one integer row of the table (floats are written below).
+macro_rules! int_arg {
+    ($t:ident, signed) => {
         impl PyArg for $t {
             #[inline]
             unsafe fn extract(py: &Python, obj: Py) -> Option<$t> {
@@ -597,12 +594,8 @@ macro_rules! signed_args {
                 unsafe { py.int_i64(obj) }.and_then(|v| <$t>::try_from(v).ok())
             }
         }
-    )*};
-}
-signed_args!(i8, i16, i32, i64, isize);
-
-macro_rules! unsigned_args {
-    ($($t:ty),*) => {$(
+    };
+    ($t:ident, unsigned) => {
         impl PyArg for $t {
             #[inline]
             unsafe fn extract(py: &Python, obj: Py) -> Option<$t> {
@@ -610,9 +603,14 @@ macro_rules! unsigned_args {
                 unsafe { py.int_u64(obj) }.and_then(|v| <$t>::try_from(v).ok())
             }
         }
-    )*};
+    };
+    ($t:ident, float) => {};
 }
-unsigned_args!(u8, u16, u32, u64, usize);
+
+macro_rules! int_args {
+    ($($t:ident: $class:ident, $kind:literal, $codes:literal;)*) => {$(int_arg!($t, $class);)*};
+}
+for_each_primitive!(int_args);
 
 impl PyArg for f64 {
     #[inline]
@@ -671,26 +669,44 @@ pub unsafe trait PyReturn {
     unsafe fn to_py(py: &Python, abi: Self::Abi) -> Py;
 }
 
-macro_rules! int_returns {
-    ($($t:ty => $f:ident as $as:ty),*) => {$(
+/// The C-API constructor of one row's Python object.
+macro_rules! number_object {
+    ($py:expr, $value:expr, signed) => {
+        api_call!($py.api, long_from_long_long($value as i64))
+    };
+    ($py:expr, $value:expr, unsigned) => {
+        api_call!($py.api, long_from_unsigned_long_long($value as u64))
+    };
+    ($py:expr, $value:expr, float) => {
+        api_call!($py.api, float_from_double($value as f64))
+    };
+}
+
+macro_rules! number_returns {
+    ($($t:ident: $class:ident, $kind:literal, $codes:literal;)*) => {$(
         // SAFETY: a number is its own C form and owns nothing.
         unsafe impl PyReturn for $t {
             type Abi = $t;
             #[inline]
             unsafe fn to_py(py: &Python, abi: $t) -> Py {
-                api_call!(py.api, $f(abi as $as))
+                number_object!(py, abi, $class)
+            }
+        }
+
+        // SAFETY: an option of a number owns nothing.
+        unsafe impl PyReturn for Option<$t> {
+            type Abi = FfiOption<$t>;
+            unsafe fn to_py(py: &Python, abi: FfiOption<$t>) -> Py {
+                if abi.is_some == 0 {
+                    py.none()
+                } else {
+                    number_object!(py, abi.value, $class)
+                }
             }
         }
     )*};
 }
-int_returns!(
-    i8 => long_from_long_long as i64, i16 => long_from_long_long as i64,
-    i32 => long_from_long_long as i64, i64 => long_from_long_long as i64,
-    isize => long_from_long_long as i64, u8 => long_from_unsigned_long_long as u64,
-    u16 => long_from_unsigned_long_long as u64, u32 => long_from_unsigned_long_long as u64,
-    u64 => long_from_unsigned_long_long as u64, usize => long_from_unsigned_long_long as u64,
-    f32 => float_from_double as f64, f64 => float_from_double as f64
-);
+for_each_primitive!(number_returns);
 
 // SAFETY: a byte, owns nothing.
 unsafe impl PyReturn for bool {
@@ -729,23 +745,18 @@ unsafe impl PyReturn for String {
     }
 }
 
-macro_rules! option_returns {
-    ($($t:ty),*) => {$(
-        // SAFETY: an option of a number owns nothing.
-        unsafe impl PyReturn for Option<$t> {
-            type Abi = FfiOption<<$t as FfiData>::Repr>;
-            unsafe fn to_py(py: &Python, abi: FfiOption<<$t as FfiData>::Repr>) -> Py {
-                if abi.is_some == 0 {
-                    py.none()
-                } else {
-                    // SAFETY: forwarded contract.
-                    unsafe { <$t as PyReturn>::to_py(py, abi.value) }
-                }
-            }
+// SAFETY: an option of a bool owns nothing.
+unsafe impl PyReturn for Option<bool> {
+    type Abi = FfiOption<u8>;
+    unsafe fn to_py(py: &Python, abi: FfiOption<u8>) -> Py {
+        if abi.is_some == 0 {
+            py.none()
+        } else {
+            // SAFETY: forwarded contract.
+            unsafe { <bool as PyReturn>::to_py(py, abi.value) }
         }
-    )*};
+    }
 }
-option_returns!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64, bool);
 
 // SAFETY: `Result<T, E>` lowers to `T`'s C form.
 unsafe impl<T: PyReturn, E> PyReturn for Result<T, E> {
