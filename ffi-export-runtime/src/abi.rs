@@ -262,6 +262,14 @@ pub static ABI_TYPES: &[AbiStructDesc] = &[
         alloc: "void *",
         context: "void *",
     }),
+    abi_struct!(crate::collections::FfiI128, "FfiI128", "", "An i128: two's complement, low 64 bits first.", {
+        lo: "uint64_t",
+        hi: "uint64_t",
+    }),
+    abi_struct!(crate::collections::FfiU128, "FfiU128", "", "A u128, low 64 bits first.", {
+        lo: "uint64_t",
+        hi: "uint64_t",
+    }),
 ];
 
 #[cfg(test)]
@@ -271,7 +279,7 @@ mod tests {
     fn c_layout(desc: &AbiStructDesc) -> (Vec<usize>, usize) {
         fn size_align(c: &str) -> (usize, usize) {
             match c {
-                "void *" | "size_t" | "T" => (8, 8),
+                "void *" | "size_t" | "uint64_t" | "T" => (8, 8),
                 "int32_t" => (4, 4),
                 "uint8_t" => (1, 1),
                 other => {

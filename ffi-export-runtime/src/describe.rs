@@ -68,6 +68,25 @@ pub enum TypeDesc {
     },
     /// An [`Allocator`](crate::Allocator): `FfiAllocator` by value.
     Allocator,
+    /// `HashMap<K, V>` / `BTreeMap<K, V>`: an `FfiBuffer` of key/value
+    /// pairs (`FfiTuple2`).
+    Map {
+        /// The key type.
+        key: &'static TypeDesc,
+        /// The value type.
+        value: &'static TypeDesc,
+        /// A `BTreeMap` (keys in order).
+        sorted: bool,
+    },
+    /// `HashSet<T>` / `BTreeSet<T>`: an `FfiBuffer` of elements.
+    Set {
+        /// The element type.
+        elem: &'static TypeDesc,
+        /// A `BTreeSet` (elements in order).
+        sorted: bool,
+    },
+    /// `(A, B, ..)`: `FfiTupleN { _0, _1, .. }`.
+    Tuple(&'static [TypeDesc]),
 }
 
 impl fmt::Display for TypeDesc {
@@ -101,6 +120,24 @@ impl fmt::Display for TypeDesc {
                 write!(f, ") -> {ret}>")
             }
             TypeDesc::Allocator => f.write_str("Allocator"),
+            TypeDesc::Map { key, value, sorted } => {
+                let map = if *sorted { "BTreeMap" } else { "HashMap" };
+                write!(f, "{map}<{key}, {value}>")
+            }
+            TypeDesc::Set { elem, sorted } => {
+                let set = if *sorted { "BTreeSet" } else { "HashSet" };
+                write!(f, "{set}<{elem}>")
+            }
+            TypeDesc::Tuple(elems) => {
+                f.write_str("(")?;
+                for (i, elem) in elems.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{elem}")?;
+                }
+                f.write_str(if elems.len() == 1 { ",)" } else { ")" })
+            }
         }
     }
 }
@@ -320,6 +357,28 @@ fn write_type(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
             let _ = write!(out, r#","mutable":{mutable}}}"#);
         }
         TypeDesc::String => out.push_str(r#"{"kind":"string"}"#),
+        TypeDesc::Map { key, value, sorted } => {
+            out.push_str(r#"{"kind":"map","key":"#);
+            write_type(out, key, named);
+            out.push_str(r#","value":"#);
+            write_type(out, value, named);
+            let _ = write!(out, r#","sorted":{sorted}}}"#);
+        }
+        TypeDesc::Set { elem, sorted } => {
+            out.push_str(r#"{"kind":"set","elem":"#);
+            write_type(out, elem, named);
+            let _ = write!(out, r#","sorted":{sorted}}}"#);
+        }
+        TypeDesc::Tuple(elems) => {
+            out.push_str(r#"{"kind":"tuple","elems":["#);
+            for (i, elem) in elems.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_type(out, elem, named);
+            }
+            out.push_str("]}");
+        }
         TypeDesc::Vec(elem) => {
             out.push_str(r#"{"kind":"vec","elem":"#);
             write_type(out, elem, named);

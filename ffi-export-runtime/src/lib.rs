@@ -149,6 +149,7 @@
 mod primitives;
 pub mod abi;
 pub mod callback;
+pub mod collections;
 pub mod convert;
 pub mod data;
 pub mod describe;
@@ -160,6 +161,9 @@ pub mod status;
 pub use abi::{code, AbiValue, FfiBuffer, FfiError, FfiOption};
 pub use callback::{
     AllocElement, Allocator, Callback, CallbackReturn, CallbackValue, FfiAllocator, FfiCallback,
+};
+pub use collections::{
+    FfiI128, FfiTuple1, FfiTuple2, FfiTuple3, FfiTuple4, FfiTuple5, FfiTuple6, FfiU128,
 };
 pub use convert::{
     check_disjoint, check_items_disjoint, lift_batch_in, lift_batch_out, lift_by_pointer,
