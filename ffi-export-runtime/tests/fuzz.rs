@@ -688,3 +688,118 @@ fn batch_panics_name_their_element_and_leave_nothing_behind() {
         }
     });
 }
+
+/// A map's C form built by hand: `FfiTuple2<key, value>` pairs, keys drawn
+/// from a small range so duplicates happen, some keys invalid UTF-8.
+#[test]
+fn maps_and_sets_refuse_duplicates_and_bad_items() {
+    use ffi_export_runtime::FfiTuple2;
+    use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+    fuzz(21, |rng, _| {
+        let mut keep = Vec::new();
+        let n = rng.below(8);
+        let mut pairs = Vec::new();
+        let mut model: Option<BTreeMap<String, u32>> = Some(BTreeMap::new());
+        for _ in 0..n {
+            let (key, valid) = if rng.chance(6) {
+                text_buffer(rng, &mut keep)
+            } else {
+                let text = format!("k{}", rng.below(6)).into_bytes();
+                let buffer = FfiBuffer {
+                    ptr: text.as_ptr() as *mut _,
+                    len: text.len(),
+                    cap: 0,
+                };
+                let valid = String::from_utf8(text.clone()).ok();
+                keep.push(text);
+                (buffer, valid)
+            };
+            let value = rng.next() as u32;
+            model = match (model, valid) {
+                (Some(mut map), Some(key)) if !map.contains_key(&key) => {
+                    map.insert(key, value);
+                    Some(map)
+                }
+                _ => None,
+            };
+            pairs.push(FfiTuple2 { _0: key, _1: value });
+        }
+        let repr = FfiBuffer {
+            ptr: if pairs.is_empty() {
+                core::ptr::null_mut()
+            } else {
+                pairs.as_mut_ptr().cast()
+            },
+            len: pairs.len(),
+            cap: 0,
+        };
+        // SAFETY: `repr` points to `pairs`, whose buffers point into `keep`.
+        let sorted = unsafe { <BTreeMap<String, u32> as FfiLift>::from_repr(&repr) };
+        // SAFETY: as above.
+        let hashed = unsafe { <HashMap<String, u32> as FfiLift>::from_repr(&repr) };
+        match &model {
+            Some(map) => {
+                assert_eq!(sorted.as_ref(), Ok(map));
+                assert_eq!(
+                    hashed
+                        .map(|h| h.into_iter().collect::<BTreeMap<_, _>>())
+                        .as_ref(),
+                    Ok(map)
+                );
+            }
+            None => {
+                assert!(sorted.is_err());
+                assert!(hashed.is_err());
+            }
+        }
+        // Sets over the same keys' bytes: duplicates refused likewise.
+        let mut keys: Vec<FfiBuffer> = pairs
+            .iter()
+            .map(|p| FfiBuffer {
+                ptr: p._0.ptr,
+                len: p._0.len,
+                cap: 0,
+            })
+            .collect();
+        let set_repr = FfiBuffer {
+            ptr: if keys.is_empty() {
+                core::ptr::null_mut()
+            } else {
+                keys.as_mut_ptr().cast()
+            },
+            len: keys.len(),
+            cap: 0,
+        };
+        // SAFETY: as above.
+        let set = unsafe { <BTreeSet<String> as FfiLift>::from_repr(&set_repr) };
+        // SAFETY: as above.
+        let hashed_set = unsafe { <HashSet<String> as FfiLift>::from_repr(&set_repr) };
+        assert_eq!(set.is_ok(), model.is_some());
+        assert_eq!(hashed_set.is_ok(), model.is_some());
+    });
+}
+
+#[test]
+fn tuples_and_wide_integers_round_trip_and_free_twice() {
+    use std::collections::BTreeMap;
+    fuzz(22, |rng, _| {
+        let wide = (rng.next() as i128) << 64 | rng.next() as i128;
+        let value = (
+            wide,
+            String::from_utf8_lossy(&rng.text_bytes()).into_owned(),
+            rng.chance(2).then(|| rng.next() as u128),
+            (0..rng.below(4))
+                .map(|i| (i as u8, vec![rng.chance(2); i]))
+                .collect::<BTreeMap<u8, Vec<bool>>>(),
+        );
+        type Tuple = (i128, String, Option<u128>, BTreeMap<u8, Vec<bool>>);
+        let mut repr = value.clone().into_repr();
+        // SAFETY: made by into_repr just above; freeing twice is a no-op.
+        unsafe {
+            assert_eq!(<Tuple as FfiLift>::from_repr(&repr), Ok(value));
+            <Tuple as FfiData>::free_repr(&mut repr);
+            <Tuple as FfiData>::free_repr(&mut repr);
+        }
+        assert!(repr._1.ptr.is_null() && repr._3.ptr.is_null());
+    });
+}
