@@ -1,10 +1,10 @@
 use ffi_export::export;
-use std::collections::HashMap;
+use std::time::Duration;
 
 #[export]
 pub struct Inventory {
     pub name: String,
-    pub counts: HashMap<String, u32>,
+    pub timeout: Duration,
 }
 
 fn main() {}

@@ -1,9 +1,9 @@
 use ffi_export::export;
-use std::collections::HashMap;
+use std::time::Duration;
 
 #[export]
-pub fn size(map: HashMap<String, i32>) -> usize {
-    map.len()
+pub fn sleep_for(duration: Duration) -> u64 {
+    duration.as_secs()
 }
 
 fn main() {}

@@ -1,13 +1,9 @@
 use ffi_export::export;
-use std::collections::HashMap;
+use std::time::Duration;
 
 #[export]
-pub fn histogram(values: &[u8]) -> HashMap<u8, usize> {
-    let mut counts = HashMap::new();
-    for value in values {
-        *counts.entry(*value).or_default() += 1;
-    }
-    counts
+pub fn timeout(seconds: u64) -> Duration {
+    Duration::from_secs(seconds)
 }
 
 fn main() {}
