@@ -39,14 +39,15 @@ def built_library():
     return os.path.join(metadata["target_directory"], directory, LIBRARY)
 
 
-def helper_source():
-    """ffi_export.py from the ffi-export-runtime crate this crate builds with
-    (a path, git or crates.io dependency: cargo metadata knows where it is),
-    so the helper always matches the library's ABI."""
+def helper_dir():
+    """The directory of ffi_export.py (and ffi_export_tools.py) in the
+    ffi-export-runtime crate this crate builds with (a path, git or
+    crates.io dependency: cargo metadata knows where it is), so the helper
+    always matches the library's ABI."""
     metadata = json.loads(cargo("metadata", "--format-version", "1"))
     for package in metadata["packages"]:
         if package["name"] == "ffi-export-runtime":
-            return os.path.join(os.path.dirname(package["manifest_path"]), "python", "ffi_export.py")
+            return os.path.join(os.path.dirname(package["manifest_path"]), "python")
     raise SystemExit("greeter: ffi-export-runtime is not among the crate's dependencies")
 
 
@@ -57,12 +58,14 @@ class BuildWithCargo(build_py):
         os.makedirs(target, exist_ok=True)
         library = os.path.join(target, LIBRARY)
         shutil.copy(built_library(), library)
-        helper = os.path.join(target, "ffi_export.py")
-        shutil.copy(helper_source(), helper)
-        # greeter/__init__.py (typed module loading the library next to it),
-        # greeter/__init__.pyi and greeter/ffi_export.pyi.
+        source = helper_dir()
+        # The helper (all the package needs at run time) ...
+        shutil.copy(os.path.join(source, "ffi_export.py"), os.path.join(target, "ffi_export.py"))
+        # ... and, from its tools (not shipped): greeter/__init__.py (typed
+        # module loading the library next to it), greeter/__init__.pyi and
+        # greeter/ffi_export.pyi.
         subprocess.run(
-            [sys.executable, helper, "stubs", library, "--vendored",
+            [sys.executable, os.path.join(source, "ffi_export_tools.py"), "stubs", library, "--vendored",
              "--module", os.path.join(target, "__init__.py"), "--helper-stub", target],
             check=True,
         )

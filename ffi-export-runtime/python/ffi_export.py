@@ -17,14 +17,21 @@ Python function per export. Nothing else is written by hand: no
 - ``Err(e)`` raises a subclass of :class:`FfiError` named after the Rust error
   type (``lib.errors.<Name>``), a panic raises :class:`RustPanic`.
 
-This file is stdlib-only; numpy is used when installed, never required.
+This file is stdlib-only (numpy is used when installed, never required) and
+is all a program needs at run time. Its companion ``ffi_export_tools.py``
+(next to it) writes what other tools need, from the same description; the
+commands run as ``python ffi_export_tools.py ...`` or ``python ffi_export.py
+...``::
 
-As a command it also writes what other tools need, from the same
-description (``python ffi_export.py --help``)::
+    python ffi_export_tools.py describe LIB.so                 # the exports' Rust signatures
+    python ffi_export_tools.py stubs LIB.so --module mylib.py  # a typed module and its .pyi
+    python ffi_export_tools.py header LIB.so -o mylib.h        # a C header (--cdef: for cffi)
 
-    python ffi_export.py describe LIB.so                 # the exports' Rust signatures
-    python ffi_export.py stubs LIB.so --module mylib.py  # a typed module and its .pyi
-    python ffi_export.py header LIB.so -o mylib.h        # a C header (--cdef: for cffi)
+Inside: the primitive table; the C ABI mirrors; argument and result
+conversions; the bases of the generated classes; one library's types; the
+call machinery of callbacks and the allocator; the type kinds (one class per
+kind of type description, everything about that kind, looked up by
+:func:`_kind`); binding; :class:`Library`.
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ import threading
 import types as _pytypes
 import warnings
 import weakref
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, ClassVar, Dict, List, Optional, Protocol, Set, Tuple, Type, TypeVar
 
 __all__ = [
     "ABI_VERSION",
@@ -56,9 +63,6 @@ __all__ = [
     "Library",
     "LoadError",
     "RustPanic",
-    "generate_header",
-    "generate_module",
-    "generate_stub",
     "load",
     "load_package",
 ]
@@ -67,6 +71,16 @@ __version__ = "0.1.0"
 
 #: The ffi-export C ABI version this helper speaks.
 ABI_VERSION = 1
+
+#: One object of the self-description (an export, a type, a field...).
+_Desc = Dict[str, Any]
+#: The description's named types (records, enums, objects), by key.
+_NamedDescs = Dict[str, _Desc]
+#: Turns a C form, as ctypes hands it out, into a Python value.
+_Reader = Callable[[Any], Any]
+#: Turns a Python value into a C form: ``(value, keep, where)``, appending to
+#: ``keep`` what must outlive the call; ``where`` names the value in errors.
+_Writer = Callable[[Any, List[Any], str], Any]
 
 
 class FfiError(Exception):
@@ -96,96 +110,248 @@ class LoadError(ImportError):
 
 
 # ---------------------------------------------------------------------------
-# The C ABI (mirrors ffi-export-runtime/src/abi.rs)
+# Primitives: one row per Rust scalar, with everything the helper needs
+# about it
+
+#: The element kind of a PEP 3118 / struct format code.
+_FORMAT_KIND = {**dict.fromkeys("bhilqn", "i"), **dict.fromkeys("BHILQNc", "u"), **dict.fromkeys("efd", "f"), "?": "b"}
+_NATIVE_ORDER = "<" if sys.byteorder == "little" else ">"
+_F32_MAX = 3.4028234663852886e38
+
+
+class _Prim:
+    """One Rust primitive: its ctypes type, buffer and ``array`` codes,
+    numpy dtype, C type, allocator code, and how a generated wrapper checks
+    an argument of it."""
+
+    #: The Python type of its values (annotations, stubs).
+    py_type: ClassVar[type] = int
+
+    def __init__(self, name: str, ctype: Any, code: str, array_code: str, dtype: str, c: str,
+                 alloc: int) -> None:
+        self.name = name
+        self.ctype = ctype
+        self.size = ctypes.sizeof(ctype)
+        #: Its struct / buffer format code, and the element kind that code denotes.
+        self.code = code
+        self.format_kind = _FORMAT_KIND[code]
+        #: The ``array.array`` typecode of its size ("" if none).
+        self.array_code = array_code
+        self.dtype = dtype
+        #: Its C type name (headers, the ABI structs' fields).
+        self.c = c
+        #: Its ``FFI_EXPORT_ALLOC_*`` code (0: not an allocator element).
+        self.alloc = alloc
+
+    def bind(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        """Adds the wrapper lines that check and convert argument ``p``."""
+        raise NotImplementedError
+
+    def writer(self) -> _Writer:
+        """Converts a value to this primitive, checking it like an argument."""
+        raise NotImplementedError
+
+
+class _IntPrim(_Prim):
+    """An integer: range-checked."""
+
+    def __init__(self, name: str, ctype: Any, code: str, array_code: str, dtype: str, c: str,
+                 alloc: int) -> None:
+        super().__init__(name, ctype, code, array_code, dtype, c, alloc)
+        bits = 8 * self.size
+        self.low = -(2 ** (bits - 1)) if name[0] == "i" else 0
+        self.high = 2 ** (bits - 1) - 1 if name[0] == "i" else 2**bits - 1
+
+    def bind(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        """``int`` (or an int-like value), in range."""
+        w.body.append(f"if {p}.__class__ is not int: {p} = _fx_as_int({p}, {where!r}, {rust!r})")
+        w.body.append(f"if not {self.low} <= {p} <= {self.high}: raise _fx_range({p}, {where!r}, {rust!r})")
+
+    def writer(self) -> _Writer:
+        """``int`` (or an int-like value), in range."""
+        name, low, high = self.name, self.low, self.high
+
+        def write_int(v: Any, keep: List[Any], where: str) -> Any:
+            v = _as_int(v, where, name)
+            if not low <= v <= high:
+                raise _out_of_range(v, where, name)
+            return v
+
+        return write_int
+
+
+class _FloatPrim(_Prim):
+    """A float; ``f32`` also refuses finite values out of its range."""
+
+    py_type = float
+
+    def __init__(self, name: str, ctype: Any, code: str, array_code: str, dtype: str, c: str,
+                 alloc: int) -> None:
+        super().__init__(name, ctype, code, array_code, dtype, c, alloc)
+        self.max: Optional[float] = _F32_MAX if self.size == 4 else None
+
+    def bind(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        """A real number; for ``f32``, finite values in its range."""
+        w.body.append(f"if {p}.__class__ is not float: {p} = _fx_as_float({p}, {where!r}, {rust!r})")
+        if self.max is not None:
+            w.body.append(
+                f"if not -_fx_f32_max <= {p} <= _fx_f32_max and {p} - {p} == 0: raise _fx_f32({p}, {where!r})"
+            )
+
+    def writer(self) -> _Writer:
+        """A real number; for ``f32``, finite values in its range."""
+        name, high = self.name, self.max
+
+        def write_float(v: Any, keep: List[Any], where: str) -> Any:
+            v = _as_float(v, where, name)
+            if high is not None and not -high <= v <= high and v - v == 0:
+                raise _f32_overflow(v, where)
+            return v
+
+        return write_float
+
+
+class _BoolPrim(_Prim):
+    """``bool``: a ``bool`` or numpy's ``bool_``, nothing else."""
+
+    py_type = bool
+
+    def bind(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        """``bool`` only."""
+        w.body.append(f"if {p}.__class__ is not bool: {p} = _fx_as_bool({p}, {where!r})")
+
+    def writer(self) -> _Writer:
+        """``bool`` only."""
+        return lambda v, keep, where: v if v.__class__ is bool else _as_bool(v, where)
+
+
+#: Every Rust primitive, by name: (ctypes type, format code, array code,
+#: numpy dtype, C type, allocator code).
+_PRIMS: Dict[str, _Prim] = {prim.name: prim for prim in [
+    _IntPrim("i8", ctypes.c_int8, "b", "b", "int8", "int8_t", 1),
+    _IntPrim("i16", ctypes.c_int16, "h", "h", "int16", "int16_t", 2),
+    _IntPrim("i32", ctypes.c_int32, "i", "i", "int32", "int32_t", 3),
+    _IntPrim("i64", ctypes.c_int64, "q", "q", "int64", "int64_t", 4),
+    _IntPrim("u8", ctypes.c_uint8, "B", "B", "uint8", "uint8_t", 5),
+    _IntPrim("u16", ctypes.c_uint16, "H", "H", "uint16", "uint16_t", 6),
+    _IntPrim("u32", ctypes.c_uint32, "I", "I", "uint32", "uint32_t", 7),
+    _IntPrim("u64", ctypes.c_uint64, "Q", "Q", "uint64", "uint64_t", 8),
+    _IntPrim("isize", ctypes.c_ssize_t, "n", "q", "intp", "ssize_t", 9),
+    _IntPrim("usize", ctypes.c_size_t, "N", "Q", "uintp", "size_t", 10),
+    _FloatPrim("f32", ctypes.c_float, "f", "f", "float32", "float", 11),
+    _FloatPrim("f64", ctypes.c_double, "d", "d", "float64", "double", 12),
+    _BoolPrim("bool", ctypes.c_bool, "?", "", "bool", "uint8_t", 0),
+]}
+#: The allocator's element kinds (``FFI_EXPORT_ALLOC_*``; 0 is text).
+_ALLOC_PRIMS = {prim.alloc: prim for prim in _PRIMS.values() if prim.alloc}
+#: The C types the ABI structs' fields are spelled in.
+_C_TYPES: Dict[str, Any] = {"void *": ctypes.c_void_p}
+for _prim in _PRIMS.values():
+    _C_TYPES.setdefault(_prim.c, _prim.ctype)
+
+
+def _prim_of(ctype: Any) -> _Prim:
+    """The primitive a ctypes type stands for (the first of its aliases)."""
+    for prim in _PRIMS.values():
+        if prim.ctype is ctype:
+            return prim
+    raise LoadError(f"plain-data records hold numbers only, not {ctype}")
+
+
+# ---------------------------------------------------------------------------
+# The C ABI: mirrors of ffi-export-runtime/src/abi.rs, made from one table
+# and checked at load against the library's own description of those
+# structs (`abi_types`)
 
 _CODE_ERROR, _CODE_PANIC, _CODE_INVALID, _CODE_CALLBACK = 1, 2, 3, 4
 
+#: The runtime's ABI structs as this helper knows them (abi.rs `ABI_TYPES`):
+#: their fields' names and C types, ``T`` being a generic struct's parameter.
+_ABI_STRUCTS: Dict[str, List[Tuple[str, str]]] = {
+    "FfiBuffer": [("ptr", "void *"), ("len", "size_t"), ("cap", "size_t")],
+    "FfiOption": [("is_some", "uint8_t"), ("value", "T")],
+    "FfiError": [("code", "int32_t"), ("message", "FfiBuffer"), ("type_name", "FfiBuffer")],
+    "FfiCallback": [("call", "void *"), ("context", "void *")],
+    "FfiAllocator": [("alloc", "void *"), ("context", "void *")],
+}
+#: The module's mirrors, by C name (what fields of other structs refer to).
+_ABI_MIRRORS: Dict[str, Any] = {}
+_S = TypeVar("_S", bound=type)
 
+
+def _abi_fields(name: str, generic: Any = None) -> List[Tuple[str, Any]]:
+    """The ctypes fields of the ABI struct ``name`` (``generic``: ``T``)."""
+    return [(field, generic if c_type == "T" else _C_TYPES.get(c_type) or _ABI_MIRRORS[c_type])
+            for field, c_type in _ABI_STRUCTS[name]]
+
+
+def _abi_mirror(cls: _S) -> _S:
+    """Lays out a mirror class (``_FfiBuffer``...) from :data:`_ABI_STRUCTS`."""
+    name = cls.__name__.lstrip("_")
+    setattr(cls, "_fields_", _abi_fields(name))  # noqa: B010 - set after the class is made
+    _ABI_MIRRORS[name] = cls
+    return cls
+
+
+@_abi_mirror
 class _FfiBuffer(ctypes.Structure):
-    _fields_ = [("ptr", ctypes.c_void_p), ("len", ctypes.c_size_t), ("cap", ctypes.c_size_t)]
+    """``FfiBuffer``: an owned array (a ``String``'s bytes, a ``Vec``'s elements)."""
 
 
+@_abi_mirror
 class _FfiError(ctypes.Structure):
-    _fields_ = [("code", ctypes.c_int32), ("message", _FfiBuffer), ("type_name", _FfiBuffer)]
+    """``FfiError``: a failed call's code, message and Rust error type name."""
 
 
+@_abi_mirror
 class _FfiCallback(ctypes.Structure):
-    _fields_ = [("call", ctypes.c_void_p), ("context", ctypes.c_void_p)]
+    """``FfiCallback``: a C function and the context it is called with."""
 
 
+@_abi_mirror
 class _FfiAllocator(ctypes.Structure):
-    _fields_ = [("alloc", ctypes.c_void_p), ("context", ctypes.c_void_p)]
+    """``FfiAllocator``: the caller's allocation function and its context."""
 
 
-# name -> (ctypes type, Python kind, min, max)
-_INT_RANGES = {
-    "i8": (ctypes.c_int8, -(2**7), 2**7 - 1),
-    "i16": (ctypes.c_int16, -(2**15), 2**15 - 1),
-    "i32": (ctypes.c_int32, -(2**31), 2**31 - 1),
-    "i64": (ctypes.c_int64, -(2**63), 2**63 - 1),
-    "u8": (ctypes.c_uint8, 0, 2**8 - 1),
-    "u16": (ctypes.c_uint16, 0, 2**16 - 1),
-    "u32": (ctypes.c_uint32, 0, 2**32 - 1),
-    "u64": (ctypes.c_uint64, 0, 2**64 - 1),
-    "isize": (ctypes.c_ssize_t, -(2 ** (8 * ctypes.sizeof(ctypes.c_ssize_t) - 1)),
-              2 ** (8 * ctypes.sizeof(ctypes.c_ssize_t) - 1) - 1),
-    "usize": (ctypes.c_size_t, 0, 2 ** (8 * ctypes.sizeof(ctypes.c_size_t)) - 1),
-}
-_FLOATS = {"f32": ctypes.c_float, "f64": ctypes.c_double}
-_F32_MAX = 3.4028234663852886e38
-
-_CTYPES: Dict[str, Any] = {name: spec[0] for name, spec in _INT_RANGES.items()}
-_CTYPES.update(_FLOATS)
-_CTYPES["bool"] = ctypes.c_bool
-
-# Element kind and size per Rust scalar, for buffer format checks.
-_ELEMENTS: Dict[str, Tuple[str, int]] = {
-    name: ("u" if name.startswith("u") else "i", ctypes.sizeof(ct))
-    for name, (ct, _, _) in _INT_RANGES.items()
-}
-_ELEMENTS.update({"f32": ("f", 4), "f64": ("f", 8), "bool": ("b", 1)})
-_FORMAT_KIND = {c: "i" for c in "bhilqn"}
-_FORMAT_KIND.update({c: "u" for c in "BHILQNc"})
-_FORMAT_KIND.update({"e": "f", "f": "f", "d": "f", "?": "b"})
-_NATIVE_ORDER = "<" if sys.byteorder == "little" else ">"
-_ARRAY_CODES = {"i8": "b", "u8": "B", "i16": "h", "u16": "H", "i32": "i", "u32": "I",
-                "i64": "q", "u64": "Q", "f32": "f", "f64": "d"}
+def _option_struct(inner: Any) -> Any:
+    """The mirror of ``FfiOption<T>``, ``T``'s C form being ``inner``."""
+    return type(f"FfiOption_{inner.__name__}", (ctypes.Structure,), {"_fields_": _abi_fields("FfiOption", inner)})
 
 
-def _rust_type(desc: Dict[str, Any], named: Optional[Dict[str, Any]] = None) -> str:
-    """The Rust spelling of a type description, for messages and docs."""
-    kind = desc["kind"]
-    inner = lambda key: _rust_type(desc[key], named)  # noqa: E731
-    if kind == "unit":
-        return "()"
-    if kind == "scalar":
-        return str(desc["name"])
-    if kind == "str":
-        return "&str"
-    if kind == "cstr":
-        return "&CStr"
-    if kind == "str_list":
-        return "&[&str]"
-    if kind == "slice":
-        return f"&{'mut ' if desc['mutable'] else ''}[{inner('elem')}]"
-    if kind == "string":
-        return "String"
-    if kind == "vec":
-        return f"Vec<{inner('elem')}>"
-    if kind == "option":
-        return f"Option<{inner('inner')}>"
-    if kind == "result":
-        return f"Result<{inner('ok')}, {desc['error']}>"
-    if kind == "callback":
-        params = ", ".join(_rust_type(p, named) for p in desc["params"])
-        result = "" if desc["ret"]["kind"] == "unit" else f" -> {inner('ret')}"
-        return f"Callback<fn({params}){result}>"
-    if kind == "allocator":
-        return "Allocator"
-    if kind in ("record", "enum", "object", "data_enum"):
-        key = desc["key"]
-        return str(named[key]["name"]) if named and key in named else key.rsplit("::", 1)[-1]
-    return f"<unknown {kind}>"
+def _abi_types() -> List[_Desc]:
+    """The ABI structs as this helper lays them out, shaped like the
+    description's ``abi_types`` (``T`` as ``u64``, as Rust describes it)."""
+    described = []
+    for name, fields in _ABI_STRUCTS.items():
+        generic = any(c_type == "T" for _, c_type in fields)
+        layout = type(name, (ctypes.Structure,), {"_fields_": _abi_fields(name, ctypes.c_uint64)})
+        described.append({
+            "name": name, "doc": "", "generic": "T" if generic else "",
+            "size": ctypes.sizeof(layout), "align": ctypes.alignment(layout),
+            "fields": [{"name": field, "c_type": c_type, "offset": getattr(layout, field).offset}
+                       for field, c_type in fields],
+        })
+    return described
+
+
+def _check_abi_types(described: List[_Desc]) -> None:
+    """Checks this helper's ABI structs against the library's description of
+    them (fields' names, C types and offsets, size, alignment): a
+    disagreement is a :class:`LoadError`, never a misread value."""
+
+    def spelled(desc: _Desc) -> str:
+        fields = ", ".join(f"{f['c_type']} {f['name']} @{f['offset']}" for f in desc["fields"])
+        return f"{fields}; size {desc['size']}, align {desc['align']}"
+
+    theirs = {desc["name"]: desc for desc in described}
+    for mine in _abi_types():
+        desc = theirs.get(mine["name"])
+        if desc is None:
+            raise LoadError(f"the library does not describe the ABI struct {mine['name']} this helper uses")
+        if any(desc.get(key) != mine[key] for key in ("generic", "size", "align", "fields")):
+            raise LoadError(f"the library's {mine['name']} ({spelled(desc)}) differs from this helper's "
+                            f"({spelled(mine)}): regenerate the helper with the ffi-export version the "
+                            "library was built with")
 
 
 # ---------------------------------------------------------------------------
@@ -207,15 +373,16 @@ def _as_int(value: object, param: str, rust: str) -> int:
 
 
 def _out_of_range(value: int, param: str, rust: str) -> OverflowError:
-    _, low, high = _INT_RANGES[rust]
-    return OverflowError(f"{param} ({rust}) must be in {low}..={high}, got {value}")
+    prim = _PRIMS[rust]
+    assert isinstance(prim, _IntPrim)
+    return OverflowError(f"{param} ({rust}) must be in {prim.low}..={prim.high}, got {value}")
 
 
 def _as_float(value: object, param: str, rust: str) -> float:
     """Converts a real number (``float``, ``int``, numpy floats)."""
     if isinstance(value, (str, bytes, bytearray, complex)) or not hasattr(value, "__float__"):
         raise TypeError(f"{param} ({rust}) must be a float, not {_type_name(value)}")
-    return float(value)  # type: ignore[arg-type]
+    return float(value)
 
 
 def _f32_overflow(value: float, param: str) -> OverflowError:
@@ -253,12 +420,12 @@ def _as_cstr(value: object, param: str) -> bytes:
 
 
 class _PyBuffer(ctypes.Structure):
-    _fields_ = [
+    _fields_ = (
         ("buf", ctypes.c_void_p), ("obj", ctypes.c_void_p), ("len", ctypes.c_ssize_t),
         ("itemsize", ctypes.c_ssize_t), ("readonly", ctypes.c_int), ("ndim", ctypes.c_int),
         ("format", ctypes.c_char_p), ("shape", ctypes.c_void_p), ("strides", ctypes.c_void_p),
         ("suboffsets", ctypes.c_void_p), ("internal", ctypes.c_void_p),
-    ]
+    )
 
 
 _get_buffer = ctypes.pythonapi.PyObject_GetBuffer
@@ -285,9 +452,9 @@ def _format_element(fmt: str, itemsize: int) -> Optional[str]:
     if fmt[:1] in ("@", "=", _NATIVE_ORDER):
         fmt = fmt[1:]
     kind = _FORMAT_KIND.get(fmt) if len(fmt) == 1 else None
-    for name, spec in _ELEMENTS.items():
-        if spec == (kind, itemsize) and name not in ("isize", "usize"):
-            return name
+    for prim in _PRIMS.values():
+        if (prim.format_kind, prim.size) == (kind, itemsize):
+            return prim.name
     return None
 
 
@@ -306,14 +473,14 @@ def _buffer(obj: object, param: str, elem: str, writable: bool) -> Tuple[Optiona
             f"argument '{param}' ({rust}) must be a buffer (bytes, bytearray, memoryview, "
             f"array.array, numpy array) of {elem}, not {_type_name(obj)}"
         ) from None
-    kind, size = _ELEMENTS[elem]
+    prim = _PRIMS[elem]
     got = view.format
     if got[:1] in ("@", "=", _NATIVE_ORDER):
         got = got[1:]
-    if len(got) != 1 or _FORMAT_KIND.get(got) != kind or view.itemsize != size:
+    if len(got) != 1 or _FORMAT_KIND.get(got) != prim.format_kind or view.itemsize != prim.size:
         found = _format_element(view.format, view.itemsize)
         found_text = f"{found} ('{view.format}')" if found else f"format '{view.format}' ({view.itemsize}-byte items)"
-        hint = f"; e.g. array.array('{_ARRAY_CODES[elem]}', ...)" if elem in _ARRAY_CODES else ""
+        hint = f"; e.g. array.array('{prim.array_code}', ...)" if prim.array_code else ""
         raise TypeError(f"argument '{param}' ({rust}) needs a buffer of {elem}, got {found_text}{hint}")
     return _buffer_address(view, param, rust, writable, obj)
 
@@ -334,8 +501,107 @@ def _buffer_address(view: memoryview, param: str, rust: str, writable: bool,
     return _readonly_address(view), length, view
 
 
+def _struct_items(fmt: str) -> Optional[List[Tuple[str, str]]]:
+    """The ``(code, name)`` items of a PEP 3118 struct format like
+    ``T{<d:x:<d:y:}`` (names may be empty)."""
+    match = re.fullmatch(r"[@=<>!]?T\{(.*)\}", fmt)
+    if not match:
+        return None
+    items = re.findall(r"([@=<>!]?)(\d*)([a-zA-Z?])(?::([^:]*):)?", match.group(1))
+    result = []
+    for order, count, code, name in items:
+        if order and order not in ("@", "=", _NATIVE_ORDER):
+            return None
+        result += [(code, name)] * int(count or 1)
+    return result
+
+
+def _plain_buffer(obj: object, param: str, cls: Any, writable: bool) -> Tuple[Optional[int], int, object]:
+    """Checks a buffer of ``#[repr(C)]`` records: a ctypes array of the class,
+    or any buffer whose struct format has the same field types (numpy
+    structured arrays)."""
+    rust = f"&{'mut ' if writable else ''}[{cls.__name__}]"
+    try:
+        view = memoryview(obj)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"argument '{param}' ({rust}) must be a buffer of {cls.__name__}, "
+                        f"e.g. ({cls.__name__} * n)(), not {_type_name(obj)}") from None
+    expected = [(_prim_of(ctype).code, name) for name, ctype in cls._fields_]
+    got = _struct_items(view.format)
+    # Same field types in the same order, and the same names where the
+    # buffer names its fields (numpy and ctypes do).
+    same = (
+        got is not None
+        and len(got) == len(expected)
+        and all(_code_layout(c) == _code_layout(e) and (not n or n == en)
+                for (c, n), (e, en) in zip(got, expected))
+    )
+    if not same or view.itemsize != ctypes.sizeof(cls):
+        fields = ", ".join(f"{name}: {code}" for code, name in expected)
+        raise TypeError(f"argument '{param}' ({rust}) needs a buffer of {cls.__name__} "
+                        f"({fields}), got format '{view.format}'")
+    return _buffer_address(view, param, rust, writable, obj)
+
+
+def _code_layout(code: str) -> Tuple[Optional[str], int]:
+    """A struct item code's kind and native size."""
+    return _FORMAT_KIND.get(code), struct.calcsize("@" + code)
+
+
+def _str_list(value: object, param: str) -> Tuple[Optional[int], int, object]:
+    """A ``list[str]`` as an array of string views for ``&[&str]``."""
+    if isinstance(value, (str, bytes, bytearray)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"{param} (&[&str]) must be a list of str, not {_type_name(value)}")
+    encoded = [_as_str(item, f"{param}[{i}]") for i, item in enumerate(value)]
+    if not encoded:
+        return None, 0, None
+    views = (_FfiBuffer * len(encoded))(
+        *[_FfiBuffer(ctypes.cast(data, ctypes.c_void_p), len(data), 0)  # type: ignore[arg-type] # bytes: char *
+          for data in encoded]
+    )
+    return ctypes.addressof(views), len(encoded), (views, encoded)
+
+
+def _private_copy(address: Optional[int], nbytes: int, writable: bool, keep: object,
+                  backs: Optional[List[Any]]) -> Tuple[Optional[int], object]:
+    """A private, 8-byte-aligned copy of ``nbytes`` lent at ``address``, for
+    a call during which Python code runs: Rust reads (and for ``&mut``
+    writes) the copy, which no Python code can reach; ``backs`` collects
+    what :func:`_write_back` copies back into a writable original."""
+    if not address or not nbytes:
+        return address, keep
+    copy = (ctypes.c_uint64 * ((nbytes + 7) // 8))()
+    ctypes.memmove(copy, address, nbytes)
+    if writable and backs is not None:
+        backs.append((address, copy, nbytes))
+    return ctypes.addressof(copy), (copy, keep)
+
+
+def _write_back(backs: List[Any]) -> None:
+    """Copies what Rust wrote into private copies back into the caller's
+    buffers (after the call: no Rust reference to them remains)."""
+    for address, copy, nbytes in backs:
+        ctypes.memmove(address, copy, nbytes)
+
+
+def _boxer(ctype: Any) -> Callable[[Any], Any]:
+    """Wraps a converted value in a ctypes object so it can be passed by
+    pointer (``Option<T>`` parameters)."""
+    if issubclass(ctype, ctypes._SimpleCData):
+        return ctype  # type: ignore[no-any-return]
+    return _identity
+
+
 # ---------------------------------------------------------------------------
-# Return conversion
+# Result conversion
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _read_string(buffer: Any) -> str:
+    return ctypes.string_at(buffer.ptr, buffer.len).decode("utf-8") if buffer.len else ""
 
 
 def _take_string(buffer: _FfiBuffer, free: Callable[..., None]) -> str:
@@ -378,7 +644,7 @@ def _take_vec(buffer: _FfiBuffer, free: Callable[..., None], ctype: Any) -> Any:
     return array
 
 
-def _read_then_free(read: Callable[[Any], Any], free: Callable[..., None]) -> Callable[[Any], Any]:
+def _read_then_free(read: _Reader, free: Callable[..., None]) -> _Reader:
     """A converter that copies a returned value into Python objects and then
     frees the Rust side, whatever happens."""
 
@@ -392,7 +658,7 @@ def _read_then_free(read: Callable[[Any], Any], free: Callable[..., None]) -> Ca
 
 
 # ---------------------------------------------------------------------------
-# Records, enums and nested values
+# The bases of the classes made for records, enums with data and objects
 
 
 class _Record:
@@ -438,12 +704,12 @@ class _PlainRecord(ctypes.Structure):
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return all(getattr(self, f) == getattr(other, f) for f, _ in self._fields_)
+        return all(getattr(self, f) == getattr(other, f) for f, *_ in self._fields_)
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        inner = ", ".join(f"{f}={getattr(self, f)!r}" for f, _ in self._fields_)
+        inner = ", ".join(f"{f}={getattr(self, f)!r}" for f, *_ in self._fields_)
         return f"{type(self).__name__}({inner})"
 
 
@@ -453,7 +719,7 @@ class _Object:
     once: on ``close()``, at the end of a ``with`` block, or when garbage
     collected. Calls after closing raise ``ValueError``."""
 
-    __slots__ = ("_handle", "__weakref__")
+    __slots__ = ("__weakref__", "_handle")
     _ffi_free: Any = None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
@@ -489,7 +755,7 @@ class _Object:
     def __enter__(self) -> Any:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._ffi_close()
 
     def __del__(self) -> None:
@@ -507,336 +773,777 @@ def _closed_error(obj: Any) -> ValueError:
     return ValueError(f"this {type(obj).__name__} is closed")
 
 
-_STRUCT_CODES = {"i8": "b", "u8": "B", "i16": "h", "u16": "H", "i32": "i", "u32": "I",
-                 "i64": "q", "u64": "Q", "isize": "n", "usize": "N", "f32": "f", "f64": "d"}
-
-
 class _Types:
-    """The Python side of one library's types: ctypes mirrors of their C
-    forms, and converters between those and Python values, built once."""
+    """One library's named types: their kinds and Python classes, the
+    ctypes mirrors of their C forms and their converters, made once."""
 
-    def __init__(self, named: Dict[str, Any], module: str) -> None:
+    def __init__(self, named: _NamedDescs, module: str) -> None:
         self.named = named
         self.module = module
+        #: The named types' kinds, classes and C forms (records, enums with data), by key.
+        self.kinds: Dict[str, _NamedKind] = {key: _named_kind(key, desc) for key, desc in named.items()}
         self.classes: Dict[str, Any] = {}
         self.mirrors: Dict[str, Any] = {}
+        #: Readers and writers of records and variants, made on first use.
+        self.converters: Dict[str, Any] = {}
         self.options: Dict[int, Any] = {}
-        for key, desc in named.items():
-            if desc["kind"] == "enum":
-                cls: Any = enum.IntEnum(desc["name"], [(n, v) for n, v in desc["variants"]])  # type: ignore[misc]
-                cls.__doc__ = desc["doc"] or f"The Rust enum `{desc['name']}`."
-            elif desc["kind"] == "object":
-                cls = type(desc["name"], (_Object,), {"__slots__": (), "__doc__": desc["doc"] or None})
-            elif desc["kind"] == "data_enum":
-                cls = type(desc["name"], (_Record,), {"__slots__": (), "__doc__": desc["doc"] or None})
-                for tag, variant in enumerate(desc["variants"]):
-                    fields = tuple(f["name"] for f in variant["fields"])
-                    sub = type(variant["name"], (cls,), {
-                        "__slots__": fields, "_fields": fields, "_tag": tag,
-                        "__doc__": f"The `{desc['name']}::{variant['name']}` variant.",
-                    })
-                    sub.__qualname__ = f"{desc['name']}.{variant['name']}"
-                    sub.__module__ = module
-                    setattr(cls, variant["name"], sub)
-            elif desc["pod"]:
-                cls = type(desc["name"], (_PlainRecord,), {"__doc__": desc["doc"] or None})
-            else:
-                fields = tuple(f["name"] for f in desc["fields"])
-                cls = type(desc["name"], (_Record,), {
-                    "__slots__": fields, "_fields": fields, "__doc__": desc["doc"] or None,
-                })
+        for key, kind in self.kinds.items():
+            cls = kind.make_class(self)
             cls.__module__ = module
             self.classes[key] = cls
-        # Layouts need every class to exist first (fields refer to others).
-        for key, desc in named.items():
-            if desc["kind"] in ("record", "data_enum"):
-                self._layout(key)
+        # C forms need every class first (fields refer to other records).
+        for kind in self.kinds.values():
+            kind.c_type(self)
 
-    def _layout(self, key: str) -> Any:
-        """The ctypes type of a record's C form, laid out on first use (a
-        record's fields may be records laid out later in `named`)."""
-        desc = self.named[key]
-        if desc["kind"] == "data_enum":
-            if key not in self.mirrors:
-                members = []
-                for variant in desc["variants"]:
-                    if variant["fields"]:
-                        fields = [(f["name"], self.repr_type(f["type"])) for f in variant["fields"]]
-                        members.append((variant["name"], type(f"{desc['name']}{variant['name']}Repr",
-                                                              (ctypes.Structure,), {"_fields_": fields})))
-                union = type(f"{desc['name']}Union", (ctypes.Union,), {"_fields_": members + [("__none", ctypes.c_uint8)]})
-                self.mirrors[key] = type(f"{desc['name']}Repr", (ctypes.Structure,),
-                                         {"_fields_": [("tag", ctypes.c_uint32), ("data", union)]})
-            return self.mirrors[key]
-        if desc["pod"]:
-            cls = self.classes[key]
-            if "_fields_" not in vars(cls):
-                cls._fields_ = [(f["name"], self.repr_type(f["type"])) for f in desc["fields"]]
-                # The mirror must have Rust's layout: elements of `&[T]` and
-                # `Vec<T>` are read and written at Rust's stride.
-                layout = (ctypes.sizeof(cls), ctypes.alignment(cls))
-                if "size" in desc and layout != (desc["size"], desc["align"]):
-                    raise LoadError(f"{desc['name']}: the Rust layout (size {desc['size']}, align "
-                                    f"{desc['align']}) differs from C's natural layout (size "
-                                    f"{layout[0]}, align {layout[1]})")
-            return cls
-        if key not in self.mirrors:
-            fields = [(f["name"], self.repr_type(f["type"])) for f in desc["fields"]]
-            self.mirrors[key] = type(f"{desc['name']}Repr", (ctypes.Structure,), {"_fields_": fields})
-        return self.mirrors[key]
+    def repr_type(self, desc: _Desc) -> Any:
+        """The ctypes type of a type description's C form."""
+        return _kind(desc).c_type(self)
 
-    # -- C forms ---------------------------------------------------------
+    def option_type(self, inner: Any) -> Any:
+        """The ``FfiOption`` mirror for the C form ``inner``, made once."""
+        if id(inner) not in self.options:
+            self.options[id(inner)] = _option_struct(inner)
+        return self.options[id(inner)]
 
-    def repr_type(self, t: Dict[str, Any]) -> Any:
-        """The ctypes type of a value's C form."""
-        kind = t["kind"]
-        if kind == "scalar":
-            return _CTYPES[t["name"]]
-        if kind in ("string", "vec"):
-            return _FfiBuffer
-        if kind == "option":
-            inner = self.repr_type(t["inner"])
-            if id(inner) not in self.options:
-                self.options[id(inner)] = type(
-                    f"FfiOption_{inner.__name__}", (ctypes.Structure,),
-                    {"_fields_": [("is_some", ctypes.c_uint8), ("value", inner)]},
-                )
-            return self.options[id(inner)]
-        if kind in ("record", "data_enum"):
-            return self._layout(t["key"])
-        if kind == "enum":
-            return _CTYPES[self.named[t["key"]]["repr"]]
-        if kind == "object":
-            return ctypes.c_uint64
-        raise LoadError(f"no C form for {_rust_type(t, self.named)}")
 
-    def owns(self, t: Dict[str, Any], seen: Optional[set] = None) -> bool:
-        """Whether the C form holds memory to free."""
-        kind = t["kind"]
-        if kind in ("string", "vec"):
-            return True
-        if kind == "option":
-            return self.owns(t["inner"], seen)
-        if kind in ("record", "data_enum"):
-            seen = seen or set()
-            if t["key"] in seen:
-                return False
-            seen.add(t["key"])
-            desc = self.named[t["key"]]
-            fields = desc["fields"] if kind == "record" else [f for v in desc["variants"] for f in v["fields"]]
-            return any(self.owns(f["type"], seen) for f in fields)
+# ---------------------------------------------------------------------------
+# Callbacks and the caller's allocator
+
+_ALLOC_PROTO = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_size_t)
+_EMPTY_OUTPUT = ctypes.create_string_buffer(16)  # what a zero-length output points at
+
+
+class _Call:
+    """One call of an export that takes callbacks or an allocator: where the
+    first exception they raise is kept until the call returns.
+
+    Its ``token`` travels as the callbacks' C context, so a trampoline
+    always reports to its own call: a finalizer or signal handler making
+    other calls meanwhile, on this thread or another, cannot take or
+    replace the exception."""
+
+    __slots__ = ("exception", "token")
+    _open: ClassVar[Dict[int, _Call]] = {}
+    _tokens: ClassVar[Any] = itertools.count(1)
+
+    def __init__(self) -> None:
+        self.token: int = next(_Call._tokens)
+        self.exception: Optional[BaseException] = None
+        _Call._open[self.token] = self
+
+    def close(self) -> None:
+        """Forgets the call (it returned)."""
+        _Call._open.pop(self.token, None)
+
+    @staticmethod
+    def fail(token: Optional[int], exc: BaseException) -> None:
+        """Keeps ``exc`` for the call ``token`` unless it already failed: the
+        first exception is the one the caller sees."""
+        call = _Call._open.get(token or 0)
+        if call is not None and call.exception is None:
+            call.exception = exc
+
+
+def _array_output(rust: str, length: int) -> Any:
+    """An ``array.array`` of ``length`` zeros of a Rust element type."""
+    return array.array(_PRIMS[rust].array_code, [0]) * length
+
+
+def _numpy_output(rust: str, length: int) -> Any:
+    """A numpy array of ``length`` zeros of a Rust element type."""
+    import numpy  # noqa: PLC0415 - optional dependency, only when asked for
+
+    return numpy.zeros(length, dtype=_PRIMS[rust].dtype)
+
+
+class _Outputs:
+    """One call's allocator: allocates what Rust asks for, keeps it alive,
+    and hands the outputs back after the call."""
+
+    def __init__(self, spec: Any, where: str, call: _Call) -> None:
+        self.call = call
+        if spec is None or spec == "array":
+            self.make: Callable[[str, int], Any] = _array_output
+        elif spec == "numpy":
+            self.make = _numpy_output
+        elif callable(spec):
+            self.make = spec
+        else:
+            raise TypeError(f"{where} must be None, 'array', 'numpy' or a function (rust_type, length) -> buffer")
+        # A function of the caller's may keep what it returns and write it
+        # during the call (from a later allocation or a callback): Rust then
+        # fills a private copy, copied into the caller's object afterwards.
+        # The built-in kinds make objects nothing else references.
+        self.private = callable(spec)
+        self.copies: List[Tuple[int, Any, int]] = []  # (caller's address, private copy, bytes)
+        self.outputs: List[Tuple[bool, Any, Any]] = []  # (is_text, object, keepalive)
+        self.regions: List[Tuple[int, int]] = []  # (address, bytes) Rust may hold
+        self.cfunc = _ALLOC_PROTO(self._alloc)
+        self.c_value = _FfiAllocator(ctypes.cast(self.cfunc, ctypes.c_void_p), None)
+
+    def _alloc(self, _context: Any, code: int, length: int) -> Optional[int]:
+        try:
+            if code == 0:  # text
+                obj: Any = bytearray(length)
+                rust = "u8"
+            else:
+                rust = _ALLOC_PRIMS[code].name
+                obj = self.make(rust, length)
+            address, got, keep = _buffer(obj, "allocator output", rust, True)
+            if got != length:
+                raise ValueError(f"the allocator returned {got} elements of {rust}, {length} were asked for")
+            if length:
+                assert address is not None
+                nbytes = memoryview(obj).nbytes
+                # Rust gets a `&mut [T]`: it must not alias another output or
+                # a borrowed argument of the call.
+                for start, size in self.regions:
+                    if address < start + size and start < address + nbytes:
+                        raise ValueError("the allocator returned memory that overlaps another output "
+                                         "or an argument of the call")
+                self.regions.append((address, nbytes))
+                # Outputs start zeroed, whatever the allocator returned.
+                ctypes.memset(address, 0, nbytes)
+                if self.private and code != 0:
+                    copy = (ctypes.c_uint64 * ((nbytes + 7) // 8))()
+                    self.copies.append((address, copy, nbytes))
+                    keep = (keep, copy)
+                    address = ctypes.addressof(copy)
+            self.outputs.append((code == 0, obj, keep))
+            return address if length else ctypes.addressof(_EMPTY_OUTPUT)
+        except BaseException as exc:  # noqa: BLE001 - re-raised after the Rust call
+            _Call.fail(self.call.token, exc)
+            return None
+
+    def borrow(self, address: Optional[int], nbytes: int) -> None:
+        """Records memory an argument of the call lends to Rust."""
+        if address and nbytes:
+            self.regions.append((address, nbytes))
+
+    def finish(self) -> List[Any]:
+        """The outputs in allocation order: ``str`` for text, arrays as made."""
+        for address, copy, nbytes in self.copies:
+            ctypes.memmove(address, copy, nbytes)
+        self.copies.clear()
+        results = [bytes(obj).decode("utf-8") if is_text else obj for is_text, obj, _ in self.outputs]
+        self.outputs.clear()
+        return results
+
+
+# ---------------------------------------------------------------------------
+# Type kinds: one class per kind of type description, holding everything
+# about it; `_kind` (the registry) is the one place a description's `kind`
+# is read. Adding a kind: one subclass here and its Rust `TypeDesc`.
+
+
+class _StubContext(Protocol):
+    """What kinds need from the stub writer (``ffi_export_tools``)."""
+
+    named: _NamedDescs
+
+    def doc(self, text: str, indent: str) -> List[str]:
+        """A docstring's lines."""
+        ...
+
+    def members(self, key: str, name: str) -> List[str]:
+        """The stub lines of the object type ``key``'s associated functions."""
+        ...
+
+
+class _HeaderContext(Protocol):
+    """What kinds need from the C header writer (``ffi_export_tools``)."""
+
+    named: _NamedDescs
+    cdef: bool
+
+    def define(self, kind: _NamedKind) -> None:
+        """Defines a named type's C form (once, before its first use)."""
+        ...
+
+    def option(self, inner: str, rust: str) -> str:
+        """The name of ``FfiOption`` over the C type ``inner``, defined once."""
+        ...
+
+    def comment(self, text: str, indent: str = "") -> str:
+        """A doc comment as a C comment."""
+        ...
+
+    def add(self, block: str) -> None:
+        """Adds a definition, after those made so far."""
+        ...
+
+
+#: Every kind, by its name in the description (filled in by `_Kind`'s subclasses).
+_KINDS: Dict[str, Type[_Kind]] = {}
+
+
+class _Kind:
+    """Everything about one kind of type description: its Rust spelling,
+    its C form (ctypes, and C for headers), how a generated wrapper takes it
+    as an argument and returns it, how it is read and written inside other
+    values (record fields, ``Vec`` elements), its Python annotation and stub
+    text. A subclass per kind registers itself under ``kind``; the base
+    refuses what a kind cannot do with a :class:`LoadError`."""
+
+    #: Its name in the description (``{"kind": ...}``).
+    kind: ClassVar[str] = ""
+    #: ``()``: no value.
+    unit: ClassVar[bool] = False
+    #: A number: its C form is its Python value (a returned ``Vec`` of it
+    #: is a ctypes array over the Rust allocation).
+    number: ClassVar[bool] = False
+    #: Runs Python code during the call (callbacks, the allocator).
+    runs_python: ClassVar[bool] = False
+    #: The call's outputs (an allocator): a keyword-only parameter
+    #: defaulting to None, its outputs returned with the result.
+    outputs: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.kind:
+            _KINDS[cls.kind] = cls
+
+    def __init__(self, desc: _Desc) -> None:
+        """Reads the kind's own keys of ``desc`` (none here)."""
+
+    def rust(self, named: _NamedDescs) -> str:
+        """Its Rust spelling, for messages and docs."""
+        raise NotImplementedError
+
+    def python_type(self, types: _Types) -> Any:
+        """The annotation of a value of this type."""
+        raise NotImplementedError
+
+    def stub(self, named: _NamedDescs, param: bool) -> str:
+        """Its type in a ``.pyi`` (``param``: what a call accepts, else what it returns)."""
+        raise NotImplementedError
+
+    # -- As a value inside others, and its C form
+
+    def c_type(self, types: _Types) -> Any:
+        """The ctypes type of its C form."""
+        raise LoadError(f"no C form for {self.rust(types.named)}")
+
+    def owns(self, named: _NamedDescs, seen: Set[str]) -> bool:
+        """Whether its C form holds memory to free (``seen``: records met)."""
         return False
 
-    # -- Rust → Python (copies) ------------------------------------------
+    def reader(self, types: _Types) -> _Reader:
+        """Turns its C form into a Python value (a copy)."""
+        raise LoadError(f"cannot read {self.rust(types.named)}")
 
-    def reader(self, t: Dict[str, Any]) -> Callable[[Any], Any]:
-        """A function turning a C form (as ctypes hands it out) into a Python value."""
-        kind = t["kind"]
-        if kind == "scalar":
-            return _identity
-        if kind == "string":
-            return _read_string
-        if kind == "enum":
-            return self.classes[t["key"]]
-        if kind == "object":
-            return self.classes[t["key"]]._from_handle
-        if kind == "data_enum":
-            key = t["key"]
-            return lambda r: self._read_variant(key, r)
-        if kind == "option":
-            read = self.reader(t["inner"])
-            return lambda o: read(o.value) if o.is_some else None
-        if kind == "vec":
-            elem = t["elem"]
-            ctype = self.repr_type(elem)
-            if elem["kind"] == "scalar":
-                return lambda b: list((ctype * b.len).from_address(b.ptr)) if b.len else []
-            read = self.reader(elem)
-            return lambda b: [read(x) for x in (ctype * b.len).from_address(b.ptr)] if b.len else []
-        if kind == "record":
-            key = t["key"]
-            cls = self.classes[key]
-            if self.named[key]["pod"]:
-                return cls.from_buffer_copy
-            return self._record_reader(key)
-        raise LoadError(f"cannot read {_rust_type(t, self.named)}")
+    def read_source(self, source: str) -> Optional[str]:
+        """An expression reading its C form ``source`` inline in a generated
+        record reader, or None to call :meth:`reader`."""
+        return None
 
-    def _record_reader(self, key: str) -> Callable[[Any], Any]:
-        """A reader generated for one record (a function with one line per
-        field), compiled on first use. Nested records are read through a
-        lookup at call time, so recursive records work."""
-        cache_key = "reader:" + key
-        if cache_key in self.mirrors:
-            return self.mirrors[cache_key]
+    def writer(self, types: _Types) -> _Writer:
+        """Turns a Python value into its C form."""
+        raise LoadError(f"cannot pass {self.rust(types.named)}")
 
-        def deferred(repr_value: Any) -> Any:
-            return self.mirrors[cache_key](repr_value)
+    # -- As a parameter and a result of an export
 
-        self.mirrors[cache_key] = deferred  # what fields of this very type use
-        desc = self.named[key]
-        ns: Dict[str, Any] = {"_cls": self.classes[key], "_new": object.__new__,
-                              "_set": object.__setattr__, "_get": getattr, "_rs": _read_string}
-        lines = ["def read(r):", "    o = _new(_cls)"]
-        for index, field in enumerate(desc["fields"]):
-            name = field["name"]
-            plain = name.isidentifier() and not keyword.iskeyword(name)
-            source = f"r.{name}" if plain else f"_get(r, {name!r})"
-            kind = field["type"]["kind"]
-            if kind == "scalar":
-                value = source
-            elif kind == "string":
-                value = f"_rs({source})"
-            else:
-                ns[f"_r{index}"] = self.reader(field["type"])
-                value = f"_r{index}({source})"
-            lines.append(f"    o.{name} = {value}" if plain else f"    _set(o, {name!r}, {value})")
-        lines.append("    return o")
-        exec("\n".join(lines), ns)  # noqa: S102 - generated from the library's own description
-        self.mirrors[cache_key] = ns["read"]
-        return ns["read"]
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        """Adds what the wrapper needs to pass argument ``p``: checks and
+        conversions, ``argtypes``, C arguments."""
+        raise LoadError(f"{w.name}: parameter {p!r} has a type this helper cannot pass: {rust}")
 
-    def _read_variant(self, key: str, repr_value: Any) -> Any:
-        desc = self.named[key]
-        variant = desc["variants"][repr_value.tag]
-        cls = getattr(self.classes[key], variant["name"])
-        cache_key = f"readers:{key}:{variant['name']}"
-        if cache_key not in self.mirrors:
-            self.mirrors[cache_key] = [(f["name"], self.reader(f["type"])) for f in variant["fields"]]
-        value = cls.__new__(cls)
-        if variant["fields"]:
-            member = getattr(repr_value.data, variant["name"])
-            for name, read in self.mirrors[cache_key]:
-                object.__setattr__(value, name, read(getattr(member, name)))
-        return value
+    def slice_call(self, w: _Wrapper, p: str, mutable: bool) -> str:
+        """As the element of a ``&[T]`` parameter ``p``: the call that checks
+        the buffer and returns ``(address, length, keepalive)``."""
+        raise LoadError(f"{w.name}: parameter {p!r}: a slice of {self.rust(w.types.named)} cannot be lent")
 
-    def writer(self, t: Dict[str, Any]) -> Callable[[Any, List[Any], str], Any]:
-        """A function turning a Python value into a C form, appending to
-        ``keep`` whatever must outlive the call; ``where`` names the value in
-        error messages."""
-        kind = t["kind"]
-        if kind == "scalar":
-            name = t["name"]
-            if name in _INT_RANGES:
-                _, low, high = _INT_RANGES[name]
+    def bind_return(self, w: _Wrapper, free: Optional[str]) -> Tuple[Any, str]:
+        """``(restype, expression over _fx_r)`` of a result of this type;
+        ``free`` names the export's paired free."""
+        restype = self.c_type(w.types)
+        free_fn = w.free(free, restype)
+        read = self.reader(w.types)
+        w.ns["_fx_take"] = read if free_fn is None else _read_then_free(read, free_fn)
+        return restype, "_fx_take(_fx_r)"
 
-                def write_int(v: Any, keep: List[Any], where: str) -> int:
-                    v = _as_int(v, where, name)
-                    if not low <= v <= high:
-                        raise _out_of_range(v, where, name)
-                    return v
-                return write_int
-            if name in _FLOATS:
-                def write_float(v: Any, keep: List[Any], where: str) -> float:
-                    v = _as_float(v, where, name)
-                    if name == "f32" and not -_F32_MAX <= v <= _F32_MAX and v - v == 0:
-                        raise _f32_overflow(v, where)
-                    return v
-                return write_float
-            return lambda v, keep, where: v if v.__class__ is bool else _as_bool(v, where)
-        if kind == "string":
-            def write_string(v: Any, keep: List[Any], where: str) -> _FfiBuffer:
-                data = _as_str(v, where)
-                keep.append(data)
-                return _FfiBuffer(ctypes.cast(data, ctypes.c_void_p), len(data), 0)
-            return write_string
-        if kind == "enum":
-            cls = self.classes[t["key"]]
-            rust = self.named[t["key"]]["name"]
+    def ok(self) -> _Kind:
+        """The type of a successful result (``T`` of ``Result<T, E>``)."""
+        return self
 
-            def write_enum(v: Any, keep: List[Any], where: str) -> int:
-                if isinstance(v, cls):
-                    return int(v)
-                if isinstance(v, enum.Enum) or isinstance(v, (bool, float)) or not hasattr(v, "__index__"):
-                    raise TypeError(f"{where} ({rust}) must be a {rust} or its int value, not {_type_name(v)}")
-                try:
-                    return int(cls(operator.index(v)))
-                except ValueError:
-                    valid = ", ".join(f"{m.name}={m.value}" for m in cls)
-                    raise ValueError(f"{where} ({rust}): {v} is not a {rust} (variants: {valid})") from None
-            return write_enum
-        if kind == "option":
-            inner_write = self.writer(t["inner"])
-            option_type = self.repr_type(t)
-            return lambda v, keep, where: option_type() if v is None else option_type(1, inner_write(v, keep, where))
-        if kind == "vec":
-            elem_write = self.writer(t["elem"])
-            elem_type = self.repr_type(t["elem"])
+    def error(self) -> Optional[str]:
+        """The Rust error type's name of a ``Result``, else None."""
+        return None
 
-            def write_vec(v: Any, keep: List[Any], where: str) -> _FfiBuffer:
-                if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
-                    raise TypeError(f"{where} ({_rust_type(t, self.named)}) must be a sequence, not {_type_name(v)}")
-                items = [elem_write(x, keep, f"{where}[{i}]") for i, x in enumerate(v)]
-                array = (elem_type * len(items))(*items)
-                keep.append(array)
-                return _FfiBuffer(ctypes.addressof(array), len(items), 0)
-            return write_vec
-        if kind == "record":
-            key = t["key"]
-            cls = self.classes[key]
-            desc = self.named[key]
-            if desc["pod"]:
-                def write_plain(v: Any, keep: List[Any], where: str) -> Any:
-                    if not isinstance(v, cls):
-                        raise TypeError(f"{where} must be a {desc['name']}, not {_type_name(v)}")
-                    return v
-                return write_plain
-            mirror = self._layout(key)
-            return lambda v, keep, where: self._write_record(key, cls, mirror, v, keep, where)
-        if kind == "data_enum":
-            key = t["key"]
-            return lambda v, keep, where: self._write_variant(key, v, keep, where)
-        raise LoadError(f"cannot pass {_rust_type(t, self.named)}")
+    # -- Stubs and C headers (ffi_export_tools)
 
-    def _write_variant(self, key: str, value: Any, keep: List[Any], where: str) -> Any:
-        base = self.classes[key]
-        desc = self.named[key]
-        if not isinstance(value, base) or type(value) is base:
-            variants = ", ".join(f"{desc['name']}.{v['name']}" for v in desc["variants"])
-            raise TypeError(f"{where} must be one of {variants}, not {_type_name(value)}")
-        variant = desc["variants"][type(value)._tag]
-        cache_key = f"writers:{key}:{variant['name']}"
-        if cache_key not in self.mirrors:
-            self.mirrors[cache_key] = [(f["name"], self.writer(f["type"])) for f in variant["fields"]]
-        mirror = self._layout(key)()
-        mirror.tag = type(value)._tag
-        if variant["fields"]:
-            member = getattr(mirror.data, variant["name"])
-            for name, write in self.mirrors[cache_key]:
-                setattr(member, name, write(getattr(value, name), keep, f"{where}.{name}"))
-        return mirror
+    def stub_return(self, named: _NamedDescs, free: bool) -> str:
+        """Its type in a ``.pyi`` as an export's result (``free``: owned)."""
+        return self.stub(named, False)
 
-    def _write_record(self, key: str, cls: Any, mirror: Any, value: Any, keep: List[Any], where: str) -> Any:
-        if not isinstance(value, cls):
-            raise TypeError(f"{where} must be a {cls.__name__}, not {_type_name(value)}")
-        cache_key = "writers:" + key
-        if cache_key not in self.mirrors:
-            self.mirrors[cache_key] = [(f["name"], self.writer(f["type"])) for f in self.named[key]["fields"]]
-        return mirror(*[write(getattr(value, name), keep, f"{where}.{name}") for name, write in self.mirrors[cache_key]])
+    def c_form(self, h: _HeaderContext) -> str:
+        """The C type of its C form, defining it first if needed."""
+        raise LoadError(f"no C form for {self.rust(h.named)}")
 
-    def callback_maker(self, t: Dict[str, Any]) -> Callable[[Any, List[Any], str, "_Call"], Any]:
-        """A function turning a Python callable into an ``FfiCallback`` for
-        ``Callback<fn(..) -> R>``; the first exception it raises during the
-        call is kept in the call's :class:`_Call` and re-raised by the
-        exported function's Python wrapper."""
-        arg_types = [self.repr_type(a) for a in t["params"]]
-        unit = t["ret"]["kind"] == "unit"
-        ret_type = None if unit else self.repr_type(t["ret"])
-        write_ret = None if unit else self.writer(t["ret"])
+    def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
+        """The C parameters of parameter ``p``: (declaration, comment)."""
+        return [(f"{self.c_form(h)} {p}", rust)]
+
+
+def _kind_class(desc: _Desc) -> Type[_Kind]:
+    """The class of a type description's kind."""
+    kind = desc["kind"] if isinstance(desc, dict) and "kind" in desc else None
+    cls = _KINDS.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise LoadError(f"a type of unknown kind {kind!r}: the library is newer than this helper? "
+                        "(regenerate the helper with the ffi-export version it was built with)")
+    return cls
+
+
+def _kind(desc: _Desc) -> _Kind:
+    """The kind of a type description (a parameter's, a field's, a result's...)."""
+    return _kind_class(desc)(desc)
+
+
+def _named_kind(key: str, desc: _Desc) -> _NamedKind:
+    """The kind of the named type ``key``, ``desc`` being its entry in the
+    description's ``types``."""
+    cls = _kind_class(desc)
+    if not issubclass(cls, _NamedKind):
+        raise LoadError(f"{key}: {cls.kind!r} is not the kind of a named type")
+    return cls({"key": key})
+
+
+#: The Rust receivers of the method roles of an export (``ExportDesc::kind``).
+_RECEIVERS = {"method": "&self", "method_mut": "&mut self"}
+
+
+def _receiver(export: _Desc) -> Optional[str]:
+    """``&self`` / ``&mut self`` for a method (its object's handle is the
+    first C argument), else None."""
+    return _RECEIVERS.get(export["kind"])
+
+
+def _constructs(export: _Desc) -> bool:
+    """Whether the export is a constructor of its object type."""
+    return bool(export["kind"] == "constructor")
+
+
+class _UnitKind(_Kind):
+    """``()``: no value."""
+
+    kind = "unit"
+    unit = True
+
+    def rust(self, named: _NamedDescs) -> str:
+        return "()"
+
+    def python_type(self, types: _Types) -> Any:
+        return None
+
+    def stub(self, named: _NamedDescs, param: bool) -> str:
+        return "None"
+
+    def bind_return(self, w: _Wrapper, free: Optional[str]) -> Tuple[Any, str]:
+        return None, "None"
+
+    def c_form(self, h: _HeaderContext) -> str:
+        return "void"
+
+
+class _ScalarKind(_Kind):
+    """A primitive by value (``{"name": "i32"}``): see :data:`_PRIMS`."""
+
+    kind = "scalar"
+    number = True
+
+    def __init__(self, desc: _Desc) -> None:
+        prim = _PRIMS.get(desc["name"])
+        if prim is None:
+            raise LoadError(f"unknown scalar type {desc['name']!r}")
+        self.prim = prim
+
+    def rust(self, named: _NamedDescs) -> str:
+        return self.prim.name
+
+    def python_type(self, types: _Types) -> Any:
+        return self.prim.py_type
+
+    def stub(self, named: _NamedDescs, param: bool) -> str:
+        return self.prim.py_type.__name__
+
+    def c_type(self, types: _Types) -> Any:
+        return self.prim.ctype
+
+    def reader(self, types: _Types) -> _Reader:
+        return _identity
+
+    def read_source(self, source: str) -> Optional[str]:
+        return source
+
+    def writer(self, types: _Types) -> _Writer:
+        return self.prim.writer()
+
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        self.prim.bind(w, p, where, rust)
+        w.argtypes.append(self.prim.ctype)
+        w.cargs.append(p)
+
+    def slice_call(self, w: _Wrapper, p: str, mutable: bool) -> str:
+        return f"_fx_buffer({p}, {p!r}, {self.prim.name!r}, {mutable!r})"
+
+    def bind_return(self, w: _Wrapper, free: Optional[str]) -> Tuple[Any, str]:
+        return self.prim.ctype, "_fx_r"
+
+    def c_form(self, h: _HeaderContext) -> str:
+        return self.prim.c
+
+
+class _StrKind(_Kind):
+    """``&str``: ``(const uint8_t *ptr, size_t len)``, from a ``str``."""
+
+    kind = "str"
+
+    def rust(self, named: _NamedDescs) -> str:
+        return "&str"
+
+    def python_type(self, types: _Types) -> Any:
+        return str
+
+    def stub(self, named: _NamedDescs, param: bool) -> str:
+        return "str"
+
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        w.body.append(f"_fx_b_{p} = _fx_as_str({p}, {where!r})")
+        w.argtypes += [ctypes.c_char_p, ctypes.c_size_t]
+        w.cargs += [f"_fx_b_{p}", f"len(_fx_b_{p})"]
+
+    def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
+        return [(f"const uint8_t *{p}", f"{rust}: UTF-8, borrowed"), (f"size_t {p}_len", "")]
+
+
+class _CStrKind(_Kind):
+    """``&CStr``: ``const char *``, from bytes-like objects or ``str``."""
+
+    kind = "cstr"
+
+    def rust(self, named: _NamedDescs) -> str:
+        return "&CStr"
+
+    def python_type(self, types: _Types) -> Any:
+        return bytes
+
+    def stub(self, named: _NamedDescs, param: bool) -> str:
+        return "Buffer | str"
+
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        w.body.append(f"_fx_b_{p} = _fx_as_cstr({p}, {where!r})")
+        w.argtypes.append(ctypes.c_char_p)
+        w.cargs.append(f"_fx_b_{p}")
+
+    def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
+        return [(f"const char *{p}", f"{rust}: NUL-terminated, not NULL")]
+
+
+class _StrListKind(_Kind):
+    """``&[&str]``: ``(const FfiBuffer *items, size_t len)``, from an iterable of ``str``."""
+
+    kind = "str_list"
+
+    def rust(self, named: _NamedDescs) -> str:
+        return "&[&str]"
+
+    def python_type(self, types: _Types) -> Any:
+        return List[str]
+
+    def stub(self, named: _NamedDescs, param: bool) -> str:
+        return "Iterable[str]"
+
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        w.body.append(f"_fx_p_{p}, _fx_n_{p}, _fx_k_{p} = _fx_str_list({p}, {where!r})")
+        w.argtypes += [ctypes.c_void_p, ctypes.c_size_t]
+        w.cargs += [f"_fx_p_{p}", f"_fx_n_{p}"]
+
+    def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
+        return [(f"const FfiBuffer *{p}", f"{rust}: {{ptr, len}} UTF-8 items, borrowed"), (f"size_t {p}_len", "")]
+
+
+class _SliceKind(_Kind):
+    """``&[T]`` / ``&mut [T]`` (``{"elem": T, "mutable": bool}``):
+    ``(T *ptr, size_t len)``, a buffer borrowed without copying."""
+
+    kind = "slice"
+
+    def __init__(self, desc: _Desc) -> None:
+        self.elem = _kind(desc["elem"])
+        self.mutable = bool(desc["mutable"])
+
+    def rust(self, named: _NamedDescs) -> str:
+        return f"&{'mut ' if self.mutable else ''}[{self.elem.rust(named)}]"
+
+    def python_type(self, types: _Types) -> Any:
+        return "Buffer"
+
+    def stub(self, named: _NamedDescs, param: bool) -> str:
+        return "WritableBuffer" if self.mutable else "Buffer"
+
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        call = self.elem.slice_call(w, p, self.mutable)
+        w.body.append(f"_fx_p_{p}, _fx_n_{p}, _fx_k_{p} = {call}")
+        size = ctypes.sizeof(self.elem.c_type(w.types))
+        w.lent.append((p, size, self.mutable))
+        if w.per_call:
+            # Python code runs during this call (callbacks, the allocator,
+            # and signal handlers or finalizers inside them): Rust gets a
+            # private copy, so nothing can write memory it holds as
+            # `&[T]`/`&mut [T]`; `&mut` is copied back after the call.
+            w.ns["_fx_private"] = _private_copy
+            w.body.append(f"_fx_o_{p} = _fx_p_{p}")
+            w.body.append(f"_fx_p_{p}, _fx_k_{p} = _fx_private(_fx_p_{p}, _fx_n_{p} * {size}, "
+                          f"{self.mutable!r}, _fx_k_{p}, _fx_backs)")
+        w.argtypes += [ctypes.c_void_p, ctypes.c_size_t]
+        w.cargs += [f"_fx_p_{p}", f"_fx_n_{p}"]
+
+    def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
+        elem = self.elem.c_form(h)
+        const = "" if self.mutable else "const "
+        return [(f"{const}{elem} *{p}", f"{rust}: borrowed for the call"), (f"size_t {p}_len", "")]
+
+
+class _StringKind(_Kind):
+    """``String``: an ``FfiBuffer`` of UTF-8, a ``str`` in Python."""
+
+    kind = "string"
+
+    def rust(self, named: _NamedDescs) -> str:
+        return "String"
+
+    def python_type(self, types: _Types) -> Any:
+        return str
+
+    def stub(self, named: _NamedDescs, param: bool) -> str:
+        return "str"
+
+    def c_type(self, types: _Types) -> Any:
+        return _FfiBuffer
+
+    def owns(self, named: _NamedDescs, seen: Set[str]) -> bool:
+        return True
+
+    def reader(self, types: _Types) -> _Reader:
+        return _read_string
+
+    def read_source(self, source: str) -> Optional[str]:
+        return f"_rs({source})"
+
+    def writer(self, types: _Types) -> _Writer:
+        def write_string(v: Any, keep: List[Any], where: str) -> _FfiBuffer:
+            data = _as_str(v, where)
+            keep.append(data)
+            return _FfiBuffer(ctypes.cast(data, ctypes.c_void_p), len(data), 0)  # type: ignore[arg-type] # bytes: char *
+
+        return write_string
+
+    def bind_return(self, w: _Wrapper, free: Optional[str]) -> Tuple[Any, str]:
+        if free is None:
+            return super().bind_return(w, free)
+        w.free(free, _FfiBuffer)
+        w.ns["_fx_take"] = _take_string
+        return _FfiBuffer, "_fx_take(_fx_r, _fx_free)"
+
+    def c_form(self, h: _HeaderContext) -> str:
+        return "FfiBuffer"
+
+
+class _VecKind(_Kind):
+    """``Vec<T>`` (``{"elem": T}``): an ``FfiBuffer`` of ``T``'s C form; a
+    list in Python, or (numbers, returned) a ctypes array owning the Rust
+    allocation."""
+
+    kind = "vec"
+
+    def __init__(self, desc: _Desc) -> None:
+        self.elem = _kind(desc["elem"])
+
+    def rust(self, named: _NamedDescs) -> str:
+        return f"Vec<{self.elem.rust(named)}>"
+
+    def python_type(self, types: _Types) -> Any:
+        return List[self.elem.python_type(types)]  # type: ignore[misc]
+
+    def stub(self, named: _NamedDescs, param: bool) -> str:
+        inner = self.elem.stub(named, param)
+        return f"Sequence[{inner}]" if param else f"List[{inner}]"
+
+    def c_type(self, types: _Types) -> Any:
+        return _FfiBuffer
+
+    def owns(self, named: _NamedDescs, seen: Set[str]) -> bool:
+        return True
+
+    def reader(self, types: _Types) -> _Reader:
+        ctype = self.elem.c_type(types)
+        if self.elem.number:
+            return lambda b: list((ctype * b.len).from_address(b.ptr)) if b.len else []
+        read = self.elem.reader(types)
+        return lambda b: [read(x) for x in (ctype * b.len).from_address(b.ptr)] if b.len else []
+
+    def writer(self, types: _Types) -> _Writer:
+        elem_write = self.elem.writer(types)
+        elem_type = self.elem.c_type(types)
+        rust = self.rust(types.named)
+
+        def write_vec(v: Any, keep: List[Any], where: str) -> _FfiBuffer:
+            if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
+                raise TypeError(f"{where} ({rust}) must be a sequence, not {_type_name(v)}")
+            items = [elem_write(x, keep, f"{where}[{i}]") for i, x in enumerate(v)]
+            array = (elem_type * len(items))(*items)
+            keep.append(array)
+            return _FfiBuffer(ctypes.addressof(array), len(items), 0)
+
+        return write_vec
+
+    def bind_return(self, w: _Wrapper, free: Optional[str]) -> Tuple[Any, str]:
+        if free is None or not self.elem.number:
+            return super().bind_return(w, free)
+        w.free(free, _FfiBuffer)
+        w.ns["_fx_take"] = _take_vec
+        w.ns["_fx_elem"] = self.elem.c_type(w.types)
+        w.annotations["return"] = "Array"
+        return _FfiBuffer, "_fx_take(_fx_r, _fx_free, _fx_elem)"
+
+    def stub_return(self, named: _NamedDescs, free: bool) -> str:
+        if free and self.elem.number:
+            return f"Vec[{self.elem.stub(named, False)}]"
+        return self.stub(named, False)
+
+    def c_form(self, h: _HeaderContext) -> str:
+        self.elem.c_form(h)  # element types are defined for the reader
+        return "FfiBuffer"
+
+
+class _OptionKind(_Kind):
+    """``Option<T>`` (``{"inner": T}``): ``FfiOption`` of ``T``'s C form; as
+    a parameter a pointer to it, NULL for None."""
+
+    kind = "option"
+
+    def __init__(self, desc: _Desc) -> None:
+        self.inner = _kind(desc["inner"])
+
+    def rust(self, named: _NamedDescs) -> str:
+        return f"Option<{self.inner.rust(named)}>"
+
+    def python_type(self, types: _Types) -> Any:
+        return Optional[self.inner.python_type(types)]
+
+    def stub(self, named: _NamedDescs, param: bool) -> str:
+        return f"Optional[{self.inner.stub(named, param)}]"
+
+    def c_type(self, types: _Types) -> Any:
+        return types.option_type(self.inner.c_type(types))
+
+    def owns(self, named: _NamedDescs, seen: Set[str]) -> bool:
+        return self.inner.owns(named, seen)
+
+    def reader(self, types: _Types) -> _Reader:
+        read = self.inner.reader(types)
+        return lambda o: read(o.value) if o.is_some else None
+
+    def writer(self, types: _Types) -> _Writer:
+        inner_write = self.inner.writer(types)
+        option_type = self.c_type(types)
+        return lambda v, keep, where: option_type() if v is None else option_type(1, inner_write(v, keep, where))
+
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        w.by_pointer(p, where, self.inner, box=True)
+
+    def c_form(self, h: _HeaderContext) -> str:
+        return h.option(self.inner.c_form(h), self.inner.rust(h.named))
+
+    def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
+        return [(f"const {self.inner.c_form(h)} *{p}", f"{rust}: NULL for None")]
+
+
+class _ResultKind(_Kind):
+    """``Result<T, E>`` (``{"ok": T, "error": name}``): ``T``, or an error
+    raised as ``lib.errors.<name>``."""
+
+    kind = "result"
+
+    def __init__(self, desc: _Desc) -> None:
+        self.ok_kind = _kind(desc["ok"])
+        self.error_name = str(desc["error"])
+
+    def rust(self, named: _NamedDescs) -> str:
+        return f"Result<{self.ok_kind.rust(named)}, {self.error_name}>"
+
+    def python_type(self, types: _Types) -> Any:
+        return self.ok_kind.python_type(types)
+
+    def stub(self, named: _NamedDescs, param: bool) -> str:
+        return self.ok_kind.stub(named, param)
+
+    def ok(self) -> _Kind:
+        return self.ok_kind
+
+    def error(self) -> Optional[str]:
+        return self.error_name
+
+    def c_form(self, h: _HeaderContext) -> str:
+        return self.ok_kind.c_form(h)
+
+
+class _CallbackKind(_Kind):
+    """``Callback<fn(A..) -> R>`` (``{"params": [A..], "ret": R}``):
+    ``FfiCallback`` by value, from a Python callable."""
+
+    kind = "callback"
+    runs_python = True
+
+    def __init__(self, desc: _Desc) -> None:
+        self.params = [_kind(param) for param in desc["params"]]
+        self.ret = _kind(desc["ret"])
+
+    def rust(self, named: _NamedDescs) -> str:
+        params = ", ".join(param.rust(named) for param in self.params)
+        result = "" if self.ret.unit else f" -> {self.ret.rust(named)}"
+        return f"Callback<fn({params}){result}>"
+
+    def python_type(self, types: _Types) -> Any:
+        return Callable[..., self.ret.python_type(types)]
+
+    def stub(self, named: _NamedDescs, param: bool) -> str:
+        args = ", ".join(a.stub(named, False) for a in self.params)
+        ret = "object" if self.ret.unit else self.ret.stub(named, True)
+        return f"Callable[[{args}], {ret}]"
+
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        w.keep_list = True
+        w.ns[f"_fx_cb_{p}"] = self.maker(w.types)
+        w.body.append(f"_fx_a_{p} = _fx_cb_{p}({p}, _fx_keep, {where!r}, _fx_call)")
+        w.argtypes.append(_FfiCallback)
+        w.cargs.append(f"_fx_a_{p}")
+
+    def maker(self, types: _Types) -> Callable[[Any, List[Any], str, _Call], _FfiCallback]:
+        """A function turning a Python callable into an ``FfiCallback``; the
+        first exception it raises during the call is kept in the call's
+        :class:`_Call` and re-raised by the exported function's wrapper."""
+        arg_types = [param.c_type(types) for param in self.params]
+        unit = self.ret.unit
+        ret_type = None if unit else self.ret.c_type(types)
+        write_ret = None if unit else self.ret.writer(types)
+        rust = self.rust(types.named)
         proto = ctypes.CFUNCTYPE(ret_type, ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint8), *arg_types)
         # Making a C trampoline costs microseconds: reuse it for the same
         # Python function (a bounded cache, so passing fresh lambdas in a
         # loop does not grow memory). The call it belongs to arrives as the
         # C context, so one trampoline serves any number of calls at once.
-        cache: "collections.OrderedDict[int, Tuple[Any, int, Any]]" = collections.OrderedDict()
+        cache: collections.OrderedDict[int, Tuple[Any, Optional[int], Any]] = collections.OrderedDict()
 
-        def make(function: Any, keep: List[Any], where: str, call: "_Call") -> _FfiCallback:
+        def make(function: Any, keep: List[Any], where: str, call: _Call) -> _FfiCallback:
             hit = cache.get(id(function))
             if hit is not None and hit[0]() is function:
                 cache.move_to_end(id(function))
                 keep.append((function, hit))
                 return _FfiCallback(hit[1], call.token)
             if not callable(function):
-                raise TypeError(f"{where} ({_rust_type(t, self.named)}) must be callable, not {_type_name(function)}")
+                raise TypeError(f"{where} ({rust}) must be callable, not {_type_name(function)}")
             # The cache holds the function weakly (the call's `keep` holds it
             # strongly meanwhile), so caching never keeps a callable, or what
             # it closes over, alive. Callables without weak references
@@ -873,277 +1580,495 @@ class _Types:
 
         return make
 
-    def python_type(self, t: Dict[str, Any]) -> Any:
-        """The annotation for a value of this type."""
-        kind = t["kind"]
-        if kind == "scalar":
-            return {"bool": bool}.get(t["name"], float if t["name"] in _FLOATS else int)
-        if kind in ("string", "str"):
-            return str
-        if kind in ("record", "enum", "object", "data_enum"):
-            return self.classes[t["key"]]
-        if kind == "option":
-            return Optional[self.python_type(t["inner"])]
-        if kind == "vec":
-            return List[self.python_type(t["elem"])]  # type: ignore[misc]
-        if kind == "result":
-            return self.python_type(t["ok"])
-        if kind == "unit":
-            return None
-        if kind == "cstr":
-            return bytes
-        if kind == "str_list":
-            return List[str]
-        if kind == "callback":
-            return Callable[..., self.python_type(t["ret"])]  # type: ignore[misc]
-        if kind == "allocator":
-            return Any
-        return "Buffer"
+    def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
+        args = "".join(f", {a.c_form(h)}" for a in self.params)
+        ret = self.ret.c_form(h)
+        return [(f"FfiCallback {p}", f"{rust}: call is {ret} (*)(void *, uint8_t *failed{args})")]
 
 
-def _identity(value: Any) -> Any:
-    return value
+class _AllocatorKind(_Kind):
+    """``Allocator``: ``FfiAllocator`` by value; in Python the keyword-only
+    ``alloc=None`` (``"array"``, ``"numpy"`` or a function) whose outputs
+    come back with the result."""
+
+    kind = "allocator"
+    runs_python = True
+    outputs = True
+
+    def rust(self, named: _NamedDescs) -> str:
+        return "Allocator"
+
+    def python_type(self, types: _Types) -> Any:
+        return Any
+
+    def stub(self, named: _NamedDescs, param: bool) -> str:
+        return "AllocatorSpec"
+
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        if w.allocator is not None:
+            raise LoadError(f"{w.name}: only one Allocator parameter is supported")
+        w.names.pop()
+        w.allocator = p
+        w.ns["_fx_outputs"] = _Outputs
+        w.body.append(f"_fx_out = _fx_outputs({p}, {where!r}, _fx_call)")
+        w.argtypes.append(_FfiAllocator)
+        w.cargs.append("_fx_out.c_value")
+
+    def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
+        return [(f"FfiAllocator {p}", f"{rust}: outputs belong to the caller")]
 
 
-def _read_string(buffer: Any) -> str:
-    return ctypes.string_at(buffer.ptr, buffer.len).decode("utf-8") if buffer.len else ""
+class _NamedKind(_Kind):
+    """A type defined once in the description's ``types`` (``{"key": ...}``
+    refers to it): a generated Python class, and a C definition."""
+
+    def __init__(self, desc: _Desc) -> None:
+        self.key = str(desc["key"])
+
+    def rust(self, named: _NamedDescs) -> str:
+        return str(named[self.key]["name"]) if self.key in named else self.key.rsplit("::", 1)[-1]
+
+    def python_type(self, types: _Types) -> Any:
+        return types.classes[self.key]
+
+    def stub(self, named: _NamedDescs, param: bool) -> str:
+        return str(named[self.key]["name"])
+
+    def c_form(self, h: _HeaderContext) -> str:
+        h.define(self)
+        return self.c_name(h.named)
+
+    def make_class(self, types: _Types) -> Any:
+        """The Python class of the type."""
+        raise NotImplementedError
+
+    def link(self, types: _Types, cdll: ctypes.CDLL) -> None:
+        """Connects the class to the library's exports (nothing here)."""
+
+    def c_name(self, named: _NamedDescs) -> str:
+        """The name of its C form."""
+        return str(named[self.key]["name"])
+
+    def c_define(self, h: _HeaderContext) -> str:
+        """The C definition of its C form."""
+        raise NotImplementedError
+
+    def c_declarations(self, h: _HeaderContext) -> List[str]:
+        """Functions of the type to declare with the exports (none here)."""
+        return []
+
+    def stub_define(self, w: _StubContext) -> List[str]:
+        """Its class in a ``.pyi``."""
+        raise NotImplementedError
 
 
-def _struct_items(fmt: str) -> Optional[List[Tuple[str, str]]]:
-    """The ``(code, name)`` items of a PEP 3118 struct format like
-    ``T{<d:x:<d:y:}`` (names may be empty)."""
-    match = re.fullmatch(r"[@=<>!]?T\{(.*)\}", fmt)
-    if not match:
-        return None
-    items = re.findall(r"([@=<>!]?)(\d*)([a-zA-Z?])(?::([^:]*):)?", match.group(1))
-    result = []
-    for order, count, code, name in items:
-        if order and order not in ("@", "=", _NATIVE_ORDER):
-            return None
-        result += [(code, name)] * int(count or 1)
-    return result
+class _RecordKind(_NamedKind):
+    """An ``#[export]`` struct: a class with its fields, crossing as a C
+    struct of their C forms (by pointer as a parameter); a ``#[repr(C)]``
+    plain-data one (``pod``) is a ``ctypes.Structure`` crossing as itself."""
+
+    kind = "record"
+
+    def make_class(self, types: _Types) -> Any:
+        desc = types.named[self.key]
+        if desc["pod"]:
+            return type(desc["name"], (_PlainRecord,), {"__doc__": desc["doc"] or None})
+        fields = tuple(f["name"] for f in desc["fields"])
+        return type(desc["name"], (_Record,), {
+            "__slots__": fields, "_fields": fields, "__doc__": desc["doc"] or None,
+        })
+
+    def c_type(self, types: _Types) -> Any:
+        """The record's C form, laid out on first use (fields may be records
+        laid out later)."""
+        desc = types.named[self.key]
+        if desc["pod"]:
+            cls = types.classes[self.key]
+            if "_fields_" not in vars(cls):
+                cls._fields_ = [(f["name"], _kind(f["type"]).c_type(types)) for f in desc["fields"]]
+                # The mirror must have Rust's layout: elements of `&[T]` and
+                # `Vec<T>` are read and written at Rust's stride.
+                layout = (ctypes.sizeof(cls), ctypes.alignment(cls))
+                if "size" in desc and layout != (desc["size"], desc["align"]):
+                    raise LoadError(f"{desc['name']}: the Rust layout (size {desc['size']}, align "
+                                    f"{desc['align']}) differs from C's natural layout (size "
+                                    f"{layout[0]}, align {layout[1]})")
+            return cls
+        if self.key not in types.mirrors:
+            fields = [(f["name"], _kind(f["type"]).c_type(types)) for f in desc["fields"]]
+            types.mirrors[self.key] = type(f"{desc['name']}Repr", (ctypes.Structure,), {"_fields_": fields})
+        return types.mirrors[self.key]
+
+    def owns(self, named: _NamedDescs, seen: Set[str]) -> bool:
+        if self.key in seen:
+            return False
+        seen.add(self.key)
+        return any(_kind(f["type"]).owns(named, seen) for f in named[self.key]["fields"])
+
+    def reader(self, types: _Types) -> _Reader:
+        if types.named[self.key]["pod"]:
+            return types.classes[self.key].from_buffer_copy  # type: ignore[no-any-return]
+        return self.fields_reader(types)
+
+    def fields_reader(self, types: _Types) -> _Reader:
+        """A reader generated for the record (a function with one line per
+        field), compiled on first use. Nested records are read through a
+        lookup at call time, so recursive records work."""
+        cache_key = "reader:" + self.key
+        if cache_key in types.converters:
+            return types.converters[cache_key]  # type: ignore[no-any-return]
+
+        def deferred(repr_value: Any) -> Any:
+            return types.converters[cache_key](repr_value)
+
+        types.converters[cache_key] = deferred  # what fields of this very type use
+        ns: Dict[str, Any] = {"_cls": types.classes[self.key], "_new": object.__new__,
+                              "_set": object.__setattr__, "_get": getattr, "_rs": _read_string}
+        lines = ["def read(r):", "    o = _new(_cls)"]
+        for index, field in enumerate(types.named[self.key]["fields"]):
+            name = field["name"]
+            plain = name.isidentifier() and not keyword.iskeyword(name)
+            source = f"r.{name}" if plain else f"_get(r, {name!r})"
+            kind = _kind(field["type"])
+            value = kind.read_source(source)
+            if value is None:
+                ns[f"_r{index}"] = kind.reader(types)
+                value = f"_r{index}({source})"
+            lines.append(f"    o.{name} = {value}" if plain else f"    _set(o, {name!r}, {value})")
+        lines.append("    return o")
+        exec("\n".join(lines), ns)  # noqa: S102 - generated from the library's own description
+        types.converters[cache_key] = ns["read"]
+        return ns["read"]  # type: ignore[no-any-return]
+
+    def writer(self, types: _Types) -> _Writer:
+        cls = types.classes[self.key]
+        desc = types.named[self.key]
+        if desc["pod"]:
+            def write_plain(v: Any, keep: List[Any], where: str) -> Any:
+                if not isinstance(v, cls):
+                    raise TypeError(f"{where} must be a {desc['name']}, not {_type_name(v)}")
+                return v
+
+            return write_plain
+        mirror = self.c_type(types)
+        return lambda v, keep, where: self.write_fields(types, cls, mirror, v, keep, where)
+
+    def write_fields(self, types: _Types, cls: Any, mirror: Any, value: Any, keep: List[Any], where: str) -> Any:
+        """The C form of a (not plain-data) record value."""
+        if not isinstance(value, cls):
+            raise TypeError(f"{where} must be a {cls.__name__}, not {_type_name(value)}")
+        cache_key = "writers:" + self.key
+        if cache_key not in types.converters:
+            types.converters[cache_key] = [(f["name"], _kind(f["type"]).writer(types))
+                                           for f in types.named[self.key]["fields"]]
+        return mirror(*[write(getattr(value, name), keep, f"{where}.{name}")
+                        for name, write in types.converters[cache_key]])
+
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        w.by_pointer(p, where, self, box=False)
+
+    def slice_call(self, w: _Wrapper, p: str, mutable: bool) -> str:
+        if not w.types.named[self.key]["pod"]:
+            return super().slice_call(w, p, mutable)
+        w.ns[f"_fx_cls_{p}"] = w.types.classes[self.key]
+        return f"_fx_plain_buffer({p}, {p!r}, _fx_cls_{p}, {mutable!r})"
+
+    def bind_return(self, w: _Wrapper, free: Optional[str]) -> Tuple[Any, str]:
+        if w.types.named[self.key]["pod"]:
+            return self.c_type(w.types), "_fx_r"
+        return super().bind_return(w, free)
+
+    def c_name(self, named: _NamedDescs) -> str:
+        desc = named[self.key]
+        return str(desc["name"]) if desc["pod"] else f"{desc['name']}_repr"
+
+    def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
+        return [(f"const {self.c_form(h)} *{p}", f"{rust}: copied in, not NULL")]
+
+    def c_define(self, h: _HeaderContext) -> str:
+        desc = h.named[self.key]
+        name = desc["name"]
+        c_name = self.c_name(h.named)
+        kinds = [(f["name"], _kind(f["type"])) for f in desc["fields"]]
+        fields = [(field, kind.c_form(h), kind.rust(h.named)) for field, kind in kinds]
+        body = "".join(f"    {ctype} {field}; /* {rust} */\n" for field, ctype, rust in fields)
+        what = ("plain data: crosses as itself" if desc["pod"] else
+                f"the C form of the record {name}: its fields' C forms in order.\n"
+                " * Returned: owned, release with the paired <function>_free (deep).\n"
+                " * Passed in (by pointer): borrowed, String fields are {ptr, len} UTF-8")
+        return f"{h.comment(desc['doc'])}/* {what}. */\ntypedef struct {c_name} {{\n{body}}} {c_name};"
+
+    def stub_define(self, w: _StubContext) -> List[str]:
+        desc = w.named[self.key]
+        fields = [(f["name"], _kind(f["type"]).stub(w.named, False)) for f in desc["fields"]]
+        base = "ctypes.Structure" if desc["pod"] else "_Record"
+        lines = [f"class {desc['name']}({base}):", *w.doc(desc["doc"], "    ")]
+        lines += [f"    {field}: {ty}" for field, ty in fields]
+        default = " = ..." if desc["pod"] else ""
+        args = "".join(f", {field}: {ty}{default}" for field, ty in fields)
+        lines.append(f"    def __init__(self{args}) -> None: ...")
+        return lines
 
 
-def _plain_buffer(obj: object, param: str, cls: Any, writable: bool) -> Tuple[Optional[int], int, object]:
-    """Checks a buffer of ``#[repr(C)]`` records: a ctypes array of the class,
-    or any buffer whose struct format has the same field types (numpy
-    structured arrays)."""
-    rust = f"&{'mut ' if writable else ''}[{cls.__name__}]"
-    try:
-        view = memoryview(obj)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(f"argument '{param}' ({rust}) must be a buffer of {cls.__name__}, "
-                        f"e.g. ({cls.__name__} * n)(), not {_type_name(obj)}") from None
-    expected = [(_STRUCT_CODES[_scalar_name(ctype)], name) for name, ctype in cls._fields_]
-    got = _struct_items(view.format)
-    # Same field types in the same order, and the same names where the
-    # buffer names its fields (numpy and ctypes do).
-    same = (
-        got is not None
-        and len(got) == len(expected)
-        and all(_code_layout(c) == _code_layout(e) and (not n or n == en)
-                for (c, n), (e, en) in zip(got, expected))
-    )
-    if not same or view.itemsize != ctypes.sizeof(cls):
-        fields = ", ".join(f"{name}: {code}" for code, name in expected)
-        raise TypeError(f"argument '{param}' ({rust}) needs a buffer of {cls.__name__} "
-                        f"({fields}), got format '{view.format}'")
-    return _buffer_address(view, param, rust, writable, obj)
+class _EnumKind(_NamedKind):
+    """An ``#[export]`` field-less enum: an ``enum.IntEnum``, crossing as
+    its ``#[repr]`` integer."""
+
+    kind = "enum"
+
+    def make_class(self, types: _Types) -> Any:
+        desc = types.named[self.key]
+        cls: Any = enum.IntEnum(desc["name"], [(n, v) for n, v in desc["variants"]])  # type: ignore[misc]
+        cls.__doc__ = desc["doc"] or f"The Rust enum `{desc['name']}`."
+        return cls
+
+    def stub(self, named: _NamedDescs, param: bool) -> str:
+        name = str(named[self.key]["name"])
+        return f"{name} | int" if param else name
+
+    def c_type(self, types: _Types) -> Any:
+        return _PRIMS[types.named[self.key]["repr"]].ctype
+
+    def reader(self, types: _Types) -> _Reader:
+        return types.classes[self.key]  # type: ignore[no-any-return]
+
+    def writer(self, types: _Types) -> _Writer:
+        cls = types.classes[self.key]
+        rust = types.named[self.key]["name"]
+
+        def write_enum(v: Any, keep: Optional[List[Any]], where: str) -> int:
+            if isinstance(v, cls):
+                return int(v)
+            if isinstance(v, enum.Enum) or isinstance(v, (bool, float)) or not hasattr(v, "__index__"):
+                raise TypeError(f"{where} ({rust}) must be a {rust} or its int value, not {_type_name(v)}")
+            try:
+                return int(cls(operator.index(v)))
+            except ValueError:
+                valid = ", ".join(f"{m.name}={m.value}" for m in cls)
+                raise ValueError(f"{where} ({rust}): {v} is not a {rust} (variants: {valid})") from None
+
+        return write_enum
+
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        w.ns[f"_fx_w_{p}"] = self.writer(w.types)
+        w.body.append(f"{p} = _fx_w_{p}({p}, None, {where!r})")
+        w.argtypes.append(self.c_type(w.types))
+        w.cargs.append(p)
+
+    def c_define(self, h: _HeaderContext) -> str:
+        desc = h.named[self.key]
+        name = desc["name"]
+        # C enumerators are ints: larger discriminants become #defines
+        # (integer literals, which cffi's cdef also accepts).
+        small = [(v, n) for v, n in desc["variants"] if -2**31 <= n < 2**31]
+        large = [(v, n) for v, n in desc["variants"] if not -2**31 <= n < 2**31]
+        values = ",\n".join(f"    {name}_{variant} = {value}" for variant, value in small)
+        block = (f"{h.comment(desc['doc'])}/* enum {name}: its #[repr] integer; other values are refused. */\n"
+                 f"typedef {_PRIMS[desc['repr']].c} {name};")
+        if small:
+            block += f"\nenum {{\n{values}\n}};"
+        for variant, value in large:
+            suffix = "" if h.cdef else ("ULL" if value > 0 else "LL")
+            block += f"\n#define {name}_{variant} {value}{suffix}"
+        return block
+
+    def stub_define(self, w: _StubContext) -> List[str]:
+        desc = w.named[self.key]
+        lines = [f"class {desc['name']}(enum.IntEnum):", *w.doc(desc["doc"], "    ")]
+        return lines + [f"    {variant} = {value}" for variant, value in desc["variants"]]
 
 
-def _code_layout(code: str) -> Tuple[Optional[str], int]:
-    """A struct item code's kind and native size."""
-    return _FORMAT_KIND.get(code), struct.calcsize("@" + code)
+class _DataEnumKind(_NamedKind):
+    """An ``#[export]`` enum with data: a class with one subclass per
+    variant, crossing as a tagged union (by pointer as a parameter)."""
+
+    kind = "data_enum"
+
+    def make_class(self, types: _Types) -> Any:
+        desc = types.named[self.key]
+        cls = type(desc["name"], (_Record,), {"__slots__": (), "__doc__": desc["doc"] or None})
+        for tag, variant in enumerate(desc["variants"]):
+            fields = tuple(f["name"] for f in variant["fields"])
+            sub = type(variant["name"], (cls,), {
+                "__slots__": fields, "_fields": fields, "_tag": tag,
+                "__doc__": f"The `{desc['name']}::{variant['name']}` variant.",
+            })
+            sub.__qualname__ = f"{desc['name']}.{variant['name']}"
+            sub.__module__ = types.module
+            setattr(cls, variant["name"], sub)
+        return cls
+
+    def c_type(self, types: _Types) -> Any:
+        if self.key not in types.mirrors:
+            desc = types.named[self.key]
+            members = []
+            for variant in desc["variants"]:
+                if variant["fields"]:
+                    fields = [(f["name"], _kind(f["type"]).c_type(types)) for f in variant["fields"]]
+                    members.append((variant["name"], type(f"{desc['name']}{variant['name']}Repr",
+                                                          (ctypes.Structure,), {"_fields_": fields})))
+            union = type(f"{desc['name']}Union", (ctypes.Union,), {"_fields_": [*members, ("__none", ctypes.c_uint8)]})
+            types.mirrors[self.key] = type(f"{desc['name']}Repr", (ctypes.Structure,),
+                                           {"_fields_": [("tag", ctypes.c_uint32), ("data", union)]})
+        return types.mirrors[self.key]
+
+    def owns(self, named: _NamedDescs, seen: Set[str]) -> bool:
+        if self.key in seen:
+            return False
+        seen.add(self.key)
+        return any(_kind(f["type"]).owns(named, seen) for v in named[self.key]["variants"] for f in v["fields"])
+
+    def reader(self, types: _Types) -> _Reader:
+        return lambda r: self.read_variant(types, r)
+
+    def read_variant(self, types: _Types, repr_value: Any) -> Any:
+        """The Python value of a tagged union."""
+        desc = types.named[self.key]
+        variant = desc["variants"][repr_value.tag]
+        cls = getattr(types.classes[self.key], variant["name"])
+        cache_key = f"readers:{self.key}:{variant['name']}"
+        if cache_key not in types.converters:
+            types.converters[cache_key] = [(f["name"], _kind(f["type"]).reader(types)) for f in variant["fields"]]
+        value = cls.__new__(cls)
+        if variant["fields"]:
+            member = getattr(repr_value.data, variant["name"])
+            for name, read in types.converters[cache_key]:
+                object.__setattr__(value, name, read(getattr(member, name)))
+        return value
+
+    def writer(self, types: _Types) -> _Writer:
+        return lambda v, keep, where: self.write_variant(types, v, keep, where)
+
+    def write_variant(self, types: _Types, value: Any, keep: List[Any], where: str) -> Any:
+        """The tagged union of a variant."""
+        base = types.classes[self.key]
+        desc = types.named[self.key]
+        if not isinstance(value, base) or type(value) is base:
+            variants = ", ".join(f"{desc['name']}.{v['name']}" for v in desc["variants"])
+            raise TypeError(f"{where} must be one of {variants}, not {_type_name(value)}")
+        variant = desc["variants"][type(value)._tag]
+        cache_key = f"writers:{self.key}:{variant['name']}"
+        if cache_key not in types.converters:
+            types.converters[cache_key] = [(f["name"], _kind(f["type"]).writer(types)) for f in variant["fields"]]
+        mirror = self.c_type(types)()
+        mirror.tag = type(value)._tag
+        if variant["fields"]:
+            member = getattr(mirror.data, variant["name"])
+            for name, write in types.converters[cache_key]:
+                setattr(member, name, write(getattr(value, name), keep, f"{where}.{name}"))
+        return mirror
+
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        w.by_pointer(p, where, self, box=False)
+
+    def c_name(self, named: _NamedDescs) -> str:
+        return f"{named[self.key]['name']}_repr"
+
+    def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
+        return [(f"const {self.c_form(h)} *{p}", f"{rust}: copied in, not NULL")]
+
+    def c_define(self, h: _HeaderContext) -> str:
+        desc = h.named[self.key]
+        name = desc["name"]
+        c_name = self.c_name(h.named)
+        members = []
+        tags = []
+        for index, variant in enumerate(desc["variants"]):
+            tags.append(f"    {name}_{variant['name']}_tag = {index}")
+            if not variant["fields"]:
+                continue
+            vname = f"{name}_{variant['name']}_repr"
+            kinds = [(f["name"], _kind(f["type"])) for f in variant["fields"]]
+            fields = "".join(f"    {kind.c_form(h)} {field}; /* {kind.rust(h.named)} */\n" for field, kind in kinds)
+            h.add(f"typedef struct {vname} {{\n{fields}}} {vname};")
+            members.append(f"        {vname} {variant['name']};\n")
+        tag_list = ",\n".join(tags)
+        return (f"{h.comment(desc['doc'])}/* enum {name} with data: tag selects the live member of data\n"
+                " * (unknown tags are refused). */\n"
+                f"enum {{\n{tag_list}\n}};\n"
+                f"typedef struct {c_name} {{\n    uint32_t tag;\n    union {{\n{''.join(members)}"
+                f"        uint8_t none_;\n    }} data;\n}} {c_name};")
+
+    def stub_define(self, w: _StubContext) -> List[str]:
+        desc = w.named[self.key]
+        name = desc["name"]
+        lines = [f"class {name}(_Record):", *w.doc(desc["doc"], "    ")]
+        for variant in desc["variants"]:
+            lines.append(f"    class {variant['name']}({name}):")
+            lines.append(f'        """The `{name}::{variant["name"]}` variant."""')
+            fields = [(f["name"], _kind(f["type"]).stub(w.named, False)) for f in variant["fields"]]
+            lines += [f"        {field}: {ty}" for field, ty in fields]
+            args = "".join(f", {field}: {ty}" for field, ty in fields)
+            lines.append(f"        def __init__(self{args}) -> None: ...")
+        return lines
 
 
-def _scalar_name(ctype: Any) -> str:
-    for name, known in _CTYPES.items():
-        if known is ctype and name not in ("isize", "usize"):
-            return name
-    raise LoadError(f"plain-data records hold numbers only, not {ctype}")
+class _ObjectKind(_NamedKind):
+    """An ``#[export] impl`` type: a class holding a checked ``u64`` handle
+    of the Rust value, freed once (``close``, ``with``, or collection)."""
+
+    kind = "object"
+
+    def make_class(self, types: _Types) -> Any:
+        desc = types.named[self.key]
+        return type(desc["name"], (_Object,), {"__slots__": (), "__doc__": desc["doc"] or None})
+
+    def c_type(self, types: _Types) -> Any:
+        return ctypes.c_uint64
+
+    def reader(self, types: _Types) -> _Reader:
+        return types.classes[self.key]._from_handle  # type: ignore[no-any-return]
+
+    def link(self, types: _Types, cdll: ctypes.CDLL) -> None:
+        """Gives the class the library's free of the type."""
+        free = cdll[types.named[self.key]["free"]]
+        free.argtypes = [ctypes.c_uint64]
+        free.restype = None
+        types.classes[self.key]._ffi_free = free
+
+    def c_name(self, named: _NamedDescs) -> str:
+        return f"{named[self.key]['name']}_handle"
+
+    def c_define(self, h: _HeaderContext) -> str:
+        desc = h.named[self.key]
+        return (f"{h.comment(desc['doc'])}/* A {desc['name']} living in Rust, named by a checked handle (0 = none).\n"
+                f" * Free it exactly once with {desc['free']}(handle); stale handles are refused. */\n"
+                f"typedef uint64_t {self.c_name(h.named)};")
+
+    def c_declarations(self, h: _HeaderContext) -> List[str]:
+        desc = h.named[self.key]
+        return [f"/* Drops the {desc['name']} behind handle; 0 and freed handles are no-ops. */\n"
+                f"void {desc['free']}({self.c_name(h.named)} handle);"]
+
+    def stub_define(self, w: _StubContext) -> List[str]:
+        desc = w.named[self.key]
+        return [f"class {desc['name']}(_Object):", *w.doc(desc["doc"], "    "), *w.members(self.key, desc["name"])]
 
 
 # ---------------------------------------------------------------------------
-# Callbacks and the caller's allocator
-
-_ALLOC_KINDS = {1: "i8", 2: "i16", 3: "i32", 4: "i64", 5: "u8", 6: "u16", 7: "u32", 8: "u64",
-                9: "isize", 10: "usize", 11: "f32", 12: "f64"}
-_ALLOC_PROTO = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_size_t)
-_EMPTY_OUTPUT = ctypes.create_string_buffer(16)  # what a zero-length output points at
+# Signatures (docstrings here; stubs, headers and `describe` in the tools)
 
 
-class _Call:
-    """One call of an export that takes callbacks or an allocator: where the
-    first exception they raise is kept until the call returns.
-
-    Its ``token`` travels as the callbacks' C context, so a trampoline
-    always reports to its own call: a finalizer or signal handler making
-    other calls meanwhile, on this thread or another, cannot take or
-    replace the exception."""
-
-    __slots__ = ("token", "exception")
-    _open: Dict[int, "_Call"] = {}
-    _tokens = itertools.count(1)
-
-    def __init__(self) -> None:
-        self.token = next(_Call._tokens)
-        self.exception: Optional[BaseException] = None
-        _Call._open[self.token] = self
-
-    def close(self) -> None:
-        """Forgets the call (it returned)."""
-        _Call._open.pop(self.token, None)
-
-    @staticmethod
-    def fail(token: Optional[int], exc: BaseException) -> None:
-        """Keeps ``exc`` for the call ``token`` unless it already failed: the
-        first exception is the one the caller sees."""
-        call = _Call._open.get(token or 0)
-        if call is not None and call.exception is None:
-            call.exception = exc
+def _signature(export: _Desc, named: _NamedDescs) -> str:
+    """An export's Rust signature: ``fn name(params) -> ret``."""
+    params = [f"{p['name']}: {_kind(p['type']).rust(named)}" for p in export["params"]]
+    name = export["name"]
+    if export["owner"]:
+        name = name[len(named[export["owner"]["key"]]["name"]) + 1:]
+        receiver = _receiver(export)
+        params = ([receiver] if receiver else []) + params
+    signature = f"fn {name}({', '.join(params)})"
+    returns = _kind(export["returns"])
+    if not returns.unit:
+        signature += f" -> {returns.rust(named)}"
+    return signature
 
 
-def _array_output(rust: str, length: int) -> Any:
-    """An ``array.array`` of ``length`` zeros of a Rust element type."""
-    code = _ARRAY_CODES.get(rust) or {"isize": "q", "usize": "Q"}[rust]
-    return array.array(code, [0]) * length
-
-
-def _numpy_output(rust: str, length: int) -> Any:
-    """A numpy array of ``length`` zeros of a Rust element type."""
-    import numpy  # noqa: PLC0415 - optional dependency, only when asked for
-
-    dtype = {"isize": "intp", "usize": "uintp", "bool": "bool"}.get(rust) or (
-        ("float" if rust[0] == "f" else ("uint" if rust[0] == "u" else "int")) + rust[1:]
-    )
-    return numpy.zeros(length, dtype=dtype)
-
-
-class _Outputs:
-    """One call's allocator: allocates what Rust asks for, keeps it alive,
-    and hands the outputs back after the call."""
-
-    def __init__(self, spec: Any, where: str, call: _Call) -> None:
-        self.call = call
-        if spec is None or spec == "array":
-            self.make: Callable[[str, int], Any] = _array_output
-        elif spec == "numpy":
-            self.make = _numpy_output
-        elif callable(spec):
-            self.make = spec
-        else:
-            raise TypeError(f"{where} must be None, 'array', 'numpy' or a function (rust_type, length) -> buffer")
-        # A function of the caller's may keep what it returns and write it
-        # during the call (from a later allocation or a callback): Rust then
-        # fills a private copy, copied into the caller's object afterwards.
-        # The built-in kinds make objects nothing else references.
-        self.private = callable(spec)
-        self.copies: List[Tuple[int, Any, int]] = []  # (caller's address, private copy, bytes)
-        self.outputs: List[Tuple[bool, Any, Any]] = []  # (is_text, object, keepalive)
-        self.regions: List[Tuple[int, int]] = []  # (address, bytes) Rust may hold
-        self.cfunc = _ALLOC_PROTO(self._alloc)
-        self.c_value = _FfiAllocator(ctypes.cast(self.cfunc, ctypes.c_void_p), None)
-
-    def _alloc(self, _context: Any, kind: int, length: int) -> Optional[int]:
-        try:
-            if kind == 0:
-                obj: Any = bytearray(length)
-                rust = "u8"
-            else:
-                rust = _ALLOC_KINDS[kind]
-                obj = self.make(rust, length)
-            address, got, keep = _buffer(obj, "allocator output", rust, True)
-            if got != length:
-                raise ValueError(f"the allocator returned {got} elements of {rust}, {length} were asked for")
-            if length:
-                nbytes = memoryview(obj).nbytes
-                # Rust gets a `&mut [T]`: it must not alias another output or
-                # a borrowed argument of the call.
-                for start, size in self.regions:
-                    if address < start + size and start < address + nbytes:
-                        raise ValueError("the allocator returned memory that overlaps another output "
-                                         "or an argument of the call")
-                self.regions.append((address, nbytes))
-                # Outputs start zeroed, whatever the allocator returned.
-                ctypes.memset(address, 0, nbytes)
-                if self.private and kind != 0:
-                    copy = (ctypes.c_uint64 * ((nbytes + 7) // 8))()
-                    self.copies.append((address, copy, nbytes))
-                    keep = (keep, copy)
-                    address = ctypes.addressof(copy)
-            self.outputs.append((kind == 0, obj, keep))
-            return address if length else ctypes.addressof(_EMPTY_OUTPUT)
-        except BaseException as exc:  # noqa: BLE001 - re-raised after the Rust call
-            _Call.fail(self.call.token, exc)
-            return None
-
-    def borrow(self, address: Optional[int], nbytes: int) -> None:
-        """Records memory an argument of the call lends to Rust."""
-        if address and nbytes:
-            self.regions.append((address, nbytes))
-
-    def finish(self) -> List[Any]:
-        """The outputs in allocation order: ``str`` for text, arrays as made."""
-        for address, copy, nbytes in self.copies:
-            ctypes.memmove(address, copy, nbytes)
-        self.copies.clear()
-        results = [bytes(obj).decode("utf-8") if is_text else obj for is_text, obj, _ in self.outputs]
-        self.outputs.clear()
-        return results
-
-
-# ---------------------------------------------------------------------------
-# Binding
-
-
-def _python_name(name: str, taken: set) -> str:
-    """A Rust parameter name as a Python identifier."""
-    while keyword.iskeyword(name) or name in taken or name.startswith("_fx_"):
-        name += "_"
-    return name
-
-
-def _str_list(value: object, param: str) -> Tuple[Optional[int], int, object]:
-    """A ``list[str]`` as an array of string views for ``&[&str]``."""
-    if isinstance(value, (str, bytes, bytearray)) or not hasattr(value, "__iter__"):
-        raise TypeError(f"{param} (&[&str]) must be a list of str, not {_type_name(value)}")
-    encoded = [_as_str(item, f"{param}[{i}]") for i, item in enumerate(value)]  # type: ignore[attr-defined]
-    if not encoded:
-        return None, 0, None
-    views = (_FfiBuffer * len(encoded))(
-        *[_FfiBuffer(ctypes.cast(data, ctypes.c_void_p), len(data), 0) for data in encoded]
-    )
-    return ctypes.addressof(views), len(encoded), (views, encoded)
-
-
-def _private_copy(address: Optional[int], nbytes: int, writable: bool, keep: object,
-                  backs: Optional[List[Any]]) -> Tuple[Optional[int], object]:
-    """A private, 8-byte-aligned copy of ``nbytes`` lent at ``address``, for
-    a call during which Python code runs: Rust reads (and for ``&mut``
-    writes) the copy, which no Python code can reach; ``backs`` collects
-    what :func:`_write_back` copies back into a writable original."""
-    if not address or not nbytes:
-        return address, keep
-    copy = (ctypes.c_uint64 * ((nbytes + 7) // 8))()
-    ctypes.memmove(copy, address, nbytes)
-    if writable and backs is not None:
-        backs.append((address, copy, nbytes))
-    return ctypes.addressof(copy), (copy, keep)
-
-
-def _write_back(backs: List[Any]) -> None:
-    """Copies what Rust wrote into private copies back into the caller's
-    buffers (after the call: no Rust reference to them remains)."""
-    for address, copy, nbytes in backs:
-        ctypes.memmove(address, copy, nbytes)
-
-
-def _boxer(ctype: Any) -> Callable[[Any], Any]:
-    """Wraps a converted value in a ctypes object so it can be passed by
-    pointer (``Option<T>`` parameters)."""
-    if issubclass(ctype, ctypes._SimpleCData):  # type: ignore[attr-defined]
-        return ctype
-    return _identity
+def _docstring(export: _Desc, named: _NamedDescs) -> str:
+    """An export's doc comment followed by its Rust signature."""
+    signature = f"Rust: ``{_signature(export, named)}``"
+    doc = export["doc"].strip()
+    return f"{doc}\n\n{signature}" if doc else signature
 
 
 # ---------------------------------------------------------------------------
@@ -1176,22 +2101,21 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None]) -> Opt
                "raise_fault": raise_fault}
     values: List[Tuple[str, int]] = []
     for line in layout_fn().decode("ascii").splitlines():
-        kind, _, name = line.partition(" ")
-        if kind == "object" and name in objects:
+        role, _, name = line.partition(" ")
+        if role == "object" and name in objects:
             values.append((f"o_{name}", id(objects[name])))
-        elif kind == "function" and hasattr(ctypes.pythonapi, name):
-            values.append((name, ctypes.cast(getattr(ctypes.pythonapi, name), ctypes.c_void_p).value or 0))
+        elif role == "function" and hasattr(ctypes.pythonapi, name):
+            values.append((name, _address(getattr(ctypes.pythonapi, name))))
         else:  # a role this helper does not know, or a missing entry point: keep ctypes
             return None
-    table_type = type("_PyApi", (ctypes.Structure,), {
+    table_type: Any = type("_PyApi", (ctypes.Structure,), {
         "_fields_": [("size", ctypes.c_size_t)] + [(name, ctypes.c_void_p) for name, _ in values]})
     api = table_type(ctypes.sizeof(table_type), *[value for _, value in values])
     # Called with the GIL held: these functions use the C API.
-    init_fn = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.POINTER(table_type))(ctypes.cast(init, ctypes.c_void_p).value)
+    init_fn = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.POINTER(table_type))(_address(init))
     if init_fn(ctypes.byref(api)) != 1:
         return None
-    make_fn = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_char_p, ctypes.py_object)(
-        ctypes.cast(make, ctypes.c_void_p).value)
+    make_fn = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_char_p, ctypes.py_object)(_address(make))
     _fast_keepalive.append((raise_fault, init_fn, make_fn))
     return lambda name, slow: make_fn(name.encode(), slow)
 
@@ -1200,10 +2124,90 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None]) -> Opt
 _fast_keepalive: List[Any] = []
 
 
+def _address(function: Any) -> int:
+    """The address of a C function."""
+    return ctypes.cast(function, ctypes.c_void_p).value or 0
+
+
+# ---------------------------------------------------------------------------
+# Binding
+
+
+def _python_name(name: str, taken: Set[str]) -> str:
+    """A Rust parameter name as a Python identifier."""
+    while keyword.iskeyword(name) or name in taken or name.startswith("_fx_"):
+        name += "_"
+    return name
+
+
+class _Wrapper:
+    """One export's generated wrapper while it is made: what the kinds of
+    its parameters and result add (lines, ``argtypes``, C arguments, names,
+    the namespace the source runs in)."""
+
+    def __init__(self, name: str, binder: _Binder, per_call: bool) -> None:
+        self.name = name
+        self.types = binder.types
+        self.cdll = binder.cdll
+        #: Python code runs during the call (callbacks, the allocator): the
+        #: wrapper opens a :class:`_Call` (``_fx_call``).
+        self.per_call = per_call
+        self.ns: Dict[str, Any] = {
+            "_fx_faults": binder.faults,
+            "_fx_raise": binder.raise_since,
+            "_fx_as_int": _as_int,
+            "_fx_range": _out_of_range,
+            "_fx_as_float": _as_float,
+            "_fx_f32": _f32_overflow,
+            "_fx_f32_max": _F32_MAX,
+            "_fx_as_bool": _as_bool,
+            "_fx_as_str": _as_str,
+            "_fx_as_cstr": _as_cstr,
+            "_fx_buffer": _buffer,
+            "_fx_plain_buffer": _plain_buffer,
+            "_fx_str_list": _str_list,
+        }
+        self.argtypes: List[Any] = []
+        self.body: List[str] = []
+        self.cargs: List[str] = []
+        self.names: List[str] = []
+        self.annotations: Dict[str, Any] = {}
+        #: A ``_fx_keep`` list holds what converted arguments point into.
+        self.keep_list = False
+        #: The allocator parameter, if any.
+        self.allocator: Optional[str] = None
+        #: Slice parameters: (name, element size, mutable).
+        self.lent: List[Tuple[str, int, bool]] = []
+
+    def by_pointer(self, p: str, where: str, kind: _Kind, box: bool) -> None:
+        """Passes ``p`` as a pointer to ``kind``'s C form (records, enums with
+        data; ``box``: ``Option<T>``, NULL for None)."""
+        self.keep_list = True
+        self.ns[f"_fx_w_{p}"] = kind.writer(self.types)
+        repr_type = kind.c_type(self.types)
+        self.argtypes.append(ctypes.POINTER(repr_type))
+        converted = f"_fx_w_{p}({p}, _fx_keep, {where!r})"
+        if box:
+            self.ns[f"_fx_box_{p}"] = _boxer(repr_type)
+            converted = f"None if {p} is None else _fx_box_{p}({converted})"
+        self.body.append(f"_fx_a_{p} = {converted}")
+        self.cargs.append(f"_fx_a_{p}")
+
+    def free(self, name: Optional[str], restype: Any) -> Any:
+        """The paired free ``name`` of an owned result, as ``_fx_free``."""
+        if not name:
+            return None
+        free = self.cdll[name]
+        free.argtypes = [ctypes.POINTER(restype)]
+        free.restype = None
+        self.ns["_fx_free"] = free
+        return free
+
+
 class _Binder:
     """Generates one specialised Python function per export, once, at load."""
 
-    def __init__(self, library: "Library", cdll: ctypes.CDLL, types: _Types) -> None:
+    def __init__(self, library: Library, cdll: ctypes.CDLL, types: _Types) -> None:
         self.library = library
         self.cdll = cdll
         self.types = types
@@ -1269,184 +2273,80 @@ class _Binder:
         exc.__context__ = pending
         raise exc
 
-    def bind(self, export: Dict[str, Any]) -> Callable[..., Any]:
+    def bind(self, export: _Desc) -> Callable[..., Any]:
+        """The Python function of one export: a generated ctypes wrapper (or
+        the native fast path, which hands it what it does not take)."""
         name = export["name"]
         types = self.types
+        try:
+            params = [(param["name"], _kind(param["type"])) for param in export["params"]]
+            result = _kind(export["returns"])
+        except LoadError as error:
+            raise LoadError(f"{name}: {error}") from None
+        error_name = result.error()
+        if error_name is not None:
+            self.library._error_class(error_name)
         cfunc = self.cdll[name]
-        ns: Dict[str, Any] = {
-            "_fx_cfn": cfunc,
-            "_fx_faults": self.faults,
-            "_fx_raise": self.raise_since,
-            "_fx_as_int": _as_int,
-            "_fx_range": _out_of_range,
-            "_fx_as_float": _as_float,
-            "_fx_f32": _f32_overflow,
-            "_fx_f32_max": _F32_MAX,
-            "_fx_as_bool": _as_bool,
-            "_fx_as_str": _as_str,
-            "_fx_as_cstr": _as_cstr,
-            "_fx_buffer": _buffer,
-            "_fx_plain_buffer": _plain_buffer,
-            "_fx_str_list": _str_list,
-        }
-        argtypes: List[Any] = []
-        body: List[str] = []
-        cargs: List[str] = []
-        names: List[str] = []
-        annotations: Dict[str, Any] = {}
-        taken: set = set()
-        keep_list = False
-        allocator: Optional[str] = None
-        lent: List[Tuple[str, int]] = []  # slice parameters: (name, element size)
         # Callbacks and the allocator run Python code during the call and
         # report their exceptions to it.
-        per_call = any(p["type"]["kind"] in ("callback", "allocator") for p in export["params"])
-        if export["kind"] in ("method", "method_mut"):
-            names.append("self")
+        per_call = any(kind.runs_python for _, kind in params)
+        w = _Wrapper(name, self, per_call)
+        w.ns["_fx_cfn"] = cfunc
+        taken: Set[str] = set()
+        method = _receiver(export) is not None
+        if method:
+            w.names.append("self")
             taken.add("self")
-            ns["_fx_closed"] = _closed_error
-            body.append("_fx_h = getattr(self, '_handle', 0)")
-            body.append("if not _fx_h: raise _fx_closed(self)")
-            argtypes.append(ctypes.c_uint64)
-            cargs.append("_fx_h")
-        for param in export["params"]:
-            p = _python_name(param["name"], taken)
+            w.ns["_fx_closed"] = _closed_error
+            w.body.append("_fx_h = getattr(self, '_handle', 0)")
+            w.body.append("if not _fx_h: raise _fx_closed(self)")
+            w.argtypes.append(ctypes.c_uint64)
+            w.cargs.append("_fx_h")
+        for param_name, kind in params:
+            p = _python_name(param_name, taken)
             taken.add(p)
-            names.append(p)
-            ty = param["type"]
-            kind = ty["kind"]
-            rust = _rust_type(ty, types.named)
-            where = f"argument '{p}'"
-            annotations[p] = types.python_type(ty)
-            if kind == "scalar" and ty["name"] in _INT_RANGES:
-                _, low, high = _INT_RANGES[ty["name"]]
-                body.append(f"if {p}.__class__ is not int: {p} = _fx_as_int({p}, {where!r}, {rust!r})")
-                body.append(f"if not {low} <= {p} <= {high}: raise _fx_range({p}, {where!r}, {rust!r})")
-                argtypes.append(_CTYPES[ty["name"]])
-                cargs.append(p)
-            elif kind == "scalar" and ty["name"] in _FLOATS:
-                body.append(f"if {p}.__class__ is not float: {p} = _fx_as_float({p}, {where!r}, {rust!r})")
-                if ty["name"] == "f32":
-                    body.append(
-                        f"if not -_fx_f32_max <= {p} <= _fx_f32_max and {p} - {p} == 0: raise _fx_f32({p}, {where!r})"
-                    )
-                argtypes.append(_CTYPES[ty["name"]])
-                cargs.append(p)
-            elif kind == "scalar" and ty["name"] == "bool":
-                body.append(f"if {p}.__class__ is not bool: {p} = _fx_as_bool({p}, {where!r})")
-                argtypes.append(ctypes.c_bool)
-                cargs.append(p)
-            elif kind == "enum":
-                ns[f"_fx_w_{p}"] = types.writer(ty)
-                body.append(f"{p} = _fx_w_{p}({p}, None, {where!r})")
-                argtypes.append(types.repr_type(ty))
-                cargs.append(p)
-            elif kind == "str":
-                body.append(f"_fx_b_{p} = _fx_as_str({p}, {where!r})")
-                argtypes += [ctypes.c_char_p, ctypes.c_size_t]
-                cargs += [f"_fx_b_{p}", f"len(_fx_b_{p})"]
-            elif kind == "cstr":
-                body.append(f"_fx_b_{p} = _fx_as_cstr({p}, {where!r})")
-                argtypes.append(ctypes.c_char_p)
-                cargs.append(f"_fx_b_{p}")
-            elif kind == "str_list":
-                body.append(f"_fx_p_{p}, _fx_n_{p}, _fx_k_{p} = _fx_str_list({p}, {where!r})")
-                argtypes += [ctypes.c_void_p, ctypes.c_size_t]
-                cargs += [f"_fx_p_{p}", f"_fx_n_{p}"]
-            elif kind == "slice":
-                elem = ty["elem"]
-                if elem["kind"] == "scalar":
-                    call = f"_fx_buffer({p}, {p!r}, {elem['name']!r}, {ty['mutable']!r})"
-                else:
-                    ns[f"_fx_cls_{p}"] = types.classes[elem["key"]]
-                    call = f"_fx_plain_buffer({p}, {p!r}, _fx_cls_{p}, {ty['mutable']!r})"
-                body.append(f"_fx_p_{p}, _fx_n_{p}, _fx_k_{p} = {call}")
-                size = ctypes.sizeof(types.repr_type(elem))
-                lent.append((p, size))
-                if per_call:
-                    # Python code runs during this call (callbacks, the
-                    # allocator, and signal handlers or finalizers inside
-                    # them): Rust gets a private copy, so nothing can write
-                    # memory it holds as `&[T]`/`&mut [T]`; `&mut` is copied
-                    # back after the call.
-                    ns["_fx_private"] = _private_copy
-                    body.append(f"_fx_o_{p} = _fx_p_{p}")
-                    body.append(f"_fx_p_{p}, _fx_k_{p} = _fx_private(_fx_p_{p}, _fx_n_{p} * {size}, "
-                                f"{ty['mutable']!r}, _fx_k_{p}, _fx_backs)")
-                argtypes += [ctypes.c_void_p, ctypes.c_size_t]
-                cargs += [f"_fx_p_{p}", f"_fx_n_{p}"]
-            elif kind == "callback":
-                keep_list = True
-                ns[f"_fx_cb_{p}"] = types.callback_maker(ty)
-                body.append(f"_fx_a_{p} = _fx_cb_{p}({p}, _fx_keep, {where!r}, _fx_call)")
-                argtypes.append(_FfiCallback)
-                cargs.append(f"_fx_a_{p}")
-            elif kind == "allocator":
-                if allocator is not None:
-                    raise LoadError(f"{name}: only one Allocator parameter is supported")
-                names.pop()
-                allocator = p
-                ns["_fx_outputs"] = _Outputs
-                body.append(f"_fx_out = _fx_outputs({p}, {where!r}, _fx_call)")
-                argtypes.append(_FfiAllocator)
-                cargs.append("_fx_out.c_value")
-            elif kind in ("record", "option", "data_enum"):
-                keep_list = True
-                target = ty["inner"] if kind == "option" else ty
-                ns[f"_fx_w_{p}"] = types.writer(target)
-                repr_type = types.repr_type(target)
-                argtypes.append(ctypes.POINTER(repr_type))
-                converted = f"_fx_w_{p}({p}, _fx_keep, {where!r})"
-                if kind == "option":
-                    ns[f"_fx_box_{p}"] = _boxer(repr_type)
-                    converted = f"None if {p} is None else _fx_box_{p}({converted})"
-                body.append(f"_fx_a_{p} = {converted}")
-                cargs.append(f"_fx_a_{p}")
-            else:
-                raise LoadError(f"{name}: parameter {p!r} has a type this helper cannot pass: {rust}")
-        if keep_list:
-            body.insert(0, "_fx_keep = []")
-        cfunc.argtypes = argtypes
-        restype, returns, annotation = self._return(export, ns)
-        cfunc.restype = restype
-        annotations["return"] = annotation
-        if allocator is not None:
+            w.names.append(p)
+            w.annotations[p] = kind.python_type(types)
+            kind.bind_param(w, p, f"argument '{p}'", kind.rust(types.named))
+        if w.keep_list:
+            w.body.insert(0, "_fx_keep = []")
+        cfunc.argtypes = w.argtypes
+        cfunc.restype, returns = self._return(w, export, result)
+        if w.allocator is not None:
             # Outputs must not overlap the buffers this call lends to Rust.
-            for p, size in lent:
-                body.append(f"_fx_out.borrow(_fx_o_{p}, _fx_n_{p} * {size})")
-        call = f"_fx_cfn({', '.join(cargs)})"
-        if allocator is not None:
+            for p, size, _ in w.lent:
+                w.body.append(f"_fx_out.borrow(_fx_o_{p}, _fx_n_{p} * {size})")
             # Outputs come back from the call: the allocator is keyword-only
             # and optional, and the result is the outputs (with the value).
-            names += ["*", f"{allocator}=None"]
-            annotations["return"] = List[Any] if annotations["return"] is None else Tuple[annotations["return"], List[Any]]
+            w.names += ["*", f"{w.allocator}=None"]
+            annotation = w.annotations["return"]
+            w.annotations["return"] = List[Any] if annotation is None else Tuple[annotation, List[Any]]
             returns = "_fx_out.finish()" if returns == "None" else f"({returns}, _fx_out.finish())"
-        method = export["kind"] in ("method", "method_mut")
         receiver = "self" if method else "None"
-        write_back = ["_fx_write_back(_fx_backs)"] if per_call and any(
-            p["type"]["kind"] == "slice" and p["type"]["mutable"] for p in export["params"]) else []
+        write_back = ["_fx_write_back(_fx_backs)"] if per_call and any(m for _, _, m in w.lent) else []
         if write_back:
-            ns["_fx_write_back"] = _write_back
-            body.insert(0, "_fx_backs = []")
+            w.ns["_fx_write_back"] = _write_back
+            w.body.insert(0, "_fx_backs = []")
         elif per_call:
-            body.insert(0, "_fx_backs = None")
-        lines = body + [
+            w.body.insert(0, "_fx_backs = None")
+        lines = [
+            *w.body,
             "_fx_n = _fx_faults.value",
-            f"_fx_r = {call}",
+            f"_fx_r = _fx_cfn({', '.join(w.cargs)})",
             *write_back,
             f"if _fx_faults.value != _fx_n: _fx_raise(_fx_n, {receiver}, {'_fx_call' if per_call else 'None'})",
             f"return {returns}",
         ]
-        source = [f"def {name}({', '.join(names)}):"]
+        source = [f"def {name}({', '.join(w.names)}):"]
         if per_call:
-            ns["_fx_Call"] = _Call
+            w.ns["_fx_Call"] = _Call
             source += ["    _fx_call = _fx_Call()", "    try:"]
             source += [f"        {line}" for line in lines]
             source += ["    finally:", "        _fx_call.close()"]
         else:
             source += [f"    {line}" for line in lines]
-        exec("\n".join(source), ns)  # noqa: S102 - generated from the library's own description
-        function = ns[name]
+        exec("\n".join(source), w.ns)  # noqa: S102 - generated from the library's own description
+        function = w.ns[name]
         fast = self.fast(name, function) if self.fast is not None and export.get("fast") else None
         if fast is not None:
             # The native function reads exact int/float/bool/str/buffer
@@ -1454,39 +2354,56 @@ class _Binder:
             # fully checking ctypes wrapper; this def keeps keyword arguments
             # and the signature.
             fast_ns = {"_fx_fast": fast}
-            positional = ", ".join(names)
+            positional = ", ".join(w.names)
             forwarded = positional
-            if export["kind"] in ("method", "method_mut"):
+            if method:
                 # The handle is read here (a slot), the rest in Rust.
-                forwarded = ", ".join(["self", "self._handle"] + names[1:])
+                forwarded = ", ".join(["self", "self._handle", *w.names[1:]])
             exec(f"def {name}({positional}):\n    return _fx_fast({forwarded})", fast_ns)  # noqa: S102
             function = fast_ns[name]
-        function.__doc__ = self._docstring(export)
+        function.__doc__ = _docstring(export, types.named)
         function.__module__ = self.library._module_name
         function.__qualname__ = name
         if export["owner"]:
             owner = types.named[export["owner"]["key"]]["name"]
             function.__name__ = export["name"][len(owner) + 1:]
             function.__qualname__ = f"{owner}.{function.__name__}"
-        function.__annotations__ = annotations
+        function.__annotations__ = w.annotations
         if export.get("batch"):
-            function.map = self._batch(export)  # type: ignore[attr-defined]
-        return function
+            function.map = self._batch(export)
+        return function  # type: ignore[no-any-return]
 
-    def _batch(self, export: Dict[str, Any]) -> Callable[..., Any]:
+    def _return(self, w: _Wrapper, export: _Desc, kind: _Kind) -> Tuple[Any, str]:
+        """``(restype, return expression over _fx_r)`` of a result of type
+        ``kind``; sets the return annotation."""
+        ok = kind.ok()
+        if ok.owns(self.types.named, set()) and not export["free"]:
+            raise LoadError(f"{export['name']} returns {ok.rust(self.types.named)}, which owns memory, "
+                            "but the library names no free for it")
+        w.annotations["return"] = kind.python_type(self.types)
+        return ok.bind_return(w, export["free"])
+
+    def _batch(self, export: _Desc) -> Callable[..., Any]:
         """``f.map(*arrays)``: the function over whole arrays in one call
         (``#[export(batch)]``). Each argument is a buffer (all of the same
         length) or a single value used for every element; the result is a
         numpy array when numpy inputs were given, else an ``array.array``."""
         types = self.types
+
+        def number(kind: _Kind) -> _Prim:
+            if not isinstance(kind, _ScalarKind):
+                raise LoadError(f"{export['name']}: a batch over {kind.rust(types.named)}")
+            return kind.prim
+
         params = export["params"]
         names = [p["name"] for p in params]
-        elems = [p["type"]["name"] for p in params]
-        writers = [types.writer(p["type"]) for p in params]
-        ret = export["returns"]["ok"] if export["returns"]["kind"] == "result" else export["returns"]
-        ret_elem = ret["name"]
+        kinds = [_kind(p["type"]) for p in params]
+        elems = [number(kind) for kind in kinds]
+        writers = [kind.writer(types) for kind in kinds]
+        ret_elem = number(_kind(export["returns"]).ok()).name
         cfunc = self.cdll[export["batch"]]
-        cfunc.argtypes = [ctypes.c_size_t] + [ctypes.c_void_p, ctypes.c_size_t] * len(params) + [ctypes.c_void_p]
+        argtypes: List[Any] = [ctypes.c_size_t, *[ctypes.c_void_p, ctypes.c_size_t] * len(params), ctypes.c_void_p]
+        cfunc.argtypes = argtypes
         cfunc.restype = ctypes.c_size_t
         faults, raise_since = self.faults, self.raise_since
 
@@ -1499,13 +2416,14 @@ class _Binder:
             keep: List[Any] = []
             use_numpy = False
             for value, name, elem, write in zip(values, names, elems, writers):
-                if isinstance(value, (int, float)) or type(value).__module__ == "numpy" and not hasattr(value, "__len__"):
-                    box = _CTYPES[elem](write(value, keep, f"argument '{name}'"))
+                scalar = type(value).__module__ == "numpy" and not hasattr(value, "__len__")
+                if isinstance(value, (int, float)) or scalar:
+                    box = elem.ctype(write(value, keep, f"argument '{name}'"))
                     keep.append(box)
                     flat += [ctypes.addressof(box), 0]
                     continue
                 use_numpy = use_numpy or type(value).__module__ == "numpy"
-                address, count, anchor = _buffer(value, name, elem, False)
+                address, count, anchor = _buffer(value, name, elem.name, False)
                 keep.append(anchor)
                 if length is not None and count != length:
                     raise ValueError(f"{export['name']}.map: argument '{name}' has {count} elements, "
@@ -1515,7 +2433,8 @@ class _Binder:
             length = 1 if length is None else length
             out = _numpy_output(ret_elem, length) if use_numpy else _array_output(
                 "u8" if ret_elem == "bool" else ret_elem, length)
-            out_address, _, out_anchor = _buffer(out, "out", "u8" if ret_elem == "bool" and not use_numpy else ret_elem, True)
+            out_elem = "u8" if ret_elem == "bool" and not use_numpy else ret_elem
+            out_address, _, out_anchor = _buffer(out, "out", out_elem, True)
             before = faults.value
             cfunc(length, *flat, out_address)
             del out_anchor
@@ -1526,52 +2445,8 @@ class _Binder:
         map.__doc__ = f"{export['name']} over whole arrays in one call: see ``map`` in the ffi_export docs."
         return map
 
-    def _return(self, export: Dict[str, Any], ns: Dict[str, Any]) -> Tuple[Any, str, Any]:
-        """(restype, return expression over ``_fx_r``, annotation)."""
-        types = self.types
-        ty = export["returns"]
-        annotation = types.python_type(ty)
-        if ty["kind"] == "result":
-            ty = ty["ok"]
-        kind = ty["kind"]
-        if kind == "unit":
-            return None, "None", None
-        restype = types.repr_type(ty)
-        if kind == "scalar" or (kind == "record" and types.named[ty["key"]]["pod"]):
-            return restype, "_fx_r", annotation
-        free = None
-        if export["free"]:
-            free = self.cdll[export["free"]]
-            free.argtypes = [ctypes.POINTER(restype)]
-            free.restype = None
-            ns["_fx_free"] = free
-        if kind == "string" and free is not None:
-            ns["_fx_take"] = _take_string
-            return restype, "_fx_take(_fx_r, _fx_free)", annotation
-        if kind == "vec" and ty["elem"]["kind"] == "scalar" and free is not None:
-            ns["_fx_take"] = _take_vec
-            ns["_fx_elem"] = types.repr_type(ty["elem"])
-            return restype, "_fx_take(_fx_r, _fx_free, _fx_elem)", "Array"
-        read = types.reader(ty)
-        ns["_fx_take"] = read if free is None else _read_then_free(read, free)
-        return restype, "_fx_take(_fx_r)", annotation
 
-    def _docstring(self, export: Dict[str, Any]) -> str:
-        named = self.types.named
-        params = [f"{p['name']}: {_rust_type(p['type'], named)}" for p in export["params"]]
-        name = export["name"]
-        if export["owner"]:
-            name = name[len(named[export["owner"]["key"]]["name"]) + 1:]
-            receiver = {"method": "&self", "method_mut": "&mut self"}.get(export["kind"])
-            params = ([receiver] if receiver else []) + params
-        signature = f"fn {name}({', '.join(params)})"
-        if export["returns"]["kind"] != "unit":
-            signature += f" -> {_rust_type(export['returns'], named)}"
-        doc = export["doc"].strip()
-        return f"{doc}\n\nRust: ``{signature}``" if doc else f"Rust: ``{signature}``"
-
-
-def _unbindable(export: Dict[str, Any], why: str) -> Callable[..., Any]:
+def _unbindable(export: _Desc, why: str) -> Callable[..., Any]:
     """Stands in for an export the helper could not bind."""
 
     def unbound(*args: Any, **kwargs: Any) -> Any:
@@ -1591,7 +2466,7 @@ class Library:
     exports can return, e.g. ``lib.errors.ParseIntError``.
     """
 
-    def __init__(self, path: "str | os.PathLike[str]") -> None:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
         self._module_name = os.path.splitext(os.path.basename(self.path))[0]
         try:
@@ -1618,7 +2493,11 @@ class Library:
         describe = cdll["ffi_export_describe"]
         describe.restype = ctypes.c_char_p
         describe.argtypes = []
-        self._description: Dict[str, Any] = json.loads(describe().decode("utf-8"))
+        self._description: _Desc = json.loads(describe().decode("utf-8"))
+        try:
+            _check_abi_types(self._description.get("abi_types", []))
+        except LoadError as error:
+            raise LoadError(f"{self.path}: {error}") from None
         self.errors = _pytypes.SimpleNamespace()
         self._types = _Types(self._description.get("types", {}), self._module_name)
         #: The classes of the library's records and enums, by Rust name.
@@ -1626,12 +2505,9 @@ class Library:
         for key, cls in self._types.classes.items():
             setattr(self.types, self._types.named[key]["name"], cls)
         binder = _Binder(self, cdll, self._types)
-        self._exports: Dict[str, Dict[str, Any]] = {}
+        self._exports: Dict[str, _Desc] = {}
         for export in self._description["exports"]:
             self._exports[export["name"]] = export
-            ty = export["returns"]
-            if ty["kind"] == "result":
-                self._error_class(ty["error"])
             try:
                 function = binder.bind(export)
             except LoadError as error:
@@ -1644,12 +2520,8 @@ class Library:
                 self._install(self._types.classes[export["owner"]["key"]], export, function)
             else:
                 setattr(self, export["name"], function)
-        for key, desc in self._types.named.items():
-            if desc["kind"] == "object":
-                free = cdll[desc["free"]]
-                free.argtypes = [ctypes.c_uint64]
-                free.restype = None
-                self._types.classes[key]._ffi_free = free
+        for kind in self._types.kinds.values():
+            kind.link(self._types, cdll)
         # Records and enums are also reachable as `lib.Name` unless an export
         # has that name.
         for name, cls in vars(self.types).items():
@@ -1657,15 +2529,14 @@ class Library:
                 setattr(self, name, cls)
 
     @staticmethod
-    def _install(cls: Any, export: Dict[str, Any], function: Callable[..., Any]) -> None:
+    def _install(cls: Any, export: _Desc, function: Callable[..., Any]) -> None:
         """Puts a bound associated function on its object class."""
         name = function.__name__
-        kind = export["kind"]
-        if kind in ("method", "method_mut"):
+        if _receiver(export) is not None:
             setattr(cls, name, function)
             return
         setattr(cls, name, staticmethod(function))
-        if kind == "constructor" and name == "new":
+        if _constructs(export) and name == "new":
             def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
                 if getattr(self, "_handle", 0):
                     # A second __init__ would replace (and leak) the Rust value.
@@ -1694,7 +2565,7 @@ class Library:
         return cls
 
     @property
-    def exports(self) -> Dict[str, Dict[str, Any]]:
+    def exports(self) -> Dict[str, _Desc]:
         """The self-description of each export, by name."""
         return dict(self._exports)
 
@@ -1717,7 +2588,7 @@ _loaded: Dict[str, Library] = {}
 _loading = threading.Lock()
 
 
-def load(path: "str | os.PathLike[str]") -> Library:
+def load(path: str | os.PathLike[str]) -> Library:
     """Loads the ffi-export library at ``path`` and binds all its exports.
 
     Loading the same file again returns the same :class:`Library` (the
@@ -1729,6 +2600,7 @@ def load(path: "str | os.PathLike[str]") -> Library:
         if library is None:
             library = _loaded[key] = Library(path)
         return library
+
 
 def load_package(package: str, name: Optional[str] = None) -> Library:
     """Loads the ffi-export library shipped inside an installed Python
@@ -1758,666 +2630,12 @@ def load_package(package: str, name: Optional[str] = None) -> Library:
                     + (f" named {name!r}" if name else ""))
 
 
-# ---------------------------------------------------------------------------
-# Generators: typed stubs and a C header, from a library's description
-
-
-def _describe(path: str) -> Dict[str, Any]:
-    """A library's self-description (checked like :func:`load` does)."""
-    library = load(path)
-    return library._description
-
-
-#: ``python ffi_export.py stubs --helper-stub``: the types of this helper's
-#: public API, for mypy (``ffi_export.pyi`` next to ``ffi_export.py``).
-HELPER_STUB = '''\
-# Types of the ffi_export helper's public API (written by
-# `python ffi_export.py stubs ... --helper-stub DIR`).
-import os
-from typing import Any, Dict, List, Optional
-
-__version__: str
-ABI_VERSION: int
-HELPER_STUB: str
-
-class FfiError(Exception):
-    rust_type: str
-
-class RustPanic(FfiError): ...
-class InvalidArgument(FfiError, ValueError): ...
-class LoadError(ImportError): ...
-
-class Library:
-    path: str
-    errors: Any
-    types: Any
-    def __init__(self, path: str | os.PathLike[str]) -> None: ...
-    @property
-    def exports(self) -> Dict[str, Dict[str, Any]]: ...
-    def __getattr__(self, name: str) -> Any: ...
-
-def load(path: str | os.PathLike[str]) -> Library: ...
-def load_package(package: str, name: Optional[str] = None) -> Library: ...
-def generate_stub(description: Dict[str, Any], module: str = ..., vendored: bool = ...) -> str: ...
-def generate_module(description: Dict[str, Any], library: str, module: str = ..., vendored: bool = ...) -> str: ...
-def generate_header(description: Dict[str, Any], library: str = ..., cdef: bool = ...) -> str: ...
-'''
-
-
-class _StubWriter:
-    """Writes the ``.pyi`` of one library description."""
-
-    def __init__(self, description: Dict[str, Any]) -> None:
-        self.desc = description
-        self.named: Dict[str, Any] = description.get("types", {})
-        self.exports = description["exports"]
-
-    def name(self, key: str) -> str:
-        return str(self.named[key]["name"])
-
-    def value(self, t: Dict[str, Any], param: bool) -> str:
-        """The Python type of a value (``param``: what a call accepts, else
-        what it returns)."""
-        kind = t["kind"]
-        if kind == "scalar":
-            return "bool" if t["name"] == "bool" else "float" if t["name"] in _FLOATS else "int"
-        if kind in ("string", "str"):
-            return "str"
-        if kind == "cstr":
-            return "Buffer | str"
-        if kind == "str_list":
-            return "Iterable[str]"
-        if kind == "slice":
-            return "WritableBuffer" if t["mutable"] else "Buffer"
-        if kind == "unit":
-            return "None"
-        if kind in ("record", "object", "data_enum"):
-            return self.name(t["key"])
-        if kind == "enum":
-            return f"{self.name(t['key'])} | int" if param else self.name(t["key"])
-        if kind == "option":
-            return f"Optional[{self.value(t['inner'], param)}]"
-        if kind == "vec":
-            inner = self.value(t["elem"], param)
-            return f"Sequence[{inner}]" if param else f"List[{inner}]"
-        if kind == "result":
-            return self.value(t["ok"], param)
-        if kind == "callback":
-            args = ", ".join(self.value(a, False) for a in t["params"])
-            ret = "object" if t["ret"]["kind"] == "unit" else self.value(t["ret"], True)
-            return f"Callable[[{args}], {ret}]"
-        return "Any"
-
-    def returns(self, export: Dict[str, Any]) -> str:
-        ty = export["returns"]
-        ok = ty["ok"] if ty["kind"] == "result" else ty
-        if ok["kind"] == "vec" and ok["elem"]["kind"] == "scalar" and export["free"]:
-            result = f"Vec[{self.value(ok['elem'], False)}]"
-        else:
-            result = self.value(ty, False)
-        if any(p["type"]["kind"] == "allocator" for p in export["params"]):
-            result = "List[Any]" if result == "None" else f"Tuple[{result}, List[Any]]"
-        return result
-
-    def params(self, export: Dict[str, Any], receiver: bool) -> List[str]:
-        taken: set = {"self"} if receiver else set()
-        out = ["self"] if receiver else []
-        alloc = None
-        for param in export["params"]:
-            p = _python_name(param["name"], taken)
-            taken.add(p)
-            if param["type"]["kind"] == "allocator":
-                alloc = p
-                continue
-            out.append(f"{p}: {self.value(param['type'], True)}")
-        if alloc is not None:
-            out += ["*", f"{alloc}: AllocatorSpec = None"]
-        return out
-
-    @staticmethod
-    def doc(text: str, indent: str) -> List[str]:
-        text = text.strip().replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-        if not text:
-            return []
-        lines = text.splitlines()
-        if len(lines) == 1:
-            return [f'{indent}"""{lines[0]}"""']
-        return [f'{indent}"""{lines[0]}'] + [f"{indent}{line}" if line else "" for line in lines[1:]] + [f'{indent}"""']
-
-    def function(self, export: Dict[str, Any], indent: str, name: str, receiver: bool,
-                 static: bool) -> List[str]:
-        lines = [f"{indent}@staticmethod"] if static else []
-        params = ", ".join(self.params(export, receiver))
-        lines.append(f"{indent}def {name}({params}) -> {self.returns(export)}:")
-        docstring = _Binder._docstring(_pytypes.SimpleNamespace(types=_pytypes.SimpleNamespace(named=self.named)),  # type: ignore[arg-type]
-                                       export)
-        body = self.doc(docstring, indent + "    ")
-        if body:
-            lines += body + [f"{indent}    ..."]
-        else:
-            lines[-1] += " ..."
-        return lines
-
-    def record(self, key: str, desc: Dict[str, Any]) -> List[str]:
-        name = desc["name"]
-        fields = [(f["name"], f["type"]) for f in desc["fields"]]
-        base = "ctypes.Structure" if desc["pod"] else "_Record"
-        lines = [f"class {name}({base}):"]
-        lines += self.doc(desc["doc"], "    ")
-        for field, ty in fields:
-            lines.append(f"    {field}: {self.value(ty, False)}")
-        default = " = ..." if desc["pod"] else ""
-        args = "".join(f", {field}: {self.value(ty, False)}{default}" for field, ty in fields)
-        lines.append(f"    def __init__(self{args}) -> None: ...")
-        return lines
-
-    def data_enum(self, key: str, desc: Dict[str, Any]) -> List[str]:
-        name = desc["name"]
-        lines = [f"class {name}(_Record):"]
-        lines += self.doc(desc["doc"], "    ")
-        for variant in desc["variants"]:
-            lines.append(f"    class {variant['name']}({name}):")
-            lines.append(f'        """The `{name}::{variant["name"]}` variant."""')
-            fields = [(f["name"], self.value(f["type"], False)) for f in variant["fields"]]
-            for field, ty in fields:
-                lines.append(f"        {field}: {ty}")
-            args = "".join(f", {field}: {ty}" for field, ty in fields)
-            lines.append(f"        def __init__(self{args}) -> None: ...")
-        return lines
-
-    def object(self, key: str, desc: Dict[str, Any]) -> List[str]:
-        name = desc["name"]
-        lines = [f"class {name}(_Object):"]
-        lines += self.doc(desc["doc"], "    ")
-        for export in self.exports:
-            if not export["owner"] or export["owner"]["key"] != key:
-                continue
-            short = export["name"][len(name) + 1:]
-            method = export["kind"] in ("method", "method_mut")
-            if export["kind"] == "constructor" and short == "new":
-                init = self.function(export, "    ", "__init__", True, False)
-                init[0] = init[0].rsplit(" -> ", 1)[0] + " -> None:" + (" ..." if init[0].endswith(" ...") else "")
-                lines += init
-            lines += self.function(export, "    ", short, method, not method)
-        return lines
-
-    def write(self, module: str, vendored: bool = False) -> str:
-        out = [
-            f'"""Types of the ffi-export library {module!r} (ffi-export ABI {self.desc.get("abi_version")}).',
-            "",
-            "Written by `python ffi_export.py stubs`; regenerate it after changing the Rust exports.",
-            '"""',
-            "import ctypes",
-            "import enum",
-            "import types",
-            "from typing import Any, Callable, Iterable, Iterator, List, Literal, Optional, Protocol, "
-            "Self, Sequence, Tuple, TypeVar, Union",
-            "",
-            "from . import ffi_export" if vendored else "import ffi_export",
-            "",
-            '_T_co = TypeVar("_T_co", covariant=True)',
-            "",
-            "class Buffer(Protocol):",
-            '    """Anything with the buffer protocol: bytes, bytearray, memoryview, array.array, numpy arrays."""',
-            "    def __buffer__(self, flags: int, /) -> memoryview: ...",
-            "",
-            "#: A writable buffer (bytearray, array.array, numpy arrays, ctypes arrays).",
-            "WritableBuffer = Buffer",
-            "",
-            "class Vec(Protocol[_T_co]):",
-            '    """A returned `Vec<T>` of numbers: a ctypes array over the Rust allocation."""',
-            "    def __len__(self) -> int: ...",
-            "    def __getitem__(self, index: int, /) -> _T_co: ...",
-            "    def __iter__(self) -> Iterator[_T_co]: ...",
-            "    def __buffer__(self, flags: int, /) -> memoryview: ...",
-            "",
-            "#: How an `Allocator` parameter makes output arrays.",
-            'AllocatorSpec = Union[None, Literal["array", "numpy"], Callable[[str, int], Any]]',
-            "",
-            "class _Record:",
-            "    def __eq__(self, other: object) -> bool: ...",
-            "",
-            "class _Object:",
-            "    def close(self) -> None: ...",
-            "    @property",
-            "    def closed(self) -> bool: ...",
-            "    def __enter__(self) -> Self: ...",
-            "    def __exit__(self, *exc: object) -> None: ...",
-            "",
-            "#: The loaded library.",
-            "library: ffi_export.Library",
-            "",
-        ]
-        errors = sorted({e["returns"]["error"] for e in self.exports if e["returns"]["kind"] == "result"})
-        out.append("class errors:")
-        out.append('    """The exception classes of the Rust error types, subclasses of `ffi_export.FfiError`."""')
-        for error in errors:
-            out.append(f"    class {error}(ffi_export.FfiError): ...")
-        out.append("")
-        for key, desc in self.named.items():
-            kind = desc["kind"]
-            if kind == "enum":
-                lines = [f"class {desc['name']}(enum.IntEnum):"] + self.doc(desc["doc"], "    ")
-                lines += [f"    {variant} = {value}" for variant, value in desc["variants"]]
-            elif kind == "record":
-                lines = self.record(key, desc)
-            elif kind == "data_enum":
-                lines = self.data_enum(key, desc)
-            else:
-                lines = self.object(key, desc)
-            out += lines + [""]
-        for export in self.exports:
-            if export["owner"]:
-                continue
-            if keyword.iskeyword(export["name"]):
-                out.append(f"# {export['name']}: a Python keyword, reached as getattr(library, {export['name']!r})")
-            elif export.get("batch"):
-                cls = f"_{export['name']}_batched"
-                out.append(f"class {cls}(Protocol):")
-                out += self.function(export, "    ", "__call__", True, False)
-                out.append("    def map(self, *args: Any) -> Any:")
-                out.append('        """The function over whole arrays in one call (`#[export(batch)]`)."""')
-                out.append("        ...")
-                out.append(f"{export['name']}: {cls}")
-            else:
-                out += self.function(export, "", export["name"], False, False)
-            out.append("")
-        return "\n".join(out).rstrip() + "\n"
-
-
-def generate_stub(description: Dict[str, Any], module: str = "library", vendored: bool = False) -> str:
-    """The ``.pyi`` text of the typed module for a library description
-    (``vendored``: the module is a package's ``__init__`` next to its own
-    copy of this helper)."""
-    return _StubWriter(description).write(module, vendored)
-
-
-def generate_module(description: Dict[str, Any], library: str, module: str = "library",
-                    vendored: bool = False) -> str:
-    """A thin typed module loading ``library``: the ``.so`` next to the
-    module if there is one (a package), else the path given here
-    (``<MODULE>_LIBRARY`` in the environment overrides both). ``vendored``:
-    it imports the helper from its own package (``from . import ffi_export``)."""
-    names = sorted(e["name"] for e in description["exports"] if not e["owner"] and not keyword.iskeyword(e["name"]))
-    types = sorted({d["name"] for d in description.get("types", {}).values()} - set(names))
-    env = re.sub(r"\W", "_", module).upper() + "_LIBRARY"
-    lines = [
-        f'"""Typed access to {os.path.basename(library)} (written by `python ffi_export.py stubs`).',
-        "",
-        "Loads the library next to this file" + ("" if vendored else f", else {library!r}") + ";",
-        f"set {env} to load another build.",
-        '"""',
-        "import os as _os",
-        "",
-        "from . import ffi_export as _ffi_export" if vendored else "import ffi_export as _ffi_export",
-        "",
-        f"_NAME = {os.path.basename(library)!r}",
-        "_HERE = _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), _NAME)",
-        f"_PATH = _os.environ.get({env!r}) or _HERE" if vendored else
-        f"_PATH = _os.environ.get({env!r}) or (_HERE if _os.path.exists(_HERE) else {os.path.abspath(library)!r})",
-        "library = _ffi_export.load(_PATH)",
-        "errors = library.errors",
-    ]
-    lines += [f"{name} = library.{name}" for name in names]
-    lines += [f"{name} = library.types.{name}" for name in types]
-    lines.append("")
-    lines.append(f"__all__ = {['library', 'errors'] + names + types!r}")
-    return "\n".join(lines) + "\n"
-
-
-_C_SCALARS = {"i8": "int8_t", "i16": "int16_t", "i32": "int32_t", "i64": "int64_t",
-              "u8": "uint8_t", "u16": "uint16_t", "u32": "uint32_t", "u64": "uint64_t",
-              "isize": "ssize_t", "usize": "size_t", "f32": "float", "f64": "double",
-              "bool": "uint8_t"}
-
-_C_RUNTIME = '''\
-/* ---- Runtime types (ffi-export-runtime/src/abi.rs, callback.rs) ---- */
-
-/* An owned array handed to the caller: a String's UTF-8 bytes (followed by a
- * NUL that len does not count) or a Vec's elements. NULL ptr = no value.
- * Give it back exactly once to the <function>_free paired with the function
- * that returned it; the free resets it to NULL, so a second free is a no-op.
- * As an input (&[&str] items, String fields of records passed in) only ptr
- * and len are read, cap is ignored, and the caller keeps ownership. */
-typedef struct FfiBuffer { void *ptr; size_t len; size_t cap; } FfiBuffer;
-
-/* The calling thread's last error: code is one of FFI_EXPORT_OK..
- * FFI_EXPORT_CALLBACK_FAILED; message and type_name are owned UTF-8
- * (NUL-terminated) buffers, released by ffi_export_error_free. */
-typedef struct FfiError { int32_t code; FfiBuffer message; FfiBuffer type_name; } FfiError;
-
-enum {
-    FFI_EXPORT_OK = 0,               /* no error */
-    FFI_EXPORT_ERROR = 1,            /* the function returned Err(e): message is e's Display */
-    FFI_EXPORT_PANIC = 2,            /* the function panicked: message is the panic message */
-    FFI_EXPORT_INVALID_ARGUMENT = 3, /* an argument was refused before the function ran */
-    FFI_EXPORT_CALLBACK_FAILED = 4   /* a callback or the allocator reported a failure */
-};
-
-/* A caller function for Callback<fn(A, ..) -> R>: call is
- * R (*)(void *context, uint8_t *failed, A...); set *failed = 1 to make the
- * Rust function unwind (the call then fails with FFI_EXPORT_CALLBACK_FAILED).
- * Borrowed for the duration of the call only. */
-typedef struct FfiCallback { const void *call; void *context; } FfiCallback;
-
-/* The caller's allocator for an Allocator parameter: alloc(context, kind, len)
- * returns a zeroed buffer of len elements of `kind` (FFI_EXPORT_ALLOC_*),
- * owned by the caller and aligned for the type, or NULL to fail the call. */
-typedef void *(*FfiAllocFn)(void *context, uint32_t kind, size_t len);
-typedef struct FfiAllocator { FfiAllocFn alloc; void *context; } FfiAllocator;
-
-enum {
-    FFI_EXPORT_ALLOC_TEXT = 0, FFI_EXPORT_ALLOC_I8 = 1, FFI_EXPORT_ALLOC_I16 = 2,
-    FFI_EXPORT_ALLOC_I32 = 3, FFI_EXPORT_ALLOC_I64 = 4, FFI_EXPORT_ALLOC_U8 = 5,
-    FFI_EXPORT_ALLOC_U16 = 6, FFI_EXPORT_ALLOC_U32 = 7, FFI_EXPORT_ALLOC_U64 = 8,
-    FFI_EXPORT_ALLOC_ISIZE = 9, FFI_EXPORT_ALLOC_USIZE = 10, FFI_EXPORT_ALLOC_F32 = 11,
-    FFI_EXPORT_ALLOC_F64 = 12
-};
-
-/* ---- The error channel and the self-description ---- */
-
-/* Moves the error of the calling thread's latest call into *out; returns
- * false (and sets out->code = 0) if that call succeeded. Call it right after
- * the failing call: the next call on this thread starts a new "latest". */
-bool ffi_export_error_take(FfiError *out);
-/* Moves this thread's oldest error numbered `since` or later into *out, where
- * `since` is FFI_EXPORT_FAULTS read before the call: that call's error, even
- * if other calls (signal handlers, finalizers) ran on this thread since.
- * Returns false when the call succeeded (the counter moved for another
- * thread). */
-bool ffi_export_error_take_since(uint64_t since, FfiError *out);
-/* Releases what a take wrote; idempotent, NULL is a no-op. */
-void ffi_export_error_free(FfiError *error);
-/* Grows with every failed call on any thread: compare it before and after a
- * call to know whether a take is needed. */
-extern uint64_t FFI_EXPORT_FAULTS;
-/* The library's JSON self-description, owned by the library (do not free). */
-const char *ffi_export_describe(void);
-/* The ffi-export C ABI version the library speaks (this header: %(abi)s). */
-uint32_t ffi_export_abi_version(void);
-'''
-
-
-class _HeaderWriter:
-    """Writes the C header of one library description."""
-
-    def __init__(self, description: Dict[str, Any]) -> None:
-        self.desc = description
-        self.named: Dict[str, Any] = description.get("types", {})
-        self.defined: set = set()
-        self.blocks: List[str] = []
-        self.cdef = False
-
-    def type_name(self, key: str) -> str:
-        desc = self.named[key]
-        name = desc["name"]
-        if desc["kind"] == "record":
-            return name if desc["pod"] else f"{name}_repr"
-        if desc["kind"] == "data_enum":
-            return f"{name}_repr"
-        if desc["kind"] == "object":
-            return f"{name}_handle"
-        return str(name)
-
-    def c_form(self, t: Dict[str, Any]) -> str:
-        """The C type of a value's C form, defining it first if needed."""
-        kind = t["kind"]
-        if kind == "scalar":
-            return _C_SCALARS[t["name"]]
-        if kind in ("string", "vec"):
-            if kind == "vec":
-                self.c_form(t["elem"])  # element types are defined for the reader
-            return "FfiBuffer"
-        if kind == "result":
-            return self.c_form(t["ok"])
-        if kind == "unit":
-            return "void"
-        if kind == "option":
-            inner = self.c_form(t["inner"])
-            name = "FfiOption_" + re.sub(r"\W", "_", inner)
-            if name not in self.defined:
-                self.defined.add(name)
-                self.blocks.append(f"/* Option<{_rust_type(t['inner'], self.named)}>: value is zero when is_some is 0. */\n"
-                                   f"typedef struct {name} {{ uint8_t is_some; {inner} value; }} {name};")
-            return name
-        if kind in ("record", "enum", "data_enum", "object"):
-            self.define(t["key"])
-            return self.type_name(t["key"])
-        raise LoadError(f"no C form for {_rust_type(t, self.named)}")
-
-    def comment(self, text: str, indent: str = "") -> str:
-        text = text.strip().replace("*/", "* /")
-        if not text:
-            return ""
-        lines = text.splitlines()
-        return "\n".join([f"{indent}/* {lines[0]}"] + [f"{indent} * {line}".rstrip() for line in lines[1:]]) + " */\n"
-
-    def define(self, key: str) -> None:
-        if key in self.defined:
-            return
-        self.defined.add(key)
-        desc = self.named[key]
-        name = desc["name"]
-        c_name = self.type_name(key)
-        kind = desc["kind"]
-        doc = self.comment(desc["doc"])
-        if kind == "enum":
-            # C enumerators are ints: larger discriminants become #defines
-            # (integer literals, which cffi's cdef also accepts).
-            small = [(v, n) for v, n in desc["variants"] if -2**31 <= n < 2**31]
-            large = [(v, n) for v, n in desc["variants"] if not -2**31 <= n < 2**31]
-            values = ",\n".join(f"    {name}_{variant} = {value}" for variant, value in small)
-            block = (f"{doc}/* enum {name}: its #[repr] integer; other values are refused. */\n"
-                     f"typedef {_C_SCALARS[desc['repr']]} {name};")
-            if small:
-                block += f"\nenum {{\n{values}\n}};"
-            for variant, value in large:
-                suffix = "" if self.cdef else ("ULL" if value > 0 else "LL")
-                block += f"\n#define {name}_{variant} {value}{suffix}"
-        elif kind == "object":
-            block = (f"{doc}/* A {name} living in Rust, named by a checked handle (0 = none).\n"
-                     f" * Free it exactly once with {desc['free']}(handle); stale handles are refused. */\n"
-                     f"typedef uint64_t {c_name};")
-        elif kind == "record":
-            fields = [(f["name"], self.c_form(f["type"]), f["type"]) for f in desc["fields"]]
-            body = "".join(f"    {ctype} {field}; /* {_rust_type(ty, self.named)} */\n" for field, ctype, ty in fields)
-            what = ("plain data: crosses as itself" if desc["pod"] else
-                    f"the C form of the record {name}: its fields' C forms in order.\n"
-                    " * Returned: owned, release with the paired <function>_free (deep).\n"
-                    " * Passed in (by pointer): borrowed, String fields are {ptr, len} UTF-8")
-            block = f"{doc}/* {what}. */\ntypedef struct {c_name} {{\n{body}}} {c_name};"
-        else:  # data_enum
-            members = []
-            tags = []
-            for index, variant in enumerate(desc["variants"]):
-                tags.append(f"    {name}_{variant['name']}_tag = {index}")
-                if not variant["fields"]:
-                    continue
-                vname = f"{name}_{variant['name']}_repr"
-                fields = "".join(f"    {self.c_form(f['type'])} {f['name']}; /* {_rust_type(f['type'], self.named)} */\n"
-                                 for f in variant["fields"])
-                self.blocks.append(f"typedef struct {vname} {{\n{fields}}} {vname};")
-                members.append(f"        {vname} {variant['name']};\n")
-            tag_list = ",\n".join(tags)
-            block = (f"{doc}/* enum {name} with data: tag selects the live member of data\n"
-                     " * (unknown tags are refused). */\n"
-                     f"enum {{\n{tag_list}\n}};\n"
-                     f"typedef struct {c_name} {{\n    uint32_t tag;\n    union {{\n{''.join(members)}"
-                     f"        uint8_t none_;\n    }} data;\n}} {c_name};")
-        self.blocks.append(block)
-
-    def params(self, export: Dict[str, Any]) -> List[Tuple[str, str]]:
-        """(C declaration, comment) per C parameter."""
-        out: List[Tuple[str, str]] = []
-        if export["kind"] in ("method", "method_mut"):
-            owner = self.c_form(export["owner"])
-            out.append((f"{owner} handle", "the object (checked)"))
-        for param in export["params"]:
-            p = param["name"]
-            t = param["type"]
-            kind = t["kind"]
-            rust = _rust_type(t, self.named)
-            if kind == "str":
-                out += [(f"const uint8_t *{p}", f"{rust}: UTF-8, borrowed"), (f"size_t {p}_len", "")]
-            elif kind == "cstr":
-                out.append((f"const char *{p}", f"{rust}: NUL-terminated, not NULL"))
-            elif kind == "str_list":
-                out += [(f"const FfiBuffer *{p}", f"{rust}: {{ptr, len}} UTF-8 items, borrowed"), (f"size_t {p}_len", "")]
-            elif kind == "slice":
-                elem = self.c_form(t["elem"])
-                const = "" if t["mutable"] else "const "
-                out += [(f"{const}{elem} *{p}", f"{rust}: borrowed for the call"), (f"size_t {p}_len", "")]
-            elif kind in ("record", "data_enum"):
-                out.append((f"const {self.c_form(t)} *{p}", f"{rust}: copied in, not NULL"))
-            elif kind == "option":
-                out.append((f"const {self.c_form(t['inner'])} *{p}", f"{rust}: NULL for None"))
-            elif kind == "callback":
-                args = "".join(f", {self.c_form(a)}" for a in t["params"])
-                ret = self.c_form(t["ret"])
-                out.append((f"FfiCallback {p}", f"{rust}: call is {ret} (*)(void *, uint8_t *failed{args})"))
-            elif kind == "allocator":
-                out.append((f"FfiAllocator {p}", f"{rust}: outputs belong to the caller"))
-            else:
-                out.append((f"{self.c_form(t)} {p}", rust))
-        return out
-
-    def export(self, export: Dict[str, Any]) -> str:
-        ret = self.c_form(export["returns"])
-        params = self.params(export)
-        doc = self.comment(export["doc"])
-        rust = _Binder._docstring(_pytypes.SimpleNamespace(types=_pytypes.SimpleNamespace(named=self.named)),  # type: ignore[arg-type]
-                                  dict(export, doc="")).replace("Rust: ", "").strip("`")
-        notes = [f"Rust: {rust}"]
-        if export["returns"]["kind"] == "result":
-            notes.append(f"Err({export['returns']['error']}): returns zero/NULL, error code 1 (ffi_export_error_take).")
-        if export["free"]:
-            notes.append(f"Owned result: release it exactly once with {export['free']}.")
-        lines = [doc + "/* " + "\n * ".join(notes) + " */"]
-        if not params:
-            lines.append(f"{ret} {export['name']}(void);")
-        else:
-            decl = [f"    {c}{',' if i < len(params) - 1 else ''}{f' /* {note} */' if note else ''}"
-                    for i, (c, note) in enumerate(params)]
-            lines.append(f"{ret} {export['name']}(\n" + "\n".join(decl) + ");")
-        if export["free"]:
-            lines.append(f"void {export['free']}({ret} *value);")
-        if export.get("batch"):
-            inputs = "".join(f", const {self.c_form(p['type'])} *{p['name']}, size_t {p['name']}_step"
-                             for p in export["params"])
-            lines.append(f"/* {export['name']} over arrays: each input steps by 1 (len values) or 0 (one value);\n"
-                         " * returns len, or 0 after the first failing element (its error says \"element i: ...\"). */")
-            lines.append(f"size_t {export['batch']}(size_t len{inputs}, {ret} *out);")
-        return "\n".join(lines)
-
-    def write(self, library: str, cdef: bool) -> str:
-        self.cdef = cdef
-        exports = []
-        for key, desc in self.named.items():
-            self.define(key)
-        for export in self.desc["exports"]:
-            exports.append(self.export(export))
-        for key, desc in self.named.items():
-            if desc["kind"] == "object":
-                exports.append(f"/* Drops the {desc['name']} behind handle; 0 and freed handles are no-ops. */\n"
-                               f"void {desc['free']}({self.type_name(key)} handle);")
-        guard = "FFI_EXPORT_" + re.sub(r"\W", "_", os.path.basename(library)).upper() + "_H"
-        head = [
-            f"/* C declarations of {os.path.basename(library)}, written by `python ffi_export.py header`",
-            f" * from the library's self-description (ffi-export {self.desc.get('ffi_export_version')}, "
-            f"ABI {self.desc.get('abi_version')}).",
-            " *",
-            " * Ownership: arguments are borrowed for the call only. A returned FfiBuffer (or a",
-            " * record, option or enum holding one) is owned by the caller and released exactly",
-            " * once with the <function>_free declared after the function; objects are handles",
-            " * released with <Type>_free.",
-            " * Errors: a failed call (Err, panic, invalid argument) returns zero / NULL and",
-            " * records an FfiError for the calling thread: see ffi_export_error_take.",
-            " */",
-        ]
-        if not cdef:
-            head += [f"#ifndef {guard}", f"#define {guard}", "",
-                     "#include <stdbool.h>", "#include <stddef.h>", "#include <stdint.h>",
-                     "#include <sys/types.h> /* ssize_t */", "",
-                     "#ifdef __cplusplus", 'extern "C" {', "#endif", ""]
-        body = [_C_RUNTIME % {"abi": self.desc.get("abi_version")},
-                "/* ---- Types ---- */\n", "\n\n".join(self.blocks), "",
-                "/* ---- Exports ---- */\n", "\n\n".join(exports), ""]
-        tail = [] if cdef else ["#ifdef __cplusplus", "}", "#endif", "", f"#endif /* {guard} */", ""]
-        return "\n".join(head + body + tail)
-
-
-def generate_header(description: Dict[str, Any], library: str = "library", cdef: bool = False) -> str:
-    """The C header of a library description; ``cdef=True`` leaves out the
-    preprocessor lines (what ``cffi.FFI().cdef`` accepts)."""
-    return _HeaderWriter(description).write(library, cdef)
-
-
-def _write(text: str, output: Optional[str]) -> None:
-    if output is None or output == "-":
-        sys.stdout.write(text)
-    else:
-        with open(output, "w", encoding="utf-8") as f:
-            f.write(text)
-
-
-def _main(argv: List[str]) -> int:
-    """``python ffi_export.py [describe|stubs|header] LIBRARY ...``."""
-    import argparse  # noqa: PLC0415
-
-    if argv and argv[0] not in ("describe", "stubs", "header", "-h", "--help"):
-        argv = ["describe"] + argv  # the original form: `ffi_export.py LIBRARY`
-    parser = argparse.ArgumentParser(prog="python ffi_export.py",
-                                     description="Inspect an ffi-export library and write typed stubs or a C header.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    describe = commands.add_parser("describe", help="print every export's Rust signature")
-    describe.add_argument("library")
-    describe.add_argument("--json", action="store_true", help="print the raw self-description")
-    stubs = commands.add_parser("stubs", help="write a .pyi (and a typed module) for the library")
-    stubs.add_argument("library")
-    stubs.add_argument("-o", "--output", help="the .pyi to write (default: stdout)")
-    stubs.add_argument("--module", help="also write this thin typed module (MODULE.py) loading the library; "
-                                        "the .pyi then goes next to it unless -o says otherwise")
-    stubs.add_argument("--helper-stub", metavar="DIR", help="also write DIR/ffi_export.pyi, the helper's own types")
-    stubs.add_argument("--vendored", action="store_true",
-                       help="the module is in a package holding its own ffi_export.py (`from . import ffi_export`)")
-    header = commands.add_parser("header", help="write a C header for the library")
-    header.add_argument("library")
-    header.add_argument("-o", "--output", help="the .h to write (default: stdout)")
-    header.add_argument("--cdef", action="store_true", help="no preprocessor lines: for cffi's FFI().cdef")
-    args = parser.parse_args(argv)
-    try:
-        description = _describe(args.library)
-    except LoadError as error:
-        print(f"ffi_export.py: LoadError: {error}", file=sys.stderr)
-        return 1
-    if args.command == "describe":
-        if args.json:
-            print(json.dumps(description, indent=2))
-            return 0
-        writer = _pytypes.SimpleNamespace(types=_pytypes.SimpleNamespace(named=description.get("types", {})))
-        for export in sorted(description["exports"], key=lambda e: e["name"]):
-            line = _Binder._docstring(writer, dict(export, doc=""))  # type: ignore[arg-type]
-            print(f"{export['name']}: {line.replace('Rust: ', '').strip('`')}")
-        return 0
-    if args.command == "stubs":
-        output = args.output
-        module = "library"
-        if args.module:
-            module = os.path.splitext(os.path.basename(args.module))[0]
-            if module == "__init__":  # a package: named after its directory
-                module = os.path.basename(os.path.dirname(os.path.abspath(args.module)))
-            _write(generate_module(description, args.library, module, args.vendored), args.module)
-            output = output or os.path.splitext(args.module)[0] + ".pyi"
-        elif output and output != "-":
-            module = os.path.splitext(os.path.basename(output))[0]
-        _write(generate_stub(description, module, args.vendored), output)
-        if args.helper_stub:
-            os.makedirs(args.helper_stub, exist_ok=True)
-            _write(HELPER_STUB, os.path.join(args.helper_stub, "ffi_export.pyi"))
-        return 0
-    _write(generate_header(description, args.library, args.cdef), args.output)
-    return 0
-
-
 if __name__ == "__main__":
-    raise SystemExit(_main(sys.argv[1:]))
+    # The commands live in ffi_export_tools.py, next to this file.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    try:
+        import ffi_export_tools
+    except ImportError as error:
+        print(f"ffi_export.py: the commands need ffi_export_tools.py next to this file ({error})", file=sys.stderr)
+        raise SystemExit(2) from None
+    raise SystemExit(ffi_export_tools.main(sys.argv[1:], "ffi_export.py"))

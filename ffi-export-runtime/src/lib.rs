@@ -183,5 +183,9 @@ pub use status::{call, BatchElement, Fault, FFI_EXPORT_FAULTS};
 /// `ffi-export python-helper DIR` (the facade's binary) writes it to disk.
 pub const PYTHON_HELPER: &str = include_str!("../python/ffi_export.py");
 
+/// The source of `ffi_export_tools.py`, the helper's companion (typed stubs,
+/// a C header, `describe`; not needed at run time), written next to it.
+pub const PYTHON_TOOLS: &str = include_str!("../python/ffi_export_tools.py");
+
 #[doc(hidden)]
 pub use linkme;

@@ -28,7 +28,7 @@
 //!
 //! `Cargo.toml` needs `crate-type = ["cdylib"]` (plus `"rlib"` to also use
 //! the crate from Rust); then `ffi-export python-helper DIR` writes the
-//! Python helper, stdlib only:
+//! Python helper, stdlib only (and its tools, for stubs and a C header):
 //!
 //! ```python
 //! import ffi_export
@@ -118,7 +118,7 @@
 pub use ffi_export_macros::export;
 pub use ffi_export_runtime::{
     code, Allocator, Callback, FfiBuffer, FfiData, FfiElement, FfiError, FfiOption, FfiParam,
-    IntoFfi, ABI_VERSION, PYTHON_HELPER,
+    IntoFfi, ABI_VERSION, PYTHON_HELPER, PYTHON_TOOLS,
 };
 
 /// Used by the code `#[export]` generates; not a public API.

@@ -58,6 +58,7 @@ def run_python(crate: str, code: str) -> str:
 
 def test_readme_quickstart_runs(downstream: str) -> None:
     assert os.path.exists(os.path.join(downstream, "ffi_export.py"))
+    assert os.path.exists(os.path.join(downstream, "ffi_export_tools.py"))
     result = subprocess.run([sys.executable, "main.py"], cwd=downstream, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "5 ababab\n"
@@ -102,3 +103,11 @@ for call, exc in [(lambda: lib.echo_u8(256), OverflowError), (lambda: lib.sum_f6
 """)
     assert out.splitlines()[0] == "13 13"
     assert out.splitlines()[1:] == ["raised OverflowError", "raised TypeError", "raised RustPanic", "raised TypeError"]
+
+
+def test_tools_written_next_to_the_helper(downstream: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # only the written files
+    result = subprocess.run([sys.executable, "ffi_export_tools.py", "describe", "target/release/libmylib.so"],
+                            cwd=downstream, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "parse: fn parse(text: &str) -> Result<i32, ParseIntError>" in result.stdout.splitlines()

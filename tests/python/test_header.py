@@ -1,4 +1,4 @@
-"""`python ffi_export.py header`: the generated C header compiles with
+"""`python ffi_export_tools.py header`: the generated C header compiles with
 -Wall -Wextra -Werror -std=c11 (and -pedantic), tests/c/header_test.c calls
 the test cdylib through it, and cffi's cdef accepts the `--cdef` form and
 calls exports in ABI mode."""
@@ -13,6 +13,7 @@ import sys
 import pytest
 
 import ffi_export
+import ffi_export_tools
 from conftest import ROOT, library_path
 
 HELPER = os.path.join(ROOT, "ffi-export-runtime", "python", "ffi_export.py")
@@ -84,7 +85,7 @@ def test_header_declares_every_export_and_nothing_else(stem: str) -> None:
     loaded = ffi_export.load(library_path(stem))
     description = loaded._description
     library = loaded._cdll
-    text = ffi_export.generate_header(description, library_path(stem), cdef=True)
+    text = ffi_export_tools.generate_header(description, library_path(stem), cdef=True)
     assert not re.findall(r"^\s*#\s*(include|if|endif|define \w+_H$)", text, re.M)  # no preprocessor lines
     declared = set(re.findall(r"^[A-Za-z_][\w ]*?\*?\s*\b(\w+)\($", text, re.M))
     declared |= set(re.findall(r"^[\w ]+\*?\s*\b(\w+)\([^)]*\);$", text, re.M))
@@ -153,7 +154,7 @@ def test_enum_discriminants_beyond_int(tmp_path) -> None:
         "types": {"m::Big": {"kind": "enum", "name": "Big", "module": "m", "doc": "", "repr": "i64",
                              "variants": [["Small", 1], ["Huge", 2**62], ["Low", -2**40]]}},
     }
-    text = ffi_export.generate_header(description, "libbig.so")
+    text = ffi_export_tools.generate_header(description, "libbig.so")
     assert "    Big_Small = 1\n" in text
     assert "#define Big_Huge 4611686018427387904ULL\n" in text and "#define Big_Low -1099511627776LL\n" in text
     (tmp_path / "big.h").write_text(text)
@@ -162,4 +163,4 @@ def test_enum_discriminants_beyond_int(tmp_path) -> None:
     subprocess.run(["gcc", *CFLAGS, "-pedantic", "-I", str(tmp_path), "-c", str(source), "-o",
                     str(tmp_path / "big.o")], check=True)
     ffi = cffi.FFI()
-    ffi.cdef(ffi_export.generate_header(description, "libbig.so", cdef=True))
+    ffi.cdef(ffi_export_tools.generate_header(description, "libbig.so", cdef=True))

@@ -1,6 +1,7 @@
-"""`python ffi_export.py stubs`: the generated .pyi and typed module for the
-tests and examples cdylibs pass `mypy --strict` with typed clients that use
-them, the clients run, and a wrongly typed call is caught by mypy."""
+"""`python ffi_export_tools.py stubs` (also reached as `python ffi_export.py
+stubs`): the generated .pyi and typed module for the tests and examples
+cdylibs pass `mypy --strict` with typed clients that use them, the clients
+run, and a wrongly typed call is caught by mypy."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 from conftest import ROOT, library_path
 
 HELPER = os.path.join(ROOT, "ffi-export-runtime", "python", "ffi_export.py")
+TOOLS = os.path.join(ROOT, "ffi-export-runtime", "python", "ffi_export_tools.py")
 CLIENTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "typed")
 
 
@@ -23,7 +25,7 @@ def typed_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
     out = str(tmp_path_factory.mktemp("typed"))
     for stem, module in [("ffi_export_tests", "tests_typed"), ("examples", "examples_typed")]:
         subprocess.run(
-            [sys.executable, HELPER, "stubs", library_path(stem), "--module",
+            [sys.executable, TOOLS, "stubs", library_path(stem), "--module",
              os.path.join(out, f"{module}.py"), "--helper-stub", out],
             check=True,
         )
@@ -135,3 +137,6 @@ def test_describe_command_lists_signatures() -> None:
     result = subprocess.run([sys.executable, HELPER, "describe", "--json", library_path("examples")],
                             capture_output=True, text=True, check=True)
     assert '"abi_version": 1' in result.stdout
+    tools = subprocess.run([sys.executable, TOOLS, "describe", library_path("ffi_export_tests")],
+                           capture_output=True, text=True, check=True)
+    assert tools.stdout.splitlines() == lines

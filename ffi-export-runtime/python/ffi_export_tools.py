@@ -1,0 +1,569 @@
+"""Tools for libraries built with ffi-export: typed stubs, a C header and a
+``describe`` printer, written from a library's self-description.
+
+They are not needed at run time (``ffi_export.py`` is); they import
+``ffi_export`` and share its type kinds, so a kind is written about in one
+place. As a command (``python ffi_export_tools.py --help``, or the same
+through ``python ffi_export.py``)::
+
+    python ffi_export_tools.py describe LIB.so                 # the exports' Rust signatures
+    python ffi_export_tools.py stubs LIB.so --module mylib.py  # a typed module and its .pyi
+    python ffi_export_tools.py header LIB.so -o mylib.h        # a C header (--cdef: for cffi)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import keyword
+import os
+import re
+import sys
+from typing import Dict, List, Optional, Set, Tuple
+
+import ffi_export
+from ffi_export import LoadError, _Desc, _kind, _NamedDescs, _NamedKind
+
+__all__ = ["HELPER_STUB", "generate_header", "generate_module", "generate_stub", "main"]
+
+
+def _describe(path: str) -> _Desc:
+    """A library's self-description (checked like :func:`ffi_export.load` does)."""
+    return ffi_export.load(path)._description
+
+
+# ---------------------------------------------------------------------------
+# Typed stubs
+
+
+#: ``stubs --helper-stub DIR``: the types of the helper's public API, for
+#: mypy (``ffi_export.pyi`` next to ``ffi_export.py``).
+HELPER_STUB = '''\
+# Types of the ffi_export helper's public API (written by
+# `python ffi_export_tools.py stubs ... --helper-stub DIR`).
+import os
+from typing import Any, Dict, Optional
+
+__version__: str
+ABI_VERSION: int
+
+class FfiError(Exception):
+    rust_type: str
+
+class RustPanic(FfiError): ...
+class InvalidArgument(FfiError, ValueError): ...
+class LoadError(ImportError): ...
+
+class Library:
+    path: str
+    errors: Any
+    types: Any
+    def __init__(self, path: str | os.PathLike[str]) -> None: ...
+    @property
+    def exports(self) -> Dict[str, Dict[str, Any]]: ...
+    def __getattr__(self, name: str) -> Any: ...
+
+def load(path: str | os.PathLike[str]) -> Library: ...
+def load_package(package: str, name: Optional[str] = None) -> Library: ...
+'''
+
+
+class _StubWriter:
+    """Writes the ``.pyi`` of one library description."""
+
+    def __init__(self, description: _Desc) -> None:
+        self.desc = description
+        self.named: _NamedDescs = description.get("types", {})
+        self.exports: List[_Desc] = description["exports"]
+
+    def returns(self, export: _Desc) -> str:
+        """The Python type an export's function returns."""
+        result = _kind(export["returns"]).ok().stub_return(self.named, bool(export["free"]))
+        if any(_kind(p["type"]).outputs for p in export["params"]):
+            result = "List[Any]" if result == "None" else f"Tuple[{result}, List[Any]]"
+        return result
+
+    def params(self, export: _Desc, receiver: bool) -> List[str]:
+        """An export's Python parameters, annotated."""
+        taken: Set[str] = {"self"} if receiver else set()
+        out = ["self"] if receiver else []
+        outputs: Optional[str] = None
+        for param in export["params"]:
+            p = ffi_export._python_name(param["name"], taken)
+            taken.add(p)
+            kind = _kind(param["type"])
+            if kind.outputs:
+                outputs = f"{p}: {kind.stub(self.named, True)} = None"
+                continue
+            out.append(f"{p}: {kind.stub(self.named, True)}")
+        if outputs is not None:
+            out += ["*", outputs]
+        return out
+
+    def doc(self, text: str, indent: str) -> List[str]:
+        """A docstring's lines (none for an empty text)."""
+        text = text.strip().replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+        if not text:
+            return []
+        lines = text.splitlines()
+        if len(lines) == 1:
+            return [f'{indent}"""{lines[0]}"""']
+        return [f'{indent}"""{lines[0]}'] + [f"{indent}{line}" if line else "" for line in lines[1:]] + [f'{indent}"""']
+
+    def function(self, export: _Desc, indent: str, name: str, receiver: bool, static: bool) -> List[str]:
+        """The stub of an export's function (or method)."""
+        lines = [f"{indent}@staticmethod"] if static else []
+        params = ", ".join(self.params(export, receiver))
+        lines.append(f"{indent}def {name}({params}) -> {self.returns(export)}:")
+        body = self.doc(ffi_export._docstring(export, self.named), indent + "    ")
+        if body:
+            lines += [*body, f"{indent}    ..."]
+        else:
+            lines[-1] += " ..."
+        return lines
+
+    def members(self, key: str, name: str) -> List[str]:
+        """The stubs of the object type ``key``'s associated functions."""
+        lines = []
+        for export in self.exports:
+            if not export["owner"] or export["owner"]["key"] != key:
+                continue
+            short = export["name"][len(name) + 1:]
+            method = ffi_export._receiver(export) is not None
+            if ffi_export._constructs(export) and short == "new":
+                init = self.function(export, "    ", "__init__", True, False)
+                init[0] = init[0].rsplit(" -> ", 1)[0] + " -> None:" + (" ..." if init[0].endswith(" ...") else "")
+                lines += init
+            lines += self.function(export, "    ", short, method, not method)
+        return lines
+
+    def write(self, module: str, vendored: bool = False) -> str:
+        """The ``.pyi`` text."""
+        out = [
+            f'"""Types of the ffi-export library {module!r} (ffi-export ABI {self.desc.get("abi_version")}).',
+            "",
+            "Written by `python ffi_export_tools.py stubs`; regenerate it after changing the Rust exports.",
+            '"""',
+            "import ctypes",
+            "import enum",
+            "import types",
+            "from typing import Any, Callable, Iterable, Iterator, List, Literal, Optional, Protocol, "
+            "Self, Sequence, Tuple, TypeVar, Union",
+            "",
+            "from . import ffi_export" if vendored else "import ffi_export",
+            "",
+            '_T_co = TypeVar("_T_co", covariant=True)',
+            "",
+            "class Buffer(Protocol):",
+            '    """Anything with the buffer protocol: bytes, bytearray, memoryview, array.array, numpy arrays."""',
+            "    def __buffer__(self, flags: int, /) -> memoryview: ...",
+            "",
+            "#: A writable buffer (bytearray, array.array, numpy arrays, ctypes arrays).",
+            "WritableBuffer = Buffer",
+            "",
+            "class Vec(Protocol[_T_co]):",
+            '    """A returned `Vec<T>` of numbers: a ctypes array over the Rust allocation."""',
+            "    def __len__(self) -> int: ...",
+            "    def __getitem__(self, index: int, /) -> _T_co: ...",
+            "    def __iter__(self) -> Iterator[_T_co]: ...",
+            "    def __buffer__(self, flags: int, /) -> memoryview: ...",
+            "",
+            "#: How an `Allocator` parameter makes output arrays.",
+            'AllocatorSpec = Union[None, Literal["array", "numpy"], Callable[[str, int], Any]]',
+            "",
+            "class _Record:",
+            "    def __eq__(self, other: object) -> bool: ...",
+            "",
+            "class _Object:",
+            "    def close(self) -> None: ...",
+            "    @property",
+            "    def closed(self) -> bool: ...",
+            "    def __enter__(self) -> Self: ...",
+            "    def __exit__(self, *exc: object) -> None: ...",
+            "",
+            "#: The loaded library.",
+            "library: ffi_export.Library",
+            "",
+        ]
+        errors = sorted({name for e in self.exports if (name := _kind(e["returns"]).error()) is not None})
+        out.append("class errors:")
+        out.append('    """The exception classes of the Rust error types, subclasses of `ffi_export.FfiError`."""')
+        out += [f"    class {error}(ffi_export.FfiError): ..." for error in errors]
+        out.append("")
+        for key, desc in self.named.items():
+            out += [*ffi_export._named_kind(key, desc).stub_define(self), ""]
+        for export in self.exports:
+            if export["owner"]:
+                continue
+            if keyword.iskeyword(export["name"]):
+                out.append(f"# {export['name']}: a Python keyword, reached as getattr(library, {export['name']!r})")
+            elif export.get("batch"):
+                cls = f"_{export['name']}_batched"
+                out.append(f"class {cls}(Protocol):")
+                out += self.function(export, "    ", "__call__", True, False)
+                out.append("    def map(self, *args: Any) -> Any:")
+                out.append('        """The function over whole arrays in one call (`#[export(batch)]`)."""')
+                out.append("        ...")
+                out.append(f"{export['name']}: {cls}")
+            else:
+                out += self.function(export, "", export["name"], False, False)
+            out.append("")
+        return "\n".join(out).rstrip() + "\n"
+
+
+def generate_stub(description: _Desc, module: str = "library", vendored: bool = False) -> str:
+    """The ``.pyi`` text of the typed module for a library description
+    (``vendored``: the module is a package's ``__init__`` next to its own
+    copy of the helper)."""
+    return _StubWriter(description).write(module, vendored)
+
+
+def generate_module(description: _Desc, library: str, module: str = "library", vendored: bool = False) -> str:
+    """A thin typed module loading ``library``: the ``.so`` next to the
+    module if there is one (a package), else the path given here
+    (``<MODULE>_LIBRARY`` in the environment overrides both). ``vendored``:
+    it imports the helper from its own package (``from . import ffi_export``)."""
+    names = sorted(e["name"] for e in description["exports"] if not e["owner"] and not keyword.iskeyword(e["name"]))
+    types = sorted({d["name"] for d in description.get("types", {}).values()} - set(names))
+    env = re.sub(r"\W", "_", module).upper() + "_LIBRARY"
+    lines = [
+        f'"""Typed access to {os.path.basename(library)} (written by `python ffi_export_tools.py stubs`).',
+        "",
+        "Loads the library next to this file" + ("" if vendored else f", else {library!r}") + ";",
+        f"set {env} to load another build.",
+        '"""',
+        "import os as _os",
+        "",
+        "from . import ffi_export as _ffi_export" if vendored else "import ffi_export as _ffi_export",
+        "",
+        f"_NAME = {os.path.basename(library)!r}",
+        "_HERE = _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), _NAME)",
+        f"_PATH = _os.environ.get({env!r}) or _HERE" if vendored else
+        f"_PATH = _os.environ.get({env!r}) or (_HERE if _os.path.exists(_HERE) else {os.path.abspath(library)!r})",
+        "library = _ffi_export.load(_PATH)",
+        "errors = library.errors",
+    ]
+    lines += [f"{name} = library.{name}" for name in names]
+    lines += [f"{name} = library.types.{name}" for name in types]
+    lines.append("")
+    lines.append(f"__all__ = {['library', 'errors', *names, *types]!r}")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------
+# C header
+
+#: More about the runtime's ABI structs than their one-line description.
+_C_NOTES = {
+    "FfiBuffer": (
+        "An owned array handed to the caller: a String's UTF-8 bytes (followed by a\n"
+        "NUL that len does not count) or a Vec's elements. NULL ptr = no value.\n"
+        "Give it back exactly once to the <function>_free paired with the function\n"
+        "that returned it; the free resets it to NULL, so a second free is a no-op.\n"
+        "As an input (&[&str] items, String fields of records passed in) only ptr\n"
+        "and len are read, cap is ignored, and the caller keeps ownership."
+    ),
+    "FfiError": (
+        "The calling thread's last error: code is one of FFI_EXPORT_OK..\n"
+        "FFI_EXPORT_CALLBACK_FAILED; message and type_name are owned UTF-8\n"
+        "(NUL-terminated) buffers, released by ffi_export_error_free."
+    ),
+    "FfiCallback": (
+        "A caller function for Callback<fn(A, ..) -> R>: call is\n"
+        "R (*)(void *context, uint8_t *failed, A...); set *failed = 1 to make the\n"
+        "Rust function unwind (the call then fails with FFI_EXPORT_CALLBACK_FAILED).\n"
+        "Borrowed for the duration of the call only."
+    ),
+    "FfiAllocator": (
+        "The caller's allocator for an Allocator parameter: alloc(context, kind, len)\n"
+        "returns a zeroed buffer of len elements of `kind` (FFI_EXPORT_ALLOC_*),\n"
+        "owned by the caller and aligned for the type, or NULL to fail the call."
+    ),
+}
+
+#: C spellings of pointer fields more precise than the description's
+#: ``void *`` (same size and alignment).
+_C_POINTERS = {("FfiCallback", "call"): "const void *", ("FfiAllocator", "alloc"): "FfiAllocFn"}
+
+#: What follows a runtime struct's definition.
+_C_AFTER = {
+    "FfiError": '''
+
+enum {
+    FFI_EXPORT_OK = 0,               /* no error */
+    FFI_EXPORT_ERROR = 1,            /* the function returned Err(e): message is e's Display */
+    FFI_EXPORT_PANIC = 2,            /* the function panicked: message is the panic message */
+    FFI_EXPORT_INVALID_ARGUMENT = 3, /* an argument was refused before the function ran */
+    FFI_EXPORT_CALLBACK_FAILED = 4   /* a callback or the allocator reported a failure */
+};''',
+}
+
+_C_CALLS = '''\
+/* ---- The error channel and the self-description ---- */
+
+/* Moves the error of the calling thread's latest call into *out; returns
+ * false (and sets out->code = 0) if that call succeeded. Call it right after
+ * the failing call: the next call on this thread starts a new "latest". */
+bool ffi_export_error_take(FfiError *out);
+/* Moves this thread's oldest error numbered `since` or later into *out, where
+ * `since` is FFI_EXPORT_FAULTS read before the call: that call's error, even
+ * if other calls (signal handlers, finalizers) ran on this thread since.
+ * Returns false when the call succeeded (the counter moved for another
+ * thread). */
+bool ffi_export_error_take_since(uint64_t since, FfiError *out);
+/* Releases what a take wrote; idempotent, NULL is a no-op. */
+void ffi_export_error_free(FfiError *error);
+/* Grows with every failed call on any thread: compare it before and after a
+ * call to know whether a take is needed. */
+extern uint64_t FFI_EXPORT_FAULTS;
+/* The library's JSON self-description, owned by the library (do not free). */
+const char *ffi_export_describe(void);
+/* The ffi-export C ABI version the library speaks (this header: %(abi)s). */
+uint32_t ffi_export_abi_version(void);
+'''
+
+
+class _HeaderWriter:
+    """Writes the C header of one library description."""
+
+    def __init__(self, description: _Desc, cdef: bool) -> None:
+        self.desc = description
+        self.named: _NamedDescs = description.get("types", {})
+        # The runtime's structs as the library describes them (as this
+        # helper lays them out for a description without them).
+        abi = description.get("abi_types") or ffi_export._abi_types()
+        self.abi: Dict[str, _Desc] = {d["name"]: d for d in abi}
+        self.defined: Set[str] = set()
+        self.blocks: List[str] = []
+        self.cdef = cdef
+
+    def define(self, kind: _NamedKind) -> None:
+        """Defines a named type's C form, once."""
+        if kind.key in self.defined:
+            return
+        self.defined.add(kind.key)
+        self.blocks.append(kind.c_define(self))
+
+    def add(self, block: str) -> None:
+        """Adds a definition after those made so far."""
+        self.blocks.append(block)
+
+    def struct_fields(self, name: str, generic: Optional[str] = None) -> str:
+        """The fields of the runtime's ABI struct ``name`` as its description
+        gives them (``generic``: the C type of ``T``)."""
+        desc = self.abi.get(name)
+        if desc is None:
+            raise LoadError(f"the library does not describe the ABI struct {name}")
+        fields = []
+        for field in desc["fields"]:
+            c_type = generic if field["c_type"] == "T" and generic else field["c_type"]
+            if c_type == "void *":
+                c_type = _C_POINTERS.get((name, field["name"]), c_type)
+            fields.append(f"{c_type}{'' if c_type.endswith('*') else ' '}{field['name']};")
+        return " ".join(fields)
+
+    def option(self, inner: str, rust: str) -> str:
+        """``FfiOption`` over the C type ``inner``, defined once."""
+        name = "FfiOption_" + re.sub(r"\W", "_", inner)
+        if name not in self.defined:
+            self.defined.add(name)
+            self.blocks.append(f"/* Option<{rust}>: value is zero when is_some is 0. */\n"
+                               f"typedef struct {name} {{ {self.struct_fields('FfiOption', inner)} }} {name};")
+        return name
+
+    @staticmethod
+    def comment(text: str, indent: str = "") -> str:
+        """A doc comment as a C comment (nothing for an empty text)."""
+        text = text.strip().replace("*/", "* /")
+        if not text:
+            return ""
+        lines = text.splitlines()
+        return "\n".join([f"{indent}/* {lines[0]}"] + [f"{indent} * {line}".rstrip() for line in lines[1:]]) + " */\n"
+
+    def runtime(self) -> str:
+        """The runtime's types: its ABI structs (from the description, with
+        a compile-time check of their layout) and constants."""
+        blocks = ["/* ---- Runtime types (ffi-export-runtime/src/abi.rs, callback.rs) ---- */"]
+        checks = []
+        for name, desc in self.abi.items():
+            if desc["generic"]:
+                continue  # instantiated where used (FfiOption_<T>)
+            block = self.comment(_C_NOTES.get(name) or str(desc.get("doc", "")))
+            if name == "FfiAllocator":
+                block += "typedef void *(*FfiAllocFn)(void *context, uint32_t kind, size_t len);\n"
+            block += f"typedef struct {name} {{ {self.struct_fields(name)} }} {name};"
+            blocks.append(block + _C_AFTER.get(name, ""))
+            checks.append(f"FFI_EXPORT_LAYOUT(sizeof({name}) == {desc['size']}, {name}_size);")
+            checks.append(f"FFI_EXPORT_LAYOUT(FFI_EXPORT_ALIGNOF({name}) == {desc['align']}, {name}_align);")
+            checks += [f"FFI_EXPORT_LAYOUT(offsetof({name}, {f['name']}) == {f['offset']}, {name}_{f['name']});"
+                       for f in desc["fields"]]
+        kinds = [f"FFI_EXPORT_ALLOC_{prim.name.upper()} = {prim.alloc}"
+                 for prim in sorted(ffi_export._ALLOC_PRIMS.values(), key=lambda prim: prim.alloc)]
+        kinds.insert(0, "FFI_EXPORT_ALLOC_TEXT = 0")
+        rows = [", ".join(kinds[i:i + 3]) for i in range(0, len(kinds), 3)]
+        blocks.append("enum {\n    " + ",\n    ".join(rows) + "\n};")
+        if not self.cdef:
+            blocks.append("/* The layouts above are the library's (checked when this header is compiled). */\n"
+                          "#ifdef __cplusplus\n#define FFI_EXPORT_LAYOUT(ok, what) static_assert(ok, #what)\n"
+                          "#define FFI_EXPORT_ALIGNOF(type) alignof(type)\n"
+                          "#else\n#define FFI_EXPORT_LAYOUT(ok, what) _Static_assert(ok, #what)\n"
+                          "#define FFI_EXPORT_ALIGNOF(type) _Alignof(type)\n#endif\n"
+                          + "\n".join(checks))
+        return "\n\n".join(blocks) + "\n"
+
+    def params(self, export: _Desc) -> List[Tuple[str, str]]:
+        """(C declaration, comment) per C parameter of an export."""
+        out: List[Tuple[str, str]] = []
+        if ffi_export._receiver(export) is not None:
+            owner = _kind(export["owner"]).c_form(self)
+            out.append((f"{owner} handle", "the object (checked)"))
+        for param in export["params"]:
+            kind = _kind(param["type"])
+            out += kind.c_params(self, param["name"], kind.rust(self.named))
+        return out
+
+    def export(self, export: _Desc) -> str:
+        """An export's declaration (and those of its free and batch)."""
+        ret = _kind(export["returns"])
+        c_ret = ret.c_form(self)
+        params = self.params(export)
+        notes = [f"Rust: {ffi_export._signature(export, self.named)}"]
+        error = ret.error()
+        if error is not None:
+            notes.append(f"Err({error}): returns zero/NULL, error code 1 (ffi_export_error_take).")
+        if export["free"]:
+            notes.append(f"Owned result: release it exactly once with {export['free']}.")
+        lines = [self.comment(export["doc"]) + "/* " + "\n * ".join(notes) + " */"]
+        if not params:
+            lines.append(f"{c_ret} {export['name']}(void);")
+        else:
+            decl = [f"    {c}{',' if i < len(params) - 1 else ''}{f' /* {note} */' if note else ''}"
+                    for i, (c, note) in enumerate(params)]
+            lines.append(f"{c_ret} {export['name']}(\n" + "\n".join(decl) + ");")
+        if export["free"]:
+            lines.append(f"void {export['free']}({c_ret} *value);")
+        if export.get("batch"):
+            inputs = "".join(f", const {_kind(p['type']).c_form(self)} *{p['name']}, size_t {p['name']}_step"
+                             for p in export["params"])
+            lines.append(f"/* {export['name']} over arrays: each input steps by 1 (len values) or 0 (one value);\n"
+                         " * returns len, or 0 after the first failing element (its error says \"element i: ...\"). */")
+            lines.append(f"size_t {export['batch']}(size_t len{inputs}, {c_ret} *out);")
+        return "\n".join(lines)
+
+    def write(self, library: str) -> str:
+        """The header's text."""
+        kinds = [ffi_export._named_kind(key, desc) for key, desc in self.named.items()]
+        for kind in kinds:
+            self.define(kind)
+        exports = [self.export(export) for export in self.desc["exports"]]
+        for kind in kinds:
+            exports += kind.c_declarations(self)
+        guard = "FFI_EXPORT_" + re.sub(r"\W", "_", os.path.basename(library)).upper() + "_H"
+        head = [
+            f"/* C declarations of {os.path.basename(library)}, written by `python ffi_export_tools.py header`",
+            f" * from the library's self-description (ffi-export {self.desc.get('ffi_export_version')}, "
+            f"ABI {self.desc.get('abi_version')}).",
+            " *",
+            " * Ownership: arguments are borrowed for the call only. A returned FfiBuffer (or a",
+            " * record, option or enum holding one) is owned by the caller and released exactly",
+            " * once with the <function>_free declared after the function; objects are handles",
+            " * released with <Type>_free.",
+            " * Errors: a failed call (Err, panic, invalid argument) returns zero / NULL and",
+            " * records an FfiError for the calling thread: see ffi_export_error_take.",
+            " */",
+        ]
+        if not self.cdef:
+            head += [f"#ifndef {guard}", f"#define {guard}", "",
+                     "#include <stdbool.h>", "#include <stddef.h>", "#include <stdint.h>",
+                     "#include <sys/types.h> /* ssize_t */", "",
+                     "#ifdef __cplusplus", 'extern "C" {', "#endif", ""]
+        body = [self.runtime(), _C_CALLS % {"abi": self.desc.get("abi_version")},
+                "/* ---- Types ---- */\n", "\n\n".join(self.blocks), "",
+                "/* ---- Exports ---- */\n", "\n\n".join(exports), ""]
+        tail = [] if self.cdef else ["#ifdef __cplusplus", "}", "#endif", "", f"#endif /* {guard} */", ""]
+        return "\n".join(head + body + tail)
+
+
+def generate_header(description: _Desc, library: str = "library", cdef: bool = False) -> str:
+    """The C header of a library description; ``cdef=True`` leaves out the
+    preprocessor lines (what ``cffi.FFI().cdef`` accepts)."""
+    return _HeaderWriter(description, cdef).write(library)
+
+
+# ---------------------------------------------------------------------------
+# The command
+
+
+def _write(text: str, output: Optional[str]) -> None:
+    if output is None or output == "-":
+        sys.stdout.write(text)
+    else:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text)
+
+
+def main(argv: List[str], prog: str = "ffi_export_tools.py") -> int:
+    """``python ffi_export_tools.py [describe|stubs|header] LIBRARY ...``;
+    ``prog`` names the command in messages."""
+    if argv and argv[0] not in ("describe", "stubs", "header", "-h", "--help"):
+        argv = ["describe", *argv]  # the original form: `ffi_export.py LIBRARY`
+    parser = argparse.ArgumentParser(prog=f"python {prog}",
+                                     description="Inspect an ffi-export library and write typed stubs or a C header.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    describe = commands.add_parser("describe", help="print every export's Rust signature")
+    describe.add_argument("library")
+    describe.add_argument("--json", action="store_true", help="print the raw self-description")
+    stubs = commands.add_parser("stubs", help="write a .pyi (and a typed module) for the library")
+    stubs.add_argument("library")
+    stubs.add_argument("-o", "--output", help="the .pyi to write (default: stdout)")
+    stubs.add_argument("--module", help="also write this thin typed module (MODULE.py) loading the library; "
+                                        "the .pyi then goes next to it unless -o says otherwise")
+    stubs.add_argument("--helper-stub", metavar="DIR", help="also write DIR/ffi_export.pyi, the helper's own types")
+    stubs.add_argument("--vendored", action="store_true",
+                       help="the module is in a package holding its own ffi_export.py (`from . import ffi_export`)")
+    header = commands.add_parser("header", help="write a C header for the library")
+    header.add_argument("library")
+    header.add_argument("-o", "--output", help="the .h to write (default: stdout)")
+    header.add_argument("--cdef", action="store_true", help="no preprocessor lines: for cffi's FFI().cdef")
+    args = parser.parse_args(argv)
+    try:
+        _run(args)
+    except LoadError as error:
+        print(f"{prog}: LoadError: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run(args: argparse.Namespace) -> None:
+    """Runs a parsed command."""
+    description = _describe(args.library)
+    if args.command == "describe":
+        if args.json:
+            print(json.dumps(description, indent=2))
+            return
+        named = description.get("types", {})
+        for export in sorted(description["exports"], key=lambda e: str(e["name"])):
+            print(f"{export['name']}: {ffi_export._signature(export, named)}")
+        return
+    if args.command == "stubs":
+        output = args.output
+        module = "library"
+        if args.module:
+            module = os.path.splitext(os.path.basename(args.module))[0]
+            if module == "__init__":  # a package: named after its directory
+                module = os.path.basename(os.path.dirname(os.path.abspath(args.module)))
+            _write(generate_module(description, args.library, module, args.vendored), args.module)
+            output = output or os.path.splitext(args.module)[0] + ".pyi"
+        elif output and output != "-":
+            module = os.path.splitext(os.path.basename(output))[0]
+        _write(generate_stub(description, module, args.vendored), output)
+        if args.helper_stub:
+            os.makedirs(args.helper_stub, exist_ok=True)
+            _write(HELPER_STUB, os.path.join(args.helper_stub, "ffi_export.pyi"))
+        return
+    _write(generate_header(description, args.library, args.cdef), args.output)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
+
