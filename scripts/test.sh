@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Every test: formatting, clippy, Rust unit/doc/trybuild tests, then the
-# Python tests (example clients, every type across the boundary, bad input,
-# leaks under valgrind and RSS loops).
+# Every test: formatting, clippy, the Python helper's ruff and mypy --strict,
+# Rust unit/doc/trybuild tests, then the Python tests (example clients, every
+# type across the boundary, bad input, leaks under valgrind and RSS loops).
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 echo "--- cargo fmt --check"
 cargo fmt --all --check
 echo "--- cargo clippy"
 cargo clippy --quiet --workspace --all-targets -- -D warnings
+echo "--- ruff and mypy --strict on the helper"
+"$PY" -m ruff check --quiet --no-cache ffi-export-runtime/python
+"$PY" -m mypy --strict --cache-dir "$ROOT/target/mypy" \
+    ffi-export-runtime/python/ffi_export.py ffi-export-runtime/python/ffi_export_tools.py
 echo "--- cargo test"
 cargo test --quiet --workspace
 echo "--- build the cdylibs the Python tests load"
