@@ -8,8 +8,11 @@ echo "--- cargo fmt --check"
 cargo fmt --all --check
 echo "--- cargo clippy"
 cargo clippy --quiet --workspace --all-targets -- -D warnings
+echo "--- module graphs have no cycle"
+"$PY" scripts/module_graph.py ffi-export-runtime/src
 echo "--- ruff and mypy --strict on the helper"
 "$PY" -m ruff check --quiet --no-cache ffi-export-runtime/python
+"$PY" -m ruff check --quiet --no-cache --config ffi-export-runtime/python/ruff.toml scripts/module_graph.py
 "$PY" -m mypy --strict --cache-dir "$ROOT/target/mypy" \
     ffi-export-runtime/python/ffi_export.py ffi-export-runtime/python/ffi_export_tools.py
 echo "--- cargo test"

@@ -187,6 +187,118 @@ unsafe impl<T: AbiValue> AbiValue for FfiOption<T> {
     }
 }
 
+/// The C form of a [`Callback`](crate::Callback): a function pointer and its context.
+///
+/// `call(context, &failed, args...)` returns the result; on failure it sets
+/// `failed` to 1 (its result is then ignored).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct FfiCallback {
+    /// `R (*)(void *context, uint8_t *failed, A...)`, NULL is refused.
+    pub call: *const c_void,
+    /// Passed back as the first argument.
+    pub context: *mut c_void,
+}
+
+/// The C form of an [`Allocator`](crate::Allocator): `alloc(context, kind, len)` returns a
+/// zeroed, caller-owned buffer of `len` elements (bytes for `kind` 0,
+/// text), or NULL after recording its failure.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct FfiAllocator {
+    /// `void *(*)(void *context, uint32_t kind, size_t len)`.
+    pub alloc: *const c_void,
+    /// Passed back as the first argument.
+    pub context: *mut c_void,
+}
+
+/// The C form of `i128`: two's complement in two halves, low first.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FfiI128 {
+    /// Bits 0–63.
+    pub lo: u64,
+    /// Bits 64–127.
+    pub hi: u64,
+}
+
+/// The C form of `u128`: two halves, low first.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FfiU128 {
+    /// Bits 0–63.
+    pub lo: u64,
+    /// Bits 64–127.
+    pub hi: u64,
+}
+
+// SAFETY: zero owns nothing.
+unsafe impl AbiValue for FfiI128 {
+    fn error_value() -> Self {
+        FfiI128 { lo: 0, hi: 0 }
+    }
+}
+
+// SAFETY: zero owns nothing.
+unsafe impl AbiValue for FfiU128 {
+    fn error_value() -> Self {
+        FfiU128 { lo: 0, hi: 0 }
+    }
+}
+
+/// The C forms of tuples: their elements' C forms, `_0`, `_1`, ...
+macro_rules! tuple_structs {
+    ($($name:ident { $($t:ident $field:ident),+ })*) => {$(
+        /// The C form of a tuple: its elements' C forms, `_0`, `_1`, ...
+        #[repr(C)]
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        pub struct $name<$($t),+> {
+            $(
+                #[allow(missing_docs)]
+                pub $field: $t,
+            )+
+        }
+
+        // SAFETY: every element's empty value, which owns nothing.
+        unsafe impl<$($t: AbiValue),+> AbiValue for $name<$($t),+> {
+            fn error_value() -> Self {
+                $name { $($field: $t::error_value()),+ }
+            }
+        }
+    )*};
+}
+
+tuple_structs! {
+    FfiTuple1 { A _0 }
+    FfiTuple2 { A _0, B _1 }
+    FfiTuple3 { A _0, B _1, C _2 }
+    FfiTuple4 { A _0, B _1, C _2, D _3 }
+    FfiTuple5 { A _0, B _1, C _2, D _3, E _4 }
+    FfiTuple6 { A _0, B _1, C _2, D _3, E _4, F _5 }
+}
+
+/// CPython's object header (`PyObject`; only the header is read). Part of
+/// the fast path's C contract, defined here with the other C forms.
+#[repr(C)]
+pub struct PyObject {
+    ob_refcnt: isize,
+    ob_type: *mut PyObject,
+}
+
+impl PyObject {
+    /// The type of `obj`.
+    ///
+    /// # Safety
+    /// `obj` is a live object with CPython's regular header.
+    pub unsafe fn type_of(obj: *mut PyObject) -> *mut PyObject {
+        // SAFETY: a live object starts with its header (refcount, type).
+        unsafe { (*obj).ob_type }
+    }
+}
+
+/// A generated fast function: `(slow wrapper, args, nargs) -> result`.
+pub type FastFn = unsafe extern "C" fn(*mut PyObject, *const *mut PyObject, isize) -> *mut PyObject;
+
 /// One field of a runtime ABI struct, as C sees it.
 #[derive(Debug)]
 pub struct AbiFieldDesc {
@@ -254,19 +366,19 @@ pub static ABI_TYPES: &[AbiStructDesc] = &[
         message: "FfiBuffer",
         type_name: "FfiBuffer",
     }),
-    abi_struct!(crate::callback::FfiCallback, "FfiCallback", "", "A caller's function: R (*call)(void *context, uint8_t *failed, A...).", {
+    abi_struct!(FfiCallback, "FfiCallback", "", "A caller's function: R (*call)(void *context, uint8_t *failed, A...).", {
         call: "void *",
         context: "void *",
     }),
-    abi_struct!(crate::callback::FfiAllocator, "FfiAllocator", "", "The caller's allocator: void *(*alloc)(void *context, uint32_t kind, size_t len).", {
+    abi_struct!(FfiAllocator, "FfiAllocator", "", "The caller's allocator: void *(*alloc)(void *context, uint32_t kind, size_t len).", {
         alloc: "void *",
         context: "void *",
     }),
-    abi_struct!(crate::collections::FfiI128, "FfiI128", "", "An i128: two's complement, low 64 bits first.", {
+    abi_struct!(FfiI128, "FfiI128", "", "An i128: two's complement, low 64 bits first.", {
         lo: "uint64_t",
         hi: "uint64_t",
     }),
-    abi_struct!(crate::collections::FfiU128, "FfiU128", "", "A u128, low 64 bits first.", {
+    abi_struct!(FfiU128, "FfiU128", "", "A u128, low 64 bits first.", {
         lo: "uint64_t",
         hi: "uint64_t",
     }),

@@ -11,21 +11,16 @@
 //! and the shim reports code 4 (`CALLBACK_FAILED`); the Python helper then
 //! re-raises the original exception.
 
+use crate::abi::{FfiAllocator, FfiCallback};
+use crate::convert::{CallScope, FfiElement, FfiParam};
 use crate::describe::TypeDesc;
 use crate::foreign::HangIfUnwound;
+use crate::status::Fault;
 use core::ffi::c_void;
 use core::marker::PhantomData;
 
-/// The unwind payload of a failed callback or allocation.
-pub(crate) struct CallbackFailed;
-
 fn fail() -> ! {
-    std::panic::resume_unwind(Box::new(CallbackFailed))
-}
-
-/// Whether a caught panic payload is a callback failure.
-pub(crate) fn is_callback_failure(payload: &(dyn core::any::Any + Send)) -> bool {
-    payload.is::<CallbackFailed>()
+    std::panic::resume_unwind(Box::new(crate::status::CallbackFailed))
 }
 
 /// Only the runtime implements the callback and allocator element traits:
@@ -126,19 +121,6 @@ impl<T: CallbackValue> CallbackReturn for T {
     }
 }
 
-/// The C form of a [`Callback`]: a function pointer and its context.
-///
-/// `call(context, &failed, args...)` returns the result; on failure it sets
-/// `failed` to 1 (its result is then ignored).
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct FfiCallback {
-    /// `R (*)(void *context, uint8_t *failed, A...)`, NULL is refused.
-    pub call: *const c_void,
-    /// Passed back as the first argument.
-    pub context: *mut c_void,
-}
-
 /// A function of the caller, borrowed for one call: `Callback<fn(f64) -> f64>`.
 ///
 /// `F` is a Rust `fn` type naming the argument and result types (primitives
@@ -187,7 +169,7 @@ macro_rules! callback_arity {
 
         // SAFETY: an FfiCallback by value; a NULL function is refused, and
         // the callback's C signature is the one DESC announces.
-        unsafe impl<'a, R: CallbackReturn, $($a: CallbackValue),*> crate::FfiParam for Callback<'a, fn($($a),*) -> R> {
+        unsafe impl<'a, R: CallbackReturn, $($a: CallbackValue),*> FfiParam for Callback<'a, fn($($a),*) -> R> {
             type Abi = FfiCallback;
             const DESC: TypeDesc = TypeDesc::Callback {
                 params: &[$($a::DESC),*],
@@ -199,10 +181,10 @@ macro_rules! callback_arity {
             unsafe fn lift<'s>(
                 abi: FfiCallback,
                 param: &'static str,
-                _scope: &'s crate::CallScope,
-            ) -> Result<Callback<'s, fn($($a),*) -> R>, crate::Fault> {
+                _scope: &'s CallScope,
+            ) -> Result<Callback<'s, fn($($a),*) -> R>, Fault> {
                 if abi.call.is_null() {
-                    return Err(crate::Fault::invalid(param, "NULL callback"));
+                    return Err(Fault::invalid(param, "NULL callback"));
                 }
                 Ok(Callback { raw: abi, _borrow: PhantomData })
             }
@@ -220,18 +202,6 @@ callback_arity!(A, B);
 callback_arity!(A, B, C);
 callback_arity!(A, B, C, D);
 
-/// The C form of an [`Allocator`]: `alloc(context, kind, len)` returns a
-/// zeroed, caller-owned buffer of `len` elements (bytes for `kind` 0,
-/// text), or NULL after recording its failure.
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct FfiAllocator {
-    /// `void *(*)(void *context, uint32_t kind, size_t len)`.
-    pub alloc: *const c_void,
-    /// Passed back as the first argument.
-    pub context: *mut c_void,
-}
-
 /// Element kinds an [`Allocator`] hands out, as `kind` codes.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be an element of an `Allocator` output array",
@@ -239,7 +209,7 @@ pub struct FfiAllocator {
     note = "`Allocator::array::<T>` hands out arrays of i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32 or f64 (for bools use u8)",
     note = "for text call `alloc.text(&str)` once per string"
 )]
-pub trait AllocElement: sealed::Sealed + crate::FfiElement<Raw = Self> + Copy {
+pub trait AllocElement: sealed::Sealed + FfiElement<Raw = Self> + Copy {
     /// The code passed to the caller's allocation function.
     const KIND: u32;
 }
@@ -262,7 +232,7 @@ pub struct Allocator<'a> {
     raw: FfiAllocator,
     /// The call's scope: it owns the stand-in outputs handed out when the
     /// caller's allocator fails while Rust is already unwinding.
-    scope: &'a crate::CallScope,
+    scope: &'a CallScope,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -325,7 +295,16 @@ impl<'a> Allocator<'a> {
             // memory no Python code can reach during the call); zero is a
             // valid value of every AllocElement.
             Some(ptr) => unsafe { core::slice::from_raw_parts_mut(ptr.cast::<T>(), len) },
-            None if std::thread::panicking() => self.scope.stand_in::<T>(len),
+            None if std::thread::panicking() => {
+                // Holds for every AllocElement (numbers of at most 8 bytes).
+                assert!(core::mem::align_of::<T>() <= core::mem::align_of::<u64>());
+                let ptr = self.scope.zeroed(len * core::mem::size_of::<T>());
+                // SAFETY: `len * size_of::<T>()` zeroed bytes (the size was
+                // checked above), u64-aligned (enough for T, asserted), owned
+                // by the call's scope ('a) and handed out once; zero is a
+                // valid value of every AllocElement.
+                unsafe { core::slice::from_raw_parts_mut(ptr.cast::<T>(), len) }
+            }
             None => fail(),
         }
     }
@@ -348,7 +327,7 @@ impl<'a> Allocator<'a> {
 }
 
 // SAFETY: an FfiAllocator by value; a NULL function is refused.
-unsafe impl crate::FfiParam for Allocator<'_> {
+unsafe impl FfiParam for Allocator<'_> {
     type Abi = FfiAllocator;
     const DESC: TypeDesc = TypeDesc::Allocator;
     // Borrowed for the call only (`Allocator<'static>` does not compile).
@@ -356,10 +335,10 @@ unsafe impl crate::FfiParam for Allocator<'_> {
     unsafe fn lift<'s>(
         abi: FfiAllocator,
         param: &'static str,
-        scope: &'s crate::CallScope,
-    ) -> Result<Allocator<'s>, crate::Fault> {
+        scope: &'s CallScope,
+    ) -> Result<Allocator<'s>, Fault> {
         if abi.alloc.is_null() {
-            return Err(crate::Fault::invalid(param, "NULL allocator"));
+            return Err(Fault::invalid(param, "NULL allocator"));
         }
         Ok(Allocator {
             raw: abi,

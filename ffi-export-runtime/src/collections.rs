@@ -17,7 +17,9 @@
 //! strings, vectors, maps and sets, `const FfiTupleN *` for tuples (NULL is
 //! refused).
 
-use crate::abi::{AbiValue, FfiBuffer};
+use crate::abi::{
+    FfiBuffer, FfiI128, FfiTuple1, FfiTuple2, FfiTuple3, FfiTuple4, FfiTuple5, FfiTuple6, FfiU128,
+};
 use crate::convert::{CallScope, FfiParam};
 use crate::data::{FfiData, FfiLift};
 use crate::describe::TypeDesc;
@@ -42,7 +44,7 @@ macro_rules! by_pointer_param {
             ) -> Result<$ty, Fault> {
                 // SAFETY: the C contract makes the pointer (and the pointers
                 // in the buffer) NULL or readable for the call.
-                unsafe { crate::lift_by_pointer::<$ty>(abi, param) }
+                unsafe { crate::data::lift_by_pointer::<$ty>(abi, param) }
             }
         }
     )*};
@@ -163,23 +165,6 @@ unsafe impl<T: FfiLift + Ord> FfiLift for BTreeSet<T> {
 /// Tuples: `FfiTupleN` C forms, `FfiData`/`FfiLift`/`FfiParam` impls.
 macro_rules! tuples {
     ($($name:ident { $($t:ident $field:ident $index:tt),+ })*) => {$(
-        /// The C form of a tuple: its elements' C forms, `_0`, `_1`, ...
-        #[repr(C)]
-        #[derive(Debug, Clone, Copy, PartialEq)]
-        pub struct $name<$($t),+> {
-            $(
-                #[allow(missing_docs)]
-                pub $field: $t,
-            )+
-        }
-
-        // SAFETY: every element's empty value, which owns nothing.
-        unsafe impl<$($t: AbiValue),+> AbiValue for $name<$($t),+> {
-            fn error_value() -> Self {
-                $name { $($field: $t::error_value()),+ }
-            }
-        }
-
         // SAFETY: a #[repr(C)] struct of the elements' C forms; all-zero is
         // every element's empty value; each element frees its own.
         unsafe impl<$($t: FfiData),+> FfiData for ($($t,)+) {
@@ -214,7 +199,7 @@ macro_rules! tuples {
             type Lifted<'s> = Self;
             unsafe fn lift(abi: Self::Abi, param: &'static str, _: &CallScope) -> Result<Self, Fault> {
                 // SAFETY: the C contract makes the pointer NULL or valid.
-                unsafe { crate::lift_by_pointer::<Self>(abi, param) }
+                unsafe { crate::data::lift_by_pointer::<Self>(abi, param) }
             }
         }
     )*};
@@ -231,24 +216,7 @@ tuples! {
 
 /// 128-bit integers: two `u64` halves, low first.
 macro_rules! wide_ints {
-    ($($t:ident => $repr:ident, $doc:literal;)*) => {$(
-        #[doc = $doc]
-        #[repr(C)]
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub struct $repr {
-            /// Bits 0–63.
-            pub lo: u64,
-            /// Bits 64–127.
-            pub hi: u64,
-        }
-
-        // SAFETY: zero owns nothing.
-        unsafe impl AbiValue for $repr {
-            fn error_value() -> Self {
-                $repr { lo: 0, hi: 0 }
-            }
-        }
-
+    ($($t:ident => $repr:ident;)*) => {$(
         // SAFETY: two halves, every bit pattern valid, nothing to free.
         unsafe impl FfiData for $t {
             type Repr = $repr;
@@ -282,8 +250,8 @@ macro_rules! wide_ints {
 }
 
 wide_ints! {
-    i128 => FfiI128, "The C form of `i128`: two's complement in two halves.";
-    u128 => FfiU128, "The C form of `u128`: two halves.";
+    i128 => FfiI128;
+    u128 => FfiU128;
 }
 
 #[cfg(test)]

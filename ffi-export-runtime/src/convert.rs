@@ -3,7 +3,7 @@
 //! description and its checks live here, once.
 
 use crate::abi::{AbiValue, FfiBuffer};
-use crate::data::{FfiData, FfiLift};
+use crate::data::FfiData;
 use crate::describe::{short_type_name, TypeDesc};
 use crate::status::Fault;
 use core::ffi::{c_char, CStr};
@@ -38,25 +38,14 @@ impl CallScope {
         }
     }
 
-    /// A zeroed array of `len` `T`s that lives as long as the scope.
-    // Each call hands out a fresh buffer: the `&mut` aliases nothing.
-    #[allow(clippy::mut_from_ref)]
-    pub(crate) fn stand_in<T: crate::AllocElement>(&self, len: usize) -> &mut [T] {
-        // Holds for every AllocElement (numbers of at most 8 bytes).
-        assert!(align_of::<T>() <= align_of::<u64>());
-        let words = len
-            .saturating_mul(size_of::<T>())
-            .div_ceil(size_of::<u64>());
-        let mut storage = vec![0u64; words];
-        let ptr = storage.as_mut_ptr().cast::<T>();
+    /// `bytes` zeroed bytes, 8-byte aligned, that live as long as the scope
+    /// and that nothing else points to.
+    pub(crate) fn zeroed(&self, bytes: usize) -> *mut u64 {
+        let mut storage = vec![0u64; bytes.div_ceil(size_of::<u64>())];
+        let ptr = storage.as_mut_ptr();
         // Moving the Vec into the list does not move its heap buffer.
         self.stand_ins.borrow_mut().push(storage);
-        // SAFETY: `ptr` points to `len * size_of::<T>()` zeroed bytes,
-        // aligned for T (u64 alignment, asserted above), owned by this
-        // scope and never touched by it again until it drops; zero is a
-        // valid T (AllocElement); each call returns a fresh buffer, so no
-        // two slices alias.
-        unsafe { core::slice::from_raw_parts_mut(ptr, len) }
+        ptr
     }
 }
 
@@ -193,7 +182,7 @@ unsafe impl FfiParam for bool {
 
 /// `Option<T>` parameters cross as `const T::Repr *`, NULL for `None`.
 // SAFETY: NULL or a pointer to `T`'s C form, lifted through its checks.
-unsafe impl<T: FfiLift> FfiParam for Option<T> {
+unsafe impl<T: crate::data::FfiLift> FfiParam for Option<T> {
     type Abi = *const T::Repr;
     const DESC: TypeDesc = TypeDesc::Option(&T::DESC);
     type Lifted<'s> = Option<T>;
@@ -210,23 +199,6 @@ unsafe impl<T: FfiLift> FfiParam for Option<T> {
                 .map(Some)
                 .map_err(|why| Fault::invalid(param, why)),
         }
-    }
-}
-
-/// Lifts a record passed by pointer (`&T` or `T` parameters): a copy made
-/// from the caller's C form.
-///
-/// # Safety
-/// `ptr` is NULL or valid for reads during the call.
-pub unsafe fn lift_by_pointer<T: FfiLift>(
-    ptr: *const T::Repr,
-    param: &'static str,
-) -> Result<T, Fault> {
-    // SAFETY: forwarded contract.
-    match unsafe { ptr.as_ref() } {
-        None => Err(Fault::invalid(param, "NULL pointer")),
-        // SAFETY: forwarded contract.
-        Some(repr) => unsafe { T::from_repr(repr) }.map_err(|why| Fault::invalid(param, why)),
     }
 }
 

@@ -5,6 +5,7 @@
 
 use crate::abi::{AbiValue, FfiBuffer, FfiOption};
 use crate::describe::TypeDesc;
+use crate::status::Fault;
 
 /// A value with a `#[repr(C)]` form that C code can read, build and free.
 ///
@@ -88,14 +89,11 @@ pub trait FfiValue: Sized {
     /// # Safety
     /// As [`FfiData::free_repr`].
     unsafe fn free_repr(repr: &mut Self::Repr);
-    /// [`crate::lift_by_pointer`]: a copy of the caller's C form at `ptr`.
+    /// [`lift_by_pointer`]: a copy of the caller's C form at `ptr`.
     ///
     /// # Safety
     /// `ptr` is NULL or valid for reads during the call.
-    unsafe fn lift_by_pointer(
-        ptr: *const Self::Repr,
-        param: &'static str,
-    ) -> Result<Self, crate::Fault>;
+    unsafe fn lift_by_pointer(ptr: *const Self::Repr, param: &'static str) -> Result<Self, Fault>;
 }
 
 impl<T: FfiLift> FfiValue for T {
@@ -117,12 +115,9 @@ impl<T: FfiLift> FfiValue for T {
         unsafe { <T as FfiData>::free_repr(repr) }
     }
     #[inline]
-    unsafe fn lift_by_pointer(
-        ptr: *const Self::Repr,
-        param: &'static str,
-    ) -> Result<Self, crate::Fault> {
+    unsafe fn lift_by_pointer(ptr: *const Self::Repr, param: &'static str) -> Result<Self, Fault> {
         // SAFETY: forwarded contract.
-        unsafe { crate::lift_by_pointer::<T>(ptr, param) }
+        unsafe { lift_by_pointer::<T>(ptr, param) }
     }
 }
 
@@ -316,6 +311,23 @@ unsafe impl<T: FfiLift> FfiLift for Option<T> {
             // SAFETY: forwarded contract.
             true => unsafe { T::from_repr(&repr.value) }.map(Some),
         }
+    }
+}
+
+/// Lifts a record passed by pointer (`&T` or `T` parameters): a copy made
+/// from the caller's C form.
+///
+/// # Safety
+/// `ptr` is NULL or valid for reads during the call.
+pub unsafe fn lift_by_pointer<T: FfiLift>(
+    ptr: *const T::Repr,
+    param: &'static str,
+) -> Result<T, Fault> {
+    // SAFETY: forwarded contract.
+    match unsafe { ptr.as_ref() } {
+        None => Err(Fault::invalid(param, "NULL pointer")),
+        // SAFETY: forwarded contract.
+        Some(repr) => unsafe { T::from_repr(repr) }.map_err(|why| Fault::invalid(param, why)),
     }
 }
 

@@ -11,8 +11,6 @@ use std::ffi::CString;
 use std::fmt::{self, Write as _};
 use std::sync::OnceLock;
 
-pub use crate::object::ObjectDesc;
-
 /// Version of the C ABI and of the description format. The Python helper
 /// refuses a library whose version differs from its own.
 pub const ABI_VERSION: u32 = 1;
@@ -142,6 +140,19 @@ impl fmt::Display for TypeDesc {
     }
 }
 
+/// An `#[export] impl` type's description.
+#[derive(Debug)]
+pub struct ObjectDesc {
+    /// The Rust name.
+    pub name: &'static str,
+    /// `module_path!()` of the impl block.
+    pub module: &'static str,
+    /// The doc comment of the impl block.
+    pub doc: &'static str,
+    /// The destructor export, `<Name>_free`.
+    pub free: &'static str,
+}
+
 /// An `#[export]` struct.
 #[derive(Debug)]
 pub struct RecordDesc {
@@ -241,7 +252,7 @@ pub struct ExportDesc {
     pub kind: &'static str,
     /// The CPython fast path, for exports of primitives, `&str`, slices and
     /// `String` (see [`crate::python`]).
-    pub python: Option<crate::python::FastFn>,
+    pub python: Option<crate::abi::FastFn>,
     /// `#[export(batch)]`: the export that loops the function over arrays,
     /// `<name>_batch(size_t len, const A *a, size_t a_step, ..., R *out)`.
     pub batch: Option<&'static str>,

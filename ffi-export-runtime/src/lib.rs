@@ -158,24 +158,22 @@ pub mod object;
 pub mod python;
 pub mod status;
 
-pub use abi::{code, AbiValue, FfiBuffer, FfiError, FfiOption};
-pub use callback::{
-    AllocElement, Allocator, Callback, CallbackReturn, CallbackValue, FfiAllocator, FfiCallback,
+pub use abi::{
+    code, AbiValue, FfiAllocator, FfiBuffer, FfiCallback, FfiError, FfiI128, FfiOption, FfiTuple1,
+    FfiTuple2, FfiTuple3, FfiTuple4, FfiTuple5, FfiTuple6, FfiU128,
 };
-pub use collections::{
-    FfiI128, FfiTuple1, FfiTuple2, FfiTuple3, FfiTuple4, FfiTuple5, FfiTuple6, FfiU128,
-};
+pub use callback::{AllocElement, Allocator, Callback, CallbackReturn, CallbackValue};
 pub use convert::{
-    check_disjoint, check_items_disjoint, lift_batch_in, lift_batch_out, lift_by_pointer,
-    lift_cstr, lift_slice, lift_slice_mut, lift_str, lift_str_list, BatchOut, CallScope,
-    FfiElement, FfiParam, IntoFfi, Region,
+    check_disjoint, check_items_disjoint, lift_batch_in, lift_batch_out, lift_cstr, lift_slice,
+    lift_slice_mut, lift_str, lift_str_list, BatchOut, CallScope, FfiElement, FfiParam, IntoFfi,
+    Region,
 };
-pub use data::{FfiData, FfiLift};
+pub use data::{lift_by_pointer, FfiData, FfiLift};
 pub use describe::{
-    DataEnumDesc, EnumDesc, ExportDesc, FieldDesc, ParamDesc, RecordDesc, TypeDesc, VariantDesc,
-    ABI_VERSION, EXPORTS,
+    DataEnumDesc, EnumDesc, ExportDesc, FieldDesc, ObjectDesc, ParamDesc, RecordDesc, TypeDesc,
+    VariantDesc, ABI_VERSION, EXPORTS,
 };
-pub use object::{live_objects, register, release, with_object, FfiObject, ObjectDesc};
+pub use object::{live_objects, register, release, with_object, FfiObject};
 pub use primitives::NUMBERS;
 pub use status::{call, BatchElement, Fault, FFI_EXPORT_FAULTS};
 

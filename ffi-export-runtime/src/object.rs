@@ -4,6 +4,7 @@
 //! behind a mutex, so calls from several threads are safe (`T: Send` is
 //! required) and run one at a time per object.
 
+pub use crate::describe::ObjectDesc;
 use crate::describe::{short_type_name, TypeDesc};
 use crate::status::Fault;
 use std::any::Any;
@@ -16,19 +17,6 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 pub trait FfiObject: Send + Sized + 'static {
     /// Its description (`TypeDesc::Object`).
     const DESC: TypeDesc;
-}
-
-/// An `#[export] impl` type's description.
-#[derive(Debug)]
-pub struct ObjectDesc {
-    /// The Rust name.
-    pub name: &'static str,
-    /// `module_path!()` of the impl block.
-    pub module: &'static str,
-    /// The doc comment of the impl block.
-    pub doc: &'static str,
-    /// The destructor export, `<Name>_free`.
-    pub free: &'static str,
 }
 
 struct Entry {

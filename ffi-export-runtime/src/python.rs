@@ -23,12 +23,7 @@ use core::ffi::{c_char, c_int, c_long, c_void};
 use core::marker::PhantomData;
 use std::sync::OnceLock;
 
-/// `PyObject *` (only the header is read).
-#[repr(C)]
-pub struct PyObject {
-    ob_refcnt: isize,
-    ob_type: *mut PyObject,
-}
+pub use crate::abi::{FastFn, PyObject};
 
 /// `PyObject *`.
 pub type Py = *mut PyObject;
@@ -64,9 +59,6 @@ const PYBUF_FORMAT: c_int = 0x0004;
 const PYBUF_ND: c_int = 0x0008;
 const PYBUF_STRIDES: c_int = 0x0010 | PYBUF_ND;
 const PYBUF_C_CONTIGUOUS: c_int = 0x0020 | PYBUF_STRIDES;
-
-/// A generated fast function: `(slow wrapper, args, nargs) -> result`.
-pub type FastFn = unsafe extern "C" fn(Py, *const Py, isize) -> Py;
 
 /// Declares [`PyApi`] from one list, so the struct, its completeness check
 /// and the layout the helper builds its mirror from cannot disagree.
@@ -217,7 +209,7 @@ pub unsafe extern "C" fn ffi_export_python_function(name: *const c_char, slow: P
     };
     // SAFETY: forwarded contract.
     let wanted = unsafe { core::ffi::CStr::from_ptr(name) };
-    let found = crate::EXPORTS
+    let found = crate::describe::EXPORTS
         .iter()
         .find(|export| export.name.as_bytes() == wanted.to_bytes())
         .and_then(|export| export.python.map(|fast| (export.name, fast)));
@@ -338,8 +330,8 @@ impl Python {
     /// # Safety
     /// `obj` is a live object.
     unsafe fn type_of(obj: Py) -> Py {
-        // SAFETY: a live object starts with its header (refcount, type).
-        unsafe { (*obj).ob_type }
+        // SAFETY: forwarded contract.
+        unsafe { PyObject::type_of(obj) }
     }
 
     fn clear_error(&self) {
@@ -387,7 +379,11 @@ impl Python {
     /// # Safety
     /// The result borrows `obj`'s internal buffer: `obj` must stay alive
     /// (the caller's argument tuple holds it for the call).
-    pub unsafe fn str_arg<'s>(&self, obj: Py, _scope: &'s crate::CallScope) -> Option<&'s str> {
+    pub unsafe fn str_arg<'s>(
+        &self,
+        obj: Py,
+        _scope: &'s crate::convert::CallScope,
+    ) -> Option<&'s str> {
         // SAFETY: a live argument.
         if unsafe { Self::type_of(obj) } != self.api.str_type {
             return None;
@@ -559,7 +555,7 @@ impl Drop for BufferArg<'_> {
 /// # Safety
 /// `CODES` are buffer format codes whose items are valid `Self`s (the size
 /// is checked separately).
-pub unsafe trait PyElement: crate::FfiElement<Raw = Self> {
+pub unsafe trait PyElement: crate::convert::FfiElement<Raw = Self> {
     /// Buffer format codes of this element type (sizes are checked too).
     const CODES: &'static [u8];
 }

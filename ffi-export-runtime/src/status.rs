@@ -47,6 +47,10 @@ compile_error!(
 #[used]
 pub static FFI_EXPORT_FAULTS: AtomicU64 = AtomicU64::new(0);
 
+/// The unwind payload of a failed callback or allocation (`Callback::call`
+/// and `Allocator` unwind with it; [`call`] reports it as code 4).
+pub(crate) struct CallbackFailed;
+
 /// Why a call failed, before it is flattened into an [`FfiError`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
@@ -321,7 +325,7 @@ pub fn call<R: AbiValue>(body: impl FnOnce() -> Result<R, Fault>) -> R {
         }
         Err(payload) => {
             let element = PANIC_ELEMENT.with(Cell::take);
-            let fault = if crate::callback::is_callback_failure(&*payload) {
+            let fault = if payload.is::<CallbackFailed>() {
                 Fault::CallbackFailed
             } else {
                 Fault::Panic(panic_message(&*payload))
