@@ -2,9 +2,11 @@
 //! crate (`ffi_export::export`), whose documentation has runnable examples;
 //! this crate only holds the procedural macro.
 //!
-//! Pipeline: `parse` (syn → model), `validate` (every rejected signature,
-//! all errors at once), `expand` (model → C shim, paired free,
-//! self-description entry). For
+//! Pipeline, for every kind of item (function, struct, enum, impl block):
+//! `parse` (syn → `model`, every parameter and return type classified),
+//! `validate` (every rejection, all errors at once), `expand` (model → C
+//! shims, paired frees, trait impls, self-description entries, through the
+//! helpers in `tokens`). Each stage only uses the ones after it. For
 //!
 //! ```text
 //! #[export]
@@ -27,9 +29,8 @@
 mod errors;
 mod expand;
 mod model;
-mod object;
 mod parse;
-mod record;
+mod tokens;
 mod validate;
 
 use proc_macro::TokenStream;
@@ -97,5 +98,14 @@ use proc_macro::TokenStream;
 /// ```
 #[proc_macro_attribute]
 pub fn export(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::export(args.into(), item.into()).into()
+    let input = proc_macro2::TokenStream::from(item);
+    let item = match parse::item(args.into(), input.clone()) {
+        Ok(item) => item,
+        Err(error) => return expand::fallback(input, None, error).into(),
+    };
+    match validate::item(&item).finish() {
+        Ok(()) => expand::item(&item),
+        Err(error) => expand::fallback(input, Some(&item), error),
+    }
+    .into()
 }

@@ -1,12 +1,66 @@
-//! The model of one exported function: what `parse` builds and `expand`
-//! turns into tokens. Every supported Rust type is classified here once.
+//! The model of an `#[export]`ed item: what `parse` builds from syn, what
+//! `validate` checks and `expand` turns into tokens. Every parameter and
+//! return type is classified here once; what the macro could not classify
+//! is recorded as data (`ParamKind::Unsupported`, `ReturnKind::Unsupported`)
+//! for `validate` to report.
+//!
+//! The model keeps the syn item it came from: the item is emitted unchanged,
+//! and its tokens give every diagnostic its span.
 
-use proc_macro2::Span;
-use syn::{Ident, Signature, Type};
+use proc_macro2::{Span, TokenStream};
+use syn::{Ident, Lifetime, LitStr, Signature, Type};
 
-/// An `#[export]`ed function, or a `pub fn` of an `#[export] impl`.
+/// The primitive types, by name: the one list the macro knows them by.
+pub const PRIMITIVES: [&str; 13] = [
+    "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "isize", "usize", "f32", "f64", "bool",
+];
+
+/// The integer primitives (the first ten): `#[repr]` types of enums.
+pub const INTEGERS: &[&str] = PRIMITIVES.split_at(10).0;
+
+/// What `#[export]` was put on.
+// One per macro invocation, never copied: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
+pub enum Item {
+    /// `fn`.
+    Function(Function),
+    /// `struct`: a record, or `#[repr(C)]` plain data.
+    Record(Record),
+    /// `enum`: field-less, or with data.
+    Enum(Enum),
+    /// An `impl` block: an object type and its methods.
+    Object(Object),
+    /// Anything else (a trait, a const, ..): rejected.
+    Other(syn::Item),
+}
+
+/// `#[export] fn`.
+pub struct Function {
+    /// The function as written.
+    pub item: syn::ItemFn,
+    /// The attribute's arguments.
+    pub args: Args,
+    /// The exported callable.
+    pub export: ExportFn,
+}
+
+/// The arguments of `#[export(..)]`, as written.
+#[derive(Default)]
+pub struct Args {
+    /// `name = "symbol"` (checked to be a C identifier by `validate`).
+    pub name: Option<LitStr>,
+    /// `batch`: also export a loop over arrays.
+    pub batch: Option<Span>,
+    /// Arguments that are none of these.
+    pub unknown: Vec<syn::Path>,
+    /// What syn could not parse (the arguments after it are not read).
+    pub malformed: Option<syn::Error>,
+}
+
+/// An exported function, or a `pub fn` of an `#[export] impl`.
 pub struct ExportFn {
-    /// The Rust signature (the item itself is emitted unchanged elsewhere).
+    /// The Rust signature, `Self` replaced by the owner (generated code
+    /// lives outside the impl block).
     pub sig: Signature,
     /// What kind of callable it is.
     pub kind: FnKind,
@@ -18,13 +72,16 @@ pub struct ExportFn {
     pub c_name_span: Span,
     /// The doc comment, one line per `#[doc]` attribute.
     pub doc: String,
-    /// Parameters in order.
+    /// Lifetimes declared on the function and its impl block (reported
+    /// where declared, not at each use).
+    pub declared_lifetimes: Vec<Lifetime>,
+    /// Parameters in order (the receiver is not one).
     pub params: Vec<Param>,
-    /// `#[export(batch)]`: also export `<name>_batch`, the function looped
-    /// over arrays in Rust.
-    pub batch: bool,
     /// The return type.
     pub ret: Return,
+    /// `#[export(batch)]`: also export `<name>_batch`, the function looped
+    /// over arrays (checked by `validate`).
+    pub batch: Option<Span>,
 }
 
 /// Free function or associated function of an object type.
@@ -39,7 +96,8 @@ pub enum FnKind {
         /// `&mut self`.
         mutable: bool,
     },
-    /// An associated function without `self` that returns no object.
+    /// An associated function without `self` that returns no object (or a
+    /// method whose receiver `validate` rejects).
     Static,
 }
 
@@ -60,45 +118,291 @@ impl FnKind {
 pub struct Param {
     /// The name in the self-description (the Rust binding, or `argN`).
     pub name: String,
+    /// The type as written (`Self` replaced).
+    pub ty: Type,
     /// How it crosses.
     pub kind: ParamKind,
-    /// The parameter's span, for generated code.
+    /// The parameter's span (`pattern: type`), for generated code.
     pub span: Span,
 }
 
 /// How a parameter crosses: the number and types of its C arguments.
 pub enum ParamKind {
-    /// A primitive by value, converted through `FfiParam`.
-    Scalar(Type),
+    /// A primitive written by its name (`i32`, `bool`): one C argument of
+    /// its `FfiParam::Abi`. The CPython fast path and `batch` take these.
+    Primitive(Type),
     /// `&str`: pointer and length.
     Str,
     /// `&CStr`: one NUL-terminated pointer.
     CStr,
     /// `&[&str]`: pointer to string views and count.
     StrList,
-    /// `&R` of an `#[export]` struct: a pointer to its C form, copied in.
-    Ref(Type),
     /// `&[T]` or `&mut [T]`: pointer and length.
     Slice {
         /// The element type, checked through `FfiElement`.
         elem: Type,
         /// `&mut [T]`.
         mutable: bool,
+        /// The element is a number written by its name (not `bool`): the
+        /// CPython fast path takes it from a buffer.
+        numeric: bool,
     },
+    /// `&R` of an `#[export]` struct or enum with data (`R`): a pointer to
+    /// its C form, copied in.
+    Ref(Type),
+    /// `Option<T>` (the whole type): a pointer to `T`'s C form, NULL for
+    /// `None`.
+    Option(Type),
+    /// `Callback<fn(..) -> R>` (the whole type).
+    Callback(Type),
+    /// `Allocator` (the whole type).
+    Allocator(Type),
+    /// Any other named type: an `#[export]` struct or enum, or an alias the
+    /// macro cannot see through. Crosses by its `FfiParam` impl, and is an
+    /// error at the type if it has none.
+    Named(Type),
+    /// A type the macro rejects: `validate` says why.
+    Unsupported(UnsupportedParam),
+}
+
+/// A parameter type the macro rejects.
+pub enum UnsupportedParam {
+    /// `&mut str`.
+    MutStr,
+    /// `&mut CStr`.
+    MutCStr,
+    /// `&[T]` of an element that is not a named type (`&[(i32, i32)]`).
+    SliceElement(Type),
+    /// `&String` or `&mut String`.
+    RefString {
+        /// `&mut`.
+        mutable: bool,
+    },
+    /// `&Vec<T>` or `&mut Vec<T>`.
+    RefVec {
+        /// `&mut`.
+        mutable: bool,
+    },
+    /// Any other reference: to a primitive, `&mut` of a record, to a tuple..
+    Reference {
+        /// The referenced type.
+        elem: Type,
+        /// `&mut`.
+        mutable: bool,
+        /// The referenced type is named like a primitive.
+        primitive: bool,
+    },
+    /// `String` by value.
+    String,
+    /// `Vec<T>` by value.
+    Vec,
+    /// `impl Trait`.
+    ImplTrait,
+    /// `*const T`, `*mut T`.
+    Pointer,
+    /// A tuple.
+    Tuple,
+    /// Anything else (an array, a function pointer, `dyn Trait`, ..),
+    /// without its grouping.
+    Other(Type),
 }
 
 /// The return type.
 pub struct Return {
-    /// `None` for `()`.
+    /// `None` for `()`, written or not.
     pub ty: Option<Type>,
-    /// Whether it may own memory, so a paired free is exported (the
-    /// description names it only when the type's `OWNED` is true).
-    pub may_own: bool,
-    /// Whether it holds `Self` (objects become handles on the way out).
+    /// How it crosses.
+    pub kind: ReturnKind,
+    /// Whether it names the impl's own type (objects become handles on the
+    /// way out; an associated function returning one is a constructor).
     pub has_self: bool,
+    /// References written inside it (`Option<&str>`, `Vec<&T>`): rejected;
+    /// the error type of a `Result` may borrow.
+    pub borrows: Vec<Type>,
 }
 
-/// A generated identifier, hygienic by its prefix.
-pub fn hidden_ident(prefix: &str, name: &str) -> Ident {
-    Ident::new(&format!("__ffi_export_{prefix}_{name}"), Span::call_site())
+/// How a return value crosses.
+pub enum ReturnKind {
+    /// `()`, or no return type.
+    Unit,
+    /// A primitive written by its name.
+    Primitive,
+    /// `String`, written so.
+    String,
+    /// `Option<T>`, with `T`'s kind.
+    Option(Box<ReturnKind>),
+    /// `Result<T, E>`, with `T`'s kind.
+    Result(Box<ReturnKind>),
+    /// The object type of the impl block: a handle.
+    Object,
+    /// Any other type (`Vec<T>`, `#[export]` types, aliases, and inside
+    /// `Option`/`Result` any type): crosses by its `IntoFfi` impl, and is
+    /// an error at the type if it has none.
+    Named,
+    /// A type the macro rejects (at the top level only): `validate` says
+    /// why.
+    Unsupported(UnsupportedReturn),
+}
+
+/// A return type the macro rejects.
+pub enum UnsupportedReturn {
+    /// `&T`.
+    Reference,
+    /// `impl Trait`.
+    ImplTrait,
+    /// `*const T`, `*mut T`.
+    Pointer,
+    /// `!`.
+    Never,
+    /// Anything else (a tuple, an array, ..), without its grouping.
+    Other(Box<Type>),
+}
+
+impl ReturnKind {
+    /// Visibly free of owned memory: a primitive, an object handle, or
+    /// `Option`/`Result` of one. Anything else (a `String`, `Vec`, record,
+    /// or an alias the macro cannot see through) gets a paired `_free`
+    /// export; the self-description names it only when the type's `OWNED`
+    /// is true.
+    pub fn is_plain(&self) -> bool {
+        match self {
+            ReturnKind::Unit | ReturnKind::Primitive | ReturnKind::Object => true,
+            ReturnKind::Option(inner) | ReturnKind::Result(inner) => inner.is_plain(),
+            _ => false,
+        }
+    }
+
+    /// Built directly by the CPython fast path: `()`, a primitive,
+    /// `String`, `Option` of a primitive, or `Result` of one of those.
+    pub fn is_fast(&self) -> bool {
+        match self {
+            ReturnKind::Unit | ReturnKind::Primitive | ReturnKind::String => true,
+            ReturnKind::Option(inner) => matches!(**inner, ReturnKind::Primitive),
+            ReturnKind::Result(inner) => {
+                !matches!(**inner, ReturnKind::Result(_)) && inner.is_fast()
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `#[export] struct`.
+pub struct Record {
+    /// The struct as written.
+    pub item: syn::ItemStruct,
+    /// The attribute's arguments (none are taken).
+    pub args: TokenStream,
+    /// The doc comment.
+    pub doc: String,
+    /// The named fields; empty when `unnamed` is set.
+    pub fields: Vec<Field>,
+    /// Tuple or unit fields, which records cannot have.
+    pub unnamed: Option<syn::Fields>,
+    /// Its `#[repr(..)]` attributes.
+    pub repr: Repr,
+}
+
+impl Record {
+    /// `#[repr(C)]`: plain data that crosses as itself.
+    pub fn is_plain_data(&self) -> bool {
+        self.repr.c
+    }
+}
+
+/// One field of a record or enum variant.
+pub struct Field {
+    /// The field's name (`_0`, `_1`, .. for tuple fields).
+    pub ident: Ident,
+    /// The name in the self-description (without `r#`).
+    pub name: String,
+    /// The type as written.
+    pub ty: Type,
+}
+
+/// What `#[repr(..)]` attributes say.
+#[derive(Default)]
+pub struct Repr {
+    /// `C`.
+    pub c: bool,
+    /// The first integer type (`u8`, `i64`, ..).
+    pub int: Option<Ident>,
+    /// Every other option (`packed`, `align`, `transparent`, integers).
+    pub others: Vec<syn::Path>,
+    /// What could not be parsed.
+    pub malformed: Vec<syn::Error>,
+}
+
+/// `#[export] enum`.
+pub struct Enum {
+    /// The enum as written.
+    pub item: syn::ItemEnum,
+    /// The attribute's arguments (none are taken).
+    pub args: TokenStream,
+    /// The doc comment.
+    pub doc: String,
+    /// The variants in order.
+    pub variants: Vec<Variant>,
+    /// Its `#[repr(..)]` attributes.
+    pub repr: Repr,
+}
+
+impl Enum {
+    /// Whether a variant has fields (a tagged union), or none does (the
+    /// enum crosses as its discriminant).
+    pub fn has_data(&self) -> bool {
+        self.variants
+            .iter()
+            .any(|variant| !matches!(variant.shape, Shape::Unit))
+    }
+}
+
+/// One variant of an enum.
+pub struct Variant {
+    /// Its name.
+    pub ident: Ident,
+    /// Named, tuple or no fields.
+    pub shape: Shape,
+    /// Its fields.
+    pub fields: Vec<Field>,
+}
+
+/// How a variant's fields are written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `V { a: T }`.
+    Named,
+    /// `V(T)`.
+    Tuple,
+    /// `V`.
+    Unit,
+}
+
+/// `#[export] impl Type { .. }`.
+pub struct Object {
+    /// The impl block as written.
+    pub item: syn::ItemImpl,
+    /// The attribute's arguments (none are taken).
+    pub args: TokenStream,
+    /// The name of a named, non-generic self type; `None` otherwise
+    /// (rejected), and then no method is modelled.
+    pub type_name: Option<String>,
+    /// Its `pub fn`s, exported as `<Type>_<fn>`.
+    pub methods: Vec<ExportFn>,
+    /// The doc comment of the impl block.
+    pub doc: String,
+}
+
+impl Object {
+    /// The self type.
+    pub fn owner(&self) -> &Type {
+        &self.item.self_ty
+    }
+
+    /// The last segment of the self type's path, if it is one.
+    pub fn last_segment(&self) -> Option<&syn::PathSegment> {
+        match self.owner() {
+            Type::Path(path) if path.qself.is_none() => path.path.segments.last(),
+            _ => None,
+        }
+    }
 }

@@ -1,0 +1,521 @@
+//! model → tokens for one exported callable: the `extern "C"` shim, the
+//! paired free for owned returns, the self-description entry, the CPython
+//! fast path and the batch loop. Generated code names everything by
+//! absolute path and calls into the runtime; the conversions live there.
+
+use crate::model::{ExportFn, FnKind, ParamKind};
+use crate::tokens::{call_scope, hidden_ident, option, runtime, AtType, SCOPE_BINDING};
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+
+/// The shim, paired free and description of one exported callable (the
+/// Rust item itself is emitted by the caller).
+pub fn callable(model: &ExportFn) -> TokenStream {
+    let rt = runtime();
+    let c_name = &model.c_name;
+    let shim_ident = hidden_ident("shim", c_name);
+
+    let mut c_params = Vec::new();
+    // Lifted in three phases: copies first (records, options, numbers: read
+    // before any `&mut` exists), then shared borrows, then, after the
+    // aliasing check, mutable borrows.
+    let mut copies = Vec::new();
+    let mut shared = Vec::new();
+    let mut exclusive = Vec::new();
+    let mut values = Vec::new();
+    // For the aliasing check, in parameter order: (region, is `&mut`).
+    let mut regions = Vec::new();
+    let mut item_lists = Vec::new();
+    let mut param_descs = Vec::new();
+    for (index, param) in model.params.iter().enumerate() {
+        let span = param.span;
+        let name = &param.name;
+        let value = format_ident!("__ffi_value{}", index);
+        let ptr = format_ident!("__ffi_ptr{}", index);
+        let len = format_ident!("__ffi_len{}", index);
+        let desc = match &param.kind {
+            ParamKind::Primitive(ty)
+            | ParamKind::Option(ty)
+            | ParamKind::Callback(ty)
+            | ParamKind::Allocator(ty)
+            | ParamKind::Named(ty) => {
+                let at = AtType::new(ty, "FfiParam");
+                let arg = format_ident!("__ffi_arg{}", index);
+                let abi = at.item("Abi");
+                let lift = at.item("lift");
+                let arg_value = at.wrap(&arg);
+                c_params.push(quote!(#arg: #abi));
+                // Borrowed at the parameter's type: a lifetime the call cannot
+                // give (a `'static` behind an alias) is reported there.
+                let binding = Ident::new(SCOPE_BINDING, model.sig.ident.span().located_at(at.last));
+                let scope = at.wrap(&quote_spanned!(at.last=> &#binding));
+                copies.push(quote! {
+                    // SAFETY: a C argument of the type's C form, as the C
+                    // contract passes it; `lift` checks what it reads.
+                    let #value = unsafe { #lift(#arg_value, #name, #scope) }?;
+                });
+                values.push(quote!(#value));
+                at.item("DESC")
+            }
+            ParamKind::Ref(ty) => {
+                let at = AtType::new(ty, "FfiValue");
+                let repr = at.item("Repr");
+                let lift = at.item("lift_by_pointer");
+                let ptr_value = at.wrap(&ptr);
+                c_params.push(quote!(#ptr: *const #repr));
+                copies.push(quote_spanned! {span=>
+                    // SAFETY: NULL or the caller's C form, valid for the call
+                    // (C contract); copied, NULL refused.
+                    let #value = unsafe { #lift(#ptr_value, #name) }?;
+                });
+                values.push(quote!(&#value));
+                at.item("DESC")
+            }
+            ParamKind::Str => {
+                c_params.push(quote!(#ptr: *const u8, #len: usize));
+                shared.push(quote_spanned! {span=>
+                    // SAFETY: NULL with length 0 or `len` readable bytes for
+                    // the call (C contract); checked as UTF-8.
+                    let #value = unsafe { #rt::lift_str(__ffi_scope, #ptr, #len, #name) }?;
+                });
+                regions.push((quote!(#rt::Region::of(#value.as_bytes(), #name)), false));
+                values.push(quote!(#value));
+                quote!(#rt::TypeDesc::Str)
+            }
+            ParamKind::CStr => {
+                c_params.push(quote!(#ptr: *const ::core::ffi::c_char));
+                shared.push(quote_spanned! {span=>
+                    // SAFETY: NULL (refused) or a NUL-terminated string
+                    // readable for the call (C contract).
+                    let #value = unsafe { #rt::lift_cstr(__ffi_scope, #ptr, #name) }?;
+                });
+                regions.push((
+                    quote!(#rt::Region::of(#value.to_bytes_with_nul(), #name)),
+                    false,
+                ));
+                values.push(quote!(#value));
+                quote!(#rt::TypeDesc::CStr)
+            }
+            ParamKind::StrList => {
+                c_params.push(quote!(#ptr: *const #rt::FfiBuffer, #len: usize));
+                shared.push(quote_spanned! {span=>
+                    // SAFETY: NULL with length 0 or `len` string views whose
+                    // bytes are readable for the call (C contract); each
+                    // checked as UTF-8.
+                    let #value = unsafe { #rt::lift_str_list(__ffi_scope, #ptr, #len, #name) }?;
+                });
+                item_lists.push((value.clone(), name.clone()));
+                values.push(quote!(&#value[..]));
+                quote!(#rt::TypeDesc::StrList)
+            }
+            ParamKind::Slice { elem, mutable, .. } => {
+                let at = AtType::new(elem, "FfiElement");
+                let raw = at.item("Raw");
+                let (ptr_ty, lift) = if *mutable {
+                    (quote_spanned!(at.first=> *mut #raw), "lift_slice_mut")
+                } else {
+                    (quote_spanned!(at.first=> *const #raw), "lift_slice")
+                };
+                let lift = at.runtime_fn(lift, elem);
+                let ptr_value = at.wrap(&ptr);
+                c_params.push(quote!(#ptr: #ptr_ty, #len: usize));
+                let lift = quote_spanned! {span=>
+                    // SAFETY: NULL with length 0 or `len` elements valid for
+                    // the call (C contract), not aliased mutably (checked for
+                    // `&mut`); elements checked by FfiElement::valid.
+                    let #value = unsafe { #lift(__ffi_scope, #ptr_value, #len, #name) }?;
+                };
+                if *mutable {
+                    exclusive.push(lift);
+                    regions.push((
+                        quote!(#rt::Region::new(#ptr as *const _, #len, true, #name)),
+                        true,
+                    ));
+                } else {
+                    shared.push(lift);
+                    regions.push((quote!(#rt::Region::of(#value, #name)), false));
+                }
+                values.push(quote!(#value));
+                let elem_desc = at.item("DESC");
+                quote!(#rt::TypeDesc::Slice { elem: &#elem_desc, mutable: #mutable })
+            }
+            // Rejected by `validate`: never expanded.
+            ParamKind::Unsupported(_) => continue,
+        };
+        param_descs.push(quote!(#rt::ParamDesc { name: #name, ty: #desc }));
+    }
+
+    // A `&mut [T]` must not alias another borrowed argument (the bytes of
+    // each `&[&str]` item included): checked on the borrowed values and the
+    // raw `&mut` pointers, before any `&mut` exists.
+    let mutables: Vec<_> = regions.iter().filter(|(_, m)| *m).map(|(r, _)| r).collect();
+    let aliasing_check = if mutables.is_empty() {
+        TokenStream::new()
+    } else {
+        let all = regions.iter().map(|(region, _)| region);
+        let fixed = if regions.len() > 1 {
+            quote!(#rt::check_disjoint(&[#(#all),*])?;)
+        } else {
+            TokenStream::new()
+        };
+        let items = item_lists.iter().map(
+            |(value, name)| quote!(#rt::check_items_disjoint(&[#(#mutables),*], &#value, #name)?;),
+        );
+        quote!(#fixed #(#items)*)
+    };
+
+    let unit: syn::Type = syn::parse_quote!(());
+    let ret_ty = model.ret.ty.clone().unwrap_or(unit);
+    let ret = AtType::new(&ret_ty, "IntoFfi");
+    if matches!(model.kind, FnKind::Method { .. }) {
+        c_params.insert(0, quote!(__ffi_handle: u64));
+    }
+    let ret_abi = ret.item("Abi");
+    let lower = ret.item("lower");
+    let call = call_expr(model, &values);
+    let lower_call = quote_spanned!(ret.last=> #lower(#call));
+    let ret_owned = ret.item("OWNED");
+    let (free_item, free_desc) = if !model.ret.kind.is_plain() {
+        let free_name = format!("{c_name}_free");
+        let free_ident = hidden_ident("free", c_name);
+        let ret_ptr = quote_spanned!(ret.first=> *mut #ret_abi);
+        let free = ret.item("free");
+        let value = ret.wrap(&quote!(value));
+        let item = quote! {
+            #[doc(hidden)]
+            #[doc = "# Safety"]
+            #[doc = "`value` is NULL or points to a value returned by the paired export."]
+            // SAFETY: `<name>_free` of a checked export name (validate::c_symbol).
+            #[unsafe(export_name = #free_name)]
+            #[allow(non_snake_case, clippy::type_complexity)]
+            pub unsafe extern "C" fn #free_ident(value: #ret_ptr) {
+                unsafe { #free(#value) }
+            }
+        };
+        let desc = quote! {
+            if #ret_owned {
+                ::core::option::Option::Some(#free_name)
+            } else {
+                ::core::option::Option::None
+            }
+        };
+        (item, desc)
+    } else {
+        (TokenStream::new(), quote!(::core::option::Option::None))
+    };
+    let ret_desc = ret.item("DESC");
+    let owner_desc = option(
+        model
+            .owner
+            .as_ref()
+            .map(|owner| quote!(<#owner as #rt::FfiObject>::DESC)),
+    );
+    let kind = model.kind.describe();
+    let (python_item, python_desc) = match python_fast_path(model, &ret) {
+        Some(item) => {
+            let ident = hidden_ident("py", c_name);
+            (item, option(Some(quote!(#ident))))
+        }
+        None => (TokenStream::new(), option(None)),
+    };
+    let (batch_item, batch_desc) = if model.batch.is_some() {
+        let batch_name = format!("{c_name}_batch");
+        let item = batch_export(model, &ret, &batch_name);
+        (item, option(Some(quote!(#batch_name))))
+    } else {
+        (TokenStream::new(), option(None))
+    };
+    let desc_ident = hidden_ident("desc", c_name);
+    let call_scope = call_scope(model.sig.ident.span());
+    let doc = &model.doc;
+    let c_name_lit = syn::LitStr::new(c_name, model.c_name_span);
+    quote! {
+        #[doc(hidden)]
+        #[doc = "# Safety"]
+        #[doc = "Borrowed arguments follow the ffi-export C contract: each pointer is NULL (with length 0) or valid for its length during the call."]
+        // SAFETY: the name was checked not to be a C library, CPython or
+        // ffi-export symbol (validate::c_symbol).
+        #[unsafe(export_name = #c_name_lit)]
+        #[allow(non_snake_case, clippy::type_complexity)]
+        pub unsafe extern "C" fn #shim_ident(#(#c_params),*) -> #ret_abi {
+            #rt::call(move || {
+                #call_scope
+                #(#copies)*
+                #(#shared)*
+                #aliasing_check
+                #(#exclusive)*
+                #lower_call
+            })
+        }
+
+        #free_item
+
+        #[#rt::linkme::distributed_slice(#rt::EXPORTS)]
+        #[linkme(crate = #rt::linkme)]
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, clippy::type_complexity)]
+        static #desc_ident: #rt::ExportDesc = #rt::ExportDesc {
+            name: #c_name,
+            module: ::core::module_path!(),
+            doc: #doc,
+            params: &[#(#param_descs),*],
+            ret: #ret_desc,
+            free: #free_desc,
+            owner: #owner_desc,
+            kind: #kind,
+            python: #python_desc,
+            batch: #batch_desc,
+        };
+        #python_item
+        #batch_item
+    }
+}
+
+/// The `METH_FASTCALL` function of a free function whose parameters are
+/// primitives, `&str` and slices of numbers, and whose result is a
+/// primitive, `String`, `()`, `Option` of a primitive or `Result` of those.
+fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
+    if matches!(model.kind, FnKind::Constructor) || !model.ret.kind.is_fast() {
+        return None;
+    }
+    let rt = runtime();
+    let ident = hidden_ident("py", &model.c_name);
+    // A method gets `(self, handle, params...)` from the helper's def; its
+    // fallback passes `(self, params...)` on.
+    let method = matches!(model.kind, FnKind::Method { .. });
+    let first = if method { 2 } else { 0 };
+    let count = model.params.len() + first;
+    let fallback = if method {
+        quote! {
+            // SAFETY: the fast function's own arguments, with the GIL held.
+            return unsafe { __ffi_py.fallback_method(__ffi_slow, __ffi_args) };
+        }
+    } else {
+        quote! {
+            // SAFETY: the fast function's own arguments, with the GIL held.
+            return unsafe { __ffi_py.fallback(__ffi_slow, __ffi_args) };
+        }
+    };
+    let mut extracts = Vec::new();
+    if method {
+        extracts.push(quote! {
+            // SAFETY: a live argument; the GIL is held.
+            let ::core::option::Option::Some(__ffi_handle) = (unsafe { <u64 as #rt::python::PyArg>::extract(&__ffi_py, __ffi_args[1]) }) else {
+                #fallback
+            };
+            if __ffi_handle == 0 {
+                #fallback
+            }
+        });
+    }
+    let mut lifts = Vec::new();
+    let mut values = Vec::new();
+    let mut regions = Vec::new();
+    let mut any_mutable = false;
+    for (index, param) in model.params.iter().enumerate() {
+        let name = &param.name;
+        let value = format_ident!("__ffi_value{}", index);
+        let position = index + first;
+        let arg = quote!(__ffi_args[#position]);
+        match &param.kind {
+            ParamKind::Primitive(ty) => extracts.push(quote! {
+                // SAFETY: a live argument; the GIL is held.
+                let ::core::option::Option::Some(#value) = (unsafe { <#ty as #rt::python::PyArg>::extract(&__ffi_py, #arg) }) else {
+                    #fallback
+                };
+            }),
+            ParamKind::Str => extracts.push(quote! {
+                // SAFETY: the caller's arguments keep the str alive for the call.
+                let ::core::option::Option::Some(#value) = (unsafe { __ffi_py.str_arg(#arg, __ffi_scope) }) else {
+                    #fallback
+                };
+            }),
+            ParamKind::Slice {
+                elem,
+                mutable,
+                numeric: true,
+            } => {
+                let guard = format_ident!("__ffi_buffer{}", index);
+                let ptr = format_ident!("__ffi_ptr{}", index);
+                let len = format_ident!("__ffi_len{}", index);
+                let slot = format_ident!("__ffi_view{}", index);
+                extracts.push(quote! {
+                    let mut #slot = ::core::mem::MaybeUninit::uninit();
+                    // SAFETY: a live argument; the GIL is held.
+                    let ::core::option::Option::Some(#guard) = (unsafe { __ffi_py.buffer_arg::<#elem>(#arg, #mutable, &mut #slot) }) else {
+                        #fallback
+                    };
+                    let (#ptr, #len) = #guard.raw::<#elem>();
+                });
+                let lift = if *mutable {
+                    quote!(#rt::lift_slice_mut::<#elem>)
+                } else {
+                    quote!(#rt::lift_slice::<#elem>)
+                };
+                lifts.push(quote! {
+                    // SAFETY: the buffer's memory (checked: format, size,
+                    // alignment, writability), exported until its guard
+                    // drops after the call; not aliased mutably (checked).
+                    let #value = unsafe { #lift(__ffi_scope, #ptr, #len, #name) }?;
+                });
+                regions.push(quote!(#rt::Region::new(#ptr as *const #elem, #len, #mutable, #name)));
+                any_mutable |= *mutable;
+            }
+            _ => return None,
+        }
+        values.push(value);
+    }
+    let call = call_expr(model, &values);
+    let aliasing_check = if any_mutable && regions.len() > 1 {
+        quote!(#rt::check_disjoint(&[#(#regions),*])?;)
+    } else {
+        TokenStream::new()
+    };
+    let lower = ret.item("lower");
+    let ret_abi = ret.item("Abi");
+    // Spanned at the return type, so an unsupported type is reported once.
+    let body = quote_spanned! {ret.last=>
+        #rt::call(move || {
+            #aliasing_check
+            #(#lifts)*
+            #lower(#call)
+        })
+    };
+    let abi_value = ret.wrap(&quote!(__ffi_abi));
+    let ret_ty = model
+        .ret
+        .ty
+        .clone()
+        .unwrap_or_else(|| syn::parse_quote!(()));
+    let call_scope = call_scope(model.sig.ident.span());
+    let receiver = if method {
+        quote!(__ffi_args[0])
+    } else {
+        quote!(::core::ptr::null_mut())
+    };
+    Some(quote! {
+        #[doc(hidden)]
+        #[doc = "# Safety"]
+        #[doc = "Called by CPython as a METH_FASTCALL builtin: the GIL is held, `args` holds `nargs` live objects (or is NULL for none), `slow` is the helper's ctypes wrapper."]
+        #[allow(non_snake_case, clippy::type_complexity)]
+        unsafe extern "C" fn #ident(
+            __ffi_slow: *mut #rt::python::PyObject,
+            __ffi_args: *const *mut #rt::python::PyObject,
+            __ffi_nargs: isize,
+        ) -> *mut #rt::python::PyObject {
+            // SAFETY: CPython calls this function as a builtin, with the GIL;
+            // the token does not outlive the call.
+            let ::core::option::Option::Some(mut __ffi_py) = (unsafe { #rt::python::python() }) else {
+                return ::core::ptr::null_mut();
+            };
+            // SAFETY: CPython passes `nargs` live arguments (NULL for none).
+            let __ffi_args = unsafe { #rt::python::Python::args(__ffi_args, __ffi_nargs) };
+            if __ffi_args.len() != #count {
+                #fallback
+            }
+            #call_scope
+            #(#extracts)*
+            let __ffi_released = __ffi_py.release();
+            let __ffi_abi: #ret_abi = #body;
+            // Taken before the GIL comes back: no Python code (finalizers,
+            // signal handlers) can run between the failure and its raise.
+            let __ffi_fault = #rt::status::take_latest();
+            ::core::mem::drop(__ffi_released);
+            // SAFETY: `__ffi_abi` is what the return type's `lower` produced
+            // (or its zero value on failure); the receiver is a live argument.
+            unsafe { __ffi_py.finish::<#ret_ty>(#abi_value, __ffi_fault, #receiver) }
+        }
+    })
+}
+
+/// `<name>_batch(len, a, a_step, b, b_step, ..., out) -> size_t`: the
+/// function looped over arrays in Rust, one crossing for all elements. An
+/// input steps by 1 (an array of `len`) or 0 (one value for every element).
+/// Returns `len`; on the first failing element it stops, records the error
+/// (its message starts with `element i:`) and returns 0.
+fn batch_export(model: &ExportFn, ret: &AtType, batch_name: &str) -> TokenStream {
+    let rt = runtime();
+    let ident = hidden_ident("batch", &model.c_name);
+    let fn_ident = &model.sig.ident;
+    let mut c_params = Vec::new();
+    let mut lifts = Vec::new();
+    let mut regions = Vec::new();
+    let mut values = Vec::new();
+    let mut reads = Vec::new();
+    for (index, param) in model.params.iter().enumerate() {
+        let ParamKind::Primitive(ty) = &param.kind else {
+            continue;
+        };
+        let name = &param.name;
+        let ptr = format_ident!("__ffi_ptr{}", index);
+        let step = format_ident!("__ffi_step{}", index);
+        let input = format_ident!("__ffi_input{}", index);
+        let value = format_ident!("__ffi_value{}", index);
+        let as_param = quote!(<#ty as #rt::FfiParam>);
+        c_params.push(quote!(#ptr: *const #as_param::Abi, #step: usize));
+        lifts.push(quote! {
+            // SAFETY: `len` values (step 1) or one (step 0) readable for
+            // the call (C contract); checked for NULL, alignment, size.
+            let #input = unsafe { #rt::lift_batch_in(#ptr, #step, __ffi_len, #name) }?;
+        });
+        regions.push(
+            quote!(#rt::Region::new(#ptr, if #step == 0 { 1 } else { __ffi_len }, false, #name)),
+        );
+        reads.push(quote! {
+            // SAFETY: a primitive's C value; `lift` checks it (bools).
+            let #value = unsafe { #as_param::lift(#input[__ffi_index * #step], #name, __ffi_scope) }
+                .map_err(|fault| fault.at(__ffi_index))?;
+        });
+        values.push(value);
+    }
+    let ret_abi = ret.item("Abi");
+    let lower = ret.item("lower");
+    let call_scope = call_scope(model.sig.ident.span());
+    quote! {
+        #[doc(hidden)]
+        #[doc = "# Safety"]
+        #[doc = "Each input points to `len` values (step 1) or one (step 0); `out` to `len` writable values."]
+        // SAFETY: `<name>_batch` of a checked export name (validate::c_symbol).
+        #[unsafe(export_name = #batch_name)]
+        #[allow(non_snake_case, clippy::type_complexity)]
+        pub unsafe extern "C" fn #ident(__ffi_len: usize, #(#c_params,)* __ffi_out: *mut #ret_abi) -> usize {
+            #rt::call(move || {
+                #rt::check_disjoint(&[
+                    #(#regions,)*
+                    #rt::Region::new(__ffi_out as *const #ret_abi, __ffi_len, true, "out"),
+                ])?;
+                #call_scope
+                #(#lifts)*
+                // SAFETY: the C contract makes `out` valid for writing `len`
+                // results; it is only written.
+                let mut __ffi_out = unsafe { #rt::lift_batch_out(__ffi_out, __ffi_len, "out") }?;
+                // A panic in element i is reported as `element i: ...`.
+                let __ffi_element = #rt::BatchElement::default();
+                for __ffi_index in 0..__ffi_len {
+                    __ffi_element.set(__ffi_index);
+                    #(#reads)*
+                    __ffi_out.set(__ffi_index, #lower(#fn_ident(#(#values),*))
+                        .map_err(|fault| fault.at(__ffi_index))?);
+                }
+                ::core::result::Result::Ok(__ffi_len)
+            })
+        }
+    }
+}
+
+/// The call of the user's function with the lifted `values`: a free
+/// function, an associated function, or a method through its handle (the
+/// shim's `__ffi_handle`, looked up and locked by the runtime).
+fn call_expr(model: &ExportFn, values: &[impl ToTokens]) -> TokenStream {
+    let rt = runtime();
+    let fn_ident = &model.sig.ident;
+    match (&model.owner, model.kind) {
+        (Some(owner), FnKind::Method { mutable }) => quote! {
+            #rt::with_object::<#owner, _>(__ffi_handle, #mutable, |__ffi_self| {
+                <#owner>::#fn_ident(__ffi_self, #(#values),*)
+            })?
+        },
+        (Some(owner), _) => quote!(<#owner>::#fn_ident(#(#values),*)),
+        (None, _) => quote!(#fn_ident(#(#values),*)),
+    }
+}

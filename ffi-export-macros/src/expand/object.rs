@@ -1,0 +1,63 @@
+//! `#[export] impl Type { .. }`: values of `Type` live in the runtime's
+//! handle registry, cross as handles and are dropped by `<Type>_free`.
+//! (Each `pub fn` is expanded as a callable.)
+
+use crate::model::Object;
+use crate::tokens::{hidden_ident, runtime};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+/// The object's impls, description and `<Type>_free` export (not its
+/// methods), after the impl block itself.
+pub fn object(object: &Object, type_name: &str) -> TokenStream {
+    let item = &object.item;
+    let owner = object.owner();
+    let rt = runtime();
+    let desc_fn = format_ident!("__ffi_export_object_{}", type_name);
+    let free_name = format!("{type_name}_free");
+    let free_ident = hidden_ident("free", type_name);
+    let doc = &object.doc;
+    quote! {
+        #item
+
+        impl #rt::FfiObject for #owner {
+            const DESC: #rt::TypeDesc = #rt::TypeDesc::Object(#desc_fn);
+        }
+
+        // SAFETY: an object's C form is its registry handle (a u64, 0 for
+        // none); it is freed through `<Type>_free`, not here.
+        unsafe impl #rt::FfiData for #owner {
+            type Repr = u64;
+            const DESC: #rt::TypeDesc = #rt::TypeDesc::Object(#desc_fn);
+            const OWNED: bool = false;
+            // Returned as handles only: no `FfiLift`, so a parameter or record
+            // field holding an object is a compile error.
+            fn into_repr(self) -> u64 {
+                #rt::register(self)
+            }
+            unsafe fn free_repr(_: &mut u64) {}
+        }
+
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        fn #desc_fn() -> &'static #rt::ObjectDesc {
+            static DESC: #rt::ObjectDesc = #rt::ObjectDesc {
+                name: #type_name,
+                module: ::core::module_path!(),
+                doc: #doc,
+                free: #free_name,
+            };
+            &DESC
+        }
+
+        /// Drops the object behind `handle`; 0 and freed handles are no-ops.
+        #[doc(hidden)]
+        // SAFETY: `<Type>_free` was checked not to be a C library, CPython or
+        // ffi-export symbol (validate::c_symbol).
+        #[unsafe(export_name = #free_name)]
+        #[allow(non_snake_case)]
+        pub extern "C" fn #free_ident(handle: u64) {
+            #rt::call(move || #rt::release::<#owner>(handle))
+        }
+    }
+}

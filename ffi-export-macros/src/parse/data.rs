@@ -1,0 +1,98 @@
+//! Structs and enums: their fields and `#[repr(..)]`.
+
+use super::syntax::doc_lines;
+use crate::model::{Enum, Field, Record, Repr, Shape, Variant, INTEGERS};
+use proc_macro2::TokenStream;
+use quote::format_ident;
+use syn::{Fields, ItemEnum, ItemStruct};
+
+/// The model of `#[export] struct`.
+pub fn record(args: TokenStream, item: ItemStruct) -> Record {
+    let (fields, unnamed) = match &item.fields {
+        Fields::Named(_) => (fields(&item.fields), None),
+        other => (Vec::new(), Some(other.clone())),
+    };
+    Record {
+        doc: doc_lines(&item.attrs),
+        repr: repr(&item.attrs),
+        fields,
+        unnamed,
+        args,
+        item,
+    }
+}
+
+/// The model of `#[export] enum`.
+pub fn enumeration(args: TokenStream, item: ItemEnum) -> Enum {
+    let variants = item
+        .variants
+        .iter()
+        .map(|variant| Variant {
+            ident: variant.ident.clone(),
+            shape: match variant.fields {
+                Fields::Named(_) => Shape::Named,
+                Fields::Unnamed(_) => Shape::Tuple,
+                Fields::Unit => Shape::Unit,
+            },
+            fields: fields(&variant.fields),
+        })
+        .collect();
+    Enum {
+        doc: doc_lines(&item.attrs),
+        repr: repr(&item.attrs),
+        variants,
+        args,
+        item,
+    }
+}
+
+/// Named fields by name, tuple fields as `_0`, `_1`, ...
+fn fields(fields: &Fields) -> Vec<Field> {
+    fields
+        .iter()
+        .enumerate()
+        .map(|(index, field)| {
+            let ident = field
+                .ident
+                .clone()
+                .unwrap_or_else(|| format_ident!("_{}", index));
+            Field {
+                name: ident.to_string().trim_start_matches("r#").to_owned(),
+                ident,
+                ty: field.ty.clone(),
+            }
+        })
+        .collect()
+}
+
+/// What the `#[repr(..)]` attributes say.
+fn repr(attrs: &[syn::Attribute]) -> Repr {
+    let mut repr = Repr::default();
+    for attr in attrs.iter().filter(|attr| attr.path().is_ident("repr")) {
+        let parsed = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("C") {
+                repr.c = true;
+            } else {
+                let int = meta
+                    .path
+                    .get_ident()
+                    .filter(|ident| INTEGERS.iter().any(|int| *ident == int));
+                if let (None, Some(int)) = (&repr.int, int) {
+                    repr.int = Some(int.clone());
+                }
+                repr.others.push(meta.path.clone());
+                // `align(N)`, `packed(N)`: skip the argument.
+                if meta.input.peek(syn::token::Paren) {
+                    let content;
+                    syn::parenthesized!(content in meta.input);
+                    content.parse::<TokenStream>()?;
+                }
+            }
+            Ok(())
+        });
+        if let Err(error) = parsed {
+            repr.malformed.push(error);
+        }
+    }
+    repr
+}

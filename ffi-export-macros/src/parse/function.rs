@@ -1,0 +1,288 @@
+//! Functions and methods: the attribute's arguments, the C name, every
+//! parameter and the return type classified.
+
+use super::syntax::{
+    binding_name, doc_lines, is_ident, is_named, is_primitive, is_type, mentions, names_primitive,
+    replace_self, type_arguments, unwrap_group,
+};
+use crate::model::{
+    Args, ExportFn, FnKind, Function, Param, ParamKind, Return, ReturnKind, UnsupportedParam,
+    UnsupportedReturn,
+};
+use proc_macro2::TokenStream;
+use syn::parse::Parser;
+use syn::spanned::Spanned;
+use syn::{FnArg, ItemFn, LitStr, ReturnType, Type};
+
+/// The model of `#[export(args)] fn`.
+pub fn function(args: TokenStream, item: ItemFn) -> Function {
+    let args = attribute_args(args);
+    let (c_name, c_name_span) = match &args.name {
+        Some(name) => (name.value(), name.span()),
+        None => (item.sig.ident.to_string(), item.sig.ident.span()),
+    };
+    let mut export = callable(&item.sig, &item.attrs, c_name, c_name_span, None, &[]);
+    export.batch = args.batch;
+    Function { item, args, export }
+}
+
+/// The model of a `pub fn` in an `#[export] impl` of `owner`, named
+/// `<Type>_<method>` in C.
+pub fn method(
+    owner: &Type,
+    type_name: &str,
+    impl_generics: &syn::Generics,
+    item: &syn::ImplItemFn,
+) -> ExportFn {
+    let c_name = format!("{type_name}_{}", item.sig.ident);
+    let mut sig = item.sig.clone();
+    // `Self` means the owner everywhere in generated code (shims live
+    // outside the impl block).
+    for input in sig.inputs.iter_mut() {
+        if let FnArg::Typed(typed) = input {
+            *typed.ty = replace_self(&typed.ty, owner);
+        }
+    }
+    if let ReturnType::Type(_, ty) = &mut sig.output {
+        **ty = replace_self(ty, owner);
+    }
+    let span = item.sig.ident.span();
+    let impl_lifetimes: Vec<_> = impl_generics
+        .lifetimes()
+        .map(|l| l.lifetime.clone())
+        .collect();
+    let mut export = callable(
+        &sig,
+        &item.attrs,
+        c_name,
+        span,
+        Some(owner),
+        &impl_lifetimes,
+    );
+    export.kind = match item.sig.receiver() {
+        Some(receiver) if receiver.reference.is_some() && receiver.colon_token.is_none() => {
+            FnKind::Method {
+                mutable: receiver.mutability.is_some(),
+            }
+        }
+        // A receiver by value: `validate` rejects it.
+        Some(_) => FnKind::Static,
+        None if export.ret.has_self => FnKind::Constructor,
+        None => FnKind::Static,
+    };
+    export
+}
+
+fn callable(
+    sig: &syn::Signature,
+    attrs: &[syn::Attribute],
+    c_name: String,
+    c_name_span: proc_macro2::Span,
+    owner: Option<&Type>,
+    impl_lifetimes: &[syn::Lifetime],
+) -> ExportFn {
+    let declared_lifetimes = sig
+        .generics
+        .lifetimes()
+        .map(|l| l.lifetime.clone())
+        .chain(impl_lifetimes.iter().cloned())
+        .collect();
+    let params = sig
+        .inputs
+        .iter()
+        .filter_map(|input| match input {
+            FnArg::Typed(typed) => Some(typed),
+            FnArg::Receiver(_) => None,
+        })
+        .enumerate()
+        .map(|(index, typed)| Param {
+            name: binding_name(&typed.pat).unwrap_or_else(|| format!("arg{index}")),
+            ty: (*typed.ty).clone(),
+            kind: param_kind(&typed.ty),
+            span: typed.span(),
+        })
+        .collect();
+    ExportFn {
+        sig: sig.clone(),
+        kind: FnKind::Function,
+        owner: owner.cloned(),
+        c_name,
+        c_name_span,
+        doc: doc_lines(attrs),
+        declared_lifetimes,
+        params,
+        ret: return_type(&sig.output, owner),
+        batch: None,
+    }
+}
+
+/// `name = "symbol"` and `batch`, the arguments `#[export(..)]` takes on a
+/// function, as written: `validate` checks them.
+fn attribute_args(args: TokenStream) -> Args {
+    let mut parsed = Args::default();
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident("batch") {
+            parsed.batch = Some(meta.path.span());
+        } else if meta.path.is_ident("name") {
+            parsed.name = Some(meta.value()?.parse::<LitStr>()?);
+        } else {
+            parsed.unknown.push(meta.path.clone());
+            // Skip what follows an unknown argument: `= value` or `(..)`.
+            if meta.input.peek(syn::Token![=]) {
+                meta.value()?.parse::<syn::Expr>()?;
+            } else if meta.input.peek(syn::token::Paren) {
+                let content;
+                syn::parenthesized!(content in meta.input);
+                content.parse::<TokenStream>()?;
+            }
+        }
+        Ok(())
+    });
+    if let Err(error) = parser.parse2(args) {
+        parsed.malformed = Some(error);
+    }
+    parsed
+}
+
+/// How a parameter of type `ty` crosses.
+fn param_kind(ty: &Type) -> ParamKind {
+    match unwrap_group(ty) {
+        Type::Reference(reference) => {
+            let mutable = reference.mutability.is_some();
+            let elem = unwrap_group(&reference.elem);
+            match elem {
+                _ if is_ident(elem, "str") => match mutable {
+                    true => ParamKind::Unsupported(UnsupportedParam::MutStr),
+                    false => ParamKind::Str,
+                },
+                _ if is_named(elem, "CStr") => match mutable {
+                    true => ParamKind::Unsupported(UnsupportedParam::MutCStr),
+                    false => ParamKind::CStr,
+                },
+                Type::Slice(slice) => match unwrap_group(&slice.elem) {
+                    Type::Reference(item)
+                        if !mutable
+                            && item.mutability.is_none()
+                            && is_ident(unwrap_group(&item.elem), "str") =>
+                    {
+                        ParamKind::StrList
+                    }
+                    elem @ Type::Path(_) => ParamKind::Slice {
+                        elem: elem.clone(),
+                        mutable,
+                        numeric: is_primitive(elem) && !is_ident(elem, "bool"),
+                    },
+                    other => ParamKind::Unsupported(UnsupportedParam::SliceElement(other.clone())),
+                },
+                _ if is_named(elem, "String") => {
+                    ParamKind::Unsupported(UnsupportedParam::RefString { mutable })
+                }
+                _ if is_named(elem, "Vec") => {
+                    ParamKind::Unsupported(UnsupportedParam::RefVec { mutable })
+                }
+                other @ Type::Path(_) if !mutable && !names_primitive(other) => {
+                    ParamKind::Ref(other.clone())
+                }
+                other => ParamKind::Unsupported(UnsupportedParam::Reference {
+                    elem: other.clone(),
+                    mutable,
+                    primitive: names_primitive(other),
+                }),
+            }
+        }
+        path @ Type::Path(_) => {
+            if is_primitive(path) {
+                ParamKind::Primitive(path.clone())
+            } else if is_named(path, "String") {
+                ParamKind::Unsupported(UnsupportedParam::String)
+            } else if is_named(path, "Vec") {
+                ParamKind::Unsupported(UnsupportedParam::Vec)
+            } else if is_named(path, "Option") {
+                ParamKind::Option(path.clone())
+            } else if is_named(path, "Callback") {
+                ParamKind::Callback(path.clone())
+            } else if is_named(path, "Allocator") {
+                ParamKind::Allocator(path.clone())
+            } else {
+                ParamKind::Named(path.clone())
+            }
+        }
+        Type::ImplTrait(_) => ParamKind::Unsupported(UnsupportedParam::ImplTrait),
+        Type::Ptr(_) => ParamKind::Unsupported(UnsupportedParam::Pointer),
+        Type::Tuple(_) => ParamKind::Unsupported(UnsupportedParam::Tuple),
+        other => ParamKind::Unsupported(UnsupportedParam::Other(other.clone())),
+    }
+}
+
+/// The return type, for a function of `owner`'s impl block or a free one.
+fn return_type(output: &ReturnType, owner: Option<&Type>) -> Return {
+    let unit = Return {
+        ty: None,
+        kind: ReturnKind::Unit,
+        has_self: false,
+        borrows: Vec::new(),
+    };
+    let ty = match output {
+        ReturnType::Default => return unit,
+        ReturnType::Type(_, ty) => ty,
+    };
+    if let ReturnKind::Unit = return_kind(ty, None, true) {
+        return unit;
+    }
+    let mut borrows = Vec::new();
+    if let Type::Path(_) = unwrap_group(ty) {
+        nested_borrows(ty, &mut borrows);
+    }
+    Return {
+        kind: return_kind(ty, owner, true),
+        has_self: owner.is_some_and(|owner| mentions(ty, owner)),
+        ty: Some((**ty).clone()),
+        borrows,
+    }
+}
+
+/// How `ty` crosses; `top`: the whole return type (anything inside an
+/// `Option` or `Result` that is not classified crosses by its `IntoFfi`).
+fn return_kind(ty: &Type, owner: Option<&Type>, top: bool) -> ReturnKind {
+    let first_argument = |ty| type_arguments(ty).first().copied();
+    match unwrap_group(ty) {
+        Type::Tuple(tuple) if tuple.elems.is_empty() => ReturnKind::Unit,
+        ty if owner.is_some_and(|owner| is_type(ty, owner)) => ReturnKind::Object,
+        ty @ Type::Path(_) => {
+            if is_primitive(ty) {
+                ReturnKind::Primitive
+            } else if is_ident(ty, "String") {
+                ReturnKind::String
+            } else if let (true, Some(inner)) = (is_named(ty, "Option"), first_argument(ty)) {
+                ReturnKind::Option(Box::new(return_kind(inner, owner, false)))
+            } else if let (true, Some(inner)) = (is_named(ty, "Result"), first_argument(ty)) {
+                ReturnKind::Result(Box::new(return_kind(inner, owner, false)))
+            } else {
+                ReturnKind::Named
+            }
+        }
+        _ if !top => ReturnKind::Named,
+        Type::Reference(_) => ReturnKind::Unsupported(UnsupportedReturn::Reference),
+        Type::ImplTrait(_) => ReturnKind::Unsupported(UnsupportedReturn::ImplTrait),
+        Type::Ptr(_) => ReturnKind::Unsupported(UnsupportedReturn::Pointer),
+        Type::Never(_) => ReturnKind::Unsupported(UnsupportedReturn::Never),
+        other => ReturnKind::Unsupported(UnsupportedReturn::Other(Box::new(other.clone()))),
+    }
+}
+
+/// References nested in `Option<&T>`, `Vec<&T>` or `Result<&T, E>` (an
+/// error type may borrow: `Result<T, &'static str>` is fine).
+fn nested_borrows(ty: &Type, found: &mut Vec<Type>) {
+    let args = type_arguments(ty);
+    let checked = if is_named(ty, "Result") {
+        &args[..args.len().min(1)]
+    } else {
+        &args[..]
+    };
+    for arg in checked {
+        match unwrap_group(arg) {
+            Type::Reference(_) => found.push((*arg).clone()),
+            _ => nested_borrows(arg, found),
+        }
+    }
+}

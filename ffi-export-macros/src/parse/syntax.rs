@@ -1,0 +1,125 @@
+//! Questions about syn trees that the parsers of every item kind ask.
+
+use crate::model::PRIMITIVES;
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::{Expr, ExprLit, GenericArgument, Lit, Meta, Pat, PathArguments, Type, TypePath};
+
+/// The doc comment of `attrs`, without the one space rustdoc adds after
+/// `///`, one line per `#[doc]` attribute.
+pub fn doc_lines(attrs: &[syn::Attribute]) -> String {
+    let lines: Vec<String> = attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("doc"))
+        .filter_map(|attr| match &attr.meta {
+            Meta::NameValue(nv) => match &nv.value {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Str(s), ..
+                }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .map(|line| line.strip_prefix(' ').map(str::to_owned).unwrap_or(line))
+        .collect();
+    lines.join("\n")
+}
+
+/// The name of a binding pattern, without `r#`.
+pub fn binding_name(pat: &Pat) -> Option<String> {
+    match pat {
+        Pat::Ident(ident) => {
+            let name = ident.ident.to_string();
+            Some(name.strip_prefix("r#").map(str::to_owned).unwrap_or(name))
+        }
+        _ => None,
+    }
+}
+
+/// `ty` without the parentheses or invisible groups around it.
+pub fn unwrap_group(ty: &Type) -> &Type {
+    match ty {
+        Type::Paren(p) => unwrap_group(&p.elem),
+        Type::Group(g) => unwrap_group(&g.elem),
+        other => other,
+    }
+}
+
+/// The last segment of a path type, with its arguments.
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ty {
+        Type::Path(TypePath { qself: None, path }) => path.segments.last(),
+        _ => None,
+    }
+}
+
+/// Whether the last segment of a path type is `name`.
+pub fn is_named(ty: &Type, name: &str) -> bool {
+    last_segment(ty).is_some_and(|s| s.ident == name)
+}
+
+/// Whether the last segment of a path type is named like a primitive.
+pub fn names_primitive(ty: &Type) -> bool {
+    PRIMITIVES.iter().any(|name| is_named(ty, name))
+}
+
+/// Whether `ty` is a primitive written by its name alone (`u32`, not
+/// `core::primitive::u32` or an alias, which cross as named types).
+pub fn is_primitive(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none()
+        && p.path.segments.len() == 1
+        && PRIMITIVES.iter().any(|name| p.path.is_ident(name)))
+}
+
+/// Whether `ty` is the single identifier `name`.
+pub fn is_ident(ty: &Type, name: &str) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.is_ident(name))
+}
+
+/// The type arguments of a path type's last segment.
+pub fn type_arguments(ty: &Type) -> Vec<&Type> {
+    match last_segment(ty).map(|s| &s.arguments) {
+        Some(PathArguments::AngleBracketed(args)) => args
+            .args
+            .iter()
+            .filter_map(|arg| match arg {
+                GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `ty` with every `Self` replaced by `owner`.
+pub fn replace_self(ty: &Type, owner: &Type) -> Type {
+    fn walk(tokens: TokenStream, owner: &Type) -> TokenStream {
+        tokens
+            .into_iter()
+            .flat_map(|token| match token {
+                proc_macro2::TokenTree::Ident(ident) if ident == "Self" => owner.to_token_stream(),
+                proc_macro2::TokenTree::Group(group) => {
+                    let mut new =
+                        proc_macro2::Group::new(group.delimiter(), walk(group.stream(), owner));
+                    new.set_span(group.span());
+                    proc_macro2::TokenTree::Group(new).into_token_stream()
+                }
+                other => other.into_token_stream(),
+            })
+            .collect()
+    }
+    syn::parse2(walk(ty.to_token_stream(), owner)).unwrap_or_else(|_| ty.clone())
+}
+
+/// Whether `ty` is `owner` (compared as written).
+pub fn is_type(ty: &Type, owner: &Type) -> bool {
+    unwrap_group(ty).to_token_stream().to_string() == owner.to_token_stream().to_string()
+}
+
+/// Whether `ty` names `owner` (as a whole type or inside generic arguments).
+pub fn mentions(ty: &Type, owner: &Type) -> bool {
+    is_type(ty, owner)
+        || type_arguments(unwrap_group(ty))
+            .iter()
+            .any(|arg| mentions(arg, owner))
+}

@@ -1,0 +1,72 @@
+//! Rules for `impl` blocks: an inherent impl of a named, non-generic type,
+//! with at least one `pub fn`, each a valid export.
+
+use super::function::method;
+use super::symbol::c_symbol;
+use crate::errors::Errors;
+use crate::model::Object;
+use syn::spanned::Spanned;
+
+/// Every problem of an `#[export] impl`.
+pub fn object(object: &Object, errors: &mut Errors) {
+    let item = &object.item;
+    if !object.args.is_empty() {
+        errors.error(
+            &object.args,
+            "#[export] on an impl block takes no arguments",
+        );
+    }
+    if let Some((_, path, _)) = &item.trait_ {
+        errors.error(
+            path,
+            "trait impls cannot be exported: put #[export] on an inherent `impl Type { .. }` \
+             whose `pub fn`s call the trait methods",
+        );
+    }
+    let last_segment = object.last_segment();
+    // For messages: how to wrap one instance of a generic type.
+    let newtype_hint = |name: &syn::Ident| {
+        format!(
+            "wrap each concrete instance in a non-generic newtype (`pub struct {name}F64({name}<f64>);`) \
+             and export that newtype's impl"
+        )
+    };
+    let generic = !item.generics.params.is_empty() || item.generics.where_clause.is_some();
+    if generic {
+        let hint = last_segment.map_or_else(
+            || "export an impl of a non-generic type".to_owned(),
+            |segment| newtype_hint(&segment.ident),
+        );
+        errors.error(
+            &item.generics,
+            format!("generic impl blocks cannot be exported: C needs one concrete type; {hint}"),
+        );
+    }
+    let Some(type_name) = &object.type_name else {
+        // A generic impl was reported above; its `Type<T>` needs no second error.
+        if !generic {
+            let message = match last_segment {
+                Some(segment) => format!(
+                    "only impls of a named, non-generic type (`impl Counter`) can be exported: {}",
+                    newtype_hint(&segment.ident)
+                ),
+                None => "only impls of a named, non-generic type (`impl Counter`) can be exported"
+                    .to_owned(),
+            };
+            errors.error(object.owner(), message);
+        }
+        return;
+    };
+    // (A trait impl has no `pub fn` by nature: it was reported above.)
+    if object.methods.is_empty() && item.trait_.is_none() {
+        errors.error(
+            &item.self_ty,
+            "this #[export] impl has no `pub fn`: only its `pub` associated functions are \
+             exported; mark the ones to export `pub` (private and `pub(crate)` ones stay Rust-only)",
+        );
+    }
+    c_symbol(&format!("{type_name}_free"), item.self_ty.span(), errors);
+    for export in &object.methods {
+        method(export, errors);
+    }
+}
