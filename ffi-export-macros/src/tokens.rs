@@ -47,6 +47,13 @@ pub fn option(value: Option<TokenStream>) -> TokenStream {
 /// once. Code built here starts with the type's first token's span and ends
 /// with its last's, so every use is reported exactly where the type is
 /// written (rather than once more per use, at `#[export]`).
+///
+/// For the diagnostics to be identical, each use must also fail the same
+/// way: through the trait's associated type (rustc then words the error
+/// with the message of the trait that is missing underneath, e.g.
+/// `FfiLift`'s "cannot be copied across an #[export] boundary"). A bare
+/// associated const fails as "the trait bound is not satisfied" instead,
+/// so [`AtType::konst`] names the associated type first.
 pub struct AtType {
     /// The span of the type's first token.
     pub first: Span,
@@ -54,6 +61,8 @@ pub struct AtType {
     pub last: Span,
     /// `<T as ::ffi_export::__private::Trait>`.
     qualified: TokenStream,
+    /// The trait's associated type (`Repr`, `Abi`, `Raw`).
+    assoc_type: &'static str,
 }
 
 impl AtType {
@@ -70,10 +79,17 @@ impl AtType {
         let open = quote_spanned!(first=> <);
         let trait_ident = Ident::new(trait_name, last);
         let qualified = quote_spanned!(last=> #open #ty as ::ffi_export::__private::#trait_ident>);
+        let assoc_type = match trait_name {
+            "FfiValue" => "Repr",
+            "FfiElement" => "Raw",
+            // FfiParam, IntoFfi.
+            _ => "Abi",
+        };
         AtType {
             first,
             last,
             qualified,
+            assoc_type,
         }
     }
 
@@ -82,6 +98,71 @@ impl AtType {
         let qualified = &self.qualified;
         let item = Ident::new(item, self.last);
         quote_spanned!(self.last=> #qualified::#item)
+    }
+
+    /// `<T as Trait>::CONST` in a block that first names the trait's
+    /// associated type (`let _: PhantomData<<T as Trait>::Repr>;`), so an
+    /// unsupported type fails there, as everywhere else.
+    pub fn konst(&self, item: &str) -> TokenStream {
+        let assoc_type = self.item(self.assoc_type);
+        let item = self.item(item);
+        let body = quote_spanned! {self.last=>
+            let _: ::core::marker::PhantomData<#assoc_type>;
+            #item
+        };
+        let mut block = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, body);
+        block.set_span(self.last);
+        let open = quote_spanned!(self.first=> ::core::convert::identity);
+        quote_spanned!(self.last=> #open(#block))
+    }
+
+    /// `<<T as Trait>::Assoc as ::ffi_export::__private::Other>::item`: an
+    /// item of the type's C form.
+    pub fn assoc_item(&self, other: &str, item: &str) -> TokenStream {
+        let open = quote_spanned!(self.first=> <);
+        let assoc_type = self.item(self.assoc_type);
+        let other = Ident::new(other, self.last);
+        let item = Ident::new(item, self.last);
+        quote_spanned!(self.last=> #open #assoc_type as ::ffi_export::__private::#other>::#item)
+    }
+
+    /// `function(args)`, spanning the type (`function` starts at its first
+    /// token; the parentheses are at its last).
+    pub fn call(&self, function: &TokenStream, args: TokenStream) -> TokenStream {
+        quote_spanned!(self.last=> #function(#args))
+    }
+
+    /// A field's `name` at the type's first token: a struct literal's
+    /// `name: value` then spans the type. (Field names resolve by name; a
+    /// span only *located* at the type would keep the expansion's context,
+    /// and rustc would word the error differently: "in this attribute
+    /// macro expansion".)
+    pub fn field_at_first(&self, name: &Ident) -> Ident {
+        let mut name = name.clone();
+        name.set_span(self.first);
+        name
+    }
+
+    /// A generated binding's `name` located at the type's first token (it
+    /// resolves as before): a parameter's `name: Type` then spans the type.
+    pub fn binding_at_first(&self, name: &Ident) -> Ident {
+        let mut name = name.clone();
+        name.set_span(name.span().located_at(self.first));
+        name
+    }
+
+    /// `prefix binding.field` (`&repr.x`), spanning the type: the prefix
+    /// and binding at its first token, `.field` at its last. rustc checks
+    /// a field's type at the field expression.
+    pub fn place(&self, prefix: TokenStream, binding: &str, field: &Ident) -> TokenStream {
+        let prefix = prefix.into_iter().map(|mut token| {
+            token.set_span(token.span().located_at(self.first));
+            token
+        });
+        let binding = Ident::new(binding, Span::call_site().located_at(self.first));
+        let mut field = field.clone();
+        field.set_span(self.last);
+        quote_spanned!(self.last=> #(#prefix)* #binding . #field)
     }
 
     /// `::ffi_export::__private::function::<T>`, a runtime function generic

@@ -155,6 +155,7 @@ pub mod data;
 pub mod describe;
 pub mod foreign;
 pub mod object;
+pub mod plain;
 pub mod python;
 pub mod status;
 
@@ -174,6 +175,7 @@ pub use describe::{
     VariantDesc, ABI_VERSION, EXPORTS,
 };
 pub use object::{live_objects, register, release, with_object, FfiObject};
+pub use plain::FfiPlain;
 pub use primitives::NUMBERS;
 pub use status::{call, BatchElement, Fault, FFI_EXPORT_FAULTS};
 

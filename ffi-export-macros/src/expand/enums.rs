@@ -3,10 +3,10 @@
 //! forms. Each gets `FfiData`, `FfiLift`, `FfiParam` and its
 //! self-description.
 
-use super::record::by_pointer_param;
+use super::record::{by_pointer_param, FieldCode, END_FIELD};
 use crate::model::{Enum, Shape};
-use crate::tokens::{runtime, AtType};
-use proc_macro2::TokenStream;
+use crate::tokens::runtime;
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 /// `#[export] enum` without fields.
@@ -101,6 +101,7 @@ pub fn with_data(model: &Enum) -> TokenStream {
     let repr = format_ident!("__FfiRepr_{}", ident);
     let union = format_ident!("__FfiUnion_{}", ident);
     let desc_fn = format_ident!("__ffi_export_enum_{}", ident);
+    let end = Ident::new(END_FIELD, Span::call_site());
 
     let mut variant_reprs = Vec::new();
     let mut union_fields = Vec::new();
@@ -120,19 +121,16 @@ pub fn with_data(model: &Enum) -> TokenStream {
         let bindings: Vec<syn::Ident> = (0..fields.len())
             .map(|i| format_ident!("__ffi_f{}", i))
             .collect();
-        let as_data: Vec<AtType> = fields
-            .iter()
-            .map(|f| AtType::new(&f.ty, "FfiValue"))
-            .collect();
-        let descs = as_data.iter().map(|at| at.item("DESC"));
+        let codes: Vec<FieldCode> = fields.iter().map(FieldCode::new).collect();
+        let descs = codes.iter().map(FieldCode::desc);
         variant_descs.push(quote! {
             #rt::VariantDesc {
                 name: #vname,
                 tuple: #tuple,
-                fields: &[#(#rt::FieldDesc { name: #field_names, ty: #descs }),*],
+                fields: &[#(#descs),*],
             }
         });
-        owned.extend(as_data.iter().map(|at| at.item("OWNED")));
+        owned.extend(codes.iter().map(FieldCode::owned));
         let pattern = match variant.shape {
             Shape::Named => quote!(#ident::#vident { #(#field_idents: #bindings),* }),
             Shape::Tuple => quote!(#ident::#vident(#(#bindings),*)),
@@ -151,24 +149,33 @@ pub fn with_data(model: &Enum) -> TokenStream {
             continue;
         }
         let vrepr = format_ident!("__FfiRepr_{}_{}", ident, vident);
-        let reprs = as_data.iter().map(|at| at.item("Repr"));
+        let repr_fields = codes.iter().map(FieldCode::repr_field);
         variant_reprs.push(quote! {
             #[doc(hidden)]
             #[repr(C)]
             #[allow(non_camel_case_types)]
-            pub struct #vrepr { #(pub #field_idents: #reprs),* }
+            pub struct #vrepr {
+                #(#repr_fields,)*
+                pub #end: ::core::marker::PhantomData<()>,
+            }
         });
         union_fields.push(quote!(pub #vident: ::core::mem::ManuallyDrop<#vrepr>));
-        let into = as_data.iter().map(|at| at.item("into_repr"));
+        let into_inits = codes
+            .iter()
+            .zip(&bindings)
+            .map(|(code, binding)| code.converted_init(quote!(#binding), false));
         into_arms.push(quote! {
             #pattern => #repr {
                 tag: #tag,
                 data: #union {
-                    #vident: ::core::mem::ManuallyDrop::new(#vrepr { #(#field_idents: #into(#bindings)),* }),
+                    #vident: ::core::mem::ManuallyDrop::new(#vrepr {
+                        #(#into_inits,)*
+                        #end: ::core::marker::PhantomData,
+                    }),
                 },
             }
         });
-        let from = as_data.iter().map(|at| at.item("from_repr"));
+        let lifts = codes.iter().map(|code| code.lift_from("variant"));
         let build = match variant.shape {
             Shape::Named => quote!(#ident::#vident { #(#field_idents: #bindings),* }),
             _ => quote!(#ident::#vident(#(#bindings),*)),
@@ -176,22 +183,22 @@ pub fn with_data(model: &Enum) -> TokenStream {
         from_arms.push(quote! {
             #tag => {
                 // SAFETY: the tag says this member is the live one.
-                let variant = unsafe { &repr.data.#vident };
+                let variant: &#vrepr = unsafe { &repr.data.#vident };
                 // SAFETY: pointers inside `repr` are NULL or readable (the
                 // caller's contract), so are those inside each field.
-                #(let #bindings = unsafe { #from(&variant.#field_idents) }
+                #(let #bindings = unsafe { #lifts }
                     .map_err(|why| ::std::format!("{}.{}: {}", #vname, #field_names, why))?;)*
                 ::core::result::Result::Ok(#build)
             }
         });
-        let free = as_data.iter().map(|at| at.item("free_repr"));
+        let frees = codes.iter().map(|code| code.free_in("variant"));
         free_arms.push(quote! {
             #tag => {
                 // SAFETY: the tag says this member is the live one.
-                let variant = unsafe { &mut *repr.data.#vident };
+                let variant: &mut #vrepr = unsafe { &mut *repr.data.#vident };
                 // SAFETY: made by `into_repr` (the caller's contract), so
                 // each field by its field's `into_repr`.
-                #(unsafe { #free(&mut variant.#field_idents) };)*
+                #(unsafe { #frees };)*
             }
         });
     }

@@ -47,8 +47,8 @@ pub fn fallback(input: TokenStream, item: Option<&Item>, error: syn::Error) -> T
     quote!(#item #errors #stand_ins)
 }
 
-/// `FfiData`, `FfiLift` and `FfiParam` (and for plain data `FfiElement`)
-/// of a rejected struct or enum, crossing as nothing.
+/// `FfiData`, `FfiLift` and `FfiParam` (and for plain data `FfiElement`
+/// and `FfiPlain`) of a rejected struct or enum, crossing as nothing.
 fn data(ident: &syn::Ident, generics: &syn::Generics, plain: bool) -> TokenStream {
     let rt = runtime();
     let (impl_generics, type_generics, where_clause) = generics.split_for_impl();
@@ -60,6 +60,13 @@ fn data(ident: &syn::Ident, generics: &syn::Generics, plain: bool) -> TokenStrea
                 type Raw = #ty;
                 const DESC: #rt::TypeDesc = #rt::TypeDesc::Unit;
                 fn valid(_: &[#ty]) -> bool {
+                    ::core::unreachable!()
+                }
+            }
+            // SAFETY: never used (see above).
+            unsafe impl #rt::FfiPlain for #ty {
+                const DESC: #rt::TypeDesc = #rt::TypeDesc::Unit;
+                fn zeroed() -> Self {
                     ::core::unreachable!()
                 }
             }

@@ -44,32 +44,37 @@ pub fn callable(model: &ExportFn) -> TokenStream {
                 let abi = at.item("Abi");
                 let lift = at.item("lift");
                 let arg_value = at.wrap(&arg);
-                c_params.push(quote!(#arg: #abi));
+                // Every piece spans the type, so an unsupported one is a
+                // single error there.
+                let arg_param = at.binding_at_first(&arg);
+                c_params.push(quote_spanned!(at.last=> #arg_param: #abi));
                 // Borrowed at the parameter's type: a lifetime the call cannot
                 // give (a `'static` behind an alias) is reported there.
                 let binding = Ident::new(SCOPE_BINDING, model.sig.ident.span().located_at(at.last));
                 let scope = at.wrap(&quote_spanned!(at.last=> &#binding));
+                let lift_call = at.call(&lift, quote!(#arg_value, #name, #scope));
                 copies.push(quote! {
                     // SAFETY: a C argument of the type's C form, as the C
                     // contract passes it; `lift` checks what it reads.
-                    let #value = unsafe { #lift(#arg_value, #name, #scope) }?;
+                    let #value = unsafe { #lift_call }?;
                 });
                 values.push(quote!(#value));
-                at.item("DESC")
+                at.konst("DESC")
             }
             ParamKind::Ref(ty) => {
                 let at = AtType::new(ty, "FfiValue");
                 let repr = at.item("Repr");
                 let lift = at.item("lift_by_pointer");
                 let ptr_value = at.wrap(&ptr);
-                c_params.push(quote!(#ptr: *const #repr));
+                let (ptr_param, star) = (at.binding_at_first(&ptr), quote_spanned!(at.first=> *));
+                c_params.push(quote_spanned!(at.last=> #ptr_param: #star const #repr));
                 copies.push(quote_spanned! {span=>
                     // SAFETY: NULL or the caller's C form, valid for the call
                     // (C contract); copied, NULL refused.
                     let #value = unsafe { #lift(#ptr_value, #name) }?;
                 });
                 values.push(quote!(&#value));
-                at.item("DESC")
+                at.konst("DESC")
             }
             ParamKind::Str => {
                 c_params.push(quote!(#ptr: *const u8, #len: usize));
@@ -118,7 +123,9 @@ pub fn callable(model: &ExportFn) -> TokenStream {
                 };
                 let lift = at.runtime_fn(lift, elem);
                 let ptr_value = at.wrap(&ptr);
-                c_params.push(quote!(#ptr: #ptr_ty, #len: usize));
+                let ptr_param = at.binding_at_first(&ptr);
+                c_params.push(quote_spanned!(at.last=> #ptr_param: #ptr_ty));
+                c_params.push(quote!(#len: usize));
                 let lift = quote_spanned! {span=>
                     // SAFETY: NULL with length 0 or `len` elements valid for
                     // the call (C contract), not aliased mutably (checked for
@@ -136,7 +143,7 @@ pub fn callable(model: &ExportFn) -> TokenStream {
                     regions.push((quote!(#rt::Region::of(#value, #name)), false));
                 }
                 values.push(quote!(#value));
-                let elem_desc = at.item("DESC");
+                let elem_desc = at.konst("DESC");
                 quote!(#rt::TypeDesc::Slice { elem: &#elem_desc, mutable: #mutable })
             }
             // Rejected by `validate`: never expanded.
@@ -174,7 +181,7 @@ pub fn callable(model: &ExportFn) -> TokenStream {
     let lower = ret.item("lower");
     let call = call_expr(model, &values);
     let lower_call = quote_spanned!(ret.last=> #lower(#call));
-    let ret_owned = ret.item("OWNED");
+    let ret_owned = ret.konst("OWNED");
     let (free_item, free_desc) = if !model.ret.kind.is_plain() {
         let free_name = format!("{c_name}_free");
         let free_ident = hidden_ident("free", c_name);
@@ -203,7 +210,7 @@ pub fn callable(model: &ExportFn) -> TokenStream {
     } else {
         (TokenStream::new(), quote!(::core::option::Option::None))
     };
-    let ret_desc = ret.item("DESC");
+    let ret_desc = ret.konst("DESC");
     let owner_desc = option(
         model
             .owner
