@@ -9,7 +9,7 @@ cargo fmt --all --check
 echo "--- cargo clippy"
 cargo clippy --quiet --workspace --all-targets -- -D warnings
 echo "--- module graphs have no cycle"
-"$PY" scripts/module_graph.py ffi-export-runtime/src
+"$PY" scripts/module_graph.py ffi-export-runtime/src ffi-export-macros/src
 echo "--- ruff and mypy --strict on the helper"
 "$PY" -m ruff check --quiet --no-cache ffi-export-runtime/python
 "$PY" -m ruff check --quiet --no-cache --config ffi-export-runtime/python/ruff.toml scripts/module_graph.py

@@ -269,3 +269,48 @@ fn primitives_are_listed_once() {
         .collect();
     assert_eq!(listing, ["crate::model"]);
 }
+
+/// The macro's primitive list is the runtime's table (`primitives.rs`,
+/// which drives every per-primitive impl) plus `bool`, in the same order.
+#[test]
+fn primitives_match_the_runtime_table() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |path: &Path| std::fs::read_to_string(path).unwrap_or_default();
+    let runtime = read(&root.join("../ffi-export-runtime/src/primitives.rs"));
+    // Rows look like `i8: signed, 1, b"b";`.
+    let mut expected: Vec<String> = runtime
+        .lines()
+        .filter_map(|line| line.trim().split_once(": "))
+        .filter(|(_, rest)| {
+            ["signed,", "unsigned,", "float,"]
+                .iter()
+                .any(|class| rest.starts_with(class))
+        })
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    assert!(
+        expected.len() >= 12,
+        "could not read the runtime's table: {expected:?}"
+    );
+    expected.push("bool".to_owned());
+    let model = read(&root.join("src/model.rs"));
+    let listed = model
+        .split("pub const PRIMITIVES")
+        .nth(1)
+        .and_then(|rest| rest.split('[').nth(2))
+        .and_then(|rest| rest.split(']').next())
+        .unwrap_or_default();
+    let listed: Vec<String> = listed
+        .split(',')
+        .map(|name| name.trim().trim_matches('"').to_owned())
+        .filter(|name| !name.is_empty())
+        .collect();
+    let mut sorted_expected = expected.clone();
+    sorted_expected.sort();
+    let mut sorted_listed = listed.clone();
+    sorted_listed.sort();
+    assert_eq!(
+        sorted_listed, sorted_expected,
+        "the macro's PRIMITIVES and the runtime's table differ"
+    );
+}
