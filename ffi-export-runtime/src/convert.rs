@@ -341,22 +341,48 @@ pub unsafe fn lift_batch_in<'a, A>(
     Ok(unsafe { core::slice::from_raw_parts(ptr, count) })
 }
 
-/// The output array of a batched call: written element by element, never
-/// read (the caller's memory may be uninitialised).
+/// The output array of a batched call: written element by element through
+/// its [`slots`](BatchOut::slots), never read (the caller's memory may be
+/// uninitialised).
 pub struct BatchOut<R> {
     ptr: *mut R,
     len: usize,
 }
 
-impl<R> BatchOut<R> {
-    /// Writes element `index` (`index < len`, checked).
+/// One element of a [`BatchOut`], written once.
+pub struct BatchSlot<'a, R> {
+    ptr: *mut R,
+    _out: core::marker::PhantomData<&'a mut R>,
+}
+
+impl<R> BatchSlot<'_, R> {
+    /// Writes the element (without reading or dropping what was there).
     #[inline]
-    pub fn set(&mut self, index: usize, value: R) {
-        assert!(index < self.len, "batch output index out of range");
-        // SAFETY: `ptr` is non-NULL, aligned and valid for writing `len`
-        // elements (checked by `lift_batch_out`, promised by its caller);
-        // `index < len`; `write` neither reads nor drops the old contents.
-        unsafe { self.ptr.add(index).write(value) }
+    pub fn write(self, value: R) {
+        // SAFETY: `ptr` is one of the `len` elements `lift_batch_out`
+        // checked (non-NULL, aligned, in bounds) and its caller promised
+        // writable; each slot is handed out once, while `BatchOut` is
+        // borrowed mutably.
+        unsafe { self.ptr.write(value) }
+    }
+}
+
+impl<R> BatchOut<R> {
+    /// The elements in order, with their index.
+    #[inline]
+    pub fn slots(&mut self) -> impl Iterator<Item = (usize, BatchSlot<'_, R>)> + '_ {
+        let ptr = self.ptr;
+        (0..self.len).map(move |index| {
+            (
+                index,
+                BatchSlot {
+                    // `index < len`: in bounds of the checked array (and
+                    // `wrapping_add` keeps this safe code).
+                    ptr: ptr.wrapping_add(index),
+                    _out: core::marker::PhantomData,
+                },
+            )
+        })
     }
 }
 

@@ -166,8 +166,8 @@ pub use abi::{
 pub use callback::{AllocElement, Allocator, Callback, CallbackReturn, CallbackValue};
 pub use convert::{
     check_disjoint, check_items_disjoint, lift_batch_in, lift_batch_out, lift_cstr, lift_slice,
-    lift_slice_mut, lift_str, lift_str_list, BatchOut, CallScope, FfiElement, FfiParam, IntoFfi,
-    Region,
+    lift_slice_mut, lift_str, lift_str_list, BatchOut, BatchSlot, CallScope, FfiElement, FfiParam,
+    IntoFfi, Region,
 };
 pub use data::{lift_by_pointer, FfiData, FfiLift};
 pub use describe::{

@@ -498,10 +498,10 @@ fn batch_export(model: &ExportFn, ret: &AtType, batch_name: &str) -> TokenStream
                 let mut __ffi_out = unsafe { #rt::lift_batch_out(__ffi_out, __ffi_len, "out") }?;
                 // A panic in element i is reported as `element i: ...`.
                 let __ffi_element = #rt::BatchElement::default();
-                for __ffi_index in 0..__ffi_len {
+                for (__ffi_index, __ffi_slot) in __ffi_out.slots() {
                     __ffi_element.set(__ffi_index);
                     #(#reads)*
-                    __ffi_out.set(__ffi_index, #lower(#fn_ident(#(#values),*))
+                    __ffi_slot.write(#lower(#fn_ident(#(#values),*))
                         .map_err(|fault| fault.at(__ffi_index))?);
                 }
                 ::core::result::Result::Ok(__ffi_len)
