@@ -813,35 +813,20 @@ _ALLOC_PROTO = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint3
 _EMPTY_OUTPUT = ctypes.create_string_buffer(16)  # what a zero-length output points at
 
 
-class _Call:
-    """One call of an export that takes callbacks or an allocator: where the
-    first exception they raise is kept until the call returns.
+#: Numbers the calls of exports that take callbacks or an allocator; the
+#: number travels to the trampolines as the callbacks' C context.
+_call_numbers = itertools.count(1)
+#: The first exception a callback or allocation raised, by call number,
+#: until the call's wrapper takes it.
+_call_failures: Dict[int, BaseException] = {}
 
-    Its ``token`` travels as the callbacks' C context, so a trampoline
-    always reports to its own call: a finalizer or signal handler making
-    other calls meanwhile, on this thread or another, cannot take or
-    replace the exception."""
 
-    __slots__ = ("exception", "token")
-    _open: ClassVar[Dict[int, _Call]] = {}
-    _tokens: ClassVar[Any] = itertools.count(1)
-
-    def __init__(self) -> None:
-        self.token: int = next(_Call._tokens)
-        self.exception: Optional[BaseException] = None
-        _Call._open[self.token] = self
-
-    def close(self) -> None:
-        """Forgets the call (it returned)."""
-        _Call._open.pop(self.token, None)
-
-    @staticmethod
-    def fail(token: Optional[int], exc: BaseException) -> None:
-        """Keeps ``exc`` for the call ``token`` unless it already failed: the
-        first exception is the one the caller sees."""
-        call = _Call._open.get(token or 0)
-        if call is not None and call.exception is None:
-            call.exception = exc
+def _call_failed(call: Optional[int], exc: BaseException) -> None:
+    """Keeps ``exc`` for call number ``call`` unless it already failed: the
+    first exception is the one the caller sees. Keyed by the call's own
+    number, so a finalizer or signal handler making other calls meanwhile
+    (on this thread or another) cannot take or replace it."""
+    _call_failures.setdefault(call or 0, exc)
 
 
 def _array_output(rust: str, length: int) -> Any:
@@ -860,7 +845,7 @@ class _Outputs:
     """One call's allocator: allocates what Rust asks for, keeps it alive,
     and hands the outputs back after the call."""
 
-    def __init__(self, spec: Any, where: str, call: _Call) -> None:
+    def __init__(self, spec: Any, where: str, call: int) -> None:
         self.call = call
         if spec is None or spec == "array":
             self.make: Callable[[str, int], Any] = _array_output
@@ -912,7 +897,7 @@ class _Outputs:
             self.outputs.append((code == 0, obj, keep))
             return address if length else ctypes.addressof(_EMPTY_OUTPUT)
         except BaseException as exc:  # noqa: BLE001 - re-raised after the Rust call
-            _Call.fail(self.call.token, exc)
+            _call_failed(self.call, exc)
             return None
 
     def borrow(self, address: Optional[int], nbytes: int) -> None:
@@ -1520,10 +1505,11 @@ class _CallbackKind(_Kind):
         w.argtypes.append(_FfiCallback)
         w.cargs.append(f"_fx_a_{p}")
 
-    def maker(self, types: _Types) -> Callable[[Any, List[Any], str, _Call], _FfiCallback]:
+    def maker(self, types: _Types) -> Callable[[Any, List[Any], str, int], _FfiCallback]:
         """A function turning a Python callable into an ``FfiCallback``; the
-        first exception it raises during the call is kept in the call's
-        :class:`_Call` and re-raised by the exported function's wrapper."""
+        first exception it raises during the call is kept under the call's
+        number (``_call_failures``) and re-raised by the exported function's
+        wrapper."""
         arg_types = [param.c_type(types) for param in self.params]
         unit = self.ret.unit
         ret_type = None if unit else self.ret.c_type(types)
@@ -1536,12 +1522,12 @@ class _CallbackKind(_Kind):
         # C context, so one trampoline serves any number of calls at once.
         cache: collections.OrderedDict[int, Tuple[Any, Optional[int], Any]] = collections.OrderedDict()
 
-        def make(function: Any, keep: List[Any], where: str, call: _Call) -> _FfiCallback:
+        def make(function: Any, keep: List[Any], where: str, call: int) -> _FfiCallback:
             hit = cache.get(id(function))
             if hit is not None and hit[0]() is function:
                 cache.move_to_end(id(function))
                 keep.append((function, hit))
-                return _FfiCallback(hit[1], call.token)
+                return _FfiCallback(hit[1], call)
             if not callable(function):
                 raise TypeError(f"{where} ({rust}) must be callable, not {_type_name(function)}")
             # The cache holds the function weakly (the call's `keep` holds it
@@ -1565,7 +1551,7 @@ class _CallbackKind(_Kind):
                     result = target_of()(*args)
                     return None if write_ret is None else write_ret(result, [], "the callback's result")
                 except BaseException as exc:  # noqa: BLE001 - re-raised after the Rust call
-                    _Call.fail(context, exc)
+                    _call_failed(context, exc)
                     failed[0] = 1
                     return None if unit else 0
 
@@ -1576,7 +1562,7 @@ class _CallbackKind(_Kind):
                 if len(cache) > 128:
                     cache.popitem(last=False)
             keep.append((function, entry))
-            return _FfiCallback(entry[1], call.token)
+            return _FfiCallback(entry[1], call)
 
         return make
 
@@ -2150,7 +2136,7 @@ class _Wrapper:
         self.types = binder.types
         self.cdll = binder.cdll
         #: Python code runs during the call (callbacks, the allocator): the
-        #: wrapper opens a :class:`_Call` (``_fx_call``).
+        #: wrapper numbers the call (``_fx_call``, see ``_call_failures``).
         self.per_call = per_call
         self.ns: Dict[str, Any] = {
             "_fx_faults": binder.faults,
@@ -2224,7 +2210,7 @@ class _Binder:
         self.free_error = free
         self.fast = _fast_path_maker(cdll, self.raise_fault)
 
-    def raise_since(self, since: int, receiver: Any = None, call: Optional[_Call] = None) -> None:
+    def raise_since(self, since: int, receiver: Any = None, call: Optional[int] = None) -> None:
         """Raises the error of this thread's call made after the fault
         counter read ``since``, if that call failed (the counter also moves
         when another thread fails: then there is nothing to raise).
@@ -2244,7 +2230,7 @@ class _Binder:
         self.raise_fault(code, name, message, receiver, call)
 
     def raise_fault(self, code: int, name: str, message: str, receiver: Any = None,
-                    call: Optional[_Call] = None) -> None:
+                    call: Optional[int] = None) -> None:
         """Raises the Python exception for a failed call: ``RustPanic``,
         ``InvalidArgument``, the callback's own exception, or
         ``lib.errors.<name>``. The native fast path calls this too (with
@@ -2252,9 +2238,7 @@ class _Binder:
         ``receiver`` is a method's ``self``: a call that failed because the
         object was closed meanwhile (by another thread) raises the same
         ``ValueError`` as a call on a closed object."""
-        pending = call.exception if call is not None else None
-        if call is not None:
-            call.exception = None
+        pending = _call_failures.pop(call, None) if call is not None else None
         if code == _CODE_CALLBACK and pending is not None:
             raise pending
         if code == _CODE_INVALID and isinstance(receiver, _Object) and receiver.closed:
@@ -2339,10 +2323,11 @@ class _Binder:
         ]
         source = [f"def {name}({', '.join(w.names)}):"]
         if per_call:
-            w.ns["_fx_Call"] = _Call
-            source += ["    _fx_call = _fx_Call()", "    try:"]
+            w.ns["_fx_number"] = _call_numbers.__next__
+            w.ns["_fx_failures"] = _call_failures
+            source += ["    _fx_call = _fx_number()", "    try:"]
             source += [f"        {line}" for line in lines]
-            source += ["    finally:", "        _fx_call.close()"]
+            source += ["    finally:", "        _fx_failures.pop(_fx_call, None)"]
         else:
             source += [f"    {line}" for line in lines]
         exec("\n".join(source), w.ns)  # noqa: S102 - generated from the library's own description
