@@ -180,3 +180,20 @@ impl AtType {
         quote_spanned!(self.last=> #identity(#expr))
     }
 }
+
+/// The `TYPES` registration of an `#[export]` type: every such type is in
+/// the library's description, whether or not an export mentions it.
+pub fn type_entry(ty: &impl quote::ToTokens, name: &str) -> proc_macro2::TokenStream {
+    let rt = runtime();
+    let entry = hidden_ident("type", name);
+    quote::quote! {
+        #[#rt::linkme::distributed_slice(#rt::TYPES)]
+        #[linkme(crate = #rt::linkme)]
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals)]
+        static #entry: #rt::TypeEntry = #rt::TypeEntry {
+            desc: <#ty as #rt::FfiData>::DESC,
+            type_id: ::core::any::TypeId::of::<#ty>,
+        };
+    }
+}

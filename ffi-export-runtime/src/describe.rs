@@ -262,6 +262,27 @@ pub struct ExportDesc {
 #[linkme::distributed_slice]
 pub static EXPORTS: [ExportDesc];
 
+/// An `#[export]` type (record, enum, object), registered whether or not an
+/// export mentions it: the description lists every one, and the runtime
+/// can find a type's entry from a value's [`TypeId`](core::any::TypeId).
+#[derive(Debug)]
+pub struct TypeEntry {
+    /// Its description (`TypeDesc::Record`, `Enum`, `DataEnum`, `Object`).
+    pub desc: TypeDesc,
+    /// `TypeId::of::<T>()`.
+    pub type_id: fn() -> core::any::TypeId,
+}
+
+/// All `#[export]` types linked into this library.
+#[linkme::distributed_slice]
+pub static TYPES: [TypeEntry];
+
+/// The registered entry of type `T`, if `T` is an `#[export]` type.
+pub fn type_entry<T: 'static>() -> Option<&'static TypeEntry> {
+    let wanted = core::any::TypeId::of::<T>();
+    TYPES.iter().find(|entry| (entry.type_id)() == wanted)
+}
+
 /// The short, Python-friendly name of an error type: `ParseIntError` for
 /// `core::num::error::ParseIntError`, the trait's name for `Box<dyn Trait>`,
 /// and `Error` for plain string errors (`String`, `&str`).
@@ -558,6 +579,12 @@ pub fn describe_json(exports: &[ExportDesc]) -> String {
         out.push('}');
     }
     out.push_str(r#"],"types":{"#);
+    // Every registered type, mentioned by an export or not.
+    let mut registered: Vec<&TypeEntry> = TYPES.iter().collect();
+    registered.sort_by_key(|entry| NamedTypes::key(&entry.desc));
+    for entry in registered {
+        named.note(&entry.desc);
+    }
     // Writing a type may mention more types: walk until none are new.
     let mut written = 0;
     while written < named.seen.len() {

@@ -172,7 +172,7 @@ pub use convert::{
 pub use data::{lift_by_pointer, FfiData, FfiLift};
 pub use describe::{
     DataEnumDesc, EnumDesc, ExportDesc, FieldDesc, ObjectDesc, ParamDesc, RecordDesc, TypeDesc,
-    VariantDesc, ABI_VERSION, EXPORTS,
+    TypeEntry, VariantDesc, ABI_VERSION, EXPORTS, TYPES,
 };
 pub use object::{live_objects, register, release, with_object, FfiObject};
 pub use plain::FfiPlain;

@@ -1031,3 +1031,24 @@ pub mod review {
         f.call(1, 2, 3, true)
     }
 }
+
+/// Types no export mentions: still in the description, so still in Python.
+pub mod unmentioned {
+    use ffi_export::export;
+
+    /// A record only Python builds.
+    #[export]
+    pub struct Lonely {
+        /// A label.
+        pub label: String,
+    }
+
+    /// An enum no function takes.
+    #[export]
+    pub enum Mood {
+        /// Fine.
+        Calm,
+        /// Less so.
+        Cross,
+    }
+}

@@ -23,6 +23,7 @@ pub fn fieldless(model: &Enum) -> TokenStream {
         .unwrap_or_else(|| format_ident!("i32"));
     let repr_name = repr.to_string();
     let desc_fn = format_ident!("__ffi_export_enum_{}", ident);
+    let entry = crate::tokens::type_entry(ident, &name);
     let variants: Vec<_> = model.variants.iter().map(|v| &v.ident).collect();
     let variant_names: Vec<String> = variants.iter().map(|v| v.to_string()).collect();
     let expected = variant_names.join(", ");
@@ -73,6 +74,8 @@ pub fn fieldless(model: &Enum) -> TokenStream {
             }
         }
 
+        #entry
+
         #[doc(hidden)]
         #[allow(non_snake_case)]
         fn #desc_fn() -> &'static #rt::EnumDesc {
@@ -101,6 +104,7 @@ pub fn with_data(model: &Enum) -> TokenStream {
     let repr = format_ident!("__FfiRepr_{}", ident);
     let union = format_ident!("__FfiUnion_{}", ident);
     let desc_fn = format_ident!("__ffi_export_enum_{}", ident);
+    let entry = crate::tokens::type_entry(ident, &name);
     let end = Ident::new(END_FIELD, Span::call_site());
 
     let mut variant_reprs = Vec::new();
@@ -269,6 +273,7 @@ pub fn with_data(model: &Enum) -> TokenStream {
         }
 
         #param
+        #entry
 
         #[doc(hidden)]
         #[allow(non_snake_case)]

@@ -17,8 +17,10 @@ pub fn object(object: &Object, type_name: &str) -> TokenStream {
     let free_name = format!("{type_name}_free");
     let free_ident = hidden_ident("free", type_name);
     let doc = &object.doc;
+    let entry = crate::tokens::type_entry(&owner, type_name);
     quote! {
         #item
+        #entry
 
         impl #rt::FfiObject for #owner {
             const DESC: #rt::TypeDesc = #rt::TypeDesc::Object(#desc_fn);

@@ -141,10 +141,12 @@ pub fn record(record: &Record) -> TokenStream {
     let doc = &record.doc;
     let pod = record.is_plain_data();
     let param = by_pointer_param(ident);
+    let entry = crate::tokens::type_entry(ident, &name);
     quote! {
         #item
         #body
         #param
+        #entry
 
         #[doc(hidden)]
         #[allow(non_snake_case)]
