@@ -192,16 +192,12 @@ pub enum UnsupportedParam {
         /// The referenced type is named like a primitive.
         primitive: bool,
     },
-    /// `String` by value.
-    String,
-    /// `Vec<T>` by value.
-    Vec,
     /// `impl Trait`.
     ImplTrait,
     /// `*const T`, `*mut T`.
     Pointer,
-    /// A tuple.
-    Tuple,
+    /// `()`.
+    Unit,
     /// Anything else (an array, a function pointer, `dyn Trait`, ..),
     /// without its grouping.
     Other(Type),

@@ -81,7 +81,7 @@ impl AtType {
         let qualified = quote_spanned!(last=> #open #ty as ::ffi_export::__private::#trait_ident>);
         let assoc_type = match trait_name {
             "FfiValue" => "Repr",
-            "FfiElement" => "Raw",
+            "FfiElement" | "FfiSliceElem" => "Raw",
             // FfiParam, IntoFfi.
             _ => "Abi",
         };

@@ -54,7 +54,20 @@ import threading
 import types as _pytypes
 import warnings
 import weakref
-from typing import Any, Callable, ClassVar, Dict, List, Optional, Protocol, Set, Tuple, Type, TypeVar
+from typing import (
+    Any,
+    Callable,
+    ClassVar,
+    Dict,
+    List,
+    Optional,
+    Protocol,
+    Sequence,
+    Set,
+    Tuple,
+    Type,
+    TypeVar,
+)
 
 __all__ = [
     "ABI_VERSION",
@@ -132,9 +145,10 @@ class _Prim:
         self.name = name
         self.ctype = ctype
         self.size = ctypes.sizeof(ctype)
-        #: Its struct / buffer format code, and the element kind that code denotes.
+        #: Its struct / buffer format code, and the element kind that code
+        #: denotes ("" for types no buffer format holds).
         self.code = code
-        self.format_kind = _FORMAT_KIND[code]
+        self.format_kind = _FORMAT_KIND.get(code, "")
         #: The ``array.array`` typecode of its size ("" if none).
         self.array_code = array_code
         self.dtype = dtype
@@ -150,6 +164,16 @@ class _Prim:
     def writer(self) -> _Writer:
         """Converts a value to this primitive, checking it like an argument."""
         raise NotImplementedError
+
+    def reader(self) -> _Reader:
+        """Its Python value from its C form (the C form itself for most)."""
+        return _identity
+
+    @property
+    def native(self) -> bool:
+        """Whether its C form is a ctypes simple type (its own Python value):
+        not the 128-bit integers."""
+        return bool(self.code)
 
 
 class _IntPrim(_Prim):
@@ -273,6 +297,8 @@ _ABI_STRUCTS: Dict[str, List[Tuple[str, str]]] = {
     "FfiError": [("code", "int32_t"), ("message", "FfiBuffer"), ("type_name", "FfiBuffer")],
     "FfiCallback": [("call", "void *"), ("context", "void *")],
     "FfiAllocator": [("alloc", "void *"), ("context", "void *")],
+    "FfiI128": [("lo", "uint64_t"), ("hi", "uint64_t")],
+    "FfiU128": [("lo", "uint64_t"), ("hi", "uint64_t")],
 }
 #: The module's mirrors, by C name (what fields of other structs refer to).
 _ABI_MIRRORS: Dict[str, Any] = {}
@@ -311,6 +337,55 @@ class _FfiCallback(ctypes.Structure):
 @_abi_mirror
 class _FfiAllocator(ctypes.Structure):
     """``FfiAllocator``: the caller's allocation function and its context."""
+
+
+@_abi_mirror
+class _FfiI128(ctypes.Structure):
+    """``FfiI128``: an ``i128`` in two halves, low first."""
+
+
+@_abi_mirror
+class _FfiU128(ctypes.Structure):
+    """``FfiU128``: a ``u128`` in two halves, low first."""
+
+
+class _WidePrim(_IntPrim):
+    """``i128`` / ``u128``: range-checked like the other integers, crossing
+    as two ``uint64_t`` halves (C has no standard 128-bit integer)."""
+
+    def __init__(self, name: str, ctype: Any) -> None:
+        _Prim.__init__(self, name, ctype, "", "", "", ctype.__name__.lstrip("_"), 0)
+        self.low = -(2**127) if name[0] == "i" else 0
+        self.high = 2**127 - 1 if name[0] == "i" else 2**128 - 1
+
+    def bind(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        """An ``int`` in range, as its two halves."""
+        w.ns[f"_fx_wide_{self.name}"] = self.writer()
+        w.body.append(f"{p} = _fx_wide_{self.name}({p}, None, {where!r})")
+
+    def writer(self) -> _Writer:
+        """An ``int`` in range, as its two halves."""
+        check, ctype = super().writer(), self.ctype
+
+        def write_wide(v: Any, keep: List[Any], where: str) -> Any:
+            bits = check(v, keep, where) & (2**128 - 1)
+            return ctype(bits & (2**64 - 1), bits >> 64)
+
+        return write_wide
+
+    def reader(self) -> _Reader:
+        """The ``int`` of two halves."""
+        signed = self.name[0] == "i"
+
+        def read_wide(halves: Any) -> int:
+            value = int(halves.lo) | int(halves.hi) << 64
+            return value - 2**128 if signed and value >= 2**127 else value
+
+        return read_wide
+
+
+for _wide in (_WidePrim("i128", _FfiI128), _WidePrim("u128", _FfiU128)):
+    _PRIMS[_wide.name] = _wide
 
 
 def _option_struct(inner: Any) -> Any:
@@ -396,9 +471,9 @@ def _as_bool(value: object, param: str) -> bool:
     raise TypeError(f"{param} (bool) must be a bool, not {_type_name(value)}")
 
 
-def _as_str(value: object, param: str) -> bytes:
+def _as_str(value: object, param: str, rust: str = "&str") -> bytes:
     if not isinstance(value, str):
-        raise TypeError(f"{param} (&str) must be a str, not {_type_name(value)}")
+        raise TypeError(f"{param} ({rust}) must be a str, not {_type_name(value)}")
     return value.encode("utf-8")
 
 
@@ -458,8 +533,9 @@ def _format_element(fmt: str, itemsize: int) -> Optional[str]:
     return None
 
 
-def _buffer(obj: object, param: str, elem: str, writable: bool) -> Tuple[Optional[int], int, object]:
-    """Checks a buffer argument and returns ``(address, length, keepalive)``.
+def _buffer(obj: object, where: str, elem: str, writable: bool) -> Tuple[Optional[int], int, object]:
+    """Checks a buffer argument (``where``, e.g. ``argument 'x'``, names it
+    in errors) and returns ``(address, length, keepalive)``.
 
     The buffer is borrowed, never copied: ``keepalive`` must outlive the call
     (it holds the buffer export, which also stops a ``bytearray`` from being
@@ -469,9 +545,18 @@ def _buffer(obj: object, param: str, elem: str, writable: bool) -> Tuple[Optiona
     try:
         view = memoryview(obj)  # type: ignore[arg-type]
     except TypeError:
+        if not writable and _is_sequence(obj):
+            # A list (any iterable) of numbers: copied into an array.
+            return _number_array(obj, where, _PRIMS[elem], rust)
+        if writable and _is_sequence(obj):
+            raise TypeError(
+                f"{where} ({rust}) must be a writable buffer, not {_type_name(obj)}: Rust writes "
+                f"into it in place, e.g. values = array.array('{_PRIMS[elem].array_code or 'B'}', "
+                f"[...]) or numpy.array([...]), then read the values back"
+            ) from None
         raise TypeError(
-            f"argument '{param}' ({rust}) must be a buffer (bytes, bytearray, memoryview, "
-            f"array.array, numpy array) of {elem}, not {_type_name(obj)}"
+            f"{where} ({rust}) must be a buffer (bytes, bytearray, memoryview, "
+            f"array.array, numpy array) or a sequence of {elem}, not {_type_name(obj)}"
         ) from None
     prim = _PRIMS[elem]
     got = view.format
@@ -481,17 +566,77 @@ def _buffer(obj: object, param: str, elem: str, writable: bool) -> Tuple[Optiona
         found = _format_element(view.format, view.itemsize)
         found_text = f"{found} ('{view.format}')" if found else f"format '{view.format}' ({view.itemsize}-byte items)"
         hint = f"; e.g. array.array('{prim.array_code}', ...)" if prim.array_code else ""
-        raise TypeError(f"argument '{param}' ({rust}) needs a buffer of {elem}, got {found_text}{hint}")
-    return _buffer_address(view, param, rust, writable, obj)
+        raise TypeError(f"{where} ({rust}) needs a buffer of {elem}, got {found_text}{hint}")
+    return _buffer_address(view, where, rust, writable, obj)
 
 
-def _buffer_address(view: memoryview, param: str, rust: str, writable: bool,
+def _is_sequence(value: object) -> bool:
+    """Whether ``value`` is an iterable of items (not text or bytes)."""
+    return hasattr(value, "__iter__") and not isinstance(value, (str, bytes, bytearray, memoryview))
+
+
+def _number_array(value: Any, where: str, prim: _Prim, rust: str) -> Tuple[Optional[int], int, object]:
+    """An iterable of numbers copied into an array of ``prim``:
+    ``(address, length, keepalive)``. ``array.array`` converts in C (range
+    and type checked); on a problem each item is checked to name it."""
+    items = value if isinstance(value, (list, tuple)) else list(value)
+    if not items:
+        return None, 0, None
+    if prim.array_code and (prim.name[0] != "f" or prim.size == 8):
+        try:
+            converted: Any = array.array(prim.array_code, items)
+        except (TypeError, OverflowError, ValueError):
+            converted = None
+        if converted is not None:
+            address, _ = converted.buffer_info()
+            return address, len(items), converted
+    write = prim.writer()
+    checked = [write(x, [], f"{where}[{i}]") for i, x in enumerate(items)]
+    array_ = (prim.ctype * len(checked))(*checked)
+    return ctypes.addressof(array_), len(checked), array_
+
+
+def _items_of(value: Any, where: str, rust: str) -> Sequence[Any]:
+    """The items of a sequence argument (any iterable but text and bytes)."""
+    if not _is_sequence(value):
+        raise TypeError(f"{where} ({rust}) must be a sequence, not {_type_name(value)}")
+    return value if isinstance(value, (list, tuple)) else list(value)
+
+
+def _write_array(items: Sequence[Any], write: _Writer, ctype: Any, keep: List[Any], where: str) -> Any:
+    """A ctypes array of ``ctype`` holding ``items`` converted by ``write``
+    (each named ``where[i]`` in errors), kept alive by ``keep``."""
+    converted = [write(x, keep, f"{where}[{i}]") for i, x in enumerate(items)]
+    array_ = (ctype * len(converted))(*converted)
+    keep.append(array_)
+    return array_
+
+
+def _copied_items(kind: _Kind, types: _Types) -> Callable[[Any, str], Tuple[Optional[int], int, object]]:
+    """For a ``&[T]`` of a type copied in: a sequence converted into an
+    array of ``T``'s C form, ``(address, length, keepalive)``."""
+    write, ctype = kind.writer(types), kind.c_type(types)
+    rust = f"&[{kind.rust(types.named)}]"
+
+    def items(value: Any, param: str) -> Tuple[Optional[int], int, object]:
+        where = f"argument {param!r}"
+        listed = _items_of(value, where, rust)
+        if not listed:
+            return None, 0, None
+        keep: List[Any] = []
+        array_ = _write_array(listed, write, ctype, keep, where)
+        return ctypes.addressof(array_), len(listed), keep
+
+    return items
+
+
+def _buffer_address(view: memoryview, where: str, rust: str, writable: bool,
                     obj: object) -> Tuple[Optional[int], int, object]:
     """Checks contiguity and writability; returns ``(address, length, keepalive)``."""
     if not view.c_contiguous:
-        raise BufferError(f"argument '{param}' ({rust}) must be a C-contiguous buffer")
+        raise BufferError(f"{where} ({rust}) must be a C-contiguous buffer")
     if writable and view.readonly:
-        raise BufferError(f"argument '{param}' ({rust}) must be writable, got a read-only {_type_name(obj)}")
+        raise BufferError(f"{where} ({rust}) must be writable, got a read-only {_type_name(obj)}")
     length = view.nbytes // view.itemsize if view.itemsize else 0
     if length == 0:
         return None, 0, view
@@ -516,7 +661,7 @@ def _struct_items(fmt: str) -> Optional[List[Tuple[str, str]]]:
     return result
 
 
-def _plain_buffer(obj: object, param: str, cls: Any, writable: bool) -> Tuple[Optional[int], int, object]:
+def _plain_buffer(obj: object, where: str, cls: Any, writable: bool) -> Tuple[Optional[int], int, object]:
     """Checks a buffer of ``#[repr(C)]`` records: a ctypes array of the class,
     or any buffer whose struct format has the same field types (numpy
     structured arrays)."""
@@ -524,8 +669,20 @@ def _plain_buffer(obj: object, param: str, cls: Any, writable: bool) -> Tuple[Op
     try:
         view = memoryview(obj)  # type: ignore[arg-type]
     except TypeError:
-        raise TypeError(f"argument '{param}' ({rust}) must be a buffer of {cls.__name__}, "
-                        f"e.g. ({cls.__name__} * n)(), not {_type_name(obj)}") from None
+        if not writable and _is_sequence(obj):
+            # A list of records: copied into an array of them.
+            items = obj if isinstance(obj, (list, tuple)) else list(obj)  # type: ignore[call-overload]
+            for i, item in enumerate(items):
+                if not isinstance(item, cls):
+                    raise TypeError(f"{where}[{i}] must be a {cls.__name__}, "
+                                    f"not {_type_name(item)}") from None
+            if not items:
+                return None, 0, None
+            array_ = (cls * len(items))(*items)
+            return ctypes.addressof(array_), len(items), array_
+        raise TypeError(f"{where} ({rust}) must be a buffer of {cls.__name__}, "
+                        f"e.g. ({cls.__name__} * n)(), or (not for `&mut`) a sequence of them, "
+                        f"not {_type_name(obj)}") from None
     expected = [(_prim_of(ctype).code, name) for name, ctype in cls._fields_]
     got = _struct_items(view.format)
     # Same field types in the same order, and the same names where the
@@ -538,14 +695,22 @@ def _plain_buffer(obj: object, param: str, cls: Any, writable: bool) -> Tuple[Op
     )
     if not same or view.itemsize != ctypes.sizeof(cls):
         fields = ", ".join(f"{name}: {code}" for code, name in expected)
-        raise TypeError(f"argument '{param}' ({rust}) needs a buffer of {cls.__name__} "
+        raise TypeError(f"{where} ({rust}) needs a buffer of {cls.__name__} "
                         f"({fields}), got format '{view.format}'")
-    return _buffer_address(view, param, rust, writable, obj)
+    return _buffer_address(view, where, rust, writable, obj)
 
 
 def _code_layout(code: str) -> Tuple[Optional[str], int]:
     """A struct item code's kind and native size."""
     return _FORMAT_KIND.get(code), struct.calcsize("@" + code)
+
+
+def _bytes_address(data: bytes) -> Optional[int]:
+    """The address of a ``bytes`` object's data (it must outlive the use).
+    Read through a ``c_char_p`` rather than ``ctypes.cast``, a foreign call
+    that would wrap a ``RecursionError`` raised at a deep nesting level in
+    ``ctypes.ArgumentError``."""
+    return ctypes.c_void_p.from_buffer(ctypes.c_char_p(data)).value
 
 
 def _str_list(value: object, param: str) -> Tuple[Optional[int], int, object]:
@@ -556,8 +721,7 @@ def _str_list(value: object, param: str) -> Tuple[Optional[int], int, object]:
     if not encoded:
         return None, 0, None
     views = (_FfiBuffer * len(encoded))(
-        *[_FfiBuffer(ctypes.cast(data, ctypes.c_void_p), len(data), 0)  # type: ignore[arg-type] # bytes: char *
-          for data in encoded]
+        *[_FfiBuffer(_bytes_address(data), len(data), 0) for data in encoded]
     )
     return ctypes.addressof(views), len(encoded), (views, encoded)
 
@@ -787,6 +951,7 @@ class _Types:
         #: Readers and writers of records and variants, made on first use.
         self.converters: Dict[str, Any] = {}
         self.options: Dict[int, Any] = {}
+        self.tuples: Dict[Any, Any] = {}
         for key, kind in self.kinds.items():
             cls = kind.make_class(self)
             cls.__module__ = module
@@ -804,6 +969,15 @@ class _Types:
         if id(inner) not in self.options:
             self.options[id(inner)] = _option_struct(inner)
         return self.options[id(inner)]
+
+    def tuple_type(self, elems: List[Any]) -> Any:
+        """The ``FfiTupleN`` mirror of the C forms ``elems``, made once."""
+        key = ("tuple", *map(id, elems))
+        if key not in self.tuples:
+            fields = [(f"_{i}", elem) for i, elem in enumerate(elems)]
+            name = "FfiTuple_" + "_".join(elem.__name__ for elem in elems)
+            self.tuples[key] = type(name, (ctypes.Structure,), {"_fields_": fields})
+        return self.tuples[key]
 
 
 # ---------------------------------------------------------------------------
@@ -874,7 +1048,7 @@ class _Outputs:
             else:
                 rust = _ALLOC_PRIMS[code].name
                 obj = self.make(rust, length)
-            address, got, keep = _buffer(obj, "allocator output", rust, True)
+            address, got, keep = _buffer(obj, "the allocator's output", rust, True)
             if got != length:
                 raise ValueError(f"the allocator returned {got} elements of {rust}, {length} were asked for")
             if length:
@@ -949,6 +1123,10 @@ class _HeaderContext(Protocol):
         """The name of ``FfiOption`` over the C type ``inner``, defined once."""
         ...
 
+    def tuple(self, elems: List[str], rust: str) -> str:
+        """The name of ``FfiTupleN`` over the C types ``elems``, defined once."""
+        ...
+
     def comment(self, text: str, indent: str = "") -> str:
         """A doc comment as a C comment."""
         ...
@@ -976,7 +1154,7 @@ class _Kind:
     unit: ClassVar[bool] = False
     #: A number: its C form is its Python value (a returned ``Vec`` of it
     #: is a ctypes array over the Rust allocation).
-    number: ClassVar[bool] = False
+    number: bool = False
     #: Runs Python code during the call (callbacks, the allocator).
     runs_python: ClassVar[bool] = False
     #: The call's outputs (an allocator): a keyword-only parameter
@@ -1035,8 +1213,13 @@ class _Kind:
 
     def slice_call(self, w: _Wrapper, p: str, mutable: bool) -> str:
         """As the element of a ``&[T]`` parameter ``p``: the call that checks
-        the buffer and returns ``(address, length, keepalive)``."""
-        raise LoadError(f"{w.name}: parameter {p!r}: a slice of {self.rust(w.types.named)} cannot be lent")
+        the argument and returns ``(address, length, keepalive)``. By
+        default the elements are copied in (Rust lifts them into a ``Vec``):
+        any iterable of values, converted by :meth:`writer`."""
+        if mutable:
+            raise LoadError(f"{w.name}: parameter {p!r}: a `&mut [{self.rust(w.types.named)}]` cannot be lent")
+        w.ns[f"_fx_items_{p}"] = _copied_items(self, w.types)
+        return f"_fx_items_{p}({p}, {p!r})"
 
     def bind_return(self, w: _Wrapper, free: Optional[str]) -> Tuple[Any, str]:
         """``(restype, expression over _fx_r)`` of a result of this type;
@@ -1135,13 +1318,14 @@ class _ScalarKind(_Kind):
     """A primitive by value (``{"name": "i32"}``): see :data:`_PRIMS`."""
 
     kind = "scalar"
-    number = True
 
     def __init__(self, desc: _Desc) -> None:
         prim = _PRIMS.get(desc["name"])
         if prim is None:
             raise LoadError(f"unknown scalar type {desc['name']!r}")
         self.prim = prim
+        # The 128-bit integers cross as two halves, not as a ctypes number.
+        self.number = prim.native
 
     def rust(self, named: _NamedDescs) -> str:
         return self.prim.name
@@ -1156,10 +1340,10 @@ class _ScalarKind(_Kind):
         return self.prim.ctype
 
     def reader(self, types: _Types) -> _Reader:
-        return _identity
+        return self.prim.reader()
 
     def read_source(self, source: str) -> Optional[str]:
-        return source
+        return source if self.prim.native else None
 
     def writer(self, types: _Types) -> _Writer:
         return self.prim.writer()
@@ -1170,9 +1354,14 @@ class _ScalarKind(_Kind):
         w.cargs.append(p)
 
     def slice_call(self, w: _Wrapper, p: str, mutable: bool) -> str:
-        return f"_fx_buffer({p}, {p!r}, {self.prim.name!r}, {mutable!r})"
+        if not self.prim.native:
+            return super().slice_call(w, p, mutable)
+        return f"_fx_buffer({p}, {'argument ' + repr(p)!r}, {self.prim.name!r}, {mutable!r})"
 
     def bind_return(self, w: _Wrapper, free: Optional[str]) -> Tuple[Any, str]:
+        if not self.prim.native:
+            w.ns["_fx_take"] = self.prim.reader()
+            return self.prim.ctype, "_fx_take(_fx_r)"
         return self.prim.ctype, "_fx_r"
 
     def c_form(self, h: _HeaderContext) -> str:
@@ -1261,11 +1450,21 @@ class _SliceKind(_Kind):
     def rust(self, named: _NamedDescs) -> str:
         return f"&{'mut ' if self.mutable else ''}[{self.elem.rust(named)}]"
 
+    def lent_in_place(self, named: _NamedDescs) -> bool:
+        """Whether the elements can be borrowed from a buffer (numbers,
+        plain-data records); others are copied in from a sequence."""
+        return self.elem.number or (isinstance(self.elem, _RecordKind) and bool(named[self.elem.key]["pod"]))
+
     def python_type(self, types: _Types) -> Any:
-        return "Buffer"
+        if self.lent_in_place(types.named):
+            return "Buffer"
+        return Sequence[self.elem.python_type(types)]  # type: ignore[misc]
 
     def stub(self, named: _NamedDescs, param: bool) -> str:
-        return "WritableBuffer" if self.mutable else "Buffer"
+        if self.mutable:
+            return "WritableBuffer"
+        items = f"Sequence[{self.elem.stub(named, param)}]"
+        return f"Union[Buffer, {items}]" if self.lent_in_place(named) else items
 
     def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
         call = self.elem.slice_call(w, p, self.mutable)
@@ -1318,11 +1517,14 @@ class _StringKind(_Kind):
 
     def writer(self, types: _Types) -> _Writer:
         def write_string(v: Any, keep: List[Any], where: str) -> _FfiBuffer:
-            data = _as_str(v, where)
+            data = _as_str(v, where, "String")
             keep.append(data)
-            return _FfiBuffer(ctypes.cast(data, ctypes.c_void_p), len(data), 0)  # type: ignore[arg-type] # bytes: char *
+            return _FfiBuffer(_bytes_address(data), len(data), 0)
 
         return write_string
+
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        w.by_pointer(p, where, self, box=False)
 
     def bind_return(self, w: _Wrapper, free: Optional[str]) -> Tuple[Any, str]:
         if free is None:
@@ -1331,29 +1533,42 @@ class _StringKind(_Kind):
         w.ns["_fx_take"] = _take_string
         return _FfiBuffer, "_fx_take(_fx_r, _fx_free)"
 
+    def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
+        return [(f"const FfiBuffer *{p}", f"{rust}: UTF-8, copied in, not NULL")]
+
     def c_form(self, h: _HeaderContext) -> str:
         return "FfiBuffer"
 
 
 class _VecKind(_Kind):
     """``Vec<T>`` (``{"elem": T}``): an ``FfiBuffer`` of ``T``'s C form; a
-    list in Python, or (numbers, returned) a ctypes array owning the Rust
-    allocation."""
+    list in Python, ``bytes`` for ``Vec<u8>``, or (other numbers, returned)
+    a ctypes array owning the Rust allocation. As a parameter: a pointer to
+    the buffer, copied in by Rust (from any sequence; from a buffer of the
+    element type without copying on the Python side)."""
 
     kind = "vec"
 
     def __init__(self, desc: _Desc) -> None:
         self.elem = _kind(desc["elem"])
+        #: ``Vec<u8>``: binary data, ``bytes`` in Python.
+        self.binary = isinstance(self.elem, _ScalarKind) and self.elem.prim.name == "u8"
 
     def rust(self, named: _NamedDescs) -> str:
         return f"Vec<{self.elem.rust(named)}>"
 
     def python_type(self, types: _Types) -> Any:
+        if self.binary:
+            return bytes
         return List[self.elem.python_type(types)]  # type: ignore[misc]
 
     def stub(self, named: _NamedDescs, param: bool) -> str:
         inner = self.elem.stub(named, param)
-        return f"Sequence[{inner}]" if param else f"List[{inner}]"
+        if self.binary:
+            return "Union[Buffer, Sequence[int]]" if param else "bytes"
+        if param:
+            return f"Union[Buffer, Sequence[{inner}]]" if self.elem.number else f"Sequence[{inner}]"
+        return f"List[{inner}]"
 
     def c_type(self, types: _Types) -> Any:
         return _FfiBuffer
@@ -1362,6 +1577,8 @@ class _VecKind(_Kind):
         return True
 
     def reader(self, types: _Types) -> _Reader:
+        if self.binary:
+            return lambda b: ctypes.string_at(b.ptr, b.len) if b.len else b""
         ctype = self.elem.c_type(types)
         if self.elem.number:
             return lambda b: list((ctype * b.len).from_address(b.ptr)) if b.len else []
@@ -1372,19 +1589,34 @@ class _VecKind(_Kind):
         elem_write = self.elem.writer(types)
         elem_type = self.elem.c_type(types)
         rust = self.rust(types.named)
+        prim = self.elem.prim if isinstance(self.elem, _ScalarKind) and self.elem.number else None
 
         def write_vec(v: Any, keep: List[Any], where: str) -> _FfiBuffer:
-            if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
-                raise TypeError(f"{where} ({rust}) must be a sequence, not {_type_name(v)}")
-            items = [elem_write(x, keep, f"{where}[{i}]") for i, x in enumerate(v)]
-            array = (elem_type * len(items))(*items)
-            keep.append(array)
-            return _FfiBuffer(ctypes.addressof(array), len(items), 0)
+            if prim is not None:
+                # Numbers: a buffer of the element type is lent as it is (Rust
+                # copies it into the Vec); a sequence goes through an array.
+                try:
+                    view = memoryview(v)
+                except TypeError:
+                    view = None
+                if view is not None:
+                    address, length, anchor = _buffer(view, where, prim.name, False)
+                    keep.append((anchor, view))
+                    return _FfiBuffer(address, length, 0)
+                address, length, anchor = _number_array(_items_of(v, where, rust), where, prim, rust)
+                keep.append(anchor)
+                return _FfiBuffer(address, length, 0)
+            items = _items_of(v, where, rust)
+            array_ = _write_array(items, elem_write, elem_type, keep, where)
+            return _FfiBuffer(ctypes.addressof(array_), len(items), 0)
 
         return write_vec
 
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        w.by_pointer(p, where, self, box=False)
+
     def bind_return(self, w: _Wrapper, free: Optional[str]) -> Tuple[Any, str]:
-        if free is None or not self.elem.number:
+        if free is None or not self.elem.number or self.binary:
             return super().bind_return(w, free)
         w.free(free, _FfiBuffer)
         w.ns["_fx_take"] = _take_vec
@@ -1393,13 +1625,198 @@ class _VecKind(_Kind):
         return _FfiBuffer, "_fx_take(_fx_r, _fx_free, _fx_elem)"
 
     def stub_return(self, named: _NamedDescs, free: bool) -> str:
-        if free and self.elem.number:
+        if free and self.elem.number and not self.binary:
             return f"Vec[{self.elem.stub(named, False)}]"
         return self.stub(named, False)
 
     def c_form(self, h: _HeaderContext) -> str:
         self.elem.c_form(h)  # element types are defined for the reader
         return "FfiBuffer"
+
+    def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
+        self.elem.c_form(h)
+        return [(f"const FfiBuffer *{p}", f"{rust}: elements copied in, not NULL")]
+
+
+class _MapKind(_Kind):
+    """``HashMap<K, V>`` / ``BTreeMap<K, V>`` (``{"key", "value",
+    "sorted"}``): an ``FfiBuffer`` of ``FfiTuple2<K, V>`` pairs; a ``dict``
+    in Python (a ``BTreeMap``'s keys in order). A key given twice is
+    refused by Rust."""
+
+    kind = "map"
+
+    def __init__(self, desc: _Desc) -> None:
+        self.key = _kind(desc["key"])
+        self.value = _kind(desc["value"])
+        self.sorted = bool(desc["sorted"])
+
+    def rust(self, named: _NamedDescs) -> str:
+        map_ = "BTreeMap" if self.sorted else "HashMap"
+        return f"{map_}<{self.key.rust(named)}, {self.value.rust(named)}>"
+
+    def python_type(self, types: _Types) -> Any:
+        return Dict[self.key.python_type(types), self.value.python_type(types)]  # type: ignore[misc]
+
+    def stub(self, named: _NamedDescs, param: bool) -> str:
+        mapping = "Mapping" if param else "Dict"
+        return f"{mapping}[{self.key.stub(named, param)}, {self.value.stub(named, param)}]"
+
+    def c_type(self, types: _Types) -> Any:
+        return _FfiBuffer
+
+    def pair_type(self, types: _Types) -> Any:
+        return types.tuple_type([self.key.c_type(types), self.value.c_type(types)])
+
+    def owns(self, named: _NamedDescs, seen: Set[str]) -> bool:
+        return True
+
+    def reader(self, types: _Types) -> _Reader:
+        pair, read_key, read_value = self.pair_type(types), self.key.reader(types), self.value.reader(types)
+
+        def read_map(b: Any) -> Dict[Any, Any]:
+            pairs = (pair * b.len).from_address(b.ptr) if b.len else ()
+            return {read_key(item._0): read_value(item._1) for item in pairs}
+
+        return read_map
+
+    def writer(self, types: _Types) -> _Writer:
+        pair, write_key, write_value = self.pair_type(types), self.key.writer(types), self.value.writer(types)
+        rust = self.rust(types.named)
+
+        def write_map(v: Any, keep: List[Any], where: str) -> _FfiBuffer:
+            items = getattr(v, "items", None)
+            if items is None or isinstance(v, (str, bytes)):
+                raise TypeError(f"{where} ({rust}) must be a mapping (a dict), not {_type_name(v)}")
+            pairs = [pair(write_key(k, keep, f"{where} key {k!r}"), write_value(x, keep, f"{where}[{k!r}]"))
+                     for k, x in items()]
+            array_ = (pair * len(pairs))(*pairs)
+            keep.append(array_)
+            return _FfiBuffer(ctypes.addressof(array_), len(pairs), 0)
+
+        return write_map
+
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        w.by_pointer(p, where, self, box=False)
+
+    def c_form(self, h: _HeaderContext) -> str:
+        h.tuple([self.key.c_form(h), self.value.c_form(h)], f"({self.key.rust(h.named)}, {self.value.rust(h.named)})")
+        return "FfiBuffer"
+
+    def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
+        self.c_form(h)
+        return [(f"const FfiBuffer *{p}", f"{rust}: key/value pairs copied in, not NULL")]
+
+
+class _SetKind(_Kind):
+    """``HashSet<T>`` / ``BTreeSet<T>`` (``{"elem", "sorted"}``): an
+    ``FfiBuffer`` of elements; a ``set`` in Python (from any iterable as a
+    parameter, duplicates merged like ``set()`` does)."""
+
+    kind = "set"
+
+    def __init__(self, desc: _Desc) -> None:
+        self.elem = _kind(desc["elem"])
+        self.sorted = bool(desc["sorted"])
+
+    def rust(self, named: _NamedDescs) -> str:
+        return f"{'BTreeSet' if self.sorted else 'HashSet'}<{self.elem.rust(named)}>"
+
+    def python_type(self, types: _Types) -> Any:
+        return Set[self.elem.python_type(types)]  # type: ignore[misc]
+
+    def stub(self, named: _NamedDescs, param: bool) -> str:
+        inner = self.elem.stub(named, param)
+        return f"AbstractSet[{inner}]" if param else f"Set[{inner}]"
+
+    def c_type(self, types: _Types) -> Any:
+        return _FfiBuffer
+
+    def owns(self, named: _NamedDescs, seen: Set[str]) -> bool:
+        return True
+
+    def reader(self, types: _Types) -> _Reader:
+        ctype, read = self.elem.c_type(types), self.elem.reader(types)
+        return lambda b: {read(x) for x in (ctype * b.len).from_address(b.ptr)} if b.len else set()
+
+    def writer(self, types: _Types) -> _Writer:
+        write, ctype = self.elem.writer(types), self.elem.c_type(types)
+        rust = self.rust(types.named)
+
+        def write_set(v: Any, keep: List[Any], where: str) -> _FfiBuffer:
+            if not _is_sequence(v):
+                raise TypeError(f"{where} ({rust}) must be a set (any iterable), not {_type_name(v)}")
+            try:
+                items = list(v if isinstance(v, (set, frozenset)) else dict.fromkeys(v))
+            except TypeError as error:
+                raise TypeError(f"{where} ({rust}): {error}") from None
+            array_ = _write_array(items, write, ctype, keep, where)
+            return _FfiBuffer(ctypes.addressof(array_), len(items), 0)
+
+        return write_set
+
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        w.by_pointer(p, where, self, box=False)
+
+    def c_form(self, h: _HeaderContext) -> str:
+        self.elem.c_form(h)
+        return "FfiBuffer"
+
+    def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
+        self.elem.c_form(h)
+        return [(f"const FfiBuffer *{p}", f"{rust}: elements copied in, not NULL")]
+
+
+class _TupleKind(_Kind):
+    """``(A, B, ..)`` (``{"elems": [A, B, ..]}``): ``FfiTupleN { _0, _1, .. }``
+    of the elements' C forms; a ``tuple`` in Python. As a parameter a
+    pointer to it, like a record."""
+
+    kind = "tuple"
+
+    def __init__(self, desc: _Desc) -> None:
+        self.elems = [_kind(elem) for elem in desc["elems"]]
+
+    def rust(self, named: _NamedDescs) -> str:
+        inner = ", ".join(elem.rust(named) for elem in self.elems)
+        return f"({inner},)" if len(self.elems) == 1 else f"({inner})"
+
+    def python_type(self, types: _Types) -> Any:
+        return Tuple[tuple(elem.python_type(types) for elem in self.elems)]
+
+    def stub(self, named: _NamedDescs, param: bool) -> str:
+        return f"Tuple[{', '.join(elem.stub(named, param) for elem in self.elems)}]"
+
+    def c_type(self, types: _Types) -> Any:
+        return types.tuple_type([elem.c_type(types) for elem in self.elems])
+
+    def owns(self, named: _NamedDescs, seen: Set[str]) -> bool:
+        return any(elem.owns(named, seen) for elem in self.elems)
+
+    def reader(self, types: _Types) -> _Reader:
+        reads = [(f"_{i}", elem.reader(types)) for i, elem in enumerate(self.elems)]
+        return lambda t: tuple(read(getattr(t, field)) for field, read in reads)
+
+    def writer(self, types: _Types) -> _Writer:
+        writes = [elem.writer(types) for elem in self.elems]
+        ctype, rust, count = self.c_type(types), self.rust(types.named), len(self.elems)
+
+        def write_tuple(v: Any, keep: List[Any], where: str) -> Any:
+            if not isinstance(v, (tuple, list)) or len(v) != count:
+                raise TypeError(f"{where} ({rust}) must be a tuple of {count}, not "
+                                f"{_type_name(v)}{f' of {len(v)}' if isinstance(v, (tuple, list)) else ''}")
+            return ctype(*[write(x, keep, f"{where}[{i}]") for i, (x, write) in enumerate(zip(v, writes))])
+
+        return write_tuple
+
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        w.by_pointer(p, where, self, box=False)
+
+    def c_form(self, h: _HeaderContext) -> str:
+        return h.tuple([elem.c_form(h) for elem in self.elems], self.rust(h.named))
+
+    def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
+        return [(f"const {self.c_form(h)} *{p}", f"{rust}: copied in, not NULL")]
 
 
 class _OptionKind(_Kind):
@@ -1757,7 +2174,7 @@ class _RecordKind(_NamedKind):
         if not w.types.named[self.key]["pod"]:
             return super().slice_call(w, p, mutable)
         w.ns[f"_fx_cls_{p}"] = w.types.classes[self.key]
-        return f"_fx_plain_buffer({p}, {p!r}, _fx_cls_{p}, {mutable!r})"
+        return f"_fx_plain_buffer({p}, {'argument ' + repr(p)!r}, _fx_cls_{p}, {mutable!r})"
 
     def bind_return(self, w: _Wrapper, free: Optional[str]) -> Tuple[Any, str]:
         if w.types.named[self.key]["pod"]:
@@ -2408,7 +2825,7 @@ class _Binder:
                     flat += [ctypes.addressof(box), 0]
                     continue
                 use_numpy = use_numpy or type(value).__module__ == "numpy"
-                address, count, anchor = _buffer(value, name, elem.name, False)
+                address, count, anchor = _buffer(value, f"argument '{name}'", elem.name, False)
                 keep.append(anchor)
                 if length is not None and count != length:
                     raise ValueError(f"{export['name']}.map: argument '{name}' has {count} elements, "
@@ -2419,7 +2836,7 @@ class _Binder:
             out = _numpy_output(ret_elem, length) if use_numpy else _array_output(
                 "u8" if ret_elem == "bool" else ret_elem, length)
             out_elem = "u8" if ret_elem == "bool" and not use_numpy else ret_elem
-            out_address, _, out_anchor = _buffer(out, "out", out_elem, True)
+            out_address, _, out_anchor = _buffer(out, "the output", out_elem, True)
             before = faults.value
             cfunc(length, *flat, out_address)
             del out_anchor

@@ -147,8 +147,8 @@ class _StubWriter:
             "import ctypes",
             "import enum",
             "import types",
-            "from typing import Any, Callable, Iterable, Iterator, List, Literal, Optional, Protocol, "
-            "Self, Sequence, Tuple, TypeVar, Union",
+            "from typing import AbstractSet, Any, Callable, Dict, Iterable, Iterator, List, Literal, Mapping, "
+            "Optional, Protocol, Self, Sequence, Set, Tuple, TypeVar, Union",
             "",
             "from . import ffi_export" if vendored else "import ffi_export",
             "",
@@ -369,6 +369,15 @@ class _HeaderWriter:
             self.defined.add(name)
             self.blocks.append(f"/* Option<{rust}>: value is zero when is_some is 0. */\n"
                                f"typedef struct {name} {{ {self.struct_fields('FfiOption', inner)} }} {name};")
+        return name
+
+    def tuple(self, elems: List[str], rust: str) -> str:
+        """``FfiTupleN`` over the C types ``elems``, defined once."""
+        name = f"FfiTuple{len(elems)}_" + "_".join(re.sub(r"\W", "_", elem) for elem in elems)
+        if name not in self.defined:
+            self.defined.add(name)
+            fields = " ".join(f"{elem}{'' if elem.endswith('*') else ' '}_{i};" for i, elem in enumerate(elems))
+            self.blocks.append(f"/* {rust}: the elements in order. */\ntypedef struct {name} {{ {fields} }} {name};")
         return name
 
     @staticmethod

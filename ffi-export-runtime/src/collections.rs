@@ -20,7 +20,7 @@
 use crate::abi::{
     FfiBuffer, FfiI128, FfiTuple1, FfiTuple2, FfiTuple3, FfiTuple4, FfiTuple5, FfiTuple6, FfiU128,
 };
-use crate::convert::{CallScope, FfiParam};
+use crate::convert::{copied_elems, lift_copied, CallScope, FfiParam, FfiSliceElem, SliceArg};
 use crate::data::{FfiData, FfiLift};
 use crate::describe::TypeDesc;
 use crate::status::Fault;
@@ -57,6 +57,15 @@ by_pointer_param! {
     impl[K: FfiLift + Ord, V: FfiLift] for BTreeMap<K, V>;
     impl[T: FfiLift + Eq + Hash, S: BuildHasher + Default] for HashSet<T, S>;
     impl[T: FfiLift + Ord] for BTreeSet<T>;
+}
+
+copied_elems! {
+    impl[K: FfiLift + Eq + Hash, V: FfiLift, S: BuildHasher + Default] for HashMap<K, V, S>;
+    impl[K: FfiLift + Ord, V: FfiLift] for BTreeMap<K, V>;
+    impl[T: FfiLift + Eq + Hash, S: BuildHasher + Default] for HashSet<T, S>;
+    impl[T: FfiLift + Ord] for BTreeSet<T>;
+    impl[] for i128;
+    impl[] for u128;
 }
 
 /// The maps and sets: their C form is the one of a `Vec` of their items.
@@ -190,6 +199,8 @@ macro_rules! tuples {
                 )+))
             }
         }
+
+        copied_elems! { impl[$($t: FfiLift),+] for ($($t,)+); }
 
         // SAFETY: a NULL-checked pointer to the C form, copied through
         // FfiLift's checks (like records).

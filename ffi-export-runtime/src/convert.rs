@@ -56,10 +56,10 @@ impl CallScope {
 /// `Raw` must have the size and alignment of `Self`, and every `Raw` slice
 /// for which [`FfiElement::valid`] returns true must be a valid `[Self]`.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be a slice element of an #[export] function",
+    message = "`{Self}` cannot be an element of a slice parameter",
     label = "unsupported element type",
-    note = "slice elements may be i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64, bool, or a #[repr(C)] #[export] struct of numbers",
-    note = "for text take `&[&str]`"
+    note = "`&[T]` takes numbers, bool, String, #[export] structs and enums, Vec, Option, maps, sets and tuples; `&mut [T]` (written in place) only numbers, bool and #[repr(C)] #[export] structs of numbers",
+    note = "to change other values, take them by value (`Vec<T>`) and return the new ones"
 )]
 pub unsafe trait FfiElement: 'static {
     /// The C element type.
@@ -70,12 +70,131 @@ pub unsafe trait FfiElement: 'static {
     fn valid(raw: &[Self::Raw]) -> bool;
 }
 
+/// An element of a `&[T]` parameter: borrowed in place when it is
+/// [`FfiElement`] (numbers, `bool`, `#[repr(C)]` plain data), copied in from
+/// its C form otherwise (records, enums, `String`, `Vec`, options, maps,
+/// tuples: a `&[Person]` is a `Vec<Person>` lifted for the call and lent).
+///
+/// # Safety
+/// `lift_elems` reads `len` values of `Raw` at `ptr` only as the caller's
+/// C contract allows (NULL with length 0, or readable for the call) and
+/// checks every one.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an element of a `&[T]` parameter",
+    label = "unsupported slice element",
+    note = "slice elements may be numbers, bool, #[repr(C)] #[export] structs (borrowed in place), or records, enums, String, Vec, Option, maps and tuples (copied in)",
+    note = "objects of an #[export] impl cross only as returned handles"
+)]
+pub unsafe trait FfiSliceElem: Sized {
+    /// The C element type: the parameter is `(const Raw *ptr, size_t len)`.
+    type Raw;
+    /// The element's description.
+    const DESC: TypeDesc;
+    /// The elements, borrowed or copied, checked.
+    ///
+    /// # Safety
+    /// Unless NULL or `len == 0`, `ptr` points to `len` initialised `Raw`s
+    /// readable (and not mutated) during the call.
+    unsafe fn lift_elems<'s>(
+        scope: &'s CallScope,
+        ptr: *const Self::Raw,
+        len: usize,
+        param: &'static str,
+    ) -> Result<SliceArg<'s, Self>, Fault>;
+}
+
+/// The elements of a `&[T]` parameter: the caller's memory, or a copy.
+pub enum SliceArg<'s, T> {
+    /// Borrowed in place.
+    Borrowed(&'s [T]),
+    /// Copied in (dropped after the call).
+    Owned(Vec<T>),
+}
+
+impl<T> core::ops::Deref for SliceArg<'_, T> {
+    type Target = [T];
+    #[inline]
+    fn deref(&self) -> &[T] {
+        match self {
+            SliceArg::Borrowed(slice) => slice,
+            SliceArg::Owned(vec) => vec,
+        }
+    }
+}
+
+// SAFETY: lift_slice checks the pointer, length and every element.
+unsafe impl<T: FfiElement> FfiSliceElem for T {
+    type Raw = T::Raw;
+    const DESC: TypeDesc = T::DESC;
+    #[inline]
+    unsafe fn lift_elems<'s>(
+        scope: &'s CallScope,
+        ptr: *const T::Raw,
+        len: usize,
+        param: &'static str,
+    ) -> Result<SliceArg<'s, T>, Fault> {
+        // SAFETY: forwarded contract.
+        unsafe { lift_slice(scope, ptr, len, param) }.map(SliceArg::Borrowed)
+    }
+}
+
+/// Lifts `(ptr, len)` of `T`'s C form as a copy: a `&[T]` of a type that
+/// crosses by copy (what `FfiSliceElem` impls of such types call).
+///
+/// # Safety
+/// As [`FfiSliceElem::lift_elems`].
+pub unsafe fn lift_copied<'s, T: crate::data::FfiLift>(
+    ptr: *const T::Repr,
+    len: usize,
+    param: &'static str,
+) -> Result<SliceArg<'s, T>, Fault> {
+    let view = FfiBuffer {
+        ptr: ptr.cast_mut().cast(),
+        len,
+        cap: 0,
+    };
+    // SAFETY: the caller's contract: NULL with length 0, or `len` readable
+    // C forms; `from_repr` checks the pointer, its alignment, the length
+    // and every element.
+    unsafe { <Vec<T> as crate::data::FfiLift>::from_repr(&view) }
+        .map(SliceArg::Owned)
+        .map_err(|why| Fault::invalid(param, why))
+}
+
+/// `FfiSliceElem` by copy for types of the runtime that are not
+/// `FfiElement`.
+macro_rules! copied_elems {
+    ($(impl[$($generics:tt)*] for $ty:ty;)*) => {$(
+        // SAFETY: lift_copied checks the pointer, length and every element.
+        unsafe impl<$($generics)*> FfiSliceElem for $ty {
+            type Raw = <$ty as FfiData>::Repr;
+            const DESC: TypeDesc = <$ty as FfiData>::DESC;
+            unsafe fn lift_elems<'s>(
+                _: &'s CallScope,
+                ptr: *const Self::Raw,
+                len: usize,
+                param: &'static str,
+            ) -> Result<SliceArg<'s, $ty>, Fault> {
+                // SAFETY: forwarded contract.
+                unsafe { lift_copied::<$ty>(ptr, len, param) }
+            }
+        }
+    )*};
+}
+pub(crate) use copied_elems;
+
+copied_elems! {
+    impl[] for String;
+    impl[T: crate::data::FfiLift] for Vec<T>;
+    impl[T: crate::data::FfiLift] for Option<T>;
+}
+
 /// A Rust parameter type passed by value as one C argument.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a parameter of an #[export] function",
     label = "unsupported parameter type",
-    note = "supported parameters: i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64, bool, #[export] structs and enums, Option<T> of those or of String, &str, &CStr, &[&str], &[T] and &mut [T] of primitives, Callback<fn(..) -> R>, Allocator",
-    note = "pass collections as slices (`&[T]`), text as `&str`; convert other types inside the function"
+    note = "supported parameters: i8 … i128, u8 … u128, isize, usize, f32, f64, bool, String, #[export] structs and enums, Vec<T>, Option<T>, HashMap/BTreeMap<K, V>, HashSet/BTreeSet<T> and tuples of those, &str, &CStr, &[T], &mut [T] of numbers, Callback<fn(..) -> R>, Allocator",
+    note = "convert other types inside the function"
 )]
 ///
 /// # Safety
@@ -108,7 +227,7 @@ pub unsafe trait FfiParam: Sized {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be returned from an #[export] function",
     label = "unsupported return type",
-    note = "supported returns: (), i8 … u64, isize, usize, f32, f64, bool, String, #[export] structs and enums, Vec<T> and Option<T> of any of those, and Result<T, E: Display> of any of them",
+    note = "supported returns: (), i8 … i128, u8 … u128, isize, usize, f32, f64, bool, String, #[export] structs and enums, objects, Vec<T>, Option<T>, HashMap/BTreeMap<K, V>, HashSet/BTreeSet<T> and tuples of any of those, and Result<T, E: Display> of any of them",
     note = "in `Result<T, E>` the error type `E` must implement `std::fmt::Display`"
 )]
 ///

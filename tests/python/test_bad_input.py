@@ -98,9 +98,22 @@ def test_non_native_byte_order_is_refused(lib) -> None:
 
 
 def test_non_buffers_are_refused(lib) -> None:
-    for bad in ([1.0, 2.0], (1.0,), None, "abc", 3.0):
-        with pytest.raises(TypeError, match=r"must be a buffer .* of f64"):
+    for bad in (None, "abc", 3.0, b"\0" * 8):
+        with pytest.raises(TypeError, match=r"must be a buffer .* of f64|needs a buffer of f64"):
             lib.sum_f64(bad)
+
+
+def test_sequences_of_numbers_are_copied_into_read_only_slices(lib) -> None:
+    assert lib.sum_f64([1.0, 2.0]) == 3.0
+    assert lib.sum_f64((1.0,)) == 1.0
+    assert lib.sum_f64(x / 2 for x in range(4)) == 3.0
+    assert lib.sum_f64([]) == 0.0
+    assert lib.sum_i32([1, 2, -3]) == 0
+    # Not for `&mut`: Rust writes in place, so the caller needs the buffer.
+    values = [1.0, 2.0]
+    with pytest.raises(TypeError, match=r"must be a writable buffer, not list: Rust writes into it in place"):
+        lib.fill_f64(values, 2.0)
+    assert values == [1.0, 2.0]
 
 
 def test_non_contiguous_buffers_are_refused(lib) -> None:

@@ -143,7 +143,14 @@ for t, (code, other) in ELEMENTS.items():
          TypeError, rf"needs a buffer of {t}")
     case(f"&[{t}]", "non-contiguous view", lambda lib, s=s, c=code: getattr(lib, s)(typed(c, 8)[::2]),
          BufferError, "C-contiguous")
-    case(f"&[{t}]", "a list", lambda lib, s=s: getattr(lib, s)([1, 2]), TypeError, "must be a buffer")
+    case(f"&[{t}]", "a list (copied in)", lambda lib, s=s: getattr(lib, s)([1, 2]), None, "3.0" if t[0] == "f" else "3")
+    case(f"&[{t}]", "a list with a str item", lambda lib, s=s: getattr(lib, s)([1, "x"]), TypeError,
+         rf"argument 'values'\[1\] \({t}\) must be a")
+    if t[0] != "f":
+        case(f"&[{t}]", "a list item out of range", lambda lib, s=s: getattr(lib, s)([0, 2**70]), OverflowError,
+             rf"argument 'values'\[1\] \({t}\) must be in")
+    case(f"&mut [{t}]", "a list", lambda lib, f=f: getattr(lib, f)([1, 2], 1), TypeError,
+         r"must be a writable buffer, not list: Rust writes into it in place, e\.g\.")
     case(f"&[{t}]", "zero-length buffer", lambda lib, s=s, c=code: getattr(lib, s)(typed(c, 0)), None,
          "0.0" if t[0] == "f" else "0")
     if code not in "bB":
@@ -194,7 +201,7 @@ case("record", "`None`", lambda lib: lib.describe_person(None), TypeError, "must
 case("record", "another record", lambda lib: lib.describe_person(lib.Address(city="x", zip=None)), TypeError,
      "must be a Person, not Address")
 case("record", "a field of the wrong type", lambda lib: lib.describe_person(person(lib, name=1)), TypeError,
-     r"'person'\.name \(&str\) must be a str")
+     r"'person'\.name \(String\) must be a str")
 case("record", "a nested field out of range",
      lambda lib: lib.describe_person(person(lib, address=lib.Address(city="x", zip=2**32))), OverflowError,
      r"'person'\.address\.zip \(u32\) must be in")
@@ -284,7 +291,7 @@ case("batch", "arrays of different lengths", lambda lib: lib.checked_add.map(num
      ValueError, "has 2 elements, the others 3")
 case("batch", "wrong dtype", lambda lib: lib.checked_add.map(numpy.arange(3), 1), TypeError, "needs a buffer of i32")
 case("batch", "scalar out of range", lambda lib: lib.checked_add.map(numpy.arange(3, dtype=I32), 2**40), OverflowError)
-case("batch", "a list", lambda lib: lib.scale_by.map([1.0], 2.0), TypeError, "must be a buffer")
+case("batch", "a list (copied in)", lambda lib: list(lib.scale_by.map([1.0, 2.5], 2.0)), None, "[2.0, 5.0]")
 case("batch", "an element fails", lambda lib: lib.checked_add.map(numpy.array([0, 2**31 - 1], dtype=I32), 1),
      "lib.errors.Error", "element 1: 2147483647 \\+ 1 overflows")
 case("batch", "an element panics", lambda lib: lib.is_even.map(numpy.array([2, 13])), ffi_export.RustPanic,

@@ -169,7 +169,7 @@ EXPECTED = {
     ),
     "22_records": (
         "#2 Bo (Guest, no email)\n"
-        "TypeError: argument 'user'.tags[0] (&str) must be a str, not int\n"
+        "TypeError: argument 'user'.tags[0] (String) must be a str, not int\n"
         "ValueError: argument 'role' (Role): 5 is not a Role (variants: Admin=1, Member=2, Guest=3)\n"
         "centroid: Point(x=2.0, y=2.0)\n"
         "area of Shape.Circle(radius=1.0): 3.142\n"

@@ -98,12 +98,12 @@ def test_load_package_without_a_library(tmp_path) -> None:
 def test_unknown_type_kinds_are_load_errors(monkeypatch) -> None:
     """Every kind is looked up in one registry: an unknown one is a
     LoadError wherever it appears, never a silent fallback."""
-    with pytest.raises(ffi_export.LoadError, match="unknown kind 'tuple'"):
-        ffi_export._kind({"kind": "tuple", "elems": []})
+    with pytest.raises(ffi_export.LoadError, match="unknown kind 'future'"):
+        ffi_export._kind({"kind": "future", "output": {"kind": "unit"}})
     with pytest.raises(ffi_export.LoadError, match="unknown kind None"):
         ffi_export._kind({"name": "i32"})
-    with pytest.raises(ffi_export.LoadError, match="unknown scalar type 'i128'"):
-        ffi_export._kind({"kind": "scalar", "name": "i128"})
+    with pytest.raises(ffi_export.LoadError, match="unknown scalar type 'i256'"):
+        ffi_export._kind({"kind": "scalar", "name": "i256"})
     # A named type of an unknown kind: the library's types cannot be made.
     with pytest.raises(ffi_export.LoadError, match="unknown kind 'union'"):
         ffi_export._Types({"m::U": {"kind": "union", "name": "U", "module": "m", "doc": ""}}, "m")
@@ -115,21 +115,21 @@ def test_unknown_type_kinds_are_load_errors(monkeypatch) -> None:
 
     def bind(self: ffi_export._Binder, export: dict) -> object:
         if export["name"] == "reverse":
-            export = dict(export, params=[{"name": "text", "type": {"kind": "tuple"}}])
+            export = dict(export, params=[{"name": "text", "type": {"kind": "future"}}])
         return real_bind(self, export)
 
     monkeypatch.setattr(ffi_export._Binder, "bind", bind)
-    with pytest.warns(RuntimeWarning, match="reverse: .*unknown kind 'tuple'"):
+    with pytest.warns(RuntimeWarning, match="reverse: .*unknown kind 'future'"):
         library = ffi_export.Library(library_path("ffi_export_tests"))
     assert library.echo_i64(3) == 3
-    with pytest.raises(NotImplementedError, match="unknown kind 'tuple'"):
+    with pytest.raises(NotImplementedError, match="unknown kind 'future'"):
         library.reverse("abc")
     description = dict(library._description)
-    description["exports"] = [dict(e, returns={"kind": "tuple"}) if e["name"] == "reverse" else e
+    description["exports"] = [dict(e, returns={"kind": "future"}) if e["name"] == "reverse" else e
                               for e in description["exports"]]
-    with pytest.raises(ffi_export.LoadError, match="unknown kind 'tuple'"):
+    with pytest.raises(ffi_export.LoadError, match="unknown kind 'future'"):
         ffi_export_tools.generate_stub(description)
-    with pytest.raises(ffi_export.LoadError, match="unknown kind 'tuple'"):
+    with pytest.raises(ffi_export.LoadError, match="unknown kind 'future'"):
         ffi_export_tools.generate_header(description)
 
 

@@ -52,7 +52,20 @@ def test_stub_files_written(typed_dir: str) -> None:
     for line in [
         "def reverse(text: str) -> str:",
         "def vec_f64(n: int) -> Vec[float]:",
-        "def sum_f64(values: Buffer) -> float:",
+        "def sum_f64(values: Union[Buffer, Sequence[float]]) -> float:",
+        "def sum_owned(values: Union[Buffer, Sequence[int]]) -> int:",
+        "def hyphenate(words: Sequence[str]) -> str:",
+        "def names(people: Sequence[Person]) -> List[str]:",
+        "def count_admins(kinds: Sequence[Kind | int]) -> int:",
+        "def total_count(counts: Mapping[str, int]) -> int:",
+        "def by_length(names: Sequence[str]) -> Dict[int, List[str]]:",
+        "def contains_all(set: AbstractSet[str], words: Iterable[str]) -> bool:",
+        "def distinct(values: Union[Buffer, Sequence[int]]) -> Set[int]:",
+        "def describe_pair(pair: Tuple[str, Optional[int]]) -> str:",
+        "def min_max(values: Union[Buffer, Sequence[float]]) -> Tuple[float, float]:",
+        "def wide_max() -> int:",
+        "def repeat_byte(byte: int, n: int) -> bytes:",
+        "    counts: Dict[str, int]",
         "def fill_u8(values: WritableBuffer, value: int) -> int:",
         "def shout(text: Buffer | str) -> str:",
         "def join(words: Iterable[str], separator: str) -> str:",
@@ -62,7 +75,7 @@ def test_stub_files_written(typed_dir: str) -> None:
         "def maybe_counter(some: bool) -> Optional[Counter]:",
         "def apply(values: WritableBuffer, f: Callable[[float], float]) -> None:",
         "def sqrts(n: int, *, alloc: AllocatorSpec = None) -> List[Any]:",
-        "def partition(values: Buffer, *, alloc: AllocatorSpec = None) -> Tuple[int, List[Any]]:",
+        "def partition(values: Union[Buffer, Sequence[int]], *, alloc: AllocatorSpec = None) -> Tuple[int, List[Any]]:",
         "class Kind(enum.IntEnum):",
         "class Person(_Record):",
         "    address: Address",
@@ -117,6 +130,10 @@ def test_typed_clients_run(typed_dir: str) -> None:
     out = run_client(typed_dir, "tests_client.py")
     assert "shapes: ['circle 1.0', 'rect 2.0x3.0', 'polygon tri [1.0, 2.0, 3.0]', 'empty']" in out.splitlines()
     assert out.splitlines()[-2:] == ["error: invalid digit found in string True", "panic: boom"]
+    assert "owned: 6 a-b 3 [('a', 2), ('b', 1)]" in out.splitlines()
+    assert "maps: {1: ['e'], 2: ['ab', 'cd']} [1, 3] -1.0 2.0 3 True b'AA'" in out.splitlines()
+    assert "records: ['Ada'] 1 True" in out.splitlines()
+    assert "inventory: ['item0', 'item1'] ['a', 'b'] (1.5, -2.0) 1" in out.splitlines()
 
 
 def test_typed_module_finds_the_library_next_to_itself(typed_dir: str, tmp_path: str) -> None:

@@ -1052,3 +1052,196 @@ pub mod unmentioned {
         Cross,
     }
 }
+
+/// Owned parameters, slices of every element kind, maps, sets, tuples,
+/// 128-bit integers and binary results.
+pub mod owned {
+    use super::rich::{Kind, Person};
+    use super::shapes::Shape;
+    use ffi_export::export;
+    use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+    /// The sum of an owned vector.
+    #[export]
+    pub fn sum_owned(values: Vec<i64>) -> i64 {
+        values.into_iter().fold(0, i64::wrapping_add)
+    }
+
+    /// Upper-cases an owned string.
+    #[export]
+    pub fn shout_owned(text: String) -> String {
+        text.to_uppercase()
+    }
+
+    /// The words, joined by `-`.
+    #[export]
+    pub fn hyphenate(words: Vec<String>) -> String {
+        words.join("-")
+    }
+
+    /// The sum, or -1 for no values.
+    #[export]
+    pub fn maybe_total(values: Option<Vec<f64>>) -> f64 {
+        values.map_or(-1.0, |values| values.iter().sum())
+    }
+
+    /// The lengths of nested lists.
+    #[export]
+    pub fn lengths(rows: Vec<Vec<u8>>) -> Vec<u32> {
+        rows.iter().map(|row| row.len() as u32).collect()
+    }
+
+    /// The oldest person, if any.
+    #[export]
+    pub fn oldest(people: Vec<Person>) -> Option<Person> {
+        people.into_iter().max_by_key(|person| person.age)
+    }
+
+    /// How many values are present.
+    #[export]
+    pub fn count_present(values: Vec<Option<i32>>) -> usize {
+        values.iter().flatten().count()
+    }
+
+    /// The names of a slice of records (copied in).
+    #[export]
+    pub fn names(people: &[Person]) -> Vec<String> {
+        people.iter().map(|person| person.name.clone()).collect()
+    }
+
+    /// How many admins a slice of enums holds.
+    #[export]
+    pub fn count_admins(kinds: &[Kind]) -> usize {
+        kinds.iter().filter(|kind| **kind == Kind::Admin).count()
+    }
+
+    /// The total area of a slice of data enums.
+    #[export]
+    pub fn total_area(shapes: &[Shape]) -> f64 {
+        shapes.iter().map(super::shapes::area).sum()
+    }
+
+    /// Joins a slice of owned strings.
+    #[export]
+    pub fn join_strings(parts: &[String], separator: &str) -> String {
+        parts.join(separator)
+    }
+
+    /// Counts each word.
+    #[export]
+    pub fn word_counts(text: &str) -> HashMap<String, u32> {
+        let mut counts = HashMap::new();
+        for word in text.split_whitespace() {
+            *counts.entry(word.to_owned()).or_default() += 1;
+        }
+        counts
+    }
+
+    /// The sum of a map's values.
+    #[export]
+    pub fn total_count(counts: HashMap<String, u32>) -> u32 {
+        counts.values().sum()
+    }
+
+    /// The keys of an ordered map whose value is positive.
+    #[export]
+    pub fn positive_keys(map: BTreeMap<String, i32>) -> Vec<String> {
+        map.into_iter()
+            .filter(|(_, value)| *value > 0)
+            .map(|(key, _)| key)
+            .collect()
+    }
+
+    /// Groups names by their length.
+    #[export]
+    pub fn by_length(names: Vec<String>) -> BTreeMap<u32, Vec<String>> {
+        let mut groups: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+        for name in names {
+            groups.entry(name.len() as u32).or_default().push(name);
+        }
+        groups
+    }
+
+    /// The distinct values, in order.
+    #[export]
+    pub fn distinct(values: Vec<i32>) -> BTreeSet<i32> {
+        values.into_iter().collect()
+    }
+
+    /// Whether every word is in the set.
+    #[export]
+    pub fn contains_all(set: HashSet<String>, words: &[&str]) -> bool {
+        words.iter().all(|word| set.contains(*word))
+    }
+
+    /// The smallest and largest value.
+    #[export]
+    pub fn min_max(values: &[f64]) -> (f64, f64) {
+        values
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(*v), hi.max(*v))
+            })
+    }
+
+    /// Adds the halves of a pair.
+    #[export]
+    pub fn pair_sum(pair: (i32, i64)) -> i64 {
+        i64::from(pair.0) + pair.1
+    }
+
+    /// A label and an optional count, as text.
+    #[export]
+    pub fn describe_pair(pair: (String, Option<u8>)) -> String {
+        match pair.1 {
+            Some(count) => format!("{} x{count}", pair.0),
+            None => pair.0,
+        }
+    }
+
+    /// Adds 128-bit integers, refusing overflow.
+    #[export]
+    pub fn wide_add(a: i128, b: i128) -> Result<i128, String> {
+        a.checked_add(b)
+            .ok_or_else(|| format!("{a} + {b} overflows"))
+    }
+
+    /// The largest u128.
+    #[export]
+    pub fn wide_max() -> u128 {
+        u128::MAX
+    }
+
+    /// `n` copies of `byte`: binary data.
+    #[export]
+    pub fn repeat_byte(byte: u8, n: usize) -> Vec<u8> {
+        vec![byte; n]
+    }
+
+    /// A record with a map, a set and a tuple.
+    #[export]
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Inventory {
+        pub name: String,
+        pub counts: HashMap<String, u32>,
+        pub tags: BTreeSet<String>,
+        pub origin: (f64, f64),
+    }
+
+    /// An inventory of `n` items.
+    #[export]
+    pub fn make_inventory(n: u32) -> Inventory {
+        Inventory {
+            name: format!("inventory {n}"),
+            counts: (0..n).map(|i| (format!("item{i}"), i)).collect(),
+            tags: ["a", "b"].into_iter().map(str::to_owned).collect(),
+            origin: (1.5, -2.0),
+        }
+    }
+
+    /// The total count of an inventory.
+    #[export]
+    pub fn inventory_total(inventory: &Inventory) -> u32 {
+        inventory.counts.values().sum()
+    }
+}

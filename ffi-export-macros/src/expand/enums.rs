@@ -3,7 +3,7 @@
 //! forms. Each gets `FfiData`, `FfiLift`, `FfiParam` and its
 //! self-description.
 
-use super::record::{by_pointer_param, FieldCode, END_FIELD};
+use super::record::{by_pointer_param, copied_slice_elem, FieldCode, END_FIELD};
 use crate::model::{Enum, Shape};
 use crate::tokens::runtime;
 use proc_macro2::{Ident, Span, TokenStream};
@@ -24,6 +24,7 @@ pub fn fieldless(model: &Enum) -> TokenStream {
     let repr_name = repr.to_string();
     let desc_fn = format_ident!("__ffi_export_enum_{}", ident);
     let entry = crate::tokens::type_entry(ident, &name);
+    let slice_elem = copied_slice_elem(ident);
     let variants: Vec<_> = model.variants.iter().map(|v| &v.ident).collect();
     let variant_names: Vec<String> = variants.iter().map(|v| v.to_string()).collect();
     let expected = variant_names.join(", ");
@@ -75,6 +76,7 @@ pub fn fieldless(model: &Enum) -> TokenStream {
         }
 
         #entry
+        #slice_elem
 
         #[doc(hidden)]
         #[allow(non_snake_case)]
@@ -208,6 +210,7 @@ pub fn with_data(model: &Enum) -> TokenStream {
     }
     let variant_count = model.variants.len();
     let param = by_pointer_param(ident);
+    let slice_elem = copied_slice_elem(ident);
     quote! {
         #item
 
@@ -273,6 +276,7 @@ pub fn with_data(model: &Enum) -> TokenStream {
         }
 
         #param
+        #slice_elem
         #entry
 
         #[doc(hidden)]

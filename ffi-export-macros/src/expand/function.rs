@@ -113,38 +113,53 @@ pub fn callable(model: &ExportFn) -> TokenStream {
                 values.push(quote!(&#value[..]));
                 quote!(#rt::TypeDesc::StrList)
             }
-            ParamKind::Slice { elem, mutable, .. } => {
+            ParamKind::Slice {
+                elem,
+                mutable: true,
+                ..
+            } => {
+                // `&mut [T]`: borrowed in place, so only `FfiElement`s.
                 let at = AtType::new(elem, "FfiElement");
                 let raw = at.item("Raw");
-                let (ptr_ty, lift) = if *mutable {
-                    (quote_spanned!(at.first=> *mut #raw), "lift_slice_mut")
-                } else {
-                    (quote_spanned!(at.first=> *const #raw), "lift_slice")
-                };
-                let lift = at.runtime_fn(lift, elem);
+                let ptr_ty = quote_spanned!(at.first=> *mut #raw);
+                let lift = at.runtime_fn("lift_slice_mut", elem);
                 let ptr_value = at.wrap(&ptr);
                 let ptr_param = at.binding_at_first(&ptr);
                 c_params.push(quote_spanned!(at.last=> #ptr_param: #ptr_ty));
                 c_params.push(quote!(#len: usize));
-                let lift = quote_spanned! {span=>
+                exclusive.push(quote_spanned! {span=>
                     // SAFETY: NULL with length 0 or `len` elements valid for
-                    // the call (C contract), not aliased mutably (checked for
-                    // `&mut`); elements checked by FfiElement::valid.
+                    // the call (C contract), not aliased (checked before);
+                    // elements checked by FfiElement::valid.
                     let #value = unsafe { #lift(__ffi_scope, #ptr_value, #len, #name) }?;
-                };
-                if *mutable {
-                    exclusive.push(lift);
-                    regions.push((
-                        quote!(#rt::Region::new(#ptr as *const _, #len, true, #name)),
-                        true,
-                    ));
-                } else {
-                    shared.push(lift);
-                    regions.push((quote!(#rt::Region::of(#value, #name)), false));
-                }
+                });
+                regions.push((
+                    quote!(#rt::Region::new(#ptr as *const _, #len, true, #name)),
+                    true,
+                ));
                 values.push(quote!(#value));
                 let elem_desc = at.konst("DESC");
-                quote!(#rt::TypeDesc::Slice { elem: &#elem_desc, mutable: #mutable })
+                quote!(#rt::TypeDesc::Slice { elem: &#elem_desc, mutable: true })
+            }
+            ParamKind::Slice { elem, .. } => {
+                // `&[T]`: borrowed in place (`FfiElement`s) or copied in.
+                let at = AtType::new(elem, "FfiSliceElem");
+                let raw = at.item("Raw");
+                let ptr_ty = quote_spanned!(at.first=> *const #raw);
+                let lift = at.item("lift_elems");
+                let ptr_value = at.wrap(&ptr);
+                let ptr_param = at.binding_at_first(&ptr);
+                c_params.push(quote_spanned!(at.last=> #ptr_param: #ptr_ty));
+                c_params.push(quote!(#len: usize));
+                shared.push(quote_spanned! {span=>
+                    // SAFETY: NULL with length 0 or `len` elements readable
+                    // for the call (C contract); checked by `lift_elems`.
+                    let #value = unsafe { #lift(__ffi_scope, #ptr_value, #len, #name) }?;
+                });
+                regions.push((quote!(#rt::Region::of(&*#value, #name)), false));
+                values.push(quote!(&*#value));
+                let elem_desc = at.konst("DESC");
+                quote!(#rt::TypeDesc::Slice { elem: &#elem_desc, mutable: false })
             }
             // Rejected by `validate`: never expanded.
             ParamKind::Unsupported(_) => continue,

@@ -141,11 +141,18 @@ pub fn record(record: &Record) -> TokenStream {
     let doc = &record.doc;
     let pod = record.is_plain_data();
     let param = by_pointer_param(ident);
+    // Plain data is an `FfiElement`: slices of it are borrowed in place.
+    let slice_elem = if pod {
+        TokenStream::new()
+    } else {
+        copied_slice_elem(ident)
+    };
     let entry = crate::tokens::type_entry(ident, &name);
     quote! {
         #item
         #body
         #param
+        #slice_elem
         #entry
 
         #[doc(hidden)]
@@ -300,6 +307,30 @@ fn plain_data(record: &Record, desc_fn: &Ident) -> (TokenStream, Vec<TokenStream
         }
     };
     (body, descs)
+}
+
+/// `FfiSliceElem` for a type copied in as the element of a `&[T]`
+/// parameter (records, enums): the slice is a `Vec<T>` lifted for the call.
+pub fn copied_slice_elem(ident: &syn::Ident) -> TokenStream {
+    let rt = runtime();
+    quote! {
+        // SAFETY: `lift_copied` checks the pointer, the length and every
+        // element through FfiLift::from_repr.
+        unsafe impl #rt::FfiSliceElem for #ident {
+            type Raw = <#ident as #rt::FfiData>::Repr;
+            const DESC: #rt::TypeDesc = <#ident as #rt::FfiData>::DESC;
+            unsafe fn lift_elems<'s>(
+                _: &'s #rt::CallScope,
+                ptr: *const Self::Raw,
+                len: usize,
+                param: &'static str,
+            ) -> ::core::result::Result<#rt::SliceArg<'s, Self>, #rt::Fault> {
+                // SAFETY: forwarded contract (NULL with length 0, or `len`
+                // readable C forms for the call).
+                unsafe { #rt::lift_copied::<Self>(ptr, len, param) }
+            }
+        }
+    }
 }
 
 /// `FfiParam` for a type that crosses by pointer to its C form (records and

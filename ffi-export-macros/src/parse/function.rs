@@ -193,10 +193,6 @@ fn param_kind(ty: &Type) -> ParamKind {
         path @ Type::Path(_) => {
             if is_primitive(path) {
                 ParamKind::Primitive(path.clone())
-            } else if is_named(path, "String") {
-                ParamKind::Unsupported(UnsupportedParam::String)
-            } else if is_named(path, "Vec") {
-                ParamKind::Unsupported(UnsupportedParam::Vec)
             } else if is_named(path, "Option") {
                 ParamKind::Option(path.clone())
             } else if is_named(path, "Callback") {
@@ -209,7 +205,10 @@ fn param_kind(ty: &Type) -> ParamKind {
         }
         Type::ImplTrait(_) => ParamKind::Unsupported(UnsupportedParam::ImplTrait),
         Type::Ptr(_) => ParamKind::Unsupported(UnsupportedParam::Pointer),
-        Type::Tuple(_) => ParamKind::Unsupported(UnsupportedParam::Tuple),
+        // Owned values (`String`, `Vec<T>`, maps, tuples, records) cross
+        // by their `FfiParam` impl: copied in from their C form.
+        tuple @ Type::Tuple(elems) if !elems.elems.is_empty() => ParamKind::Named(tuple.clone()),
+        Type::Tuple(_) => ParamKind::Unsupported(UnsupportedParam::Unit),
         other => ParamKind::Unsupported(UnsupportedParam::Other(other.clone())),
     }
 }
@@ -247,6 +246,7 @@ fn return_kind(ty: &Type, owner: Option<&Type>, top: bool) -> ReturnKind {
     let first_argument = |ty| type_arguments(ty).first().copied();
     match unwrap_group(ty) {
         Type::Tuple(tuple) if tuple.elems.is_empty() => ReturnKind::Unit,
+        Type::Tuple(_) => ReturnKind::Named,
         ty if owner.is_some_and(|owner| is_type(ty, owner)) => ReturnKind::Object,
         ty @ Type::Path(_) => {
             if is_primitive(ty) {

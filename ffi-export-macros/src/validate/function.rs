@@ -222,12 +222,10 @@ fn param_kind(param: &Param, errors: &mut Errors) {
                 describe(elem)
             )
         }
-        UnsupportedParam::String => "`String` parameters cannot be exported: take `&str` (the caller's text is borrowed, not copied)".to_owned(),
-        UnsupportedParam::Vec => "`Vec<T>` parameters cannot be exported: take `&[T]` or `&mut [T]` (the caller's buffer is borrowed, not copied)".to_owned(),
         UnsupportedParam::ImplTrait => "`impl Trait` parameters make the function generic and cannot be exported: take a concrete type".to_owned(),
         UnsupportedParam::Pointer => "raw pointer parameters cannot be exported: take `&str`, `&CStr`, `&[T]` or `&mut [T]`; \
              the shim receives the C pointer and checks it (NULL, alignment, length) for you".to_owned(),
-        UnsupportedParam::Tuple => "tuple parameters cannot be exported: take each element as its own parameter".to_owned(),
+        UnsupportedParam::Unit => "`()` cannot be a parameter: remove it".to_owned(),
         UnsupportedParam::Other(ungrouped) => format!(
             "`{}` cannot be a parameter of an #[export] function: take a primitive \
              (integer, float or bool) by value, or borrow `&str`, `&CStr`, `&[T]` or `&mut [T]` \

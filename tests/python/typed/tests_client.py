@@ -48,6 +48,19 @@ def main() -> None:
     maybe = t.maybe_counter(False)
     print("maybe_counter:", maybe)
     print("batch:", list(t.scale_by.map(array.array("d", [1, 2]), 3.0)), t.scale_by(2.0, 4.0))
+    # Owned parameters, maps, sets, tuples, 128-bit integers, binary data.
+    counts: dict[str, int] = t.word_counts("a b a")
+    groups: dict[int, list[str]] = t.by_length(["ab", "cd", "e"])
+    unique: set[int] = t.distinct([3, 1, 3])
+    low, high = t.min_max([2.0, -1.0])
+    wide: int = t.wide_add(2**100, 1)
+    data: bytes = t.repeat_byte(65, 2)
+    print("owned:", t.sum_owned([1, 2, 3]), t.hyphenate(["a", "b"]), t.total_count(counts), sorted(counts.items()))
+    print("maps:", groups, sorted(unique), low, high, t.pair_sum((1, 2)), wide == 2**100 + 1, data)
+    print("records:", t.names([person]), t.count_admins([t.Kind.Admin, 2]), t.oldest([person, older]) == older)
+    inventory = t.make_inventory(2)
+    origin: tuple[float, float] = inventory.origin
+    print("inventory:", sorted(inventory.counts), sorted(inventory.tags), origin, t.inventory_total(inventory))
     try:
         t.parse_int("x")
     except t.errors.ParseIntError as error:

@@ -1,8 +1,0 @@
-use ffi_export::export;
-
-#[export]
-pub fn length(text: String) -> usize {
-    text.len()
-}
-
-fn main() {}
