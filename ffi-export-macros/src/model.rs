@@ -18,6 +18,10 @@ pub const PRIMITIVES: [&str; 13] = [
 /// The integer primitives (the first ten): `#[repr]` types of enums.
 pub const INTEGERS: &[&str] = PRIMITIVES.split_at(10).0;
 
+/// The 128-bit integers: no C type, they cross as two halves (named types
+/// to the macro), but their default values are integers.
+pub const WIDE_INTEGERS: [&str; 2] = ["i128", "u128"];
+
 /// What `#[export]` was put on.
 // One per macro invocation, never copied: the variants' sizes do not matter.
 #[allow(clippy::large_enum_variant)]
@@ -124,6 +128,45 @@ pub struct Param {
     pub kind: ParamKind,
     /// The parameter's span (`pattern: type`), for generated code.
     pub span: Span,
+    /// Its `#[ffi(..)]` attributes (taken off the emitted item).
+    pub ffi: FfiAttrs,
+}
+
+/// What `#[ffi(..)]` attributes on a parameter or field say.
+#[derive(Default)]
+pub struct FfiAttrs {
+    /// `#[ffi(default)]` or `#[ffi(default = value)]`.
+    pub default: Option<DefaultArg>,
+    /// Malformed or unknown arguments, for `validate` to report.
+    pub problems: Vec<Problem>,
+}
+
+/// Something `parse` could not make sense of, at the tokens it is about:
+/// `validate` reports it.
+pub struct Problem {
+    /// The tokens the error spans.
+    pub tokens: TokenStream,
+    /// What is wrong and what to write instead.
+    pub message: String,
+}
+
+/// A default value for Python (signatures, `help()`, stubs); Rust still
+/// receives every argument.
+pub struct DefaultArg {
+    /// The value, or why it cannot be one.
+    pub value: Result<DefaultValue, Problem>,
+}
+
+/// A default value, classified against the type it is the default of.
+pub struct DefaultValue {
+    /// The value as JSON for the self-description: a number, string,
+    /// `true`/`false`, `null` (`None`), an array (a sequence or tuple), `{}`
+    /// (an empty map) or `{"variant": "Name"}` (an enum's unit variant).
+    pub json: String,
+    /// `(type, value)` pairs rustc checks (`const _: T = value;`), spanned
+    /// at the value: a literal out of range or of the wrong type, or a
+    /// variant of another enum, is a compile error there.
+    pub checks: Vec<(Type, syn::Expr)>,
 }
 
 /// How a parameter crosses: the number and types of its C arguments.
@@ -313,6 +356,8 @@ pub struct Field {
     pub name: String,
     /// The type as written.
     pub ty: Type,
+    /// Its `#[ffi(..)]` attributes (taken off the emitted item).
+    pub ffi: FfiAttrs,
 }
 
 /// What `#[repr(..)]` attributes say.

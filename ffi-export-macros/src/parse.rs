@@ -3,6 +3,7 @@
 //! cannot classify is recorded in the model for `validate` to report.
 
 mod data;
+mod defaults;
 mod function;
 mod object;
 mod syntax;

@@ -31,6 +31,23 @@ pub fn call_scope(name: Span) -> TokenStream {
     }
 }
 
+/// A parameter's or field's default for the description: `None`, or a
+/// block holding the constants through which rustc checks the value
+/// against the type, spanned at the value (`const _: u8 = 300;` is an
+/// error there), then `Some("<JSON>")`.
+pub fn default_value(ffi: &crate::model::FfiAttrs) -> TokenStream {
+    let Some(Ok(value)) = ffi.default.as_ref().map(|default| &default.value) else {
+        return option(None);
+    };
+    let json = &value.json;
+    let checks = value.checks.iter().map(|(ty, expr)| {
+        let span = syn::spanned::Spanned::span(expr);
+        quote_spanned!(span=> const _: #ty = #expr;)
+    });
+    let some = option(Some(quote!(#json)));
+    quote!({ #(#checks)* #some })
+}
+
 /// `Some(value)` or `None`, as generated code writes them.
 pub fn option(value: Option<TokenStream>) -> TokenStream {
     match value {

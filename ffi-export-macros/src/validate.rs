@@ -3,6 +3,7 @@
 //! all are reported at once. This is the only stage that rejects anything.
 
 mod data;
+mod defaults;
 mod function;
 mod object;
 mod symbol;

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import array
 import collections
+import copy as _copy
 import ctypes
 import enum
 import inspect
@@ -825,6 +826,66 @@ def _read_then_free(read: _Reader, free: Callable[..., None]) -> _Reader:
 # The bases of the classes made for records, enums with data and objects
 
 
+def _defaulted_fields(fields: List[_Desc], zero: bool) -> Set[str]:
+    """The fields of a record (or variant) that have a default: those given
+    one, every field of plain data (``zero``), and the ``Option`` fields
+    that only fields with defaults follow."""
+    defaulted = {f["name"] for f in fields if "default" in f or zero}
+    for field in reversed(fields):
+        if field["name"] in defaulted:
+            continue
+        if field["type"].get("kind") != "option":
+            break
+        defaulted.add(field["name"])
+    return defaulted
+
+
+def _record_init(cls: Any, fields: List[_Desc], types: _Types, zero: bool) -> None:
+    """Gives a record (or variant) class an ``__init__`` taking its fields
+    in order, by position or name, with their defaults: the field's
+    ``#[ffi(default = ..)]``, ``None`` for an ``Option`` field when every
+    later field has a default too (Python's own rule), and (``zero``: a
+    ``ctypes.Structure``) zero for the others. The class gets typed
+    ``__annotations__``."""
+    kinds = [(f["name"], _kind(f["type"])) for f in fields]
+    defaults: Dict[str, Any] = {}
+    defaulted = _defaulted_fields(fields, zero)
+    for field, (name, kind) in zip(fields, kinds):
+        if "default" in field:
+            defaults[name] = kind.default(field["default"], types)
+        elif zero:
+            defaults[name] = kind.c_type(types)() if isinstance(kind, _RecordKind) else kind.c_type(types)().value
+        elif name in defaulted:
+            defaults[name] = None  # a trailing Option field
+    taken: Set[str] = {"self"}
+    params, names = [], []
+    for name, _ in kinds:
+        p = _python_name(name, taken)
+        taken.add(p)
+        names.append((p, name))
+        params.append(f"{p}=_fx_d_{p}" if name in defaults else p)
+    ns: Dict[str, Any] = {f"_fx_d_{p}": defaults[name] for p, name in names if name in defaults}
+    if zero:
+        ns["_fx_init"] = ctypes.Structure.__init__
+        body = [f"    _fx_init(self, {', '.join(p for p, _ in names)})"]
+    else:
+        ns["_fx_set"] = object.__setattr__
+        ns["_fx_copy"] = _copy.deepcopy
+        # A mutable default is copied for each instance, never shared.
+        body = [f"    if {p} is _fx_d_{p}: {p} = _fx_copy({p})" for p, name in names
+                if isinstance(defaults.get(name), (list, dict, set))]
+        body += [f"    _fx_set(self, {name!r}, {p})" for p, name in names] or ["    pass"]
+    source = "\n".join([f"def __init__(self, {', '.join(params)}):" if params else "def __init__(self):", *body])
+    exec(source, ns)  # noqa: S102 - generated from the library's own description
+    init = ns["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__module__ = cls.__module__
+    annotations = {name: kind.python_type(types) for name, kind in kinds}
+    init.__annotations__ = {**{p: annotations[name] for p, name in names}, "return": None}
+    cls.__init__ = init
+    cls.__annotations__ = annotations
+
+
 class _Record:
     """Base of the classes made for ``#[export]`` structs: fields by name,
     ``==`` and ``repr``."""
@@ -959,6 +1020,9 @@ class _Types:
         # C forms need every class first (fields refer to other records).
         for kind in self.kinds.values():
             kind.c_type(self)
+        # Constructors last: field annotations and defaults name the classes.
+        for kind in self.kinds.values():
+            kind.finish_class(self)
 
     def repr_type(self, desc: _Desc) -> Any:
         """The ctypes type of a type description's C form."""
@@ -1136,6 +1200,9 @@ class _HeaderContext(Protocol):
         ...
 
 
+#: A parameter without a default value.
+_NO_DEFAULT: Any = object()
+
 #: Every kind, by its name in the description (filled in by `_Kind`'s subclasses).
 _KINDS: Dict[str, Type[_Kind]] = {}
 
@@ -1210,6 +1277,14 @@ class _Kind:
         """Adds what the wrapper needs to pass argument ``p``: checks and
         conversions, ``argtypes``, C arguments."""
         raise LoadError(f"{w.name}: parameter {p!r} has a type this helper cannot pass: {rust}")
+
+    def default(self, value: Any, types: _Types) -> Any:
+        """The Python value of a default the description gives as JSON
+        (``#[ffi(default = ..)]``): numbers, text and ``None`` as they are;
+        kinds that take sequences, maps or enum variants convert those."""
+        if isinstance(value, (list, dict)):
+            raise LoadError(f"a default of {value!r} for {self.rust(types.named)}")
+        return value
 
     def slice_call(self, w: _Wrapper, p: str, mutable: bool) -> str:
         """As the element of a ``&[T]`` parameter ``p``: the call that checks
@@ -1436,6 +1511,9 @@ class _StrListKind(_Kind):
     def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
         return [(f"const FfiBuffer *{p}", f"{rust}: {{ptr, len}} UTF-8 items, borrowed"), (f"size_t {p}_len", "")]
 
+    def default(self, value: Any, types: _Types) -> Any:
+        return list(value) if isinstance(value, list) else super().default(value, types)
+
 
 class _SliceKind(_Kind):
     """``&[T]`` / ``&mut [T]`` (``{"elem": T, "mutable": bool}``):
@@ -1487,6 +1565,11 @@ class _SliceKind(_Kind):
         elem = self.elem.c_form(h)
         const = "" if self.mutable else "const "
         return [(f"{const}{elem} *{p}", f"{rust}: borrowed for the call"), (f"size_t {p}_len", "")]
+
+    def default(self, value: Any, types: _Types) -> Any:
+        if not isinstance(value, list):
+            return super().default(value, types)
+        return [self.elem.default(item, types) for item in value]
 
 
 class _StringKind(_Kind):
@@ -1637,6 +1720,11 @@ class _VecKind(_Kind):
         self.elem.c_form(h)
         return [(f"const FfiBuffer *{p}", f"{rust}: elements copied in, not NULL")]
 
+    def default(self, value: Any, types: _Types) -> Any:
+        if not isinstance(value, list):
+            return super().default(value, types)
+        return [self.elem.default(item, types) for item in value]
+
 
 class _MapKind(_Kind):
     """``HashMap<K, V>`` / ``BTreeMap<K, V>`` (``{"key", "value",
@@ -1707,6 +1795,11 @@ class _MapKind(_Kind):
         self.c_form(h)
         return [(f"const FfiBuffer *{p}", f"{rust}: key/value pairs copied in, not NULL")]
 
+    def default(self, value: Any, types: _Types) -> Any:
+        if value != {}:
+            return super().default(value, types)
+        return {}
+
 
 class _SetKind(_Kind):
     """``HashSet<T>`` / ``BTreeSet<T>`` (``{"elem", "sorted"}``): an
@@ -1766,6 +1859,11 @@ class _SetKind(_Kind):
         self.elem.c_form(h)
         return [(f"const FfiBuffer *{p}", f"{rust}: elements copied in, not NULL")]
 
+    def default(self, value: Any, types: _Types) -> Any:
+        if not isinstance(value, list):
+            return super().default(value, types)
+        return frozenset(self.elem.default(item, types) for item in value)
+
 
 class _TupleKind(_Kind):
     """``(A, B, ..)`` (``{"elems": [A, B, ..]}``): ``FfiTupleN { _0, _1, .. }``
@@ -1818,6 +1916,11 @@ class _TupleKind(_Kind):
     def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
         return [(f"const {self.c_form(h)} *{p}", f"{rust}: copied in, not NULL")]
 
+    def default(self, value: Any, types: _Types) -> Any:
+        if not isinstance(value, list) or len(value) != len(self.elems):
+            return super().default(value, types)
+        return tuple(elem.default(item, types) for elem, item in zip(self.elems, value))
+
 
 class _OptionKind(_Kind):
     """``Option<T>`` (``{"inner": T}``): ``FfiOption`` of ``T``'s C form; as
@@ -1860,6 +1963,9 @@ class _OptionKind(_Kind):
 
     def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
         return [(f"const {self.inner.c_form(h)} *{p}", f"{rust}: NULL for None")]
+
+    def default(self, value: Any, types: _Types) -> Any:
+        return None if value is None else self.inner.default(value, types)
 
 
 class _ResultKind(_Kind):
@@ -2028,6 +2134,9 @@ class _NamedKind(_Kind):
     def __init__(self, desc: _Desc) -> None:
         self.key = str(desc["key"])
 
+    def finish_class(self, types: _Types) -> None:
+        """Completes the class once every class exists (constructors)."""
+
     def rust(self, named: _NamedDescs) -> str:
         return str(named[self.key]["name"]) if self.key in named else self.key.rsplit("::", 1)[-1]
 
@@ -2080,6 +2189,14 @@ class _RecordKind(_NamedKind):
         return type(desc["name"], (_Record,), {
             "__slots__": fields, "_fields": fields, "__doc__": desc["doc"] or None,
         })
+
+    def finish_class(self, types: _Types) -> None:
+        """A real ``__init__``: the fields in order, typed, with their
+        defaults (a plain-data record's fields default to zero, as ctypes
+        fills them)."""
+        desc = types.named[self.key]
+        cls = types.classes[self.key]
+        _record_init(cls, desc["fields"], types, zero=bool(desc["pod"]))
 
     def c_type(self, types: _Types) -> Any:
         """The record's C form, laid out on first use (fields may be records
@@ -2207,8 +2324,8 @@ class _RecordKind(_NamedKind):
         base = "ctypes.Structure" if desc["pod"] else "_Record"
         lines = [f"class {desc['name']}({base}):", *w.doc(desc["doc"], "    ")]
         lines += [f"    {field}: {ty}" for field, ty in fields]
-        default = " = ..." if desc["pod"] else ""
-        args = "".join(f", {field}: {ty}{default}" for field, ty in fields)
+        defaulted = _defaulted_fields(desc["fields"], bool(desc["pod"]))
+        args = "".join(f", {field}: {ty}{' = ...' if field in defaulted else ''}" for field, ty in fields)
         lines.append(f"    def __init__(self{args}) -> None: ...")
         return lines
 
@@ -2280,12 +2397,24 @@ class _EnumKind(_NamedKind):
         lines = [f"class {desc['name']}(enum.IntEnum):", *w.doc(desc["doc"], "    ")]
         return lines + [f"    {variant} = {value}" for variant, value in desc["variants"]]
 
+    def default(self, value: Any, types: _Types) -> Any:
+        cls = types.classes[self.key]
+        if isinstance(value, dict) and value.get("variant") in cls.__members__:
+            return cls[value["variant"]]
+        return super().default(value, types)
+
 
 class _DataEnumKind(_NamedKind):
     """An ``#[export]`` enum with data: a class with one subclass per
     variant, crossing as a tagged union (by pointer as a parameter)."""
 
     kind = "data_enum"
+
+    def finish_class(self, types: _Types) -> None:
+        """A real ``__init__`` for each variant (its fields, typed)."""
+        cls = types.classes[self.key]
+        for variant in types.named[self.key]["variants"]:
+            _record_init(getattr(cls, variant["name"]), variant["fields"], types, zero=False)
 
     def make_class(self, types: _Types) -> Any:
         desc = types.named[self.key]
@@ -2401,9 +2530,16 @@ class _DataEnumKind(_NamedKind):
             lines.append(f'        """The `{name}::{variant["name"]}` variant."""')
             fields = [(f["name"], _kind(f["type"]).stub(w.named, False)) for f in variant["fields"]]
             lines += [f"        {field}: {ty}" for field, ty in fields]
-            args = "".join(f", {field}: {ty}" for field, ty in fields)
+            defaulted = _defaulted_fields(variant["fields"], False)
+            args = "".join(f", {field}: {ty}{' = ...' if field in defaulted else ''}" for field, ty in fields)
             lines.append(f"        def __init__(self{args}) -> None: ...")
         return lines
+
+    def default(self, value: Any, types: _Types) -> Any:
+        variant = getattr(types.classes[self.key], str(value.get("variant")), None) if isinstance(value, dict) else None
+        if variant is None or variant._fields:
+            return super().default(value, types)
+        return variant()
 
 
 class _ObjectKind(_NamedKind):
@@ -2574,6 +2710,8 @@ class _Wrapper:
         self.body: List[str] = []
         self.cargs: List[str] = []
         self.names: List[str] = []
+        #: Default values of parameters (``#[ffi(default = ..)]``), by name.
+        self.defaults: Dict[str, Any] = {}
         self.annotations: Dict[str, Any] = {}
         #: A ``_fx_keep`` list holds what converted arguments point into.
         self.keep_list = False
@@ -2581,6 +2719,10 @@ class _Wrapper:
         self.allocator: Optional[str] = None
         #: Slice parameters: (name, element size, mutable).
         self.lent: List[Tuple[str, int, bool]] = []
+
+    def signature(self) -> str:
+        """The def's parameter list: names, defaults as ``_fx_d_<name>``."""
+        return ", ".join(f"{p}=_fx_d_{p}" if p in self.defaults else p for p in self.names)
 
     def by_pointer(self, p: str, where: str, kind: _Kind, box: bool) -> None:
         """Passes ``p`` as a pointer to ``kind``'s C form (records, enums with
@@ -2682,6 +2824,8 @@ class _Binder:
         try:
             params = [(param["name"], _kind(param["type"])) for param in export["params"]]
             result = _kind(export["returns"])
+            defaults = [kind.default(param["default"], types) if "default" in param else _NO_DEFAULT
+                        for param, (_, kind) in zip(export["params"], params)]
         except LoadError as error:
             raise LoadError(f"{name}: {error}") from None
         error_name = result.error()
@@ -2703,10 +2847,12 @@ class _Binder:
             w.body.append("if not _fx_h: raise _fx_closed(self)")
             w.argtypes.append(ctypes.c_uint64)
             w.cargs.append("_fx_h")
-        for param_name, kind in params:
+        for (param_name, kind), default in zip(params, defaults):
             p = _python_name(param_name, taken)
             taken.add(p)
             w.names.append(p)
+            if default is not _NO_DEFAULT:
+                w.defaults[p] = default
             w.annotations[p] = kind.python_type(types)
             kind.bind_param(w, p, f"argument '{p}'", kind.rust(types.named))
         if w.keep_list:
@@ -2738,7 +2884,8 @@ class _Binder:
             f"if _fx_faults.value != _fx_n: _fx_raise(_fx_n, {receiver}, {'_fx_call' if per_call else 'None'})",
             f"return {returns}",
         ]
-        source = [f"def {name}({', '.join(w.names)}):"]
+        w.ns.update({f"_fx_d_{p}": value for p, value in w.defaults.items()})
+        source = [f"def {name}({w.signature()}):"]
         if per_call:
             w.ns["_fx_number"] = _call_numbers.__next__
             w.ns["_fx_failures"] = _call_failures
@@ -2755,13 +2902,12 @@ class _Binder:
             # arguments itself and hands anything else to `function`, the
             # fully checking ctypes wrapper; this def keeps keyword arguments
             # and the signature.
-            fast_ns = {"_fx_fast": fast}
-            positional = ", ".join(w.names)
-            forwarded = positional
+            fast_ns = {"_fx_fast": fast, **{f"_fx_d_{p}": value for p, value in w.defaults.items()}}
+            forwarded = ", ".join(w.names)
             if method:
                 # The handle is read here (a slot), the rest in Rust.
                 forwarded = ", ".join(["self", "self._handle", *w.names[1:]])
-            exec(f"def {name}({positional}):\n    return _fx_fast({forwarded})", fast_ns)  # noqa: S102
+            exec(f"def {name}({w.signature()}):\n    return _fx_fast({forwarded})", fast_ns)  # noqa: S102
             function = fast_ns[name]
         function.__doc__ = _docstring(export, types.named)
         function.__module__ = self.library._module_name

@@ -68,6 +68,14 @@ def load_package(package: str, name: Optional[str] = None) -> Library: ...
 '''
 
 
+def _stub_default(value: object) -> str:
+    """A default value in a stub: simple values as themselves, others
+    (sequences, maps, enum variants) as ``...``."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return repr(value)
+    return "..."
+
+
 class _StubWriter:
     """Writes the ``.pyi`` of one library description."""
 
@@ -95,7 +103,8 @@ class _StubWriter:
             if kind.outputs:
                 outputs = f"{p}: {kind.stub(self.named, True)} = None"
                 continue
-            out.append(f"{p}: {kind.stub(self.named, True)}")
+            default = f" = {_stub_default(param['default'])}" if "default" in param else ""
+            out.append(f"{p}: {kind.stub(self.named, True)}{default}")
         if outputs is not None:
             out += ["*", outputs]
         return out
@@ -428,7 +437,13 @@ class _HeaderWriter:
             out.append((f"{owner} handle", "the object (checked)"))
         for param in export["params"]:
             kind = _kind(param["type"])
-            out += kind.c_params(self, param["name"], kind.rust(self.named))
+            declared = kind.c_params(self, param["name"], kind.rust(self.named))
+            if "default" in param and declared:
+                # C passes every argument; say what Python fills in.
+                c_decl, note = declared[0]
+                default = json.dumps(param["default"]).replace("*/", "*\\/")  # still JSON, ends no comment
+                declared[0] = (c_decl, f"{note}; Python's default: {default}")
+            out += declared
         return out
 
     def export(self, export: _Desc) -> str:

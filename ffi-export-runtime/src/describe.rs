@@ -180,6 +180,8 @@ pub struct FieldDesc {
     pub name: &'static str,
     /// Its type.
     pub ty: TypeDesc,
+    /// Its default value for Python (`#[ffi(default = ..)]`), as JSON.
+    pub default: Option<&'static str>,
 }
 
 /// An `#[export]` enum with data.
@@ -228,6 +230,9 @@ pub struct ParamDesc {
     pub name: &'static str,
     /// How it crosses.
     pub ty: TypeDesc,
+    /// Its default value for Python (`#[ffi(default = ..)]`), as JSON: the
+    /// macro writes it from a literal it checked against the type.
+    pub default: Option<&'static str>,
 }
 
 /// One exported function.
@@ -453,7 +458,15 @@ fn write_header(out: &mut String, kind: &str, name: &str, module: &str, doc: &st
     write_json_string(out, doc);
 }
 
-/// `[{"name":..,"type":..},...]`.
+/// `,"default":<JSON>` when there is a default.
+fn write_default(out: &mut String, default: Option<&str>) {
+    if let Some(json) = default {
+        out.push_str(r#","default":"#);
+        out.push_str(json);
+    }
+}
+
+/// `[{"name":..,"type":..(,"default":..)},...]`.
 fn write_fields(out: &mut String, fields: &[FieldDesc], named: &mut NamedTypes) {
     out.push('[');
     for (i, field) in fields.iter().enumerate() {
@@ -464,6 +477,7 @@ fn write_fields(out: &mut String, fields: &[FieldDesc], named: &mut NamedTypes) 
         write_json_string(out, field.name);
         out.push_str(r#","type":"#);
         write_type(out, &field.ty, named);
+        write_default(out, field.default);
         out.push('}');
     }
     out.push(']');
@@ -554,6 +568,7 @@ pub fn describe_json(exports: &[ExportDesc]) -> String {
             write_json_string(&mut out, param.name);
             out.push_str(r#","type":"#);
             write_type(&mut out, &param.ty, &mut named);
+            write_default(&mut out, param.default);
             out.push('}');
         }
         out.push_str(r#"],"returns":"#);
@@ -680,6 +695,7 @@ mod tests {
         ParamDesc {
             name: "text",
             ty: TypeDesc::Str,
+            default: Some(r#""hi""#),
         },
         ParamDesc {
             name: "out",
@@ -687,6 +703,7 @@ mod tests {
                 elem: &TypeDesc::Scalar("f64"),
                 mutable: true,
             },
+            default: None,
         },
     ];
 
@@ -720,5 +737,10 @@ mod tests {
             json.contains(r#"{"name":"out","type":{"kind":"slice","elem":{"kind":"scalar","name":"f64"},"mutable":true}}"#)
         );
         assert!(json.contains(r#""free":"f_free""#));
+        // A default is written as the JSON the macro made, only when set.
+        assert!(
+            json.contains(r#"{"name":"text","type":{"kind":"str"},"default":"hi"}"#),
+            "{json}"
+        );
     }
 }

@@ -125,7 +125,7 @@
 //! ```
 //! use ffi_export_runtime::describe::{describe_json, ExportDesc, ParamDesc, TypeDesc};
 //!
-//! static PARAMS: [ParamDesc; 1] = [ParamDesc { name: "text", ty: TypeDesc::Str }];
+//! static PARAMS: [ParamDesc; 1] = [ParamDesc { name: "text", ty: TypeDesc::Str, default: None }];
 //! let export = ExportDesc {
 //!     name: "shout",
 //!     module: "mylib",

@@ -66,6 +66,13 @@ def test_stub_files_written(typed_dir: str) -> None:
         "def wide_max() -> int:",
         "def repeat_byte(byte: int, n: int) -> bytes:",
         "    counts: Dict[str, int]",
+        "def greet_times(name: str, times: int = 1, end: str = '!') -> str:",
+        "def scaled(values: Union[Buffer, Sequence[float]], factor: float = 1.0, offset: Optional[float] = None, "
+        "clamp: bool = False) -> Vec[float]:",
+        "    def greet(self, name: str, times: int = 1) -> str:",
+        "    def __init__(self, name: str, port: int = ..., role: Kind = ..., note: Optional[str] = ..., "
+        "tags: List[str] = ...) -> None: ...",
+        "    def __init__(self, name: str, email: Optional[str] = ..., phone: Optional[str] = ...) -> None: ...",
         "def fill_u8(values: WritableBuffer, value: int) -> int:",
         "def shout(text: Buffer | str) -> str:",
         "def join(words: Iterable[str], separator: str) -> str:",
@@ -134,6 +141,7 @@ def test_typed_clients_run(typed_dir: str) -> None:
     assert "maps: {1: ['e'], 2: ['ab', 'cd']} [1, 3] -1.0 2.0 3 True b'AA'" in out.splitlines()
     assert "records: ['Ada'] 1 True" in out.splitlines()
     assert "inventory: ['item0', 'item1'] ['a', 'b'] (1.5, -2.0) 1" in out.splitlines()
+    assert "defaults: hello a! hello a hello a? 8080 Guest None Hello b" in out.splitlines()
 
 
 def test_typed_module_finds_the_library_next_to_itself(typed_dir: str, tmp_path: str) -> None:

@@ -1245,3 +1245,120 @@ pub mod owned {
         inventory.counts.values().sum()
     }
 }
+
+/// Default argument values (`#[ffi(default ..)]`) on parameters, methods
+/// and record fields.
+pub mod defaults {
+    use super::rich::Kind;
+    use ffi_export::export;
+    use std::collections::HashMap;
+
+    /// Greets `name`, `times` times, ending with `end`.
+    #[export]
+    pub fn greet_times(
+        name: &str,
+        #[ffi(default = 1)] times: u32,
+        #[ffi(default = "!")] end: &str,
+    ) -> String {
+        format!(
+            "{}{end}",
+            format!("hello {name} ").repeat(times as usize).trim_end()
+        )
+    }
+
+    /// Scales and shifts values, optionally clamping them to [0, 1].
+    #[export]
+    pub fn scaled(
+        values: Vec<f64>,
+        #[ffi(default = 1.0)] factor: f64,
+        #[ffi(default = None)] offset: Option<f64>,
+        #[ffi(default)] clamp: bool,
+    ) -> Vec<f64> {
+        values
+            .iter()
+            .map(|v| v * factor + offset.unwrap_or(0.0))
+            .map(|v| if clamp { v.clamp(0.0, 1.0) } else { v })
+            .collect()
+    }
+
+    /// Every kind of default, described.
+    #[export]
+    #[allow(clippy::too_many_arguments)]
+    pub fn every_default(
+        #[ffi(default = [])] tags: Vec<String>,
+        #[ffi(default = {})] counts: HashMap<String, u32>,
+        #[ffi(default = Kind::User)] kind: Kind,
+        #[ffi(default = (1, "a"))] pair: (i32, String),
+        #[ffi(default = -5)] shift: i64,
+        #[ffi(default = ["x", "y"])] names: Vec<String>,
+        #[ffi(default = 340282366920938463463374607431768211455)] big: u128,
+        #[ffi(default = "tab\there \"quoted\" */")] text: &str,
+    ) -> String {
+        let mut counts: Vec<_> = counts.into_iter().collect();
+        counts.sort();
+        format!("{tags:?} {counts:?} {kind:?} {pair:?} {shift} {names:?} {big} {text:?}")
+    }
+
+    /// Settings with defaults.
+    #[export]
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Settings {
+        /// Required.
+        pub name: String,
+        /// The port.
+        #[ffi(default = 8080)]
+        pub port: u16,
+        /// The role.
+        #[ffi(default = Kind::Guest)]
+        pub role: Kind,
+        /// A note: `None` when not given.
+        pub note: Option<String>,
+        /// Tags, none by default.
+        #[ffi(default)]
+        pub tags: Vec<String>,
+    }
+
+    /// The settings as text.
+    #[export]
+    pub fn describe_settings(settings: &Settings) -> String {
+        format!("{settings:?}")
+    }
+
+    /// A record whose `Option` fields are trailing: they default to `None`.
+    #[export]
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Contact {
+        /// Required.
+        pub name: String,
+        /// Optional.
+        pub email: Option<String>,
+        /// Optional.
+        pub phone: Option<String>,
+    }
+
+    /// The contact as text.
+    #[export]
+    pub fn describe_contact(contact: &Contact) -> String {
+        format!("{contact:?}")
+    }
+
+    /// A greeter object: defaults on a constructor and a method.
+    pub struct Greeter {
+        greeting: String,
+    }
+
+    #[export]
+    impl Greeter {
+        /// Greets with `greeting`.
+        pub fn new(#[ffi(default = "Hello")] greeting: &str) -> Greeter {
+            Greeter {
+                greeting: greeting.to_owned(),
+            }
+        }
+
+        /// Greets `name`, `times` times.
+        pub fn greet(&self, name: &str, #[ffi(default = 1)] times: u32) -> String {
+            vec![format!("{} {name}", self.greeting); times as usize].join(", ")
+        }
+    }
+}

@@ -10,8 +10,9 @@ use crate::tokens::runtime;
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 
-/// `input` (the item, or the function without what rustc would reject
-/// once more) followed by `error` as `compile_error!`s, and stand-ins for a
+/// The item (as parsed: without the `#[ffi(..)]` attributes `#[export]`
+/// reads, and for a function without what rustc would reject once more;
+/// `input` when it is not an item) followed by `error` as `compile_error!`s, and stand-ins for a
 /// rejected type.
 pub fn fallback(input: TokenStream, item: Option<&Item>, error: syn::Error) -> TokenStream {
     let (item, stand_ins) = match item {
@@ -24,9 +25,15 @@ pub fn fallback(input: TokenStream, item: Option<&Item>, error: syn::Error) -> T
         Some(Item::Record(record)) => {
             let item = &record.item;
             let plain = record.is_plain_data() && item.generics.params.is_empty();
-            (input, data(&item.ident, &item.generics, plain))
+            (
+                item.into_token_stream(),
+                data(&item.ident, &item.generics, plain),
+            )
         }
-        Some(Item::Enum(model)) => (input, data(&model.item.ident, &model.item.generics, false)),
+        Some(Item::Enum(model)) => (
+            model.item.to_token_stream(),
+            data(&model.item.ident, &model.item.generics, false),
+        ),
         Some(Item::Object(object)) => {
             // An inherent impl of a named type: the type is this export's
             // (a trait impl may be of a type exported elsewhere).
@@ -37,7 +44,7 @@ pub fn fallback(input: TokenStream, item: Option<&Item>, error: syn::Error) -> T
                 true => object_data(object.owner()),
                 false => TokenStream::new(),
             };
-            (input, stand_ins)
+            (object.item.to_token_stream(), stand_ins)
         }
         Some(Item::Other(_)) | None => (input, TokenStream::new()),
     };

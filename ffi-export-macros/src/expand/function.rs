@@ -4,7 +4,9 @@
 //! absolute path and calls into the runtime; the conversions live there.
 
 use crate::model::{ExportFn, FnKind, ParamKind};
-use crate::tokens::{call_scope, hidden_ident, option, runtime, AtType, SCOPE_BINDING};
+use crate::tokens::{
+    call_scope, default_value, hidden_ident, option, runtime, AtType, SCOPE_BINDING,
+};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 
@@ -164,7 +166,8 @@ pub fn callable(model: &ExportFn) -> TokenStream {
             // Rejected by `validate`: never expanded.
             ParamKind::Unsupported(_) => continue,
         };
-        param_descs.push(quote!(#rt::ParamDesc { name: #name, ty: #desc }));
+        let default = default_value(&param.ffi);
+        param_descs.push(quote!(#rt::ParamDesc { name: #name, ty: #desc, default: #default }));
     }
 
     // A `&mut [T]` must not alias another borrowed argument (the bytes of

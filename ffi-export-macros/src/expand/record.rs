@@ -8,7 +8,7 @@
 //! error, at the field, however many places use it.
 
 use crate::model::{Field, Record};
-use crate::tokens::{runtime, AtType};
+use crate::tokens::{default_value, runtime, AtType};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
@@ -70,7 +70,8 @@ impl<'f> FieldCode<'f> {
         let name = &self.field.name;
         let desc = self.at.konst("DESC");
         let rt = runtime();
-        quote!(#rt::FieldDesc { name: #name, ty: #desc })
+        let default = default_value(&self.field.ffi);
+        quote!(#rt::FieldDesc { name: #name, ty: #desc, default: #default })
     }
 
     /// Whether the field's C form owns memory.
@@ -254,7 +255,8 @@ fn plain_data(record: &Record, desc_fn: &Ident) -> (TokenStream, Vec<TokenStream
         .iter()
         .map(|(field, at)| {
             let (name, desc) = (&field.name, at.item("DESC"));
-            quote!(#rt::FieldDesc { name: #name, ty: #desc })
+            let default = default_value(&field.ffi);
+            quote!(#rt::FieldDesc { name: #name, ty: #desc, default: #default })
         })
         .collect();
     let body = quote! {

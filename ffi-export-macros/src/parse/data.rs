@@ -1,5 +1,6 @@
 //! Structs and enums: their fields and `#[repr(..)]`.
 
+use super::defaults::{read_ffi_attrs, strip_ffi_attrs};
 use super::syntax::doc_lines;
 use crate::model::{Enum, Field, Record, Repr, Shape, Variant, INTEGERS};
 use proc_macro2::TokenStream;
@@ -7,9 +8,9 @@ use quote::format_ident;
 use syn::{Fields, ItemEnum, ItemStruct};
 
 /// The model of `#[export] struct`.
-pub fn record(args: TokenStream, item: ItemStruct) -> Record {
-    let (fields, unnamed) = match &item.fields {
-        Fields::Named(_) => (fields(&item.fields), None),
+pub fn record(args: TokenStream, mut item: ItemStruct) -> Record {
+    let (fields, unnamed) = match &mut item.fields {
+        Fields::Named(_) => (fields(&mut item.fields), None),
         other => (Vec::new(), Some(other.clone())),
     };
     Record {
@@ -23,10 +24,10 @@ pub fn record(args: TokenStream, item: ItemStruct) -> Record {
 }
 
 /// The model of `#[export] enum`.
-pub fn enumeration(args: TokenStream, item: ItemEnum) -> Enum {
+pub fn enumeration(args: TokenStream, mut item: ItemEnum) -> Enum {
     let variants = item
         .variants
-        .iter()
+        .iter_mut()
         .map(|variant| Variant {
             ident: variant.ident.clone(),
             shape: match variant.fields {
@@ -34,7 +35,7 @@ pub fn enumeration(args: TokenStream, item: ItemEnum) -> Enum {
                 Fields::Unnamed(_) => Shape::Tuple,
                 Fields::Unit => Shape::Unit,
             },
-            fields: fields(&variant.fields),
+            fields: fields(&mut variant.fields),
         })
         .collect();
     Enum {
@@ -46,19 +47,22 @@ pub fn enumeration(args: TokenStream, item: ItemEnum) -> Enum {
     }
 }
 
-/// Named fields by name, tuple fields as `_0`, `_1`, ...
-fn fields(fields: &Fields) -> Vec<Field> {
+/// Named fields by name, tuple fields as `_0`, `_1`, ...; their
+/// `#[ffi(..)]` attributes are taken off the emitted item.
+fn fields(fields: &mut Fields) -> Vec<Field> {
     fields
-        .iter()
+        .iter_mut()
         .enumerate()
         .map(|(index, field)| {
             let ident = field
                 .ident
                 .clone()
                 .unwrap_or_else(|| format_ident!("_{}", index));
+            let attrs = strip_ffi_attrs(&mut field.attrs);
             Field {
                 name: ident.to_string().trim_start_matches("r#").to_owned(),
                 ident,
+                ffi: read_ffi_attrs(&attrs, &field.ty),
                 ty: field.ty.clone(),
             }
         })

@@ -1,6 +1,7 @@
 //! Functions and methods: the attribute's arguments, the C name, every
 //! parameter and the return type classified.
 
+use super::defaults::{read_ffi_attrs, strip_ffi_attrs};
 use super::syntax::{
     binding_name, doc_lines, is_ident, is_named, is_primitive, is_type, mentions, names_primitive,
     replace_self, type_arguments, unwrap_group,
@@ -15,24 +16,47 @@ use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, LitStr, ReturnType, Type};
 
 /// The model of `#[export(args)] fn`.
-pub fn function(args: TokenStream, item: ItemFn) -> Function {
+pub fn function(args: TokenStream, mut item: ItemFn) -> Function {
     let args = attribute_args(args);
     let (c_name, c_name_span) = match &args.name {
         Some(name) => (name.value(), name.span()),
         None => (item.sig.ident.to_string(), item.sig.ident.span()),
     };
-    let mut export = callable(&item.sig, &item.attrs, c_name, c_name_span, None, &[]);
+    let param_attrs = strip_param_attrs(&mut item.sig);
+    let mut export = callable(
+        &item.sig,
+        &item.attrs,
+        &param_attrs,
+        c_name,
+        c_name_span,
+        None,
+        &[],
+    );
     export.batch = args.batch;
     Function { item, args, export }
 }
 
+/// Takes the `#[ffi(..)]` attributes off the parameters of `sig`: those of
+/// each typed parameter, in order.
+pub fn strip_param_attrs(sig: &mut syn::Signature) -> Vec<Vec<syn::Attribute>> {
+    sig.inputs
+        .iter_mut()
+        .filter_map(|input| match input {
+            FnArg::Typed(typed) => Some(strip_ffi_attrs(&mut typed.attrs)),
+            FnArg::Receiver(_) => None,
+        })
+        .collect()
+}
+
 /// The model of a `pub fn` in an `#[export] impl` of `owner`, named
-/// `<Type>_<method>` in C.
+/// `<Type>_<method>` in C; `param_attrs` are the `#[ffi(..)]` attributes
+/// taken off its parameters.
 pub fn method(
     owner: &Type,
     type_name: &str,
     impl_generics: &syn::Generics,
     item: &syn::ImplItemFn,
+    param_attrs: &[Vec<syn::Attribute>],
 ) -> ExportFn {
     let c_name = format!("{type_name}_{}", item.sig.ident);
     let mut sig = item.sig.clone();
@@ -54,6 +78,7 @@ pub fn method(
     let mut export = callable(
         &sig,
         &item.attrs,
+        param_attrs,
         c_name,
         span,
         Some(owner),
@@ -76,6 +101,7 @@ pub fn method(
 fn callable(
     sig: &syn::Signature,
     attrs: &[syn::Attribute],
+    param_attrs: &[Vec<syn::Attribute>],
     c_name: String,
     c_name_span: proc_macro2::Span,
     owner: Option<&Type>,
@@ -100,6 +126,10 @@ fn callable(
             ty: (*typed.ty).clone(),
             kind: param_kind(&typed.ty),
             span: typed.span(),
+            ffi: read_ffi_attrs(
+                param_attrs.get(index).map_or(&[][..], Vec::as_slice),
+                &typed.ty,
+            ),
         })
         .collect();
     ExportFn {

@@ -1,6 +1,7 @@
 //! Rules for structs and enums: no arguments, no generics, named fields
 //! that own their data, and a plain-data layout C reproduces.
 
+use super::text::last_segment_is;
 use crate::errors::Errors;
 use crate::model::{Enum, Record};
 use proc_macro2::TokenStream;
@@ -20,6 +21,7 @@ pub fn record(record: &Record, errors: &mut Errors) {
     for field in &record.fields {
         field_type(&field.ty, errors);
     }
+    super::defaults::fields(&record.fields, errors);
     if plain_data_repr(record, errors) {
         for field in &record.fields {
             let owned = ["bool", "String", "Vec", "Option"]
@@ -71,6 +73,9 @@ pub fn enumeration(item: &Enum, errors: &mut Errors) {
     for field in item.variants.iter().flat_map(|variant| &variant.fields) {
         field_type(&field.ty, errors);
     }
+    for variant in &item.variants {
+        super::defaults::fields(&variant.fields, errors);
+    }
     if item.variants.is_empty() {
         errors.error(
             &item.item.ident,
@@ -92,11 +97,6 @@ fn no_generics(generics: &syn::Generics, errors: &mut Errors) {
             "generic types cannot be exported: C needs one concrete layout; export a non-generic type",
         );
     }
-}
-
-fn last_segment_is(ty: &Type, name: &str) -> bool {
-    matches!(ty, Type::Path(p) if p.qself.is_none()
-        && p.path.segments.last().is_some_and(|s| s.ident == name))
 }
 
 /// Records an error at every reference in the type of a record or variant

@@ -144,6 +144,7 @@ fn params_and_return(export: &ExportFn, errors: &mut Errors) {
         param_lifetimes(&param.ty, &export.declared_lifetimes, errors);
         param_kind(param, errors);
     }
+    super::defaults::params(export, errors);
     let Some(ty) = &export.ret.ty else {
         return;
     };

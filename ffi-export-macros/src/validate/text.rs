@@ -1,4 +1,5 @@
-//! Types and lists written out for messages.
+//! Types and lists written out for messages, and the syntactic look at
+//! types the rules share.
 
 use quote::ToTokens;
 
@@ -18,4 +19,10 @@ pub fn list(names: &[&str]) -> String {
         Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
         None => String::new(),
     }
+}
+
+/// Whether `ty` is a path whose last segment is `name` (`Option`, `Vec`).
+pub fn last_segment_is(ty: &syn::Type, name: &str) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.qself.is_none()
+        && p.path.segments.last().is_some_and(|s| s.ident == name))
 }

@@ -60,6 +60,9 @@ def main() -> None:
     print("records:", t.names([person]), t.count_admins([t.Kind.Admin, 2]), t.oldest([person, older]) == older)
     inventory = t.make_inventory(2)
     origin: tuple[float, float] = inventory.origin
+    settings = t.Settings("api")
+    print("defaults:", t.greet_times("a"), t.greet_times("a", 2, end="?"), settings.port, settings.role.name,
+          t.Contact("c").email, t.Greeter().greet("b"))
     print("inventory:", sorted(inventory.counts), sorted(inventory.tags), origin, t.inventory_total(inventory))
     try:
         t.parse_int("x")
