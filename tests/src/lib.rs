@@ -1244,6 +1244,24 @@ pub mod owned {
     pub fn inventory_total(inventory: &Inventory) -> u32 {
         inventory.counts.values().sum()
     }
+
+    /// Takes every owned kind and, when asked, panics while holding them
+    /// (they are dropped during the unwind, exactly once).
+    #[export]
+    pub fn owned_then_panic(
+        words: Vec<String>,
+        counts: HashMap<String, u32>,
+        tags: BTreeSet<String>,
+        pair: (String, Vec<u8>),
+        people: &[Person],
+        panic: bool,
+    ) -> usize {
+        let held = words.len() + counts.len() + tags.len() + pair.1.len() + people.len();
+        if panic {
+            panic!("holding {held} owned values");
+        }
+        held
+    }
 }
 
 /// Default argument values (`#[ffi(default ..)]`) on parameters, methods
