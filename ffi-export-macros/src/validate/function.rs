@@ -176,10 +176,35 @@ fn params_and_return(export: &ExportFn, errors: &mut Errors) {
                     "returned references cannot be exported: return an owned `String` or `Vec<T>`",
                 );
             }
+            if export.ret.borrows.is_empty() {
+                return_lifetimes(ty, &export.declared_lifetimes, errors);
+            }
             return;
         }
     };
     errors.error(ty, message);
+}
+
+/// Records an error at every lifetime in a return type other than
+/// `'static` (those declared on the function or impl block are reported
+/// where they are declared): the caller owns what is returned, error
+/// values included, so nothing in it may borrow from the call.
+fn return_lifetimes(ty: &Type, declared: &[Lifetime], errors: &mut Errors) {
+    let mut found = Vec::new();
+    explicit_lifetimes(ty, &mut found);
+    for lifetime in found {
+        if lifetime.ident == "static" || declared.iter().any(|d| d.ident == lifetime.ident) {
+            continue;
+        }
+        errors.error(
+            lifetime,
+            format!(
+                "`{lifetime}` in a return type: the caller owns what is returned (an `Err`'s \
+                 error value too), so it cannot borrow from the call; return owned data \
+                 (`String` for `&str`, `Vec<T>` for `&[T]`)"
+            ),
+        );
+    }
 }
 
 const BORROWED: &str = "borrowed parameters may be `&str`, `&CStr`, `&[&str]`, `&[T]` or `&mut [T]` of a primitive `T`, or `&R` of an #[export] struct `R`";
