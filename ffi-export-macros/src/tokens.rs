@@ -200,9 +200,12 @@ impl AtType {
 
 /// The `TYPES` registration of an `#[export]` type: every such type is in
 /// the library's description, whether or not an export mentions it.
-pub fn type_entry(ty: &impl quote::ToTokens, name: &str) -> proc_macro2::TokenStream {
+/// `error`: an `Err` of the type keeps its value (records and enums; not
+/// objects, which live behind handles).
+pub fn type_entry(ty: &impl quote::ToTokens, name: &str, error: bool) -> proc_macro2::TokenStream {
     let rt = runtime();
     let entry = hidden_ident("type", name);
+    let encoder = option(error.then(|| quote!(#rt::encode_error::<#ty>)));
     quote::quote! {
         #[#rt::linkme::distributed_slice(#rt::TYPES)]
         #[linkme(crate = #rt::linkme)]
@@ -211,6 +214,7 @@ pub fn type_entry(ty: &impl quote::ToTokens, name: &str) -> proc_macro2::TokenSt
         static #entry: #rt::TypeEntry = #rt::TypeEntry {
             desc: <#ty as #rt::FfiData>::DESC,
             type_id: ::core::any::TypeId::of::<#ty>,
+            error: #encoder,
         };
     }
 }

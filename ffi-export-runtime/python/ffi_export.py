@@ -15,7 +15,10 @@ Python function per export. Nothing else is written by hand: no
   Rust allocation and frees it once, when the last reference goes
   (``numpy.asarray`` wraps it without copying, ``list()`` copies it).
 - ``Err(e)`` raises a subclass of :class:`FfiError` named after the Rust error
-  type (``lib.errors.<Name>``), a panic raises :class:`RustPanic`.
+  type (``lib.errors.<Name>``); when ``e``'s type is an ``#[export]`` enum,
+  each variant has its own subclass (``lib.errors.<Name>.<Variant>``) and
+  the value's fields are attributes of the exception. A panic raises
+  :class:`RustPanic`.
 
 This file is stdlib-only (numpy is used when installed, never required) and
 is all a program needs at run time. Its companion ``ffi_export_tools.py``
@@ -84,7 +87,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 #: The ffi-export C ABI version this helper speaks.
-ABI_VERSION = 1
+ABI_VERSION = 2
 
 #: One object of the self-description (an export, a type, a field...).
 _Desc = Dict[str, Any]
@@ -101,10 +104,27 @@ class FfiError(Exception):
     """Base class of every error raised by a call into an ffi-export library.
 
     ``rust_type`` is the Rust error type's short name (``RustPanic`` for a
-    panic, ``InvalidArgument`` for an argument refused by the Rust side).
+    panic, ``InvalidArgument`` for an argument refused by the Rust side);
+    ``str(exc)`` is the error's ``Display`` (or the panic message).
+
+    When the error type is an ``#[export]`` record or enum, ``value`` is
+    the error value (an instance of ``lib.<Type>``, copied out of Rust),
+    ``variant`` the name of its variant (enums), and each field of the value
+    is also an attribute of the exception (``exc.code``, tuple fields
+    ``exc._0``...), unless the exception already has an attribute of that
+    name (``args``, ``value``, ``variant``...): that field is read as
+    ``exc.value.<name>``. Otherwise ``value`` and ``variant`` are None.
     """
 
     rust_type: str = "FfiError"
+    #: The name of the error value's variant (``#[export]`` enums), else None.
+    variant: Optional[str] = None
+    #: The error value (``#[export]`` types), else None.
+    value: Any = None
+    #: The fields of the value copied onto the exception (per class).
+    _fields: ClassVar[Tuple[str, ...]] = ()
+    #: An ``#[export]`` enum's class: its variants' classes, by index.
+    _variants: ClassVar[Tuple[Type[FfiError], ...]] = ()
 
 
 class RustPanic(FfiError):
@@ -295,7 +315,8 @@ _CODE_ERROR, _CODE_PANIC, _CODE_INVALID, _CODE_CALLBACK = 1, 2, 3, 4
 _ABI_STRUCTS: Dict[str, List[Tuple[str, str]]] = {
     "FfiBuffer": [("ptr", "void *"), ("len", "size_t"), ("cap", "size_t")],
     "FfiOption": [("is_some", "uint8_t"), ("value", "T")],
-    "FfiError": [("code", "int32_t"), ("message", "FfiBuffer"), ("type_name", "FfiBuffer")],
+    "FfiError": [("code", "int32_t"), ("variant", "int32_t"), ("message", "FfiBuffer"), ("type_name", "FfiBuffer"),
+                 ("value", "void *")],
     "FfiCallback": [("call", "void *"), ("context", "void *")],
     "FfiAllocator": [("alloc", "void *"), ("context", "void *")],
     "FfiI128": [("lo", "uint64_t"), ("hi", "uint64_t")],
@@ -327,7 +348,8 @@ class _FfiBuffer(ctypes.Structure):
 
 @_abi_mirror
 class _FfiError(ctypes.Structure):
-    """``FfiError``: a failed call's code, message and Rust error type name."""
+    """``FfiError``: a failed call's code, message and Rust error type name,
+    and an ``#[export]`` error's variant index and value (its C form)."""
 
 
 @_abi_mirror
@@ -998,6 +1020,52 @@ def _closed_error(obj: Any) -> ValueError:
     return ValueError(f"this {type(obj).__name__} is closed")
 
 
+# ---------------------------------------------------------------------------
+# The exception classes of ``#[export]`` error types
+
+
+def _error_attribute(name: str) -> bool:
+    """Whether a field of an error value is also an attribute of its
+    exception: not when the exception already has an attribute of that name
+    (``args``, ``value``, ``variant``, ``with_traceback``...)."""
+    return not hasattr(FfiError, name)
+
+
+def _error_classes(name: str, doc: str, module: str, fields: List[str],
+                   variants: Optional[List[Tuple[str, List[str]]]]) -> Type[FfiError]:
+    """The exception class of the ``#[export]`` error type ``name``: a
+    record's (its ``fields``), or an enum's with one subclass per variant
+    (``variants``: each one's name and fields, in declaration order; the
+    variant index the library reports picks the subclass)."""
+    base: Type[FfiError] = type(name, (FfiError,), {
+        "rust_type": name, "__module__": module, "__doc__": doc or f"The Rust error type `{name}`.",
+        "_fields": tuple(f for f in fields if _error_attribute(f)),
+    })
+    subclasses = []
+    for variant, variant_fields in variants or []:
+        sub = type(variant, (base,), {
+            "variant": variant, "__module__": module, "__doc__": f"The Rust error `{name}::{variant}`.",
+            "_fields": tuple(f for f in variant_fields if _error_attribute(f)),
+        })
+        sub.__qualname__ = f"{name}.{variant}"
+        if not hasattr(base, variant):
+            setattr(base, variant, sub)
+        subclasses.append(sub)
+    base._variants = tuple(subclasses)
+    return base
+
+
+def _error_exception(base: Type[FfiError], message: str, variant: int, value: Any) -> FfiError:
+    """The exception of an error ``value`` (already read into Python) of the
+    class ``base``: its variant's class, its fields as attributes."""
+    cls = base._variants[variant] if 0 <= variant < len(base._variants) else base
+    exc = cls(message)
+    exc.value = value
+    for field in cls._fields:
+        setattr(exc, field, getattr(value, field))
+    return exc
+
+
 class _Types:
     """One library's named types: their kinds and Python classes, the
     ctypes mirrors of their C forms and their converters, made once."""
@@ -1199,6 +1267,10 @@ class _HeaderContext(Protocol):
         """Adds a definition, after those made so far."""
         ...
 
+    def define_block(self, name: str, block: str) -> None:
+        """Adds the definition ``block`` named ``name`` once."""
+        ...
+
 
 #: A parameter without a default value.
 _NO_DEFAULT: Any = object()
@@ -1311,6 +1383,11 @@ class _Kind:
 
     def error(self) -> Optional[str]:
         """The Rust error type's name of a ``Result``, else None."""
+        return None
+
+    def error_kind(self) -> Optional[_NamedKind]:
+        """The ``#[export]`` error type of a ``Result`` (whose errors carry
+        their value), else None."""
         return None
 
     # -- Stubs and C headers (ffi_export_tools)
@@ -1969,14 +2046,23 @@ class _OptionKind(_Kind):
 
 
 class _ResultKind(_Kind):
-    """``Result<T, E>`` (``{"ok": T, "error": name}``): ``T``, or an error
-    raised as ``lib.errors.<name>``."""
+    """``Result<T, E>`` (``{"ok": T, "error": name, "error_type": E}``):
+    ``T``, or an error raised as ``lib.errors.<name>``; ``error_type`` (or
+    null) refers to ``E`` when it is an ``#[export]`` record or enum, whose
+    errors carry their value."""
 
     kind = "result"
 
     def __init__(self, desc: _Desc) -> None:
         self.ok_kind = _kind(desc["ok"])
         self.error_name = str(desc["error"])
+        error_type = desc.get("error_type")
+        self.error_type: Optional[_NamedKind] = None
+        if error_type is not None:
+            kind = _kind(error_type)
+            if not isinstance(kind, _NamedKind):
+                raise LoadError(f"the error type of a Result is a {kind.kind!r}, not a named type")
+            self.error_type = kind
 
     def rust(self, named: _NamedDescs) -> str:
         return f"Result<{self.ok_kind.rust(named)}, {self.error_name}>"
@@ -1992,6 +2078,9 @@ class _ResultKind(_Kind):
 
     def error(self) -> Optional[str]:
         return self.error_name
+
+    def error_kind(self) -> Optional[_NamedKind]:
+        return self.error_type
 
     def c_form(self, h: _HeaderContext) -> str:
         return self.ok_kind.c_form(h)
@@ -2173,6 +2262,47 @@ class _NamedKind(_Kind):
         """Its class in a ``.pyi``."""
         raise NotImplementedError
 
+    # -- As an error value (``Err(e)`` of this type)
+
+    def error_class(self, types: _Types) -> Type[FfiError]:
+        """The exception class of its errors (with its variants' classes)."""
+        raise LoadError(f"{self.key}: an {self.kind} cannot be an error value")
+
+    def read_at(self, types: _Types, address: int) -> Any:
+        """A copy of the value whose C form is at ``address`` (an error
+        value the library lends or hands over)."""
+        c_value = self.c_type(types).from_address(address)
+        if isinstance(c_value, ctypes._SimpleCData):
+            c_value = c_value.value
+        return self.reader(types)(c_value)
+
+    def stub_error(self, w: _StubContext) -> List[str]:
+        """Its exception class in the ``.pyi``'s ``errors`` namespace."""
+        raise LoadError(f"{self.key}: an {self.kind} cannot be an error value")
+
+    def c_error(self, h: _HeaderContext) -> str:
+        """What ``FfiError`` holds for its errors, for a C comment (defining
+        what that needs first)."""
+        return f"FfiError.value points to its {self.c_form(h)} (owned, released by ffi_export_error_free)"
+
+
+def _stub_error(w: _StubContext, name: str, doc: str, fields: List[Tuple[str, str]],
+                variants: Optional[List[Tuple[str, str, List[Tuple[str, str]]]]]) -> List[str]:
+    """The stub of an error type's exception class (see :func:`_error_classes`):
+    ``fields`` and each variant's ``fields`` are (name, stub type); a variant
+    is (name, its value's stub type, fields)."""
+    lines = [f"    class {name}(ffi_export.FfiError):", *w.doc(doc, "        "), f"        value: {name}"]
+    lines += [f"        {field}: {ty}" for field, ty in fields if _error_attribute(field)]
+    for variant, value, variant_fields in variants or []:
+        if hasattr(FfiError, variant):
+            continue
+        lines += [f"        class {variant}(errors.{name}):",
+                  f'            """The Rust error `{name}::{variant}`."""',
+                  f'            variant: Literal["{variant}"]',
+                  f"            value: {value}"]
+        lines += [f"            {field}: {ty}" for field, ty in variant_fields if _error_attribute(field)]
+    return lines
+
 
 class _RecordKind(_NamedKind):
     """An ``#[export]`` struct: a class with its fields, crossing as a C
@@ -2329,6 +2459,15 @@ class _RecordKind(_NamedKind):
         lines.append(f"    def __init__(self{args}) -> None: ...")
         return lines
 
+    def error_class(self, types: _Types) -> Type[FfiError]:
+        desc = types.named[self.key]
+        return _error_classes(desc["name"], desc["doc"], types.module, [f["name"] for f in desc["fields"]], None)
+
+    def stub_error(self, w: _StubContext) -> List[str]:
+        desc = w.named[self.key]
+        fields = [(f["name"], _kind(f["type"]).stub(w.named, False)) for f in desc["fields"]]
+        return _stub_error(w, desc["name"], desc["doc"], fields, None)
+
 
 class _EnumKind(_NamedKind):
     """An ``#[export]`` field-less enum: an ``enum.IntEnum``, crossing as
@@ -2402,6 +2541,28 @@ class _EnumKind(_NamedKind):
         if isinstance(value, dict) and value.get("variant") in cls.__members__:
             return cls[value["variant"]]
         return super().default(value, types)
+
+    def error_class(self, types: _Types) -> Type[FfiError]:
+        desc = types.named[self.key]
+        return _error_classes(desc["name"], desc["doc"], types.module, [],
+                              [(variant, []) for variant, _ in desc["variants"]])
+
+    def stub_error(self, w: _StubContext) -> List[str]:
+        desc = w.named[self.key]
+        name = desc["name"]
+        return _stub_error(w, name, desc["doc"], [],
+                           [(variant, f"Literal[{name}.{variant}]", []) for variant, _ in desc["variants"]])
+
+    def c_error(self, h: _HeaderContext) -> str:
+        desc = h.named[self.key]
+        name = desc["name"]
+        # The variant's index (what FfiError.variant reports; the value
+        # holds the discriminant).
+        tags = ",\n".join(f"    {name}_{variant}_tag = {index}" for index, (variant, _) in enumerate(desc["variants"]))
+        h.define_block(f"{name}_tags", f"/* {name} as an error: FfiError.variant is the variant's index. */\n"
+                                        f"enum {{\n{tags}\n}};")
+        return (f"{super().c_error(h)};\n"
+                f" * FfiError.variant is one of {name}_<Variant>_tag (the value is the discriminant)")
 
 
 class _DataEnumKind(_NamedKind):
@@ -2540,6 +2701,23 @@ class _DataEnumKind(_NamedKind):
         if variant is None or variant._fields:
             return super().default(value, types)
         return variant()
+
+    def error_class(self, types: _Types) -> Type[FfiError]:
+        desc = types.named[self.key]
+        return _error_classes(desc["name"], desc["doc"], types.module, [],
+                              [(v["name"], [f["name"] for f in v["fields"]]) for v in desc["variants"]])
+
+    def stub_error(self, w: _StubContext) -> List[str]:
+        desc = w.named[self.key]
+        name = desc["name"]
+        variants = [(v["name"], f"{name}.{v['name']}", [(f["name"], _kind(f["type"]).stub(w.named, False))
+                                                          for f in v["fields"]])
+                    for v in desc["variants"]]
+        return _stub_error(w, name, desc["doc"], [], variants)
+
+    def c_error(self, h: _HeaderContext) -> str:
+        name = h.named[self.key]["name"]
+        return f"{super().c_error(h)};\n * FfiError.variant is its tag, one of {name}_<Variant>_tag"
 
 
 class _ObjectKind(_NamedKind):
@@ -2769,10 +2947,13 @@ class _Binder:
         self.free_error = free
         self.fast = _fast_path_maker(cdll, self.raise_fault)
 
-    def raise_since(self, since: int, receiver: Any = None, call: Optional[int] = None) -> None:
+    def raise_since(self, since: int, receiver: Any = None, call: Optional[int] = None,
+                    error_type: Optional[str] = None) -> None:
         """Raises the error of this thread's call made after the fault
         counter read ``since``, if that call failed (the counter also moves
         when another thread fails: then there is nothing to raise).
+        ``error_type`` is the key of the export's ``#[export]`` error type,
+        if it has one.
 
         Python code that ran since the call (finalizers, signal handlers,
         other exports) cannot hide or replace that error: the library keeps
@@ -2783,20 +2964,24 @@ class _Binder:
         try:
             message = ctypes.string_at(error.message.ptr, error.message.len).decode("utf-8", "replace")
             name = ctypes.string_at(error.type_name.ptr, error.type_name.len).decode("utf-8", "replace")
-            code = error.code
+            # The error value is read (copied) while raising, before the
+            # library frees it with the rest of the error.
+            self.raise_fault(error.code, name, message, receiver, error.variant, error.value or 0, error_type, call)
         finally:
             self.free_error(error)
-        self.raise_fault(code, name, message, receiver, call)
 
-    def raise_fault(self, code: int, name: str, message: str, receiver: Any = None,
-                    call: Optional[int] = None) -> None:
+    def raise_fault(self, code: int, name: str, message: str, receiver: Any = None, variant: int = -1,
+                    value: int = 0, error_type: Optional[str] = None, call: Optional[int] = None) -> None:
         """Raises the Python exception for a failed call: ``RustPanic``,
         ``InvalidArgument``, the callback's own exception, or
         ``lib.errors.<name>``. The native fast path calls this too (with
         the failure it already took), so both paths raise the same classes.
         ``receiver`` is a method's ``self``: a call that failed because the
         object was closed meanwhile (by another thread) raises the same
-        ``ValueError`` as a call on a closed object."""
+        ``ValueError`` as a call on a closed object. An ``Err`` of an
+        ``#[export]`` type ``error_type`` (its key) comes with its variant's
+        index and the address of its C form, lent for this call only: it is
+        copied into the exception (``lib.errors.<name>.<Variant>``)."""
         pending = _call_failures.pop(call, None) if call is not None else None
         if code == _CODE_CALLBACK and pending is not None:
             raise pending
@@ -2809,6 +2994,10 @@ class _Binder:
             exc = InvalidArgument(message)
         elif code == _CODE_CALLBACK:
             exc = FfiError(message)
+        elif value and error_type in self.library._typed_errors:
+            kind = self.types.kinds[error_type]
+            exc = _error_exception(self.library._typed_errors[error_type], message, variant,
+                                   kind.read_at(self.types, value))
         else:
             exc = self.library._error_class(name)(message)
         # A callback that raised while Rust was already failing: shown as the
@@ -2828,9 +3017,8 @@ class _Binder:
                         for param, (_, kind) in zip(export["params"], params)]
         except LoadError as error:
             raise LoadError(f"{name}: {error}") from None
-        error_name = result.error()
-        if error_name is not None:
-            self.library._error_class(error_name)
+        error_kind = result.error_kind()
+        error_type = None if error_kind is None else error_kind.key
         cfunc = self.cdll[name]
         # Callbacks and the allocator run Python code during the call and
         # report their exceptions to it.
@@ -2881,7 +3069,8 @@ class _Binder:
             "_fx_n = _fx_faults.value",
             f"_fx_r = _fx_cfn({', '.join(w.cargs)})",
             *write_back,
-            f"if _fx_faults.value != _fx_n: _fx_raise(_fx_n, {receiver}, {'_fx_call' if per_call else 'None'})",
+            f"if _fx_faults.value != _fx_n: _fx_raise(_fx_n, {receiver}, {'_fx_call' if per_call else 'None'}, "
+            f"{error_type!r})",
             f"return {returns}",
         ]
         w.ns.update({f"_fx_d_{p}": value for p, value in w.defaults.items()})
@@ -2948,7 +3137,10 @@ class _Binder:
         kinds = [_kind(p["type"]) for p in params]
         elems = [number(kind) for kind in kinds]
         writers = [kind.writer(types) for kind in kinds]
-        ret_elem = number(_kind(export["returns"]).ok()).name
+        returns = _kind(export["returns"])
+        ret_elem = number(returns.ok()).name
+        error_kind = returns.error_kind()
+        error_type = None if error_kind is None else error_kind.key
         cfunc = self.cdll[export["batch"]]
         argtypes: List[Any] = [ctypes.c_size_t, *[ctypes.c_void_p, ctypes.c_size_t] * len(params), ctypes.c_void_p]
         cfunc.argtypes = argtypes
@@ -2987,7 +3179,7 @@ class _Binder:
             cfunc(length, *flat, out_address)
             del out_anchor
             if faults.value != before:
-                raise_since(before)
+                raise_since(before, None, None, error_type)
             return out
 
         map.__doc__ = f"{export['name']} over whole arrays in one call: see ``map`` in the ffi_export docs."
@@ -3011,7 +3203,9 @@ class Library:
     """A loaded ffi-export library: one attribute per exported function.
 
     ``errors`` holds one :class:`FfiError` subclass per Rust error type the
-    exports can return, e.g. ``lib.errors.ParseIntError``.
+    exports can return, by short name, e.g. ``lib.errors.ParseIntError``;
+    for an ``#[export]`` enum, one subclass of it per variant, e.g.
+    ``lib.errors.ArithmeticError.DivisionByZero``. All are made at load.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -3048,6 +3242,9 @@ class Library:
             raise LoadError(f"{self.path}: {error}") from None
         self.errors = _pytypes.SimpleNamespace()
         self._types = _Types(self._description.get("types", {}), self._module_name)
+        #: The exception classes of ``#[export]`` error types, by type key.
+        self._typed_errors: Dict[str, Type[FfiError]] = {}
+        self._make_error_classes()
         #: The classes of the library's records and enums, by Rust name.
         self.types = _pytypes.SimpleNamespace()
         for key, cls in self._types.classes.items():
@@ -3102,6 +3299,34 @@ class Library:
             )
             __init__.__doc__ = function.__doc__
             cls.__init__ = __init__
+
+    def _make_error_classes(self) -> None:
+        """Makes the exception class of every error type an export can
+        return: those of ``#[export]`` types (with their variants') first,
+        so that such a type owns its short name in ``errors``, then one per
+        other name. (An export whose result this helper cannot read makes
+        none; binding it reports why.)"""
+        results = []
+        for export in self._description["exports"]:
+            try:
+                results.append(_kind(export["returns"]))
+            except LoadError:
+                continue
+        for result in results:
+            kind = result.error_kind()
+            name = result.error()
+            if kind is None or name is None or kind.key in self._typed_errors:
+                continue
+            if kind.key not in self._types.named:
+                continue  # not described: raised by name
+            cls = kind.error_class(self._types)
+            self._typed_errors[kind.key] = cls
+            if getattr(self.errors, name, None) is None:
+                setattr(self.errors, name, cls)
+        for result in results:
+            name = result.error()
+            if name is not None:
+                self._error_class(name)
 
     def _error_class(self, name: str) -> type:
         """The exception class for a Rust error type, created once per library."""

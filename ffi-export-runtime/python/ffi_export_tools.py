@@ -49,6 +49,8 @@ ABI_VERSION: int
 
 class FfiError(Exception):
     rust_type: str
+    variant: Optional[str]
+    value: Any
 
 class RustPanic(FfiError): ...
 class InvalidArgument(FfiError, ValueError): ...
@@ -146,6 +148,23 @@ class _StubWriter:
             lines += self.function(export, "    ", short, method, not method)
         return lines
 
+    def errors(self) -> List[str]:
+        """The ``errors`` namespace's classes: an ``#[export]`` error type's
+        with its variants' and typed fields (it owns its short name, as at
+        run time), then one per other error type name."""
+        results = [_kind(e["returns"]) for e in self.exports]
+        typed: Dict[str, _NamedKind] = {}
+        for result in results:
+            kind, name = result.error_kind(), result.error()
+            if kind is not None and name is not None and kind.key in self.named and name not in typed:
+                typed[name] = kind
+        lines = []
+        for name in sorted(typed):
+            lines += typed[name].stub_error(self)
+        plain = sorted({name for result in results if (name := result.error()) is not None} - set(typed))
+        lines += [f"    class {name}(ffi_export.FfiError): ..." for name in plain]
+        return lines
+
     def write(self, module: str, vendored: bool = False) -> str:
         """The ``.pyi`` text."""
         out = [
@@ -194,13 +213,14 @@ class _StubWriter:
             "library: ffi_export.Library",
             "",
         ]
-        errors = sorted({name for e in self.exports if (name := _kind(e["returns"]).error()) is not None})
-        out.append("class errors:")
-        out.append('    """The exception classes of the Rust error types, subclasses of `ffi_export.FfiError`."""')
-        out += [f"    class {error}(ffi_export.FfiError): ..." for error in errors]
-        out.append("")
         for key, desc in self.named.items():
             out += [*ffi_export._named_kind(key, desc).stub_define(self), ""]
+        # After the types its classes' `value`s refer to (a forward reference
+        # in a class body could find a builtin of the same name first).
+        out.append("class errors:")
+        out.append('    """The exception classes of the Rust error types, subclasses of `ffi_export.FfiError`."""')
+        out += self.errors()
+        out.append("")
         for export in self.exports:
             if export["owner"]:
                 continue
@@ -275,7 +295,12 @@ _C_NOTES = {
     "FfiError": (
         "The calling thread's last error: code is one of FFI_EXPORT_OK..\n"
         "FFI_EXPORT_CALLBACK_FAILED; message and type_name are owned UTF-8\n"
-        "(NUL-terminated) buffers, released by ffi_export_error_free."
+        "(NUL-terminated) buffers. When the error is an #[export] record or enum\n"
+        "(code FFI_EXPORT_ERROR; see each export's comment), value points to it\n"
+        "in its C form (T_repr, or the enum's integer) and variant is the index\n"
+        "of its variant (the <Type>_<Variant>_tag constants; -1 for a record);\n"
+        "otherwise value is NULL and variant -1. ffi_export_error_free releases\n"
+        "all of it (a value it did not hand out is ignored)."
     ),
     "FfiCallback": (
         "A caller function for Callback<fn(A, ..) -> R>: call is\n"
@@ -356,6 +381,12 @@ class _HeaderWriter:
     def add(self, block: str) -> None:
         """Adds a definition after those made so far."""
         self.blocks.append(block)
+
+    def define_block(self, name: str, block: str) -> None:
+        """Adds the definition ``block`` named ``name``, once."""
+        if name not in self.defined:
+            self.defined.add(name)
+            self.blocks.append(block)
 
     def struct_fields(self, name: str, generic: Optional[str] = None) -> str:
         """The fields of the runtime's ABI struct ``name`` as its description
@@ -453,8 +484,11 @@ class _HeaderWriter:
         params = self.params(export)
         notes = [f"Rust: {ffi_export._signature(export, self.named)}"]
         error = ret.error()
+        error_kind = ret.error_kind()
         if error is not None:
             notes.append(f"Err({error}): returns zero/NULL, error code 1 (ffi_export_error_take).")
+        if error_kind is not None and error_kind.key in self.named:
+            notes.append(f"{error_kind.c_error(self)}.")
         if export["free"]:
             notes.append(f"Owned result: release it exactly once with {export['free']}.")
         lines = [self.comment(export["doc"]) + "/* " + "\n * ".join(notes) + " */"]

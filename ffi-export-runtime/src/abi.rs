@@ -111,27 +111,104 @@ pub mod code {
 /// The error of the calling thread's most recent failed call, taken with
 /// `ffi_export_error_take` and released with `ffi_export_error_free`.
 ///
-/// `message` and `type_name` are owned, NUL-terminated UTF-8 buffers.
+/// `message` and `type_name` are owned, NUL-terminated UTF-8 buffers. When
+/// the error is an `#[export]` record or enum (`Err(e)`, code 1), `value`
+/// owns `e` in its C form (`E_repr`, or the enum's integer) and `variant`
+/// is the index of `e`'s variant (enums; -1 for a record); otherwise
+/// `value` is NULL and `variant` -1.
 #[repr(C)]
 #[derive(Debug)]
 pub struct FfiError {
     /// One of [`code`]'s constants.
     pub code: i32,
+    /// The index of the error value's variant in declaration order (the
+    /// `<Type>_<Variant>_tag` constants of the C header), or -1: not an
+    /// `#[export]` enum.
+    pub variant: i32,
     /// Human-readable message: the error's `Display` or the panic message.
     pub message: FfiBuffer,
     /// The Rust error type's name (e.g. `ParseIntError`), `RustPanic` for a
     /// panic, `InvalidArgument` for a rejected argument.
     pub type_name: FfiBuffer,
+    /// The error value in its C form (`E_repr *`, or a pointer to an enum's
+    /// integer) when it is an `#[export]` type, owned and released by
+    /// `ffi_export_error_free`; else NULL.
+    pub value: *mut c_void,
 }
 
 impl FfiError {
     /// An `FfiError` holding nothing (code [`code::OK`]).
     pub const OK: FfiError = FfiError {
         code: code::OK,
+        variant: -1,
         message: FfiBuffer::NULL,
         type_name: FfiBuffer::NULL,
+        value: core::ptr::null_mut(),
     };
 }
+
+/// An `#[export]` error value moved into its C form on the heap, owned:
+/// what [`FfiError::value`] points to. Dropping it frees the value (deep)
+/// exactly once; [`ErrorRepr::into_raw`] hands the value and its free on
+/// instead. Made by `data::error_repr`.
+pub struct ErrorRepr {
+    /// The index of the value's variant (enums), or -1 (records).
+    pub variant: i32,
+    /// The value's C form (`Box<Repr>` as a raw pointer, never NULL).
+    ptr: *mut c_void,
+    /// Frees `ptr` and what its C form owns.
+    free: unsafe fn(*mut c_void),
+}
+
+impl ErrorRepr {
+    /// Takes ownership of a C form on the heap.
+    ///
+    /// # Safety
+    /// `ptr` is non-NULL and owned by the caller, and `free(ptr)` releases
+    /// it (and what it owns) exactly once.
+    pub unsafe fn from_raw(variant: i32, ptr: *mut c_void, free: unsafe fn(*mut c_void)) -> Self {
+        ErrorRepr { variant, ptr, free }
+    }
+
+    /// The value's C form, valid as long as `self` lives.
+    pub fn as_ptr(&self) -> *mut c_void {
+        self.ptr
+    }
+
+    /// The value and its free: the caller now owns both (calling `free`
+    /// once on `ptr` releases it).
+    pub fn into_raw(self) -> (*mut c_void, unsafe fn(*mut c_void)) {
+        let this = ManuallyDrop::new(self);
+        (this.ptr, this.free)
+    }
+}
+
+impl Drop for ErrorRepr {
+    fn drop(&mut self) {
+        // SAFETY: `from_raw`'s contract: `free` releases `ptr`, which this
+        // value owns (not handed on by `into_raw`), once.
+        unsafe { (self.free)(self.ptr) }
+    }
+}
+
+impl core::fmt::Debug for ErrorRepr {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ErrorRepr")
+            .field("variant", &self.variant)
+            .field("ptr", &self.ptr)
+            .finish()
+    }
+}
+
+/// Two error values are equal when they are the same allocation (a value
+/// is never shared, so only a value equals itself).
+impl PartialEq for ErrorRepr {
+    fn eq(&self, other: &Self) -> bool {
+        self.ptr == other.ptr
+    }
+}
+
+impl Eq for ErrorRepr {}
 
 /// The value a shim returns when its call failed: zero, `false`, NULL.
 ///
@@ -361,10 +438,12 @@ pub static ABI_TYPES: &[AbiStructDesc] = &[
         is_some: "uint8_t",
         value: "T",
     }),
-    abi_struct!(FfiError, "FfiError", "", "A failed call's error: code 1 Err, 2 panic, 3 invalid argument, 4 callback failed.", {
+    abi_struct!(FfiError, "FfiError", "", "A failed call's error: code 1 Err, 2 panic, 3 invalid argument, 4 callback failed; an #[export] error's variant index and owned C form.", {
         code: "int32_t",
+        variant: "int32_t",
         message: "FfiBuffer",
         type_name: "FfiBuffer",
+        value: "void *",
     }),
     abi_struct!(FfiCallback, "FfiCallback", "", "A caller's function: R (*call)(void *context, uint8_t *failed, A...).", {
         call: "void *",

@@ -4,7 +4,7 @@
 
 use crate::abi::{AbiValue, FfiBuffer};
 use crate::data::FfiData;
-use crate::describe::{short_type_name, TypeDesc};
+use crate::describe::{error_type, short_type_name, TypeDesc};
 use crate::status::Fault;
 use core::ffi::{c_char, CStr};
 use core::fmt::Display;
@@ -227,8 +227,8 @@ pub unsafe trait FfiParam: Sized {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be returned from an #[export] function",
     label = "unsupported return type",
-    note = "supported returns: (), i8 … i128, u8 … u128, isize, usize, f32, f64, bool, String, #[export] structs and enums, objects, Vec<T>, Option<T>, HashMap/BTreeMap<K, V>, HashSet/BTreeSet<T> and tuples of any of those, and Result<T, E: Display> of any of them",
-    note = "in `Result<T, E>` the error type `E` must implement `std::fmt::Display`"
+    note = "supported returns: (), i8 … i128, u8 … u128, isize, usize, f32, f64, bool, String, #[export] structs and enums, objects, Vec<T>, Option<T>, HashMap/BTreeMap<K, V>, HashSet/BTreeSet<T> and tuples of any of those, and Result<T, E: Display + 'static> of any of them",
+    note = "in `Result<T, E>` the error type `E` must implement `std::fmt::Display` and own its data (`'static`)"
 )]
 ///
 /// # Safety
@@ -350,19 +350,22 @@ unsafe impl<T: FfiData> IntoFfi for T {
     }
 }
 
-// SAFETY: `T`'s C form; an error is recorded, not returned.
-unsafe impl<T: IntoFfi, E: Display> IntoFfi for Result<T, E> {
+// SAFETY: `T`'s C form; an error is recorded, not returned. (`E: 'static`
+// so that an `#[export]` error type is found in the registry by `TypeId`
+// and its value kept: errors are owned, like every returned value.)
+unsafe impl<T: IntoFfi, E: Display + 'static> IntoFfi for Result<T, E> {
     type Abi = T::Abi;
     const DESC: TypeDesc = TypeDesc::Result {
         ok: &T::DESC,
         error: short_type_name::<E>,
+        error_type: error_type::<E>,
     };
     const OWNED: bool = T::OWNED;
     #[inline]
     fn lower(self) -> Result<T::Abi, Fault> {
         match self {
             Ok(value) => value.lower(),
-            Err(error) => Err(Fault::error(&error)),
+            Err(error) => Err(Fault::error(error)),
         }
     }
     unsafe fn free(abi: *mut T::Abi) {
@@ -777,7 +780,8 @@ mod tests {
             err.lower(),
             Err(Fault::Error {
                 type_name: "Error",
-                message: "nope".into()
+                message: "nope".into(),
+                value: None,
             })
         );
         let mut none = None::<String>.lower().expect("lowered");

@@ -3,7 +3,7 @@
 //! Primitives, `String`, `Vec<T>`, `Option<T>` are implemented here;
 //! `#[export]` implements it for structs and enums.
 
-use crate::abi::{AbiValue, FfiBuffer, FfiOption};
+use crate::abi::{AbiValue, ErrorRepr, FfiBuffer, FfiOption};
 use crate::describe::TypeDesc;
 use crate::status::Fault;
 
@@ -38,6 +38,13 @@ pub unsafe trait FfiData: Sized {
     /// # Safety
     /// `repr` was produced by `into_repr` (or is empty).
     unsafe fn free_repr(repr: &mut Self::Repr);
+    /// The index of the value's variant in declaration order, for enums
+    /// (what an error value reports as `FfiError::variant`); `None` for
+    /// everything else.
+    #[inline]
+    fn variant_index(&self) -> Option<u32> {
+        None
+    }
 }
 
 /// A [`FfiData`] value that can also be copied *in* from a C form the
@@ -331,6 +338,51 @@ pub unsafe fn lift_by_pointer<T: FfiLift>(
     }
 }
 
+/// A C form on the heap, at least one byte long so that every live error
+/// value has an address of its own (the C channel tells values apart by
+/// it), with `repr` first so a pointer to it is a pointer to the C form.
+#[repr(C)]
+struct Boxed<R> {
+    repr: R,
+    _nonzero: u8,
+}
+
+/// Frees a `Box<Boxed<T::Repr>>` made by [`error_repr`], deep.
+///
+/// # Safety
+/// `ptr` came from `error_repr::<T>` (through `ErrorRepr`) and is freed
+/// once.
+unsafe fn free_boxed<T: FfiData>(ptr: *mut core::ffi::c_void) {
+    // SAFETY: the caller's contract: `Box::into_raw` of a `Boxed<T::Repr>`
+    // made in `error_repr::<T>`, not freed before.
+    let mut boxed = unsafe { Box::from_raw(ptr.cast::<Boxed<T::Repr>>()) };
+    // SAFETY: the C form was made by `into_repr` and is freed only here.
+    unsafe { T::free_repr(&mut boxed.repr) };
+}
+
+/// Moves `value` into its C form on the heap: the owned value of an error.
+pub fn error_repr<T: FfiData>(value: T) -> ErrorRepr {
+    let variant = value
+        .variant_index()
+        .and_then(|index| i32::try_from(index).ok())
+        .unwrap_or(-1);
+    let boxed = Box::new(Boxed {
+        repr: value.into_repr(),
+        _nonzero: 0,
+    });
+    let ptr = Box::into_raw(boxed).cast::<core::ffi::c_void>();
+    // SAFETY: `ptr` is a fresh, owned box of `Boxed<T::Repr>`, which
+    // `free_boxed::<T>` releases (with what the C form owns) once.
+    unsafe { ErrorRepr::from_raw(variant, ptr, free_boxed::<T>) }
+}
+
+/// The error encoder of an `#[export]` record or enum `T` (its
+/// [`TypeEntry::error`](crate::describe::TypeEntry::error)): `error`, which
+/// is a `T`, moved into its C form; `None` if it is not a `T`.
+pub fn encode_error<T: FfiData + 'static>(error: Box<dyn core::any::Any>) -> Option<ErrorRepr> {
+    error.downcast::<T>().ok().map(|value| error_repr(*value))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,5 +423,179 @@ mod tests {
         };
         // SAFETY: a live value.
         assert!(unsafe { <Option<u8> as FfiLift>::from_repr(&two) }.is_err());
+    }
+}
+
+/// Error values (`encode_error`, `error_repr`) through the error channel:
+/// each value is freed exactly once, whichever way its error goes.
+#[cfg(test)]
+mod error_value_tests {
+    use crate::abi::{code, FfiBuffer, FfiError};
+    use crate::status::{
+        call, ffi_export_error_free, ffi_export_error_take, take_since, Fault, FFI_EXPORT_FAULTS,
+        KEPT,
+    };
+    use std::sync::atomic::Ordering;
+
+    fn take_ffi() -> (bool, FfiError) {
+        let mut error = FfiError::OK;
+        // SAFETY: `error` is a valid, writable FfiError.
+        let found = unsafe { ffi_export_error_take(&mut error) };
+        (found, error)
+    }
+
+    fn text(buffer: &FfiBuffer) -> String {
+        // SAFETY: error buffers are UTF-8 strings of `len` bytes.
+        let bytes = unsafe { core::slice::from_raw_parts(buffer.ptr.cast::<u8>(), buffer.len) };
+        String::from_utf8(bytes.to_vec()).expect("utf-8")
+    }
+
+    /// An error type registered like an `#[export]` one, whose C form
+    /// reports every free of it (by its number: tests run in parallel).
+    mod tracked {
+        use crate::abi::{ErrorRepr, FfiError};
+        use crate::data::{encode_error, error_repr, FfiData};
+        use crate::describe::{FieldDesc, RecordDesc, TypeDesc, TypeEntry};
+        use std::sync::Mutex;
+
+        pub static FREED: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+        pub fn freed(number: u32) -> usize {
+            FREED
+                .lock()
+                .expect("lock")
+                .iter()
+                .filter(|&&n| n == number)
+                .count()
+        }
+
+        #[derive(Debug)]
+        pub struct Tracked(pub u32);
+
+        impl core::fmt::Display for Tracked {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                write!(f, "tracked #{}", self.0)
+            }
+        }
+
+        fn desc() -> &'static RecordDesc {
+            static DESC: RecordDesc = RecordDesc {
+                name: "Tracked",
+                module: "ffi_export_runtime::status::tests",
+                doc: "",
+                fields: &[FieldDesc {
+                    name: "_0",
+                    ty: TypeDesc::Scalar("u32"),
+                    default: None,
+                }],
+                pod: false,
+                size: 4,
+                align: 4,
+            };
+            &DESC
+        }
+
+        // SAFETY: a `u32` is its own C form; the free records the number.
+        unsafe impl FfiData for Tracked {
+            type Repr = u32;
+            const DESC: TypeDesc = TypeDesc::Record(desc);
+            const OWNED: bool = true;
+            fn into_repr(self) -> u32 {
+                self.0
+            }
+            unsafe fn free_repr(repr: &mut u32) {
+                FREED.lock().expect("lock").push(*repr);
+            }
+            fn variant_index(&self) -> Option<u32> {
+                Some(self.0 % 3)
+            }
+        }
+
+        #[linkme::distributed_slice(crate::describe::TYPES)]
+        static ENTRY: TypeEntry = TypeEntry {
+            desc: <Tracked as FfiData>::DESC,
+            type_id: core::any::TypeId::of::<Tracked>,
+            error: Some(encode_error::<Tracked>),
+        };
+
+        /// The number in a taken error's value.
+        pub fn number(error: &FfiError) -> u32 {
+            assert!(!error.value.is_null());
+            // SAFETY: a taken `Tracked` error's value is its `u32` C form.
+            unsafe { *error.value.cast::<u32>() }
+        }
+
+        pub fn repr(number: u32) -> ErrorRepr {
+            error_repr(Tracked(number))
+        }
+    }
+
+    use tracked::{freed, Tracked};
+
+    #[test]
+    fn a_registered_error_keeps_its_value_until_the_c_free() {
+        let _: u8 = call(|| Err(Fault::error(Tracked(101))));
+        let (found, mut error) = take_ffi();
+        assert!(found);
+        assert_eq!((error.code, error.variant), (code::ERROR, 101 % 3));
+        assert_eq!(text(&error.message), "tracked #101");
+        assert_eq!(text(&error.type_name), "Tracked");
+        assert_eq!(tracked::number(&error), 101);
+        assert_eq!(freed(101), 0);
+        // A copy of the struct, freed after the original: a no-op.
+        let mut copy = FfiError {
+            value: error.value,
+            ..FfiError::OK
+        };
+        // SAFETY: taken above; freeing again (and a copy) is harmless.
+        unsafe {
+            ffi_export_error_free(&mut error);
+            ffi_export_error_free(&mut error);
+            ffi_export_error_free(&mut copy);
+        }
+        assert!(error.value.is_null() && error.variant == -1);
+        assert_eq!(freed(101), 1);
+    }
+
+    #[test]
+    fn a_forged_error_value_is_ignored() {
+        let mut number = 7u32;
+        let mut forged = FfiError {
+            value: (&mut number as *mut u32).cast(),
+            ..FfiError::OK
+        };
+        // SAFETY: `forged` is a valid FfiError; its value was never handed
+        // out, so it is not freed.
+        unsafe { ffi_export_error_free(&mut forged) };
+        assert!(forged.value.is_null());
+        assert_eq!(number, 7);
+    }
+
+    #[test]
+    fn untaken_error_values_are_freed_once_when_dropped() {
+        // Dropped from the record: the oldest beyond KEPT.
+        let before = FFI_EXPORT_FAULTS.load(Ordering::SeqCst);
+        for i in 0..KEPT as u32 + 2 {
+            let _: u8 = call(|| Err(Fault::error(Tracked(200 + i))));
+        }
+        assert_eq!((freed(200), freed(201), freed(202)), (1, 1, 0));
+        // Taken in Rust (the fast path) and dropped.
+        assert!(matches!(take_since(before), Some(Fault::Panic(_))));
+        let fault = take_since(before).expect("kept");
+        assert_eq!(fault.value().map(|v| v.repr.variant), Some(202 % 3));
+        drop(fault);
+        assert_eq!(freed(202), 1);
+        while take_since(before).is_some() {}
+        assert!((200..200 + KEPT as u32 + 2).all(|n| freed(n) == 1));
+        // Never taken, on a thread that exits.
+        std::thread::spawn(|| {
+            let _: u8 = call(|| Err(Fault::error(Tracked(300))));
+        })
+        .join()
+        .expect("thread");
+        assert_eq!(freed(300), 1);
+        // An unused `ErrorRepr`.
+        drop(tracked::repr(301));
+        assert_eq!(freed(301), 1);
     }
 }

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 /// Version of the C ABI and of the description format. The Python helper
 /// refuses a library whose version differs from its own.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// How one Rust type crosses the boundary.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +48,9 @@ pub enum TypeDesc {
         ok: &'static TypeDesc,
         /// The error type's short name.
         error: fn() -> &'static str,
+        /// `E`'s description when it is an `#[export]` record or enum (its
+        /// errors carry their value), else `None`.
+        error_type: fn() -> Option<&'static TypeDesc>,
     },
     /// An `#[export]` struct (a function, so recursive types describe).
     Record(fn() -> &'static RecordDesc),
@@ -102,7 +105,7 @@ impl fmt::Display for TypeDesc {
             TypeDesc::String => f.write_str("String"),
             TypeDesc::Vec(elem) => write!(f, "Vec<{elem}>"),
             TypeDesc::Option(inner) => write!(f, "Option<{inner}>"),
-            TypeDesc::Result { ok, error } => write!(f, "Result<{ok}, {}>", error()),
+            TypeDesc::Result { ok, error, .. } => write!(f, "Result<{ok}, {}>", error()),
             TypeDesc::Record(desc) => f.write_str(desc().name),
             TypeDesc::Enum(desc) => f.write_str(desc().name),
             TypeDesc::Object(desc) => f.write_str(desc().name),
@@ -267,6 +270,10 @@ pub struct ExportDesc {
 #[linkme::distributed_slice]
 pub static EXPORTS: [ExportDesc];
 
+/// Moves an error value (a `Box<T>` as `Box<dyn Any>`) into its C form,
+/// or gives `None` when it is not of the entry's type.
+pub type ErrorEncoder = fn(Box<dyn core::any::Any>) -> Option<crate::abi::ErrorRepr>;
+
 /// An `#[export]` type (record, enum, object), registered whether or not an
 /// export mentions it: the description lists every one, and the runtime
 /// can find a type's entry from a value's [`TypeId`](core::any::TypeId).
@@ -276,6 +283,9 @@ pub struct TypeEntry {
     pub desc: TypeDesc,
     /// `TypeId::of::<T>()`.
     pub type_id: fn() -> core::any::TypeId,
+    /// For records and enums: how an `Err` of this type keeps its value
+    /// (`data::encode_error::<T>`); `None` for objects.
+    pub error: Option<ErrorEncoder>,
 }
 
 /// All `#[export]` types linked into this library.
@@ -286,6 +296,20 @@ pub static TYPES: [TypeEntry];
 pub fn type_entry<T: 'static>() -> Option<&'static TypeEntry> {
     let wanted = core::any::TypeId::of::<T>();
     TYPES.iter().find(|entry| (entry.type_id)() == wanted)
+}
+
+/// The description of `E` when its errors carry their value (an
+/// `#[export]` record or enum): `TypeDesc::Result::error_type`.
+pub fn error_type<E: 'static>() -> Option<&'static TypeDesc> {
+    type_entry::<E>()
+        .filter(|entry| entry.error.is_some())
+        .map(|entry| &entry.desc)
+}
+
+/// The key of a named type in the description's `types` (`module::Name`),
+/// `None` for other types.
+pub fn type_key(ty: &TypeDesc) -> Option<String> {
+    NamedTypes::key(ty)
 }
 
 /// The short, Python-friendly name of an error type: `ParseIntError` for
@@ -426,11 +450,20 @@ fn write_type(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
             write_type(out, inner, named);
             out.push('}');
         }
-        TypeDesc::Result { ok, error } => {
+        TypeDesc::Result {
+            ok,
+            error,
+            error_type,
+        } => {
             out.push_str(r#"{"kind":"result","ok":"#);
             write_type(out, ok, named);
             out.push_str(r#","error":"#);
             write_json_string(out, error());
+            out.push_str(r#","error_type":"#);
+            match error_type() {
+                Some(desc) => write_type(out, desc, named),
+                None => out.push_str("null"),
+            }
             out.push('}');
         }
         TypeDesc::Record(_) | TypeDesc::Enum(_) | TypeDesc::Object(_) | TypeDesc::DataEnum(_) => {
@@ -718,6 +751,7 @@ mod tests {
             ret: TypeDesc::Result {
                 ok: &OK,
                 error: short_type_name::<std::num::ParseIntError>,
+                error_type: error_type::<std::num::ParseIntError>,
             },
             free: Some("f_free"),
             owner: None,
@@ -731,7 +765,7 @@ mod tests {
             "{json}"
         );
         assert!(json.contains(
-            r#""returns":{"kind":"result","ok":{"kind":"option","inner":{"kind":"vec","elem":{"kind":"scalar","name":"i32"}}},"error":"ParseIntError"}"#
+            r#""returns":{"kind":"result","ok":{"kind":"option","inner":{"kind":"vec","elem":{"kind":"scalar","name":"i32"}}},"error":"ParseIntError","error_type":null}"#
         ), "{json}");
         assert!(
             json.contains(r#"{"name":"out","type":{"kind":"slice","elem":{"kind":"scalar","name":"f64"},"mutable":true}}"#)

@@ -86,7 +86,7 @@
 //! use ffi_export_runtime::{call, code, status, FfiError, Fault};
 //!
 //! // A failing body returns the zero value and records the error...
-//! let value: i32 = call(|| Err(Fault::error(&"not a number")));
+//! let value: i32 = call(|| Err(Fault::error("not a number")));
 //! assert_eq!(value, 0);
 //! let mut error = FfiError::OK;
 //! // SAFETY: `error` is a valid, writable FfiError.
@@ -139,7 +139,7 @@
 //!     batch: None,
 //! };
 //! let json = describe_json(std::slice::from_ref(&export));
-//! assert!(json.starts_with(r#"{"abi_version":1,"#));
+//! assert!(json.starts_with(r#"{"abi_version":2,"#));
 //! assert!(json.contains(r#""params":[{"name":"text","type":{"kind":"str"}}],"returns":{"kind":"string"},"free":"shout_free""#));
 //! ```
 
@@ -160,8 +160,8 @@ pub mod python;
 pub mod status;
 
 pub use abi::{
-    code, AbiValue, FfiAllocator, FfiBuffer, FfiCallback, FfiError, FfiI128, FfiOption, FfiTuple1,
-    FfiTuple2, FfiTuple3, FfiTuple4, FfiTuple5, FfiTuple6, FfiU128,
+    code, AbiValue, ErrorRepr, FfiAllocator, FfiBuffer, FfiCallback, FfiError, FfiI128, FfiOption,
+    FfiTuple1, FfiTuple2, FfiTuple3, FfiTuple4, FfiTuple5, FfiTuple6, FfiU128,
 };
 pub use callback::{AllocElement, Allocator, Callback, CallbackReturn, CallbackValue};
 pub use convert::{
@@ -169,15 +169,15 @@ pub use convert::{
     lift_slice, lift_slice_mut, lift_str, lift_str_list, BatchOut, BatchSlot, CallScope,
     FfiElement, FfiParam, FfiSliceElem, IntoFfi, Region, SliceArg,
 };
-pub use data::{lift_by_pointer, FfiData, FfiLift};
+pub use data::{encode_error, error_repr, lift_by_pointer, FfiData, FfiLift};
 pub use describe::{
-    DataEnumDesc, EnumDesc, ExportDesc, FieldDesc, ObjectDesc, ParamDesc, RecordDesc, TypeDesc,
-    TypeEntry, VariantDesc, ABI_VERSION, EXPORTS, TYPES,
+    DataEnumDesc, EnumDesc, ErrorEncoder, ExportDesc, FieldDesc, ObjectDesc, ParamDesc, RecordDesc,
+    TypeDesc, TypeEntry, VariantDesc, ABI_VERSION, EXPORTS, TYPES,
 };
 pub use object::{live_objects, register, release, with_object, FfiObject};
 pub use plain::FfiPlain;
 pub use primitives::NUMBERS;
-pub use status::{call, BatchElement, Fault, FFI_EXPORT_FAULTS};
+pub use status::{call, BatchElement, ErrorValue, Fault, FFI_EXPORT_FAULTS};
 
 /// The source of the Python helper `ffi_export.py` matching this version.
 /// `ffi-export python-helper DIR` (the facade's binary) writes it to disk.

@@ -453,8 +453,11 @@ impl Python {
     /// Finishes a call: builds the result object, or raises `fault` (taken
     /// before the GIL came back, so nothing that ran since can have lost
     /// it) through the helper's `raise_fault(code, type_name, message,
-    /// receiver)`, which picks the same exception class as the ctypes path.
-    /// `receiver` is the method's `self` (or NULL).
+    /// receiver, variant, value, key)`, which picks the same exception class
+    /// as the ctypes path. `receiver` is the method's `self` (or NULL). An
+    /// `#[export]` error's value is lent to `raise_fault` (its address, its
+    /// variant and its type's key), which copies it into the exception, and
+    /// freed here when `fault` drops after the raise.
     ///
     /// # Safety
     /// `abi` is what `R`'s `IntoFfi::lower` produced for this call (or its
@@ -466,25 +469,42 @@ impl Python {
         receiver: Py,
     ) -> Py {
         match fault {
-            // A failed call returned the zero value: it owns nothing.
+            // A failed call returned the zero value: it owns nothing. The
+            // fault (and the error value it owns) drops after the raise.
             Some(fault) => self.raise(&fault, receiver),
             // SAFETY: forwarded contract.
             None => unsafe { R::to_py(self, abi) },
         }
     }
 
-    /// Raises `fault` as a Python exception; always returns NULL.
+    /// Raises `fault` as a Python exception; always returns NULL. An error
+    /// value is passed as its address, valid during `raise_fault` only (the
+    /// helper reads it before returning; `fault` owns it).
     fn raise(&self, fault: &Fault, receiver: Py) -> Py {
         let (code, type_name, message) = fault.parts();
+        let (variant, address, key) = match fault.value() {
+            Some(value) => (
+                value.repr.variant,
+                value.repr.as_ptr() as usize,
+                crate::describe::type_key(&value.entry.desc),
+            ),
+            None => (-1, 0, None),
+        };
         let code = api_call!(self.api, long_from_long_long(i64::from(code)));
         let type_name = self.new_str(type_name);
         let message = self.new_str(&message);
+        let variant = api_call!(self.api, long_from_long_long(i64::from(variant)));
+        let address = api_call!(self.api, long_from_unsigned_long_long(address as u64));
+        let key = match key {
+            Some(key) => self.new_str(&key),
+            None => self.none(),
+        };
         let receiver = if receiver.is_null() {
             self.api.py_none
         } else {
             receiver
         };
-        let args = [code, type_name, message, receiver];
+        let args = [code, type_name, message, receiver, variant, address, key];
         if !args.contains(&core::ptr::null_mut()) {
             let result = api_call!(
                 self.api,
@@ -502,7 +522,7 @@ impl Python {
             }
         }
         // (A NULL here means a MemoryError is already set.)
-        for object in [code, type_name, message] {
+        for object in [code, type_name, message, variant, address, key] {
             if !object.is_null() {
                 api_call!(self.api, decref(object));
             }

@@ -26,14 +26,18 @@
 //! The CPython fast path takes its failure in Rust before it re-acquires the
 //! GIL ([`take_latest`]), so no Python code runs in between at all.
 
-use crate::abi::{code, AbiValue, FfiBuffer, FfiError};
+use crate::abi::{code, AbiValue, ErrorRepr, FfiBuffer, FfiError};
+use crate::describe::TypeEntry;
+use core::any::Any;
 use core::cell::{Cell, RefCell};
+use core::ffi::c_void;
 use core::fmt::Display;
 use std::borrow::Cow;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::error::Error;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Once;
+use std::sync::{Mutex, Once, PoisonError};
 
 #[cfg(panic = "abort")]
 compile_error!(
@@ -51,16 +55,38 @@ pub static FFI_EXPORT_FAULTS: AtomicU64 = AtomicU64::new(0);
 /// and `Allocator` unwind with it; [`call`] reports it as code 4).
 pub(crate) struct CallbackFailed;
 
+/// The value of an `Err(e)` whose type is an `#[export]` record or enum:
+/// its registry entry and its C form, owned (freed when dropped).
+#[derive(Debug)]
+pub struct ErrorValue {
+    /// The registered type of `e`.
+    pub entry: &'static TypeEntry,
+    /// `e` in its C form, with its variant's index.
+    pub repr: ErrorRepr,
+}
+
+impl PartialEq for ErrorValue {
+    fn eq(&self, other: &Self) -> bool {
+        core::ptr::eq(self.entry, other.entry) && self.repr == other.repr
+    }
+}
+
+impl Eq for ErrorValue {}
+
 /// Why a call failed, before it is flattened into an [`FfiError`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum Fault {
     /// The function returned `Err`: the error type's short name and its
     /// `Display`.
     Error {
         /// Short type name, e.g. `ParseIntError`.
         type_name: &'static str,
-        /// The error's `Display`.
+        /// The error's `Display` (for `anyhow::Error` and boxed errors, with
+        /// their chain of causes).
         message: String,
+        /// The error value itself, when its type is an `#[export]` record
+        /// or enum.
+        value: Option<ErrorValue>,
     },
     /// The function panicked with this message.
     Panic(String),
@@ -71,12 +97,72 @@ pub enum Fault {
     CallbackFailed,
 }
 
+/// How many causes of a boxed error's chain the message shows (a chain is
+/// finite unless an error is its own source; this bounds it anyway).
+const MAX_CAUSES: usize = 64;
+
+/// `error: cause: root cause`, each error's `Display` joined by `: `.
+fn with_causes(error: &(dyn Error + 'static)) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    for _ in 0..MAX_CAUSES {
+        let Some(cause) = source else { break };
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+/// The message of an `Err(e)`: `e`'s `Display`; for boxed errors
+/// (`Box<dyn Error>`, with `Send`/`Sync`) their chain of causes (`source()`),
+/// and for `anyhow::Error` its alternate `Display`, which is that chain.
+fn error_message<E: Display + 'static>(error: &E) -> String {
+    let any: &dyn Any = error;
+    if let Some(boxed) = any.downcast_ref::<Box<dyn Error + Send + Sync>>() {
+        return with_causes(&**boxed);
+    }
+    if let Some(boxed) = any.downcast_ref::<Box<dyn Error + Send>>() {
+        return with_causes(&**boxed);
+    }
+    if let Some(boxed) = any.downcast_ref::<Box<dyn Error>>() {
+        return with_causes(&**boxed);
+    }
+    // `anyhow::Error` is not a `std::error::Error` and the runtime does not
+    // depend on anyhow: it is recognised by name, and its `{:#}` is
+    // documented as "outer: inner: root" (tests/python/test_errors.py
+    // checks both).
+    if core::any::type_name::<E>() == "anyhow::Error" {
+        return format!("{error:#}");
+    }
+    error.to_string()
+}
+
 impl Fault {
-    /// A `Fault::Error` for any displayable error value.
-    pub fn error<E: Display>(error: &E) -> Fault {
+    /// A `Fault::Error` for any displayable error value. When `E` is an
+    /// `#[export]` record or enum (found in [`crate::describe::TYPES`] by
+    /// its `TypeId`), the fault keeps the value in its C form.
+    pub fn error<E: Display + 'static>(error: E) -> Fault {
+        let message = error_message(&error);
+        let value = crate::describe::type_entry::<E>().and_then(|entry| {
+            let encode = entry.error?;
+            Some(ErrorValue {
+                entry,
+                repr: encode(Box::new(error))?,
+            })
+        });
         Fault::Error {
             type_name: crate::describe::short_type_name::<E>(),
-            message: error.to_string(),
+            message,
+            value,
+        }
+    }
+
+    /// The value of an `Err` of an `#[export]` type.
+    pub fn value(&self) -> Option<&ErrorValue> {
+        match self {
+            Fault::Error { value, .. } => value.as_ref(),
+            _ => None,
         }
     }
 
@@ -88,9 +174,14 @@ impl Fault {
     /// The same failure, located at element `index` of a batched call.
     pub fn at(self, index: usize) -> Fault {
         match self {
-            Fault::Error { type_name, message } => Fault::Error {
+            Fault::Error {
+                type_name,
+                message,
+                value,
+            } => Fault::Error {
                 type_name,
                 message: format!("element {index}: {message}"),
+                value,
             },
             Fault::Panic(message) => Fault::Panic(format!("element {index}: {message}")),
             Fault::InvalidArgument(message) => {
@@ -104,7 +195,9 @@ impl Fault {
     /// message.
     pub fn parts(&self) -> (i32, &'static str, Cow<'_, str>) {
         match self {
-            Fault::Error { type_name, message } => (code::ERROR, type_name, message.into()),
+            Fault::Error {
+                type_name, message, ..
+            } => (code::ERROR, type_name, message.into()),
             Fault::Panic(message) => (code::PANIC, "RustPanic", message.into()),
             Fault::InvalidArgument(message) => {
                 (code::INVALID_ARGUMENT, "InvalidArgument", message.into())
@@ -119,11 +212,58 @@ impl Fault {
 
     fn into_ffi(self) -> FfiError {
         let (code, type_name, message) = self.parts();
+        let message = FfiBuffer::from_string(message.into_owned());
+        let type_name = FfiBuffer::from_string(type_name.to_owned());
+        let (variant, value) = match self {
+            Fault::Error {
+                value: Some(value), ..
+            } => (value.repr.variant, lend(value.repr)),
+            _ => (-1, core::ptr::null_mut()),
+        };
         FfiError {
             code,
-            message: FfiBuffer::from_string(message.into_owned()),
-            type_name: FfiBuffer::from_string(type_name.to_owned()),
+            variant,
+            message,
+            type_name,
+            value,
         }
+    }
+}
+
+/// Error values handed to C callers (`FfiError::value`), by address, with
+/// their free: `ffi_export_error_free` frees only a value found here, once,
+/// so a forged, copied or already-freed `value` is ignored, never freed.
+/// (Every value is at least one byte long, so live values have distinct
+/// addresses.)
+static LENT: Mutex<Option<Lent>> = Mutex::new(None);
+
+/// The values in [`LENT`]: address → free.
+type Lent = HashMap<usize, unsafe fn(*mut c_void)>;
+
+/// Hands `repr` to a C caller: its address, recorded in [`LENT`].
+fn lend(repr: ErrorRepr) -> *mut c_void {
+    let (ptr, free) = repr.into_raw();
+    LENT.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get_or_insert_with(HashMap::new)
+        .insert(ptr as usize, free);
+    ptr
+}
+
+/// Frees a value [`lend`] handed out, if `ptr` is one still lent.
+fn give_back(ptr: *mut c_void) {
+    if ptr.is_null() {
+        return;
+    }
+    let free = LENT
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .as_mut()
+        .and_then(|lent| lent.remove(&(ptr as usize)));
+    if let Some(free) = free {
+        // SAFETY: `ptr` and `free` are what `ErrorRepr::into_raw` handed to
+        // `lend`; removing them from LENT first makes this the only free.
+        unsafe { free(ptr) }
     }
 }
 
@@ -384,8 +524,11 @@ unsafe fn write_error(fault: Option<Fault>, out: *mut FfiError) -> bool {
     found
 }
 
-/// Releases the buffers of an error taken with `ffi_export_error_take` and
-/// resets it to code 0, so freeing twice is harmless. NULL is a no-op.
+/// Releases the buffers and the error value of an error taken with
+/// `ffi_export_error_take` and resets it to code 0, so freeing twice is
+/// harmless. NULL is a no-op. A `value` that is not one the library handed
+/// out and still owes (forged, or freed through a copy of the struct) is
+/// ignored.
 ///
 /// # Safety
 /// `error` is NULL or points to an `FfiError` filled by
@@ -402,6 +545,7 @@ pub unsafe extern "C" fn ffi_export_error_free(error: *mut FfiError) {
         FfiBuffer::free::<u8>(&mut owned.message);
         FfiBuffer::free::<u8>(&mut owned.type_name);
     }
+    give_back(owned.value);
 }
 
 #[cfg(test)]
@@ -485,7 +629,7 @@ mod tests {
 
     #[test]
     fn error_carries_type_name() {
-        let _: () = call(|| Err(Fault::error(&"x".parse::<i32>().unwrap_err())));
+        let _: () = call(|| Err(Fault::error("x".parse::<i32>().unwrap_err())));
         let (found, mut error) = take_ffi();
         assert!(found);
         assert_eq!(error.code, code::ERROR);
@@ -493,5 +637,46 @@ mod tests {
         assert_eq!(text(&error.message), "invalid digit found in string");
         // SAFETY: taken above.
         unsafe { ffi_export_error_free(&mut error) };
+    }
+
+    #[test]
+    fn boxed_errors_keep_their_causes_and_others_their_display() {
+        #[derive(Debug)]
+        struct Layer(&'static str, Option<Box<Layer>>);
+        impl Display for Layer {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl Error for Layer {
+            fn source(&self) -> Option<&(dyn Error + 'static)> {
+                self.1
+                    .as_deref()
+                    .map(|inner| inner as &(dyn Error + 'static))
+            }
+        }
+        let chain = || {
+            Layer(
+                "outer",
+                Some(Box::new(Layer(
+                    "inner",
+                    Some(Box::new(Layer("root", None))),
+                ))),
+            )
+        };
+        let message = |fault: Fault| match fault {
+            Fault::Error { message, value, .. } => {
+                assert!(value.is_none());
+                message
+            }
+            other => panic!("{other:?}"),
+        };
+        let sync: Box<dyn Error + Send + Sync> = Box::new(chain());
+        assert_eq!(message(Fault::error(sync)), "outer: inner: root");
+        let local: Box<dyn Error> = Box::new(chain());
+        assert_eq!(message(Fault::error(local)), "outer: inner: root");
+        // Not boxed: its own `Display`, causes or not (as before).
+        assert_eq!(message(Fault::error(chain())), "outer");
+        assert_eq!(message(Fault::error("text")), "text");
     }
 }

@@ -8,6 +8,7 @@
  * invalid accesses). The prototypes are written by hand from the README's
  * C contract; exits non-zero on the first failed check. */
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,7 +17,9 @@
 #include <string.h>
 
 typedef struct { void *ptr; size_t len; size_t cap; } FfiBuffer;
-typedef struct { int32_t code; FfiBuffer message; FfiBuffer type_name; } FfiError;
+/* variant: the index of an #[export] error's variant (-1: none); value: that
+ * error in its C form, owned until ffi_export_error_free (NULL: none). */
+typedef struct { int32_t code; int32_t variant; FfiBuffer message; FfiBuffer type_name; void *value; } FfiError;
 typedef struct { uint8_t is_some; int32_t value; } FfiOptionI32;
 typedef struct { uint8_t is_some; uint32_t value; } FfiOptionU32;
 typedef struct { uint8_t is_some; FfiBuffer value; } FfiOptionBuffer;
@@ -35,6 +38,17 @@ typedef struct {
 } Person_repr;
 typedef struct { uint8_t is_some; Person_repr value; } FfiOptionPerson;
 typedef struct { FfiBuffer label; FfiBuffer children; /* of Tree_repr */ } Tree_repr;
+/* The typed errors of tests/src/lib.rs `typed_errors`. */
+typedef struct {
+    uint32_t tag; /* 0 DivisionByZero, 1 IntegerOverflow, 2 OutOfRange */
+    union {
+        struct { int64_t a; int64_t b; FfiBuffer op; } IntegerOverflow;
+        struct { int64_t _0; FfiBuffer _1; } OutOfRange;
+        uint8_t none_;
+    } data;
+} ArithmeticError_repr;
+typedef int32_t Denied; /* Anonymous = 10, Locked = -20, OverQuota = 30 */
+typedef struct { FfiBuffer field; FfiBuffer reason; uint32_t code; FfiOptionBuffer hint; } ValidationError_repr;
 
 enum { OK = 0, ERROR = 1, PANIC = 2, INVALID_ARGUMENT = 3, CALLBACK_FAILED = 4 };
 
@@ -105,6 +119,13 @@ void each_square_free(FfiBuffer *buffer);
 size_t is_even_batch(size_t len, const int64_t *n, size_t n_step, bool *out);
 size_t checked_add_batch(size_t len, const int32_t *a, size_t a_step, const int32_t *b,
                          size_t b_step, int32_t *out);
+bool ffi_export_error_take_since(uint64_t since, FfiError *out);
+int64_t checked_div(int64_t a, int64_t b);
+int64_t in_range(int64_t value, int64_t low, int64_t high);
+uint8_t check_access(uint8_t level);
+uint32_t validate_age(int64_t age);
+FfiBuffer fail_with_text(const uint8_t *ptr, size_t len, size_t times);
+void fail_with_text_free(FfiBuffer *buffer);
 
 static int failures = 0;
 
@@ -134,11 +155,14 @@ static int32_t last_error(const char *needle) {
             fprintf(stderr, "message %s lacks %s\n", (const char *)err.message.ptr, needle);
             failures++;
         }
+        /* Only an Err of an #[export] type carries a value (and a variant). */
+        CHECK(code == ERROR || (err.value == NULL && err.variant == -1));
     } else {
         CHECK(err.message.ptr == NULL && err.type_name.ptr == NULL);
+        CHECK(err.value == NULL && err.variant == -1);
     }
     ffi_export_error_free(&err);
-    CHECK(err.code == OK && err.message.ptr == NULL);
+    CHECK(err.code == OK && err.message.ptr == NULL && err.value == NULL && err.variant == -1);
     ffi_export_error_free(&err);
     ffi_export_error_free(NULL);
     /* taken: a second take finds nothing */
@@ -462,9 +486,101 @@ static void test_callbacks_and_batches(void) {
     check_ok();
 }
 
+static bool text_is(FfiBuffer buffer, const char *text) {
+    return buffer.len == strlen(text) && memcmp(buffer.ptr, text, buffer.len) == 0;
+}
+
+/* Takes the latest call's error, which must be a typed one. */
+static FfiError take_typed(const char *type_name) {
+    FfiError err;
+    memset(&err, 0xAB, sizeof err);
+    CHECK(ffi_export_error_take(&err));
+    CHECK(err.code == ERROR && text_is(err.type_name, type_name) && err.value != NULL);
+    return err;
+}
+
+/* Fails `times` times without taking the errors (a careless C caller). */
+static void *fail_untaken(void *times) {
+    for (size_t i = 0; i < (size_t)times; i++) {
+        FfiBuffer none = fail_with_text(S("untaken"), 100);
+        CHECK(none.ptr == NULL);
+    }
+    return NULL;
+}
+
+static void test_typed_errors(void) {
+    /* A unit variant: the variant's index, the value's tag. */
+    CHECK(checked_div(1, 0) == 0);
+    FfiError err = take_typed("ArithmeticError");
+    const ArithmeticError_repr *value = err.value;
+    CHECK(err.variant == 0 && value->tag == 0 && text_is(err.message, "division by zero"));
+    ffi_export_error_free(&err);
+    CHECK(err.value == NULL && err.variant == -1);
+    ffi_export_error_free(&err);
+
+    /* A struct variant, read through the value; a copy of the struct freed
+     * after the original is ignored (valgrind sees no double free). */
+    CHECK(checked_div(INT64_MIN, -1) == 0);
+    err = take_typed("ArithmeticError");
+    value = err.value;
+    CHECK(err.variant == 1 && value->tag == 1);
+    CHECK(value->data.IntegerOverflow.a == INT64_MIN && value->data.IntegerOverflow.b == -1);
+    CHECK(text_is(value->data.IntegerOverflow.op, "/"));
+    FfiError copy = err;
+    ffi_export_error_free(&err);
+    copy.message.ptr = NULL; /* (the buffers have no such guard: only the value) */
+    copy.type_name.ptr = NULL;
+    ffi_export_error_free(&copy);
+
+    /* A tuple variant, taken with take_since. */
+    uint64_t before = FFI_EXPORT_FAULTS;
+    CHECK(in_range(5, 0, 3) == 0);
+    CHECK(echo_i32(1) == 1); /* another call meanwhile */
+    CHECK(ffi_export_error_take_since(before, &err));
+    value = err.value;
+    CHECK(err.variant == 2 && value->data.OutOfRange._0 == 5 && text_is(value->data.OutOfRange._1, "not in 0..=3"));
+    ffi_export_error_free(&err);
+
+    /* A field-less enum: the variant's index; the value is the discriminant. */
+    CHECK(check_access(2) == 0);
+    err = take_typed("Denied");
+    CHECK(err.variant == 1 && *(const Denied *)err.value == -20);
+    ffi_export_error_free(&err);
+
+    /* A record: variant -1, the value is its C form. */
+    CHECK(validate_age(-3) == 0);
+    err = take_typed("ValidationError");
+    const ValidationError_repr *invalid = err.value;
+    CHECK(err.variant == -1 && invalid->code == 422 && text_is(invalid->field, "age"));
+    CHECK(invalid->hint.is_some == 1 && text_is(invalid->hint.value, "a positive number"));
+    ffi_export_error_free(&err);
+
+    /* A forged value is ignored, never freed. */
+    ArithmeticError_repr forged = {0};
+    FfiError fake = {ERROR, 0, {NULL, 0, 0}, {NULL, 0, 0}, &forged};
+    ffi_export_error_free(&fake);
+    CHECK(fake.value == NULL);
+
+    /* Errors nobody takes: past 16 on a thread the oldest are dropped, and a
+     * thread's are dropped when it exits; their values are freed then. */
+    fail_untaken((void *)40);
+    pthread_t thread;
+    CHECK(pthread_create(&thread, NULL, fail_untaken, (void *)5) == 0);
+    CHECK(pthread_join(thread, NULL) == 0);
+    /* The errors kept here are this thread's until it takes them. */
+    before = FFI_EXPORT_FAULTS - 40 - 5;
+    int kept = 0;
+    while (ffi_export_error_take_since(before, &err)) {
+        kept += err.code == ERROR;
+        ffi_export_error_free(&err);
+    }
+    CHECK(kept == 16);
+}
+
 int main(void) {
     int rounds = 3;
     for (int i = 0; i < rounds; i++) {
+        test_typed_errors();
         test_primitives_and_errors();
         test_strings_and_vectors();
         test_panics_around_allocations();

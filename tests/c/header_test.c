@@ -22,6 +22,48 @@ static void report_error(const char *what) {
     }
 }
 
+#define TEXT(buffer) (int)(buffer).len, (const char *)(buffer).ptr
+
+/* An #[export] error: FfiError.variant names the variant (a <Type>_<Variant>_tag
+ * constant), FfiError.value points to the value's C form until the free. */
+static void report_typed_error(const char *what) {
+    FfiError error;
+    if (!ffi_export_error_take(&error)) {
+        printf("%s: no error\n", what);
+        return;
+    }
+    printf("%s: %.*s, variant %d:", what, TEXT(error.type_name), (int)error.variant);
+    if (strncmp(error.type_name.ptr, "ArithmeticError", error.type_name.len) == 0) {
+        const ArithmeticError_repr *value = error.value;
+        switch (error.variant) {
+        case ArithmeticError_DivisionByZero_tag:
+            printf(" DivisionByZero");
+            break;
+        case ArithmeticError_IntegerOverflow_tag:
+            printf(" IntegerOverflow a=%lld b=%lld op=%.*s", (long long)value->data.IntegerOverflow.a,
+                   (long long)value->data.IntegerOverflow.b, TEXT(value->data.IntegerOverflow.op));
+            break;
+        case ArithmeticError_OutOfRange_tag:
+            printf(" OutOfRange %lld %.*s", (long long)value->data.OutOfRange._0, TEXT(value->data.OutOfRange._1));
+            break;
+        }
+        printf(" (tag %u)", (unsigned)value->tag);
+    } else if (strncmp(error.type_name.ptr, "Denied", error.type_name.len) == 0) {
+        const Denied *value = error.value;
+        printf(" locked %s, discriminant %d", error.variant == Denied_Locked_tag ? "yes" : "no", (int)*value);
+    } else if (strncmp(error.type_name.ptr, "ValidationError", error.type_name.len) == 0) {
+        const ValidationError_repr *value = error.value;
+        printf(" field %.*s, reason %.*s, code %u, hint %.*s", TEXT(value->field), TEXT(value->reason),
+               (unsigned)value->code, TEXT(value->hint.value));
+    } else {
+        printf(" value %s", error.value == NULL ? "NULL" : "set");
+    }
+    printf(": %.*s\n", TEXT(error.message));
+    ffi_export_error_free(&error);
+    ffi_export_error_free(&error); /* idempotent */
+    printf("%s freed: %s\n", what, error.value == NULL && error.variant == -1 ? "yes" : "no");
+}
+
 static double triple(void *context, uint8_t *failed, double value) {
     (void)failed;
     *(int *)context += 1;
@@ -99,6 +141,20 @@ int main(void) {
     report_error("invalid UTF-8");
     next_kind(3);
     report_error("bad enum");
+
+    /* Typed errors: the value of an #[export] error type. */
+    checked_div(1, 0);
+    report_typed_error("checked_div");
+    checked_div(INT64_MIN, -1);
+    report_typed_error("overflow");
+    in_range(5, 0, 3);
+    report_typed_error("in_range");
+    check_access(2);
+    report_typed_error("check_access");
+    validate_age(-3);
+    report_typed_error("validate_age");
+    parse_int(STR("x"));
+    report_typed_error("not typed");
 
     /* An object: a checked handle, freed once. */
     Counter_handle counter = Counter_new(5, STR("c"));

@@ -304,6 +304,20 @@ case("Result<String, Box<dyn Error>>", "Err", lambda lib: lib.greet(""), "lib.er
 case("Result<(), Custom>", "Err", lambda lib: lib.check_positive(0), "lib.errors.Custom", "custom failure #0")
 case("Result<Vec<String>, String>", "Err before allocating", lambda lib: lib.result_then_panic(0, False),
      "lib.errors.Error", "n is 0")
+case("Result<i64, ArithmeticError>", "Err, a unit variant of an #[export] enum", lambda lib: lib.checked_div(1, 0),
+     "lib.errors.ArithmeticError.DivisionByZero", "^division by zero$")
+case("Result<i64, ArithmeticError>", "Err, a struct variant", lambda lib: lib.checked_div(-2**63, -1),
+     "lib.errors.ArithmeticError.IntegerOverflow", "^integer overflow: -9223372036854775808 / -1$")
+case("Result<i64, ArithmeticError>", "Err, a tuple variant", lambda lib: lib.in_range(5, 0, 3),
+     "lib.errors.ArithmeticError.OutOfRange", "^5 is out of range")
+case("Result<u8, Denied>", "Err, a field-less #[export] enum", lambda lib: lib.check_access(2),
+     "lib.errors.Denied.Locked", "^account locked$")
+case("Result<u32, ValidationError>", "Err, an #[export] struct", lambda lib: lib.validate_age(-3),
+     "lib.errors.ValidationError", r"^age: -3 is not an age \(code 422\)$")
+case("anyhow::Result<i64>", "Err with two contexts", lambda lib: lib.load_setting("x"), "lib.errors.Error",
+     '^loading the setting: parsing "x": invalid digit found in string$')
+case("Result<u32, Box<dyn Error>>", "Err with a source chain", lambda lib: lib.boxed_local_chain("p"),
+     "lib.errors.Error", '^loading the config: reading "p": no such file$')
 case("panic", "before allocating (i32 return)", lambda lib: lib.panic_now("boom"), ffi_export.RustPanic, "^boom$")
 case("panic", "while borrowing &str and &[f64]", lambda lib: lib.panic_with_borrows("abc", numpy.ones(2)),
      ffi_export.RustPanic, "borrowing 3 bytes and 2 values")
@@ -340,7 +354,10 @@ case("any", "unknown keyword", lambda lib: lib.echo_i32(nope=1), TypeError)
 
 def resolve(lib, raises):
     if isinstance(raises, str):
-        return getattr(lib.errors, raises.rsplit(".", 1)[1])
+        found = lib.errors
+        for name in raises.removeprefix("lib.errors.").split("."):
+            found = getattr(found, name)
+        return found
     return raises
 
 

@@ -7,7 +7,10 @@ object ``<Type>_free``) freed twice and freed with NULL, the error channel
 (take/free twice/free NULL), errors, panics before and after allocating,
 invalid arguments (NULL, NULL+len, huge length, misaligned, bad UTF-8, bool
 bytes, enum discriminants, forged records), object handles (closed, foreign,
-0), C callbacks (failing, returning an invalid value, NULL) and batches.
+0), C callbacks (failing, returning an invalid value, NULL), batches, and
+typed errors (the variant and value of an ``#[export]`` error type, freed
+twice, through a copy, forged; errors never taken, dropped from the record
+or with their thread).
 Two controls prove the harness can fail: a false check exits 1, and one
 unfreed buffer is reported by valgrind as definitely lost.
 """
@@ -31,7 +34,7 @@ def build(*defines: str) -> str:
     out_dir = os.path.join(TARGET, "ctest")
     os.makedirs(out_dir, exist_ok=True)
     exe = os.path.join(out_dir, "abi_test" + "".join("-" + d.lower() for d in defines))
-    command = ["gcc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-g", "-O1", "-o", exe, SOURCE,
+    command = ["gcc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-g", "-O1", "-pthread", "-o", exe, SOURCE,
                f"-L{lib_dir}", "-lffi_export_tests", f"-Wl,-rpath,{lib_dir}"]
     command += [f"-D{d}" for d in defines]
     result = subprocess.run(command, capture_output=True, text=True)

@@ -22,6 +22,16 @@ def readme_files() -> dict:
     return dict(blocks)
 
 
+def extra_dependencies() -> list:
+    """The dependencies of the tests crate other than ffi-export, as lines
+    of its Cargo.toml."""
+    with open(os.path.join(ROOT, "tests", "Cargo.toml")) as f:
+        section = f.read().split("[dependencies]\n", 1)[1].split("\n[", 1)[0]
+    lines = [line for line in section.splitlines() if line.strip() and not line.startswith("ffi-export")]
+    assert lines, section
+    return lines
+
+
 @pytest.fixture(scope="module")
 def downstream(tmp_path_factory) -> str:
     crate = str(tmp_path_factory.mktemp("mylib"))
@@ -30,8 +40,11 @@ def downstream(tmp_path_factory) -> str:
     facade = os.path.join(ROOT, "ffi-export")
     files["Cargo.toml"] = files["Cargo.toml"].replace('"../ffi-export/ffi-export"', repr(facade).replace("'", '"'))
     assert facade in files["Cargo.toml"]
-    # Beyond the README: every supported type, through the public API only.
+    # Beyond the README: every supported type, through the public API only
+    # (with the other crates the tests' exports use: anyhow, thiserror).
     files["src/lib.rs"] += "\npub mod all_types;\n"
+    assert files["Cargo.toml"].rstrip().splitlines()[-2] == "[dependencies]"
+    files["Cargo.toml"] = files["Cargo.toml"].rstrip() + "\n" + "".join(f"{line}\n" for line in extra_dependencies())
     shutil.copy(os.path.join(ROOT, "tests", "src", "lib.rs"), os.path.join(crate, "all_types.rs.tmp"))
     os.makedirs(os.path.join(crate, "src"))
     os.replace(os.path.join(crate, "all_types.rs.tmp"), os.path.join(crate, "src", "all_types.rs"))

@@ -38,7 +38,7 @@ def test_header_test_program(tmp_path) -> None:
     result = subprocess.run([exe], capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "abi 1",
+        "abi 2",
         "reverse: olléh (6 bytes)",
         "freed: yes",
         "person: Ada age 36 email ada@example.com tags 2 kind 2",
@@ -57,6 +57,20 @@ def test_header_test_program(tmp_path) -> None:
         "invalid UTF-8: error code 3, InvalidArgument: argument `text`: invalid UTF-8: "
         "invalid utf-8 sequence of 1 bytes from index 0",
         "bad enum: error code 3, InvalidArgument: argument `kind`: 3 is not a `Kind` (variants: Admin, User, Guest)",
+        "checked_div: ArithmeticError, variant 0: DivisionByZero (tag 0): division by zero",
+        "checked_div freed: yes",
+        "overflow: ArithmeticError, variant 1: IntegerOverflow a=-9223372036854775808 b=-1 op=/ (tag 1): "
+        "integer overflow: -9223372036854775808 / -1",
+        "overflow freed: yes",
+        "in_range: ArithmeticError, variant 2: OutOfRange 5 not in 0..=3 (tag 2): 5 is out of range: not in 0..=3",
+        "in_range freed: yes",
+        "check_access: Denied, variant 1: locked yes, discriminant -20: account locked",
+        "check_access freed: yes",
+        "validate_age: ValidationError, variant -1: field age, reason -3 is not an age, code 422, "
+        "hint a positive number: age: -3 is not an age (code 422)",
+        "validate_age freed: yes",
+        "not typed: ParseIntError, variant -1: value NULL: invalid digit found in string",
+        "not typed freed: yes",
         "counter: 7 c",
         "stale handle: error code 3, InvalidArgument: argument `self`: 1 is not a live `Counter` handle "
         "(closed, freed or never created)",
@@ -133,7 +147,19 @@ def test_cffi_calls_exports_in_abi_mode() -> None:
     assert lib.ffi_export_error_take(error)
     assert error.code == 1
     assert ffi.unpack(ffi.cast("char *", error.type_name.ptr), error.type_name.len) == b"ParseIntError"
+    assert (error.variant, error.value) == (-1, ffi.NULL)
     lib.ffi_export_error_free(error)
+
+    # A typed error: its variant and its value, through the header's types.
+    assert lib.checked_div(-2**63, -1) == 0
+    assert lib.ffi_export_error_take(error)
+    assert error.variant == lib.ArithmeticError_IntegerOverflow_tag
+    value = ffi.cast("ArithmeticError_repr *", error.value)
+    overflow = value.data.IntegerOverflow
+    assert (value.tag, overflow.a, overflow.b) == (lib.ArithmeticError_IntegerOverflow_tag, -2**63, -1)
+    assert ffi.unpack(ffi.cast("char *", overflow.op.ptr), overflow.op.len) == b"/"
+    lib.ffi_export_error_free(error)
+    assert (error.code, error.variant, error.value) == (0, -1, ffi.NULL)
 
     counter = lib.Counter_new(5, b"c", 1)
     assert lib.Counter_add(counter, 3) == 8

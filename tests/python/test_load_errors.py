@@ -57,7 +57,7 @@ def test_other_abi_version_names_both_versions(tmp_path) -> None:
     message = str(info.value)
     assert f"speaks ffi-export ABI version 99, but this helper (ffi_export.py {ffi_export.__version__}) " \
            f"speaks version {ffi_export.ABI_VERSION}" in message
-    assert ffi_export.ABI_VERSION == 1
+    assert ffi_export.ABI_VERSION == 2
 
 
 def test_not_a_library_and_missing_file(tmp_path) -> None:
@@ -143,9 +143,9 @@ def test_abi_structs_are_checked_against_the_library(monkeypatch) -> None:
     ffi_export._check_abi_types(described)
     grown = copy.deepcopy(described)
     error = next(d for d in grown if d["name"] == "FfiError")
-    error["fields"].append({"name": "backtrace", "c_type": "FfiBuffer", "offset": 56})
-    error["size"] = 80
-    with pytest.raises(ffi_export.LoadError, match=r"FfiError \(.*FfiBuffer backtrace @56; size 80, align 8\) "
+    error["fields"].append({"name": "backtrace", "c_type": "FfiBuffer", "offset": 64})
+    error["size"] = 88
+    with pytest.raises(ffi_export.LoadError, match=r"FfiError \(.*FfiBuffer backtrace @64; size 88, align 8\) "
                                                    "differs from this helper's"):
         ffi_export._check_abi_types(grown)
     moved = copy.deepcopy(described)
@@ -167,9 +167,9 @@ def test_abi_structs_are_checked_against_the_library(monkeypatch) -> None:
             assert f"typedef struct {desc['name']} {{ " in header
             assert f"FFI_EXPORT_LAYOUT(sizeof({desc['name']}) == {desc['size']}, {desc['name']}_size);" in header
     header = ffi_export_tools.generate_header(dict(description, abi_types=grown))
-    assert "typedef struct FfiError { int32_t code; FfiBuffer message; FfiBuffer type_name; " \
-           "FfiBuffer backtrace; } FfiError;" in header
-    assert "FFI_EXPORT_LAYOUT(sizeof(FfiError) == 80, FfiError_size);" in header
+    assert "typedef struct FfiError { int32_t code; int32_t variant; FfiBuffer message; FfiBuffer type_name; " \
+           "void *value; FfiBuffer backtrace; } FfiError;" in header
+    assert "FFI_EXPORT_LAYOUT(sizeof(FfiError) == 88, FfiError_size);" in header
     # Loading checks: a helper whose struct disagrees with the library's is
     # refused, naming both layouts.
     monkeypatch.setitem(ffi_export._ABI_STRUCTS, "FfiCallback",

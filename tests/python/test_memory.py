@@ -18,6 +18,7 @@ import pytest
 
 import ffi_export
 from conftest import ROOT, library_path
+from paths import any_lib  # noqa: F401 - a fixture
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -105,6 +106,46 @@ def test_panics_and_errors_do_not_leak(lib) -> None:
                 lib.panic_after_alloc(512)
             with pytest.raises(lib.errors.Error):
                 lib.greet("")
+    assert growth(loop) < 8 * MiB
+
+
+def test_typed_error_values_do_not_leak(any_lib) -> None:
+    # 10,000 typed errors whose value holds a 4 KiB string (a leak would be
+    # ~40 MiB), raised on the fast path and on ctypes; record and field-less
+    # enum errors too.
+    def loop(n):
+        for _ in range(n or 10_000):
+            with pytest.raises(any_lib.errors.ArithmeticError.OutOfRange) as info:
+                any_lib.fail_with_text("e", 4096)
+            assert len(info.value._1) == 4096
+            with pytest.raises(any_lib.errors.ValidationError):
+                any_lib.validate_age(-1)
+            with pytest.raises(any_lib.errors.Denied):
+                any_lib.check_access(2)
+    assert growth(loop) < 8 * MiB
+
+
+def test_untaken_typed_error_values_do_not_leak(lib) -> None:
+    """Errors nobody takes (a raw C-ABI caller) are dropped from the
+    thread's record (the oldest past 16) or with the thread: their values
+    are freed then."""
+    import ctypes
+    import threading
+
+    raw = lib._cdll.fail_with_text
+    raw.restype = ffi_export._FfiBuffer
+    raw.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_size_t]
+
+    def fail_untaken(times: int) -> None:
+        for _ in range(times):
+            raw(b"u", 1, 4096)
+
+    def loop(n):
+        fail_untaken(n or 10_000)
+        for _ in range((n or 10_000) // 100):
+            worker = threading.Thread(target=fail_untaken, args=(10,))
+            worker.start()
+            worker.join()
     assert growth(loop) < 8 * MiB
 
 
@@ -204,6 +245,40 @@ for i in range(40):
     fails(lambda: lib.owned_then_panic(["w"], {{"k": 1}}, {{"t"}}, ("p", b"xy"), [p], True))
     fails(lambda: lib.wide_add(2**126, 2**126)); fails(lambda: lib.hyphenate(["a", 1]))
     fails(lambda: lib.total_count({{"a": -1}})); fails(lambda: lib.oldest([p, 3]))
+# Typed errors (their values owned by the error record until raised), on the
+# fast path and on ctypes; errors nobody takes, dropped from the record
+# (past 16) or with their thread; the C free of a taken error, twice.
+import ctypes, os, threading
+os.environ["FFI_EXPORT_NO_FAST"] = "1"
+slow = ffi_export.Library({lib!r})
+del os.environ["FFI_EXPORT_NO_FAST"]
+for library in (lib, slow):
+    for i in range(20):
+        for call in (lambda: library.checked_div(1, 0), lambda: library.checked_div(-2**63, -1),
+                     lambda: library.fail_with_text("v", 100), lambda: library.validate_age(-1),
+                     lambda: library.check_access(2), lambda: library.clash(), lambda: library.Wallet(1).spend(2),
+                     lambda: library.halve_even.map(numpy.array([1])), lambda: library.load_setting("x"),
+                     lambda: library.boxed_chain("p"), lambda: library.boxed_local_chain("p")):
+            fails(call)
+raw = lib._cdll.fail_with_text
+raw.restype = ffi_export._FfiBuffer
+raw.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_size_t]
+def untaken(times):
+    for _ in range(times):
+        raw(b"u", 1, 100)
+untaken(40)
+worker = threading.Thread(target=untaken, args=(5,))
+worker.start(); worker.join()
+take = lib._cdll.ffi_export_error_take
+take.argtypes = [ctypes.POINTER(ffi_export._FfiError)]; take.restype = ctypes.c_bool
+free = lib._cdll.ffi_export_error_free
+free.argtypes = [ctypes.POINTER(ffi_export._FfiError)]; free.restype = None
+for _ in range(10):
+    raw(b"t", 1, 100)
+    error = ffi_export._FfiError()
+    assert take(error) and error.value and error.variant == 2
+    free(error); free(error)
+    assert not error.value
 gc.collect()
 assert lib.Counter.live() == 0, lib.Counter.live()
 {extra}

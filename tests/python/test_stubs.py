@@ -94,6 +94,20 @@ def test_stub_files_written(typed_dir: str) -> None:
         "    def add(self, by: int) -> int:",
         "    def live() -> int:",
         "    class ParseIntError(ffi_export.FfiError): ...",
+        # An #[export] error type: a class per variant, typed fields and value.
+        "    class ArithmeticError(ffi_export.FfiError):",
+        "        value: ArithmeticError",
+        "        class IntegerOverflow(errors.ArithmeticError):",
+        '            variant: Literal["IntegerOverflow"]',
+        "            value: ArithmeticError.IntegerOverflow",
+        "            a: int",
+        "            op: str",
+        "        class OutOfRange(errors.ArithmeticError):",
+        "            _1: str",
+        "        class Locked(errors.Denied):",
+        "            value: Literal[Denied.Locked]",
+        "    class ValidationError(ffi_export.FfiError):",
+        "        hint: Optional[str]",
         "scale_by: _scale_by_batched",
         "    Rust: ``fn parse_int(text: &str) -> Result<i64, ParseIntError>``",
     ]:
@@ -116,11 +130,17 @@ def test_mypy_catches_wrong_calls(typed_dir: str) -> None:
             "t.make_person('a')\n"
             "t.Counter(1, 'x').nope()\n"
             "t.next_kind('Admin')\n"
+            "try:\n"
+            "    t.checked_div(1, 0)\n"
+            "except t.errors.ArithmeticError.DivisionByZero as e:\n"
+            "    print(e.a)\n"
+            "except t.errors.ArithmeticError.IntegerOverflow as e:\n"
+            "    text: str = e.a\n"
         )
     result = run_mypy(typed_dir, "wrong_client.py")
     assert result.returncode == 1
     errors = [line for line in result.stdout.splitlines() if ": error:" in line]
-    assert [line.split(":")[1] for line in errors] == ["2", "3", "4", "5", "6"], result.stdout
+    assert [line.split(":")[1] for line in errors] == ["2", "3", "4", "5", "6", "10", "12"], result.stdout
 
 
 def run_client(typed_dir: str, client: str) -> str:
@@ -142,6 +162,10 @@ def test_typed_clients_run(typed_dir: str) -> None:
     assert "records: ['Ada'] 1 True" in out.splitlines()
     assert "inventory: ['item0', 'item1'] ['a', 'b'] (1.5, -2.0) 1" in out.splitlines()
     assert "defaults: hello a! hello a hello a? 8080 Guest None Hello b" in out.splitlines()
+    assert "typed error: IntegerOverflow -9223372036854775808 -1 / True" in out.splitlines()
+    assert "typed error: DivisionByZero division by zero" in out.splitlines()
+    assert "record error: age 422 a positive number" in out.splitlines()
+    assert "enum error: Locked Locked" in out.splitlines()
 
 
 def test_typed_module_finds_the_library_next_to_itself(typed_dir: str, tmp_path: str) -> None:
@@ -161,7 +185,7 @@ def test_describe_command_lists_signatures() -> None:
     assert "Counter_get: fn get(&self) -> u64" in lines
     result = subprocess.run([sys.executable, HELPER, "describe", "--json", library_path("examples")],
                             capture_output=True, text=True, check=True)
-    assert '"abi_version": 1' in result.stdout
+    assert '"abi_version": 2' in result.stdout
     tools = subprocess.run([sys.executable, TOOLS, "describe", library_path("ffi_export_tests")],
                            capture_output=True, text=True, check=True)
     assert tools.stdout.splitlines() == lines

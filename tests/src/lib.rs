@@ -1380,3 +1380,233 @@ pub mod defaults {
         }
     }
 }
+
+/// Typed errors: `#[export]` records and enums as `Err` values (their
+/// value reaches Python and C), and the message chains of `anyhow` and
+/// boxed errors.
+pub mod typed_errors {
+    use ffi_export::export;
+    use std::error::Error as StdError;
+
+    /// What checked arithmetic fails with: a `thiserror` enum with unit,
+    /// struct and tuple variants.
+    #[export]
+    #[derive(Debug, thiserror::Error)]
+    pub enum ArithmeticError {
+        /// A division by zero.
+        #[error("division by zero")]
+        DivisionByZero,
+        /// A result that does not fit an `i64`.
+        #[error("integer overflow: {a} {op} {b}")]
+        IntegerOverflow {
+            /// The left operand.
+            a: i64,
+            /// The right operand.
+            b: i64,
+            /// The operation.
+            op: String,
+        },
+        /// A value outside what is accepted, and why.
+        #[error("{0} is out of range: {1}")]
+        OutOfRange(i64, String),
+    }
+
+    /// This module's result, through an alias as crates write it.
+    pub type Result<T> = std::result::Result<T, ArithmeticError>;
+
+    /// `a / b`, refusing zero and overflow.
+    #[export]
+    pub fn checked_div(a: i64, b: i64) -> Result<i64> {
+        if b == 0 {
+            return Err(ArithmeticError::DivisionByZero);
+        }
+        a.checked_div(b).ok_or(ArithmeticError::IntegerOverflow {
+            a,
+            b,
+            op: "/".to_owned(),
+        })
+    }
+
+    /// `value` if it is in `low..=high`.
+    #[export]
+    pub fn in_range(value: i64, low: i64, high: i64) -> Result<i64> {
+        if (low..=high).contains(&value) {
+            Ok(value)
+        } else {
+            Err(ArithmeticError::OutOfRange(
+                value,
+                format!("not in {low}..={high}"),
+            ))
+        }
+    }
+
+    /// Fails with `text` repeated `times` times inside the error value (the
+    /// leak tests' owned error value).
+    #[export]
+    pub fn fail_with_text(text: &str, times: usize) -> Result<String> {
+        Err(ArithmeticError::OutOfRange(
+            times as i64,
+            text.repeat(times),
+        ))
+    }
+
+    /// Halves even numbers; odd ones are out of range.
+    #[export(batch)]
+    pub fn halve_even(n: i64) -> Result<i64> {
+        if n % 2 == 0 {
+            Ok(n / 2)
+        } else {
+            Err(ArithmeticError::OutOfRange(n, "odd".to_owned()))
+        }
+    }
+
+    /// Why access was denied: a field-less `thiserror` enum whose
+    /// discriminants are not its variants' indexes.
+    #[export]
+    #[derive(Debug, Clone, Copy, thiserror::Error)]
+    pub enum Denied {
+        /// Nobody logged in.
+        #[error("not logged in")]
+        Anonymous = 10,
+        /// The account is locked.
+        #[error("account locked")]
+        Locked = -20,
+        /// Too many requests.
+        #[error("quota exceeded")]
+        OverQuota = 30,
+    }
+
+    /// Grants `level` 0, denies the others.
+    #[export]
+    pub fn check_access(level: u8) -> std::result::Result<u8, Denied> {
+        match level {
+            0 => Ok(0),
+            1 => Err(Denied::Anonymous),
+            2 => Err(Denied::Locked),
+            _ => Err(Denied::OverQuota),
+        }
+    }
+
+    /// A record as an error: its fields reach the caller.
+    #[export]
+    #[derive(Debug, thiserror::Error)]
+    #[error("{field}: {reason} (code {code})")]
+    pub struct ValidationError {
+        /// The field that was refused.
+        pub field: String,
+        /// Why.
+        pub reason: String,
+        /// A number for it.
+        pub code: u32,
+        /// What would be accepted.
+        pub hint: Option<String>,
+    }
+
+    /// Accepts ages up to 150.
+    #[export]
+    pub fn validate_age(age: i64) -> std::result::Result<u32, ValidationError> {
+        match u32::try_from(age) {
+            Ok(age) if age <= 150 => Ok(age),
+            _ => Err(ValidationError {
+                field: "age".to_owned(),
+                reason: format!("{age} is not an age"),
+                code: 422,
+                hint: (age < 0).then(|| "a positive number".to_owned()),
+            }),
+        }
+    }
+
+    /// An error whose field names are taken by the exception's own
+    /// attributes.
+    #[export]
+    #[derive(Debug, thiserror::Error)]
+    pub enum Clash {
+        /// Fields named like exception attributes.
+        #[error("clash {args} {value} {variant}")]
+        Fields {
+            /// Named like `BaseException.args`.
+            args: u32,
+            /// Named like `FfiError.value`.
+            value: String,
+            /// Named like `FfiError.variant`.
+            variant: bool,
+        },
+    }
+
+    /// Always fails with a [`Clash`].
+    #[export]
+    pub fn clash() -> std::result::Result<(), Clash> {
+        Err(Clash::Fields {
+            args: 1,
+            value: "v".to_owned(),
+            variant: true,
+        })
+    }
+
+    /// A wallet: methods fail with typed errors too.
+    pub struct Wallet {
+        balance: i64,
+    }
+
+    #[export]
+    impl Wallet {
+        /// A wallet holding `balance`.
+        pub fn new(balance: i64) -> Wallet {
+            Wallet { balance }
+        }
+
+        /// Spends `amount`, returning what is left.
+        pub fn spend(&mut self, amount: i64) -> Result<i64> {
+            if amount > self.balance {
+                return Err(ArithmeticError::OutOfRange(
+                    amount,
+                    format!("more than the balance {}", self.balance),
+                ));
+            }
+            self.balance -= amount;
+            Ok(self.balance)
+        }
+    }
+
+    fn parse_setting(text: &str) -> anyhow::Result<i64> {
+        use anyhow::Context;
+        text.trim()
+            .parse::<i64>()
+            .with_context(|| format!("parsing {text:?}"))
+    }
+
+    /// Parses a setting; an `anyhow` error with two layers of context.
+    #[export]
+    pub fn load_setting(text: &str) -> anyhow::Result<i64> {
+        use anyhow::Context;
+        parse_setting(text).context("loading the setting")
+    }
+
+    /// The innermost cause of [`boxed_chain`].
+    #[derive(Debug, thiserror::Error)]
+    #[error("reading {0:?}")]
+    pub struct ReadFailed(String, #[source] std::io::Error);
+
+    /// The outer error of [`boxed_chain`].
+    #[derive(Debug, thiserror::Error)]
+    #[error("loading the config")]
+    pub struct LoadFailed(#[source] ReadFailed);
+
+    fn load_config(path: &str) -> LoadFailed {
+        let missing = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        LoadFailed(ReadFailed(path.to_owned(), missing))
+    }
+
+    /// Fails with a boxed error (`Send + Sync`) whose causes are chained.
+    #[export]
+    pub fn boxed_chain(path: &str) -> std::result::Result<u32, Box<dyn StdError + Send + Sync>> {
+        Err(Box::new(load_config(path)))
+    }
+
+    /// Fails with a boxed error (neither `Send` nor `Sync`) whose causes
+    /// are chained.
+    #[export]
+    pub fn boxed_local_chain(path: &str) -> std::result::Result<u32, Box<dyn StdError>> {
+        Err(Box::new(load_config(path)))
+    }
+}

@@ -23,10 +23,11 @@ pub fn fieldless(model: &Enum) -> TokenStream {
         .unwrap_or_else(|| format_ident!("i32"));
     let repr_name = repr.to_string();
     let desc_fn = format_ident!("__ffi_export_enum_{}", ident);
-    let entry = crate::tokens::type_entry(ident, &name);
+    let entry = crate::tokens::type_entry(ident, &name, true);
     let slice_elem = copied_slice_elem(ident);
     let variants: Vec<_> = model.variants.iter().map(|v| &v.ident).collect();
     let variant_names: Vec<String> = variants.iter().map(|v| v.to_string()).collect();
+    let indexes = 0..variants.len() as u32;
     let expected = variant_names.join(", ");
     let fit_message = format!("a discriminant of `{name}` does not fit its C type `{repr_name}`: add `#[repr(i64)]` (or another integer type)");
     quote! {
@@ -49,6 +50,11 @@ pub fn fieldless(model: &Enum) -> TokenStream {
             }
             #[inline]
             unsafe fn free_repr(_: &mut #repr) {}
+            fn variant_index(&self) -> ::core::option::Option<u32> {
+                ::core::option::Option::Some(match self {
+                    #(#ident::#variants => #indexes,)*
+                })
+            }
         }
 
         // SAFETY: only a declared discriminant becomes a value.
@@ -106,7 +112,7 @@ pub fn with_data(model: &Enum) -> TokenStream {
     let repr = format_ident!("__FfiRepr_{}", ident);
     let union = format_ident!("__FfiUnion_{}", ident);
     let desc_fn = format_ident!("__ffi_export_enum_{}", ident);
-    let entry = crate::tokens::type_entry(ident, &name);
+    let entry = crate::tokens::type_entry(ident, &name, true);
     let end = Ident::new(END_FIELD, Span::call_site());
 
     let mut variant_reprs = Vec::new();
@@ -116,6 +122,7 @@ pub fn with_data(model: &Enum) -> TokenStream {
     let mut free_arms = Vec::new();
     let mut owned = Vec::new();
     let mut variant_descs = Vec::new();
+    let mut index_arms = Vec::new();
     for (index, variant) in model.variants.iter().enumerate() {
         let tag = index as u32;
         let vident = &variant.ident;
@@ -142,6 +149,11 @@ pub fn with_data(model: &Enum) -> TokenStream {
             Shape::Tuple => quote!(#ident::#vident(#(#bindings),*)),
             Shape::Unit => quote!(#ident::#vident),
         };
+        index_arms.push(match variant.shape {
+            Shape::Named => quote!(#ident::#vident { .. } => #tag),
+            Shape::Tuple => quote!(#ident::#vident(..) => #tag),
+            Shape::Unit => quote!(#ident::#vident => #tag),
+        });
         if fields.is_empty() {
             into_arms.push(quote! {
                 #pattern => #repr {
@@ -259,6 +271,11 @@ pub fn with_data(model: &Enum) -> TokenStream {
                 }
                 // Back to the empty value: freeing twice is harmless.
                 *repr = <#repr as #rt::AbiValue>::error_value();
+            }
+            fn variant_index(&self) -> ::core::option::Option<u32> {
+                ::core::option::Option::Some(match self {
+                    #(#index_arms,)*
+                })
             }
         }
 

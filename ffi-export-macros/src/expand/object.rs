@@ -17,7 +17,7 @@ pub fn object(object: &Object, type_name: &str) -> TokenStream {
     let free_name = format!("{type_name}_free");
     let free_ident = hidden_ident("free", type_name);
     let doc = &object.doc;
-    let entry = crate::tokens::type_entry(&owner, type_name);
+    let entry = crate::tokens::type_entry(&owner, type_name, false);
     quote! {
         #item
         #entry

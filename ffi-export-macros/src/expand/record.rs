@@ -148,7 +148,7 @@ pub fn record(record: &Record) -> TokenStream {
     } else {
         copied_slice_elem(ident)
     };
-    let entry = crate::tokens::type_entry(ident, &name);
+    let entry = crate::tokens::type_entry(ident, &name, true);
     quote! {
         #item
         #body

@@ -64,6 +64,26 @@ def main() -> None:
     print("defaults:", t.greet_times("a"), t.greet_times("a", 2, end="?"), settings.port, settings.role.name,
           t.Contact("c").email, t.Greeter().greet("b"))
     print("inventory:", sorted(inventory.counts), sorted(inventory.tags), origin, t.inventory_total(inventory))
+    for a, b in [(-2**63, -1), (1, 0)]:
+        try:
+            t.checked_div(a, b)
+        except t.errors.ArithmeticError.IntegerOverflow as overflow:
+            left: int = overflow.a
+            op: str = overflow.op
+            value: t.ArithmeticError.IntegerOverflow = overflow.value
+            print("typed error:", overflow.variant, left, overflow.b, op, value.a == left)
+        except t.errors.ArithmeticError as error:
+            print("typed error:", error.variant, error)
+    try:
+        t.validate_age(-1)
+    except t.errors.ValidationError as invalid:
+        hint: str | None = invalid.hint
+        print("record error:", invalid.field, invalid.code, hint)
+    try:
+        t.check_access(2)
+    except t.errors.Denied.Locked as denied:
+        reason: t.Denied = denied.value
+        print("enum error:", denied.variant, reason.name)
     try:
         t.parse_int("x")
     except t.errors.ParseIntError as error:
