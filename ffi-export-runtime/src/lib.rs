@@ -37,7 +37,7 @@
 //! | `#[export]` struct `R` | `R_repr`, a `#[repr(C)]` struct of its fields' C forms in order (a `#[repr(C)]` struct of numbers is itself) |
 //! | `#[export]` enum with data `E` | `E_repr`: `{ uint32_t tag; union { V_repr V; ... } data; }` |
 //! | `Self` of an `#[export] impl` | a `uint64_t` handle, released with `T_free(handle)` |
-//! | `Result<T, E>` | `T`'s C return |
+//! | `Result<T, E>` (`E: Display + 'static`) | `T`'s C return; the error goes to the error channel |
 //!
 //! `#[export(batch)]` on a function of primitives also exports
 //! `size_t name_batch(size_t len, const A *a, size_t a_step, ..., R *out)`.
@@ -78,6 +78,20 @@
 //! `ffi_export_error_take_since(before, out)` takes that call's error even
 //! if other calls ran on the thread meanwhile (see [`status`]). Panics never
 //! unwind into the caller.
+//!
+//! [`FfiError`] holds the code, the message (the error's `Display`; for
+//! `Box<dyn Error>` and `anyhow::Error`, with their chain of causes:
+//! `outer: inner: root`) and the error type's short name. When the error
+//! type is an `#[export]` record or enum, it also holds the error value:
+//! `value` points to its C form (`E_repr`, or the enum's integer), owned by
+//! the `FfiError` until `ffi_export_error_free`, and `variant` is the index
+//! of its variant (-1 for a record; `value` NULL and `variant` -1 for every
+//! other error). The runtime finds such a type in [`TYPES`] by the `TypeId`
+//! of `E`, which is why `E: 'static`. A value is freed exactly once: by
+//! `ffi_export_error_free` (which ignores a `value` it did not hand out, so
+//! freeing a copy of the struct or a forged pointer does nothing), or with
+//! the thread's record when nobody takes it (pushed out by 16 newer
+//! failures, or at thread exit). This layout is [`ABI_VERSION`] 2.
 //!
 //! Every shim runs its body through [`call`]; this is the channel seen from
 //! Rust:
