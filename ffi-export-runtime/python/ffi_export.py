@@ -2766,15 +2766,31 @@ class _ObjectKind(_NamedKind):
 # Signatures (docstrings here; stubs, headers and `describe` in the tools)
 
 
+def _rust_name(export: _Desc) -> str:
+    """The Rust name of an export's function: ``area`` for
+    ``#[export(name = "sprites_area")] fn area``, ``get`` for the method
+    ``Counter_get`` (a library older than ``rust_name``: the C name, less
+    the object's prefix)."""
+    if "rust_name" in export:
+        return str(export["rust_name"])
+    name = str(export["name"])
+    if export["owner"]:
+        return name[len(str(export["owner"]["key"]).rsplit("::", 1)[-1]) + 1:]
+    return name
+
+
+def _param_rust(param: _Desc, named: _NamedDescs) -> str:
+    """A parameter's Rust type as written: ``&Person`` for a borrowed record."""
+    return ("&" if param.get("borrowed") else "") + _kind(param["type"]).rust(named)
+
+
 def _signature(export: _Desc, named: _NamedDescs) -> str:
     """An export's Rust signature: ``fn name(params) -> ret``."""
-    params = [f"{p['name']}: {_kind(p['type']).rust(named)}" for p in export["params"]]
-    name = export["name"]
+    params = [f"{p['name']}: {_param_rust(p, named)}" for p in export["params"]]
     if export["owner"]:
-        name = name[len(named[export["owner"]["key"]]["name"]) + 1:]
         receiver = _receiver(export)
         params = ([receiver] if receiver else []) + params
-    signature = f"fn {name}({', '.join(params)})"
+    signature = f"fn {_rust_name(export)}({', '.join(params)})"
     returns = _kind(export["returns"])
     if not returns.unit:
         signature += f" -> {returns.rust(named)}"
@@ -3035,14 +3051,14 @@ class _Binder:
             w.body.append("if not _fx_h: raise _fx_closed(self)")
             w.argtypes.append(ctypes.c_uint64)
             w.cargs.append("_fx_h")
-        for (param_name, kind), default in zip(params, defaults):
+        for param, (param_name, kind), default in zip(export["params"], params, defaults):
             p = _python_name(param_name, taken)
             taken.add(p)
             w.names.append(p)
             if default is not _NO_DEFAULT:
                 w.defaults[p] = default
             w.annotations[p] = kind.python_type(types)
-            kind.bind_param(w, p, f"argument '{p}'", kind.rust(types.named))
+            kind.bind_param(w, p, f"argument '{p}'", _param_rust(param, types.named))
         if w.keep_list:
             w.body.insert(0, "_fx_keep = []")
         cfunc.argtypes = w.argtypes
@@ -3103,7 +3119,7 @@ class _Binder:
         function.__qualname__ = name
         if export["owner"]:
             owner = types.named[export["owner"]["key"]]["name"]
-            function.__name__ = export["name"][len(owner) + 1:]
+            function.__name__ = _rust_name(export)
             function.__qualname__ = f"{owner}.{function.__name__}"
         function.__annotations__ = w.annotations
         if export.get("batch"):
@@ -3194,8 +3210,7 @@ def _unbindable(export: _Desc, why: str) -> Callable[..., Any]:
 
     unbound.__name__ = unbound.__qualname__ = export["name"]
     if export["owner"]:
-        owner = export["owner"]["key"].rsplit("::", 1)[-1]
-        unbound.__name__ = export["name"][len(owner) + 1:]
+        unbound.__name__ = _rust_name(export)
     return unbound
 
 

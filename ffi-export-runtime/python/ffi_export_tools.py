@@ -139,7 +139,7 @@ class _StubWriter:
         for export in self.exports:
             if not export["owner"] or export["owner"]["key"] != key:
                 continue
-            short = export["name"][len(name) + 1:]
+            short = ffi_export._rust_name(export)
             method = ffi_export._receiver(export) is not None
             if ffi_export._constructs(export) and short == "new":
                 init = self.function(export, "    ", "__init__", True, False)
@@ -468,7 +468,7 @@ class _HeaderWriter:
             out.append((f"{owner} handle", "the object (checked)"))
         for param in export["params"]:
             kind = _kind(param["type"])
-            declared = kind.c_params(self, param["name"], kind.rust(self.named))
+            declared = kind.c_params(self, param["name"], ffi_export._param_rust(param, self.named))
             if "default" in param and declared:
                 # C passes every argument; say what Python fills in.
                 c_decl, note = declared[0]

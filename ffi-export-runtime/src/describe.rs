@@ -236,6 +236,10 @@ pub struct ParamDesc {
     /// Its default value for Python (`#[ffi(default = ..)]`), as JSON: the
     /// macro writes it from a literal it checked against the type.
     pub default: Option<&'static str>,
+    /// Written `&T` of a type described by `ty` (a record or an enum with
+    /// data, passed by pointer and copied in): the Rust signature borrows it
+    /// (`"borrowed": true` in the JSON, absent when false).
+    pub borrowed: bool,
 }
 
 /// One exported function.
@@ -243,6 +247,9 @@ pub struct ParamDesc {
 pub struct ExportDesc {
     /// The exported C symbol.
     pub name: &'static str,
+    /// The Rust function's name (`area` for `#[export(name = "sprites_area")]
+    /// fn area`, `get` for the method `Counter_get`).
+    pub rust_name: &'static str,
     /// `module_path!()` of the Rust function.
     pub module: &'static str,
     /// The Rust doc comment.
@@ -588,6 +595,8 @@ pub fn describe_json(exports: &[ExportDesc]) -> String {
         }
         out.push_str(r#"{"name":"#);
         write_json_string(&mut out, export.name);
+        out.push_str(r#","rust_name":"#);
+        write_json_string(&mut out, export.rust_name);
         out.push_str(r#","module":"#);
         write_json_string(&mut out, export.module);
         out.push_str(r#","doc":"#);
@@ -602,6 +611,9 @@ pub fn describe_json(exports: &[ExportDesc]) -> String {
             out.push_str(r#","type":"#);
             write_type(&mut out, &param.ty, &mut named);
             write_default(&mut out, param.default);
+            if param.borrowed {
+                out.push_str(r#","borrowed":true"#);
+            }
             out.push('}');
         }
         out.push_str(r#"],"returns":"#);
@@ -729,6 +741,7 @@ mod tests {
             name: "text",
             ty: TypeDesc::Str,
             default: Some(r#""hi""#),
+            borrowed: false,
         },
         ParamDesc {
             name: "out",
@@ -737,6 +750,7 @@ mod tests {
                 mutable: true,
             },
             default: None,
+            borrowed: false,
         },
     ];
 
@@ -744,7 +758,8 @@ mod tests {
     fn json_escapes_and_nests() {
         static OK: TypeDesc = TypeDesc::Option(&TypeDesc::Vec(&TypeDesc::Scalar("i32")));
         let export = ExportDesc {
-            name: "f",
+            name: "m_f",
+            rust_name: "f",
             module: "m::n",
             doc: "says \"hi\"\n\tand \\ more\u{1}",
             params: &PARAMS,
@@ -774,6 +789,49 @@ mod tests {
         // A default is written as the JSON the macro made, only when set.
         assert!(
             json.contains(r#"{"name":"text","type":{"kind":"str"},"default":"hi"}"#),
+            "{json}"
+        );
+        assert!(json.contains(r#"{"name":"m_f","rust_name":"f","module":"m::n","#));
+        // `borrowed` is written only when true: older readers see no new key.
+        assert!(!json.contains("borrowed"), "{json}");
+    }
+
+    #[test]
+    fn borrowed_parameters_say_so() {
+        fn record() -> &'static RecordDesc {
+            static DESC: RecordDesc = RecordDesc {
+                name: "Person",
+                module: "m",
+                doc: "",
+                fields: &[],
+                pod: false,
+                size: 0,
+                align: 1,
+            };
+            &DESC
+        }
+        static BORROWED: [ParamDesc; 1] = [ParamDesc {
+            name: "p",
+            ty: TypeDesc::Record(record),
+            default: None,
+            borrowed: true,
+        }];
+        let export = ExportDesc {
+            name: "f",
+            rust_name: "f",
+            module: "m",
+            doc: "",
+            params: &BORROWED,
+            ret: TypeDesc::Unit,
+            free: None,
+            owner: None,
+            kind: "function",
+            python: None,
+            batch: None,
+        };
+        let json = describe_json(std::slice::from_ref(&export));
+        assert!(
+            json.contains(r#""params":[{"name":"p","type":{"kind":"record","key":"m::Person"},"borrowed":true}]"#),
             "{json}"
         );
     }

@@ -130,18 +130,20 @@
 //! ```
 //!
 //! **Self-description.** `const char *ffi_export_describe(void)` returns a
-//! JSON document (owned by the library) listing every export: name, doc
-//! comment, parameter names and types, return type, error type, paired free,
-//! and every record, enum and object type they mention.
+//! JSON document (owned by the library) listing every export: C and Rust
+//! names, module, doc comment, parameter names and types (and which are
+//! borrowed), return type, error type, paired free, and every record, enum
+//! and object type of the library.
 //! `uint32_t ffi_export_abi_version(void)` returns [`ABI_VERSION`]; the
 //! Python helper refuses a library whose version differs from its own.
 //!
 //! ```
 //! use ffi_export_runtime::describe::{describe_json, ExportDesc, ParamDesc, TypeDesc};
 //!
-//! static PARAMS: [ParamDesc; 1] = [ParamDesc { name: "text", ty: TypeDesc::Str, default: None }];
+//! static PARAMS: [ParamDesc; 1] = [ParamDesc { name: "text", ty: TypeDesc::Str, default: None, borrowed: false }];
 //! let export = ExportDesc {
 //!     name: "shout",
+//!     rust_name: "shout",
 //!     module: "mylib",
 //!     doc: "Upper-cases `text`.",
 //!     params: &PARAMS,

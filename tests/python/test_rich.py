@@ -217,7 +217,7 @@ def test_record_classes_are_reachable_and_documented(lib) -> None:
     assert lib.Tree.__doc__ == "A tree of labels (a recursive record)."
     assert lib.Point.__doc__ == "A point in the plane: plain data, crosses as itself."
     assert lib.Kind.__doc__ == "What someone may do."
-    assert "fn describe_person(person: Person) -> String" in lib.describe_person.__doc__
+    assert "fn describe_person(person: &Person) -> String" in lib.describe_person.__doc__
     assert "fn maybe_person(some: bool) -> Option<Person>" in lib.maybe_person.__doc__
     assert "fn parse_person(text: &str) -> Result<Person, Error>" in lib.parse_person.__doc__
 

@@ -9,6 +9,7 @@ use crate::tokens::{
 };
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::ext::IdentExt;
 
 /// The shim, paired free and description of one exported callable (the
 /// Rust item itself is emitted by the caller).
@@ -167,7 +168,8 @@ pub fn callable(model: &ExportFn) -> TokenStream {
             ParamKind::Unsupported(_) => continue,
         };
         let default = default_value(&param.ffi);
-        param_descs.push(quote!(#rt::ParamDesc { name: #name, ty: #desc, default: #default }));
+        let borrowed = matches!(param.kind, ParamKind::Ref(_));
+        param_descs.push(quote!(#rt::ParamDesc { name: #name, ty: #desc, default: #default, borrowed: #borrowed }));
     }
 
     // A `&mut [T]` must not alias another borrowed argument (the bytes of
@@ -253,6 +255,7 @@ pub fn callable(model: &ExportFn) -> TokenStream {
     let desc_ident = hidden_ident("desc", c_name);
     let call_scope = call_scope(model.sig.ident.span());
     let doc = &model.doc;
+    let rust_name = model.sig.ident.unraw().to_string();
     let c_name_lit = syn::LitStr::new(c_name, model.c_name_span);
     quote! {
         #[doc(hidden)]
@@ -281,6 +284,7 @@ pub fn callable(model: &ExportFn) -> TokenStream {
         #[allow(non_upper_case_globals, clippy::type_complexity)]
         static #desc_ident: #rt::ExportDesc = #rt::ExportDesc {
             name: #c_name,
+            rust_name: #rust_name,
             module: ::core::module_path!(),
             doc: #doc,
             params: &[#(#param_descs),*],
