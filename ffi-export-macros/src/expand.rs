@@ -27,10 +27,10 @@ pub fn item(item: &Item) -> TokenStream {
         Item::Enum(model) if model.has_data() => enums::with_data(model),
         Item::Enum(model) => enums::fieldless(model),
         Item::Object(model) => {
-            let object = match &model.type_name {
-                Some(type_name) => object::object(model, type_name),
+            let object = match (&model.type_name, &model.c_prefix) {
+                (Some(type_name), Some(c_prefix)) => object::object(model, type_name, c_prefix),
                 // Rejected by `validate`.
-                None => TokenStream::new(),
+                _ => TokenStream::new(),
             };
             let shims = model.methods.iter().map(function::callable);
             quote!(#object #(#shims)*)

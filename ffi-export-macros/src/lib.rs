@@ -43,9 +43,13 @@ use proc_macro::TokenStream;
 /// an enum with or without data). On an inherent `impl` block: every `pub
 /// fn` as `<Type>_<fn>`, plus `<Type>_free`.
 ///
-/// `#[export(name = "symbol")]` exports under another C name;
-/// `#[export(batch)]` also exports `<name>_batch`, the function looped over
-/// arrays.
+/// `#[export(name = "symbol")]` exports under another C name (on an impl
+/// block: `#[export(name = "Prefix")]` names its symbols `Prefix_<fn>` and
+/// `Prefix_free`); `#[export(batch)]` also exports `<name>_batch`, the
+/// function looped over arrays. C symbols are global to the library while
+/// Rust names are per module: two exports of one symbol (`geometry::area`
+/// and `sprites::area`) fail to compile at both, and `name = ".."` on one
+/// of them resolves it.
 ///
 /// ```
 /// use ffi_export::export;

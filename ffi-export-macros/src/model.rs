@@ -422,12 +422,19 @@ pub enum Shape {
 pub struct Object {
     /// The impl block as written.
     pub item: syn::ItemImpl,
-    /// The attribute's arguments (none are taken).
-    pub args: TokenStream,
+    /// The attribute's arguments (`name = ".."` is taken).
+    pub args: Args,
     /// The name of a named, non-generic self type; `None` otherwise
     /// (rejected), and then no method is modelled.
     pub type_name: Option<String>,
-    /// Its `pub fn`s, exported as `<Type>_<fn>`.
+    /// The C prefix of its exports (`<prefix>_<fn>`, `<prefix>_free`): the
+    /// `name = ".."` argument, else the type's name (`None` with
+    /// `type_name`).
+    pub c_prefix: Option<String>,
+    /// Where the prefix came from: the `name = ".."` literal, else the self
+    /// type's last token.
+    pub c_prefix_span: Span,
+    /// Its `pub fn`s, exported as `<prefix>_<fn>`.
     pub methods: Vec<ExportFn>,
     /// The doc comment of the impl block.
     pub doc: String,

@@ -15,6 +15,32 @@ pub fn hidden_ident(prefix: &str, name: &str) -> Ident {
     Ident::new(&format!("__ffi_export_{prefix}_{name}"), Span::call_site())
 }
 
+/// A crate-wide marker of the exported C symbol `name`, so that two exports
+/// of one symbol anywhere in the crate fail `cargo check` at both, saying
+/// what to do.
+///
+/// Exported symbols are global but Rust modules are not: `geometry::area`
+/// and `sprites::area` both export `area`, and rustc only finds out when it
+/// emits the object file ("symbol `area` is already defined", at one
+/// `#[export]`, and not at all under `cargo check`). A `#[macro_export]`
+/// macro is defined at the crate root whatever module it is written in, so
+/// one per symbol makes the second export a name clash (E0428) that rustc
+/// reports while checking, spanned at both exports (`span`: the function's
+/// name or its `name = ".."`). The macro's name is the message.
+pub fn symbol_guard(name: &str, span: Span) -> TokenStream {
+    let guard = Ident::new(
+        &format!("C_symbol_{name}_is_exported_twice__give_one_export_a_name_argument"),
+        span,
+    );
+    quote_spanned! {span=>
+        #[doc(hidden)]
+        #[macro_export]
+        macro_rules! #guard {
+            () => {};
+        }
+    }
+}
+
 /// The local holding a call's `CallScope`: its name is what rustc shows
 /// when a function would keep an argument.
 pub const SCOPE_BINDING: &str = "arguments_live_only_during_the_call";

@@ -2744,7 +2744,12 @@ class _ObjectKind(_NamedKind):
         types.classes[self.key]._ffi_free = free
 
     def c_name(self, named: _NamedDescs) -> str:
-        return f"{named[self.key]['name']}_handle"
+        # Named after the prefix of its symbols (`#[export(name = "Prefix")]`
+        # on the impl, else the type's name), which is unique in the library.
+        desc = named[self.key]
+        free = str(desc["free"])
+        prefix = free[:-len("_free")] if free.endswith("_free") else str(desc["name"])
+        return f"{prefix}_handle"
 
     def c_define(self, h: _HeaderContext) -> str:
         desc = h.named[self.key]

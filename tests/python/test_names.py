@@ -57,3 +57,32 @@ def test_a_renamed_export_keeps_its_rust_name(lib) -> None:
     assert lib.renamed_export.__doc__.endswith("Rust: ``fn original_name() -> u8``")
     assert "renamed_export: fn original_name() -> u8" in describe_lines("ffi_export_tests")
     assert lib.exports["Counter_get"]["rust_name"] == "get"
+
+
+# -- An object's C prefix: `#[export(name = "SpriteCanvas")] impl Canvas`
+
+
+def test_a_renamed_object_exports_under_its_prefix(lib) -> None:
+    symbols = {name for name in lib.exports if name.startswith(("SpriteCanvas_", "Canvas_"))}
+    assert symbols >= {"SpriteCanvas_new", "SpriteCanvas_place", "SpriteCanvas_width"}
+    assert hasattr(lib._cdll, "SpriteCanvas_free")
+    assert lib.exports["SpriteCanvas_place"]["rust_name"] == "place"
+    with lib.Canvas(8) as canvas:
+        assert (canvas.place(3), canvas.place(4), canvas.width()) == (1, 2, 8)
+    assert lib.Canvas.place.__name__ == "place"
+    assert lib.Canvas.place.__doc__.endswith("Rust: ``fn place(&mut self, tile: u16) -> usize``")
+
+
+def test_a_renamed_object_in_the_header_and_cffi(lib) -> None:
+    import cffi
+
+    header = ffi_export_tools.generate_header(lib._description, "libffi_export_tests.so", cdef=True)
+    lines = header.splitlines()
+    assert "typedef uint64_t SpriteCanvas_handle;" in lines
+    assert "void SpriteCanvas_free(SpriteCanvas_handle handle);" in lines
+    ffi = cffi.FFI()
+    ffi.cdef(header)
+    c = ffi.dlopen(library_path("ffi_export_tests"))
+    canvas = c.SpriteCanvas_new(5)
+    assert (c.SpriteCanvas_place(canvas, 9), c.SpriteCanvas_width(canvas)) == (1, 5)
+    c.SpriteCanvas_free(canvas)

@@ -1610,3 +1610,39 @@ pub mod typed_errors {
         Err(Box::new(load_config(path)))
     }
 }
+
+/// The same names as in `geometry` (README, "Names and modules"): each item
+/// is reached by its module path, `lib.sprites.Canvas`.
+pub mod sprites {
+    use ffi_export::export;
+
+    /// A screen of placed tiles.
+    pub struct Canvas {
+        width: u32,
+        tiles: Vec<u16>,
+    }
+
+    /// A screen of placed tiles; its C symbols are `SpriteCanvas_*`
+    /// (`geometry::Canvas` exports `Canvas_*`).
+    #[export(name = "SpriteCanvas")]
+    impl Canvas {
+        /// An empty screen, `width` tiles wide.
+        pub fn new(width: u32) -> Canvas {
+            Canvas {
+                width,
+                tiles: Vec::new(),
+            }
+        }
+
+        /// Places a tile; returns how many are placed.
+        pub fn place(&mut self, tile: u16) -> usize {
+            self.tiles.push(tile);
+            self.tiles.len()
+        }
+
+        /// The width, in tiles.
+        pub fn width(&self) -> u32 {
+            self.width
+        }
+    }
+}

@@ -5,7 +5,7 @@
 
 use crate::model::{ExportFn, FnKind, ParamKind};
 use crate::tokens::{
-    call_scope, default_value, hidden_ident, option, runtime, AtType, SCOPE_BINDING,
+    call_scope, default_value, hidden_ident, option, runtime, symbol_guard, AtType, SCOPE_BINDING,
 };
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
@@ -252,6 +252,12 @@ pub fn callable(model: &ExportFn) -> TokenStream {
     } else {
         (TokenStream::new(), option(None))
     };
+    // A free function's symbol is one crate-wide name (methods are under
+    // their object's, see `object.rs`).
+    let guard = match model.kind {
+        FnKind::Function => symbol_guard(c_name, model.c_name_span),
+        _ => TokenStream::new(),
+    };
     let desc_ident = hidden_ident("desc", c_name);
     let call_scope = call_scope(model.sig.ident.span());
     let doc = &model.doc;
@@ -277,6 +283,7 @@ pub fn callable(model: &ExportFn) -> TokenStream {
         }
 
         #free_item
+        #guard
 
         #[#rt::linkme::distributed_slice(#rt::EXPORTS)]
         #[linkme(crate = #rt::linkme)]

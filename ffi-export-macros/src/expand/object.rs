@@ -1,26 +1,32 @@
 //! `#[export] impl Type { .. }`: values of `Type` live in the runtime's
-//! handle registry, cross as handles and are dropped by `<Type>_free`.
+//! handle registry, cross as handles and are dropped by `<prefix>_free`
+//! (the prefix is `Type`, or the impl's `name = ".."`).
 //! (Each `pub fn` is expanded as a callable.)
 
 use crate::model::Object;
-use crate::tokens::{hidden_ident, runtime};
+use crate::tokens::{hidden_ident, runtime, symbol_guard};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-/// The object's impls, description and `<Type>_free` export (not its
-/// methods), after the impl block itself.
-pub fn object(object: &Object, type_name: &str) -> TokenStream {
+/// The object's impls, description and `<prefix>_free` export (not its
+/// methods), after the impl block itself; `c_prefix` is the type's name or
+/// the impl's `name = ".."`.
+pub fn object(object: &Object, type_name: &str, c_prefix: &str) -> TokenStream {
     let item = &object.item;
     let owner = object.owner();
     let rt = runtime();
     let desc_fn = format_ident!("__ffi_export_object_{}", type_name);
-    let free_name = format!("{type_name}_free");
+    let free_name = format!("{c_prefix}_free");
+    // The object's symbols are one crate-wide name: `<prefix>_free` stands
+    // for them (two objects of one prefix collide there first).
+    let guard = symbol_guard(&free_name, object.c_prefix_span);
     let free_ident = hidden_ident("free", type_name);
     let doc = &object.doc;
     let entry = crate::tokens::type_entry(&owner, type_name, false);
     quote! {
         #item
         #entry
+        #guard
 
         impl #rt::FfiObject for #owner {
             const DESC: #rt::TypeDesc = #rt::TypeDesc::Object(#desc_fn);
@@ -54,7 +60,7 @@ pub fn object(object: &Object, type_name: &str) -> TokenStream {
 
         /// Drops the object behind `handle`; 0 and freed handles are no-ops.
         #[doc(hidden)]
-        // SAFETY: `<Type>_free` was checked not to be a C library, CPython or
+        // SAFETY: `<prefix>_free` was checked not to be a C library, CPython or
         // ffi-export symbol (validate::c_symbol).
         #[unsafe(export_name = #free_name)]
         #[allow(non_snake_case)]

@@ -3,17 +3,16 @@
 
 use super::defaults::{read_ffi_attrs, strip_ffi_attrs};
 use super::syntax::{
-    binding_name, doc_lines, is_ident, is_named, is_primitive, is_type, mentions, names_primitive,
-    replace_self, type_arguments, unwrap_group,
+    attribute_args, binding_name, doc_lines, is_ident, is_named, is_primitive, is_type, mentions,
+    names_primitive, replace_self, type_arguments, unwrap_group,
 };
 use crate::model::{
-    Args, ExportFn, FnKind, Function, Param, ParamKind, Return, ReturnKind, UnsupportedParam,
+    ExportFn, FnKind, Function, Param, ParamKind, Return, ReturnKind, UnsupportedParam,
     UnsupportedReturn,
 };
 use proc_macro2::TokenStream;
-use syn::parse::Parser;
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, LitStr, ReturnType, Type};
+use syn::{FnArg, ItemFn, ReturnType, Type};
 
 /// The model of `#[export(args)] fn`.
 pub fn function(args: TokenStream, mut item: ItemFn) -> Function {
@@ -49,16 +48,17 @@ pub fn strip_param_attrs(sig: &mut syn::Signature) -> Vec<Vec<syn::Attribute>> {
 }
 
 /// The model of a `pub fn` in an `#[export] impl` of `owner`, named
-/// `<Type>_<method>` in C; `param_attrs` are the `#[ffi(..)]` attributes
-/// taken off its parameters.
+/// `<prefix>_<method>` in C (the prefix is the type's name, or the impl's
+/// `name = ".."`); `param_attrs` are the `#[ffi(..)]` attributes taken
+/// off its parameters.
 pub fn method(
     owner: &Type,
-    type_name: &str,
+    c_prefix: &str,
     impl_generics: &syn::Generics,
     item: &syn::ImplItemFn,
     param_attrs: &[Vec<syn::Attribute>],
 ) -> ExportFn {
-    let c_name = format!("{type_name}_{}", item.sig.ident);
+    let c_name = format!("{c_prefix}_{}", item.sig.ident);
     let mut sig = item.sig.clone();
     // `Self` means the owner everywhere in generated code (shims live
     // outside the impl block).
@@ -144,34 +144,6 @@ fn callable(
         ret: return_type(&sig.output, owner),
         batch: None,
     }
-}
-
-/// `name = "symbol"` and `batch`, the arguments `#[export(..)]` takes on a
-/// function, as written: `validate` checks them.
-fn attribute_args(args: TokenStream) -> Args {
-    let mut parsed = Args::default();
-    let parser = syn::meta::parser(|meta| {
-        if meta.path.is_ident("batch") {
-            parsed.batch = Some(meta.path.span());
-        } else if meta.path.is_ident("name") {
-            parsed.name = Some(meta.value()?.parse::<LitStr>()?);
-        } else {
-            parsed.unknown.push(meta.path.clone());
-            // Skip what follows an unknown argument: `= value` or `(..)`.
-            if meta.input.peek(syn::Token![=]) {
-                meta.value()?.parse::<syn::Expr>()?;
-            } else if meta.input.peek(syn::token::Paren) {
-                let content;
-                syn::parenthesized!(content in meta.input);
-                content.parse::<TokenStream>()?;
-            }
-        }
-        Ok(())
-    });
-    if let Err(error) = parser.parse2(args) {
-        parsed.malformed = Some(error);
-    }
-    parsed
 }
 
 /// How a parameter of type `ty` crosses.

@@ -1,29 +1,45 @@
-//! `impl` blocks: the object type and its `pub fn`s.
+//! `impl` blocks: the object type, its C prefix and its `pub fn`s.
 
 use super::function::{method, strip_param_attrs};
-use super::syntax::doc_lines;
+use super::syntax::{attribute_args, doc_lines};
 use crate::model::Object;
 use proc_macro2::TokenStream;
+use quote::ToTokens;
 use syn::{ImplItem, ItemImpl, Type, Visibility};
 
-/// The model of `#[export] impl Type { .. }`. Methods are modelled only
-/// for a named, non-generic type (anything else is rejected as a whole).
+/// The model of `#[export(args)] impl Type { .. }`. Methods are modelled
+/// only for a named, non-generic type (anything else is rejected as a
+/// whole).
 pub fn object(args: TokenStream, mut item: ItemImpl) -> Object {
+    let args = attribute_args(args);
     let type_name = match &*item.self_ty {
         Type::Path(path) if path.qself.is_none() => path.path.segments.last(),
         _ => None,
     }
     .filter(|segment| segment.arguments.is_empty())
     .map(|segment| segment.ident.to_string());
+    let c_prefix = match &args.name {
+        Some(name) => type_name.as_ref().map(|_| name.value()),
+        None => type_name.clone(),
+    };
+    let c_prefix_span = match &args.name {
+        Some(name) => name.span(),
+        None => item
+            .self_ty
+            .to_token_stream()
+            .into_iter()
+            .last()
+            .map_or_else(proc_macro2::Span::call_site, |token| token.span()),
+    };
     let mut methods = Vec::new();
-    if let Some(type_name) = &type_name {
+    if let Some(c_prefix) = &c_prefix {
         for impl_item in &mut item.items {
             if let ImplItem::Fn(f) = impl_item {
                 if matches!(f.vis, Visibility::Public(_)) {
                     let param_attrs = strip_param_attrs(&mut f.sig);
                     methods.push(method(
                         &item.self_ty,
-                        type_name,
+                        c_prefix,
                         &item.generics,
                         f,
                         &param_attrs,
@@ -35,6 +51,8 @@ pub fn object(args: TokenStream, mut item: ItemImpl) -> Object {
     Object {
         doc: doc_lines(&item.attrs),
         type_name,
+        c_prefix,
+        c_prefix_span,
         methods,
         args,
         item,

@@ -1,9 +1,11 @@
 //! Questions about syn trees that the parsers of every item kind ask.
 
-use crate::model::PRIMITIVES;
+use crate::model::{Args, PRIMITIVES};
 use proc_macro2::TokenStream;
 use quote::ToTokens;
-use syn::{Expr, ExprLit, GenericArgument, Lit, Meta, Pat, PathArguments, Type, TypePath};
+use syn::parse::Parser;
+use syn::spanned::Spanned;
+use syn::{Expr, ExprLit, GenericArgument, Lit, LitStr, Meta, Pat, PathArguments, Type, TypePath};
 
 /// The doc comment of `attrs`, without the one space rustdoc adds after
 /// `///`, one line per `#[doc]` attribute.
@@ -122,4 +124,32 @@ pub fn mentions(ty: &Type, owner: &Type) -> bool {
         || type_arguments(unwrap_group(ty))
             .iter()
             .any(|arg| mentions(arg, owner))
+}
+
+/// `name = "symbol"` and `batch`, the arguments `#[export(..)]` takes (on a
+/// function; an impl block takes `name`), as written: `validate` checks them.
+pub fn attribute_args(args: TokenStream) -> Args {
+    let mut parsed = Args::default();
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident("batch") {
+            parsed.batch = Some(meta.path.span());
+        } else if meta.path.is_ident("name") {
+            parsed.name = Some(meta.value()?.parse::<LitStr>()?);
+        } else {
+            parsed.unknown.push(meta.path.clone());
+            // Skip what follows an unknown argument: `= value` or `(..)`.
+            if meta.input.peek(syn::Token![=]) {
+                meta.value()?.parse::<syn::Expr>()?;
+            } else if meta.input.peek(syn::token::Paren) {
+                let content;
+                syn::parenthesized!(content in meta.input);
+                content.parse::<TokenStream>()?;
+            }
+        }
+        Ok(())
+    });
+    if let Err(error) = parser.parse2(args) {
+        parsed.malformed = Some(error);
+    }
+    parsed
 }

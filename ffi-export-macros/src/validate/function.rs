@@ -1,7 +1,7 @@
 //! Rules for functions and methods: the attribute's arguments, the
 //! signature, each parameter and the return type.
 
-use super::symbol::c_symbol;
+use super::symbol::{c_identifier, c_symbol};
 use super::text::{describe, list};
 use crate::errors::Errors;
 use crate::model::{
@@ -26,10 +26,13 @@ pub fn function(function: &Function, errors: &mut Errors) {
     }
 }
 
-/// Every problem of a `pub fn` of an `#[export] impl`.
-pub fn method(method: &ExportFn, errors: &mut Errors) {
+/// Every problem of a `pub fn` of an `#[export] impl`; `symbols`: check
+/// its C name (not when the impl's prefix was already reported).
+pub fn method(method: &ExportFn, symbols: bool, errors: &mut Errors) {
     signature(&method.sig, true, errors);
-    c_symbol(&method.c_name, method.c_name_span, errors);
+    if symbols {
+        c_symbol(&method.c_name, method.c_name_span, errors);
+    }
     params_and_return(method, errors);
     if let Some(receiver) = method.sig.receiver() {
         if !matches!(method.kind, FnKind::Method { .. }) {
@@ -45,21 +48,10 @@ pub fn method(method: &ExportFn, errors: &mut Errors) {
 /// Records the problems of `#[export(..)]`'s arguments; whether the name
 /// (if any) is a C identifier.
 fn args(args: &Args, errors: &mut Errors) -> bool {
-    let mut name_ok = true;
-    if let Some(name) = &args.name {
-        let value = name.value();
-        let valid = value
-            .chars()
-            .enumerate()
-            .all(|(i, c)| c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()));
-        if !valid || value.is_empty() {
-            name_ok = false;
-            errors.error(
-                name,
-                "the exported name must be a C identifier: ASCII letters, digits and `_`, not starting with a digit",
-            );
-        }
-    }
+    let name_ok = args
+        .name
+        .as_ref()
+        .is_none_or(|name| c_identifier(name, errors));
     for path in &args.unknown {
         errors.error(
             path,

@@ -1,21 +1,16 @@
 //! Rules for `impl` blocks: an inherent impl of a named, non-generic type,
-//! with at least one `pub fn`, each a valid export.
+//! with at least one `pub fn`, each a valid export; `name = ".."` (the C
+//! prefix of its symbols) as its only argument.
 
 use super::function::method;
-use super::symbol::c_symbol;
+use super::symbol::{c_identifier, c_prefix};
 use crate::errors::Errors;
-use crate::model::Object;
-use syn::spanned::Spanned;
+use crate::model::{Args, Object};
 
 /// Every problem of an `#[export] impl`.
 pub fn object(object: &Object, errors: &mut Errors) {
     let item = &object.item;
-    if !object.args.is_empty() {
-        errors.error(
-            &object.args,
-            "#[export] on an impl block takes no arguments",
-        );
-    }
+    let name_ok = args(&object.args, errors);
     if let Some((_, path, _)) = &item.trait_ {
         errors.error(
             path,
@@ -65,8 +60,37 @@ pub fn object(object: &Object, errors: &mut Errors) {
              exported; mark the ones to export `pub` (private and `pub(crate)` ones stay Rust-only)",
         );
     }
-    c_symbol(&format!("{type_name}_free"), item.self_ty.span(), errors);
+    // A prefix refused once is not reported again at every method.
+    let prefix = object.c_prefix.as_deref().unwrap_or(type_name);
+    let symbols = name_ok && c_prefix(prefix, object.c_prefix_span, errors);
     for export in &object.methods {
-        method(export, errors);
+        method(export, symbols, errors);
     }
+}
+
+/// Records the problems of `#[export(..)]`'s arguments on an impl block
+/// (it takes `name = "CPrefix"`); whether the name (if any) is usable.
+fn args(args: &Args, errors: &mut Errors) -> bool {
+    let name_ok = args
+        .name
+        .as_ref()
+        .is_none_or(|name| c_identifier(name, errors));
+    if let Some(span) = args.batch {
+        errors.push(syn::Error::new(
+            span,
+            "`batch` applies to free functions of numbers, not to an impl block's methods; \
+             on an impl block #[export] takes `name = \"CPrefix\"`",
+        ));
+    }
+    for path in &args.unknown {
+        errors.error(
+            path,
+            "unknown #[export] argument; on an impl block it takes `name = \"CPrefix\"`, \
+             the prefix of its C symbols (`CPrefix_new`, `CPrefix_free`)",
+        );
+    }
+    if let Some(error) = &args.malformed {
+        errors.push(error.clone());
+    }
+    name_ok
 }

@@ -285,9 +285,42 @@ const C_LIBRARY_NAMES: &[&str] = &[
     "_fini",
 ];
 
+/// Whether the `name = ".."` of `#[export(..)]` is a C identifier;
+/// records the error when it is not.
+pub fn c_identifier(name: &syn::LitStr, errors: &mut Errors) -> bool {
+    let value = name.value();
+    let valid = !value.is_empty()
+        && value
+            .chars()
+            .enumerate()
+            .all(|(i, c)| c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()));
+    if !valid {
+        errors.error(
+            name,
+            "the exported name must be a C identifier: ASCII letters, digits and `_`, not starting with a digit",
+        );
+    }
+    valid
+}
+
 /// Records an error when `name`, an exported C symbol, would collide with
-/// the C library, CPython, the Rust runtime or ffi-export's own symbols.
-pub fn c_symbol(name: &str, span: proc_macro2::Span, errors: &mut Errors) {
+/// the C library, CPython, the Rust runtime or ffi-export's own symbols;
+/// whether it is free of them.
+///
+/// (Two exports of one symbol in the crate are found by rustc: see
+/// `tokens::symbol_guard`.)
+pub fn c_symbol(name: &str, span: proc_macro2::Span, errors: &mut Errors) -> bool {
+    report(name, name, span, errors)
+}
+
+/// [`c_symbol`] for the prefix of an object's symbols (`<prefix>_<fn>`),
+/// checked through `<prefix>_free`.
+pub fn c_prefix(prefix: &str, span: proc_macro2::Span, errors: &mut Errors) -> bool {
+    report(&format!("{prefix}_free"), prefix, span, errors)
+}
+
+/// Checks the symbol `name`; the error suggests `name = "mylib_<rename>"`.
+fn report(name: &str, rename: &str, span: proc_macro2::Span, errors: &mut Errors) -> bool {
     let base = name
         .strip_suffix('f')
         .or_else(|| name.strip_suffix('l'))
@@ -317,8 +350,9 @@ pub fn c_symbol(name: &str, span: proc_macro2::Span, errors: &mut Errors) {
             format!(
                 "the C symbol `{name}` belongs to {owner}: exported symbols are global, so this \
                  one would replace it for every program that loads the library; export it under \
-                 another name with #[export(name = \"mylib_{name}\")]"
+                 another name with #[export(name = \"mylib_{rename}\")]"
             ),
         ));
     }
+    owner.is_none()
 }
