@@ -91,8 +91,6 @@ ABI_VERSION = 2
 
 #: One object of the self-description (an export, a type, a field...).
 _Desc = Dict[str, Any]
-#: The description's named types (records, enums, objects), by key.
-_NamedDescs = Dict[str, _Desc]
 #: Turns a C form, as ctypes hands it out, into a Python value.
 _Reader = Callable[[Any], Any]
 #: Turns a Python value into a C form: ``(value, keep, where)``, appending to
@@ -457,7 +455,7 @@ def _check_abi_types(described: List[_Desc]) -> None:
 
 
 def _type_name(value: object) -> str:
-    return type(value).__name__
+    return type(value).__qualname__
 
 
 def _as_int(value: object, param: str, rust: str) -> int:
@@ -688,7 +686,7 @@ def _plain_buffer(obj: object, where: str, cls: Any, writable: bool) -> Tuple[Op
     """Checks a buffer of ``#[repr(C)]`` records: a ctypes array of the class,
     or any buffer whose struct format has the same field types (numpy
     structured arrays)."""
-    rust = f"&{'mut ' if writable else ''}[{cls.__name__}]"
+    rust = f"&{'mut ' if writable else ''}[{cls.__qualname__}]"
     try:
         view = memoryview(obj)  # type: ignore[arg-type]
     except TypeError:
@@ -697,14 +695,14 @@ def _plain_buffer(obj: object, where: str, cls: Any, writable: bool) -> Tuple[Op
             items = obj if isinstance(obj, (list, tuple)) else list(obj)  # type: ignore[call-overload]
             for i, item in enumerate(items):
                 if not isinstance(item, cls):
-                    raise TypeError(f"{where}[{i}] must be a {cls.__name__}, "
+                    raise TypeError(f"{where}[{i}] must be a {cls.__qualname__}, "
                                     f"not {_type_name(item)}") from None
             if not items:
                 return None, 0, None
             array_ = (cls * len(items))(*items)
             return ctypes.addressof(array_), len(items), array_
-        raise TypeError(f"{where} ({rust}) must be a buffer of {cls.__name__}, "
-                        f"e.g. ({cls.__name__} * n)(), or (not for `&mut`) a sequence of them, "
+        raise TypeError(f"{where} ({rust}) must be a buffer of {cls.__qualname__}, "
+                        f"e.g. ({cls.__qualname__} * n)(), or (not for `&mut`) a sequence of them, "
                         f"not {_type_name(obj)}") from None
     expected = [(_prim_of(ctype).code, name) for name, ctype in cls._fields_]
     got = _struct_items(view.format)
@@ -718,7 +716,7 @@ def _plain_buffer(obj: object, where: str, cls: Any, writable: bool) -> Tuple[Op
     )
     if not same or view.itemsize != ctypes.sizeof(cls):
         fields = ", ".join(f"{name}: {code}" for code, name in expected)
-        raise TypeError(f"{where} ({rust}) needs a buffer of {cls.__name__} "
+        raise TypeError(f"{where} ({rust}) needs a buffer of {cls.__qualname__} "
                         f"({fields}), got format '{view.format}'")
     return _buffer_address(view, where, rust, writable, obj)
 
@@ -917,17 +915,17 @@ class _Record:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if len(args) > len(self._fields):
-            raise TypeError(f"{type(self).__name__} takes {len(self._fields)} fields, got {len(args)}")
+            raise TypeError(f"{type(self).__qualname__} takes {len(self._fields)} fields, got {len(args)}")
         values = dict(zip(self._fields, args))
         for key, value in kwargs.items():
             if key not in self._fields:
-                raise TypeError(f"{type(self).__name__} has no field {key!r}")
+                raise TypeError(f"{type(self).__qualname__} has no field {key!r}")
             if key in values:
-                raise TypeError(f"{type(self).__name__} got field {key!r} twice")
+                raise TypeError(f"{type(self).__qualname__} got field {key!r} twice")
             values[key] = value
         missing = [f for f in self._fields if f not in values]
         if missing:
-            raise TypeError(f"{type(self).__name__} is missing field(s): {', '.join(missing)}")
+            raise TypeError(f"{type(self).__qualname__} is missing field(s): {', '.join(missing)}")
         for key in self._fields:
             object.__setattr__(self, key, values[key])
 
@@ -957,7 +955,7 @@ class _PlainRecord(ctypes.Structure):
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{f}={getattr(self, f)!r}" for f, *_ in self._fields_)
-        return f"{type(self).__name__}({inner})"
+        return f"{type(self).__qualname__}({inner})"
 
 
 class _Object:
@@ -1038,7 +1036,8 @@ def _error_classes(name: str, doc: str, module: str, fields: List[str],
     (``variants``: each one's name and fields, in declaration order; the
     variant index the library reports picks the subclass)."""
     base: Type[FfiError] = type(name, (FfiError,), {
-        "rust_type": name, "__module__": module, "__doc__": doc or f"The Rust error type `{name}`.",
+        "rust_type": name, "__module__": module, "__qualname__": f"errors.{name}",
+        "__doc__": doc or f"The Rust error type `{name}`.",
         "_fields": tuple(f for f in fields if _error_attribute(f)),
     })
     subclasses = []
@@ -1047,7 +1046,7 @@ def _error_classes(name: str, doc: str, module: str, fields: List[str],
             "variant": variant, "__module__": module, "__doc__": f"The Rust error `{name}::{variant}`.",
             "_fields": tuple(f for f in variant_fields if _error_attribute(f)),
         })
-        sub.__qualname__ = f"{name}.{variant}"
+        sub.__qualname__ = f"errors.{name}.{variant}"
         if not hasattr(base, variant):
             setattr(base, variant, sub)
         subclasses.append(sub)
@@ -1066,31 +1065,231 @@ def _error_exception(base: Type[FfiError], message: str, variant: int, value: An
     return exc
 
 
+# Names: where a library's functions and types are reached from Python, and
+# what their C forms are called
+
+#: What a name of a namespace stands for: ``("function", export)``,
+#: ``("type", key)``, ``("module", path)`` (a Rust module path), or
+#: ``("reserved", name)`` (an attribute of the library itself).
+_Entry = Tuple[str, Any]
+#: The library's own attributes (and its typed module's): no export or type
+#: takes these names at the top.
+_RESERVED = ("errors", "exports", "library", "path", "types")
+
+
+def _module_parts(item: _Desc) -> Tuple[str, ...]:
+    """An item's ``module_path!()`` as Python names (``r#`` dropped)."""
+    return tuple(part.removeprefix("r#") for part in str(item.get("module") or "").split("::") if part)
+
+
+class _Named(Dict[str, _Desc]):
+    """The description's named types (records, enums, objects) by key, and
+    where the library's items live.
+
+    Rust names are per module, C and Python attribute names are not, so:
+
+    - each function and type is reached at its Rust module path relative to
+      the library's crate (``lib.geometry.Spot``, ``lib.geometry.area`` for
+      ``mycrate::geometry``); the crate's own items are at the top;
+    - each function is also at the top by its C name (``lib.sprites_area``),
+      which is unique in the library; each type by its Rust name when no
+      other type has it (``lib.Person``). A shared name is at the top only
+      for the crate root's own type, and never stands for one of several:
+      ``lib.Spot`` then raises, naming the paths;
+    - a name already taken in its namespace (by the library's own
+      attributes, ``errors``, ``exports``, ``library``, ``path``, ``types``;
+      by a function, for a type or module of the same name, which Rust
+      allows) gets a trailing ``_``: a module ``mycrate::errors`` is
+      ``lib.errors_``;
+    - a type's C form is named after it when its name is unique, else after
+      its module path too (``geometry_Spot_repr``).
+    """
+
+    def __init__(self, types: Dict[str, _Desc], exports: Sequence[_Desc] = ()) -> None:
+        super().__init__(types)
+        functions = [e for e in exports if not e.get("owner")]
+        crates = collections.Counter(_module_parts(item)[:1] for item in [*types.values(), *functions])
+        #: The crate most items come from: paths are relative to it (items of
+        #: other crates linked in keep their crate's name as a first part).
+        self.crate = min(crates, key=lambda c: (-crates[c], c)) if crates else ()
+        counts = collections.Counter(str(desc["name"]) for desc in types.values())
+        #: Type names more than one type has.
+        self.shared: Set[str] = {name for name, count in counts.items() if count > 1}
+        #: Every namespace by Rust module path (``()`` is the library), and
+        #: what its names stand for.
+        self.tree: Dict[Tuple[str, ...], Dict[str, _Entry]] = {(): {name: ("reserved", name) for name in _RESERVED}}
+        #: Each namespace's Python path from the library (``geometry.solid``).
+        self.dotted: Dict[Tuple[str, ...], str] = {(): ""}
+        #: Each type's name in its module's namespace.
+        self.names: Dict[str, str] = {}
+        for export in functions:
+            self._put((), str(export["name"]), ("function", export))
+        for export in functions:
+            path = self.path(export)
+            if path:
+                self._put(path, _rust_name(export), ("function", export))
+        for key, desc in types.items():
+            self.names[key] = self._put(self.path(desc), str(desc["name"]), ("type", key))
+        paths = {path[:i] for path in list(self.tree) for i in range(1, len(path) + 1)}
+        for path in sorted(paths, key=lambda p: (len(p), p)):
+            name = self._put(path[:-1], path[-1], ("module", path))
+            self.dotted[path] = f"{self.dotted[path[:-1]]}.{name}".lstrip(".")
+        top = self.tree[()]
+        for key, desc in types.items():
+            if desc["name"] not in self.shared:
+                top.setdefault(str(desc["name"]), ("type", key))
+        #: The C names of the types' C forms (a record's is ``<name>_repr``):
+        #: the Rust name, or for a shared one the module path and the name.
+        self.c_names = {key: "_".join([*self.path(desc), str(desc["name"])]) if desc["name"] in self.shared
+                        else str(desc["name"]) for key, desc in types.items()}
+        taken = collections.Counter(self.c_names.values())
+        for key, desc in types.items():
+            if taken[self.c_names[key]] > 1 and desc["name"] in self.shared:
+                # `geometry_Spot` is also a type's own name: the crate too.
+                self.c_names[key] = "_".join([*_module_parts(desc), str(desc["name"])])
+        given: Set[str] = set()
+        for key in sorted(self.c_names, key=lambda k: (self[k]["name"] in self.shared, k)):
+            name = base = self.c_names[key]
+            for n in itertools.count(2):
+                if name not in given:
+                    break
+                name = f"{base}_{n}"  # `_` joins are ambiguous (`a_b::c`, `a::b_c`): never mind
+            self.c_names[key] = name
+            given.add(name)
+
+    def path(self, item: _Desc) -> Tuple[str, ...]:
+        """The Rust module of an item, relative to the crate."""
+        parts = _module_parts(item)
+        return parts[len(self.crate):] if parts[:len(self.crate)] == self.crate else parts
+
+    def _put(self, path: Tuple[str, ...], name: str, entry: _Entry) -> str:
+        """Gives ``entry`` the name ``name`` in the namespace ``path`` (with
+        trailing ``_`` while that is taken); returns the name given."""
+        table = self.tree.setdefault(path, {})
+        while table.get(name, entry) != entry:
+            name += "_"
+        table[name] = entry
+        return name
+
+    def python_path(self, key: str) -> str:
+        """Where the class of the type ``key`` is reached from the library:
+        ``Person`` (at the top) or ``geometry.Spot`` (its module's)."""
+        name = str(self[key]["name"])
+        if self.tree[()].get(name) == ("type", key):
+            return name
+        return f"{self.dotted[self.path(self[key])]}.{self.names[key]}".lstrip(".")
+
+    def ref(self, key: str) -> str:
+        """How a ``.pyi`` names the class of the type ``key``, wherever the
+        name is written: its Python path, through a private alias of the
+        top-level name it starts with when a class body could have a member
+        of that name (``_ns_geometry.Spot``; ``_ty_Badge`` for a type at the
+        top whose name a module's type shares). The stub writer defines the
+        aliases (``stub_aliases``)."""
+        path = self.python_path(key)
+        first, dot, rest = path.partition(".")
+        if dot:
+            return f"_ns_{first}.{rest}"
+        return f"_ty_{path}" if self[key]["name"] in self.shared else path
+
+    def stub_aliases(self) -> List[str]:
+        """The private aliases :meth:`ref` uses, as ``.pyi`` lines."""
+        top = self.tree[()]
+        return [f"_ns_{name}: TypeAlias = {name}" if what == "module" else f"_ty_{name}: TypeAlias = {name}"
+                for name, (what, value) in top.items()
+                if what == "module" or (what == "type" and self[value]["name"] in self.shared)]
+
+    def sharing(self, name: str) -> List[str]:
+        """The Python paths of the types sharing the name ``name``."""
+        if name not in self.shared:
+            return []
+        return sorted(f"lib.{self.python_path(key)}" for key, desc in self.items() if desc["name"] == name)
+
+
+#: The description's named types, by key, and where everything is reached.
+_NamedDescs = _Named
+
+
+class _Namespace:
+    """A Rust module of a loaded library (``lib.geometry``): its exported
+    functions, types and submodules, by Rust name."""
+
+    def __init__(self, library: Library, path: Tuple[str, ...]) -> None:
+        self._library = library
+        self._path = path
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for missing attributes.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        public = sorted(n for n in vars(self) if not n.startswith("_"))
+        raise AttributeError(f"lib.{self._library._types.named.dotted[self._path]} ({self._rust()} in "
+                             f"{self._library.path}) has no {name!r}; it has: {', '.join(public) or 'nothing'}")
+
+    def _rust(self) -> str:
+        return "::".join([*self._library._types.named.crate, *self._path])
+
+    def __repr__(self) -> str:
+        return f"<ffi_export module {self._rust()} of {self._library.path!r}>"
+
+
+class _TypesNamespace(_Namespace):
+    """``lib.types``: every class of the library whose Rust name is its own."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        sharing = self._library._types.named.sharing(name)
+        if sharing:
+            raise AttributeError(f"{name!r} names {len(sharing)} types of {self._library.path}: "
+                                 f"{', '.join(sharing)}; reach each by its module path")
+        public = sorted(n for n in vars(self) if not n.startswith("_"))
+        raise AttributeError(f"{self._library.path} has no type {name!r}; it has: {', '.join(public) or 'none'}")
+
+    def __repr__(self) -> str:
+        return f"<ffi_export types of {self._library.path!r}>"
+
+
 class _Types:
     """One library's named types: their kinds and Python classes, the
     ctypes mirrors of their C forms and their converters, made once."""
 
-    def __init__(self, named: _NamedDescs, module: str) -> None:
-        self.named = named
-        self.module = module
+    def __init__(self, named: Dict[str, _Desc], module: str, exports: Sequence[_Desc] = ()) -> None:
         #: The named types' kinds, classes and C forms (records, enums with data), by key.
         self.kinds: Dict[str, _NamedKind] = {key: _named_kind(key, desc) for key, desc in named.items()}
+        self.named = named if isinstance(named, _Named) else _Named(named, exports)
+        self.module = module
         self.classes: Dict[str, Any] = {}
         self.mirrors: Dict[str, Any] = {}
         #: Readers and writers of records and variants, made on first use.
         self.converters: Dict[str, Any] = {}
         self.options: Dict[int, Any] = {}
         self.tuples: Dict[Any, Any] = {}
+        #: Every class made (variants included): their ``__module__`` is the library's.
+        self.made: List[Any] = []
         for key, kind in self.kinds.items():
             cls = kind.make_class(self)
-            cls.__module__ = module
+            cls.__qualname__ = self.qualname(key)
+            self.made.append(cls)
             self.classes[key] = cls
+        self.rename(module)
         # C forms need every class first (fields refer to other records).
         for kind in self.kinds.values():
             kind.c_type(self)
         # Constructors last: field annotations and defaults name the classes.
         for kind in self.kinds.values():
             kind.finish_class(self)
+
+    def qualname(self, key: str) -> str:
+        """The ``__qualname__`` of the class of ``key``: where the library
+        (or its typed module) has it, ``Person`` or ``geometry.Spot``."""
+        return self.named.python_path(key)
+
+    def rename(self, module: str) -> None:
+        """Sets the ``__module__`` of every class made."""
+        self.module = module
+        for cls in self.made:
+            cls.__module__ = module
 
     def repr_type(self, desc: _Desc) -> Any:
         """The ctypes type of a type description's C form."""
@@ -2233,7 +2432,7 @@ class _NamedKind(_Kind):
         return types.classes[self.key]
 
     def stub(self, named: _NamedDescs, param: bool) -> str:
-        return str(named[self.key]["name"])
+        return named.ref(self.key)
 
     def c_form(self, h: _HeaderContext) -> str:
         h.define(self)
@@ -2247,8 +2446,9 @@ class _NamedKind(_Kind):
         """Connects the class to the library's exports (nothing here)."""
 
     def c_name(self, named: _NamedDescs) -> str:
-        """The name of its C form."""
-        return str(named[self.key]["name"])
+        """The name of its C form: its Rust name, prefixed by its module
+        path when other types share it (``geometry_Spot``)."""
+        return named.c_names[self.key]
 
     def c_define(self, h: _HeaderContext) -> str:
         """The C definition of its C form."""
@@ -2286,12 +2486,15 @@ class _NamedKind(_Kind):
         return f"FfiError.value points to its {self.c_form(h)} (owned, released by ffi_export_error_free)"
 
 
-def _stub_error(w: _StubContext, name: str, doc: str, fields: List[Tuple[str, str]],
+def _stub_error(w: _StubContext, key: str, fields: List[Tuple[str, str]],
                 variants: Optional[List[Tuple[str, str, List[Tuple[str, str]]]]]) -> List[str]:
-    """The stub of an error type's exception class (see :func:`_error_classes`):
-    ``fields`` and each variant's ``fields`` are (name, stub type); a variant
-    is (name, its value's stub type, fields)."""
-    lines = [f"    class {name}(ffi_export.FfiError):", *w.doc(doc, "        "), f"        value: {name}"]
+    """The stub of the exception class of the error type ``key`` (see
+    :func:`_error_classes`): ``fields`` and each variant's ``fields`` are
+    (name, stub type); a variant is (name, its value's stub type, fields)."""
+    desc = w.named[key]
+    name = desc["name"]
+    lines = [f"    class {name}(ffi_export.FfiError):", *w.doc(desc["doc"], "        "),
+             f"        value: {w.named.ref(key)}"]
     lines += [f"        {field}: {ty}" for field, ty in fields if _error_attribute(field)]
     for variant, value, variant_fields in variants or []:
         if hasattr(FfiError, variant):
@@ -2302,6 +2505,12 @@ def _stub_error(w: _StubContext, name: str, doc: str, fields: List[Tuple[str, st
                   f"            value: {value}"]
         lines += [f"            {field}: {ty}" for field, ty in variant_fields if _error_attribute(field)]
     return lines
+
+
+def _class_name(named: _NamedDescs, key: str) -> str:
+    """The name a ``.pyi`` defines the class of ``key`` under: its Rust
+    name (with a trailing ``_`` if a function has it, see :class:`_Named`)."""
+    return named.python_path(key).rsplit(".", 1)[-1]
 
 
 class _RecordKind(_NamedKind):
@@ -2396,7 +2605,7 @@ class _RecordKind(_NamedKind):
         if desc["pod"]:
             def write_plain(v: Any, keep: List[Any], where: str) -> Any:
                 if not isinstance(v, cls):
-                    raise TypeError(f"{where} must be a {desc['name']}, not {_type_name(v)}")
+                    raise TypeError(f"{where} must be a {cls.__qualname__}, not {_type_name(v)}")
                 return v
 
             return write_plain
@@ -2406,7 +2615,7 @@ class _RecordKind(_NamedKind):
     def write_fields(self, types: _Types, cls: Any, mirror: Any, value: Any, keep: List[Any], where: str) -> Any:
         """The C form of a (not plain-data) record value."""
         if not isinstance(value, cls):
-            raise TypeError(f"{where} must be a {cls.__name__}, not {_type_name(value)}")
+            raise TypeError(f"{where} must be a {cls.__qualname__}, not {_type_name(value)}")
         cache_key = "writers:" + self.key
         if cache_key not in types.converters:
             types.converters[cache_key] = [(f["name"], _kind(f["type"]).writer(types))
@@ -2429,8 +2638,8 @@ class _RecordKind(_NamedKind):
         return super().bind_return(w, free)
 
     def c_name(self, named: _NamedDescs) -> str:
-        desc = named[self.key]
-        return str(desc["name"]) if desc["pod"] else f"{desc['name']}_repr"
+        base = named.c_names[self.key]
+        return base if named[self.key]["pod"] else f"{base}_repr"
 
     def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
         return [(f"const {self.c_form(h)} *{p}", f"{rust}: copied in, not NULL")]
@@ -2452,7 +2661,7 @@ class _RecordKind(_NamedKind):
         desc = w.named[self.key]
         fields = [(f["name"], _kind(f["type"]).stub(w.named, False)) for f in desc["fields"]]
         base = "ctypes.Structure" if desc["pod"] else "_Record"
-        lines = [f"class {desc['name']}({base}):", *w.doc(desc["doc"], "    ")]
+        lines = [f"class {_class_name(w.named, self.key)}({base}):", *w.doc(desc["doc"], "    ")]
         lines += [f"    {field}: {ty}" for field, ty in fields]
         defaulted = _defaulted_fields(desc["fields"], bool(desc["pod"]))
         args = "".join(f", {field}: {ty}{' = ...' if field in defaulted else ''}" for field, ty in fields)
@@ -2466,7 +2675,7 @@ class _RecordKind(_NamedKind):
     def stub_error(self, w: _StubContext) -> List[str]:
         desc = w.named[self.key]
         fields = [(f["name"], _kind(f["type"]).stub(w.named, False)) for f in desc["fields"]]
-        return _stub_error(w, desc["name"], desc["doc"], fields, None)
+        return _stub_error(w, self.key, fields, None)
 
 
 class _EnumKind(_NamedKind):
@@ -2482,7 +2691,7 @@ class _EnumKind(_NamedKind):
         return cls
 
     def stub(self, named: _NamedDescs, param: bool) -> str:
-        name = str(named[self.key]["name"])
+        name = named.ref(self.key)
         return f"{name} | int" if param else name
 
     def c_type(self, types: _Types) -> Any:
@@ -2499,7 +2708,7 @@ class _EnumKind(_NamedKind):
             if isinstance(v, cls):
                 return int(v)
             if isinstance(v, enum.Enum) or isinstance(v, (bool, float)) or not hasattr(v, "__index__"):
-                raise TypeError(f"{where} ({rust}) must be a {rust} or its int value, not {_type_name(v)}")
+                raise TypeError(f"{where} ({rust}) must be a {cls.__qualname__} or its int value, not {_type_name(v)}")
             try:
                 return int(cls(operator.index(v)))
             except ValueError:
@@ -2516,13 +2725,13 @@ class _EnumKind(_NamedKind):
 
     def c_define(self, h: _HeaderContext) -> str:
         desc = h.named[self.key]
-        name = desc["name"]
+        name = self.c_name(h.named)
         # C enumerators are ints: larger discriminants become #defines
         # (integer literals, which cffi's cdef also accepts).
         small = [(v, n) for v, n in desc["variants"] if -2**31 <= n < 2**31]
         large = [(v, n) for v, n in desc["variants"] if not -2**31 <= n < 2**31]
         values = ",\n".join(f"    {name}_{variant} = {value}" for variant, value in small)
-        block = (f"{h.comment(desc['doc'])}/* enum {name}: its #[repr] integer; other values are refused. */\n"
+        block = (f"{h.comment(desc['doc'])}/* enum {desc['name']}: its #[repr] integer; other values are refused. */\n"
                  f"typedef {_PRIMS[desc['repr']].c} {name};")
         if small:
             block += f"\nenum {{\n{values}\n}};"
@@ -2533,7 +2742,7 @@ class _EnumKind(_NamedKind):
 
     def stub_define(self, w: _StubContext) -> List[str]:
         desc = w.named[self.key]
-        lines = [f"class {desc['name']}(enum.IntEnum):", *w.doc(desc["doc"], "    ")]
+        lines = [f"class {_class_name(w.named, self.key)}(enum.IntEnum):", *w.doc(desc["doc"], "    ")]
         return lines + [f"    {variant} = {value}" for variant, value in desc["variants"]]
 
     def default(self, value: Any, types: _Types) -> Any:
@@ -2549,9 +2758,9 @@ class _EnumKind(_NamedKind):
 
     def stub_error(self, w: _StubContext) -> List[str]:
         desc = w.named[self.key]
-        name = desc["name"]
-        return _stub_error(w, name, desc["doc"], [],
-                           [(variant, f"Literal[{name}.{variant}]", []) for variant, _ in desc["variants"]])
+        ref = w.named.ref(self.key)
+        return _stub_error(w, self.key, [], [(variant, f"Literal[{ref}.{variant}]", [])
+                                             for variant, _ in desc["variants"]])
 
     def c_error(self, h: _HeaderContext) -> str:
         desc = h.named[self.key]
@@ -2586,8 +2795,8 @@ class _DataEnumKind(_NamedKind):
                 "__slots__": fields, "_fields": fields, "_tag": tag,
                 "__doc__": f"The `{desc['name']}::{variant['name']}` variant.",
             })
-            sub.__qualname__ = f"{desc['name']}.{variant['name']}"
-            sub.__module__ = types.module
+            sub.__qualname__ = f"{types.qualname(self.key)}.{variant['name']}"
+            types.made.append(sub)
             setattr(cls, variant["name"], sub)
         return cls
 
@@ -2637,7 +2846,7 @@ class _DataEnumKind(_NamedKind):
         base = types.classes[self.key]
         desc = types.named[self.key]
         if not isinstance(value, base) or type(value) is base:
-            variants = ", ".join(f"{desc['name']}.{v['name']}" for v in desc["variants"])
+            variants = ", ".join(f"{base.__qualname__}.{v['name']}" for v in desc["variants"])
             raise TypeError(f"{where} must be one of {variants}, not {_type_name(value)}")
         variant = desc["variants"][type(value)._tag]
         cache_key = f"writers:{self.key}:{variant['name']}"
@@ -2655,14 +2864,14 @@ class _DataEnumKind(_NamedKind):
         w.by_pointer(p, where, self, box=False)
 
     def c_name(self, named: _NamedDescs) -> str:
-        return f"{named[self.key]['name']}_repr"
+        return f"{named.c_names[self.key]}_repr"
 
     def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
         return [(f"const {self.c_form(h)} *{p}", f"{rust}: copied in, not NULL")]
 
     def c_define(self, h: _HeaderContext) -> str:
         desc = h.named[self.key]
-        name = desc["name"]
+        name = h.named.c_names[self.key]
         c_name = self.c_name(h.named)
         members = []
         tags = []
@@ -2676,7 +2885,7 @@ class _DataEnumKind(_NamedKind):
             h.add(f"typedef struct {vname} {{\n{fields}}} {vname};")
             members.append(f"        {vname} {variant['name']};\n")
         tag_list = ",\n".join(tags)
-        return (f"{h.comment(desc['doc'])}/* enum {name} with data: tag selects the live member of data\n"
+        return (f"{h.comment(desc['doc'])}/* enum {desc['name']} with data: tag selects the live member of data\n"
                 " * (unknown tags are refused). */\n"
                 f"enum {{\n{tag_list}\n}};\n"
                 f"typedef struct {c_name} {{\n    uint32_t tag;\n    union {{\n{''.join(members)}"
@@ -2685,9 +2894,9 @@ class _DataEnumKind(_NamedKind):
     def stub_define(self, w: _StubContext) -> List[str]:
         desc = w.named[self.key]
         name = desc["name"]
-        lines = [f"class {name}(_Record):", *w.doc(desc["doc"], "    ")]
+        lines = [f"class {_class_name(w.named, self.key)}(_Record):", *w.doc(desc["doc"], "    ")]
         for variant in desc["variants"]:
-            lines.append(f"    class {variant['name']}({name}):")
+            lines.append(f"    class {variant['name']}({w.named.ref(self.key)}):")
             lines.append(f'        """The `{name}::{variant["name"]}` variant."""')
             fields = [(f["name"], _kind(f["type"]).stub(w.named, False)) for f in variant["fields"]]
             lines += [f"        {field}: {ty}" for field, ty in fields]
@@ -2709,11 +2918,11 @@ class _DataEnumKind(_NamedKind):
 
     def stub_error(self, w: _StubContext) -> List[str]:
         desc = w.named[self.key]
-        name = desc["name"]
-        variants = [(v["name"], f"{name}.{v['name']}", [(f["name"], _kind(f["type"]).stub(w.named, False))
+        ref = w.named.ref(self.key)
+        variants = [(v["name"], f"{ref}.{v['name']}", [(f["name"], _kind(f["type"]).stub(w.named, False))
                                                           for f in v["fields"]])
                     for v in desc["variants"]]
-        return _stub_error(w, name, desc["doc"], [], variants)
+        return _stub_error(w, self.key, [], variants)
 
     def c_error(self, h: _HeaderContext) -> str:
         name = h.named[self.key]["name"]
@@ -2764,7 +2973,8 @@ class _ObjectKind(_NamedKind):
 
     def stub_define(self, w: _StubContext) -> List[str]:
         desc = w.named[self.key]
-        return [f"class {desc['name']}(_Object):", *w.doc(desc["doc"], "    "), *w.members(self.key, desc["name"])]
+        return [f"class {_class_name(w.named, self.key)}(_Object):", *w.doc(desc["doc"], "    "),
+                *w.members(self.key, desc["name"])]
 
 
 # ---------------------------------------------------------------------------
@@ -3123,9 +3333,8 @@ class _Binder:
         function.__module__ = self.library._module_name
         function.__qualname__ = name
         if export["owner"]:
-            owner = types.named[export["owner"]["key"]]["name"]
             function.__name__ = _rust_name(export)
-            function.__qualname__ = f"{owner}.{function.__name__}"
+            function.__qualname__ = f"{types.qualname(export['owner']['key'])}.{function.__name__}"
         function.__annotations__ = w.annotations
         if export.get("batch"):
             function.map = self._batch(export)
@@ -3220,7 +3429,10 @@ def _unbindable(export: _Desc, why: str) -> Callable[..., Any]:
 
 
 class Library:
-    """A loaded ffi-export library: one attribute per exported function.
+    """A loaded ffi-export library: one attribute per exported function (by
+    its C name), per type whose name no other type has (``lib.Person``), and
+    per Rust module (``lib.geometry``, holding that module's functions, types
+    and submodules by Rust name: ``lib.geometry.Spot``, ``lib.geometry.area``).
 
     ``errors`` holds one :class:`FfiError` subclass per Rust error type the
     exports can return, by short name, e.g. ``lib.errors.ParseIntError``;
@@ -3260,15 +3472,20 @@ class Library:
             _check_abi_types(self._description.get("abi_types", []))
         except LoadError as error:
             raise LoadError(f"{self.path}: {error}") from None
+        #: Every function made for an export (methods included), by C name.
+        self._functions: Dict[str, Any] = {}
         self.errors = _pytypes.SimpleNamespace()
-        self._types = _Types(self._description.get("types", {}), self._module_name)
+        self._types = _Types(self._description.get("types", {}), self._module_name, self._description["exports"])
+        named = self._types.named
         #: The exception classes of ``#[export]`` error types, by type key.
         self._typed_errors: Dict[str, Type[FfiError]] = {}
         self._make_error_classes()
-        #: The classes of the library's records and enums, by Rust name.
-        self.types = _pytypes.SimpleNamespace()
+        #: The classes of the library's records, enums and objects, by Rust
+        #: name (a name several types share: see their module paths).
+        self.types = _TypesNamespace(self, ())
         for key, cls in self._types.classes.items():
-            setattr(self.types, self._types.named[key]["name"], cls)
+            if named[key]["name"] not in named.shared:
+                setattr(self.types, named[key]["name"], cls)
         binder = _Binder(self, cdll, self._types)
         self._exports: Dict[str, _Desc] = {}
         for export in self._description["exports"]:
@@ -3281,17 +3498,43 @@ class Library:
                 warnings.warn(f"{self.path}: {error}; calling it raises NotImplementedError",
                               RuntimeWarning, stacklevel=2)
                 function = _unbindable(export, str(error))
+            self._functions[export["name"]] = function
             if export["owner"]:
                 self._install(self._types.classes[export["owner"]["key"]], export, function)
-            else:
-                setattr(self, export["name"], function)
         for kind in self._types.kinds.values():
             kind.link(self._types, cdll)
-        # Records and enums are also reachable as `lib.Name` unless an export
-        # has that name.
-        for name, cls in vars(self.types).items():
-            if name not in self._exports:
-                setattr(self, name, cls)
+        self._populate(named)
+        self._rename(self._module_name)
+
+    def _populate(self, named: _Named) -> None:
+        """Gives every function, class and module its names: ``lib.<C name>``
+        for functions, the Rust module path for everything
+        (``lib.geometry.Spot``), and ``lib.<Rust name>`` for a type whose
+        name is its own (see :class:`_Named`)."""
+        spaces: Dict[Tuple[str, ...], Any] = {(): self}
+        for path in sorted(named.tree, key=len):
+            if path:
+                spaces[path] = _Namespace(self, path)
+        for path, table in named.tree.items():
+            for name, (what, value) in table.items():
+                if what == "function":
+                    setattr(spaces[path], name, self._functions[value["name"]])
+                elif what == "type":
+                    setattr(spaces[path], name, self._types.classes[value])
+                elif what == "module":
+                    setattr(spaces[path], name, spaces[value])
+
+    def _rename(self, module: str) -> None:
+        """Sets the ``__module__`` of everything the library made (classes,
+        variants, functions, exception classes): the module it is reached
+        through, the library's file name unless a typed module loads it."""
+        self._module_name = module
+        self._types.rename(module)
+        for function in self._functions.values():
+            function.__module__ = module
+        for cls in [*vars(self.errors).values(), *(variant for typed in self._typed_errors.values()
+                                                     for variant in typed._variants)]:
+            cls.__module__ = module
 
     @staticmethod
     def _install(cls: Any, export: _Desc, function: Callable[..., Any]) -> None:
@@ -3318,6 +3561,7 @@ class Library:
                 return_annotation=None,
             )
             __init__.__doc__ = function.__doc__
+            __init__.__qualname__ = f"{cls.__qualname__}.__init__"
             cls.__init__ = __init__
 
     def _make_error_classes(self) -> None:
@@ -3353,6 +3597,7 @@ class Library:
         cls = getattr(self.errors, name, None)
         if cls is None:
             cls = type(name, (FfiError,), {"rust_type": name, "__module__": self._module_name,
+                                           "__qualname__": f"errors.{name}",
                                            "__doc__": f"The Rust error type `{name}`."})
             setattr(self.errors, name, cls)
         return cls
@@ -3362,16 +3607,23 @@ class Library:
         """The self-description of each export, by name."""
         return dict(self._exports)
 
-    def __dir__(self) -> List[str]:
-        return sorted(set(super().__dir__()) | set(self._exports))
-
     def __getattr__(self, name: str) -> Any:
         # Only called for missing attributes.
         if name.startswith("_"):
             raise AttributeError(name)
-        raise AttributeError(
-            f"{self.path} exports no function {name!r}; it exports: {', '.join(sorted(self._exports)) or 'nothing'}"
-        )
+        named = self._types.named
+        sharing = named.sharing(name)
+        if sharing:
+            raise AttributeError(f"{name!r} names {len(sharing)} types of {self.path}: {', '.join(sharing)}; "
+                                 "reach each by its module path")
+        export = self._exports.get(name)
+        if export is not None and export["owner"]:
+            cls = self._types.classes[export["owner"]["key"]]
+            raise AttributeError(f"{name!r} is the C symbol of the method {cls.__qualname__}.{_rust_name(export)}: "
+                                 f"call it on lib.{cls.__qualname__}")
+        public = sorted(n for n, (what, _) in named.tree[()].items() if what != "reserved")
+        raise AttributeError(f"{self.path} exports no function {name!r} (nor a type or module of that name); "
+                             f"it exports: {', '.join(public) or 'nothing'}")
 
     def __repr__(self) -> str:
         return f"<ffi_export.Library {self.path!r}: {len(self._exports)} exports>"
@@ -3381,17 +3633,26 @@ _loaded: Dict[str, Library] = {}
 _loading = threading.Lock()
 
 
-def load(path: str | os.PathLike[str]) -> Library:
+def load(path: str | os.PathLike[str], module: Optional[str] = None) -> Library:
     """Loads the ffi-export library at ``path`` and binds all its exports.
 
     Loading the same file again returns the same :class:`Library` (the
     process has one copy of the native library either way), so its classes
-    and exception types are the same objects everywhere."""
+    and exception types are the same objects everywhere.
+
+    ``module`` names the Python module the library is reached through: the
+    ``__module__`` of its classes, functions and exceptions (whose
+    ``__qualname__`` is where that module has them: ``Person``,
+    ``geometry.Spot``, ``errors.ParseIntError``). The typed module written
+    by ``ffi_export_tools.py stubs`` passes its own name; by default it is
+    the library's file name (``libmylib``)."""
     key = os.path.realpath(os.fspath(path))
     with _loading:
         library = _loaded.get(key)
         if library is None:
             library = _loaded[key] = Library(path)
+        if module is not None and module != library._module_name:
+            library._rename(module)
         return library
 
 

@@ -22,7 +22,7 @@ import sys
 from typing import Dict, List, Optional, Set, Tuple
 
 import ffi_export
-from ffi_export import LoadError, _Desc, _kind, _NamedDescs, _NamedKind
+from ffi_export import LoadError, _Desc, _kind, _Named, _NamedDescs, _NamedKind
 
 __all__ = ["HELPER_STUB", "generate_header", "generate_module", "generate_stub", "main"]
 
@@ -65,7 +65,7 @@ class Library:
     def exports(self) -> Dict[str, Dict[str, Any]]: ...
     def __getattr__(self, name: str) -> Any: ...
 
-def load(path: str | os.PathLike[str]) -> Library: ...
+def load(path: str | os.PathLike[str], module: Optional[str] = None) -> Library: ...
 def load_package(package: str, name: Optional[str] = None) -> Library: ...
 '''
 
@@ -83,7 +83,7 @@ class _StubWriter:
 
     def __init__(self, description: _Desc) -> None:
         self.desc = description
-        self.named: _NamedDescs = description.get("types", {})
+        self.named: _NamedDescs = _Named(description.get("types", {}), description["exports"])
         self.exports: List[_Desc] = description["exports"]
 
     def returns(self, export: _Desc) -> str:
@@ -175,8 +175,8 @@ class _StubWriter:
             "import ctypes",
             "import enum",
             "import types",
-            "from typing import AbstractSet, Any, Callable, Dict, Iterable, Iterator, List, Literal, Mapping, "
-            "Optional, Protocol, Self, Sequence, Set, Tuple, TypeVar, Union",
+            "from typing import AbstractSet, Any, Callable, ClassVar, Dict, Iterable, Iterator, List, Literal, "
+            "Mapping, Optional, Protocol, Self, Sequence, Set, Tuple, TypeAlias, TypeVar, Union",
             "",
             "from . import ffi_export" if vendored else "import ffi_export",
             "",
@@ -213,31 +213,57 @@ class _StubWriter:
             "library: ffi_export.Library",
             "",
         ]
-        for key, desc in self.named.items():
-            out += [*ffi_export._named_kind(key, desc).stub_define(self), ""]
+        out += self.namespace((), "")
+        out += self.named.stub_aliases()
         # After the types its classes' `value`s refer to (a forward reference
         # in a class body could find a builtin of the same name first).
         out.append("class errors:")
         out.append('    """The exception classes of the Rust error types, subclasses of `ffi_export.FfiError`."""')
         out += self.errors()
         out.append("")
-        for export in self.exports:
-            if export["owner"]:
-                continue
-            if keyword.iskeyword(export["name"]):
-                out.append(f"# {export['name']}: a Python keyword, reached as getattr(library, {export['name']!r})")
-            elif export.get("batch"):
-                cls = f"_{export['name']}_batched"
-                out.append(f"class {cls}(Protocol):")
-                out += self.function(export, "    ", "__call__", True, False)
-                out.append("    def map(self, *args: Any) -> Any:")
-                out.append('        """The function over whole arrays in one call (`#[export(batch)]`)."""')
-                out.append("        ...")
-                out.append(f"{export['name']}: {cls}")
-            else:
-                out += self.function(export, "", export["name"], False, False)
-            out.append("")
         return "\n".join(out).rstrip() + "\n"
+
+    def namespace(self, path: Tuple[str, ...], indent: str) -> List[str]:
+        """The stub lines of the namespace ``path`` (the library's top, or a
+        Rust module as a class): its functions, types and submodules by the
+        names the library has them under (see ``ffi_export._Named``)."""
+        out: List[str] = []
+        here = self.named.dotted[path]
+        order = {"type": 0, "function": 1, "module": 2}
+        entries = sorted(self.named.tree[path].items(), key=lambda item: order.get(item[1][0], 3))
+        for name, (what, value) in entries:
+            if what == "reserved":
+                continue
+            if keyword.iskeyword(name):
+                out.append(f"{indent}# {name}: a Python keyword, reached as getattr(..., {name!r})")
+            elif what == "function":
+                out += self.free_function(value, name, indent, bool(path))
+            elif what == "type" and self.named.python_path(value) != f"{here}.{name}".lstrip("."):
+                out.append(f"{indent}{name}: TypeAlias = {self.named.ref(value)}")
+            elif what == "type":
+                lines = ffi_export._named_kind(value, self.named[value]).stub_define(self)
+                out += [f"{indent}{line}" if line else "" for line in lines]
+            else:
+                rust = "::".join([*self.named.crate, *value])
+                out += [f"{indent}class {name}:", f'{indent}    """The Rust module `{rust}`."""']
+                out += self.namespace(value, indent + "    ")
+            if not path:
+                out.append("")
+        return out
+
+    def free_function(self, export: _Desc, name: str, indent: str, static: bool) -> List[str]:
+        """A function's stub: a ``def`` (a static one in a module's class),
+        or for a batched function an attribute with a ``map``."""
+        if not export.get("batch"):
+            return self.function(export, indent, name, False, static)
+        cls = f"_{export['name']}_batched"
+        if static:  # the protocol is defined with the function's top-level name
+            return [f"{indent}{name}: ClassVar[{cls}]"]
+        lines = [f"class {cls}(Protocol):", *self.function(export, "    ", "__call__", True, False)]
+        lines += ["    def map(self, *args: Any) -> Any:",
+                  '        """The function over whole arrays in one call (`#[export(batch)]`)."""',
+                  "        ...", f"{name}: {cls}"]
+        return lines
 
 
 def generate_stub(description: _Desc, module: str = "library", vendored: bool = False) -> str:
@@ -251,9 +277,11 @@ def generate_module(description: _Desc, library: str, module: str = "library", v
     """A thin typed module loading ``library``: the ``.so`` next to the
     module if there is one (a package), else the path given here
     (``<MODULE>_LIBRARY`` in the environment overrides both). ``vendored``:
-    it imports the helper from its own package (``from . import ffi_export``)."""
-    names = sorted(e["name"] for e in description["exports"] if not e["owner"] and not keyword.iskeyword(e["name"]))
-    types = sorted({d["name"] for d in description.get("types", {}).values()} - set(names))
+    it imports the helper from its own package (``from . import ffi_export``).
+    It has what the library has at its top (functions, types, the Rust
+    modules), and is the ``__module__`` of the library's classes."""
+    top = _Named(description.get("types", {}), description["exports"]).tree[()]
+    names = [name for name, (what, _) in top.items() if what != "reserved" and not keyword.iskeyword(name)]
     env = re.sub(r"\W", "_", module).upper() + "_LIBRARY"
     lines = [
         f'"""Typed access to {os.path.basename(library)} (written by `python ffi_export_tools.py stubs`).',
@@ -269,13 +297,12 @@ def generate_module(description: _Desc, library: str, module: str = "library", v
         "_HERE = _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), _NAME)",
         f"_PATH = _os.environ.get({env!r}) or _HERE" if vendored else
         f"_PATH = _os.environ.get({env!r}) or (_HERE if _os.path.exists(_HERE) else {os.path.abspath(library)!r})",
-        "library = _ffi_export.load(_PATH)",
+        "library = _ffi_export.load(_PATH, module=__name__)",
         "errors = library.errors",
     ]
     lines += [f"{name} = library.{name}" for name in names]
-    lines += [f"{name} = library.types.{name}" for name in types]
     lines.append("")
-    lines.append(f"__all__ = {['library', 'errors', *names, *types]!r}")
+    lines.append(f"__all__ = {['library', 'errors', *names]!r}")
     return "\n".join(lines) + "\n"
 
 
@@ -362,7 +389,7 @@ class _HeaderWriter:
 
     def __init__(self, description: _Desc, cdef: bool) -> None:
         self.desc = description
-        self.named: _NamedDescs = description.get("types", {})
+        self.named: _NamedDescs = _Named(description.get("types", {}), description["exports"])
         # The runtime's structs as the library describes them (as this
         # helper lays them out for a description without them).
         abi = description.get("abi_types") or ffi_export._abi_types()
@@ -599,7 +626,7 @@ def _run(args: argparse.Namespace) -> None:
         if args.json:
             print(json.dumps(description, indent=2))
             return
-        named = description.get("types", {})
+        named = _Named(description.get("types", {}), description["exports"])
         for export in sorted(description["exports"], key=lambda e: str(e["name"])):
             print(f"{export['name']}: {ffi_export._signature(export, named)}")
         return

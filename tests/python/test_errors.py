@@ -126,7 +126,7 @@ def test_error_classes_of_export_types_are_made_at_load(any_lib) -> None:
     for variant in ("DivisionByZero", "IntegerOverflow", "OutOfRange"):
         cls = getattr(base, variant)
         assert issubclass(cls, base) and cls.variant == variant
-        assert cls.__qualname__ == f"ArithmeticError.{variant}"
+        assert cls.__qualname__ == f"errors.ArithmeticError.{variant}"
     assert [cls.__name__ for cls in base._variants] == ["DivisionByZero", "IntegerOverflow", "OutOfRange"]
     assert issubclass(errors.Denied.Locked, errors.Denied)
     assert errors.ValidationError._variants == () and errors.ValidationError.variant is None

@@ -90,6 +90,16 @@ def test_stub_files_written(typed_dir: str) -> None:
         "class Shape(_Record):",
         "    class Polygon(Shape):",
         "class Counter(_Object):",
+        "class geometry:",
+        "    class Spot(_Record):",
+        "    def distance(a: _ns_geometry.Spot, b: _ns_geometry.Spot) -> float:",
+        "    class Canvas(_Object):",
+        "        def draw(self, spot: _ns_geometry.Spot) -> int:",
+        "class sprites:",
+        "    def area(w: int, h: int) -> int:",
+        "class unmentioned:",
+        "    Lonely: TypeAlias = Lonely",
+        "class Lonely(_Record):",
         "    def __init__(self, start: int, label: str) -> None:",
         "    def add(self, by: int) -> int:",
         "    def live() -> int:",
@@ -136,11 +146,13 @@ def test_mypy_catches_wrong_calls(typed_dir: str) -> None:
             "    print(e.a)\n"
             "except t.errors.ArithmeticError.IntegerOverflow as e:\n"
             "    text: str = e.a\n"
+            "t.geometry.distance(t.sprites.spot(1, 2, t.sprites.Layer.Air), t.geometry.Spot(x=1.0, y=2.0))\n"
+            "t.Spot(x=1.0, y=2.0)\n"
         )
     result = run_mypy(typed_dir, "wrong_client.py")
     assert result.returncode == 1
     errors = [line for line in result.stdout.splitlines() if ": error:" in line]
-    assert [line.split(":")[1] for line in errors] == ["2", "3", "4", "5", "6", "10", "12"], result.stdout
+    assert [line.split(":")[1] for line in errors] == ["2", "3", "4", "5", "6", "10", "12", "13", "14"], result.stdout
 
 
 def run_client(typed_dir: str, client: str) -> str:
@@ -156,7 +168,8 @@ def test_typed_clients_run(typed_dir: str) -> None:
     assert "error: Overflow True" in out.splitlines()
     out = run_client(typed_dir, "tests_client.py")
     assert "shapes: ['circle 1.0', 'rect 2.0x3.0', 'polygon tri [1.0, 2.0, 3.0]', 'empty']" in out.splitlines()
-    assert out.splitlines()[-2:] == ["error: invalid digit found in string True", "panic: boom"]
+    assert out.splitlines()[-3:] == ["names: 2,-3 3.0 2 7 2 (6.0, 6, 6, 0.0) hihi x 3",
+                                     "error: invalid digit found in string True", "panic: boom"]
     assert "owned: 6 a-b 3 [('a', 2), ('b', 1)]" in out.splitlines()
     assert "maps: {1: ['e'], 2: ['ab', 'cd']} [1, 3] -1.0 2.0 3 True b'AA'" in out.splitlines()
     assert "records: ['Ada'] 1 True" in out.splitlines()

@@ -1611,15 +1611,204 @@ pub mod typed_errors {
     }
 }
 
-/// The same names as in `geometry` (README, "Names and modules"): each item
-/// is reached by its module path, `lib.sprites.Canvas`.
+/// Items named like those of `sprites` (README, "Names and modules"): each
+/// is reached by its module path (`lib.geometry.Spot`), and the C header
+/// prefixes the shared names (`geometry_Spot_repr`).
+pub mod geometry {
+    use ffi_export::export;
+
+    /// A place on the plane.
+    #[export]
+    pub struct Spot {
+        /// Across.
+        pub x: f64,
+        /// Up.
+        pub y: f64,
+    }
+
+    /// A grid cell: plain data.
+    #[export]
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    pub struct Cell {
+        /// The row.
+        pub row: i32,
+        /// The column.
+        pub col: i32,
+    }
+
+    /// A side of the plane.
+    #[export]
+    pub enum Layer {
+        /// Behind.
+        Back,
+        /// In front.
+        Front,
+    }
+
+    /// A plane figure.
+    #[export]
+    pub enum Figure {
+        /// A point.
+        Dot,
+        /// A square.
+        Square {
+            /// Its side.
+            side: f64,
+        },
+    }
+
+    /// Spots drawn on a plane.
+    #[derive(Default)]
+    pub struct Canvas {
+        spots: Vec<(f64, f64)>,
+    }
+
+    /// Spots drawn on a plane; its C symbols are `Canvas_*`.
+    #[export]
+    impl Canvas {
+        /// An empty plane.
+        pub fn new() -> Canvas {
+            Canvas { spots: Vec::new() }
+        }
+
+        /// Draws a spot; returns how many are drawn.
+        pub fn draw(&mut self, spot: &Spot) -> usize {
+            self.spots.push((spot.x, spot.y));
+            self.spots.len()
+        }
+
+        /// The last spot drawn.
+        pub fn last(&self) -> Option<Spot> {
+            self.spots.last().map(|&(x, y)| Spot { x, y })
+        }
+    }
+
+    /// The area of a `w` by `h` rectangle (`shapes::area` has the C name
+    /// `area`, `sprites::area` another).
+    #[export(name = "geometry_area")]
+    pub fn area(w: f64, h: f64) -> f64 {
+        w * h
+    }
+
+    /// The distance between two spots.
+    #[export]
+    pub fn distance(a: &Spot, b: &Spot) -> f64 {
+        (a.x - b.x).hypot(a.y - b.y)
+    }
+
+    /// The area of a figure.
+    #[export]
+    pub fn figure_area(figure: &Figure) -> f64 {
+        match figure {
+            Figure::Dot => 0.0,
+            Figure::Square { side } => side * side,
+        }
+    }
+
+    /// The cell a spot falls in.
+    #[export]
+    pub fn cell_of(spot: &Spot) -> Cell {
+        Cell {
+            row: spot.y.floor() as i32,
+            col: spot.x.floor() as i32,
+        }
+    }
+
+    /// The other side.
+    #[export]
+    pub fn flip(layer: Layer) -> Layer {
+        match layer {
+            Layer::Back => Layer::Front,
+            Layer::Front => Layer::Back,
+        }
+    }
+
+    /// A module in a module: `lib.geometry.solid`.
+    pub mod solid {
+        use ffi_export::export;
+
+        /// A place in space (a third `Spot`).
+        #[export]
+        pub struct Spot {
+            /// Across.
+            pub x: f64,
+            /// Up.
+            pub y: f64,
+            /// Out.
+            pub z: f64,
+        }
+
+        /// A plane spot at height `z`.
+        #[export]
+        pub fn lift(spot: &super::Spot, z: f64) -> Spot {
+            Spot {
+                x: spot.x,
+                y: spot.y,
+                z,
+            }
+        }
+    }
+}
+
+/// Items named like those of `geometry` (README, "Names and modules"):
+/// `lib.sprites.Spot`, `lib.sprites.Canvas`.
 pub mod sprites {
     use ffi_export::export;
+
+    /// A place on the screen, in pixels.
+    #[export]
+    pub struct Spot {
+        /// Across.
+        pub px: i32,
+        /// Down.
+        pub py: i32,
+        /// Its layer.
+        pub layer: Layer,
+    }
+
+    /// A tile of a sprite sheet: plain data.
+    #[export]
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    pub struct Cell {
+        /// The sheet.
+        pub sheet: u16,
+        /// The tile on it.
+        pub tile: u16,
+    }
+
+    /// Drawing layers.
+    #[export]
+    pub enum Layer {
+        /// The ground.
+        Ground,
+        /// Above it.
+        Air,
+        /// Above everything.
+        Overlay,
+    }
+
+    /// What a sprite shows.
+    #[export]
+    pub enum Figure {
+        /// Nothing.
+        Blank,
+        /// A tile.
+        Tile(Cell),
+    }
+
+    /// A sprite's badge: named like the crate root's `Badge`.
+    #[export]
+    pub struct Badge {
+        /// The icon's tile.
+        pub icon: u16,
+    }
 
     /// A screen of placed tiles.
     pub struct Canvas {
         width: u32,
-        tiles: Vec<u16>,
+        tiles: Vec<Cell>,
     }
 
     /// A screen of placed tiles; its C symbols are `SpriteCanvas_*`
@@ -1635,8 +1824,8 @@ pub mod sprites {
         }
 
         /// Places a tile; returns how many are placed.
-        pub fn place(&mut self, tile: u16) -> usize {
-            self.tiles.push(tile);
+        pub fn place(&mut self, cell: &Cell) -> usize {
+            self.tiles.push(*cell);
             self.tiles.len()
         }
 
@@ -1645,4 +1834,56 @@ pub mod sprites {
             self.width
         }
     }
+
+    /// The area of a `w` by `h` sprite, in pixels.
+    #[export(name = "sprites_area")]
+    pub fn area(w: u32, h: u32) -> u64 {
+        u64::from(w) * u64::from(h)
+    }
+
+    /// A spot on `layer`.
+    #[export]
+    pub fn spot(px: i32, py: i32, layer: Layer) -> Spot {
+        Spot { px, py, layer }
+    }
+
+    /// The tile a figure shows (`None` for a blank).
+    #[export]
+    pub fn tile_of(figure: &Figure) -> Option<u16> {
+        match figure {
+            Figure::Blank => None,
+            Figure::Tile(cell) => Some(cell.tile),
+        }
+    }
+
+    /// The first cell of a sheet.
+    #[export]
+    pub fn first_cell(cells: &[Cell]) -> Option<Cell> {
+        cells.first().copied()
+    }
+}
+
+/// A badge: a type of the crate root named like `sprites::Badge`, so
+/// `lib.Badge` is this one.
+#[export]
+pub struct Badge {
+    /// Its text.
+    pub text: String,
+}
+
+/// Where a plane spot lands on the screen: types of both modules in one
+/// signature.
+#[export]
+pub fn to_screen(spot: &geometry::Spot, layer: sprites::Layer) -> sprites::Spot {
+    sprites::Spot {
+        px: spot.x.round() as i32,
+        py: -spot.y.round() as i32,
+        layer,
+    }
+}
+
+/// A badge's text, twice.
+#[export]
+pub fn badge_twice(badge: &Badge) -> String {
+    badge.text.repeat(2)
 }

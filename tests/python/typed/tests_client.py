@@ -1,6 +1,7 @@
 """A typed client of the all-types test library through its generated
 module (`tests_typed`): records, enums, enums with data, objects, options,
-callbacks, string lists, batches, typed errors, all checked by mypy --strict."""
+callbacks, string lists, batches, typed errors, same-named items of two
+Rust modules, all checked by mypy --strict."""
 import array
 
 import ffi_export
@@ -17,6 +18,22 @@ def describe(shape: t.Shape) -> str:
         case t.Shape.Polygon():
             return f"polygon {shape._0} {shape._1}"
     return "empty"
+
+
+def names() -> str:
+    """Same-named items of two Rust modules, each by its module path."""
+    plane: t.geometry.Spot = t.geometry.Spot(x=1.5, y=2.5)
+    screen: t.sprites.Spot = t.to_screen(plane, t.sprites.Layer.Air)
+    space: t.geometry.solid.Spot = t.geometry.solid.lift(plane, 3.0)
+    cell: t.geometry.Cell = t.geometry.cell_of(plane)
+    tile: int | None = t.sprites.tile_of(t.sprites.Figure.Tile(t.sprites.Cell(sheet=1, tile=7)))
+    with t.geometry.Canvas() as canvas, t.sprites.Canvas(4) as screen_canvas:
+        drawn = canvas.draw(plane) + screen_canvas.place(t.sprites.Cell(sheet=0, tile=1))
+    badge: t.Badge = t.Badge(text="hi")
+    areas = (t.geometry.area(2.0, 3.0), t.sprites.area(2, 3), t.sprites_area(2, 3), t.area(t.Shape.Empty()))
+    flat: t.Lonely = t.unmentioned.Lonely(label="x")
+    return (f"{screen.px},{screen.py} {space.z} {cell.row} {tile} {drawn} {areas} {t.badge_twice(badge)} "
+            f"{flat.label} {t.sprites.Badge(icon=3).icon}")
 
 
 def main() -> None:
@@ -84,6 +101,7 @@ def main() -> None:
     except t.errors.Denied.Locked as denied:
         reason: t.Denied = denied.value
         print("enum error:", denied.variant, reason.name)
+    print("names:", names())
     try:
         t.parse_int("x")
     except t.errors.ParseIntError as error:
