@@ -126,6 +126,10 @@ pub struct Param {
     pub ty: Type,
     /// How it crosses.
     pub kind: ParamKind,
+    /// An owned value the CPython fast path reads itself (a `Named` or
+    /// `Option` kind made of primitives, `String`, `Vec`, `Option`, maps
+    /// and tuples).
+    pub native: bool,
     /// The parameter's span (`pattern: type`), for generated code.
     pub span: Span,
     /// Its `#[ffi(..)]` attributes (taken off the emitted item).

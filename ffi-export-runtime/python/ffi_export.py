@@ -3045,7 +3045,8 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None]) -> Opt
         return None
     layout_fn.restype = ctypes.c_char_p
     layout_fn.argtypes = []
-    objects = {"int": int, "float": float, "str": str, "True": True, "False": False, "None": None,
+    objects = {"int": int, "float": float, "str": str, "list": list, "tuple": tuple, "dict": dict,
+               "True": True, "False": False, "None": None,
                "raise_fault": raise_fault}
     values: List[Tuple[str, int]] = []
     for line in layout_fn().decode("ascii").splitlines():

@@ -105,6 +105,9 @@ py_api! {
         int_type = "int",
         float_type = "float",
         str_type = "str",
+        list_type = "list",
+        tuple_type = "tuple",
+        dict_type = "dict",
         py_true = "True",
         py_false = "False",
         py_none = "None",
@@ -128,6 +131,11 @@ py_api! {
         incref = "Py_IncRef": fn(Py) -> (),
         decref = "Py_DecRef": fn(Py) -> (),
         object_get_buffer = "PyObject_GetBuffer": fn(Py, *mut PyBuffer, c_int) -> c_int,
+        list_size = "PyList_Size": fn(Py) -> isize,
+        list_get_item = "PyList_GetItem": fn(Py, isize) -> Py,
+        tuple_size = "PyTuple_Size": fn(Py) -> isize,
+        tuple_get_item = "PyTuple_GetItem": fn(Py, isize) -> Py,
+        dict_next = "PyDict_Next": fn(Py, *mut isize, *mut Py, *mut Py) -> c_int,
         buffer_release = "PyBuffer_Release": fn(*mut PyBuffer) -> (),
     }
 }
@@ -384,7 +392,16 @@ impl Python {
         obj: Py,
         _scope: &'s crate::convert::CallScope,
     ) -> Option<&'s str> {
-        // SAFETY: a live argument.
+        // SAFETY: forwarded contract.
+        unsafe { self.str_view(obj) }
+    }
+
+    /// An exact `str` as UTF-8, borrowed from the object.
+    ///
+    /// # Safety
+    /// `obj` is a live object and stays alive while the result is used.
+    unsafe fn str_view<'o>(&self, obj: Py) -> Option<&'o str> {
+        // SAFETY: a live object (the caller's contract).
         if unsafe { Self::type_of(obj) } != self.api.str_type {
             return None;
         }
@@ -403,6 +420,74 @@ impl Python {
                 len as usize,
             ))
         })
+    }
+
+    /// The items of an exact `list` or `tuple`, each read by `read`
+    /// (borrowed references, valid while the container holds them), or
+    /// `None` for anything else or an item `read` refuses.
+    ///
+    /// # Safety
+    /// `obj` is a live object; the GIL is held; `read` runs no Python code
+    /// (it reads exact types only), so nothing can change the container or
+    /// drop an item while it is read.
+    unsafe fn items<T>(&self, obj: Py, mut read: impl FnMut(Py) -> Option<T>) -> Option<Vec<T>> {
+        // SAFETY: a live object (the caller's contract).
+        let ty = unsafe { Self::type_of(obj) };
+        let (len, get) = if ty == self.api.list_type {
+            (api_call!(self.api, list_size(obj)), self.api.list_get_item)
+        } else if ty == self.api.tuple_type {
+            (
+                api_call!(self.api, tuple_size(obj)),
+                self.api.tuple_get_item,
+            )
+        } else {
+            return None;
+        };
+        let get = get?;
+        let mut out = Vec::with_capacity(usize::try_from(len).ok()?);
+        for index in 0..len {
+            let guard = crate::foreign::HangIfUnwound::arm();
+            // SAFETY: an exact list or tuple (checked above) with the GIL
+            // held; the call checks the index and returns a borrowed item.
+            let item = unsafe { get(obj, index) };
+            guard.disarm();
+            if item.is_null() {
+                self.clear_error();
+                return None;
+            }
+            out.push(read(item)?);
+        }
+        Some(out)
+    }
+
+    /// The `(key, value)` pairs of an exact `dict`, each read by `read`, or
+    /// `None` for anything else or a pair `read` refuses.
+    ///
+    /// # Safety
+    /// As [`Python::items`].
+    unsafe fn pairs<T>(
+        &self,
+        obj: Py,
+        mut read: impl FnMut(Py, Py) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        // SAFETY: a live object (the caller's contract).
+        if unsafe { Self::type_of(obj) } != self.api.dict_type {
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut position: isize = 0;
+        let mut key: Py = core::ptr::null_mut();
+        let mut value: Py = core::ptr::null_mut();
+        // PyDict_Next runs no Python code and the dict cannot change while
+        // `read` runs (it runs none either): borrowed keys and values.
+        while api_call!(
+            self.api,
+            dict_next(obj, &mut position, &mut key, &mut value)
+        ) != 0
+        {
+            out.push(read(key, value)?);
+        }
+        Some(out)
     }
 
     /// A C-contiguous buffer of `T` (writable when `mutable`), or `None`
@@ -666,6 +751,121 @@ impl PyArg for bool {
         }
     }
 }
+
+impl PyArg for String {
+    unsafe fn extract(py: &Python, obj: Py) -> Option<String> {
+        // SAFETY: forwarded contract; the text is copied before returning.
+        unsafe { py.str_view(obj) }.map(str::to_owned)
+    }
+}
+
+impl<T: PyArg> PyArg for Option<T> {
+    unsafe fn extract(py: &Python, obj: Py) -> Option<Option<T>> {
+        if obj == py.api.py_none {
+            return Some(None);
+        }
+        // SAFETY: forwarded contract.
+        unsafe { T::extract(py, obj) }.map(Some)
+    }
+}
+
+impl<T: PyArg> PyArg for Vec<T> {
+    unsafe fn extract(py: &Python, obj: Py) -> Option<Vec<T>> {
+        // SAFETY: forwarded contract; `T::extract` reads exact types only
+        // (every `PyArg` does), running no Python code.
+        unsafe { py.items(obj, |item| T::extract(py, item)) }
+    }
+}
+
+/// `PyArg` for a map type built from a dict's pairs.
+macro_rules! map_arg {
+    ($map:ident, $($bound:path),+) => {
+        impl<K: PyArg $(+ $bound)+, V: PyArg> PyArg for std::collections::$map<K, V> {
+            unsafe fn extract(py: &Python, obj: Py) -> Option<Self> {
+                // SAFETY: forwarded contract; the extracts read exact types
+                // only, running no Python code.
+                let pairs = unsafe {
+                    py.pairs(obj, |key, value| Some((K::extract(py, key)?, V::extract(py, value)?)))
+                }?;
+                Some(pairs.into_iter().collect())
+            }
+        }
+    };
+}
+map_arg!(HashMap, Eq, core::hash::Hash);
+map_arg!(BTreeMap, Ord);
+
+/// `PyArg` for a tuple of `PyArg`s, from an exact tuple or list of its
+/// length.
+macro_rules! tuple_arg {
+    ($len:literal: $($t:ident $index:tt),+) => {
+        impl<$($t: PyArg),+> PyArg for ($($t,)+) {
+            unsafe fn extract(py: &Python, obj: Py) -> Option<Self> {
+                // SAFETY: forwarded contract (each item read as a `Py`,
+                // which runs no code).
+                let items = unsafe { py.items(obj, Some) }?;
+                if items.len() != $len {
+                    return None;
+                }
+                // SAFETY: the items are live (held by `obj`, which the
+                // caller keeps alive) and nothing has run since.
+                Some(($(unsafe { $t::extract(py, items[$index]) }?,)+))
+            }
+        }
+    };
+}
+tuple_arg!(1: A 0);
+tuple_arg!(2: A 0, B 1);
+tuple_arg!(3: A 0, B 1, C 2);
+tuple_arg!(4: A 0, B 1, C 2, D 3);
+tuple_arg!(5: A 0, B 1, C 2, D 3, E 4);
+tuple_arg!(6: A 0, B 1, C 2, D 3, E 4, F 5);
+
+/// Asks `T`'s [`PyArg`] impl when it has one, else says "fall back"
+/// ([`NativeExtract`] is found first by method resolution; [`NoNativeExtract`]
+/// only when `T: PyArg` does not hold). The macro recognises owned
+/// parameter types by their names alone, so a type of the user's that
+/// shares such a name makes the call fall back instead of failing to build.
+pub struct NativeArg<T>(PhantomData<T>);
+
+impl<T> NativeArg<T> {
+    /// The selector for `T`.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        NativeArg(PhantomData)
+    }
+}
+
+/// The fast path's reading of an argument of type `T: PyArg`.
+pub trait NativeExtract<T> {
+    /// `T::extract`.
+    ///
+    /// # Safety
+    /// As [`PyArg::extract`].
+    unsafe fn extract(&self, py: &Python, obj: Py) -> Option<T>;
+}
+
+impl<T: PyArg> NativeExtract<T> for NativeArg<T> {
+    #[inline]
+    unsafe fn extract(&self, py: &Python, obj: Py) -> Option<T> {
+        // SAFETY: forwarded contract.
+        unsafe { T::extract(py, obj) }
+    }
+}
+
+/// The fast path's answer for an argument type without [`PyArg`]: fall
+/// back.
+pub trait NoNativeExtract<T> {
+    /// Always `None`.
+    ///
+    /// # Safety
+    /// None needed; `unsafe` to match [`NativeExtract::extract`].
+    unsafe fn extract(&self, _py: &Python, _obj: Py) -> Option<T> {
+        None
+    }
+}
+
+impl<T> NoNativeExtract<T> for &NativeArg<T> {}
 
 /// A return type the fast path turns into a Python object. (Its `Abi` is
 /// the `IntoFfi` one; it is not a supertrait so that an unsupported return

@@ -87,6 +87,13 @@ def test_owned_parameters_and_collections_do_not_leak(lib) -> None:
             assert lib.owned_then_panic(words, counts, {"a", "b"}, ("p", b"x" * 100), [person], False) == 183
             with pytest.raises(ffi_export.RustPanic):
                 lib.owned_then_panic(words, counts, {"a"}, ("p", b"x" * 100), [person, person], True)
+            # Read natively by the fast path (and freed there), also when a
+            # later argument sends the call to the ctypes wrapper.
+            assert lib.native_then_panic(words, counts, ("p", i), [[1.0] * 20] * 5, {i: words[:3]}, False) == 87
+            with pytest.raises(ffi_export.RustPanic):
+                lib.native_then_panic(words, counts, ("p", None), [[1.0] * 20], {}, True)
+            with pytest.raises(TypeError):
+                lib.native_then_panic(words, counts, ("p", None), [[1.0] * 20], {1: [2]}, False)
             assert lib.repeat_byte(1, 1024) == b"\x01" * 1024
             assert lib.make_inventory(20).counts["item3"] == 3
             assert lib.wide_add(2**100, i) == 2**100 + i
@@ -245,6 +252,9 @@ for i in range(40):
     fails(lambda: lib.owned_then_panic(["w"], {{"k": 1}}, {{"t"}}, ("p", b"xy"), [p], True))
     fails(lambda: lib.wide_add(2**126, 2**126)); fails(lambda: lib.hyphenate(["a", 1]))
     fails(lambda: lib.total_count({{"a": -1}})); fails(lambda: lib.oldest([p, 3]))
+    lib.native_then_panic(["w"], {{"k": 1}}, ("p", 2), [[1.0]], {{1: ["x"]}}, False)
+    fails(lambda: lib.native_then_panic(["w"], {{"k": 1}}, ("p", 2), [[1.0]], {{1: ["x"]}}, True))
+    fails(lambda: lib.native_then_panic(["w"], {{"k": 1}}, ("p", 2), [[1.0]], {{1: [2]}}, False))
 # Typed errors (their values owned by the error record until raised), on the
 # fast path and on ctypes; errors nobody takes, dropped from the record
 # (past 16) or with their thread; the C free of a taken error, twice.

@@ -12,6 +12,8 @@ import gc
 import numpy
 import pytest
 
+import ffi_export
+
 from paths import any_lib  # noqa: F401 (fixture)
 
 
@@ -254,3 +256,89 @@ def test_self_containing_lists_are_refused_cleanly(any_lib) -> None:
     tree.children.clear()
     gc.collect()
     assert any_lib.count_nodes(tree) == 1
+
+
+# -- The CPython fast path reads owned parameters itself ---------------------
+#
+# Exact lists, tuples, dicts, str, int, float, bool and None are read in Rust;
+# anything else (a subclass, an iterable, an int where a float is expected, a
+# value out of range) falls back to the ctypes wrapper, which converts it or
+# raises the documented error. Both must give the same answers.
+
+NATIVE_ARGS = [
+    (["a", "bc"], {"k": 1}, ("p", None), [[1.0], []], {2: ["x"]}),
+    ([], {}, ("", 7), [], {}),
+    (("t",), {"k": 2**32 - 1}, ["q", -2**63], [(0.5, 1.5)], {-1: []}),
+]
+
+
+def python_calls(function, *args) -> int:
+    """How many Python functions run during ``function(*args)``: the
+    wrapper alone when the native code reads the arguments, more when it
+    falls back to the ctypes wrapper."""
+    import sys
+
+    calls = []
+    sys.setprofile(lambda frame, event, arg: calls.append(frame.f_code.co_name) if event == "call" else None)
+    try:
+        function(*args)
+    except Exception:  # noqa: BLE001, S110 (the count is what is measured)
+        pass
+    finally:
+        sys.setprofile(None)
+    return len(calls)
+
+
+def test_native_reading_and_the_ctypes_path_agree(any_lib) -> None:
+    for args in NATIVE_ARGS:
+        expected = len(args[0]) + len(args[1]) + len(args[2][0]) + len(args[3]) + len(args[4])
+        assert any_lib.native_then_panic(*args, False) == expected, args
+    assert any_lib.sum_owned([1, -2, 3]) == 2
+    assert any_lib.describe_pair(("x", 3)) == "x x3" and any_lib.describe_pair(["x", None]) == "x"
+    assert any_lib.total_count({"a": 1, "b": 2}) == 3
+    assert any_lib.maybe_total(None) == -1.0 and any_lib.maybe_total([1.5, 2.5]) == 4.0
+
+
+def test_the_fast_path_reads_exact_containers_itself(lib) -> None:
+    from paths import uses_fast_path
+
+    assert uses_fast_path(lib)
+    words, counts, pair, rows, ordered = NATIVE_ARGS[0]
+    native = python_calls(lib.native_then_panic, words, counts, pair, rows, ordered, False)
+    # The same values in shapes only the ctypes wrapper takes.
+    for odd in [(iter(words), counts, pair, rows, ordered), (words, collections.OrderedDict(counts), pair, rows, ordered),
+                (words, counts, pair, [[1]], ordered), (words, counts, ("p", True), rows, ordered)]:
+        assert python_calls(lib.native_then_panic, *odd, False) > native, odd
+    assert python_calls(lib.sum_owned, [1, 2]) == python_calls(lib.echo_i64, 1)
+
+
+def test_native_reading_falls_back_for_what_it_does_not_take(any_lib) -> None:
+    class Int(int):
+        pass
+
+    class Text(str):
+        pass
+
+    assert any_lib.sum_owned([Int(2), True]) == 3
+    assert any_lib.hyphenate([Text("a"), "b"]) == "a-b"
+    assert any_lib.total_count({Text("a"): Int(4)}) == 4
+    assert any_lib.sum_owned([2**62, 2**62 - 1]) == 2**63 - 1
+    with pytest.raises(OverflowError, match=r"argument 'values'\[1\] \(i64\)"):
+        any_lib.sum_owned([1, 2**63])
+    with pytest.raises(TypeError, match=r"argument 'counts'\['a'\] \(u32\) must be an int, not str"):
+        any_lib.native_then_panic([], {"a": "x"}, ("p", None), [], {}, False)
+    with pytest.raises(TypeError, match=r"argument 'pair'"):
+        any_lib.native_then_panic([], {}, ("p", None, 3), [], {}, False)
+    with pytest.raises(TypeError, match=r"argument 'rows'\[0\]\[1\]"):
+        any_lib.native_then_panic([], {}, ("p", None), [[1.0, "x"]], {}, False)
+    with pytest.raises(TypeError, match=r"argument 'ordered'"):
+        any_lib.native_then_panic([], {}, ("p", None), [], {"k": []}, False)
+    with pytest.raises(ffi_export.RustPanic, match="holding 3 values read natively"):
+        any_lib.native_then_panic(["a"], {"k": 1}, ("", None), [[1.0]], {}, True)
+
+
+def test_a_list_that_contains_itself_is_refused_not_followed(any_lib) -> None:
+    rows: list = [[1.0]]
+    rows.append(rows)
+    with pytest.raises(TypeError, match=r"argument 'rows'\[1\]\[0\] \(f64\) must be a float, not list"):
+        any_lib.native_then_panic([], {}, ("p", None), rows, {}, False)

@@ -1245,6 +1245,24 @@ pub mod owned {
         inventory.counts.values().sum()
     }
 
+    /// Owned parameters the CPython fast path reads itself; panics, when
+    /// asked, while holding them (dropped during the unwind, exactly once).
+    #[export]
+    pub fn native_then_panic(
+        words: Vec<String>,
+        counts: HashMap<String, u32>,
+        pair: (String, Option<i64>),
+        rows: Vec<Vec<f64>>,
+        ordered: BTreeMap<i32, Vec<String>>,
+        panic: bool,
+    ) -> usize {
+        let held = words.len() + counts.len() + pair.0.len() + rows.len() + ordered.len();
+        if panic {
+            panic!("holding {held} values read natively");
+        }
+        held
+    }
+
     /// Takes every owned kind and, when asked, panics while holding them
     /// (they are dropped during the unwind, exactly once).
     #[export]

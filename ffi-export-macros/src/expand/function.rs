@@ -397,6 +397,21 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
                 regions.push(quote!(#rt::Region::new(#ptr as *const #elem, #len, #mutable, #name)));
                 any_mutable |= *mutable;
             }
+            ParamKind::Named(_) | ParamKind::Option(_) if param.native => {
+                let ty = &param.ty;
+                extracts.push(quote! {
+                    // SAFETY: a live argument; the GIL is held. The value
+                    // is copied out (owned) before the GIL is released.
+                    let ::core::option::Option::Some(#value) = ({
+                        // `PyArg` when the type has it, else a fallback
+                        // (the type is recognised by its name only).
+                        use #rt::python::{NativeExtract as _, NoNativeExtract as _};
+                        unsafe { (&#rt::python::NativeArg::<#ty>::new()).extract(&__ffi_py, #arg) }
+                    }) else {
+                        #fallback
+                    };
+                });
+            }
             _ => return None,
         }
         values.push(value);

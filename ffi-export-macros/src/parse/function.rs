@@ -3,8 +3,8 @@
 
 use super::defaults::{read_ffi_attrs, strip_ffi_attrs};
 use super::syntax::{
-    attribute_args, binding_name, doc_lines, is_ident, is_named, is_primitive, is_type, mentions,
-    names_primitive, replace_self, type_arguments, unwrap_group,
+    attribute_args, binding_name, doc_lines, is_ident, is_named, is_native_value, is_primitive,
+    is_type, mentions, names_primitive, replace_self, type_arguments, unwrap_group,
 };
 use crate::model::{
     ExportFn, FnKind, Function, Param, ParamKind, Return, ReturnKind, UnsupportedParam,
@@ -125,6 +125,10 @@ fn callable(
             name: binding_name(&typed.pat).unwrap_or_else(|| format!("arg{index}")),
             ty: (*typed.ty).clone(),
             kind: param_kind(&typed.ty),
+            native: matches!(
+                param_kind(&typed.ty),
+                ParamKind::Named(_) | ParamKind::Option(_)
+            ) && is_native_value(&typed.ty),
             span: typed.span(),
             ffi: read_ffi_attrs(
                 param_attrs.get(index).map_or(&[][..], Vec::as_slice),

@@ -73,6 +73,31 @@ pub fn is_primitive(ty: &Type) -> bool {
         && PRIMITIVES.iter().any(|name| p.path.is_ident(name)))
 }
 
+/// Whether the CPython fast path reads a parameter of type `ty` itself: a
+/// value made only of primitives (written by name), `String`, `Vec`,
+/// `Option`, `HashMap`, `BTreeMap` and tuples of one to six. (Recognised by
+/// name only: generated code asks the type's `PyArg` impl, and falls back
+/// to the ctypes wrapper when it has none.)
+pub fn is_native_value(ty: &Type) -> bool {
+    let arguments = type_arguments(ty);
+    match unwrap_group(ty) {
+        Type::Tuple(tuple) => {
+            (1..=6).contains(&tuple.elems.len()) && tuple.elems.iter().all(is_native_value)
+        }
+        ty if is_primitive(ty) || is_ident(ty, "String") => true,
+        ty if ["Vec", "Option"].iter().any(|name| is_named(ty, name)) => {
+            arguments.len() == 1 && is_native_value(arguments[0])
+        }
+        ty if ["HashMap", "BTreeMap"]
+            .iter()
+            .any(|name| is_named(ty, name)) =>
+        {
+            arguments.len() == 2 && arguments.iter().all(|arg| is_native_value(arg))
+        }
+        _ => false,
+    }
+}
+
 /// Whether `ty` is the single identifier `name`.
 pub fn is_ident(ty: &Type, name: &str) -> bool {
     matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.is_ident(name))
