@@ -1,7 +1,8 @@
 """ffi-export benchmarks: each workload through the hand-written floor
 (``extern "C"`` + ctypes with ``argtypes``, in the same cdylib), through
 ffi-export, in pure Python and, when cffi is installed, through cffi's ABI
-mode. Prints medians of interleaved repeats and ratios to the floor.
+mode. Prints medians of interleaved repeats and ratios to the floor, and to
+PyO3 doing the same work (``benches/pyo3``) where it has the row.
 
 Run with ``bash scripts/bench.sh`` (builds in release first).
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 import argparse
 import array
 import ctypes
+import importlib.machinery
+import importlib.util
 import os
 import platform
 import random
@@ -18,7 +21,7 @@ import statistics
 import subprocess
 import sys
 import timeit
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy
 
@@ -80,6 +83,10 @@ class Floor:
         lib.floor_shuffle.restype = None
         lib.floor_add_arrays.argtypes = [c.c_void_p, c.c_void_p, c.c_void_p, c.c_size_t]
         lib.floor_add_arrays.restype = None
+        lib.floor_sum_i64.argtypes = [c.c_void_p, c.c_size_t]
+        lib.floor_sum_i64.restype = c.c_int64
+        lib.floor_total_count.argtypes = [c.c_void_p, c.c_void_p, c.c_size_t]
+        lib.floor_total_count.restype = c.c_uint32
 
     def add_arrays(self, a: numpy.ndarray, b: numpy.ndarray) -> numpy.ndarray:
         out = numpy.empty_like(a)
@@ -113,6 +120,14 @@ class Floor:
             return user.id, ctypes.string_at(user.name).decode(), user.score
         finally:
             self.lib.floor_user_free(user)
+
+    def sum_i64(self, values: List[int]) -> int:
+        return self.lib.floor_sum_i64((ctypes.c_int64 * len(values))(*values), len(values))
+
+    def total_count(self, counts: Dict[str, int]) -> int:
+        keys = (ctypes.c_char_p * len(counts))(*[key.encode() for key in counts])
+        values = (ctypes.c_uint32 * len(counts))(*counts.values())
+        return self.lib.floor_total_count(keys, values, len(counts))
 
     def shuffle(self, values: numpy.ndarray, seed: int) -> None:
         self.lib.floor_shuffle(values.ctypes.data, len(values), seed)
@@ -162,6 +177,22 @@ class PyCounter:
         return self.value
 
 
+def pyo3_module() -> Optional[Any]:
+    """The PyO3 peer (``benches/pyo3``, built by ``scripts/bench.sh`` for
+    this interpreter), or None when it was not built."""
+    path = os.path.join(TARGET, "pyo3", "release", "libffi_export_pyo3_bench.so")
+    if not os.path.exists(path):
+        return None
+    name = "ffi_export_pyo3_bench"
+    loader = importlib.machinery.ExtensionFileLoader(name, path)
+    spec = importlib.util.spec_from_file_location(name, path, loader=loader)
+    if spec is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
 def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
     """(name, calls per timing, {implementation: zero-argument callable})."""
     floor = Floor(LIBRARY)
@@ -185,6 +216,8 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
     ints_a = numpy.arange(1_000_000, dtype=numpy.int64)
     ints_b = numpy.arange(1_000_000, dtype=numpy.int64)[::-1].copy()
     ints_a_list, ints_b_list = ints_a.tolist(), ints_b.tolist()
+    thousand = list(range(1000))
+    counts = {f"key{i}": i for i in range(1000)}
 
     result: List[Tuple[str, int, Dict[str, Impl]]] = [
         ("noop", n(200_000), {
@@ -210,6 +243,12 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
         ("Vec<f64> of 1,000 returned", n(50_000), {
             "floor": lambda: floor.range_last(1000), "ffi-export": lambda: lib.range(1000)[999],
             "python": lambda: [float(i) for i in range(1000)][999]}),
+        ("Vec<i64> of 1,000 passed", n(20_000), {
+            "floor": lambda: floor.sum_i64(thousand), "ffi-export": lambda: lib.sum_owned(thousand),
+            "python": lambda: sum(thousand)}),
+        ("HashMap<String, u32> of 1,000", n(2_000), {
+            "floor": lambda: floor.total_count(counts), "ffi-export": lambda: lib.total_count(counts),
+            "python": lambda: sum(counts.values())}),
         ("record returned", n(100_000), {
             "floor": lambda: floor.make_user(7), "ffi-export": lambda: lib.make_user(7),
             "python": lambda: (7, "user7", 10.5)}),
@@ -234,6 +273,18 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
             "floor": lambda: floor.shuffle(perm, 7), "ffi-export": lambda: lib.shuffle(perm, 7),
             "python": lambda: rng.shuffle(perm_list)}),
     ]
+    pyo3 = pyo3_module()
+    if pyo3 is not None:
+        peers = {
+            "noop": pyo3.noop,
+            "add(i64, i64)": lambda: pyo3.add(1, 2),
+            "string round trip": lambda: pyo3.upper(text),
+            "Vec<i64> of 1,000 passed": lambda: pyo3.sum_owned(thousand),
+            "HashMap<String, u32> of 1,000": lambda: pyo3.total_count(counts),
+        }
+        for name, _, impls in result:
+            if name in peers:
+                impls["pyo3"] = peers[name]
     if cffi_pair is not None:
         ffi, c = cffi_pair
         text_bytes = text.encode()
@@ -288,6 +339,13 @@ def check_agreement() -> None:
     a, b = numpy.arange(1000, dtype=numpy.int64), numpy.arange(1000, dtype=numpy.int64)[::-1].copy()
     assert (floor.add_arrays(a, b) == lib.add.map(a, b)).all()
     assert lib.add.map(a, b).tolist() == [lib.add(int(x), int(y)) for x, y in zip(a, b)]
+    thousand, counts = list(range(1000)), {f"key{i}": i for i in range(1000)}
+    assert floor.sum_i64(thousand) == lib.sum_owned(thousand) == sum(thousand)
+    assert floor.total_count(counts) == lib.total_count(counts) == sum(counts.values())
+    pyo3 = pyo3_module()
+    if pyo3 is not None:
+        assert pyo3.add(2, 3) == 5 and pyo3.upper("abc é") == "ABC É"
+        assert pyo3.sum_owned(thousand) == sum(thousand) and pyo3.total_count(counts) == sum(counts.values())
 
 
 def measure(number: int, impls: Dict[str, Impl], repeats: int) -> Dict[str, float]:
@@ -336,11 +394,12 @@ def main() -> int:
     parser.add_argument("--only", help="run workloads whose name contains this")
     args = parser.parse_args()
     check_agreement()
-    columns = ["floor", "ffi-export", "python", "cffi"]
+    columns = ["floor", "ffi-export", "pyo3", "python", "cffi"]
     print("\n".join(machine()))
     print(f"Medians of {args.repeats} interleaved repeats; ratios are to the floor "
           "(hand-written extern \"C\" + ctypes with argtypes).\n")
-    header = f"| {'workload':<28} | " + " | ".join(f"{c:>20}" for c in columns) + " |"
+    header = (f"| {'workload':<30} | " + " | ".join(f"{c:>20}" for c in columns)
+              + f" | {'ffi-export / pyo3':>17} |")
     print(header)
     print("|" + "|".join("-" * (len(part) + 0) for part in header.split("|")[1:-1]) + "|")
     for name, number, impls in workloads(args.scale):
@@ -356,7 +415,8 @@ def main() -> int:
                 cells.append(f"{human(floor):>20}")
             else:
                 cells.append(f"{human(medians[column]) + f' ({medians[column] / floor:.2f}×)':>20}")
-        print(f"| {name:<28} | " + " | ".join(cells) + " |", flush=True)
+        versus = f"{medians['ffi-export'] / medians['pyo3']:.2f}×" if "pyo3" in medians else "–"
+        print(f"| {name:<30} | " + " | ".join(cells) + f" | {versus:>17} |", flush=True)
     return 0
 
 

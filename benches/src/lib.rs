@@ -51,6 +51,44 @@ pub mod floor {
     }
 
     /// # Safety
+    /// `ptr` points to `len` values.
+    #[no_mangle]
+    pub unsafe extern "C" fn floor_sum_i64(ptr: *const i64, len: usize) -> i64 {
+        // SAFETY: the caller passes a valid buffer (nothing is checked: the floor).
+        let values = unsafe { core::slice::from_raw_parts(ptr, len) }.to_vec();
+        values.into_iter().fold(0, i64::wrapping_add)
+    }
+
+    /// # Safety
+    /// `keys` points to `n` NUL-terminated UTF-8 strings, `values` to `n`
+    /// values.
+    #[no_mangle]
+    pub unsafe extern "C" fn floor_total_count(
+        keys: *const *const c_char,
+        values: *const u32,
+        n: usize,
+    ) -> u32 {
+        // SAFETY: the caller passes valid arrays (nothing is checked: the floor).
+        let (keys, values) = unsafe {
+            (
+                core::slice::from_raw_parts(keys, n),
+                core::slice::from_raw_parts(values, n),
+            )
+        };
+        let counts: std::collections::HashMap<String, u32> = keys
+            .iter()
+            // SAFETY: as above.
+            .map(|key| {
+                unsafe { core::ffi::CStr::from_ptr(*key) }
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .zip(values.iter().copied())
+            .collect();
+        counts.values().fold(0, |a, b| a.wrapping_add(*b))
+    }
+
+    /// # Safety
     /// `ptr` came from `floor_upper`.
     #[no_mangle]
     pub unsafe extern "C" fn floor_string_free(ptr: *mut c_char) {
@@ -215,6 +253,18 @@ pub fn upper(text: &str) -> String {
 #[export]
 pub fn sum(values: &[f64]) -> f64 {
     values.iter().sum()
+}
+
+/// The sum of an owned vector (a list of ints converted).
+#[export]
+pub fn sum_owned(values: Vec<i64>) -> i64 {
+    values.into_iter().fold(0, i64::wrapping_add)
+}
+
+/// The sum of a map's values (a dict converted).
+#[export]
+pub fn total_count(counts: std::collections::HashMap<String, u32>) -> u32 {
+    counts.values().fold(0, |a, b| a.wrapping_add(*b))
 }
 
 /// XORs `data` with the 4-byte websocket `key`, in place.

@@ -1,0 +1,38 @@
+//! The PyO3 peer of `benches/src/lib.rs`: each workload does the same Rust
+//! work, with PyO3's own conversions at the boundary.
+
+use pyo3::prelude::*;
+use std::collections::HashMap;
+
+#[pymodule]
+mod ffi_export_pyo3_bench {
+    use super::*;
+
+    /// Does nothing.
+    #[pyfunction]
+    fn noop() {}
+
+    /// `a + b`, wrapping.
+    #[pyfunction]
+    fn add(a: i64, b: i64) -> i64 {
+        a.wrapping_add(b)
+    }
+
+    /// `text` upper-cased: a string round trip.
+    #[pyfunction]
+    fn upper(text: &str) -> String {
+        text.to_uppercase()
+    }
+
+    /// The sum of an owned vector (a list of ints converted).
+    #[pyfunction]
+    fn sum_owned(values: Vec<i64>) -> i64 {
+        values.into_iter().fold(0, i64::wrapping_add)
+    }
+
+    /// The sum of a map's values (a dict converted).
+    #[pyfunction]
+    fn total_count(counts: HashMap<String, u32>) -> u32 {
+        counts.values().fold(0, |a, b| a.wrapping_add(*b))
+    }
+}
