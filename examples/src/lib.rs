@@ -10,4 +10,5 @@ pub mod errors;
 pub mod json;
 pub mod objects;
 pub mod records;
+pub mod stock;
 pub mod strings;

@@ -189,6 +189,19 @@ EXPECTED = {
         "applied: [11.0, 21.0, 31.0]\n"
         "KeyError from the callback: '3.0 is too big'\n"
     ),
+    "25_stock": (
+        "restocked: {'apple': 5, 'pear': 5, 'plum': 10}\n"
+        "order: Line(item='plum', quantity=1, note=None)\n"
+        "after the order: {'apple': 3, 'pear': 1, 'plum': 9}\n"
+        "UnknownItem: kiwi | unknown item \"kiwi\"\n"
+        "OutOfStock: 1 < 9 | only 1 of \"pear\" left, 9 wanted\n"
+        "unchanged: {'apple': 3, 'pear': 1, 'plum': 9}\n"
+        "(prices: Dict[str, float], discount: float = 0.0, currency: str = 'EUR') -> List[str]\n"
+        "['apple: 0.50 EUR', 'pear: 0.75 EUR']\n"
+        "['apple: 0.45 USD']\n"
+        "BadPrice: the price of \"fig\" must be positive\n"
+        "OverflowError: argument 'deliveries'[0][1] (u32) must be in 0..=4294967295, got -3\n"
+    ),
 }
 
 # The names the seeds' programs are ported under (examples/README.md).

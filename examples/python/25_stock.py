@@ -1,0 +1,46 @@
+"""Stock: owned lists and maps in and out, records with defaults, tuples,
+and an error enum whose variants are exception classes. (No seed program:
+the shapes an ordinary Rust API takes and returns.)
+"""
+import inspect
+
+from _common import library
+
+lib = library()
+
+# A dict and a list of tuples in, a dict out (a BTreeMap: sorted by item).
+stock = lib.restock({"apple": 5, "pear": 2}, [("pear", 3), ("plum", 10)])
+print("restocked:", stock)
+
+# Records with default fields: quantity 1, note None.
+order = [lib.Line("apple", 2), lib.Line("plum"), lib.Line("pear", 4, note="ripe ones")]
+print("order:", order[1])
+stock = lib.take(stock, order)
+print("after the order:", stock)
+
+# Each variant of the Rust error enum is its own exception class, a subclass
+# of the enum's; its fields are attributes, str() is the Display text.
+try:
+    lib.take(stock, [lib.Line("kiwi")])
+except lib.errors.StockError.UnknownItem as error:
+    print("UnknownItem:", error.name, "|", error)
+try:
+    lib.take(stock, [lib.Line("apple", 1), lib.Line("pear", 9)])
+except lib.errors.StockError as error:
+    print(f"{type(error).__name__}: {error.available} < {error.wanted} |", error)
+print("unchanged:", stock)
+
+# Default argument values, in the signature too.
+print(inspect.signature(lib.price_list))
+print(lib.price_list({"apple": 0.5, "pear": 0.75}))
+print(lib.price_list({"apple": 0.5}, discount=0.1, currency="USD"))
+try:
+    lib.price_list({"apple": 0.5, "fig": -1.0})
+except lib.errors.StockError.BadPrice as error:
+    print("BadPrice:", error)
+
+# Bad input names the argument and the place inside it.
+try:
+    lib.restock({"apple": 5}, [("pear", -3)])
+except OverflowError as error:
+    print("OverflowError:", error)
