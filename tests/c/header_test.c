@@ -156,6 +156,37 @@ int main(void) {
     parse_int(STR("x"));
     report_typed_error("not typed");
 
+    /* Owned parameters: the caller's C forms, copied in (the caller keeps
+       and frees its own memory). */
+    int64_t owned_numbers[4] = {1, 2, 3, -10};
+    FfiBuffer number_vec = {owned_numbers, 4, 4};
+    printf("sum_owned: %lld\n", (long long)sum_owned(&number_vec));
+    FfiBuffer words[3] = {{(void *)"a", 1, 1}, {(void *)"bc", 2, 2}, {(void *)"d", 1, 1}};
+    FfiBuffer word_vec = {words, 3, 3};
+    FfiBuffer joined = hyphenate(&word_vec);
+    printf("hyphenate: %.*s\n", (int)joined.len, (const char *)joined.ptr);
+    hyphenate_free(&joined);
+    FfiTuple2_FfiBuffer_uint32_t pairs[2] = {{{(void *)"x", 1, 1}, 5}, {{(void *)"y", 1, 1}, 7}};
+    FfiBuffer map = {pairs, 2, 2};
+    printf("total_count: %u\n", (unsigned)total_count(&map));
+    FfiTuple2_int32_t_int64_t pair = {-1, 1000000000000LL};
+    printf("pair_sum: %lld\n", (long long)pair_sum(&pair));
+    FfiI128 big = {UINT64_MAX, 0}, one = {1, 0};
+    FfiI128 wide = wide_add(big, one);
+    printf("wide_add: lo %llu hi %llu\n", (unsigned long long)wide.lo, (unsigned long long)wide.hi);
+    FfiBuffer bytes = repeat_byte(65, 3);
+    printf("repeat_byte: %.*s\n", (int)bytes.len, (const char *)bytes.ptr);
+    repeat_byte_free(&bytes);
+    sum_owned(NULL);
+    report_error("sum_owned(NULL)");
+    FfiBuffer dangling = {NULL, 2, 2};
+    sum_owned(&dangling);
+    report_error("NULL items");
+    FfiBuffer bad_word[1] = {{(void *)"\xff", 1, 1}};
+    FfiBuffer bad_words = {bad_word, 1, 1};
+    hyphenate(&bad_words);
+    report_error("hyphenate(invalid UTF-8)");
+
     /* An object: a checked handle, freed once. */
     Counter_handle counter = Counter_new(5, STR("c"));
     Counter_add(counter, 2);

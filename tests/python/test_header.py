@@ -1,6 +1,7 @@
 """`python ffi_export_tools.py header`: the generated C header compiles with
 -Wall -Wextra -Werror -std=c11 (and -pedantic), tests/c/header_test.c calls
-the test cdylib through it, and cffi's cdef accepts the `--cdef` form and
+the test cdylib through it (owned parameters included: the caller's C
+forms, copied in), and cffi's cdef accepts the `--cdef` form and
 calls exports in ABI mode."""
 
 from __future__ import annotations
@@ -71,6 +72,16 @@ def test_header_test_program(tmp_path) -> None:
         "validate_age freed: yes",
         "not typed: ParseIntError, variant -1: value NULL: invalid digit found in string",
         "not typed freed: yes",
+        "sum_owned: -4",
+        "hyphenate: a-bc-d",
+        "total_count: 12",
+        "pair_sum: 999999999999",
+        "wide_add: lo 0 hi 1",
+        "repeat_byte: AAA",
+        "sum_owned(NULL): error code 3, InvalidArgument: argument `values`: NULL pointer",
+        "NULL items: error code 3, InvalidArgument: argument `values`: NULL pointer with length 2",
+        "hyphenate(invalid UTF-8): error code 3, InvalidArgument: argument `words`: item 0: invalid UTF-8: "
+        "invalid utf-8 sequence of 1 bytes from index 0",
         "counter: 7 c",
         "stale handle: error code 3, InvalidArgument: argument `self`: 1 is not a live `Counter` handle "
         "(closed, freed or never created)",
