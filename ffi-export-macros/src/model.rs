@@ -100,12 +100,19 @@ pub enum FnKind {
         /// `&mut self`.
         mutable: bool,
     },
+    /// A `self: Arc<Self>` method of a shared object.
+    SharedMethod,
     /// An associated function without `self` that returns no object (or a
     /// method whose receiver `validate` rejects).
     Static,
 }
 
 impl FnKind {
+    /// Whether the object's handle is the first C argument.
+    pub fn has_receiver(self) -> bool {
+        matches!(self, FnKind::Method { .. } | FnKind::SharedMethod)
+    }
+
     /// The name used in the self-description.
     pub fn describe(self) -> &'static str {
         match self {
@@ -113,6 +120,7 @@ impl FnKind {
             FnKind::Constructor => "constructor",
             FnKind::Method { mutable: false } => "method",
             FnKind::Method { mutable: true } => "method_mut",
+            FnKind::SharedMethod => "method_shared",
             FnKind::Static => "static",
         }
     }
@@ -195,8 +203,12 @@ pub enum ParamKind {
         numeric: bool,
     },
     /// `&R` of an `#[export]` struct or enum with data (`R`): a pointer to
-    /// its C form, copied in.
+    /// its C form, copied in; or of an object of an `#[export] impl`: its
+    /// handle, borrowed from the registry (`FfiBorrow` decides).
     Ref(Type),
+    /// `&mut R` of an object of an `#[export] impl` (`FfiBorrowMut`; other
+    /// types are an error there): its handle, borrowed exclusively.
+    RefMut(Type),
     /// `Option<T>` (the whole type): a pointer to `T`'s C form, NULL for
     /// `None`.
     Option(Type),

@@ -962,14 +962,17 @@ class _Object:
     """Base of the classes made for ``#[export] impl`` types. The Rust value
     lives in the library; this object holds its handle and frees it exactly
     once: on ``close()``, at the end of a ``with`` block, or when garbage
-    collected. Calls after closing raise ``ValueError``."""
+    collected. Calls after closing raise ``ValueError``. Two objects are
+    equal (``==``, ``hash``) when they name the same Rust value: a shared
+    value (``Arc<T>``) returned twice comes back under the same handle."""
 
-    __slots__ = ("__weakref__", "_handle")
+    __slots__ = ("__weakref__", "_handle", "_id")
     _ffi_free: Any = None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         obj = object.__new__(cls)
         obj._handle = 0  # closed until a constructor fills it in
+        obj._id = 0
         return obj
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -979,7 +982,16 @@ class _Object:
     def _from_handle(cls, handle: int) -> Any:
         obj = object.__new__(cls)
         obj._handle = handle
+        obj._id = handle  # kept after closing: the identity of the value it named
         return obj
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self is other or (self._id != 0 and self._id == other._id)  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._id)) if self._id else id(self)
 
     def _ffi_close(self) -> None:
         handle = getattr(self, "_handle", 0)
@@ -1014,8 +1026,8 @@ class _Object:
         return f"<{type(self).__name__} ({state})>"
 
 
-def _closed_error(obj: Any) -> ValueError:
-    return ValueError(f"this {type(obj).__name__} is closed")
+def _closed_error(obj: Any, where: str = "") -> ValueError:
+    return ValueError(f"{where + ': ' if where else ''}this {type(obj).__name__} is closed")
 
 
 # ---------------------------------------------------------------------------
@@ -1629,7 +1641,7 @@ def _named_kind(key: str, desc: _Desc) -> _NamedKind:
 
 
 #: The Rust receivers of the method roles of an export (``ExportDesc::kind``).
-_RECEIVERS = {"method": "&self", "method_mut": "&mut self"}
+_RECEIVERS = {"method": "&self", "method_mut": "&mut self", "method_shared": "self: Arc<Self>"}
 
 
 def _receiver(export: _Desc) -> Optional[str]:
@@ -2945,6 +2957,30 @@ class _ObjectKind(_NamedKind):
     def reader(self, types: _Types) -> _Reader:
         return types.classes[self.key]._from_handle  # type: ignore[no-any-return]
 
+    def writer(self, types: _Types) -> _Writer:
+        cls = types.classes[self.key]
+
+        def write_object(v: Any, keep: Optional[List[Any]], where: str) -> int:
+            if not isinstance(v, cls):
+                raise TypeError(f"{where} must be a {cls.__qualname__}, not {_type_name(v)}")
+            handle = v._handle
+            if not handle:
+                raise _closed_error(v, where)
+            return handle  # type: ignore[no-any-return]
+
+        return write_object
+
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        # `&T`, `&mut T` and `Arc<T>` alike: the object's handle, which the
+        # library checks (live, of this type, not aliased by a `&mut`).
+        w.ns[f"_fx_w_{p}"] = self.writer(w.types)
+        w.body.append(f"{p} = _fx_w_{p}({p}, None, {where!r})")
+        w.argtypes.append(ctypes.c_uint64)
+        w.cargs.append(p)
+
+    def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
+        return [(f"{self.c_form(h)} {p}", f"{rust}: a live handle, checked (stale or foreign: InvalidArgument)")]
+
     def link(self, types: _Types, cdll: ctypes.CDLL) -> None:
         """Gives the class the library's free of the type."""
         free = cdll[types.named[self.key]["free"]]
@@ -2995,8 +3031,10 @@ def _rust_name(export: _Desc) -> str:
 
 
 def _param_rust(param: _Desc, named: _NamedDescs) -> str:
-    """A parameter's Rust type as written: ``&Person`` for a borrowed record."""
-    return ("&" if param.get("borrowed") else "") + _kind(param["type"]).rust(named)
+    """A parameter's Rust type as written: ``&Person`` for a borrowed record,
+    ``&mut Counter`` for an object borrowed exclusively."""
+    borrow = ("&mut " if param.get("mutable") else "&") if param.get("borrowed") else ""
+    return borrow + _kind(param["type"]).rust(named)
 
 
 def _signature(export: _Desc, named: _NamedDescs) -> str:
@@ -3553,7 +3591,7 @@ class Library:
                 made = function(*args, **kwargs)
                 if made is None:
                     raise ValueError(f"{cls.__name__}.new returned None")
-                self._handle, made._handle = made._handle, 0
+                self._handle, self._id, made._handle = made._handle, made._id, 0
 
             signature = inspect.signature(function)
             __init__.__signature__ = signature.replace(  # type: ignore[attr-defined]

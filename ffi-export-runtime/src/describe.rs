@@ -240,6 +240,9 @@ pub struct ParamDesc {
     /// data, passed by pointer and copied in): the Rust signature borrows it
     /// (`"borrowed": true` in the JSON, absent when false).
     pub borrowed: bool,
+    /// Written `&mut T` (an object borrowed exclusively; `"mutable": true`
+    /// in the JSON, absent when false).
+    pub mutable: bool,
 }
 
 /// One exported function.
@@ -614,6 +617,9 @@ pub fn describe_json(exports: &[ExportDesc]) -> String {
             if param.borrowed {
                 out.push_str(r#","borrowed":true"#);
             }
+            if param.mutable {
+                out.push_str(r#","mutable":true"#);
+            }
             out.push('}');
         }
         out.push_str(r#"],"returns":"#);
@@ -742,6 +748,7 @@ mod tests {
             ty: TypeDesc::Str,
             default: Some(r#""hi""#),
             borrowed: false,
+            mutable: false,
         },
         ParamDesc {
             name: "out",
@@ -751,6 +758,7 @@ mod tests {
             },
             default: None,
             borrowed: false,
+            mutable: false,
         },
     ];
 
@@ -815,6 +823,7 @@ mod tests {
             ty: TypeDesc::Record(record),
             default: None,
             borrowed: true,
+            mutable: false,
         }];
         let export = ExportDesc {
             name: "f",

@@ -140,7 +140,7 @@
 //! ```
 //! use ffi_export_runtime::describe::{describe_json, ExportDesc, ParamDesc, TypeDesc};
 //!
-//! static PARAMS: [ParamDesc; 1] = [ParamDesc { name: "text", ty: TypeDesc::Str, default: None, borrowed: false }];
+//! static PARAMS: [ParamDesc; 1] = [ParamDesc { name: "text", ty: TypeDesc::Str, default: None, borrowed: false, mutable: false }];
 //! let export = ExportDesc {
 //!     name: "shout",
 //!     rust_name: "shout",
@@ -190,7 +190,10 @@ pub use describe::{
     DataEnumDesc, EnumDesc, ErrorEncoder, ExportDesc, FieldDesc, ObjectDesc, ParamDesc, RecordDesc,
     TypeDesc, TypeEntry, VariantDesc, ABI_VERSION, EXPORTS, TYPES,
 };
-pub use object::{live_objects, register, release, with_object, FfiObject};
+pub use object::{
+    hold_object, live_objects, register, register_shared, release, shared, with_object, FfiBorrow,
+    FfiBorrowMut, FfiObject, Locked, ObjectArgs,
+};
 pub use plain::FfiPlain;
 pub use primitives::NUMBERS;
 pub use status::{call, BatchElement, ErrorValue, Fault, FFI_EXPORT_FAULTS};

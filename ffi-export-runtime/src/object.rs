@@ -1,14 +1,36 @@
 //! Objects: values of an `#[export] impl` type live in a registry and cross
 //! as checked `u64` handles, never as raw pointers. A closed, stale or
-//! foreign handle is an error, not undefined behaviour; each object sits
-//! behind a mutex, so calls from several threads are safe (`T: Send` is
-//! required) and run one at a time per object.
+//! foreign handle is an error, not undefined behaviour.
+//!
+//! An entry holds its value in one of two ways:
+//!
+//! * **owned** (`register`, a constructor returning `Self`): the registry
+//!   is its only owner and keeps it behind a mutex, so `&self` and
+//!   `&mut self` methods from several threads run one at a time
+//!   (`T: Send` is required, `Sync` is not);
+//! * **shared** (`register_shared`, an `Arc<T>` returned to the caller):
+//!   Rust code may hold the same `Arc` at once, so only `&T` is ever handed
+//!   out, without a lock (`T: Send + Sync` is required); a type shared this
+//!   way changes through its own interior mutability (`Mutex`, atomics),
+//!   and `&mut self` methods or `&mut T` parameters on it are refused. The
+//!   same `Arc` registered twice gets the same handle back (with one more
+//!   reference to release), so Python objects of it compare equal.
+//!
+//! The objects a call borrows (its receiver and `&T` / `&mut T`
+//! parameters) are gathered in an [`ObjectArgs`]: it refuses one object
+//! borrowed twice when one borrow is `&mut`, locks each owned object once,
+//! in handle order (two calls locking the same objects cannot deadlock each
+//! other), and refuses a re-entrant call into an object this thread
+//! already has locked (a callback calling back into it) instead of
+//! deadlocking.
 
+use crate::convert::{copied_elems, lift_copied, CallScope, FfiParam, FfiSliceElem, SliceArg};
+use crate::data::{FfiData, FfiLift};
 pub use crate::describe::ObjectDesc;
 use crate::describe::{short_type_name, TypeDesc};
 use crate::status::Fault;
-use std::any::Any;
-use std::cell::RefCell;
+use std::any::{Any, TypeId};
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
@@ -19,20 +41,40 @@ pub trait FfiObject: Send + Sized + 'static {
     const DESC: TypeDesc;
 }
 
+/// How the registry holds a value.
+#[derive(Clone)]
+enum Held {
+    /// Only the registry owns it: behind its mutex.
+    Owned(Arc<Mutex<dyn Any + Send>>),
+    /// An `Arc<T>` Rust code may hold too: `&T` only.
+    Shared(Arc<dyn Any + Send + Sync>),
+}
+
 struct Entry {
     type_name: &'static str,
-    object: Arc<dyn Any + Send + Sync>,
+    type_id: TypeId,
+    held: Held,
+    /// How many times the handle was handed out and not yet released (a
+    /// shared value returned twice is one entry with two references).
+    refs: usize,
+}
+
+#[derive(Default)]
+struct Registry {
+    entries: HashMap<u64, Entry>,
+    /// The handle of each shared value, by the address of its `Arc`'s data.
+    shared: HashMap<usize, u64>,
 }
 
 /// Handles are never reused, so a stale handle cannot reach a new object.
 static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
 
-fn registry() -> MutexGuard<'static, HashMap<u64, Entry>> {
-    static REGISTRY: OnceLock<Mutex<HashMap<u64, Entry>>> = OnceLock::new();
+fn registry() -> MutexGuard<'static, Registry> {
+    static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
     REGISTRY
         .get_or_init(Default::default)
         .lock()
-        // The map is consistent whenever the lock is released.
+        // The maps are consistent whenever the lock is released.
         .unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -42,54 +84,360 @@ thread_local! {
     static IN_USE: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Registers `value` and returns its new handle. The macro's `FfiData`
-/// impl for an `#[export] impl` type calls this, so an object can be
-/// returned from any export (alone, in an `Option`, `Result` or `Vec`) and
-/// crosses as its handle.
+/// Registers `value` (owned by the registry) and returns its new handle.
+/// The macro's `FfiData` impl for an `#[export] impl` type calls this, so
+/// an object can be returned from any export (alone, in an `Option`,
+/// `Result` or `Vec`) and crosses as its handle.
 pub fn register<T: FfiObject>(value: T) -> u64 {
     let id = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
+    let object: Arc<Mutex<dyn Any + Send>> = Arc::new(Mutex::new(value));
     let entry = Entry {
         type_name: short_type_name::<T>(),
-        object: Arc::new(Mutex::new(value)),
+        type_id: TypeId::of::<T>(),
+        held: Held::Owned(object),
+        refs: 1,
     };
-    registry().insert(id, entry);
+    registry().entries.insert(id, entry);
     id
 }
 
-fn lookup<T: FfiObject>(handle: u64) -> Result<Arc<Mutex<T>>, Fault> {
-    let map = registry();
-    let Some(entry) = map.get(&handle) else {
-        return Err(Fault::invalid(
-            "self",
-            format_args!(
-                "{handle} is not a live `{}` handle (closed, freed or never created)",
-                short_type_name::<T>()
-            ),
-        ));
+/// Registers a shared value and returns its handle: the handle it already
+/// has if this `Arc` is registered (one more reference to release), else a
+/// new one. `Arc<T>`'s `FfiData` impl calls this.
+pub fn register_shared<T: FfiObject + Sync>(value: Arc<T>) -> u64 {
+    let address = Arc::as_ptr(&value) as *const () as usize;
+    let mut registry = registry();
+    if let Some(&id) = registry.shared.get(&address) {
+        if let Some(entry) = registry.entries.get_mut(&id) {
+            entry.refs += 1;
+            return id;
+        }
+    }
+    let id = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
+    let entry = Entry {
+        type_name: short_type_name::<T>(),
+        type_id: TypeId::of::<T>(),
+        held: Held::Shared(value),
+        refs: 1,
     };
-    let type_name = entry.type_name;
-    entry.object.clone().downcast::<Mutex<T>>().map_err(|_| {
-        Fault::invalid(
-            "self",
-            format_args!(
-                "handle {handle} is a `{type_name}`, not a `{}`",
-                short_type_name::<T>()
-            ),
-        )
-    })
+    registry.entries.insert(id, entry);
+    registry.shared.insert(address, id);
+    id
 }
 
-/// Pops the re-entrancy mark when a method call ends (or unwinds).
-struct InUse(u64);
+/// The entry behind `handle`, checked to be a live `T`, or why not.
+fn lookup<T: FfiObject>(handle: u64) -> Result<(Held, &'static str), String> {
+    let registry = registry();
+    let Some(entry) = registry.entries.get(&handle) else {
+        return Err(format!(
+            "{handle} is not a live `{}` handle (closed, freed or never created)",
+            short_type_name::<T>()
+        ));
+    };
+    if entry.type_id != TypeId::of::<T>() {
+        return Err(format!(
+            "handle {handle} is a `{}`, not a `{}`",
+            entry.type_name,
+            short_type_name::<T>()
+        ));
+    }
+    Ok((entry.held.clone(), entry.type_name))
+}
 
-impl Drop for InUse {
-    fn drop(&mut self) {
-        IN_USE.with(|set| set.borrow_mut().retain(|&h| h != self.0));
+/// The shared value behind `handle`, as an `Arc` of its own, or why not.
+/// An object the registry owns alone (made by a function returning `Self`)
+/// is refused: it was never shared.
+fn shared_value<T: FfiObject + Sync>(handle: u64) -> Result<Arc<T>, String> {
+    let name = short_type_name::<T>();
+    match lookup::<T>(handle)?.0 {
+        Held::Shared(value) => value
+            .downcast::<T>()
+            .map_err(|_| format!("handle {handle} is not a `{name}`")),
+        Held::Owned(_) => Err(format!(
+            "this `{name}` is not shared: it was made by a function returning `{name}`, which \
+             its caller owns alone; make it with one returning `Arc<{name}>` to share it"
+        )),
     }
 }
 
+/// The shared value behind `handle` for the argument `param`: an `Arc<T>`
+/// parameter or a `self: Arc<Self>` receiver.
+pub fn shared<T: FfiObject + Sync>(handle: u64, param: &'static str) -> Result<Arc<T>, Fault> {
+    shared_value(handle).map_err(|why| Fault::invalid(param, why))
+}
+
+/// One object a call borrows.
+struct Slot {
+    handle: u64,
+    param: &'static str,
+    type_name: &'static str,
+    /// Borrowed `&mut`.
+    mutable: bool,
+    /// A panic during the call poisons it: it may be half changed.
+    poisons: bool,
+    held: Held,
+}
+
+/// The objects one call borrows: its receiver and its `&T` / `&mut T`
+/// object parameters, gathered (and checked) as the arguments are read,
+/// then locked together for the call by [`ObjectArgs::call`].
+#[derive(Default)]
+pub struct ObjectArgs {
+    slots: Vec<Slot>,
+}
+
+impl ObjectArgs {
+    /// No objects yet.
+    #[inline]
+    pub fn new() -> ObjectArgs {
+        ObjectArgs::default()
+    }
+
+    /// Adds the `T` behind `handle`, borrowed `&T` or (`mutable`) `&mut T`
+    /// as the argument `param`, and returns its index. Refuses a stale or
+    /// foreign handle, `&mut` of a shared object, and an object already
+    /// added when either borrow is `&mut` (Rust's aliasing rule).
+    pub fn hold<T: FfiObject>(
+        &mut self,
+        handle: u64,
+        mutable: bool,
+        param: &'static str,
+    ) -> Result<usize, Fault> {
+        self.add::<T>(handle, mutable, mutable, param)
+    }
+
+    fn add<T: FfiObject>(
+        &mut self,
+        handle: u64,
+        mutable: bool,
+        poisons: bool,
+        param: &'static str,
+    ) -> Result<usize, Fault> {
+        let (held, type_name) = lookup::<T>(handle).map_err(|why| Fault::invalid(param, why))?;
+        if mutable && matches!(held, Held::Shared(_)) {
+            return Err(Fault::invalid(
+                param,
+                format_args!(
+                    "this `{type_name}` is shared (made by a function returning `Arc<{type_name}>`, \
+                     Rust code may hold it too): it is only ever borrowed `&`, so `&mut self` \
+                     methods and `&mut {type_name}` parameters refuse it; give the type its own \
+                     interior mutability (a `Mutex` field) and `&self` methods"
+                ),
+            ));
+        }
+        if let Some(other) = self
+            .slots
+            .iter()
+            .find(|slot| slot.handle == handle && (slot.mutable || mutable))
+        {
+            let which = if mutable { param } else { other.param };
+            return Err(Fault::invalid(
+                param,
+                format_args!(
+                    "the same `{type_name}` is also passed as `{}`, and `{which}` borrows it \
+                     `&mut`: Rust allows no other borrow of an object while it is borrowed \
+                     mutably; pass two different objects",
+                    other.param
+                ),
+            ));
+        }
+        self.slots.push(Slot {
+            handle,
+            param,
+            type_name,
+            mutable,
+            poisons,
+            held,
+        });
+        Ok(self.slots.len() - 1)
+    }
+
+    /// Runs `body` with every object locked: each owned object once, in
+    /// handle order; shared ones need no lock. An object this thread
+    /// already has locked (a callback calling back into it) is refused. A
+    /// panic in `body` poisons the objects borrowed `&mut` (they may be
+    /// half changed: later calls on them fail) and unwinds on; objects
+    /// borrowed `&` are unlocked cleanly first.
+    pub fn call<R>(&self, body: impl FnOnce(&Locked<'_>) -> Result<R, Fault>) -> Result<R, Fault> {
+        // The owned objects, each once, in handle order.
+        let mut owned: Vec<(&Slot, &Arc<Mutex<dyn Any + Send>>)> = Vec::new();
+        for slot in &self.slots {
+            if let Held::Owned(object) = &slot.held {
+                if !owned.iter().any(|(seen, _)| seen.handle == slot.handle) {
+                    owned.push((slot, object));
+                }
+            }
+        }
+        owned.sort_by_key(|(slot, _)| slot.handle);
+        let _marks = Marks::take(owned.iter().map(|(slot, _)| *slot))?;
+        let mut guards = Vec::with_capacity(owned.len());
+        for (slot, object) in &owned {
+            let guard = object.lock().map_err(|_| {
+                Fault::Panic(format!(
+                    "argument `{}`: this `{}` is unusable: an earlier call on it panicked \
+                     mid-way; close it",
+                    slot.param, slot.type_name
+                ))
+            })?;
+            // Poisons if any borrow of it does.
+            let poisons = self
+                .slots
+                .iter()
+                .any(|s| s.handle == slot.handle && s.poisons);
+            guards.push((slot.handle, poisons, guard));
+        }
+        let mut pointers = Vec::with_capacity(self.slots.len());
+        for slot in &self.slots {
+            let pointer: *mut dyn Any = match &slot.held {
+                Held::Shared(value) => {
+                    let value: &dyn Any = &**value;
+                    value as *const dyn Any as *mut dyn Any
+                }
+                Held::Owned(_) => {
+                    let Some((_, _, guard)) = guards.iter_mut().find(|(h, _, _)| *h == slot.handle)
+                    else {
+                        return Err(Fault::Panic("an object argument was not locked".to_owned()));
+                    };
+                    let value: &mut dyn Any = &mut **guard;
+                    value as *mut dyn Any
+                }
+            };
+            pointers.push(Borrowed {
+                pointer,
+                mutable: slot.mutable,
+                taken: Cell::new(false),
+                param: slot.param,
+            });
+        }
+        let locked = Locked {
+            slots: pointers,
+            _guards: std::marker::PhantomData,
+        };
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(&locked)));
+        drop(locked);
+        match outcome {
+            Ok(value) => value,
+            Err(payload) => {
+                // Unlocked cleanly: the objects no borrow could have changed.
+                let poisoning: Vec<_> = guards
+                    .into_iter()
+                    .filter(|(_, poisons, _)| *poisons)
+                    .collect();
+                // Unwinds on to the shim's `call` with the guards of the
+                // others still held: they are dropped while panicking, which
+                // poisons their mutexes.
+                let _poisoning = poisoning;
+                std::panic::resume_unwind(payload)
+            }
+        }
+    }
+}
+
+/// This thread's marks on the objects a call locks, removed when it ends
+/// (or unwinds).
+struct Marks(Vec<u64>);
+
+impl Marks {
+    fn take<'a>(slots: impl Iterator<Item = &'a Slot>) -> Result<Marks, Fault> {
+        let mut marks = Marks(Vec::new());
+        for slot in slots {
+            let reentrant = IN_USE.with(|set| {
+                let mut set = set.borrow_mut();
+                let reentrant = set.contains(&slot.handle);
+                if !reentrant {
+                    set.push(slot.handle);
+                }
+                reentrant
+            });
+            if reentrant {
+                return Err(Fault::invalid(
+                    slot.param,
+                    format_args!(
+                        "re-entrant call on the same `{}` (from inside one of its own methods, \
+                         through a callback)",
+                        slot.type_name
+                    ),
+                ));
+            }
+            marks.0.push(slot.handle);
+        }
+        Ok(marks)
+    }
+}
+
+impl Drop for Marks {
+    fn drop(&mut self) {
+        IN_USE.with(|set| set.borrow_mut().retain(|h| !self.0.contains(h)));
+    }
+}
+
+struct Borrowed {
+    pointer: *mut dyn Any,
+    mutable: bool,
+    taken: Cell<bool>,
+    param: &'static str,
+}
+
+/// The objects of one call while locked ([`ObjectArgs::call`]): each
+/// borrowed `&T` as often as asked, or `&mut T` once.
+pub struct Locked<'a> {
+    slots: Vec<Borrowed>,
+    _guards: std::marker::PhantomData<&'a mut ()>,
+}
+
+impl Locked<'_> {
+    fn slot(&self, index: usize, mutable: bool) -> Result<&Borrowed, Fault> {
+        let slot = self
+            .slots
+            .get(index)
+            .ok_or_else(|| Fault::Panic(format!("no object argument {index}")))?;
+        // A `&mut` slot's object is borrowed once, by one reference: its
+        // handle appears in no other slot (checked by `ObjectArgs::add`).
+        if slot.mutable != mutable || (slot.mutable && slot.taken.replace(true)) {
+            return Err(Fault::Panic(format!(
+                "argument `{}` borrowed twice or with the wrong mutability",
+                slot.param
+            )));
+        }
+        Ok(slot)
+    }
+
+    /// The object at `index` (added with `mutable: false`) as `&T`.
+    pub fn get<T: 'static>(&self, index: usize) -> Result<&T, Fault> {
+        let slot = self.slot(index, false)?;
+        // SAFETY: the pointer is to a value kept alive and locked (owned)
+        // or immutable (shared) until `Locked` is dropped, which outlives
+        // the returned borrow; no `&mut` to it exists (a `&mut` slot's
+        // handle is in no other slot).
+        let value = unsafe { &*slot.pointer };
+        value
+            .downcast_ref::<T>()
+            .ok_or_else(|| wrong_type::<T>(slot.param))
+    }
+
+    /// The object at `index` (added with `mutable: true`) as `&mut T`,
+    /// once.
+    #[allow(clippy::mut_from_ref)]
+    pub fn get_mut<T: 'static>(&self, index: usize) -> Result<&mut T, Fault> {
+        let slot = self.slot(index, true)?;
+        // SAFETY: an owned object (shared ones are refused `&mut` by
+        // `ObjectArgs::add`) locked by this call until `Locked` is
+        // dropped; its handle is in no other slot and `slot` hands this
+        // slot out once, so this is its only reference.
+        let value = unsafe { &mut *slot.pointer };
+        value
+            .downcast_mut::<T>()
+            .ok_or_else(|| wrong_type::<T>(slot.param))
+    }
+}
+
+fn wrong_type<T>(param: &'static str) -> Fault {
+    Fault::invalid(param, format_args!("not a `{}`", short_type_name::<T>()))
+}
+
 /// Runs `method` on the object behind `handle`, checking that the handle is
-/// live and of type `T`, and holding the object's lock meanwhile.
+/// live and of type `T` (owned, not shared), and holding the object's lock
+/// meanwhile.
 ///
 /// A panic in a `&mut self` method (`mutable`) may leave the object half
 /// changed, so it poisons the object: later calls fail until it is closed.
@@ -99,63 +447,44 @@ pub fn with_object<T: FfiObject, R>(
     mutable: bool,
     method: impl FnOnce(&mut T) -> R,
 ) -> Result<R, Fault> {
-    let object = lookup::<T>(handle)?;
-    let reentrant = IN_USE.with(|set| {
-        let mut set = set.borrow_mut();
-        let reentrant = set.contains(&handle);
-        if !reentrant {
-            set.push(handle);
-        }
-        reentrant
-    });
-    if reentrant {
-        return Err(Fault::invalid(
-            "self",
-            format_args!(
-                "re-entrant call on the same `{}` (from inside one of its own methods)",
-                short_type_name::<T>()
-            ),
-        ));
-    }
-    let _mark = InUse(handle);
-    let mut guard = object.lock().map_err(|_| {
-        Fault::Panic(format!(
-            "this `{}` is unusable: an earlier call on it panicked mid-way; close it",
-            short_type_name::<T>()
-        ))
-    })?;
-    if mutable {
-        return Ok(method(&mut guard));
-    }
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| method(&mut guard)));
-    drop(guard);
-    match outcome {
-        Ok(value) => Ok(value),
-        // Unwinds on to the shim's `call`, with the lock released cleanly.
-        Err(payload) => std::panic::resume_unwind(payload),
-    }
+    let mut args = ObjectArgs::new();
+    args.add::<T>(handle, true, mutable, "self")?;
+    args.call(|locked| Ok(method(locked.get_mut::<T>(0)?)))
 }
 
-/// Drops the object behind `handle` (once its running calls end). Unknown
-/// handles (already freed, or 0) are a no-op; a handle of another type is
-/// refused.
+/// Releases one reference to the object behind `handle`, dropping it with
+/// the last one (once its running calls end). Unknown handles (already
+/// freed, or 0) are a no-op; a handle of another type is refused.
 pub fn release<T: FfiObject>(handle: u64) -> Result<(), Fault> {
     let removed = {
-        let mut map = registry();
-        match map.get(&handle) {
-            None => return Ok(()),
-            Some(entry) if !entry.object.is::<Mutex<T>>() => {
-                return Err(Fault::invalid(
-                    "handle",
-                    format_args!(
-                        "handle {handle} is a `{}`, not a `{}`",
-                        entry.type_name,
-                        short_type_name::<T>()
-                    ),
-                ))
-            }
-            Some(_) => map.remove(&handle),
+        let mut registry = registry();
+        let Some(entry) = registry.entries.get_mut(&handle) else {
+            return Ok(());
+        };
+        if entry.type_id != TypeId::of::<T>() {
+            return Err(Fault::invalid(
+                "handle",
+                format_args!(
+                    "handle {handle} is a `{}`, not a `{}`",
+                    entry.type_name,
+                    short_type_name::<T>()
+                ),
+            ));
         }
+        entry.refs -= 1;
+        if entry.refs > 0 {
+            return Ok(());
+        }
+        let removed = registry.entries.remove(&handle);
+        if let Some(Entry {
+            held: Held::Shared(value),
+            ..
+        }) = &removed
+        {
+            let address = Arc::as_ptr(value) as *const () as usize;
+            registry.shared.remove(&address);
+        }
+        removed
     };
     // Dropped outside the registry lock: the object's Drop may take time or
     // call back into exported functions.
@@ -163,11 +492,155 @@ pub fn release<T: FfiObject>(handle: u64) -> Result<(), Fault> {
     Ok(())
 }
 
-/// The number of live objects of all types (for leak checks).
+/// The number of live registry entries of all types (for leak checks).
 pub fn live_objects() -> usize {
-    registry().len()
+    registry().entries.len()
 }
 
+/// A `&T` parameter: a record or enum with data copied in from a pointer
+/// to its C form, or (implemented by `#[export] impl`) an object borrowed
+/// from the registry by its handle.
+///
+/// # Safety
+/// `Abi` is the C form `DESC` announces; `hold` checks what it reads.
+#[diagnostic::on_unimplemented(
+    message = "`&{Self}` cannot be a parameter of an #[export] function",
+    label = "unsupported borrowed parameter",
+    note = "`&T` takes #[export] structs and enums (copied in) and objects of an #[export] impl (borrowed by handle)",
+    note = "take numbers, String and collections by value"
+)]
+pub unsafe trait FfiBorrow: Sized {
+    /// The C argument type.
+    type Abi: Copy;
+    /// How it is described.
+    const DESC: TypeDesc;
+    /// What the call keeps until the function runs: the copy, or the
+    /// object's index in the call's [`ObjectArgs`].
+    type Held;
+    /// Reads the C argument.
+    ///
+    /// # Safety
+    /// `abi` comes from a caller following the C contract (a pointer in it
+    /// is NULL or valid for reads during the call).
+    unsafe fn hold(
+        abi: Self::Abi,
+        param: &'static str,
+        objects: &mut ObjectArgs,
+    ) -> Result<Self::Held, Fault>;
+    /// The borrow handed to the function.
+    fn borrow<'a>(held: &'a Self::Held, locked: &'a Locked<'_>) -> Result<&'a Self, Fault>;
+}
+
+// SAFETY: a pointer to the C form, copied in through FfiLift's checks.
+unsafe impl<T: FfiLift> FfiBorrow for T {
+    type Abi = *const T::Repr;
+    const DESC: TypeDesc = <T as FfiData>::DESC;
+    type Held = T;
+    #[inline]
+    unsafe fn hold(
+        abi: *const T::Repr,
+        param: &'static str,
+        _: &mut ObjectArgs,
+    ) -> Result<T, Fault> {
+        // SAFETY: forwarded contract: NULL (refused) or readable.
+        unsafe { crate::data::lift_by_pointer::<T>(abi, param) }
+    }
+    #[inline]
+    fn borrow<'a>(held: &'a T, _: &'a Locked<'_>) -> Result<&'a T, Fault> {
+        Ok(held)
+    }
+}
+
+/// `FfiBorrow::hold` of an object: its index in `objects`, borrowed `&T`.
+pub fn hold_object<T: FfiObject>(
+    handle: u64,
+    param: &'static str,
+    objects: &mut ObjectArgs,
+) -> Result<usize, Fault> {
+    objects.hold::<T>(handle, false, param)
+}
+
+/// A `&mut T` parameter: an object of an `#[export] impl`, borrowed
+/// exclusively from the registry by its handle.
+///
+/// # Safety
+/// As [`FfiBorrow`].
+#[diagnostic::on_unimplemented(
+    message = "`&mut {Self}` cannot be a parameter of an #[export] function",
+    label = "only objects of an #[export] impl can be borrowed `&mut`",
+    note = "#[export] structs and enums are copied in, so changes would be lost: take one by value and return the changed copy"
+)]
+pub unsafe trait FfiBorrowMut: Sized {
+    /// The C argument type.
+    type Abi: Copy;
+    /// How it is described.
+    const DESC: TypeDesc;
+    /// Reads the C argument: the object's index in `objects`.
+    ///
+    /// # Safety
+    /// As [`FfiBorrow::hold`].
+    unsafe fn hold_mut(
+        abi: Self::Abi,
+        param: &'static str,
+        objects: &mut ObjectArgs,
+    ) -> Result<usize, Fault>;
+    /// The borrow handed to the function.
+    #[allow(clippy::mut_from_ref)]
+    fn borrow_mut<'a>(held: &'a usize, locked: &'a Locked<'_>) -> Result<&'a mut Self, Fault>;
+}
+
+// SAFETY: a handle, checked by the registry.
+unsafe impl<T: FfiObject> FfiBorrowMut for T {
+    type Abi = u64;
+    const DESC: TypeDesc = <T as FfiObject>::DESC;
+    #[inline]
+    unsafe fn hold_mut(
+        abi: u64,
+        param: &'static str,
+        objects: &mut ObjectArgs,
+    ) -> Result<usize, Fault> {
+        objects.hold::<T>(abi, true, param)
+    }
+    #[inline]
+    fn borrow_mut<'a>(held: &'a usize, locked: &'a Locked<'_>) -> Result<&'a mut T, Fault> {
+        locked.get_mut::<T>(*held)
+    }
+}
+
+// SAFETY: the C form of a shared object is its handle (a u64; 0 is none);
+// each handle handed out is released once through `<Type>_free`, not by
+// `free_repr`.
+unsafe impl<T: FfiObject + Sync> FfiData for Arc<T> {
+    type Repr = u64;
+    const DESC: TypeDesc = <T as FfiObject>::DESC;
+    const OWNED: bool = false;
+    fn into_repr(self) -> u64 {
+        register_shared(self)
+    }
+    unsafe fn free_repr(_: &mut u64) {}
+}
+
+// SAFETY: the handle is checked by the registry; a clone of the `Arc` is
+// taken (the caller keeps its reference).
+unsafe impl<T: FfiObject + Sync> FfiLift for Arc<T> {
+    unsafe fn from_repr(repr: &u64) -> Result<Arc<T>, String> {
+        shared_value(*repr)
+    }
+}
+
+// SAFETY: a handle, checked by the registry.
+unsafe impl<T: FfiObject + Sync> FfiParam for Arc<T> {
+    type Abi = u64;
+    const DESC: TypeDesc = <T as FfiObject>::DESC;
+    type Lifted<'s> = Arc<T>;
+    unsafe fn lift(abi: u64, param: &'static str, _: &CallScope) -> Result<Arc<T>, Fault> {
+        shared(abi, param)
+    }
+}
+
+copied_elems! {
+    impl[T: FfiObject + Sync] for Arc<T>;
+}
 #[cfg(test)]
 mod tests {
     use super::*;

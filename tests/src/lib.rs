@@ -1905,3 +1905,242 @@ pub fn to_screen(spot: &geometry::Spot, layer: sprites::Layer) -> sprites::Spot 
 pub fn badge_twice(badge: &Badge) -> String {
     badge.text.repeat(2)
 }
+
+/// Objects as parameters (`&T`, `&mut T`) and shared objects (`Arc<T>`):
+/// `tests/python/test_objects.py`.
+pub mod shared_objects {
+    use ffi_export::{export, Callback};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    static LIVE_TALLIES: AtomicUsize = AtomicUsize::new(0);
+    static LIVE_ITEMS: AtomicUsize = AtomicUsize::new(0);
+
+    /// A count owned by its caller: `&self` and `&mut self` methods.
+    pub struct Tally {
+        count: i64,
+    }
+
+    impl Drop for Tally {
+        fn drop(&mut self) {
+            LIVE_TALLIES.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    #[export]
+    impl Tally {
+        /// A tally starting at `start`.
+        pub fn new(start: i64) -> Tally {
+            LIVE_TALLIES.fetch_add(1, Ordering::SeqCst);
+            Tally { count: start }
+        }
+
+        /// The count.
+        pub fn get(&self) -> i64 {
+            self.count
+        }
+
+        /// Adds `by`; returns the new count.
+        pub fn add(&mut self, by: i64) -> i64 {
+            self.count += by;
+            self.count
+        }
+
+        /// Adds `other`'s count to this one's.
+        pub fn absorb(&mut self, other: &Tally) -> i64 {
+            self.count += other.count;
+            self.count
+        }
+
+        /// Moves `amount` from this tally to `other`.
+        pub fn give(&mut self, other: &mut Tally, amount: i64) -> i64 {
+            self.count -= amount;
+            other.count += amount;
+            self.count
+        }
+
+        /// Whether `other` is this very tally.
+        pub fn same(&self, other: &Tally) -> bool {
+            std::ptr::eq(self, other)
+        }
+
+        /// Panics after changing this tally (which is then unusable), having
+        /// read `other` (which is not).
+        pub fn explode_with(&mut self, other: &Tally) -> i64 {
+            self.count = -1;
+            panic!("explode_with: other is {}", other.count)
+        }
+
+        /// Calls `poke` while this tally is borrowed.
+        pub fn poke(&self, poke: Callback<fn() -> i64>) -> i64 {
+            poke.call() + self.count
+        }
+
+        /// How many tallies are alive.
+        pub fn live() -> usize {
+            LIVE_TALLIES.load(Ordering::SeqCst)
+        }
+    }
+
+    /// `a + b`.
+    #[export]
+    pub fn tally_sum(a: &Tally, b: &Tally) -> i64 {
+        a.count + b.count
+    }
+
+    /// Moves `amount` from `from` to `to`; returns `to`'s count.
+    #[export]
+    pub fn tally_transfer(from: &mut Tally, to: &mut Tally, amount: i64) -> i64 {
+        from.count -= amount;
+        to.count += amount;
+        to.count
+    }
+
+    /// A named value shared by Python and Rust (`Arc<Item>`): it changes
+    /// through its own lock, with `&self` methods.
+    pub struct Item {
+        name: String,
+        value: Mutex<i64>,
+    }
+
+    impl Drop for Item {
+        fn drop(&mut self) {
+            LIVE_ITEMS.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    #[export]
+    impl Item {
+        /// A new shared item.
+        pub fn new(name: &str, value: i64) -> Arc<Item> {
+            LIVE_ITEMS.fetch_add(1, Ordering::SeqCst);
+            Arc::new(Item {
+                name: name.to_owned(),
+                value: Mutex::new(value),
+            })
+        }
+
+        /// Its name.
+        pub fn name(&self) -> String {
+            self.name.clone()
+        }
+
+        /// Its value.
+        pub fn value(&self) -> i64 {
+            *self.value.lock().unwrap_or_else(|e| e.into_inner())
+        }
+
+        /// Sets its value.
+        pub fn set(&self, value: i64) {
+            *self.value.lock().unwrap_or_else(|e| e.into_inner()) = value;
+        }
+
+        /// Refused on a shared item (`&mut self`).
+        pub fn rename(&mut self, name: String) {
+            self.name = name;
+        }
+
+        /// Itself, as another `Arc`.
+        pub fn me(self: Arc<Self>) -> Arc<Item> {
+            self
+        }
+
+        /// How many `Arc`s of it exist (the registry's, this call's, and
+        /// those Rust objects hold).
+        pub fn holders(self: Arc<Self>) -> usize {
+            Arc::strong_count(&self)
+        }
+
+        /// How many items are alive.
+        pub fn live() -> usize {
+            LIVE_ITEMS.load(Ordering::SeqCst)
+        }
+    }
+
+    /// Items held by Rust, shared with Python.
+    pub struct Shelf {
+        items: Mutex<Vec<Arc<Item>>>,
+    }
+
+    #[export]
+    impl Shelf {
+        /// An empty shelf.
+        pub fn new() -> Arc<Shelf> {
+            Arc::new(Shelf {
+                items: Mutex::new(Vec::new()),
+            })
+        }
+
+        fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Item>>> {
+            self.items.lock().unwrap_or_else(|e| e.into_inner())
+        }
+
+        /// Puts `item` on the shelf; returns how many it holds.
+        pub fn put(&self, item: Arc<Item>) -> usize {
+            let mut items = self.lock();
+            items.push(item);
+            items.len()
+        }
+
+        /// Puts all of `items`.
+        pub fn put_all(&self, items: Vec<Arc<Item>>) -> usize {
+            let mut held = self.lock();
+            held.extend(items);
+            held.len()
+        }
+
+        /// The items (the same ones, shared).
+        pub fn items(&self) -> Vec<Arc<Item>> {
+            self.lock().clone()
+        }
+
+        /// The first item called `name`.
+        pub fn find(&self, name: &str) -> Option<Arc<Item>> {
+            self.lock().iter().find(|item| item.name == name).cloned()
+        }
+
+        /// Lets go of every item.
+        pub fn clear(&self) {
+            let items = std::mem::take(&mut *self.lock());
+            drop(items);
+        }
+
+        /// The sum of the values.
+        pub fn total(&self) -> i64 {
+            self.lock().iter().map(|item| item.value()).sum()
+        }
+    }
+
+    /// A record holding a shared item.
+    #[export]
+    pub struct Tagged {
+        /// The tag.
+        pub tag: String,
+        /// The item.
+        pub item: Arc<Item>,
+    }
+
+    /// `Tagged { tag, item }`.
+    #[export]
+    pub fn tag_item(tag: String, item: Arc<Item>) -> Tagged {
+        Tagged { tag, item }
+    }
+
+    /// The tagged item's value.
+    #[export]
+    pub fn tagged_value(tagged: Tagged) -> i64 {
+        tagged.item.value()
+    }
+
+    /// The item's value, or -1.
+    #[export]
+    pub fn maybe_value(item: Option<Arc<Item>>) -> i64 {
+        item.map_or(-1, |item| item.value())
+    }
+
+    /// The total of the tallies borrowed by `&Tally` and the items'.
+    #[export]
+    pub fn tally_plus_item(tally: &Tally, item: &Item) -> i64 {
+        tally.count + item.value()
+    }
+}

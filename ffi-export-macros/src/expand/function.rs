@@ -64,19 +64,26 @@ pub fn callable(model: &ExportFn) -> TokenStream {
                 values.push(quote!(#value));
                 at.konst("DESC")
             }
-            ParamKind::Ref(ty) => {
-                let at = AtType::new(ty, "FfiValue");
-                let repr = at.item("Repr");
-                let lift = at.item("lift_by_pointer");
-                let ptr_value = at.wrap(&ptr);
-                let (ptr_param, star) = (at.binding_at_first(&ptr), quote_spanned!(at.first=> *));
-                c_params.push(quote_spanned!(at.last=> #ptr_param: #star const #repr));
+            ParamKind::Ref(ty) | ParamKind::RefMut(ty) => {
+                // `&R`: a record copied in, or an object borrowed by handle
+                // (`FfiBorrow` decides); `&mut R`: an object only.
+                let mutable = matches!(param.kind, ParamKind::RefMut(_));
+                let at = AtType::new(ty, if mutable { "FfiBorrowMut" } else { "FfiBorrow" });
+                let abi = at.item("Abi");
+                let (hold, borrow) = match mutable {
+                    true => (at.item("hold_mut"), at.item("borrow_mut")),
+                    false => (at.item("hold"), at.item("borrow")),
+                };
+                let arg = format_ident!("__ffi_arg{}", index);
+                let arg_value = at.wrap(&arg);
+                let arg_param = at.binding_at_first(&arg);
+                c_params.push(quote_spanned!(at.last=> #arg_param: #abi));
                 copies.push(quote_spanned! {span=>
-                    // SAFETY: NULL or the caller's C form, valid for the call
-                    // (C contract); copied, NULL refused.
-                    let #value = unsafe { #lift(#ptr_value, #name) }?;
+                    // SAFETY: the caller's C argument (C contract: a handle,
+                    // or NULL or a C form valid for the call); checked.
+                    let #value = unsafe { #hold(#arg_value, #name, &mut __ffi_objects) }?;
                 });
-                values.push(quote!(&#value));
+                values.push(quote!(#borrow(&#value, __ffi_locked)?));
                 at.konst("DESC")
             }
             ParamKind::Str => {
@@ -168,8 +175,9 @@ pub fn callable(model: &ExportFn) -> TokenStream {
             ParamKind::Unsupported(_) => continue,
         };
         let default = default_value(&param.ffi);
-        let borrowed = matches!(param.kind, ParamKind::Ref(_));
-        param_descs.push(quote!(#rt::ParamDesc { name: #name, ty: #desc, default: #default, borrowed: #borrowed }));
+        let borrowed = matches!(param.kind, ParamKind::Ref(_) | ParamKind::RefMut(_));
+        let mutable = matches!(param.kind, ParamKind::RefMut(_));
+        param_descs.push(quote!(#rt::ParamDesc { name: #name, ty: #desc, default: #default, borrowed: #borrowed, mutable: #mutable }));
     }
 
     // A `&mut [T]` must not alias another borrowed argument (the bytes of
@@ -194,9 +202,10 @@ pub fn callable(model: &ExportFn) -> TokenStream {
     let unit: syn::Type = syn::parse_quote!(());
     let ret_ty = model.ret.ty.clone().unwrap_or(unit);
     let ret = AtType::new(&ret_ty, "IntoFfi");
-    if matches!(model.kind, FnKind::Method { .. }) {
+    if model.kind.has_receiver() {
         c_params.insert(0, quote!(__ffi_handle: u64));
     }
+    let objects = object_args(model);
     let ret_abi = ret.item("Abi");
     let lower = ret.item("lower");
     let call = call_expr(model, &values);
@@ -274,6 +283,7 @@ pub fn callable(model: &ExportFn) -> TokenStream {
         pub unsafe extern "C" fn #shim_ident(#(#c_params),*) -> #ret_abi {
             #rt::call(move || {
                 #call_scope
+                #objects
                 #(#copies)*
                 #(#shared)*
                 #aliasing_check
@@ -318,7 +328,7 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
     let ident = hidden_ident("py", &model.c_name);
     // A method gets `(self, handle, params...)` from the helper's def; its
     // fallback passes `(self, params...)` on.
-    let method = matches!(model.kind, FnKind::Method { .. });
+    let method = model.kind.has_receiver();
     let first = if method { 2 } else { 0 };
     let count = model.params.len() + first;
     let fallback = if method {
@@ -425,8 +435,10 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
     let lower = ret.item("lower");
     let ret_abi = ret.item("Abi");
     // Spanned at the return type, so an unsupported type is reported once.
+    let objects = object_args(model);
     let body = quote_spanned! {ret.last=>
         #rt::call(move || {
+            #objects
             #aliasing_check
             #(#lifts)*
             #lower(#call)
@@ -554,19 +566,64 @@ fn batch_export(model: &ExportFn, ret: &AtType, batch_name: &str) -> TokenStream
     }
 }
 
-/// The call of the user's function with the lifted `values`: a free
-/// function, an associated function, or a method through its handle (the
-/// shim's `__ffi_handle`, looked up and locked by the runtime).
-fn call_expr(model: &ExportFn, values: &[impl ToTokens]) -> TokenStream {
+/// The objects a call borrows, before its arguments are read: the
+/// receiver (`__ffi_self`, its index in `__ffi_objects`, or its `Arc` for
+/// `self: Arc<Self>`), then each `&T` / `&mut T` parameter as it is read.
+fn object_args(model: &ExportFn) -> TokenStream {
     let rt = runtime();
-    let fn_ident = &model.sig.ident;
-    match (&model.owner, model.kind) {
+    let owner = model.owner.as_ref();
+    let receiver = match (owner, model.kind) {
         (Some(owner), FnKind::Method { mutable }) => quote! {
-            #rt::with_object::<#owner, _>(__ffi_handle, #mutable, |__ffi_self| {
-                <#owner>::#fn_ident(__ffi_self, #(#values),*)
-            })?
+            let __ffi_self = __ffi_objects.hold::<#owner>(__ffi_handle, #mutable, "self")?;
         },
+        (Some(owner), FnKind::SharedMethod) => quote! {
+            let __ffi_self = #rt::shared::<#owner>(__ffi_handle, "self")?;
+        },
+        _ => TokenStream::new(),
+    };
+    if !uses_objects(model) {
+        return receiver;
+    }
+    quote! {
+        let mut __ffi_objects = #rt::ObjectArgs::new();
+        #receiver
+    }
+}
+
+/// Whether the call locks objects: a `&self` / `&mut self` method, or a
+/// `&T` / `&mut T` parameter.
+fn uses_objects(model: &ExportFn) -> bool {
+    matches!(model.kind, FnKind::Method { .. })
+        || model
+            .params
+            .iter()
+            .any(|param| matches!(param.kind, ParamKind::Ref(_) | ParamKind::RefMut(_)))
+}
+
+/// The call of the user's function with the lifted `values`: a free
+/// function, an associated function, or a method on its receiver; with
+/// the call's objects locked (`ObjectArgs::call`) when it borrows any.
+fn call_expr(model: &ExportFn, values: &[impl ToTokens]) -> TokenStream {
+    let fn_ident = &model.sig.ident;
+    let call = match (&model.owner, model.kind) {
+        (Some(owner), FnKind::Method { mutable }) => {
+            let get = if mutable {
+                quote!(get_mut)
+            } else {
+                quote!(get)
+            };
+            quote!(<#owner>::#fn_ident(__ffi_locked.#get::<#owner>(__ffi_self)?, #(#values),*))
+        }
+        (Some(owner), FnKind::SharedMethod) => {
+            quote!(<#owner>::#fn_ident(__ffi_self, #(#values),*))
+        }
         (Some(owner), _) => quote!(<#owner>::#fn_ident(#(#values),*)),
         (None, _) => quote!(#fn_ident(#(#values),*)),
+    };
+    if !uses_objects(model) {
+        return call;
+    }
+    quote! {
+        __ffi_objects.call(|__ffi_locked| ::core::result::Result::Ok(#call))?
     }
 }

@@ -38,12 +38,34 @@ pub fn object(object: &Object, type_name: &str, c_prefix: &str) -> TokenStream {
             type Repr = u64;
             const DESC: #rt::TypeDesc = #rt::TypeDesc::Object(#desc_fn);
             const OWNED: bool = false;
-            // Returned as handles only: no `FfiLift`, so a parameter or record
-            // field holding an object is a compile error.
+            // Returned as handles; borrowed as `&T` / `&mut T` parameters
+            // (`FfiBorrow`, `FfiBorrowMut`) or shared as `Arc<T>`. No
+            // `FfiLift`: a record field or `Vec` cannot own one by value.
             fn into_repr(self) -> u64 {
                 #rt::register(self)
             }
             unsafe fn free_repr(_: &mut u64) {}
+        }
+
+        // SAFETY: a `&T` parameter crosses as the object's handle, checked
+        // by the registry, and is borrowed from it for the call.
+        unsafe impl #rt::FfiBorrow for #owner {
+            type Abi = u64;
+            const DESC: #rt::TypeDesc = #rt::TypeDesc::Object(#desc_fn);
+            type Held = usize;
+            unsafe fn hold(
+                handle: u64,
+                param: &'static str,
+                objects: &mut #rt::ObjectArgs,
+            ) -> ::core::result::Result<usize, #rt::Fault> {
+                #rt::hold_object::<#owner>(handle, param, objects)
+            }
+            fn borrow<'a>(
+                held: &'a usize,
+                locked: &'a #rt::Locked<'_>,
+            ) -> ::core::result::Result<&'a Self, #rt::Fault> {
+                locked.get::<#owner>(*held)
+            }
         }
 
         #[doc(hidden)]

@@ -90,6 +90,7 @@ pub fn method(
                 mutable: receiver.mutability.is_some(),
             }
         }
+        Some(receiver) if is_named(&receiver.ty, "Arc") => FnKind::SharedMethod,
         // A receiver by value: `validate` rejects it.
         Some(_) => FnKind::Static,
         None if export.ret.has_self => FnKind::Constructor,
@@ -186,9 +187,10 @@ fn param_kind(ty: &Type) -> ParamKind {
                 _ if is_named(elem, "Vec") => {
                     ParamKind::Unsupported(UnsupportedParam::RefVec { mutable })
                 }
-                other @ Type::Path(_) if !mutable && !names_primitive(other) => {
-                    ParamKind::Ref(other.clone())
-                }
+                other @ Type::Path(_) if !names_primitive(other) => match mutable {
+                    true => ParamKind::RefMut(other.clone()),
+                    false => ParamKind::Ref(other.clone()),
+                },
                 other => ParamKind::Unsupported(UnsupportedParam::Reference {
                     elem: other.clone(),
                     mutable,

@@ -5,8 +5,8 @@ use super::symbol::{c_identifier, c_symbol};
 use super::text::{describe, list};
 use crate::errors::Errors;
 use crate::model::{
-    Args, ExportFn, FnKind, Function, Param, ParamKind, ReturnKind, UnsupportedParam,
-    UnsupportedReturn, PRIMITIVES,
+    Args, ExportFn, Function, Param, ParamKind, ReturnKind, UnsupportedParam, UnsupportedReturn,
+    PRIMITIVES,
 };
 use quote::ToTokens;
 use syn::punctuated::Punctuated;
@@ -35,11 +35,11 @@ pub fn method(method: &ExportFn, symbols: bool, errors: &mut Errors) {
     }
     params_and_return(method, errors);
     if let Some(receiver) = method.sig.receiver() {
-        if !matches!(method.kind, FnKind::Method { .. }) {
+        if !method.kind.has_receiver() {
             errors.error(
                 receiver,
                 "methods taking `self` by value cannot be exported: the object stays owned by \
-                 its handle; take `&self` or `&mut self`",
+                 its handle; take `&self`, `&mut self` or (a shared object) `self: Arc<Self>`",
             );
         }
     }
