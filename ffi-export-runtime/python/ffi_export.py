@@ -2966,6 +2966,10 @@ class _ObjectKind(_NamedKind):
             handle = v._handle
             if not handle:
                 raise _closed_error(v, where)
+            if keep is not None:
+                # Alive until the call returns: its collection would release
+                # the handle (an object made on the fly, in a generator).
+                keep.append(v)
             return handle  # type: ignore[no-any-return]
 
         return write_object
@@ -2973,10 +2977,12 @@ class _ObjectKind(_NamedKind):
     def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
         # `&T`, `&mut T` and `Arc<T>` alike: the object's handle, which the
         # library checks (live, of this type, not aliased by a `&mut`).
+        # (`p` stays bound: the object, and its handle, live until the call
+        # returns even when the caller passed a temporary.)
         w.ns[f"_fx_w_{p}"] = self.writer(w.types)
-        w.body.append(f"{p} = _fx_w_{p}({p}, None, {where!r})")
+        w.body.append(f"_fx_a_{p} = _fx_w_{p}({p}, None, {where!r})")
         w.argtypes.append(ctypes.c_uint64)
-        w.cargs.append(p)
+        w.cargs.append(f"_fx_a_{p}")
 
     def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
         return [(f"{self.c_form(h)} {p}", f"{rust}: a live handle, checked (stale or foreign: InvalidArgument)")]

@@ -83,7 +83,7 @@ pub unsafe trait FfiElement: 'static {
     message = "`{Self}` cannot be an element of a `&[T]` parameter",
     label = "unsupported slice element",
     note = "slice elements may be numbers, bool, #[repr(C)] #[export] structs (borrowed in place), or records, enums, String, Vec, Option, maps and tuples (copied in)",
-    note = "objects of an #[export] impl cross only as returned handles"
+    note = "objects of an #[export] impl are elements as `Arc<T>` (shared), not by value"
 )]
 pub unsafe trait FfiSliceElem: Sized {
     /// The C element type: the parameter is `(const Raw *ptr, size_t len)`.

@@ -50,9 +50,10 @@ pub unsafe trait FfiData: Sized {
 /// A [`FfiData`] value that can also be copied *in* from a C form the
 /// caller built: it can be a parameter, or inside one (a record field, a
 /// `Vec` element, an `Option` payload). Every crossable type is, except
-/// objects of an `#[export] impl`: they live behind a handle and only cross
-/// as returned values, so a parameter or record field holding one is a
-/// compile error rather than a failure at run time.
+/// objects of an `#[export] impl` by value: they live behind a handle, and
+/// cross into Rust borrowed (`&T`, `&mut T` parameters) or shared
+/// (`Arc<T>`), so a record field or `Vec` owning one is a compile error
+/// rather than a failure at run time.
 ///
 /// # Safety
 /// As [`FfiData`]; `from_repr` checks everything it reads.
@@ -60,7 +61,7 @@ pub unsafe trait FfiData: Sized {
     message = "`{Self}` cannot be copied across an #[export] boundary",
     label = "unsupported here",
     note = "supported: i8 … u64, isize, usize, f32, f64, bool, String, #[export] structs and enums, and Vec<T> / Option<T> of those",
-    note = "objects of an #[export] impl cross only as returned handles (alone, or in Option, Vec or Result), not inside parameters or records",
+    note = "an object of an #[export] impl is not copied: borrow it (`&T`, `&mut T` parameters), or share it as `Arc<T>` (fields, Vec, Option; its constructor returns `Arc<Self>`)",
     note = "put #[ffi_export::export] on your struct or enum to make it crossable"
 )]
 pub unsafe trait FfiLift: FfiData {

@@ -36,6 +36,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 /// A type exported with `#[export] impl`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an object of an #[export] impl",
+    label = "not an object",
+    note = "only objects of an #[export] impl are borrowed `&mut` or shared as `Arc<T>`",
+    note = "#[export] structs and enums are copied in, so changes would be lost: take one by value and return the changed copy"
+)]
 pub trait FfiObject: Send + Sized + 'static {
     /// Its description (`TypeDesc::Object`).
     const DESC: TypeDesc;

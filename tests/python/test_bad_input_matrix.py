@@ -351,6 +351,48 @@ case("any", "missing argument", lambda lib: lib.echo_i32(), TypeError)
 case("any", "extra argument", lambda lib: lib.echo_i32(1, 2), TypeError)
 case("any", "unknown keyword", lambda lib: lib.echo_i32(nope=1), TypeError)
 
+# --- object parameters and shared objects (tests/src/lib.rs `shared_objects`) -------
+def tally(lib, start=1):
+    return lib.shared_objects.Tally(start)
+
+
+def closed_item(lib):
+    item = lib.shared_objects.Item("c", 1)
+    item.close()
+    return item
+
+
+def closed_tally(lib):
+    t = tally(lib)
+    t.close()
+    return t
+
+
+case("&mut object", "the receiver passed again (`a.absorb(a)`)", lambda lib: (lambda a: a.absorb(a))(tally(lib)),
+     ffi_export.InvalidArgument, "argument `other`: the same `Tally` is also passed as `self`")
+case("&mut object", "one object as two `&mut` parameters", lambda lib: (lambda a: lib.shared_objects.tally_transfer(a, a, 1))(tally(lib)),
+     ffi_export.InvalidArgument, "argument `to`: the same `Tally`")
+case("&object", "one object as two `&` parameters", lambda lib: (lambda a: lib.shared_objects.tally_sum(a, a))(tally(lib, 4)), None, "8")
+case("&object", "closed", lambda lib: tally(lib).absorb(closed_tally(lib)), ValueError, "argument 'other': this Tally is closed")
+case("&object", "not an object", lambda lib: tally(lib).absorb(3), TypeError, "argument 'other' must be a Tally, not int")
+case("&object", "an object of another type", lambda lib: tally(lib).absorb(lib.shared_objects.Item("i", 1)), TypeError,
+     "argument 'other' must be a Tally, not Item")
+case("&object", "panic while borrowed `&` (not poisoned)",
+     lambda lib: (lambda a, b: (pytest.raises(ffi_export.RustPanic, a.explode_with, b) and b.get()))(tally(lib), tally(lib, 6)),
+     None, "6")
+case("Arc<object>", "an object of another type", lambda lib: lib.shared_objects.Shelf().put(lib.Counter(1, "c")), TypeError,
+     "argument 'item' must be a Item, not Counter")
+case("Arc<object>", "an owned (never shared) object", lambda lib: lib.shared_objects.shared_count(tally(lib)),
+     ffi_export.InvalidArgument, "argument `tally`: this `Tally` is not shared")
+case("Arc<object>", "a shared one as `&mut self`", lambda lib: lib.shared_objects.Tally.new_shared(1).add(1),
+     ffi_export.InvalidArgument, "argument `self`: this `Tally` is shared")
+case("Arc<object>", "`&mut self` on a shared object", lambda lib: lib.shared_objects.Item("i", 1).rename("j"),
+     ffi_export.InvalidArgument, "argument `self`: this `Item` is shared")
+case("Arc<object>", "closed, inside a list", lambda lib: lib.shared_objects.Shelf().put_all([closed_item(lib)]), ValueError,
+     r"argument 'items'\[0\]: this Item is closed")
+case("Arc<object>", "None inside a list", lambda lib: lib.shared_objects.Shelf().put_all([None]), TypeError,
+     r"argument 'items'\[0\] must be a Item, not NoneType")
+
 
 def resolve(lib, raises):
     if isinstance(raises, str):
@@ -379,15 +421,15 @@ def test_cell(any_lib, cell: Case) -> None:
 def test_no_object_leaks_from_the_matrix(lib) -> None:
     import gc
     gc.collect()
-    live = lib.Counter.live()
+    live = (lib.Counter.live(), lib.shared_objects.Tally.live(), lib.shared_objects.Item.live())
     for cell in CASES:
-        if cell.type == "object":
+        if "object" in cell.type:
             try:
                 cell.call(lib)
             except Exception:  # noqa: BLE001 - outcomes are checked in test_cell
                 pass
     gc.collect()
-    assert lib.Counter.live() == live
+    assert (lib.Counter.live(), lib.shared_objects.Tally.live(), lib.shared_objects.Item.live()) == live
 
 
 def markdown() -> str:

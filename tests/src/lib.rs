@@ -1980,6 +1980,17 @@ pub mod shared_objects {
         pub fn live() -> usize {
             LIVE_TALLIES.load(Ordering::SeqCst)
         }
+
+        /// A shared tally: only its `&self` methods accept it.
+        pub fn new_shared(start: i64) -> Arc<Tally> {
+            Arc::new(Tally::new(start))
+        }
+    }
+
+    /// The count of a shared tally (an owned one is refused).
+    #[export]
+    pub fn shared_count(tally: Arc<Tally>) -> i64 {
+        tally.count
     }
 
     /// `a + b`.

@@ -199,7 +199,7 @@ fn return_lifetimes(ty: &Type, declared: &[Lifetime], errors: &mut Errors) {
     }
 }
 
-const BORROWED: &str = "borrowed parameters may be `&str`, `&CStr`, `&[&str]`, `&[T]` or `&mut [T]` of a primitive `T`, or `&R` of an #[export] struct `R`";
+const BORROWED: &str = "borrowed parameters may be `&str`, `&CStr`, `&[&str]`, `&[T]` or `&mut [T]` of a primitive `T`, `&R` of an #[export] struct `R`, or `&T` / `&mut T` of an #[export] impl type `T` (an object)";
 
 /// Records the problem of a parameter type the macro did not classify.
 fn param_kind(param: &Param, errors: &mut Errors) {
