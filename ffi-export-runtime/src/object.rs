@@ -692,4 +692,78 @@ mod tests {
         assert_eq!(with_object::<Counter, _>(id, false, |c| c.0), Ok(0));
         assert_eq!(release::<Counter>(id), Ok(()));
     }
+
+    #[test]
+    fn one_object_borrowed_mutably_twice_is_refused_and_two_shared_borrows_share_it() {
+        let id = register(Counter(3));
+        let mut args = ObjectArgs::new();
+        assert_eq!(args.hold::<Counter>(id, false, "a"), Ok(0));
+        assert_eq!(args.hold::<Counter>(id, false, "b"), Ok(1));
+        let both = args.call(|locked| {
+            let (a, b) = (locked.get::<Counter>(0)?, locked.get::<Counter>(1)?);
+            Ok(std::ptr::eq(a, b))
+        });
+        assert_eq!(both, Ok(true));
+        let mut args = ObjectArgs::new();
+        args.hold::<Counter>(id, true, "self").unwrap();
+        assert!(
+            matches!(args.hold::<Counter>(id, false, "other"), Err(Fault::InvalidArgument(m)) if m.contains("argument `other`: the same `Counter` is also passed as `self`"))
+        );
+        // A `&mut` slot is handed out once.
+        let twice = args.call(|locked| {
+            let _first = locked.get_mut::<Counter>(0)?;
+            locked.get_mut::<Counter>(0).map(|_| ())
+        });
+        assert!(matches!(twice, Err(Fault::Panic(m)) if m.contains("borrowed twice")));
+        assert_eq!(release::<Counter>(id), Ok(()));
+    }
+
+    #[test]
+    fn shared_values_get_one_handle_per_arc_and_are_released_with_their_last_reference() {
+        struct Shared(u32);
+        impl FfiObject for Shared {
+            const DESC: TypeDesc = TypeDesc::Unit;
+        }
+        let value = Arc::new(Shared(7));
+        let first = register_shared(value.clone());
+        let second = register_shared(value.clone());
+        assert_eq!(first, second);
+        assert_eq!(Arc::strong_count(&value), 2);
+        assert_eq!(shared::<Shared>(first, "x").map(|v| v.0), Ok(7));
+        let mut args = ObjectArgs::new();
+        assert!(
+            matches!(args.hold::<Shared>(first, true, "self"), Err(Fault::InvalidArgument(m)) if m.contains("is shared"))
+        );
+        assert_eq!(release::<Shared>(first), Ok(()));
+        assert_eq!(Arc::strong_count(&value), 2);
+        assert_eq!(release::<Shared>(first), Ok(()));
+        assert_eq!(Arc::strong_count(&value), 1);
+        // A new registration after the last release gets a new handle.
+        let third = register_shared(value.clone());
+        assert_ne!(third, first);
+        assert_eq!(release::<Shared>(third), Ok(()));
+        let owned = register(Counter(1));
+        assert!(
+            matches!(shared::<Shared>(owned, "x"), Err(Fault::InvalidArgument(m)) if m.contains("is a `Counter`"))
+        );
+        assert_eq!(release::<Counter>(owned), Ok(()));
+    }
+
+    #[test]
+    fn a_panic_poisons_only_the_mutable_borrows() {
+        let (a, b) = (register(Counter(1)), register(Counter(2)));
+        let mut args = ObjectArgs::new();
+        args.hold::<Counter>(a, true, "a").unwrap();
+        args.hold::<Counter>(b, false, "b").unwrap();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            args.call(|_| -> Result<(), Fault> { panic!("boom") })
+        }));
+        assert!(outcome.is_err());
+        assert!(
+            matches!(with_object::<Counter, _>(a, false, |c| c.0), Err(Fault::Panic(m)) if m.contains("unusable"))
+        );
+        assert_eq!(with_object::<Counter, _>(b, false, |c| c.0), Ok(2));
+        assert_eq!(release::<Counter>(a), Ok(()));
+        assert_eq!(release::<Counter>(b), Ok(()));
+    }
 }
