@@ -3019,6 +3019,17 @@ class _ObjectKind(_NamedKind):
                 *w.members(self.key, desc["name"])]
 
 
+class _SharedKind(_ObjectKind):
+    """``Arc<T>`` of an ``#[export] impl`` type (``{"kind": "shared", "key":
+    ...}``): the same class and handle as ``T``, spelled ``Arc<T>`` (a value
+    Python and Rust hold at once)."""
+
+    kind = "shared"
+
+    def rust(self, named: _NamedDescs) -> str:
+        return f"Arc<{super().rust(named)}>"
+
+
 # ---------------------------------------------------------------------------
 # Signatures (docstrings here; stubs, headers and `describe` in the tools)
 

@@ -58,6 +58,9 @@ pub enum TypeDesc {
     Enum(fn() -> &'static EnumDesc),
     /// An `#[export] impl` type, crossing as a `u64` handle.
     Object(fn() -> &'static ObjectDesc),
+    /// `Arc<T>` of an `#[export] impl` type (`T`'s `Object` description):
+    /// a shared object, crossing as its `u64` handle.
+    Shared(&'static TypeDesc),
     /// An `#[export]` enum with data: a tagged union.
     DataEnum(fn() -> &'static DataEnumDesc),
     /// A [`Callback`](crate::Callback): `FfiCallback` by value.
@@ -109,6 +112,7 @@ impl fmt::Display for TypeDesc {
             TypeDesc::Record(desc) => f.write_str(desc().name),
             TypeDesc::Enum(desc) => f.write_str(desc().name),
             TypeDesc::Object(desc) => f.write_str(desc().name),
+            TypeDesc::Shared(object) => write!(f, "Arc<{object}>"),
             TypeDesc::DataEnum(desc) => f.write_str(desc().name),
             TypeDesc::Callback { params, ret } => {
                 f.write_str("Callback<fn(")?;
@@ -474,6 +478,14 @@ fn write_type(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
                 Some(desc) => write_type(out, desc, named),
                 None => out.push_str("null"),
             }
+            out.push('}');
+        }
+        TypeDesc::Shared(object) => {
+            // `{"kind":"shared","key":..}`: the object's key (and its entry
+            // in `types`), spelled `Arc<T>`.
+            let key = named.note(object);
+            out.push_str(r#"{"kind":"shared","key":"#);
+            write_json_string(out, &key);
             out.push('}');
         }
         TypeDesc::Record(_) | TypeDesc::Enum(_) | TypeDesc::Object(_) | TypeDesc::DataEnum(_) => {

@@ -618,7 +618,7 @@ unsafe impl<T: FfiObject> FfiBorrowMut for T {
 // `free_repr`.
 unsafe impl<T: FfiObject + Sync> FfiData for Arc<T> {
     type Repr = u64;
-    const DESC: TypeDesc = <T as FfiObject>::DESC;
+    const DESC: TypeDesc = TypeDesc::Shared(&<T as FfiObject>::DESC);
     const OWNED: bool = false;
     fn into_repr(self) -> u64 {
         register_shared(self)
@@ -637,7 +637,7 @@ unsafe impl<T: FfiObject + Sync> FfiLift for Arc<T> {
 // SAFETY: a handle, checked by the registry.
 unsafe impl<T: FfiObject + Sync> FfiParam for Arc<T> {
     type Abi = u64;
-    const DESC: TypeDesc = <T as FfiObject>::DESC;
+    const DESC: TypeDesc = TypeDesc::Shared(&<T as FfiObject>::DESC);
     type Lifted<'s> = Arc<T>;
     unsafe fn lift(abi: u64, param: &'static str, _: &CallScope) -> Result<Arc<T>, Fault> {
         shared(abi, param)

@@ -197,5 +197,25 @@ int main(void) {
     Counter_free(counter); /* freed handles are no-ops */
     Counter_get(counter);
     report_error("stale handle");
+
+    /* Objects as parameters: handles, checked by the library. */
+    Tally_handle a = Tally_new(5), b = Tally_new(7);
+    printf("absorb: %lld\n", (long long)Tally_absorb(a, b));
+    Tally_absorb(a, a);
+    report_error("same object twice");
+    Tally_absorb(a, counter);
+    report_error("stale parameter");
+    /* A shared object: the same Arc comes back under the same handle, one
+     * reference to release per time it was returned. */
+    Item_handle item = Item_new(STR("x"), 3);
+    Item_handle again = Item_me(item);
+    printf("shared: %s, value %lld\n", item == again ? "same handle" : "new handle", (long long)Item_value(again));
+    Item_free(item);
+    printf("after one free: %lld\n", (long long)Item_value(again));
+    Item_free(again);
+    Item_value(again);
+    report_error("after both");
+    Tally_free(a);
+    Tally_free(b);
     return 0;
 }

@@ -155,6 +155,21 @@ def test_mypy_catches_wrong_calls(typed_dir: str) -> None:
     assert [line.split(":")[1] for line in errors] == ["2", "3", "4", "5", "6", "10", "12", "13", "14"], result.stdout
 
 
+def test_mypy_catches_wrong_object_arguments(typed_dir: str) -> None:
+    with open(os.path.join(typed_dir, "wrong_objects.py"), "w") as f:
+        f.write(
+            "import tests_typed as t\n"
+            "so = t.shared_objects\n"
+            "so.Tally(1).absorb(so.Item('i', 1))\n"
+            "so.Shelf().put(so.Tally(1))\n"
+            "n: int = so.Shelf().items()\n"
+            "so.Tally(1).absorb(so.Tally(2))\n"
+        )
+    result = run_mypy(typed_dir, "wrong_objects.py")
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert [line.split(":")[1] for line in errors] == ["3", "4", "5"], result.stdout
+
+
 def run_client(typed_dir: str, client: str) -> str:
     env = dict(os.environ, PYTHONPATH=os.path.dirname(HELPER))
     result = subprocess.run([sys.executable, client], cwd=typed_dir, env=env, capture_output=True, text=True)
@@ -179,6 +194,7 @@ def test_typed_clients_run(typed_dir: str) -> None:
     assert "typed error: DivisionByZero division by zero" in out.splitlines()
     assert "record error: age 422 a positive number" in out.splitlines()
     assert "enum error: Locked Locked" in out.splitlines()
+    assert "shared: 31 True -1 2" in out.splitlines()
 
 
 def test_typed_module_finds_the_library_next_to_itself(typed_dir: str, tmp_path: str) -> None:

@@ -36,6 +36,24 @@ def names() -> str:
             f"{flat.label} {t.sprites.Badge(icon=3).icon}")
 
 
+def shared() -> str:
+    """Objects as parameters and shared objects (`Arc<T>`)."""
+    so = t.shared_objects
+    a, b = so.Tally(5), so.Tally(7)
+    total: int = a.absorb(b) + so.tally_sum(a, b)
+    item: t.Item = so.Item("x", 3)
+    shelf: t.Shelf = so.Shelf()
+    shelf.put(item)
+    items: list[t.Item] = shelf.items()
+    found: t.Item | None = shelf.find("x")
+    tagged: t.Tagged = so.tag_item("t", item)
+    same = items[0] == item and found == item and tagged.item == item and hash(item.me()) == hash(item)
+    shelf.clear()
+    a.close()
+    b.close()
+    return f"{total} {same} {so.maybe_value(None)} {so.shared_count(so.Tally.new_shared(2))}"
+
+
 def main() -> None:
     person = t.make_person("Ada", 36)
     age: int = person.age
@@ -101,6 +119,7 @@ def main() -> None:
     except t.errors.Denied.Locked as denied:
         reason: t.Denied = denied.value
         print("enum error:", denied.variant, reason.name)
+    print("shared:", shared())
     print("names:", names())
     try:
         t.parse_int("x")
