@@ -10,5 +10,6 @@ pub mod errors;
 pub mod json;
 pub mod objects;
 pub mod records;
+pub mod scene;
 pub mod stock;
 pub mod strings;

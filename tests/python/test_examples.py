@@ -202,6 +202,17 @@ EXPECTED = {
         "BadPrice: the price of \"fig\" must be positive\n"
         "OverflowError: argument 'deliveries'[0][1] (u32) must be in 0..=4294967295, got -3\n"
     ),
+    "26_scene": (
+        "same parent: True\n"
+        "hero at: (11.0, 12.0)\n"
+        "same sprites twice: True ['hero', 'coin']\n"
+        "merged: 2 ['hero at (11, 12)', 'coin at (15, 10)']\n"
+        "InvalidArgument: argument `other`: the same `Canvas` is also passed as `self`, and `self` borrows it "
+        "`&mut`: Rust allows no other borrow of an object while it is borrowed mutably; pass two different objects\n"
+        "TypeError: argument 'sprite' must be a Sprite, not Scene\n"
+        "scenes alive: 1\n"
+        "scenes alive: 0\n"
+    ),
 }
 
 # The names the seeds' programs are ported under (examples/README.md).
