@@ -967,6 +967,8 @@ class _Object:
     value (``Arc<T>``) returned twice comes back under the same handle."""
 
     __slots__ = ("__weakref__", "_handle", "_id")
+    _handle: int
+    _id: int
     _ffi_free: Any = None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
@@ -988,7 +990,7 @@ class _Object:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self is other or (self._id != 0 and self._id == other._id)  # type: ignore[attr-defined]
+        return self is other or (self._id != 0 and self._id == other._id)
 
     def __hash__(self) -> int:
         return hash((type(self), self._id)) if self._id else id(self)

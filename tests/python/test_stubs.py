@@ -149,10 +149,7 @@ def test_mypy_catches_wrong_calls(typed_dir: str) -> None:
             "t.geometry.distance(t.sprites.spot(1, 2, t.sprites.Layer.Air), t.geometry.Spot(x=1.0, y=2.0))\n"
             "t.Spot(x=1.0, y=2.0)\n"
         )
-    result = run_mypy(typed_dir, "wrong_client.py")
-    assert result.returncode == 1
-    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
-    assert [line.split(":")[1] for line in errors] == ["2", "3", "4", "5", "6", "10", "12", "13", "14"], result.stdout
+    assert error_lines(typed_dir, "wrong_client.py") == ["2", "3", "4", "5", "6", "10", "12", "13", "14"]
 
 
 def test_mypy_catches_wrong_object_arguments(typed_dir: str) -> None:
@@ -165,9 +162,14 @@ def test_mypy_catches_wrong_object_arguments(typed_dir: str) -> None:
             "n: int = so.Shelf().items()\n"
             "so.Tally(1).absorb(so.Tally(2))\n"
         )
-    result = run_mypy(typed_dir, "wrong_objects.py")
-    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
-    assert [line.split(":")[1] for line in errors] == ["3", "4", "5"], result.stdout
+    assert error_lines(typed_dir, "wrong_objects.py") == ["3", "4", "5"]
+
+
+def error_lines(typed_dir: str, client: str) -> list[str]:
+    """The line numbers mypy --strict reports errors at in ``client``."""
+    result = run_mypy(typed_dir, client)
+    assert result.returncode == 1, result.stdout
+    return [line.split(":")[1] for line in result.stdout.splitlines() if ": error:" in line]
 
 
 def run_client(typed_dir: str, client: str) -> str:
