@@ -856,4 +856,64 @@ mod tests {
             "{json}"
         );
     }
+
+    #[test]
+    fn object_parameters_and_shared_objects_describe_their_borrow() {
+        fn object() -> &'static ObjectDesc {
+            static DESC: ObjectDesc = ObjectDesc {
+                name: "Item",
+                module: "m",
+                doc: "",
+                free: "Item_free",
+            };
+            &DESC
+        }
+        static OBJECT: TypeDesc = TypeDesc::Object(object);
+        static SHARED: TypeDesc = TypeDesc::Shared(&OBJECT);
+        static PARAMS: [ParamDesc; 2] = [
+            ParamDesc {
+                name: "a",
+                ty: TypeDesc::Object(object),
+                default: None,
+                borrowed: true,
+                mutable: true,
+            },
+            ParamDesc {
+                name: "b",
+                ty: TypeDesc::Shared(&OBJECT),
+                default: None,
+                borrowed: false,
+                mutable: false,
+            },
+        ];
+        let export = ExportDesc {
+            name: "f",
+            rust_name: "f",
+            module: "m",
+            doc: "",
+            params: &PARAMS,
+            ret: TypeDesc::Vec(&SHARED),
+            free: None,
+            owner: None,
+            kind: "function",
+            python: None,
+            batch: None,
+        };
+        let json = describe_json(std::slice::from_ref(&export));
+        assert!(json.contains(r#"{"name":"a","type":{"kind":"object","key":"m::Item"},"borrowed":true,"mutable":true}"#), "{json}");
+        assert!(
+            json.contains(r#"{"name":"b","type":{"kind":"shared","key":"m::Item"}}"#),
+            "{json}"
+        );
+        assert!(
+            json.contains(r#""returns":{"kind":"vec","elem":{"kind":"shared","key":"m::Item"}}"#),
+            "{json}"
+        );
+        // The object itself is described once, under `types`.
+        assert!(
+            json.contains(r#""m::Item":{"kind":"object","name":"Item""#),
+            "{json}"
+        );
+        assert_eq!(SHARED.to_string(), "Arc<Item>");
+    }
 }
