@@ -1369,6 +1369,10 @@ class _Outputs:
         if spec is None or spec == "array":
             self.make: Callable[[str, int], Any] = _array_output
         elif spec == "numpy":
+            # Imported now, before the call: not by the allocator while Rust
+            # waits (an import error is then raised before anything runs).
+            import numpy  # noqa: F401, PLC0415 - optional dependency, only when asked for
+
             self.make = _numpy_output
         elif callable(spec):
             self.make = spec
