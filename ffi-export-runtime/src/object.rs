@@ -189,7 +189,10 @@ struct Slot {
 /// then locked together for the call by [`ObjectArgs::call`].
 #[derive(Default)]
 pub struct ObjectArgs {
-    slots: Vec<Slot>,
+    /// The first object (most calls borrow one: their receiver), kept
+    /// inline so that such a call allocates nothing.
+    first: Option<Slot>,
+    rest: Vec<Slot>,
 }
 
 impl ObjectArgs {
@@ -232,8 +235,7 @@ impl ObjectArgs {
             ));
         }
         if let Some(other) = self
-            .slots
-            .iter()
+            .slots()
             .find(|slot| slot.handle == handle && (slot.mutable || mutable))
         {
             let which = if mutable { param } else { other.param };
@@ -247,15 +249,25 @@ impl ObjectArgs {
                 ),
             ));
         }
-        self.slots.push(Slot {
+        let slot = Slot {
             handle,
             param,
             type_name,
             mutable,
             poisons,
             held,
-        });
-        Ok(self.slots.len() - 1)
+        };
+        if self.first.is_none() {
+            self.first = Some(slot);
+            return Ok(0);
+        }
+        self.rest.push(slot);
+        Ok(self.rest.len())
+    }
+
+    /// The objects in the order they were added (their indices).
+    fn slots(&self) -> impl Iterator<Item = &Slot> {
+        self.first.iter().chain(&self.rest)
     }
 
     /// Runs `body` with every object locked: each owned object once, in
@@ -265,9 +277,14 @@ impl ObjectArgs {
     /// half changed: later calls on them fail) and unwinds on; objects
     /// borrowed `&` are unlocked cleanly first.
     pub fn call<R>(&self, body: impl FnOnce(&Locked<'_>) -> Result<R, Fault>) -> Result<R, Fault> {
+        match (&self.first, self.rest.is_empty()) {
+            (Some(slot), true) => return call_one(slot, body),
+            (None, _) => return body(&Locked { slots: &[] }),
+            _ => {}
+        }
         // The owned objects, each once, in handle order.
         let mut owned: Vec<(&Slot, &Arc<Mutex<dyn Any + Send>>)> = Vec::new();
-        for slot in &self.slots {
+        for slot in self.slots() {
             if let Held::Owned(object) = &slot.held {
                 if !owned.iter().any(|(seen, _)| seen.handle == slot.handle) {
                     owned.push((slot, object));
@@ -278,27 +295,15 @@ impl ObjectArgs {
         let _marks = Marks::take(owned.iter().map(|(slot, _)| *slot))?;
         let mut guards = Vec::with_capacity(owned.len());
         for (slot, object) in &owned {
-            let guard = object.lock().map_err(|_| {
-                Fault::Panic(format!(
-                    "argument `{}`: this `{}` is unusable: an earlier call on it panicked \
-                     mid-way; close it",
-                    slot.param, slot.type_name
-                ))
-            })?;
+            let guard = object.lock().map_err(|_| unusable(slot))?;
             // Poisons if any borrow of it does.
-            let poisons = self
-                .slots
-                .iter()
-                .any(|s| s.handle == slot.handle && s.poisons);
+            let poisons = self.slots().any(|s| s.handle == slot.handle && s.poisons);
             guards.push((slot.handle, poisons, guard));
         }
-        let mut pointers = Vec::with_capacity(self.slots.len());
-        for slot in &self.slots {
+        let mut pointers = Vec::with_capacity(self.rest.len() + 1);
+        for slot in self.slots() {
             let pointer: *mut dyn Any = match &slot.held {
-                Held::Shared(value) => {
-                    let value: &dyn Any = &**value;
-                    value as *const dyn Any as *mut dyn Any
-                }
+                Held::Shared(value) => shared_pointer(value),
                 Held::Owned(_) => {
                     let Some((_, _, guard)) = guards.iter_mut().find(|(h, _, _)| *h == slot.handle)
                     else {
@@ -308,19 +313,10 @@ impl ObjectArgs {
                     value as *mut dyn Any
                 }
             };
-            pointers.push(Borrowed {
-                pointer,
-                mutable: slot.mutable,
-                taken: Cell::new(false),
-                param: slot.param,
-            });
+            pointers.push(Borrowed::new(slot, pointer));
         }
-        let locked = Locked {
-            slots: pointers,
-            _guards: std::marker::PhantomData,
-        };
+        let locked = Locked { slots: &pointers };
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(&locked)));
-        drop(locked);
         match outcome {
             Ok(value) => value,
             Err(payload) => {
@@ -339,13 +335,67 @@ impl ObjectArgs {
     }
 }
 
+/// [`ObjectArgs::call`] of a call borrowing one object (a method's
+/// receiver, most often): the same steps, without allocating.
+fn call_one<R>(
+    slot: &Slot,
+    body: impl FnOnce(&Locked<'_>) -> Result<R, Fault>,
+) -> Result<R, Fault> {
+    let object = match &slot.held {
+        Held::Shared(value) => {
+            let borrowed = [Borrowed::new(slot, shared_pointer(value))];
+            return body(&Locked { slots: &borrowed });
+        }
+        Held::Owned(object) => object,
+    };
+    let _mark = Marks::take(std::iter::once(slot))?;
+    let mut guard = object.lock().map_err(|_| unusable(slot))?;
+    let value: &mut dyn Any = &mut *guard;
+    let borrowed = [Borrowed::new(slot, value as *mut dyn Any)];
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        body(&Locked { slots: &borrowed })
+    }));
+    match outcome {
+        Ok(value) => value,
+        Err(payload) => {
+            if !slot.poisons {
+                // Unlocked cleanly: a `&` borrow cannot have changed it.
+                drop(guard);
+            }
+            // Otherwise the guard drops while unwinding: the mutex is poisoned.
+            std::panic::resume_unwind(payload)
+        }
+    }
+}
+
+/// The pointer `Locked` hands out `&T` from, for a shared value.
+fn shared_pointer(value: &Arc<dyn Any + Send + Sync>) -> *mut dyn Any {
+    let value: &dyn Any = &**value;
+    value as *const dyn Any as *mut dyn Any
+}
+
+/// The error of an object whose lock a panic poisoned.
+fn unusable(slot: &Slot) -> Fault {
+    Fault::Panic(format!(
+        "argument `{}`: this `{}` is unusable: an earlier call on it panicked mid-way; close it",
+        slot.param, slot.type_name
+    ))
+}
+
 /// This thread's marks on the objects a call locks, removed when it ends
 /// (or unwinds).
-struct Marks(Vec<u64>);
+struct Marks {
+    /// The first handle (0: none; handles start at 1), inline.
+    first: u64,
+    rest: Vec<u64>,
+}
 
 impl Marks {
     fn take<'a>(slots: impl Iterator<Item = &'a Slot>) -> Result<Marks, Fault> {
-        let mut marks = Marks(Vec::new());
+        let mut marks = Marks {
+            first: 0,
+            rest: Vec::new(),
+        };
         for slot in slots {
             let reentrant = IN_USE.with(|set| {
                 let mut set = set.borrow_mut();
@@ -365,7 +415,10 @@ impl Marks {
                     ),
                 ));
             }
-            marks.0.push(slot.handle);
+            match marks.first {
+                0 => marks.first = slot.handle,
+                _ => marks.rest.push(slot.handle),
+            }
         }
         Ok(marks)
     }
@@ -373,7 +426,10 @@ impl Marks {
 
 impl Drop for Marks {
     fn drop(&mut self) {
-        IN_USE.with(|set| set.borrow_mut().retain(|h| !self.0.contains(h)));
+        IN_USE.with(|set| {
+            set.borrow_mut()
+                .retain(|h| *h != self.first && !self.rest.contains(h))
+        });
     }
 }
 
@@ -384,11 +440,21 @@ struct Borrowed {
     param: &'static str,
 }
 
+impl Borrowed {
+    fn new(slot: &Slot, pointer: *mut dyn Any) -> Borrowed {
+        Borrowed {
+            pointer,
+            mutable: slot.mutable,
+            taken: Cell::new(false),
+            param: slot.param,
+        }
+    }
+}
+
 /// The objects of one call while locked ([`ObjectArgs::call`]): each
 /// borrowed `&T` as often as asked, or `&mut T` once.
 pub struct Locked<'a> {
-    slots: Vec<Borrowed>,
-    _guards: std::marker::PhantomData<&'a mut ()>,
+    slots: &'a [Borrowed],
 }
 
 impl Locked<'_> {
