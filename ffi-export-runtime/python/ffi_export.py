@@ -317,6 +317,7 @@ _ABI_STRUCTS: Dict[str, List[Tuple[str, str]]] = {
                  ("value", "void *")],
     "FfiCallback": [("call", "void *"), ("context", "void *")],
     "FfiAllocator": [("alloc", "void *"), ("context", "void *")],
+    "FfiForeign": [("call", "void *"), ("retain", "void *"), ("release", "void *"), ("context", "void *")],
     "FfiI128": [("lo", "uint64_t"), ("hi", "uint64_t")],
     "FfiU128": [("lo", "uint64_t"), ("hi", "uint64_t")],
 }
@@ -358,6 +359,12 @@ class _FfiCallback(ctypes.Structure):
 @_abi_mirror
 class _FfiAllocator(ctypes.Structure):
     """``FfiAllocator``: the caller's allocation function and its context."""
+
+
+@_abi_mirror
+class _FfiForeign(ctypes.Structure):
+    """``FfiForeign``: a Python object Rust keeps (a trait implementation,
+    a stored closure): the dispatcher, retain and release, and its key."""
 
 
 @_abi_mirror
@@ -1265,6 +1272,11 @@ class _Types:
         self.converters: Dict[str, Any] = {}
         self.options: Dict[int, Any] = {}
         self.tuples: Dict[Any, Any] = {}
+        #: The library's exception classes, by Rust error name, and those of
+        #: ``#[export]`` error types by key (filled by :class:`Library`):
+        #: what a Python trait implementation raises is matched against them.
+        self.error_classes: Dict[str, Type[FfiError]] = {}
+        self.typed_errors: Dict[str, Type[FfiError]] = {}
         #: Every class made (variants included): their ``__module__`` is the library's.
         self.made: List[Any] = []
         for key, kind in self.kinds.items():
@@ -2415,6 +2427,247 @@ class _AllocatorKind(_Kind):
         return [(f"FfiAllocator {p}", f"{rust}: outputs belong to the caller")]
 
 
+
+# ---------------------------------------------------------------------------
+# Python objects Rust keeps: trait implementations and stored closures
+
+_FOREIGN_CALL = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_uint32, ctypes.POINTER(ctypes.c_void_p),
+                                 ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(_FfiBuffer))
+_FOREIGN_REF = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+_FOREIGN_OK, _FOREIGN_ERR, _FOREIGN_FAILED = 0, 1, 2
+#: Runs one method: ``(target, args, ok, err, keep) -> status``.
+_Invoke = Callable[[Any, Any, int, int, List[Any]], int]
+
+
+class _Held:
+    """A Python object lent to Rust: the object, its methods' invokers, how
+    many references Rust (and the passing call) hold, and what the last call
+    from each thread wrote (Rust copies it before that thread calls again)."""
+
+    __slots__ = ("count", "invokers", "kept", "rust", "target")
+
+    def __init__(self, target: Any, invokers: List[_Invoke], rust: str) -> None:
+        self.target = target
+        self.invokers = invokers
+        self.count = 1  # the passing call's own reference, dropped after it
+        self.kept: Dict[int, Any] = {}
+        self.rust = rust
+
+
+#: Python objects Rust holds, by the key Rust passes back as the context.
+_held: Dict[int, _Held] = {}
+_held_keys = itertools.count(1)
+_held_lock = threading.RLock()
+
+
+def held_by_rust() -> int:
+    """The number of Python objects (trait implementations, stored closures)
+    Rust currently holds: 0 once every box and ``Arc`` is dropped."""
+    return len(_held)
+
+
+def _retain(context: Optional[int]) -> None:
+    with _held_lock:
+        _held[context or 0].count += 1
+
+
+def _release(context: Optional[int]) -> None:
+    with _held_lock:
+        held = _held.get(context or 0)
+        if held is None:
+            return
+        held.count -= 1
+        if held.count == 0:
+            del _held[context or 0]
+    # `held` (the object, what it kept) is dropped here, outside the lock.
+
+
+def _foreign_call(context: Optional[int], method: int, args: Any, ok: Optional[int], err: Optional[int],
+                  message: Any, _held: Dict[int, _Held] = _held, _ident: Callable[[], int] = threading.get_ident,
+                  _bytes: Any = _bytes_address) -> int:
+    """The one dispatcher of every Python object Rust holds (the globals it
+    needs are bound as defaults: it may run while the interpreter shuts
+    down). A failure is reported to Rust as status 2 with its message."""
+    keep: List[Any] = []
+    try:
+        held = _held[context or 0]
+        held.kept[_ident()] = keep
+        return held.invokers[method](held.target, args, ok or 0, err or 0, keep)
+    except BaseException as exc:  # noqa: BLE001 - reported to Rust, which panics with it
+        try:
+            text = f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")
+        except BaseException:  # noqa: BLE001 - a __str__ that raises
+            text = type(exc).__name__.encode("utf-8", "replace")
+        keep.append(text)
+        address = _bytes(text)
+        message[0] = _FfiBuffer(address, len(text), 0)
+        return _FOREIGN_FAILED
+
+
+def _lent_forever(cfunc: Any) -> int:
+    """The address of a C trampoline that is never freed: Rust threads may
+    call it at any time, even while the interpreter shuts down and clears
+    this module."""
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(cfunc))
+    return ctypes.cast(cfunc, ctypes.c_void_p).value or 0
+
+
+_FOREIGN_FUNCTIONS = (_lent_forever(_FOREIGN_CALL(_foreign_call)), _lent_forever(_FOREIGN_REF(_retain)),
+                      _lent_forever(_FOREIGN_REF(_release)))
+
+
+class _Lent:
+    """The passing call's reference to a lent object, dropped with the call's
+    keep list (Rust took its own with ``retain`` if it kept the object)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: int) -> None:
+        self.key = key
+
+    def __del__(self) -> None:
+        _release(self.key)
+
+
+def _lend(target: Any, invokers: List[_Invoke], rust: str, keep: List[Any]) -> _FfiForeign:
+    """The ``FfiForeign`` of ``target``, registered until Rust releases it."""
+    key = next(_held_keys)
+    held = _Held(target, invokers, rust)
+    with _held_lock:
+        _held[key] = held
+    keep.append(_Lent(key))
+    return _FfiForeign(*_FOREIGN_FUNCTIONS, key)
+
+
+def _error_value(exc: BaseException, kind: _ResultKind, types: _Types) -> Any:
+    """The Rust error value of ``exc`` when it is one of the ``Result``'s
+    error classes (``lib.errors.E`` or a variant's class), else None: its
+    ``value`` if it has one, else one made from its class (the variant) and
+    its attributes (the fields), or its message for a non-``#[export]``
+    error type."""
+    typed = kind.error_type
+    if typed is not None:
+        cls = types.typed_errors.get(typed.key)
+        if cls is None or not isinstance(exc, cls):
+            return None
+        value = getattr(exc, "value", None)
+        if value is not None:
+            return value
+        desc = types.named[typed.key]
+        target = types.classes[typed.key]
+        fields: List[_Desc] = desc.get("fields", [])
+        if desc["kind"] == "data_enum":
+            variant = getattr(type(exc), "variant", None)
+            if variant is None:
+                raise TypeError(f"raise a variant of {typed.rust(types.named)} (lib.errors.{desc['name']}.<Variant>), "
+                                f"not the base class")
+            target = getattr(target, variant)
+            fields = next(v["fields"] for v in desc["variants"] if v["name"] == variant)
+        elif desc["kind"] == "enum":
+            variant = getattr(type(exc), "variant", None)
+            return None if variant is None else target[variant]
+        return target(**{f["name"]: getattr(exc, f["name"]) for f in fields})
+    name = kind.error_name
+    cls = types.error_classes.get(name)
+    if cls is None or not isinstance(exc, cls) or kind.error_type is not None:
+        return None
+    return str(exc)
+
+
+def _invoker(name: Optional[str], params: List[_Kind], ret: _Kind, types: _Types, where: str) -> _Invoke:
+    """Calls ``target.name(*args)`` (``target(*args)`` when ``name`` is None)
+    with the arguments read from their C forms, and writes its result (or,
+    for a ``Result``, the error value of an exception of its error type)."""
+    readers = [(ctypes.POINTER(p.c_type(types)), p.reader(types)) for p in params]
+    ok_kind = ret.ok()
+    unit = ok_kind.unit
+    write_ok = None if unit else ok_kind.writer(types)
+    ok_ptr = None if unit else ctypes.POINTER(ok_kind.c_type(types))
+    result_kind = ret if isinstance(ret, _ResultKind) else None
+    err_kind: Optional[_Kind] = None
+    if result_kind is not None:
+        err_kind = result_kind.error_type if result_kind.error_type is not None else _kind({"kind": "string"})
+    write_err = None if err_kind is None else err_kind.writer(types)
+    err_ptr = None if err_kind is None else ctypes.POINTER(err_kind.c_type(types))
+
+    def invoke(target: Any, args: Any, ok: int, err: int, keep: List[Any]) -> int:
+        values = [read(ctypes.cast(args[i], ptr)[0]) for i, (ptr, read) in enumerate(readers)]
+        try:
+            result = (target if name is None else getattr(target, name))(*values)
+        except Exception as exc:
+            if result_kind is None or write_err is None or err_ptr is None:
+                raise
+            value = _error_value(exc, result_kind, types)
+            if value is None:
+                raise
+            ctypes.cast(err, err_ptr)[0] = write_err(value, keep, f"the error of {where}")
+            return _FOREIGN_ERR
+        if write_ok is not None and ok_ptr is not None:
+            ctypes.cast(ok, ok_ptr)[0] = write_ok(result, keep, f"the result of {where}")
+        return _FOREIGN_OK
+
+    return invoke
+
+
+def _bind_lent(kind: _Kind, w: _Wrapper, p: str, where: str) -> None:
+    """Binds a parameter lent to Rust as an ``FfiForeign`` (by value)."""
+    w.keep_list = True
+    w.ns[f"_fx_w_{p}"] = kind.writer(w.types)
+    w.body.append(f"_fx_a_{p} = _fx_w_{p}({p}, _fx_keep, {where!r})")
+    w.argtypes.append(_FfiForeign)
+    w.cargs.append(f"_fx_a_{p}")
+
+
+class _ClosureKind(_Kind):
+    """``Box<dyn Fn(A..) -> R + Send + Sync>`` / ``Arc<..>``
+    (``{"params": [A..], "ret": R}``): a Python callable Rust may keep and
+    call from any thread, lent as an ``FfiForeign`` until Rust drops it."""
+
+    kind = "closure"
+    runs_python = True
+
+    def __init__(self, desc: _Desc) -> None:
+        self.params = [_kind(param) for param in desc["params"]]
+        self.ret = _kind(desc["ret"])
+
+    def rust(self, named: _NamedDescs) -> str:
+        params = ", ".join(param.rust(named) for param in self.params)
+        result = "" if self.ret.unit else f" -> {self.ret.rust(named)}"
+        return f"Box<dyn Fn({params}){result} + Send + Sync>"
+
+    def python_type(self, types: _Types) -> Any:
+        return Callable[..., self.ret.ok().python_type(types)]
+
+    def stub(self, named: _NamedDescs, param: bool) -> str:
+        args = ", ".join(a.stub(named, False) for a in self.params)
+        ret = "object" if self.ret.ok().unit else self.ret.ok().stub(named, True)
+        return f"Callable[[{args}], {ret}]"
+
+    def c_type(self, types: _Types) -> Any:
+        return _FfiForeign
+
+    def writer(self, types: _Types) -> _Writer:
+        rust = self.rust(types.named)
+        invokers: List[_Invoke] = []
+
+        def write_closure(v: Any, keep: List[Any], where: str) -> _FfiForeign:
+            if not callable(v):
+                raise TypeError(f"{where} ({rust}) must be callable, not {_type_name(v)}")
+            if not invokers:
+                invokers.append(_invoker(None, self.params, self.ret, types, f"the closure {where}"))
+            return _lend(v, invokers, rust, keep)
+
+        return write_closure
+
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        _bind_lent(self, w, p, where)
+
+    def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
+        args = ", ".join(a.c_form(h) for a in self.params) or "none"
+        ret = self.ret.ok().c_form(h)
+        return [(f"FfiForeign {p}", f"{rust}: method 0, args ({args}), ok {ret}")]
+
+
 class _NamedKind(_Kind):
     """A type defined once in the description's ``types`` (``{"key": ...}``
     refers to it): a generated Python class, and a C definition."""
@@ -2927,6 +3180,80 @@ class _DataEnumKind(_NamedKind):
     def c_error(self, h: _HeaderContext) -> str:
         name = h.named[self.key]["name"]
         return f"{super().c_error(h)};\n * FfiError.variant is its tag, one of {name}_<Variant>_tag"
+
+
+class _TraitKind(_NamedKind):
+    """An ``#[export]`` trait taken as ``Box<dyn T>`` / ``Arc<dyn T>``: any
+    Python object with its methods, lent to Rust as an ``FfiForeign`` until
+    Rust drops it. ``lib.T`` is a base class naming the methods (optional:
+    any object with them will do)."""
+
+    kind = "trait"
+    runs_python = True
+
+    def make_class(self, types: _Types) -> Any:
+        desc = types.named[self.key]
+        return type(desc["name"], (), {"__slots__": (), "__doc__": desc["doc"] or None,
+                                       "_ffi_methods": tuple(m["name"] for m in desc["methods"])})
+
+    def rust(self, named: _NamedDescs) -> str:
+        return f"dyn {super().rust(named)}"
+
+    def python_type(self, types: _Types) -> Any:
+        return Any
+
+    def c_type(self, types: _Types) -> Any:
+        return _FfiForeign
+
+    def writer(self, types: _Types) -> _Writer:
+        desc = types.named[self.key]
+        rust = self.rust(types.named)
+        names = [str(m["name"]) for m in desc["methods"]]
+        invokers: List[_Invoke] = []
+
+        def write_trait(v: Any, keep: List[Any], where: str) -> _FfiForeign:
+            for name in names:
+                if not callable(getattr(v, name, None)):
+                    raise TypeError(f"{where} ({rust}): {_type_name(v)} has no method {name!r} "
+                                    f"(a {rust} needs {', '.join(names)})")
+            if not invokers:
+                for m in desc["methods"]:
+                    invokers.append(_invoker(m["name"], [_kind(q["type"]) for q in m["params"]], _kind(m["returns"]),
+                                             types, f"{desc['name']}.{m['name']}"))
+            return _lend(v, invokers, rust, keep)
+
+        return write_trait
+
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        _bind_lent(self, w, p, where)
+
+    def c_define(self, h: _HeaderContext) -> str:
+        desc = h.named[self.key]
+        lines = []
+        for number, m in enumerate(desc["methods"]):
+            args = ", ".join(f"{_kind(q['type']).c_form(h)} {q['name']}" for q in m["params"]) or "no arguments"
+            ret = _kind(m["returns"])
+            err = ret.error_kind()
+            err_text = f"; on Err write a {err.c_form(h)} to *err and return 1" if err is not None else (
+                "; on Err write a FfiBuffer (UTF-8) to *err and return 1" if ret.error() else "")
+            lines.append(f" *   {number}: {m['name']}({args}) -> write a {ret.ok().c_form(h)} to *ok{err_text}")
+        name = self.c_name(h.named)
+        return (f"{h.comment(desc['doc'])}/* The trait {desc['name']}, implemented by the caller: an FfiForeign whose\n"
+                f" * call(context, method, args, ok, err, message) runs, by method number (args[i] points to\n"
+                f" * argument i's C form, owned by Rust for the call):\n" + "\n".join(lines) +
+                "\n * returning 0 (or 2 after writing a UTF-8 failure message). What it writes stays valid until\n"
+                " * the same thread's next call on the object. Rust calls retain(context) when it keeps the object\n"
+                " * and release(context) once when it drops it, from any thread. */\n"
+                f"typedef FfiForeign {name};")
+
+    def stub_define(self, w: _StubContext) -> List[str]:
+        desc = w.named[self.key]
+        lines = [f"class {_class_name(w.named, self.key)}(Protocol):", *w.doc(desc["doc"], "    ")]
+        for m in desc["methods"]:
+            params = "".join(f", {q['name']}: {_kind(q['type']).stub(w.named, False)}" for q in m["params"])
+            ret = _kind(m["returns"]).ok()
+            lines.append(f"    def {m['name']}(self{params}) -> {'None' if ret.unit else ret.stub(w.named, True)}: ...")
+        return lines
 
 
 class _ObjectKind(_NamedKind):
@@ -3479,7 +3806,7 @@ class Library:
         self._types = _Types(self._description.get("types", {}), self._module_name, self._description["exports"])
         named = self._types.named
         #: The exception classes of ``#[export]`` error types, by type key.
-        self._typed_errors: Dict[str, Type[FfiError]] = {}
+        self._typed_errors: Dict[str, Type[FfiError]] = self._types.typed_errors
         self._make_error_classes()
         #: The classes of the library's records, enums and objects, by Rust
         #: name (a name several types share: see their module paths).
@@ -3572,9 +3899,12 @@ class Library:
         other name. (An export whose result this helper cannot read makes
         none; binding it reports why.)"""
         results = []
-        for export in self._description["exports"]:
+        returns = [export["returns"] for export in self._description["exports"]]
+        returns += [method["returns"] for desc in self._description.get("types", {}).values()
+                    if desc.get("kind") == "trait" for method in desc["methods"]]
+        for returned in returns:
             try:
-                results.append(_kind(export["returns"]))
+                results.append(_kind(returned))
             except LoadError:
                 continue
         for result in results:
@@ -3601,6 +3931,7 @@ class Library:
                                            "__qualname__": f"errors.{name}",
                                            "__doc__": f"The Rust error type `{name}`."})
             setattr(self.errors, name, cls)
+        self._types.error_classes.setdefault(name, cls)
         return cls
 
     @property

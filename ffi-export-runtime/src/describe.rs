@@ -88,6 +88,44 @@ pub enum TypeDesc {
     },
     /// `(A, B, ..)`: `FfiTupleN { _0, _1, .. }`.
     Tuple(&'static [TypeDesc]),
+    /// `Box<dyn T>` / `Arc<dyn T>` of an `#[export]` trait: an
+    /// [`FfiForeign`](crate::abi::FfiForeign) the caller implements.
+    Trait(fn() -> &'static TraitDesc),
+    /// `Box<dyn Fn(A..) -> R + Send + Sync>` (or `Arc<..>`): a closure Rust
+    /// may keep, an [`FfiForeign`](crate::abi::FfiForeign) of one method.
+    Closure {
+        /// Argument types.
+        params: &'static [TypeDesc],
+        /// Result type (a `Result` for fallible closures).
+        ret: &'static TypeDesc,
+    },
+}
+
+/// An `#[export]` trait's description.
+#[derive(Debug)]
+pub struct TraitDesc {
+    /// The Rust name.
+    pub name: &'static str,
+    /// `module_path!()` of the trait.
+    pub module: &'static str,
+    /// Its doc comment.
+    pub doc: &'static str,
+    /// Its methods, in declaration order (a method's index is its number in
+    /// `FfiForeign::call`).
+    pub methods: &'static [MethodDesc],
+}
+
+/// One method of an `#[export]` trait (`&self` is not a parameter).
+#[derive(Debug)]
+pub struct MethodDesc {
+    /// The Rust name.
+    pub name: &'static str,
+    /// Its doc comment.
+    pub doc: &'static str,
+    /// Parameters in order.
+    pub params: &'static [ParamDesc],
+    /// The return type.
+    pub ret: TypeDesc,
 }
 
 impl fmt::Display for TypeDesc {
@@ -121,6 +159,17 @@ impl fmt::Display for TypeDesc {
                 write!(f, ") -> {ret}>")
             }
             TypeDesc::Allocator => f.write_str("Allocator"),
+            TypeDesc::Trait(desc) => write!(f, "dyn {}", desc().name),
+            TypeDesc::Closure { params, ret } => {
+                f.write_str("dyn Fn(")?;
+                for (i, param) in params.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{param}")?;
+                }
+                write!(f, ") -> {ret}")
+            }
             TypeDesc::Map { key, value, sorted } => {
                 let map = if *sorted { "BTreeMap" } else { "HashMap" };
                 write!(f, "{map}<{key}, {value}>")
@@ -384,6 +433,7 @@ impl NamedTypes {
             TypeDesc::Enum(d) => Some(format!("{}::{}", d().module, d().name)),
             TypeDesc::Object(d) => Some(format!("{}::{}", d().module, d().name)),
             TypeDesc::DataEnum(d) => Some(format!("{}::{}", d().module, d().name)),
+            TypeDesc::Trait(d) => Some(format!("{}::{}", d().module, d().name)),
             _ => None,
         }
     }
@@ -407,8 +457,12 @@ fn write_type(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
         TypeDesc::CStr => out.push_str(r#"{"kind":"cstr"}"#),
         TypeDesc::StrList => out.push_str(r#"{"kind":"str_list"}"#),
         TypeDesc::Allocator => out.push_str(r#"{"kind":"allocator"}"#),
-        TypeDesc::Callback { params, ret } => {
-            out.push_str(r#"{"kind":"callback","params":["#);
+        TypeDesc::Callback { params, ret } | TypeDesc::Closure { params, ret } => {
+            let kind = match ty {
+                TypeDesc::Closure { .. } => "closure",
+                _ => "callback",
+            };
+            let _ = write!(out, r#"{{"kind":"{kind}","params":["#);
             for (i, param) in params.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
@@ -473,11 +527,16 @@ fn write_type(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
             }
             out.push('}');
         }
-        TypeDesc::Record(_) | TypeDesc::Enum(_) | TypeDesc::Object(_) | TypeDesc::DataEnum(_) => {
+        TypeDesc::Record(_)
+        | TypeDesc::Enum(_)
+        | TypeDesc::Object(_)
+        | TypeDesc::DataEnum(_)
+        | TypeDesc::Trait(_) => {
             let kind = match ty {
                 TypeDesc::Record(_) => "record",
                 TypeDesc::Enum(_) => "enum",
                 TypeDesc::DataEnum(_) => "data_enum",
+                TypeDesc::Trait(_) => "trait",
                 _ => "object",
             };
             let key = named.note(ty);
@@ -572,6 +631,35 @@ fn write_named(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
             out.push_str(r#","free":"#);
             write_json_string(out, desc.free);
             out.push('}');
+        }
+        TypeDesc::Trait(desc) => {
+            let desc = desc();
+            write_header(out, "trait", desc.name, desc.module, desc.doc);
+            out.push_str(r#","methods":["#);
+            for (i, method) in desc.methods.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(r#"{"name":"#);
+                write_json_string(out, method.name);
+                out.push_str(r#","doc":"#);
+                write_json_string(out, method.doc);
+                out.push_str(r#","params":["#);
+                for (j, param) in method.params.iter().enumerate() {
+                    if j > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(r#"{"name":"#);
+                    write_json_string(out, param.name);
+                    out.push_str(r#","type":"#);
+                    write_type(out, &param.ty, named);
+                    out.push('}');
+                }
+                out.push_str(r#"],"returns":"#);
+                write_type(out, &method.ret, named);
+                out.push('}');
+            }
+            out.push_str("]}");
         }
         _ => out.push_str("null"),
     }

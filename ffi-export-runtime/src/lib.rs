@@ -169,6 +169,7 @@ pub mod collections;
 pub mod convert;
 pub mod data;
 pub mod describe;
+pub mod dynamic;
 pub mod foreign;
 pub mod object;
 pub mod plain;
@@ -176,8 +177,8 @@ pub mod python;
 pub mod status;
 
 pub use abi::{
-    code, AbiValue, ErrorRepr, FfiAllocator, FfiBuffer, FfiCallback, FfiError, FfiI128, FfiOption,
-    FfiTuple1, FfiTuple2, FfiTuple3, FfiTuple4, FfiTuple5, FfiTuple6, FfiU128,
+    code, AbiValue, ErrorRepr, FfiAllocator, FfiBuffer, FfiCallback, FfiError, FfiForeign, FfiI128,
+    FfiOption, FfiTuple1, FfiTuple2, FfiTuple3, FfiTuple4, FfiTuple5, FfiTuple6, FfiU128,
 };
 pub use callback::{AllocElement, Allocator, Callback, CallbackReturn, CallbackValue};
 pub use convert::{
@@ -187,9 +188,10 @@ pub use convert::{
 };
 pub use data::{encode_error, error_repr, lift_by_pointer, FfiData, FfiLift};
 pub use describe::{
-    DataEnumDesc, EnumDesc, ErrorEncoder, ExportDesc, FieldDesc, ObjectDesc, ParamDesc, RecordDesc,
-    TypeDesc, TypeEntry, VariantDesc, ABI_VERSION, EXPORTS, TYPES,
+    DataEnumDesc, EnumDesc, ErrorEncoder, ExportDesc, FieldDesc, MethodDesc, ObjectDesc, ParamDesc,
+    RecordDesc, TraitDesc, TypeDesc, TypeEntry, VariantDesc, ABI_VERSION, EXPORTS, TYPES,
 };
+pub use dynamic::{FfiTrait, ForeignArgs, ForeignObject, ForeignReturn, ForeignValue};
 pub use object::{live_objects, register, release, with_object, FfiObject};
 pub use plain::FfiPlain;
 pub use primitives::NUMBERS;

@@ -1905,3 +1905,196 @@ pub fn to_screen(spot: &geometry::Spot, layer: sprites::Layer) -> sprites::Spot 
 pub fn badge_twice(badge: &Badge) -> String {
     badge.text.repeat(2)
 }
+
+/// Traits the caller implements, and stored closures (`Box<dyn Listener>`,
+/// `Arc<dyn Fn(..)>`): kept by Rust, called later and from other threads.
+pub mod traits {
+    use ffi_export::export;
+    use std::sync::{Arc, Mutex};
+
+    /// Something that happened.
+    #[export]
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Event {
+        /// What kind of event.
+        pub kind: String,
+        /// Its sequence number.
+        pub seq: u32,
+        /// Tags attached to it.
+        pub tags: Vec<String>,
+    }
+
+    /// Why a listener refused an event.
+    #[export]
+    #[derive(Debug, thiserror::Error)]
+    pub enum ListenerError {
+        /// The listener is busy.
+        #[error("busy")]
+        Busy,
+        /// The event was rejected.
+        #[error("rejected: {reason}")]
+        Rejected {
+            /// Why.
+            reason: String,
+        },
+    }
+
+    /// Receives events; implemented in Python (any object with these methods).
+    #[export]
+    pub trait Listener: Send + Sync {
+        /// Handles one event.
+        fn on_event(&self, event: Event) -> Result<(), ListenerError>;
+        /// The listener's name.
+        fn name(&self) -> String;
+        /// How many events it wants at most (`None`: no limit).
+        fn limit(&self, hint: Option<u32>) -> Option<u32>;
+    }
+
+    /// Delivers events to the listeners it keeps.
+    #[derive(Default)]
+    pub struct Bus {
+        listeners: Vec<Arc<dyn Listener>>,
+    }
+
+    #[export]
+    impl Bus {
+        /// An empty bus.
+        pub fn new() -> Bus {
+            Bus::default()
+        }
+        /// Keeps `listener` until the bus is closed.
+        pub fn subscribe(&mut self, listener: Box<dyn Listener>) -> u32 {
+            self.listeners.push(Arc::from(listener));
+            self.listeners.len() as u32
+        }
+        /// Forgets every listener.
+        pub fn clear(&mut self) {
+            self.listeners.clear();
+        }
+        /// The listeners' names, in order.
+        pub fn names(&self) -> Vec<String> {
+            self.listeners.iter().map(|l| l.name()).collect()
+        }
+        /// Sends an event to every listener on this thread; the errors
+        /// they returned, as text.
+        pub fn publish(&self, kind: String, seq: u32) -> Vec<String> {
+            deliver(&self.listeners, kind, seq)
+        }
+        /// Sends `count` events to every listener from `threads` new Rust
+        /// threads at once; the number of errors.
+        pub fn publish_from_threads(&self, threads: u32, count: u32) -> u32 {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let listeners = self.listeners.clone();
+                    std::thread::spawn(move || {
+                        (0..count)
+                            .map(|i| deliver(&listeners, format!("t{t}"), i).len() as u32)
+                            .sum::<u32>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or(u32::MAX))
+                .sum()
+        }
+        /// Sends events from a detached Rust thread forever (until the
+        /// process ends): for shutdown tests.
+        pub fn publish_forever(&self) {
+            let listeners = self.listeners.clone();
+            std::thread::spawn(move || {
+                let mut seq = 0;
+                loop {
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        deliver(&listeners, "tick".to_owned(), seq)
+                    }));
+                    seq = seq.wrapping_add(1);
+                }
+            });
+        }
+    }
+
+    fn deliver(listeners: &[Arc<dyn Listener>], kind: String, seq: u32) -> Vec<String> {
+        let event = Event {
+            kind,
+            seq,
+            tags: vec!["a".to_owned(), "b".to_owned()],
+        };
+        listeners
+            .iter()
+            .filter_map(|l| l.on_event(event.clone()).err())
+            .map(|e| match e {
+                ListenerError::Busy => "busy".to_owned(),
+                ListenerError::Rejected { reason } => format!("rejected: {reason}"),
+            })
+            .collect()
+    }
+
+    /// Calls a listener once, now, without keeping it.
+    #[export]
+    pub fn notify_once(listener: Arc<dyn Listener>, kind: String) -> Result<String, ListenerError> {
+        listener.on_event(Event {
+            kind,
+            seq: 0,
+            tags: Vec::new(),
+        })?;
+        Ok(listener.name())
+    }
+
+    /// `limit` of a listener, with `hint`.
+    #[export]
+    pub fn listener_limit(listener: Box<dyn Listener>, hint: Option<u32>) -> Option<u32> {
+        listener.limit(hint)
+    }
+
+    type Handler = Box<dyn Fn(String, Vec<i64>) -> Option<String> + Send + Sync>;
+
+    static HANDLERS: Mutex<Vec<Handler>> = Mutex::new(Vec::new());
+
+    /// Keeps `handler` for later (`run_handlers`).
+    #[export]
+    pub fn add_handler(
+        handler: Box<dyn Fn(String, Vec<i64>) -> Option<String> + Send + Sync>,
+    ) -> u32 {
+        let mut handlers = HANDLERS.lock().unwrap_or_else(|e| e.into_inner());
+        handlers.push(handler);
+        handlers.len() as u32
+    }
+
+    /// Runs every kept handler with `(text, [1, 2, 3])` on a new Rust thread.
+    #[export]
+    pub fn run_handlers(text: String) -> Vec<Option<String>> {
+        std::thread::spawn(move || {
+            let handlers = HANDLERS.lock().unwrap_or_else(|e| e.into_inner());
+            handlers
+                .iter()
+                .map(|h| h(text.clone(), vec![1, 2, 3]))
+                .collect()
+        })
+        .join()
+        .unwrap_or_default()
+    }
+
+    /// Drops every kept handler.
+    #[export]
+    pub fn clear_handlers() {
+        HANDLERS.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// Applies a fallible stored closure (an `Arc`) to each number.
+    #[export]
+    pub fn map_checked(
+        f: Arc<dyn Fn(i64) -> Result<i64, ListenerError> + Send + Sync>,
+        values: Vec<i64>,
+    ) -> Result<Vec<i64>, ListenerError> {
+        values.into_iter().map(|v| f(v)).collect()
+    }
+
+    /// Calls a unit closure `times` times.
+    #[export]
+    pub fn repeat_call(f: Box<dyn Fn(u32) + Send + Sync>, times: u32) {
+        for i in 0..times {
+            f(i);
+        }
+    }
+}
