@@ -472,6 +472,10 @@ pub struct Trait {
     pub doc: String,
     /// Its methods in order (every `fn`; `validate` checks each).
     pub methods: Vec<TraitMethod>,
+    /// `Dyn<Trait>`: the object a Rust implementation returned to the
+    /// caller lives in, an impl block of `pub fn`s calling the trait's
+    /// methods (its name is `Dyn` and the trait's).
+    pub rust_object: Object,
 }
 
 /// One method of an exported trait.

@@ -3210,8 +3210,16 @@ class _TraitKind(_NamedKind):
         rust = self.rust(types.named)
         names = [str(m["name"]) for m in desc["methods"]]
         invokers: List[_Invoke] = []
+        rust_impl = types.classes.get(desc["object"]["key"]) if "object" in desc else None
 
         def write_trait(v: Any, keep: List[Any], where: str) -> _FfiForeign:
+            if rust_impl is not None and isinstance(v, rust_impl):
+                # A Rust implementation passed back: Rust takes it from its
+                # handle (NULL functions), without a detour through Python.
+                if not v._handle:
+                    raise _closed_error(v)
+                keep.append(v)
+                return _FfiForeign(None, None, None, v._handle)
             for name in names:
                 if not callable(getattr(v, name, None)):
                     raise TypeError(f"{where} ({rust}): {_type_name(v)} has no method {name!r} "
@@ -3236,7 +3244,8 @@ class _TraitKind(_NamedKind):
             err = ret.error_kind()
             err_text = f"; on Err write a {err.c_form(h)} to *err and return 1" if err is not None else (
                 "; on Err write a FfiBuffer (UTF-8) to *err and return 1" if ret.error() else "")
-            lines.append(f" *   {number}: {m['name']}({args}) -> write a {ret.ok().c_form(h)} to *ok{err_text}")
+            ok_text = "nothing to write" if ret.ok().unit else f"write a {ret.ok().c_form(h)} to *ok"
+            lines.append(f" *   {number}: {m['name']}({args}) -> {ok_text}{err_text}")
         name = self.c_name(h.named)
         return (f"{h.comment(desc['doc'])}/* The trait {desc['name']}, implemented by the caller: an FfiForeign whose\n"
                 f" * call(context, method, args, ok, err, message) runs, by method number (args[i] points to\n"

@@ -113,6 +113,9 @@ pub struct TraitDesc {
     /// Its methods, in declaration order (a method's index is its number in
     /// `FfiForeign::call`).
     pub methods: &'static [MethodDesc],
+    /// `Dyn<Trait>`, the object a Rust implementation crosses as
+    /// (`TypeDesc::Object`).
+    pub object: TypeDesc,
 }
 
 /// One method of an `#[export]` trait (`&self` is not a parameter).
@@ -635,6 +638,8 @@ fn write_named(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
         TypeDesc::Trait(desc) => {
             let desc = desc();
             write_header(out, "trait", desc.name, desc.module, desc.doc);
+            out.push_str(r#","object":"#);
+            write_type(out, &desc.object, named);
             out.push_str(r#","methods":["#);
             for (i, method) in desc.methods.iter().enumerate() {
                 if i > 0 {

@@ -302,10 +302,42 @@ pub unsafe trait FfiTrait {
     const NAME: &'static str;
     /// Wraps the caller's object.
     fn from_foreign(object: ForeignObject) -> Box<Self>;
+    /// The Rust implementation behind an object handle the caller passed
+    /// back (an `FfiForeign` with NULL functions and the handle as its
+    /// context).
+    fn from_handle(handle: u64, param: &'static str) -> Result<Arc<Self>, Fault>;
+    /// A box sharing `value`.
+    fn boxed(value: Arc<Self>) -> Box<Self>;
 }
 
-// SAFETY: an FfiForeign by value; NULL functions are refused; retained
-// here and released when the box drops.
+/// `dyn Trait` of an `#[export]` trait implemented in Rust and returned:
+/// it lives in the object registry as `Dyn<Trait>` and crosses as its
+/// handle, whose methods call the trait's.
+pub trait FfiTraitObject: FfiTrait {
+    /// The description of its object type (`TypeDesc::Object`).
+    const OBJECT: TypeDesc;
+    /// Registers `value`; its handle.
+    fn register(value: Arc<Self>) -> u64;
+}
+
+/// Lifts an `FfiForeign`: the caller's object, or (NULL functions) a Rust
+/// implementation the caller got as a handle and passes back.
+///
+/// # Safety
+/// As [`ForeignObject::lift`].
+unsafe fn lift_shared<T: ?Sized + FfiTrait>(
+    abi: FfiForeign,
+    param: &'static str,
+) -> Result<Result<Arc<T>, Box<T>>, Fault> {
+    if abi.call.is_null() && abi.retain.is_null() && abi.release.is_null() {
+        return T::from_handle(abi.context as usize as u64, param).map(Ok);
+    }
+    // SAFETY: forwarded C contract.
+    unsafe { ForeignObject::lift(abi, param, T::NAME) }.map(|o| Err(T::from_foreign(o)))
+}
+
+// SAFETY: an FfiForeign by value; NULL functions are a handle (checked by
+// the registry); retained here and released when the box drops.
 unsafe impl<T: ?Sized + FfiTrait> crate::convert::FfiParam for Box<T> {
     type Abi = FfiForeign;
     const DESC: TypeDesc = T::DESC;
@@ -316,7 +348,10 @@ unsafe impl<T: ?Sized + FfiTrait> crate::convert::FfiParam for Box<T> {
         _scope: &crate::convert::CallScope,
     ) -> Result<Box<T>, Fault> {
         // SAFETY: forwarded C contract.
-        unsafe { ForeignObject::lift(abi, param, T::NAME) }.map(T::from_foreign)
+        Ok(match unsafe { lift_shared::<T>(abi, param) }? {
+            Ok(shared) => T::boxed(shared),
+            Err(boxed) => boxed,
+        })
     }
 }
 
@@ -331,8 +366,34 @@ unsafe impl<T: ?Sized + FfiTrait> crate::convert::FfiParam for Arc<T> {
         _scope: &crate::convert::CallScope,
     ) -> Result<Arc<T>, Fault> {
         // SAFETY: forwarded C contract.
-        unsafe { ForeignObject::lift(abi, param, T::NAME) }.map(|o| Arc::from(T::from_foreign(o)))
+        Ok(match unsafe { lift_shared::<T>(abi, param) }? {
+            Ok(shared) => shared,
+            Err(boxed) => Arc::from(boxed),
+        })
     }
+}
+
+// SAFETY: the C form is the registry handle (a u64, 0 for none); the object
+// is freed through its `Dyn<Trait>_free`, not here.
+unsafe impl<T: ?Sized + FfiTraitObject> crate::data::FfiData for Arc<T> {
+    type Repr = u64;
+    const DESC: TypeDesc = T::OBJECT;
+    const OWNED: bool = false;
+    fn into_repr(self) -> u64 {
+        T::register(self)
+    }
+    unsafe fn free_repr(_: &mut u64) {}
+}
+
+// SAFETY: as for `Arc<T>`.
+unsafe impl<T: ?Sized + FfiTraitObject> crate::data::FfiData for Box<T> {
+    type Repr = u64;
+    const DESC: TypeDesc = T::OBJECT;
+    const OWNED: bool = false;
+    fn into_repr(self) -> u64 {
+        T::register(Arc::from(self))
+    }
+    unsafe fn free_repr(_: &mut u64) {}
 }
 
 macro_rules! closures {
@@ -351,6 +412,13 @@ macro_rules! closures {
             fn from_foreign(object: ForeignObject) -> Box<Self> {
                 Box::new(move |$($a: $a),*| object.call::<_, R>(0, "call", ($($a,)*)))
             }
+            fn from_handle(_: u64, param: &'static str) -> Result<Arc<Self>, Fault> {
+                Err(Fault::invalid(param, "a closure needs a call function (NULL given)"))
+            }
+            #[allow(non_snake_case)]
+            fn boxed(value: Arc<Self>) -> Box<Self> {
+                Box::new(move |$($a: $a),*| value($($a),*))
+            }
         }
     };
 }
@@ -359,3 +427,23 @@ closures!(A 0);
 closures!(A 0, B 1);
 closures!(A 0, B 1, C 2);
 closures!(A 0, B 1, C 2, D 3);
+
+/// The Rust implementation of a trait behind `handle`, an object of type
+/// `O` (`Dyn<Trait>`), for parameter `param`: a stale or foreign handle is
+/// an invalid argument naming `param`.
+pub fn shared_from_handle<O: crate::object::FfiObject, T: ?Sized>(
+    handle: u64,
+    param: &'static str,
+    get: impl FnOnce(&O) -> Arc<T>,
+) -> Result<Arc<T>, Fault> {
+    crate::object::with_object::<O, _>(handle, false, |object| get(object)).map_err(|fault| {
+        match fault {
+            Fault::InvalidArgument(message) => Fault::InvalidArgument(message.replacen(
+                "argument `self`",
+                &format!("argument `{param}`"),
+                1,
+            )),
+            other => other,
+        }
+    })
+}

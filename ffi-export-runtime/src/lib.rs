@@ -191,7 +191,9 @@ pub use describe::{
     DataEnumDesc, EnumDesc, ErrorEncoder, ExportDesc, FieldDesc, MethodDesc, ObjectDesc, ParamDesc,
     RecordDesc, TraitDesc, TypeDesc, TypeEntry, VariantDesc, ABI_VERSION, EXPORTS, TYPES,
 };
-pub use dynamic::{FfiTrait, ForeignArgs, ForeignObject, ForeignReturn, ForeignValue};
+pub use dynamic::{
+    FfiTrait, FfiTraitObject, ForeignArgs, ForeignObject, ForeignReturn, ForeignValue,
+};
 pub use object::{live_objects, register, release, with_object, FfiObject};
 pub use plain::FfiPlain;
 pub use primitives::NUMBERS;

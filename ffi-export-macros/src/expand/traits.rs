@@ -4,6 +4,8 @@
 //! for `dyn Name` (so `Box<dyn Name>` and `Arc<dyn Name>` are parameters),
 //! and the trait's description.
 
+use super::function::callable;
+use super::object::object;
 use crate::model::Trait;
 use crate::tokens::{hidden_ident, runtime};
 use proc_macro2::TokenStream;
@@ -21,6 +23,12 @@ pub fn exported_trait(model: &Trait) -> TokenStream {
     let desc_fn = format_ident!("__ffi_export_trait_{}", ident);
     let entry = hidden_ident("type", &name);
     let doc = &model.doc;
+    let vis = &item.vis;
+    let dyn_object = format_ident!("Dyn{}", ident);
+    let dyn_name = dyn_object.to_string();
+    let rust_object = object(&model.rust_object, &dyn_name, &dyn_name);
+    let rust_shims = model.rust_object.methods.iter().map(callable);
+    let mut delegates = Vec::new();
     let mut methods = Vec::new();
     let mut descs = Vec::new();
     for (number, method) in model.methods.iter().enumerate() {
@@ -66,9 +74,31 @@ pub fn exported_trait(model: &Trait) -> TokenStream {
                 self.0.call::<(#(#types,)*), #ret>(#number, #method_name, (#(#bindings,)*))
             }
         });
+        delegates.push(quote! {
+            fn #method_ident(&self, #(#bindings: #types),*) -> #ret {
+                #ident::#method_ident(&*self.0, #(#bindings),*)
+            }
+        });
     }
     quote! {
         #item
+
+        #[doc = concat!("A Rust implementation of `", #name, "` handed to the caller (it crosses as an object handle).")]
+        #vis struct #dyn_object(pub ::std::sync::Arc<dyn #ident>);
+
+        impl #ident for #dyn_object {
+            #(#delegates)*
+        }
+
+        #rust_object
+        #(#rust_shims)*
+
+        impl #rt::FfiTraitObject for dyn #ident {
+            const OBJECT: #rt::TypeDesc = <#dyn_object as #rt::FfiObject>::DESC;
+            fn register(value: ::std::sync::Arc<Self>) -> u64 {
+                #rt::register(#dyn_object(value))
+            }
+        }
 
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
@@ -87,6 +117,17 @@ pub fn exported_trait(model: &Trait) -> TokenStream {
             fn from_foreign(object: #rt::ForeignObject) -> ::std::boxed::Box<Self> {
                 ::std::boxed::Box::new(#foreign(object))
             }
+            fn from_handle(
+                handle: u64,
+                param: &'static str,
+            ) -> ::core::result::Result<::std::sync::Arc<Self>, #rt::Fault> {
+                #rt::dynamic::shared_from_handle::<#dyn_object, Self>(handle, param, |object| {
+                    object.0.clone()
+                })
+            }
+            fn boxed(value: ::std::sync::Arc<Self>) -> ::std::boxed::Box<Self> {
+                ::std::boxed::Box::new(#dyn_object(value))
+            }
         }
 
         #[doc(hidden)]
@@ -97,6 +138,7 @@ pub fn exported_trait(model: &Trait) -> TokenStream {
                 module: ::core::module_path!(),
                 doc: #doc,
                 methods: &[#(#descs),*],
+                object: <#dyn_object as #rt::FfiObject>::DESC,
             };
             &DESC
         }

@@ -35,6 +35,19 @@ pub fn exported_trait(model: &Trait, errors: &mut Errors) {
             _ => {}
         }
     }
+    let bound = |name: &str| {
+        item.supertraits.iter().any(|b| {
+            matches!(b, syn::TypeParamBound::Trait(t) if t.path.segments.last().is_some_and(|s| s.ident == name))
+        })
+    };
+    if !bound("Send") || !bound("Sync") {
+        errors.error(
+            &item.ident,
+            "an exported trait must be `Send + Sync` (write `trait Name: Send + Sync`): Rust may \
+             keep the caller's implementation and call it from any thread, and a Rust \
+             implementation returned to the caller may be called from several threads",
+        );
+    }
     if model.methods.is_empty() {
         errors.error(&item.ident, "an exported trait needs at least one method");
     }
@@ -66,6 +79,15 @@ pub fn exported_trait(model: &Trait, errors: &mut Errors) {
                 "methods of an exported trait take `&self` (an associated function without \
                  `self` cannot be called on a `dyn` object)",
             ),
+        }
+        if let syn::ReturnType::Type(_, ty) = &sig.output {
+            if matches!(**ty, syn::Type::Reference(_) | syn::Type::ImplTrait(_)) {
+                errors.error(
+                    ty,
+                    "methods of an exported trait return owned values (they are copied across); \
+                     return `String`, `Vec<T>` or the record itself",
+                );
+            }
         }
         for (_, ty) in &method.params {
             if let syn::Type::Reference(reference) = ty {
