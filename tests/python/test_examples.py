@@ -202,6 +202,21 @@ EXPECTED = {
         "BadPrice: the price of \"fig\" must be positive\n"
         "OverflowError: argument 'deliveries'[0][1] (u32) must be in 0..=4294967295, got -3\n"
     ),
+    "27_events": (
+        "held by Rust: 2\n"
+        "published 1\n"
+        "published 2\n"
+        "published 3\n"
+        "log: audit took #1\n"
+        "log: shipping took #1\n"
+        "log: audit took #2\n"
+        "log: shipping refused #2: not interested in refund\n"
+        "audit got: ['#1 order: 2 apples', '#2 refund: 1 pear']\n"
+        "shipping got: ['#1 order: 2 apples']\n"
+        "TypeError: argument 'listener' (dyn Listener): object has no method 'on_event' "
+        "(a dyn Listener needs on_event, name)\n"
+        "held by Rust after close: 0\n"
+    ),
 }
 
 # The names the seeds' programs are ported under (examples/README.md).

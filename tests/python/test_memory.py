@@ -156,6 +156,42 @@ def test_untaken_typed_error_values_do_not_leak(lib) -> None:
     assert growth(loop) < 8 * MiB
 
 
+def test_trait_objects_and_stored_closures_do_not_leak(any_lib) -> None:
+    """Python objects lent to Rust (listeners, stored closures) and the
+    values crossing their calls both ways (records with lists, strings,
+    options, typed errors) are freed exactly once; the Python objects
+    are released when Rust drops them."""
+
+    class Listener:
+        def on_event(self, event):
+            if event.seq == 1:
+                raise any_lib.errors.ListenerError.Busy("busy")
+
+        def name(self):
+            return "n" * 512
+
+        def limit(self, hint):
+            return hint
+
+    def loop(n):
+        for _ in range(n or 3_000):
+            bus = any_lib.Bus.new()
+            bus.subscribe(Listener())
+            assert bus.names() == ["n" * 512]
+            assert bus.publish("x" * 256, 0) == [] and bus.publish("y", 1) == ["busy"]
+            bus.close()
+            assert any_lib.notify_once(Listener(), "k") == "n" * 512
+            any_lib.add_handler(lambda text, values: text * 8)
+            assert any_lib.run_handlers("abc") == ["abc" * 8]
+            any_lib.clear_handlers()
+            button = any_lib.make_button("b" * 256)
+            assert any_lib.label_of(button) == "b" * 256
+            button.close()
+    assert growth(loop, warmup=300) < 8 * MiB
+    gc.collect()
+    assert ffi_export.held_by_rust() == 0
+
+
 VALGRIND = shutil.which("valgrind")
 
 
@@ -289,6 +325,35 @@ for _ in range(10):
     assert take(error) and error.value and error.variant == 2
     free(error); free(error)
     assert not error.value
+class Listener:
+    def on_event(self, event):
+        if event.seq == 1:
+            raise lib.errors.ListenerError.Busy("busy")
+        if event.seq == 2:
+            raise ValueError("not an error of the Result")
+    def name(self):
+        return "listener"
+    def limit(self, hint):
+        return hint
+bus = lib.Bus.new()
+bus.subscribe(Listener())
+assert bus.publish("a", 0) == [] and bus.publish("b", 1) == ["busy"]
+assert bus.publish_from_threads(2, 2) == 2
+try:
+    bus.publish("c", 2)
+except ffi_export.RustPanic:
+    pass
+bus.close()
+lib.add_handler(lambda text, values: text + str(values))
+assert lib.run_handlers("t") == ["t[1, 2, 3]"]
+lib.clear_handlers()
+assert list(lib.map_checked(lambda v: v + 1, [1, 2])) == [2, 3]
+button = lib.make_button("b")
+assert lib.press_on_thread(button, 2) == "b: 2" and lib.label_of(button) == "b"
+shared = lib.shared_buttons(2)
+del button, shared
+gc.collect()
+assert ffi_export.held_by_rust() == 0, ffi_export.held_by_rust()
 gc.collect()
 assert lib.Counter.live() == 0, lib.Counter.live()
 {extra}

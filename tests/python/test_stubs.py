@@ -148,11 +148,14 @@ def test_mypy_catches_wrong_calls(typed_dir: str) -> None:
             "    text: str = e.a\n"
             "t.geometry.distance(t.sprites.spot(1, 2, t.sprites.Layer.Air), t.geometry.Spot(x=1.0, y=2.0))\n"
             "t.Spot(x=1.0, y=2.0)\n"
+            "class NoName:\n"
+            "    def on_event(self, event: t.Event) -> None: ...\n"
+            "t.notify_once(NoName(), 'k')\n"
         )
     result = run_mypy(typed_dir, "wrong_client.py")
     assert result.returncode == 1
     errors = [line for line in result.stdout.splitlines() if ": error:" in line]
-    assert [line.split(":")[1] for line in errors] == ["2", "3", "4", "5", "6", "10", "12", "13", "14"], result.stdout
+    assert [line.split(":")[1] for line in errors] == ["2", "3", "4", "5", "6", "10", "12", "13", "14", "17"], result.stdout
 
 
 def run_client(typed_dir: str, client: str) -> str:
@@ -179,6 +182,7 @@ def test_typed_clients_run(typed_dir: str) -> None:
     assert "typed error: DivisionByZero division by zero" in out.splitlines()
     assert "record error: age 422 a positive number" in out.splitlines()
     assert "enum error: Locked Locked" in out.splitlines()
+    assert "traits: ['k', 'n'] [] recorder b: 2 ['h3']" in out.splitlines()
 
 
 def test_typed_module_finds_the_library_next_to_itself(typed_dir: str, tmp_path: str) -> None:

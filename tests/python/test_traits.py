@@ -233,3 +233,49 @@ def test_listeners_called_from_rust_threads_at_interpreter_shutdown_exit_cleanly
         assert "main done" in child.stdout
         for bad in ("FATAL", "Abort", "Segmentation"):
             assert bad not in child.stderr, (attempt, child.stderr[-2000:])
+
+
+# ---------------------------------------------------------------------------
+# Rust implementations handed to Python
+
+
+def test_rust_implementations_are_objects_with_the_trait_methods(any_lib) -> None:
+    button = any_lib.make_button("ok")
+    assert type(button).__name__ == "DynButton"
+    assert button.press(2) == "ok: 2"
+    assert button.press(1) == "ok: 3"
+    assert button.label() == "ok"
+    shared = any_lib.shared_buttons(3)
+    assert [b.press(1) for b in shared] == ["shared: 1", "shared: 2", "shared: 3"]
+    assert any_lib.maybe_button(None) is None
+    assert any_lib.maybe_button("m").label() == "m"
+    button.close()
+    with pytest.raises(ValueError, match="closed"):
+        button.press(1)
+
+
+def test_rust_and_python_implementations_are_both_accepted_back(any_lib) -> None:
+    button = any_lib.make_button("rust")
+    # Passed back: Rust takes its own object from the handle (no Python detour).
+    assert any_lib.press_on_thread(button, 5) == "rust: 5"
+    assert any_lib.label_of(button) == "rust"
+    assert button.press(0) == "rust: 6"
+
+    class PyButton:
+        def __init__(self) -> None:
+            self.count = 0
+
+        def press(self, times: int) -> str:
+            self.count += times
+            return f"py: {self.count}"
+
+        def label(self) -> str:
+            return "py"
+
+    py = PyButton()
+    assert any_lib.press_on_thread(py, 2) == "py: 2"
+    assert any_lib.label_of(py) == "py"
+    assert py.count == 3
+    button.close()
+    with pytest.raises(ValueError, match="closed"):
+        any_lib.label_of(button)

@@ -2061,7 +2061,8 @@ pub mod traits {
         handlers.len() as u32
     }
 
-    /// Runs every kept handler with `(text, [1, 2, 3])` on a new Rust thread.
+    /// Runs every kept handler with `(text, [1, 2, 3])` on a new Rust
+    /// thread (a handler failing panics it, and then this call).
     #[export]
     pub fn run_handlers(text: String) -> Vec<Option<String>> {
         std::thread::spawn(move || {
@@ -2072,7 +2073,8 @@ pub mod traits {
                 .collect()
         })
         .join()
-        .unwrap_or_default()
+        // A handler that failed panicked that thread: this call panics too.
+        .unwrap_or_else(|payload| std::panic::resume_unwind(payload))
     }
 
     /// Drops every kept handler.
@@ -2096,5 +2098,78 @@ pub mod traits {
         for i in 0..times {
             f(i);
         }
+    }
+
+    /// A button: implemented in Rust (returned to the caller) or by the
+    /// caller (passed in).
+    #[export]
+    pub trait Button: Send + Sync {
+        /// Presses it `times` times; what it shows afterwards.
+        fn press(&self, times: u32) -> String;
+        /// Its label.
+        fn label(&self) -> String;
+    }
+
+    /// A Rust button counting its presses.
+    pub struct Counter {
+        label: String,
+        presses: std::sync::atomic::AtomicU32,
+    }
+
+    impl Button for Counter {
+        fn press(&self, times: u32) -> String {
+            let total = self
+                .presses
+                .fetch_add(times, std::sync::atomic::Ordering::SeqCst)
+                + times;
+            format!("{}: {total}", self.label)
+        }
+        fn label(&self) -> String {
+            self.label.clone()
+        }
+    }
+
+    fn counter(label: &str) -> Arc<dyn Button> {
+        Arc::new(Counter {
+            label: label.to_owned(),
+            presses: Default::default(),
+        })
+    }
+
+    /// A new Rust button, boxed.
+    #[export]
+    pub fn make_button(label: String) -> Box<dyn Button> {
+        Box::new(Counter {
+            label,
+            presses: Default::default(),
+        })
+    }
+
+    /// Buttons sharing one counter (`Arc`), in a list.
+    #[export]
+    pub fn shared_buttons(count: u32) -> Vec<Arc<dyn Button>> {
+        let one = counter("shared");
+        (0..count).map(|_| one.clone()).collect()
+    }
+
+    /// A button, or none.
+    #[export]
+    pub fn maybe_button(label: Option<String>) -> Option<Arc<dyn Button>> {
+        label.map(|l| counter(&l))
+    }
+
+    /// Presses a button (Rust's or the caller's) from a Rust thread.
+    #[export]
+    pub fn press_on_thread(button: Arc<dyn Button>, times: u32) -> String {
+        std::thread::spawn(move || button.press(times))
+            .join()
+            .unwrap_or_default()
+    }
+
+    /// Presses a boxed button once and returns its label.
+    #[export]
+    pub fn label_of(button: Box<dyn Button>) -> String {
+        button.press(1);
+        button.label()
     }
 }

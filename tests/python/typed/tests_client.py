@@ -36,6 +36,38 @@ def names() -> str:
             f"{flat.label} {t.sprites.Badge(icon=3).icon}")
 
 
+class Recorder:
+    """Implements the Rust trait `Listener` (the stubs' `t.Listener` Protocol)."""
+
+    def __init__(self) -> None:
+        self.kinds: list[str] = []
+
+    def on_event(self, event: t.Event) -> None:
+        self.kinds.append(event.kind)
+
+    def name(self) -> str:
+        return "recorder"
+
+    def limit(self, hint: int | None) -> int | None:
+        return hint
+
+
+def traits() -> str:
+    """A Python implementation of a Rust trait, a Rust one, stored closures."""
+    recorder = Recorder()
+    listener: t.Listener = recorder
+    with t.Bus.new() as bus:
+        bus.subscribe(listener)
+        failures: list[str] = bus.publish("k", 0)
+        named: str = t.notify_once(recorder, "n")
+    button = t.make_button("b")
+    pressed: str = t.press_on_thread(button, 2)
+    t.add_handler(lambda text, values: f"{text}{len(values)}")
+    results: list[str | None] = t.run_handlers("h")
+    t.clear_handlers()
+    return f"{recorder.kinds} {failures} {named} {pressed} {results}"
+
+
 def main() -> None:
     person = t.make_person("Ada", 36)
     age: int = person.age
@@ -101,6 +133,7 @@ def main() -> None:
     except t.errors.Denied.Locked as denied:
         reason: t.Denied = denied.value
         print("enum error:", denied.variant, reason.name)
+    print("traits:", traits())
     print("names:", names())
     try:
         t.parse_int("x")
