@@ -77,6 +77,9 @@ class Floor:
         self.callback_type = c.CFUNCTYPE(c.c_double, c.c_double)
         lib.floor_apply.argtypes = [self.callback_type, c.c_double]
         lib.floor_apply.restype = c.c_double
+        self.tick_type = c.CFUNCTYPE(c.c_uint64, c.c_void_p, c.c_uint64)
+        lib.floor_tick_many.argtypes = [self.tick_type, c.c_void_p, c.c_uint64]
+        lib.floor_tick_many.restype = c.c_uint64
         lib.floor_pi.argtypes = [c.c_uint64]
         lib.floor_pi.restype = c.c_double
         lib.floor_shuffle.argtypes = [c.c_void_p, c.c_size_t, c.c_uint64]
@@ -168,6 +171,20 @@ def python_pi(terms: int) -> float:
     return 4 * total
 
 
+class PyTicker:
+    """A Python object whose method Rust calls (the trait `Ticker`)."""
+
+    def tick(self, i: int) -> int:
+        return i + 1
+
+
+def python_tick_many(ticker: PyTicker, count: int) -> int:
+    total = 0
+    for i in range(count):
+        total += ticker.tick(i)
+    return total
+
+
 class PyCounter:
     def __init__(self) -> None:
         self.value = 0
@@ -217,6 +234,8 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
     ints_b = numpy.arange(1_000_000, dtype=numpy.int64)[::-1].copy()
     ints_a_list, ints_b_list = ints_a.tolist(), ints_b.tolist()
     thousand = list(range(1000))
+    ticker = PyTicker()
+    floor_tick = floor.tick_type(lambda _context, i: ticker.tick(i))
     counts = {f"key{i}": i for i in range(1000)}
 
     result: List[Tuple[str, int, Dict[str, Impl]]] = [
@@ -258,6 +277,10 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
         ("callback call", n(50_000), {
             "floor": lambda: floor.lib.floor_apply(floor_double, 1.5),
             "ffi-export": lambda: lib.apply_once(1.5, double), "python": lambda: double(1.5)}),
+        ("trait method called from Rust into Python (x1,000)", n(200), {
+            "floor": lambda: floor.lib.floor_tick_many(floor_tick, None, 1000),
+            "ffi-export": lambda: lib.tick_many(ticker, 1000),
+            "python": lambda: python_tick_many(ticker, 1000)}),
         ("pi (1M terms)", n(20), {
             "floor": lambda: floor.lib.floor_pi(1_000_000), "ffi-export": lambda: lib.pi(1_000_000),
             "python": lambda: python_pi(1_000_000)}),
@@ -281,6 +304,7 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
             "string round trip": lambda: pyo3.upper(text),
             "Vec<i64> of 1,000 passed": lambda: pyo3.sum_owned(thousand),
             "HashMap<String, u32> of 1,000": lambda: pyo3.total_count(counts),
+            "trait method called from Rust into Python (x1,000)": lambda: pyo3.tick_many(ticker, 1000),
         }
         for name, _, impls in result:
             if name in peers:
@@ -342,8 +366,13 @@ def check_agreement() -> None:
     thousand, counts = list(range(1000)), {f"key{i}": i for i in range(1000)}
     assert floor.sum_i64(thousand) == lib.sum_owned(thousand) == sum(thousand)
     assert floor.total_count(counts) == lib.total_count(counts) == sum(counts.values())
+    ticker = PyTicker()
+    floor_tick = floor.tick_type(lambda _context, i: ticker.tick(i))
+    assert floor.lib.floor_tick_many(floor_tick, None, 100) == lib.tick_many(ticker, 100) == \
+        python_tick_many(ticker, 100) == 5050
     pyo3 = pyo3_module()
     if pyo3 is not None:
+        assert pyo3.tick_many(ticker, 100) == 5050
         assert pyo3.add(2, 3) == 5 and pyo3.upper("abc é") == "ABC É"
         assert pyo3.sum_owned(thousand) == sum(thousand) and pyo3.total_count(counts) == sum(counts.values())
 

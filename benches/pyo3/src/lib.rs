@@ -30,6 +30,17 @@ mod ffi_export_pyo3_bench {
         values.into_iter().fold(0, i64::wrapping_add)
     }
 
+    /// The sum of `ticker.tick(i)` for i in 0..count: `count` method calls
+    /// on a Python object.
+    #[pyfunction]
+    fn tick_many(ticker: &Bound<'_, PyAny>, count: u64) -> PyResult<u64> {
+        let mut sum = 0u64;
+        for i in 0..count {
+            sum = sum.wrapping_add(ticker.call_method1("tick", (i,))?.extract::<u64>()?);
+        }
+        Ok(sum)
+    }
+
     /// The sum of a map's values (a dict converted).
     #[pyfunction]
     fn total_count(counts: HashMap<String, u32>) -> u32 {
