@@ -2441,34 +2441,49 @@ _Invoke = Callable[[Any, Any, int, int, List[Any]], int]
 
 class _Held:
     """A Python object lent to Rust: the object, its methods' invokers, how
-    many references Rust (and the passing call) hold, and what the last call
-    from each thread wrote (Rust copies it before that thread calls again)."""
+    many references Rust holds (``retain``/``release``), whether the call
+    that passed it is still running (its own reference), and what the last
+    call from each thread wrote (Rust copies it before that thread calls
+    again)."""
 
-    __slots__ = ("count", "invokers", "kept", "rust", "target")
+    __slots__ = ("invokers", "kept", "lent", "rust", "rust_refs", "target")
 
     def __init__(self, target: Any, invokers: List[_Invoke], rust: str) -> None:
         self.target = target
         self.invokers = invokers
-        self.count = 1  # the passing call's own reference, dropped after it
+        self.rust_refs = 0
+        self.lent = True  # the passing call's own reference, dropped after it
         self.kept: Dict[int, Any] = {}
         self.rust = rust
 
 
-#: Python objects Rust holds, by the key Rust passes back as the context.
+#: Python objects lent to Rust, by the key Rust passes back as the context.
 _held: Dict[int, _Held] = {}
 _held_keys = itertools.count(1)
 _held_lock = threading.RLock()
+#: What a failure of an unknown object wrote, by thread (see ``_foreign_call``).
+_orphans: Dict[int, Any] = {}
 
 
 def held_by_rust() -> int:
     """The number of Python objects (trait implementations, stored closures)
     Rust currently holds: 0 once every box and ``Arc`` is dropped."""
-    return len(_held)
+    with _held_lock:
+        return sum(1 for held in _held.values() if held.rust_refs > 0)
+
+
+def _forget_if_unused(key: int) -> Optional[_Held]:
+    """Removes the entry of ``key`` once neither Rust nor the passing call
+    holds it (called with the lock held); the caller drops it unlocked."""
+    held = _held.get(key)
+    if held is not None and held.rust_refs == 0 and not held.lent:
+        return _held.pop(key)
+    return None
 
 
 def _retain(context: Optional[int]) -> None:
     with _held_lock:
-        _held[context or 0].count += 1
+        _held[context or 0].rust_refs += 1
 
 
 def _release(context: Optional[int]) -> None:
@@ -2476,32 +2491,43 @@ def _release(context: Optional[int]) -> None:
         held = _held.get(context or 0)
         if held is None:
             return
-        held.count -= 1
-        if held.count == 0:
-            del _held[context or 0]
-    # `held` (the object, what it kept) is dropped here, outside the lock.
+        held.rust_refs -= 1
+        gone = _forget_if_unused(context or 0)
+    # `gone` (the object, what it kept) is dropped here, outside the lock.
+    del gone
 
 
 def _foreign_call(context: Optional[int], method: int, args: Any, ok: Optional[int], err: Optional[int],
                   message: Any, _held: Dict[int, _Held] = _held, _ident: Callable[[], int] = threading.get_ident,
-                  _bytes: Any = _bytes_address) -> int:
+                  _bytes: Any = _bytes_address, _orphans: Dict[int, Any] = _orphans) -> int:
     """The one dispatcher of every Python object Rust holds (the globals it
     needs are bound as defaults: it may run while the interpreter shuts
-    down). A failure is reported to Rust as status 2 with its message."""
+    down). A failure is reported to Rust as status 2 with its message.
+
+    What it writes (the result's C form, the message) must stay valid until
+    Rust copied it: it is kept under the calling thread in the object's
+    ``kept`` once the method returned (not before: a nested call on the same
+    thread, from inside the method, would replace it while this call still
+    writes), until that thread's next call on the object."""
     keep: List[Any] = []
+    held = _held.get(context or 0)
     try:
-        held = _held[context or 0]
-        held.kept[_ident()] = keep
-        return held.invokers[method](held.target, args, ok or 0, err or 0, keep)
+        if held is None:
+            raise LookupError(f"object {context} is not lent to Rust (released already)")
+        status = held.invokers[method](held.target, args, ok or 0, err or 0, keep)
     except BaseException as exc:  # noqa: BLE001 - reported to Rust, which panics with it
         try:
             text = f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")
         except BaseException:  # noqa: BLE001 - a __str__ that raises
             text = type(exc).__name__.encode("utf-8", "replace")
         keep.append(text)
-        address = _bytes(text)
-        message[0] = _FfiBuffer(address, len(text), 0)
-        return _FOREIGN_FAILED
+        message[0] = _FfiBuffer(_bytes(text), len(text), 0)
+        status = _FOREIGN_FAILED
+    if held is None:
+        _orphans[_ident()] = keep
+    else:
+        held.kept[_ident()] = keep
+    return status
 
 
 def _lent_forever(cfunc: Any) -> int:
@@ -2526,7 +2552,12 @@ class _Lent:
         self.key = key
 
     def __del__(self) -> None:
-        _release(self.key)
+        with _held_lock:
+            held = _held.get(self.key)
+            if held is not None:
+                held.lent = False
+            gone = _forget_if_unused(self.key)
+        del gone
 
 
 def _lend(target: Any, invokers: List[_Invoke], rust: str, keep: List[Any]) -> _FfiForeign:

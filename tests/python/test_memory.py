@@ -352,6 +352,11 @@ button = lib.make_button("b")
 assert lib.press_on_thread(button, 2) == "b: 2" and lib.label_of(button) == "b"
 shared = lib.shared_buttons(2)
 del button, shared
+def echo(text, depth):
+    return text * 50 if depth == 0 else lib.call_echo(text + "<", depth - 1) + ">" * 40
+lib.set_echo(echo)
+assert lib.call_echo("e", 3) == "e<<<" * 50 + ">" * 120
+lib.clear_echo()
 gc.collect()
 assert ffi_export.held_by_rust() == 0, ffi_export.held_by_rust()
 gc.collect()

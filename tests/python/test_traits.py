@@ -181,6 +181,32 @@ def test_stored_closures_take_and_return_any_crossing_type(any_lib) -> None:
     assert ffi_export.held_by_rust() == before
 
 
+def test_nested_calls_of_one_object_on_one_thread_keep_each_result(any_lib) -> None:
+    # The Python function calls back into Rust, which calls it again: each
+    # level's result must stay valid until Rust copied it.
+    def echo(text: str, depth: int) -> str:
+        if depth == 0:
+            return text * 100
+        inner = any_lib.call_echo(text + "<", depth - 1)
+        return "[" + inner[:5] + str(len(inner)) + "]" * 50
+
+    settle()
+    before = ffi_export.held_by_rust()
+    any_lib.set_echo(echo)
+
+    def alone(text: str, depth: int) -> str:
+        if depth == 0:
+            return text * 100
+        inner = alone(text + "<", depth - 1)
+        return "[" + inner[:5] + str(len(inner)) + "]" * 50
+
+    for depth in range(5):
+        assert any_lib.call_echo("x", depth) == alone("x", depth)
+    any_lib.clear_echo()
+    settle()
+    assert ffi_export.held_by_rust() == before
+
+
 def test_fallible_and_unit_closures(any_lib) -> None:
     def check(v: int) -> int:
         if v < 0:

@@ -2172,4 +2172,28 @@ pub mod traits {
         button.press(1);
         button.label()
     }
+
+    type Echo = Arc<dyn Fn(String, u32) -> String + Send + Sync>;
+
+    static ECHO: Mutex<Option<Echo>> = Mutex::new(None);
+
+    /// Keeps `f` for `call_echo`.
+    #[export]
+    pub fn set_echo(f: Arc<dyn Fn(String, u32) -> String + Send + Sync>) {
+        *ECHO.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
+    }
+
+    /// Forgets the kept `f`.
+    #[export]
+    pub fn clear_echo() {
+        *ECHO.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Calls the kept `f(text, depth)` (which may call this again: nested
+    /// calls of one Python object on one thread).
+    #[export]
+    pub fn call_echo(text: String, depth: u32) -> String {
+        let f = ECHO.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        f.map_or_else(String::new, |f| f(text, depth))
+    }
 }

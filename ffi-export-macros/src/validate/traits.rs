@@ -40,6 +40,23 @@ pub fn exported_trait(model: &Trait, errors: &mut Errors) {
             matches!(b, syn::TypeParamBound::Trait(t) if t.path.segments.last().is_some_and(|s| s.ident == name))
         })
     };
+    for supertrait in &item.supertraits {
+        if let syn::TypeParamBound::Trait(t) = supertrait {
+            let known = t
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "Send" || s.ident == "Sync");
+            if !known {
+                errors.error(
+                    t,
+                    "an exported trait's only supertraits are `Send + Sync`: the caller's \
+                     implementation cannot implement other Rust traits; make what you need a \
+                     method of the trait",
+                );
+            }
+        }
+    }
     if !bound("Send") || !bound("Sync") {
         errors.error(
             &item.ident,
