@@ -2431,12 +2431,16 @@ class _AllocatorKind(_Kind):
 # ---------------------------------------------------------------------------
 # Python objects Rust keeps: trait implementations and stored closures
 
-_FOREIGN_CALL = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_uint32, ctypes.POINTER(ctypes.c_void_p),
-                                 ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(_FfiBuffer))
+# Every pointer arrives as a plain address (ctypes makes no pointer object
+# per call): the arguments are read with `_address_at`.
+_FOREIGN_CALL = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p,
+                                 ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+_POINTER_SIZE = ctypes.sizeof(ctypes.c_void_p)
+_address_at = ctypes.c_void_p.from_address
 _FOREIGN_REF = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 _FOREIGN_OK, _FOREIGN_ERR, _FOREIGN_FAILED = 0, 1, 2
-#: Runs one method: ``(target, args, ok, err, keep) -> status``.
-_Invoke = Callable[[Any, Any, int, int, List[Any]], int]
+#: Runs one method: ``(target, args, ok, err, keep) -> status`` (addresses).
+_Invoke = Callable[[Any, int, int, int, List[Any]], int]
 
 
 class _Held:
@@ -2497,9 +2501,10 @@ def _release(context: Optional[int]) -> None:
     del gone
 
 
-def _foreign_call(context: Optional[int], method: int, args: Any, ok: Optional[int], err: Optional[int],
-                  message: Any, _held: Dict[int, _Held] = _held, _ident: Callable[[], int] = threading.get_ident,
-                  _bytes: Any = _bytes_address, _orphans: Dict[int, Any] = _orphans) -> int:
+def _foreign_call(context: Optional[int], method: int, args: Optional[int], ok: Optional[int], err: Optional[int],
+                  message: Optional[int], _held: Dict[int, _Held] = _held,
+                  _ident: Callable[[], int] = threading.get_ident, _bytes: Any = _bytes_address,
+                  _orphans: Dict[int, Any] = _orphans) -> int:
     """The one dispatcher of every Python object Rust holds (the globals it
     needs are bound as defaults: it may run while the interpreter shuts
     down). A failure is reported to Rust as status 2 with its message.
@@ -2514,15 +2519,19 @@ def _foreign_call(context: Optional[int], method: int, args: Any, ok: Optional[i
     try:
         if held is None:
             raise LookupError(f"object {context} is not lent to Rust (released already)")
-        status = held.invokers[method](held.target, args, ok or 0, err or 0, keep)
+        status = held.invokers[method](held.target, args or 0, ok or 0, err or 0, keep)
     except BaseException as exc:  # noqa: BLE001 - reported to Rust, which panics with it
         try:
             text = f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")
         except BaseException:  # noqa: BLE001 - a __str__ that raises
             text = type(exc).__name__.encode("utf-8", "replace")
         keep.append(text)
-        message[0] = _FfiBuffer(_bytes(text), len(text), 0)
+        if message:
+            slot = _FfiBuffer.from_address(message)
+            slot.ptr, slot.len, slot.cap = _bytes(text), len(text), 0
         status = _FOREIGN_FAILED
+    if not keep:
+        return status  # nothing Rust still reads (numbers: written in place)
     if held is None:
         _orphans[_ident()] = keep
     else:
@@ -2605,36 +2614,69 @@ def _error_value(exc: BaseException, kind: _ResultKind, types: _Types) -> Any:
     return str(exc)
 
 
+def _slot_reader(ctype: Any, read: _Reader) -> Callable[[int], Any]:
+    """Reads the C form of ``ctype`` at an address Rust passed (a number's
+    value, a struct in place) into a Python value."""
+    from_address = ctype.from_address
+    if issubclass(ctype, ctypes._SimpleCData):
+        if read is _identity:
+            return lambda address: from_address(address).value
+        return lambda address: read(from_address(address).value)
+    return lambda address: read(from_address(address))
+
+
+def _slot_writer(ctype: Any) -> Callable[[int, Any], None]:
+    """Writes a C form a writer made to the slot of ``ctype`` at an address
+    Rust passed."""
+    pointer = ctypes.POINTER(ctype)
+    size = ctypes.sizeof(ctype)
+    if issubclass(ctype, ctypes._SimpleCData):
+        from_address = ctype.from_address
+
+        def store_number(address: int, value: Any) -> None:
+            from_address(address).value = value
+
+        return store_number
+
+    def store(address: int, value: Any) -> None:
+        if type(value) is ctype:
+            ctypes.memmove(address, ctypes.addressof(value), size)
+        else:
+            ctypes.cast(address, pointer)[0] = value
+
+    return store
+
+
 def _invoker(name: Optional[str], params: List[_Kind], ret: _Kind, types: _Types, where: str) -> _Invoke:
     """Calls ``target.name(*args)`` (``target(*args)`` when ``name`` is None)
     with the arguments read from their C forms, and writes its result (or,
     for a ``Result``, the error value of an exception of its error type)."""
-    readers = [(ctypes.POINTER(p.c_type(types)), p.reader(types)) for p in params]
+    readers = [(i * _POINTER_SIZE, _slot_reader(p.c_type(types), p.reader(types))) for i, p in enumerate(params)]
     ok_kind = ret.ok()
-    unit = ok_kind.unit
-    write_ok = None if unit else ok_kind.writer(types)
-    ok_ptr = None if unit else ctypes.POINTER(ok_kind.c_type(types))
+    write_ok = None if ok_kind.unit else ok_kind.writer(types)
+    store_ok = None if ok_kind.unit else _slot_writer(ok_kind.c_type(types))
     result_kind = ret if isinstance(ret, _ResultKind) else None
     err_kind: Optional[_Kind] = None
     if result_kind is not None:
         err_kind = result_kind.error_type if result_kind.error_type is not None else _kind({"kind": "string"})
     write_err = None if err_kind is None else err_kind.writer(types)
-    err_ptr = None if err_kind is None else ctypes.POINTER(err_kind.c_type(types))
+    store_err = None if err_kind is None else _slot_writer(err_kind.c_type(types))
+    ok_where, err_where = f"the result of {where}", f"the error of {where}"
 
-    def invoke(target: Any, args: Any, ok: int, err: int, keep: List[Any]) -> int:
-        values = [read(ctypes.cast(args[i], ptr)[0]) for i, (ptr, read) in enumerate(readers)]
+    def invoke(target: Any, args: int, ok: int, err: int, keep: List[Any]) -> int:
+        values = [read(_address_at(args + offset).value or 0) for offset, read in readers]
         try:
             result = (target if name is None else getattr(target, name))(*values)
         except Exception as exc:
-            if result_kind is None or write_err is None or err_ptr is None:
+            if result_kind is None or write_err is None or store_err is None:
                 raise
             value = _error_value(exc, result_kind, types)
             if value is None:
                 raise
-            ctypes.cast(err, err_ptr)[0] = write_err(value, keep, f"the error of {where}")
+            store_err(err, write_err(value, keep, err_where))
             return _FOREIGN_ERR
-        if write_ok is not None and ok_ptr is not None:
-            ctypes.cast(ok, ok_ptr)[0] = write_ok(result, keep, f"the result of {where}")
+        if write_ok is not None and store_ok is not None:
+            store_ok(ok, write_ok(result, keep, ok_where))
         return _FOREIGN_OK
 
     return invoke
