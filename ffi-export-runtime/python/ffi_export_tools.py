@@ -335,6 +335,19 @@ _C_NOTES = {
         "Rust function unwind (the call then fails with FFI_EXPORT_CALLBACK_FAILED).\n"
         "Borrowed for the duration of the call only."
     ),
+    "FfiForeign": (
+        "A caller's object Rust may keep (an #[export] trait's implementation,\n"
+        "a Box<dyn Fn(..) + Send + Sync>): call(context, method, args, ok, err,\n"
+        "message) runs method number `method` (declaration order; 0 for a\n"
+        "closure), args[i] pointing to argument i's C form (Rust's, valid for the\n"
+        "call), and returns 0 after writing the result's C form to *ok, 1 after\n"
+        "writing an error value's to *err, or 2 after pointing *message at UTF-8\n"
+        "text; what it writes stays the caller's, valid until the same thread's\n"
+        "next call on the object. Rust calls retain(context) once when it keeps\n"
+        "the object and release(context) once when it drops it, from any thread,\n"
+        "so all three must be thread-safe. All three NULL: context is the handle\n"
+        "of a Rust implementation (Dyn<Trait>) passed back."
+    ),
     "FfiAllocator": (
         "The caller's allocator for an Allocator parameter: alloc(context, kind, len)\n"
         "returns a zeroed buffer of len elements of `kind` (FFI_EXPORT_ALLOC_*),\n"
@@ -344,7 +357,9 @@ _C_NOTES = {
 
 #: C spellings of pointer fields more precise than the description's
 #: ``void *`` (same size and alignment).
-_C_POINTERS = {("FfiCallback", "call"): "const void *", ("FfiAllocator", "alloc"): "FfiAllocFn"}
+_C_POINTERS = {("FfiCallback", "call"): "const void *", ("FfiAllocator", "alloc"): "FfiAllocFn",
+               ("FfiForeign", "call"): "FfiForeignCall", ("FfiForeign", "retain"): "FfiForeignRef",
+               ("FfiForeign", "release"): "FfiForeignRef"}
 
 #: What follows a runtime struct's definition.
 _C_AFTER = {
@@ -467,6 +482,9 @@ class _HeaderWriter:
             block = self.comment(_C_NOTES.get(name) or str(desc.get("doc", "")))
             if name == "FfiAllocator":
                 block += "typedef void *(*FfiAllocFn)(void *context, uint32_t kind, size_t len);\n"
+            if name == "FfiForeign":
+                block += ("typedef int32_t (*FfiForeignCall)(void *context, uint32_t method, void *const *args, "
+                          "void *ok, void *err, FfiBuffer *message);\ntypedef void (*FfiForeignRef)(void *context);\n")
             block += f"typedef struct {name} {{ {self.struct_fields(name)} }} {name};"
             blocks.append(block + _C_AFTER.get(name, ""))
             checks.append(f"FFI_EXPORT_LAYOUT(sizeof({name}) == {desc['size']}, {name}_size);")

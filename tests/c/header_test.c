@@ -70,8 +70,64 @@ static double triple(void *context, uint8_t *failed, double value) {
     return value * 3;
 }
 
+/* The trait Button implemented in C: an FfiForeign dispatching on the method
+ * number, counting the references Rust holds. */
+typedef struct {
+    int refs;
+    unsigned presses;
+    char text[64];
+} CButton;
+
+static void c_button_retain(void *context) { ((CButton *)context)->refs += 1; }
+
+static void c_button_release(void *context) { ((CButton *)context)->refs -= 1; }
+
+static int32_t c_button_call(void *context, uint32_t method, void *const *args, void *ok, void *err,
+                             FfiBuffer *message) {
+    CButton *button = context;
+    (void)err; /* no method of Button returns a Result */
+    switch (method) {
+    case 0: /* press(uint32_t times) -> String */
+        button->presses += *(const uint32_t *)args[0];
+        snprintf(button->text, sizeof button->text, "c: %u", button->presses);
+        break;
+    case 1: /* label() -> String */
+        snprintf(button->text, sizeof button->text, "c-button");
+        break;
+    default:
+        message->ptr = (void *)"no such method";
+        message->len = strlen("no such method");
+        message->cap = 0;
+        return 2;
+    }
+    FfiBuffer *out = ok; /* a String's C form, ours until our next call */
+    out->ptr = button->text;
+    out->len = strlen(button->text);
+    out->cap = 0;
+    return 0;
+}
+
 int main(void) {
     printf("abi %u\n", (unsigned)ffi_export_abi_version());
+
+    /* A trait implemented in C, called by Rust (on another thread too), and
+     * a Rust implementation called from C through its object functions. */
+    CButton c_button = {0, 0, ""};
+    Button c_impl = {c_button_call, c_button_retain, c_button_release, &c_button};
+    FfiBuffer pressed = press_on_thread(c_impl, 3);
+    FfiBuffer c_label = label_of(c_impl);
+    printf("c button: %.*s, %.*s, refs %d\n", TEXT(pressed), TEXT(c_label), c_button.refs);
+    press_on_thread_free(&pressed);
+    label_of_free(&c_label);
+    FfiBuffer rust_label = {(void *)"rust", 4, 0};
+    DynButton_handle rust_button = make_button(&rust_label);
+    FfiBuffer rust_pressed = DynButton_press(rust_button, 2);
+    Button passed_back = {NULL, NULL, NULL, (void *)(uintptr_t)rust_button};
+    FfiBuffer rust_again = press_on_thread(passed_back, 1);
+    printf("rust button: %.*s, %.*s\n", TEXT(rust_pressed), TEXT(rust_again));
+    DynButton_press_free(&rust_pressed);
+    press_on_thread_free(&rust_again);
+    DynButton_free(rust_button);
 
     /* String in (ptr, len), String out (FfiBuffer, NUL-terminated). */
     FfiBuffer reversed = reverse(STR("h\xc3\xa9llo"));

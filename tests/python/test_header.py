@@ -40,6 +40,8 @@ def test_header_test_program(tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "abi 2",
+        "c button: c: 3, c-button, refs 0",
+        "rust button: rust: 2, rust: 3",
         "reverse: olléh (6 bytes)",
         "freed: yes",
         "person: Ada age 36 email ada@example.com tags 2 kind 2",
@@ -83,7 +85,7 @@ def test_header_test_program(tmp_path) -> None:
         "hyphenate(invalid UTF-8): error code 3, InvalidArgument: argument `words`: item 0: invalid UTF-8: "
         "invalid utf-8 sequence of 1 bytes from index 0",
         "counter: 7 c",
-        "stale handle: error code 3, InvalidArgument: argument `self`: 1 is not a live `Counter` handle "
+        "stale handle: error code 3, InvalidArgument: argument `self`: 2 is not a live `Counter` handle "
         "(closed, freed or never created)",
     ]
 
