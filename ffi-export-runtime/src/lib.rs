@@ -153,6 +153,7 @@
 //!     kind: "function",
 //!     python: None,
 //!     batch: None,
+//!     finish: None,
 //! };
 //! let json = describe_json(std::slice::from_ref(&export));
 //! assert!(json.starts_with(r#"{"abi_version":2,"#));
@@ -174,6 +175,7 @@ pub mod object;
 pub mod plain;
 pub mod python;
 pub mod status;
+pub mod task;
 
 pub use abi::{
     code, AbiValue, ErrorRepr, FfiAllocator, FfiBuffer, FfiCallback, FfiError, FfiI128, FfiOption,
