@@ -3005,7 +3005,7 @@ def _signature(export: _Desc, named: _NamedDescs) -> str:
     if export["owner"]:
         receiver = _receiver(export)
         params = ([receiver] if receiver else []) + params
-    signature = f"fn {_rust_name(export)}({', '.join(params)})"
+    signature = f"{'async ' if export.get('finish') else ''}fn {_rust_name(export)}({', '.join(params)})"
     returns = _kind(export["returns"])
     if not returns.unit:
         signature += f" -> {returns.rust(named)}"
@@ -3083,11 +3083,11 @@ def _address(function: Any) -> int:
 
 #: Tasks being awaited: the number passed as ``on_done``'s context -> what
 #: wakes the waiting coroutine.
-_waiting: Dict[int, Callable[[], None]] = {}
+_waiting: Dict[int, Callable[[], object]] = {}
 _task_numbers = itertools.count(1)
 
 
-def _task_done(context: Optional[int], waiting: Dict[int, Callable[[], None]] = _waiting) -> None:
+def _task_done(context: Optional[int], waiting: Dict[int, Callable[[], object]] = _waiting) -> None:
     """``on_done`` of every task the helper starts: runs on a library
     executor thread (ctypes takes the GIL), or inside ``ffi_export_task_cancel``.
     Only schedules the wake-up on the awaiting loop; a task nobody awaits
