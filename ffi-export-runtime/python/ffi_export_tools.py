@@ -125,7 +125,8 @@ class _StubWriter:
         """The stub of an export's function (or method)."""
         lines = [f"{indent}@staticmethod"] if static else []
         params = ", ".join(self.params(export, receiver))
-        lines.append(f"{indent}def {name}({params}) -> {self.returns(export)}:")
+        asynchronous = "async " if export.get("finish") else ""
+        lines.append(f"{indent}{asynchronous}def {name}({params}) -> {self.returns(export)}:")
         body = self.doc(ffi_export._docstring(export, self.named), indent + "    ")
         if body:
             lines += [*body, f"{indent}    ..."]

@@ -3,6 +3,8 @@ module (`tests_typed`): records, enums, enums with data, objects, options,
 callbacks, string lists, batches, typed errors, same-named items of two
 Rust modules, all checked by mypy --strict."""
 import array
+import asyncio
+from typing import Awaitable, Coroutine, Dict, List
 
 import ffi_export
 
@@ -34,6 +36,23 @@ def names() -> str:
     flat: t.Lonely = t.unmentioned.Lonely(label="x")
     return (f"{screen.px},{screen.py} {space.z} {cell.row} {tile} {drawn} {areas} {t.badge_twice(badge)} "
             f"{flat.label} {t.sprites.Badge(icon=3).icon}")
+
+
+async def awaited() -> str:
+    """Async exports: coroutines whose awaited values are typed."""
+    pending: Coroutine[object, object, int] = t.add_later(1, 2)
+    total: int = await pending
+    counts: Dict[str, int] = await t.count_later(["a", "a"])
+    points: List[t.Point] = await t.points_later(1)
+    naps: List[int] = list(await asyncio.gather(t.nap_ms(1), t.nap_ms(2)))
+    later: Awaitable[t.Stopwatch] = t.Stopwatch.started_after(1)
+    with await later as watch:
+        laps = list(watch.laps())
+    try:
+        await t.div_later(1, 0)
+    except t.errors.ArithmeticError.DivisionByZero as error:
+        return f"{total} {counts} {points[0].x} {naps} {laps} {error.variant}"
+    return "no error"
 
 
 def main() -> None:
@@ -101,6 +120,7 @@ def main() -> None:
     except t.errors.Denied.Locked as denied:
         reason: t.Denied = denied.value
         print("enum error:", denied.variant, reason.name)
+    print("async:", asyncio.run(awaited()))
     print("names:", names())
     try:
         t.parse_int("x")
