@@ -7,6 +7,7 @@ pub mod arrays;
 pub mod basics;
 pub mod calls;
 pub mod errors;
+pub mod fetch;
 pub mod json;
 pub mod objects;
 pub mod records;
