@@ -39,6 +39,11 @@
 //! | `Self` of an `#[export] impl` | a `uint64_t` handle, released with `T_free(handle)` |
 //! | `Result<T, E>` (`E: Display + 'static`) | `T`'s C return; the error goes to the error channel |
 //!
+//! An `async fn name(..) -> R` becomes a task: `uint64_t name(.., on_done,
+//! context)` starts it, `R name_finish(uint64_t task)` returns its result
+//! once `on_done(context)` was called, `ffi_export_task_cancel(task)`
+//! drops it (see [`task`]).
+//!
 //! `#[export(batch)]` on a function of primitives also exports
 //! `size_t name_batch(size_t len, const A *a, size_t a_step, ..., R *out)`.
 //! `python ffi_export.py header LIBRARY` writes all of this as a C header

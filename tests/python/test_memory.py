@@ -21,6 +21,7 @@ import pytest
 import ffi_export
 from conftest import ROOT, library_path
 from paths import any_lib  # noqa: F401 - a fixture
+from test_async import start_then_cancel
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -174,13 +175,7 @@ def test_async_tasks_do_not_leak(any_lib) -> None:
                 await bad
             except ffi_export.FfiError:
                 pass
-        task = asyncio.ensure_future(lib.never())
-        await asyncio.sleep(0)
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
+        await start_then_cancel(lib.never())
 
     def loop(n):
         async def main():
