@@ -1909,8 +1909,8 @@ pub fn badge_twice(badge: &Badge) -> String {
 /// `async fn` exports: futures driven by the library's executor (or tokio
 /// through `ffi_export::task::set_spawner`), awaited from asyncio.
 pub mod async_fns {
-    use crate::rich::Point;
-    use crate::typed_errors::ArithmeticError;
+    use super::rich::Point;
+    use super::typed_errors::{checked_div, ArithmeticError};
     use ffi_export::export;
     use std::collections::HashMap;
     use std::future::Future;
@@ -2081,7 +2081,7 @@ pub mod async_fns {
     #[export]
     pub async fn div_later(a: i64, b: i64) -> Result<i64, ArithmeticError> {
         delay(1).await;
-        crate::typed_errors::checked_div(a, b)
+        checked_div(a, b)
     }
 
     /// Fails with `message`, later (a `String` error).
