@@ -33,6 +33,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 use std::any::Any;
 use std::collections::{HashMap, VecDeque};
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::Wake;
@@ -51,8 +52,11 @@ static SPAWNER: OnceLock<Spawner> = OnceLock::new();
 /// Routes every later `async fn` export's future to `spawn` (for instance
 /// `move |future| { handle.spawn(future); }` with a tokio runtime's
 /// `Handle`), instead of the built-in thread pool. `spawn` must poll the
-/// future to completion (or drop it). Set once per process; a second call
-/// returns `false` and changes nothing.
+/// future to completion or drop it: a task whose future is dropped
+/// unfinished (a runtime shutting down) ends as a panic, "the executor
+/// dropped this task before it finished". A panic in `spawn` fails the
+/// call. Set once per process; a second call returns `false` and changes
+/// nothing.
 pub fn set_spawner(spawn: impl Fn(BoxFuture) + Send + Sync + 'static) -> bool {
     SPAWNER.set(Box::new(spawn)).is_ok()
 }
@@ -171,6 +175,25 @@ impl<R: Send + 'static> Future for Drive<R> {
     }
 }
 
+impl<R> Drop for Drive<R> {
+    fn drop(&mut self) {
+        // An executor that drops a task before it ended (a runtime shutting
+        // down, a spawner that discards futures): the task ends with an
+        // error instead of leaving its caller waiting forever.
+        let task = &self.0;
+        let mut state = lock(&task.state);
+        if !matches!(*state, State::Running(_)) {
+            return;
+        }
+        let dropped: Box<dyn Any + Send> =
+            Box::new("the executor dropped this task before it finished");
+        let unfinished = core::mem::replace(&mut *state, State::Done(Err(dropped)));
+        drop(state);
+        drop_quietly(unfinished);
+        task.notify();
+    }
+}
+
 fn tasks() -> MutexGuard<'static, HashMap<u64, Arc<dyn Control>>> {
     static TASKS: OnceLock<Mutex<HashMap<u64, Arc<dyn Control>>>> = OnceLock::new();
     lock(TASKS.get_or_init(Default::default))
@@ -200,7 +223,13 @@ where
     });
     let id = NEXT_TASK.fetch_add(1, Ordering::Relaxed);
     tasks().insert(id, task.clone());
-    spawn(Box::pin(Drive(task)));
+    // A spawner that panics has not taken the task: forget it, and let the
+    // panic fail this call (inside the shim's `call`).
+    let drive = Box::pin(Drive(task));
+    if let Err(payload) = std::panic::catch_unwind(AssertUnwindSafe(move || spawn(drive))) {
+        tasks().remove(&id);
+        std::panic::resume_unwind(payload);
+    }
     Ok(id)
 }
 
@@ -413,5 +442,23 @@ mod tests {
         assert!(ffi_export_task_cancel(pending));
         assert_eq!(DONE.load(Ordering::SeqCst), before + 3);
         assert!(start(async {}, None, core::ptr::null_mut()).is_err());
+    }
+
+    #[test]
+    fn a_dropped_driver_ends_its_task_with_an_error() {
+        let task = Arc::new(Task {
+            state: Mutex::new(State::Running(Box::pin(core::future::pending::<u8>()))),
+            notify: Mutex::new(None),
+            driver: Mutex::new(None),
+        });
+        drop(Drive(task.clone()));
+        let state = core::mem::replace(&mut *lock(&task.state), State::Gone);
+        let State::Done(Err(payload)) = state else {
+            panic!("the task did not end");
+        };
+        assert_eq!(
+            payload.downcast_ref::<&str>(),
+            Some(&"the executor dropped this task before it finished")
+        );
     }
 }
