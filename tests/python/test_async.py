@@ -59,6 +59,12 @@ def test_results_of_every_kind(any_lib) -> None:
     point = lib.Point
     assert run(main()) == [1, -3, "hello, Ada", None, 42, None, [point(0.0, 0.0), point(1.0, 1.0)],
                            {"a": 2, "b": 1}, b"\x07\x07\x07"]
+    circle = run(lib.grow_later(lib.Shape.Circle(radius=1.5), 2.0))
+    assert circle == lib.Shape.Circle(radius=3.0)
+    assert run(lib.grow_later(lib.Shape.Polygon("p", [1.0]), 2.0)) == lib.Shape.Polygon("p", [1.0])
+    assert run(lib.mixed_later(lib.Kind.Guest, ["ab", "c"], -(2**100))) == (
+        lib.Kind.Guest, ["ab", "c"], -(2**101), ("ab", 2))
+    assert run(lib.mixed_later(lib.Kind.Admin, [], 0)) == (lib.Kind.Admin, [], 0, None)
     watch = run(lib.Stopwatch.started_after(2))
     assert isinstance(watch, lib.Stopwatch)
     watch.lap(5)

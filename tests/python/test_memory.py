@@ -328,6 +328,8 @@ async def tasks(library):
     for i in range(15):
         await library.greet_later("a" * 50); await library.points_later(3); await library.count_later(["x", "y"])
         await library.bytes_later(40); await library.maybe_later(2); await library.unit_later()
+        await library.grow_later(library.Shape.Polygon("q", [1.0]), 2.0)
+        await library.mixed_later(library.Kind.User, ["w" * 20], 2**90)
         for bad in (lambda: library.div_later(1, 0), lambda: library.fail_later("e" * 30),
                     lambda: library.panic_later("p" * 30), lambda: library.count_later(["x", 1])):
             try:

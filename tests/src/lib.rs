@@ -1909,7 +1909,8 @@ pub fn badge_twice(badge: &Badge) -> String {
 /// `async fn` exports: futures driven by the library's executor (or tokio
 /// through `ffi_export::task::set_spawner`), awaited from asyncio.
 pub mod async_fns {
-    use super::rich::Point;
+    use super::rich::{Kind, Point};
+    use super::shapes::Shape;
     use super::typed_errors::{checked_div, ArithmeticError};
     use ffi_export::export;
     use std::collections::HashMap;
@@ -2075,6 +2076,31 @@ pub mod async_fns {
     pub async fn bytes_later(n: usize) -> Vec<u8> {
         delay(1).await;
         vec![7; n]
+    }
+
+    /// A shape grown by `by`, later (an enum with data in and out).
+    #[export]
+    pub async fn grow_later(shape: Shape, by: f64) -> Shape {
+        delay(1).await;
+        match shape {
+            Shape::Circle { radius } => Shape::Circle {
+                radius: radius * by,
+            },
+            other => other,
+        }
+    }
+
+    /// The next kind, the words, a wide number and a pair, later (a
+    /// field-less enum, a tuple, `i128`, `Vec<String>`).
+    #[export]
+    pub async fn mixed_later(
+        kind: Kind,
+        words: Vec<String>,
+        wide: i128,
+    ) -> (Kind, Vec<String>, i128, Option<(String, u8)>) {
+        delay(1).await;
+        let first = words.first().map(|word| (word.clone(), word.len() as u8));
+        (kind, words, wide * 2, first)
     }
 
     /// `a / b`, later: a typed error (`lib.errors.ArithmeticError`).
