@@ -3108,7 +3108,8 @@ _TaskDone = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 #: until the process ends, even while the interpreter finalizes: it holds an
 #: extra reference so it is never freed.
 _TASK_DONE = _TaskDone(_task_done)
-ctypes.pythonapi.Py_IncRef(ctypes.py_object(_TASK_DONE))
+if hasattr(ctypes, "pythonapi"):  # CPython (PyPy has no C-level refcount to hold)
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(_TASK_DONE))
 
 
 def _resolve(future: Any) -> None:
