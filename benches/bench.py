@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import array
+import asyncio
 import ctypes
 import importlib.machinery
 import importlib.util
@@ -296,9 +297,37 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
             "floor": lambda: floor.shuffle(perm, 7), "ffi-export": lambda: lib.shuffle(perm, 7),
             "python": lambda: rng.shuffle(perm_list)}),
     ]
+    # Async: 100 awaits in one run of an asyncio loop per timing (ratios are
+    # to the floor running the same function synchronously in that loop).
+    loop = asyncio.new_event_loop()
+
+    def in_loop(step: Callable[[], Any], awaited: bool) -> Impl:
+        async def hundred() -> None:
+            for _ in range(100):
+                if awaited:
+                    await step()
+                else:
+                    step()
+        return lambda: loop.run_until_complete(hundred())
+
+    async def python_add_async(a: int, b: int) -> int:
+        return a + b
+
+    result += [
+        ("async fn round trip (x100)", n(200), {
+            "floor": in_loop(lambda: floor.lib.floor_add(1, 2), False),
+            "ffi-export": in_loop(lambda: lib.add_async(1, 2), True),
+            "python": in_loop(lambda: python_add_async(1, 2), True)}),
+        ("async row's fn, sync (x100)", n(200), {
+            "floor": in_loop(lambda: floor.lib.floor_add(1, 2), False),
+            "ffi-export": in_loop(lambda: lib.add(1, 2), False),
+            "python": in_loop(lambda: 1 + 2, False)}),
+    ]
     pyo3 = pyo3_module()
     if pyo3 is not None:
         peers = {
+            "async fn round trip (x100)": in_loop(lambda: pyo3.add_async(1, 2), True),
+            "async row's fn, sync (x100)": in_loop(lambda: pyo3.add(1, 2), False),
             "noop": pyo3.noop,
             "add(i64, i64)": lambda: pyo3.add(1, 2),
             "string round trip": lambda: pyo3.upper(text),
@@ -370,11 +399,13 @@ def check_agreement() -> None:
     floor_tick = floor.tick_type(lambda _context, i: ticker.tick(i))
     assert floor.lib.floor_tick_many(floor_tick, None, 100) == lib.tick_many(ticker, 100) == \
         python_tick_many(ticker, 100) == 5050
+    assert asyncio.run(lib.add_async(2, 3)) == 5
     pyo3 = pyo3_module()
     if pyo3 is not None:
         assert pyo3.tick_many(ticker, 100) == 5050
         assert pyo3.add(2, 3) == 5 and pyo3.upper("abc é") == "ABC É"
         assert pyo3.sum_owned(thousand) == sum(thousand) and pyo3.total_count(counts) == sum(counts.values())
+        assert asyncio.run(pyo3.add_async(2, 3)) == 5
 
 
 def measure(number: int, impls: Dict[str, Impl], repeats: int) -> Dict[str, float]:

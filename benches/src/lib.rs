@@ -254,6 +254,14 @@ pub fn add(a: i64, b: i64) -> i64 {
     a.wrapping_add(b)
 }
 
+/// `a + b`, wrapping, as an `async fn`: the async round trip (start on the
+/// library's executor, completion to the asyncio loop, finish) around the
+/// same work as `add`.
+#[export]
+pub async fn add_async(a: i64, b: i64) -> i64 {
+    a.wrapping_add(b)
+}
+
 /// `text` upper-cased: a string round trip.
 #[export]
 pub fn upper(text: &str) -> String {

@@ -8,6 +8,7 @@ pub mod basics;
 pub mod calls;
 pub mod errors;
 pub mod events;
+pub mod fetch;
 pub mod json;
 pub mod objects;
 pub mod records;

@@ -3414,7 +3414,7 @@ def _signature(export: _Desc, named: _NamedDescs) -> str:
     if export["owner"]:
         receiver = _receiver(export)
         params = ([receiver] if receiver else []) + params
-    signature = f"fn {_rust_name(export)}({', '.join(params)})"
+    signature = f"{'async ' if export.get('finish') else ''}fn {_rust_name(export)}({', '.join(params)})"
     returns = _kind(export["returns"])
     if not returns.unit:
         signature += f" -> {returns.rust(named)}"
@@ -3485,6 +3485,73 @@ _fast_keepalive: List[Any] = []
 def _address(function: Any) -> int:
     """The address of a C function."""
     return ctypes.cast(function, ctypes.c_void_p).value or 0
+
+
+# ---------------------------------------------------------------------------
+# `async fn` exports (see ffi-export-runtime/src/task.rs)
+
+#: Tasks being awaited: the number passed as ``on_done``'s context -> what
+#: wakes the waiting coroutine.
+_waiting: Dict[int, Callable[[], object]] = {}
+_task_numbers = itertools.count(1)
+
+
+def _task_done(context: Optional[int], waiting: Dict[int, Callable[[], object]] = _waiting) -> None:
+    """``on_done`` of every task the helper starts: runs on a library
+    executor thread (ctypes takes the GIL), or inside ``ffi_export_task_cancel``.
+    Only schedules the wake-up on the awaiting loop; a task nobody awaits
+    any more (cancelled, or its loop closed) is ignored. ``waiting`` is
+    bound at definition so that a late call during interpreter shutdown
+    still finds it."""
+    wake = waiting.pop(context or 0, None)
+    if wake is None:
+        return
+    try:
+        wake()
+    except RuntimeError:  # the loop was closed meanwhile: nobody waits
+        pass
+
+
+_TaskDone = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+#: One C function pointer for every task. Executor threads may call it
+#: until the process ends, even while the interpreter finalizes: it holds an
+#: extra reference so it is never freed.
+_TASK_DONE = _TaskDone(_task_done)
+if hasattr(ctypes, "pythonapi"):  # CPython (PyPy has no C-level refcount to hold)
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(_TASK_DONE))
+
+
+def _resolve(future: Any) -> None:
+    """Marks an awaited task's loop future done (on the loop's thread)."""
+    if not future.done():
+        future.set_result(None)
+
+
+async def _await_task(start: Callable[[int], int], finish: Callable[[int], Any],
+                      cancel: Callable[[int], bool]) -> Any:
+    """Runs one call of an ``async fn`` export: ``start(context)`` converts
+    the arguments and starts the task, the coroutine waits (without
+    blocking the loop) until ``on_done``, then ``finish(task)`` reads the
+    result or raises its error. Cancelling the coroutine (``task.cancel()``,
+    a timeout, closing it) cancels the Rust task: its future is dropped."""
+    import asyncio  # noqa: PLC0415 - only async exports need it
+
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+    context = next(_task_numbers)
+    _waiting[context] = lambda: loop.call_soon_threadsafe(_resolve, future)
+    try:
+        task = start(context)
+    except BaseException:
+        _waiting.pop(context, None)
+        raise
+    try:
+        await future
+    except BaseException:
+        _waiting.pop(context, None)
+        cancel(task)
+        raise
+    return finish(task)
 
 
 # ---------------------------------------------------------------------------
@@ -3586,6 +3653,10 @@ class _Binder:
         free.restype = None
         self.take_error = take
         self.free_error = free
+        cancel = cdll["ffi_export_task_cancel"]
+        cancel.argtypes = [ctypes.c_uint64]
+        cancel.restype = ctypes.c_bool
+        self.cancel_task = cancel
         self.fast = _fast_path_maker(cdll, self.raise_fault)
 
     def raise_since(self, since: int, receiver: Any = None, call: Optional[int] = None,
@@ -3686,8 +3757,20 @@ class _Binder:
             kind.bind_param(w, p, f"argument '{p}'", _param_rust(param, types.named))
         if w.keep_list:
             w.body.insert(0, "_fx_keep = []")
-        cfunc.argtypes = w.argtypes
-        cfunc.restype, returns = self._return(w, export, result)
+        # An `async fn`: this def starts the task (`_fx_ctx` names it to
+        # `on_done`), `finish` reads its result like a blocking call.
+        finish = self._finish(export) if export.get("finish") else None
+        if finish is not None:
+            w.argtypes += [_TaskDone, ctypes.c_void_p]
+            w.cargs += ["_fx_done", "_fx_ctx"]
+            w.ns["_fx_done"] = _TASK_DONE
+            cfunc.argtypes = w.argtypes
+            cfunc.restype = ctypes.c_uint64
+            returns = "_fx_r"
+            w.annotations["return"] = result.python_type(types)
+        else:
+            cfunc.argtypes = w.argtypes
+            cfunc.restype, returns = self._return(w, export, result)
         if w.allocator is not None:
             # Outputs must not overlap the buffers this call lends to Rust.
             for p, size, _ in w.lent:
@@ -3715,7 +3798,7 @@ class _Binder:
             f"return {returns}",
         ]
         w.ns.update({f"_fx_d_{p}": value for p, value in w.defaults.items()})
-        source = [f"def {name}({w.signature()}):"]
+        source = [f"def {name}({'_fx_ctx, ' if finish is not None else ''}{w.signature()}):"]
         if per_call:
             w.ns["_fx_number"] = _call_numbers.__next__
             w.ns["_fx_failures"] = _call_failures
@@ -3726,6 +3809,13 @@ class _Binder:
             source += [f"    {line}" for line in lines]
         exec("\n".join(source), w.ns)  # noqa: S102 - generated from the library's own description
         function = w.ns[name]
+        if finish is not None:
+            async_ns = {"_fx_start": function, "_fx_finish": finish, "_fx_cancel": self.cancel_task,
+                        "_fx_await": _await_task, **{f"_fx_d_{p}": value for p, value in w.defaults.items()}}
+            start = f"lambda _fx_ctx: _fx_start(_fx_ctx, {', '.join(w.names)})"
+            exec(f"async def {name}({w.signature()}):\n"  # noqa: S102 - from the library's description
+                 f"    return await _fx_await({start}, _fx_finish, _fx_cancel)", async_ns)
+            function = async_ns[name]
         fast = self.fast(name, function) if self.fast is not None and export.get("fast") else None
         if fast is not None:
             # The native function reads exact int/float/bool/str/buffer
@@ -3749,6 +3839,13 @@ class _Binder:
         if export.get("batch"):
             function.map = self._batch(export)
         return function  # type: ignore[no-any-return]
+
+    def _finish(self, export: _Desc) -> Callable[..., Any]:
+        """``<name>_finish(task)`` of an ``async fn`` export, bound like a
+        blocking export of the same result (errors, frees, typed errors)."""
+        return self.bind(dict(export, name=export["finish"], kind="function", owner=None, fast=False,
+                              batch=None, finish=None,
+                              params=[{"name": "task", "type": {"kind": "scalar", "name": "u64"}}]))
 
     def _return(self, w: _Wrapper, export: _Desc, kind: _Kind) -> Tuple[Any, str]:
         """``(restype, return expression over _fx_r)`` of a result of type

@@ -125,7 +125,8 @@ class _StubWriter:
         """The stub of an export's function (or method)."""
         lines = [f"{indent}@staticmethod"] if static else []
         params = ", ".join(self.params(export, receiver))
-        lines.append(f"{indent}def {name}({params}) -> {self.returns(export)}:")
+        asynchronous = "async " if export.get("finish") else ""
+        lines.append(f"{indent}{asynchronous}def {name}({params}) -> {self.returns(export)}:")
         body = self.doc(ffi_export._docstring(export, self.named), indent + "    ")
         if body:
             lines += [*body, f"{indent}    ..."]
@@ -396,6 +397,21 @@ extern uint64_t FFI_EXPORT_FAULTS;
 const char *ffi_export_describe(void);
 /* The ffi-export C ABI version the library speaks (this header: %(abi)s). */
 uint32_t ffi_export_abi_version(void);
+
+/* ---- Tasks of async fn exports ----
+ * An async fn export `name` starts a task: it takes the arguments, then
+ * on_done and context, and returns the task's handle (0 when an argument is
+ * refused: take the error). on_done(context) is called exactly once per
+ * started task: from a library thread when the result is ready, or from
+ * ffi_export_task_cancel when that comes first; it must return quickly.
+ * Then `name_finish(task)` returns the result as a blocking call would
+ * (errors through the channel, owned results freed with `name_free`) and
+ * frees the task; before on_done it fails (invalid argument) and keeps it. */
+typedef void (*FfiTaskDone)(void *context);
+/* Drops the task's future (or its unread result) and frees the task; true
+ * if the handle was live, false (a no-op) for a finished, cancelled or
+ * unknown one. */
+bool ffi_export_task_cancel(uint64_t task);
 '''
 
 
@@ -536,13 +552,21 @@ class _HeaderWriter:
             notes.append(f"{error_kind.c_error(self)}.")
         if export["free"]:
             notes.append(f"Owned result: release it exactly once with {export['free']}.")
+        start_ret = c_ret
+        if export.get("finish"):
+            notes.append(f"Async: returns a task; after on_done, {export['finish']} returns the result.")
+            params = [*params, ("FfiTaskDone on_done", "called once when the task ends"),
+                      ("void *context", "passed to on_done")]
+            start_ret = "uint64_t"
         lines = [self.comment(export["doc"]) + "/* " + "\n * ".join(notes) + " */"]
         if not params:
-            lines.append(f"{c_ret} {export['name']}(void);")
+            lines.append(f"{start_ret} {export['name']}(void);")
         else:
             decl = [f"    {c}{',' if i < len(params) - 1 else ''}{f' /* {note} */' if note else ''}"
                     for i, (c, note) in enumerate(params)]
-            lines.append(f"{c_ret} {export['name']}(\n" + "\n".join(decl) + ");")
+            lines.append(f"{start_ret} {export['name']}(\n" + "\n".join(decl) + ");")
+        if export.get("finish"):
+            lines.append(f"{c_ret} {export['finish']}(uint64_t task);")
         if export["free"]:
             lines.append(f"void {export['free']}({c_ret} *value);")
         if export.get("batch"):

@@ -323,6 +323,10 @@ pub struct ExportDesc {
     /// `#[export(batch)]`: the export that loops the function over arrays,
     /// `<name>_batch(size_t len, const A *a, size_t a_step, ..., R *out)`.
     pub batch: Option<&'static str>,
+    /// An `async fn`: the export `name` starts a task, and this one,
+    /// `<name>_finish(uint64_t task)`, returns its result (see
+    /// [`crate::task`]).
+    pub finish: Option<&'static str>,
 }
 
 /// All exports linked into this library.
@@ -729,6 +733,10 @@ pub fn describe_json(exports: &[ExportDesc]) -> String {
             Some(batch) => write_json_string(&mut out, batch),
             None => out.push_str("null"),
         }
+        if let Some(finish) = export.finish {
+            out.push_str(r#","finish":"#);
+            write_json_string(&mut out, finish);
+        }
         out.push('}');
     }
     out.push_str(r#"],"types":{"#);
@@ -866,6 +874,7 @@ mod tests {
             kind: "function",
             python: None,
             batch: None,
+            finish: None,
         };
         let json = describe_json(std::slice::from_ref(&export));
         assert!(
@@ -921,6 +930,7 @@ mod tests {
             kind: "function",
             python: None,
             batch: None,
+            finish: None,
         };
         let json = describe_json(std::slice::from_ref(&export));
         assert!(

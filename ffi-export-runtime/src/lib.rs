@@ -39,6 +39,11 @@
 //! | `Self` of an `#[export] impl` | a `uint64_t` handle, released with `T_free(handle)` |
 //! | `Result<T, E>` (`E: Display + 'static`) | `T`'s C return; the error goes to the error channel |
 //!
+//! An `async fn name(..) -> R` becomes a task: `uint64_t name(.., on_done,
+//! context)` starts it, `R name_finish(uint64_t task)` returns its result
+//! once `on_done(context)` was called, `ffi_export_task_cancel(task)`
+//! drops it (see [`task`]).
+//!
 //! `#[export(batch)]` on a function of primitives also exports
 //! `size_t name_batch(size_t len, const A *a, size_t a_step, ..., R *out)`.
 //! `python ffi_export.py header LIBRARY` writes all of this as a C header
@@ -153,6 +158,7 @@
 //!     kind: "function",
 //!     python: None,
 //!     batch: None,
+//!     finish: None,
 //! };
 //! let json = describe_json(std::slice::from_ref(&export));
 //! assert!(json.starts_with(r#"{"abi_version":2,"#));
@@ -175,6 +181,7 @@ pub mod object;
 pub mod plain;
 pub mod python;
 pub mod status;
+pub mod task;
 
 pub use abi::{
     code, AbiValue, ErrorRepr, FfiAllocator, FfiBuffer, FfiCallback, FfiError, FfiForeign, FfiI128,

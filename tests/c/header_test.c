@@ -3,6 +3,7 @@
  * records, vectors, options, callbacks, batches, objects and the error
  * channel, every owned result released through its paired free.
  * Built by tests/python/test_header.py with -Wall -Wextra -Werror -std=c11. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -105,6 +106,16 @@ static int32_t c_button_call(void *context, uint32_t method, void *const *args, 
     out->len = strlen(button->text);
     out->cap = 0;
     return 0;
+}
+
+/* on_done of async exports: runs on a library thread (or in cancel). */
+static void task_done(void *context) {
+    atomic_fetch_add((atomic_int *)context, 1);
+}
+
+static void wait_done(atomic_int *done, int count) {
+    while (atomic_load(done) < count) {
+    }
 }
 
 int main(void) {
@@ -253,5 +264,30 @@ int main(void) {
     Counter_free(counter); /* freed handles are no-ops */
     Counter_get(counter);
     report_error("stale handle");
+
+    /* Async exports: start, on_done from a library thread, finish (frees the task). */
+    atomic_int ended = 0;
+    uint64_t task = div_later(84, 2, task_done, &ended);
+    wait_done(&ended, 1);
+    printf("div_later: %lld, on_done %d\n", (long long)div_later_finish(task), atomic_load(&ended));
+    div_later_finish(task);
+    report_error("finished twice");
+    task = div_later(1, 0, task_done, &ended);
+    wait_done(&ended, 2);
+    div_later_finish(task);
+    report_typed_error("div_later(1, 0)");
+    FfiBuffer ada = {(void *)"Ada", 3, 3};
+    task = greet_later(&ada, task_done, &ended);
+    wait_done(&ended, 3);
+    FfiBuffer hello = greet_later_finish(task);
+    printf("greet_later: %.*s\n", TEXT(hello));
+    greet_later_free(&hello);
+    task = never(task_done, &ended);
+    never_finish(task);
+    report_error("not finished");
+    int first = ffi_export_task_cancel(task), second = ffi_export_task_cancel(task);
+    printf("cancel: %d then %d, on_done %d\n", first, second, atomic_load(&ended));
+    never(NULL, NULL);
+    report_error("no on_done");
     return 0;
 }

@@ -12,6 +12,7 @@ are in tests/c/abi_test.c.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import struct
@@ -350,6 +351,18 @@ case("panic", "in a `&mut self` method", lambda lib: lib.Counter(1, "x").add_or_
 case("any", "missing argument", lambda lib: lib.echo_i32(), TypeError)
 case("any", "extra argument", lambda lib: lib.echo_i32(1, 2), TypeError)
 case("any", "unknown keyword", lambda lib: lib.echo_i32(nope=1), TypeError)
+
+# --- async fn (awaited with asyncio.run) ----------------------------------------------------
+case("async fn", "str for an i64 (raised at await)", lambda lib: asyncio.run(lib.add_later("1", 2)), TypeError,
+     "argument 'a'")
+case("async fn", "a bad item in a Vec<String>", lambda lib: asyncio.run(lib.count_later(["a", 2])), TypeError,
+     r"argument 'words'\[1\]")
+case("async fn", "Err of an #[export] enum", lambda lib: asyncio.run(lib.div_later(1, 0)),
+     "lib.errors.ArithmeticError.DivisionByZero", "division by zero")
+case("async fn", "panic inside the future", lambda lib: asyncio.run(lib.panic_later("late")), ffi_export.RustPanic,
+     "late")
+case("async fn", "driven without a running loop", lambda lib: lib.add_later(1, 2).send(None), RuntimeError,
+     "no running event loop")
 
 
 

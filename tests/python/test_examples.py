@@ -217,6 +217,15 @@ EXPECTED = {
         "(a dyn Listener needs on_event, name)\n"
         "held by Rust after close: 0\n"
     ),
+    "28_fetch": (
+        "coroutine function: True\n"
+        "one: 200 <h1>fast.example</h1>\n"
+        "five: ['0', '1', '2', '3', '4']\n"
+        "UnknownHost: nowhere.example | no such host: nowhere.example\n"
+        "NotFound: https://fast.example/missing: not found\n"
+        "slow.example: timed out, cancelled\n"
+        "blocking: https://fast.example/again\n"
+    ),
 }
 
 # The names the seeds' programs are ported under (examples/README.md).

@@ -87,6 +87,16 @@ def test_header_test_program(tmp_path) -> None:
         "counter: 7 c",
         "stale handle: error code 3, InvalidArgument: argument `self`: 2 is not a live `Counter` handle "
         "(closed, freed or never created)",
+        "div_later: 42, on_done 1",
+        "finished twice: error code 3, InvalidArgument: argument `task`: 1 is not a live task "
+        "(finished, cancelled or never started)",
+        "div_later(1, 0): ArithmeticError, variant 0: DivisionByZero (tag 0): division by zero",
+        "div_later(1, 0) freed: yes",
+        "greet_later: hello, Ada",
+        "not finished: error code 3, InvalidArgument: argument `task`: task 4 is not finished: "
+        "wait for its on_done callback",
+        "cancel: 1 then 0, on_done 4",
+        "no on_done: error code 3, InvalidArgument: argument `on_done`: NULL (a completion callback is required)",
     ]
 
 

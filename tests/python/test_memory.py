@@ -6,12 +6,14 @@ and reports no leaked block and no invalid access from the project's code.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 
 import numpy
 import pytest
@@ -19,6 +21,7 @@ import pytest
 import ffi_export
 from conftest import ROOT, library_path
 from paths import any_lib  # noqa: F401 - a fixture
+from test_async import start_then_cancel
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -195,6 +198,34 @@ def test_trait_objects_and_stored_closures_do_not_leak(any_lib) -> None:
 VALGRIND = shutil.which("valgrind")
 
 
+def test_async_tasks_do_not_leak(any_lib) -> None:
+    # 2,000 rounds of a 4 KiB string result, a typed error, a panic and a
+    # cancelled future: a leak of results, errors or tasks would be > 8 MiB.
+    lib = any_lib
+    name = "n" * 4096
+
+    async def round_trip(i: int) -> None:
+        assert len(await lib.greet_later(name)) == 4103
+        for bad in (lib.div_later(i, 0), lib.panic_later("p" * 200)):
+            try:
+                await bad
+            except ffi_export.FfiError:
+                pass
+        await start_then_cancel(lib.never())
+
+    def loop(n):
+        async def main():
+            for start in range(0, n or 2_000, 100):
+                await asyncio.gather(*[round_trip(i) for i in range(start, start + 100)])
+        asyncio.run(main())
+
+    assert growth(loop, 200) < 8 * MiB
+    deadline = time.monotonic() + 5
+    while (lib.live_futures(), lib.live_tasks()) != (0, 0) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert (lib.live_futures(), lib.live_tasks()) == (0, 0)
+
+
 def valgrind_report(args: list[str], env: dict) -> str:
     assert VALGRIND, "valgrind is required (.ci/run installs it)"
     log = os.path.join(ROOT, "target", f"valgrind-{os.getpid()}.log")
@@ -359,6 +390,39 @@ assert lib.call_echo("e", 3) == "e<<<" * 50 + ">" * 120
 lib.clear_echo()
 gc.collect()
 assert ffi_export.held_by_rust() == 0, ffi_export.held_by_rust()
+# Async exports: completed, failed, panicked, cancelled and timed-out tasks,
+# and an object made by one, on both paths: every result read by its finish
+# (and freed), every future dropped, every task freed.
+import asyncio, time
+async def tasks(library):
+    for i in range(15):
+        await library.greet_later("a" * 50); await library.points_later(3); await library.count_later(["x", "y"])
+        await library.bytes_later(40); await library.maybe_later(2); await library.unit_later()
+        await library.grow_later(library.Shape.Polygon("q", [1.0]), 2.0)
+        await library.mixed_later(library.Kind.User, ["w" * 20], 2**90)
+        for bad in (lambda: library.div_later(1, 0), lambda: library.fail_later("e" * 30),
+                    lambda: library.panic_later("p" * 30), lambda: library.count_later(["x", 1])):
+            try:
+                await bad()
+            except (ffi_export.FfiError, TypeError):
+                pass
+        task = asyncio.ensure_future(library.never()); await asyncio.sleep(0); task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        try:
+            await asyncio.wait_for(library.nap_ms(100), 0.001)
+        except asyncio.TimeoutError:
+            pass
+        (await library.Stopwatch.started_after(1)).close()
+for library in (lib, slow):
+    asyncio.run(tasks(library))
+deadline = time.monotonic() + 20
+while (lib.live_futures(), lib.live_tasks()) != (0, 0) and time.monotonic() < deadline:
+    time.sleep(0.01)
+assert (lib.live_futures(), lib.live_tasks()) == (0, 0), (lib.live_futures(), lib.live_tasks())
+time.sleep(0.3)  # the timers of cancelled naps end
 gc.collect()
 assert lib.Counter.live() == 0, lib.Counter.live()
 {extra}

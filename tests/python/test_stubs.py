@@ -120,6 +120,8 @@ def test_stub_files_written(typed_dir: str) -> None:
         "        hint: Optional[str]",
         "scale_by: _scale_by_batched",
         "    Rust: ``fn parse_int(text: &str) -> Result<i64, ParseIntError>``",
+        "async def add_later(a: int, b: int) -> int:",
+        "    async def started_after(ms: int) -> Stopwatch:",
     ]:
         assert line in stub.splitlines(), line
 
@@ -151,11 +153,15 @@ def test_mypy_catches_wrong_calls(typed_dir: str) -> None:
             "class NoName:\n"
             "    def on_event(self, event: t.Event) -> None: ...\n"
             "t.notify_once(NoName(), 'k')\n"
+            "async def later() -> None:\n"
+            "    n: str = await t.add_later(1, 2)\n"
+            "    m: int = t.add_later(1, 2)\n"
         )
     result = run_mypy(typed_dir, "wrong_client.py")
     assert result.returncode == 1
     errors = [line for line in result.stdout.splitlines() if ": error:" in line]
-    assert [line.split(":")[1] for line in errors] == ["2", "3", "4", "5", "6", "10", "12", "13", "14", "17"], result.stdout
+    assert [line.split(":")[1] for line in errors] == ["2", "3", "4", "5", "6", "10", "12", "13", "14", "17", "19",
+                                                     "20"], result.stdout
 
 
 def run_client(typed_dir: str, client: str) -> str:
@@ -176,6 +182,7 @@ def test_typed_clients_run(typed_dir: str) -> None:
     assert "owned: 6 a-b 3 [('a', 2), ('b', 1)]" in out.splitlines()
     assert "maps: {1: ['e'], 2: ['ab', 'cd']} [1, 3] -1.0 2.0 3 True b'AA'" in out.splitlines()
     assert "records: ['Ada'] 1 True" in out.splitlines()
+    assert "async: 3 {'a': 2} 0.0 [1, 2] [1] DivisionByZero" in out.splitlines()
     assert "inventory: ['item0', 'item1'] ['a', 'b'] (1.5, -2.0) 1" in out.splitlines()
     assert "defaults: hello a! hello a hello a? 8080 Guest None Hello b" in out.splitlines()
     assert "typed error: IntegerOverflow -9223372036854775808 -1 / True" in out.splitlines()

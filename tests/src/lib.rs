@@ -1906,6 +1906,281 @@ pub fn badge_twice(badge: &Badge) -> String {
     badge.text.repeat(2)
 }
 
+/// `async fn` exports: futures driven by the library's executor (or tokio
+/// through `ffi_export::task::set_spawner`), awaited from asyncio.
+pub mod async_fns {
+    use super::rich::{Kind, Point};
+    use super::shapes::Shape;
+    use super::typed_errors::{checked_div, ArithmeticError};
+    use ffi_export::export;
+    use std::collections::HashMap;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Poll, Waker};
+    use std::time::Duration;
+
+    static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+    /// Counts itself live until dropped: shows when a future is dropped.
+    struct Live;
+
+    impl Live {
+        fn new() -> Live {
+            LIVE.fetch_add(1, Ordering::SeqCst);
+            Live
+        }
+    }
+
+    impl Drop for Live {
+        fn drop(&mut self) {
+            LIVE.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    #[derive(Default)]
+    struct Timer {
+        fired: bool,
+        waker: Option<Waker>,
+    }
+
+    /// A runtime-free timer: a thread wakes the future after `ms`.
+    struct Delay {
+        ms: u64,
+        timer: Option<Arc<Mutex<Timer>>>,
+        _live: Live,
+    }
+
+    fn delay(ms: u64) -> Delay {
+        Delay {
+            ms,
+            timer: None,
+            _live: Live::new(),
+        }
+    }
+
+    impl Future for Delay {
+        type Output = ();
+
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            let ms = self.ms;
+            let timer = self.timer.get_or_insert_with(|| {
+                let timer = Arc::new(Mutex::new(Timer::default()));
+                let shared = timer.clone();
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(ms));
+                    let mut timer = shared.lock().unwrap();
+                    timer.fired = true;
+                    if let Some(waker) = timer.waker.take() {
+                        waker.wake();
+                    }
+                });
+                timer
+            });
+            let mut timer = timer.lock().unwrap();
+            if timer.fired {
+                return Poll::Ready(());
+            }
+            timer.waker = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+
+    /// Sleeps `ms` milliseconds without blocking a thread; returns `ms`.
+    #[export]
+    pub async fn nap_ms(ms: u64) -> u64 {
+        delay(ms).await;
+        ms
+    }
+
+    /// Never finishes (until cancelled: its drop is counted).
+    #[export]
+    pub async fn never() -> u32 {
+        let _live = Live::new();
+        std::future::pending::<()>().await;
+        0
+    }
+
+    /// Futures of this module alive now.
+    #[export]
+    pub fn live_futures() -> usize {
+        LIVE.load(Ordering::SeqCst)
+    }
+
+    /// Tasks started and not yet finished or cancelled.
+    #[export]
+    pub fn live_tasks() -> usize {
+        ffi_export::task::live_tasks()
+    }
+
+    /// Blocks its executor thread for `ms` (not the caller's).
+    #[export]
+    pub async fn spin_ms(ms: u64) -> u64 {
+        std::thread::sleep(Duration::from_millis(ms));
+        ms
+    }
+
+    /// `a + b`, later.
+    #[export]
+    pub async fn add_later(a: i64, b: i64) -> i64 {
+        delay(1).await;
+        a + b
+    }
+
+    /// A greeting for `name`, later.
+    #[export]
+    pub async fn greet_later(name: String) -> String {
+        delay(1).await;
+        format!("hello, {name}")
+    }
+
+    /// Nothing, later.
+    #[export]
+    pub async fn unit_later() {
+        delay(1).await;
+    }
+
+    /// `x` doubled, later.
+    #[export]
+    pub async fn maybe_later(x: Option<i32>) -> Option<i32> {
+        delay(1).await;
+        x.map(|x| x * 2)
+    }
+
+    /// `n` points on the diagonal, later.
+    #[export]
+    pub async fn points_later(n: u32) -> Vec<Point> {
+        delay(1).await;
+        (0..n)
+            .map(|i| Point {
+                x: f64::from(i),
+                y: f64::from(i),
+            })
+            .collect()
+    }
+
+    /// How many times each word occurs, later.
+    #[export]
+    pub async fn count_later(words: Vec<String>) -> HashMap<String, u32> {
+        delay(1).await;
+        let mut counts = HashMap::new();
+        for word in words {
+            *counts.entry(word).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// `n` bytes of 7, later.
+    #[export]
+    pub async fn bytes_later(n: usize) -> Vec<u8> {
+        delay(1).await;
+        vec![7; n]
+    }
+
+    /// A shape grown by `by`, later (an enum with data in and out).
+    #[export]
+    pub async fn grow_later(shape: Shape, by: f64) -> Shape {
+        delay(1).await;
+        match shape {
+            Shape::Circle { radius } => Shape::Circle {
+                radius: radius * by,
+            },
+            other => other,
+        }
+    }
+
+    /// The next kind, the words, a wide number and a pair, later (a
+    /// field-less enum, a tuple, `i128`, `Vec<String>`).
+    #[export]
+    pub async fn mixed_later(
+        kind: Kind,
+        words: Vec<String>,
+        wide: i128,
+    ) -> (Kind, Vec<String>, i128, Option<(String, u8)>) {
+        delay(1).await;
+        let first = words.first().map(|word| (word.clone(), word.len() as u8));
+        (kind, words, wide * 2, first)
+    }
+
+    /// `a / b`, later: a typed error (`lib.errors.ArithmeticError`).
+    #[export]
+    pub async fn div_later(a: i64, b: i64) -> Result<i64, ArithmeticError> {
+        delay(1).await;
+        checked_div(a, b)
+    }
+
+    /// Fails with `message`, later (a `String` error).
+    #[export]
+    pub async fn fail_later(message: String) -> Result<u32, String> {
+        delay(1).await;
+        Err(message)
+    }
+
+    /// Panics with `message`, later.
+    #[export]
+    pub async fn panic_later(message: String) -> u32 {
+        delay(1).await;
+        panic!("{message}")
+    }
+
+    /// A stopwatch made by an async function (objects cross as handles).
+    #[derive(Default)]
+    pub struct Stopwatch {
+        laps: Vec<u64>,
+    }
+
+    #[export]
+    impl Stopwatch {
+        /// An empty stopwatch.
+        pub fn new() -> Stopwatch {
+            Stopwatch { laps: Vec::new() }
+        }
+
+        /// Records a lap.
+        pub fn lap(&mut self, ms: u64) {
+            self.laps.push(ms);
+        }
+
+        /// The laps so far.
+        pub fn laps(&self) -> Vec<u64> {
+            self.laps.clone()
+        }
+
+        /// A stopwatch with one lap of `ms`, made after `ms`: an async
+        /// static function.
+        pub async fn started_after(ms: u64) -> Stopwatch {
+            delay(ms).await;
+            Stopwatch { laps: vec![ms] }
+        }
+    }
+
+    /// Routes every later async export to a tokio runtime (for futures
+    /// that need its reactor); `false` if a spawner was already set.
+    #[export]
+    pub fn use_tokio() -> bool {
+        static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+        let runtime = RUNTIME.get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_time()
+                .build()
+                .expect("a tokio runtime")
+        });
+        let handle = runtime.handle().clone();
+        ffi_export::task::set_spawner(move |future| {
+            handle.spawn(future);
+        })
+    }
+
+    /// Sleeps with tokio's timer (needs a tokio reactor: `use_tokio()`).
+    #[export]
+    pub async fn tokio_sleep(ms: u64) -> u64 {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        ms
+    }
+}
+
 /// Traits the caller implements, and stored closures (`Box<dyn Listener>`,
 /// `Arc<dyn Fn(..)>`): kept by Rust, called later and from other threads.
 pub mod traits {

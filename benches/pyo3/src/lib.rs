@@ -18,6 +18,13 @@ mod ffi_export_pyo3_bench {
         a.wrapping_add(b)
     }
 
+    /// `a + b`, wrapping, as an `async fn` (PyO3's `experimental-async`:
+    /// a coroutine polled on the awaiting thread, no executor).
+    #[pyfunction]
+    async fn add_async(a: i64, b: i64) -> i64 {
+        a.wrapping_add(b)
+    }
+
     /// `text` upper-cased: a string round trip.
     #[pyfunction]
     fn upper(text: &str) -> String {

@@ -3,6 +3,8 @@ module (`tests_typed`): records, enums, enums with data, objects, options,
 callbacks, string lists, batches, typed errors, same-named items of two
 Rust modules, all checked by mypy --strict."""
 import array
+import asyncio
+from typing import Awaitable, Coroutine, Dict, List
 
 import ffi_export
 
@@ -66,6 +68,23 @@ def traits() -> str:
     results: list[str | None] = t.run_handlers("h")
     t.clear_handlers()
     return f"{recorder.kinds} {failures} {named} {pressed} {results}"
+
+
+async def awaited() -> str:
+    """Async exports: coroutines whose awaited values are typed."""
+    pending: Coroutine[object, object, int] = t.add_later(1, 2)
+    total: int = await pending
+    counts: Dict[str, int] = await t.count_later(["a", "a"])
+    points: List[t.Point] = await t.points_later(1)
+    naps: List[int] = list(await asyncio.gather(t.nap_ms(1), t.nap_ms(2)))
+    later: Awaitable[t.Stopwatch] = t.Stopwatch.started_after(1)
+    with await later as watch:
+        laps = list(watch.laps())
+    try:
+        await t.div_later(1, 0)
+    except t.errors.ArithmeticError.DivisionByZero as error:
+        return f"{total} {counts} {points[0].x} {naps} {laps} {error.variant}"
+    return "no error"
 
 
 def main() -> None:
@@ -134,6 +153,7 @@ def main() -> None:
         reason: t.Denied = denied.value
         print("enum error:", denied.variant, reason.name)
     print("traits:", traits())
+    print("async:", asyncio.run(awaited()))
     print("names:", names())
     try:
         t.parse_int("x")
