@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import array
+import asyncio
 import ctypes
 import importlib.machinery
 import importlib.util
@@ -77,6 +78,9 @@ class Floor:
         self.callback_type = c.CFUNCTYPE(c.c_double, c.c_double)
         lib.floor_apply.argtypes = [self.callback_type, c.c_double]
         lib.floor_apply.restype = c.c_double
+        self.tick_type = c.CFUNCTYPE(c.c_uint64, c.c_void_p, c.c_uint64)
+        lib.floor_tick_many.argtypes = [self.tick_type, c.c_void_p, c.c_uint64]
+        lib.floor_tick_many.restype = c.c_uint64
         lib.floor_pi.argtypes = [c.c_uint64]
         lib.floor_pi.restype = c.c_double
         lib.floor_shuffle.argtypes = [c.c_void_p, c.c_size_t, c.c_uint64]
@@ -168,6 +172,20 @@ def python_pi(terms: int) -> float:
     return 4 * total
 
 
+class PyTicker:
+    """A Python object whose method Rust calls (the trait `Ticker`)."""
+
+    def tick(self, i: int) -> int:
+        return i + 1
+
+
+def python_tick_many(ticker: PyTicker, count: int) -> int:
+    total = 0
+    for i in range(count):
+        total += ticker.tick(i)
+    return total
+
+
 class PyCounter:
     def __init__(self) -> None:
         self.value = 0
@@ -217,6 +235,8 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
     ints_b = numpy.arange(1_000_000, dtype=numpy.int64)[::-1].copy()
     ints_a_list, ints_b_list = ints_a.tolist(), ints_b.tolist()
     thousand = list(range(1000))
+    ticker = PyTicker()
+    floor_tick = floor.tick_type(lambda _context, i: ticker.tick(i))
     counts = {f"key{i}": i for i in range(1000)}
 
     result: List[Tuple[str, int, Dict[str, Impl]]] = [
@@ -258,6 +278,10 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
         ("callback call", n(50_000), {
             "floor": lambda: floor.lib.floor_apply(floor_double, 1.5),
             "ffi-export": lambda: lib.apply_once(1.5, double), "python": lambda: double(1.5)}),
+        ("trait method called from Rust into Python (x1,000)", n(200), {
+            "floor": lambda: floor.lib.floor_tick_many(floor_tick, None, 1000),
+            "ffi-export": lambda: lib.tick_many(ticker, 1000),
+            "python": lambda: python_tick_many(ticker, 1000)}),
         ("pi (1M terms)", n(20), {
             "floor": lambda: floor.lib.floor_pi(1_000_000), "ffi-export": lambda: lib.pi(1_000_000),
             "python": lambda: python_pi(1_000_000)}),
@@ -273,14 +297,43 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
             "floor": lambda: floor.shuffle(perm, 7), "ffi-export": lambda: lib.shuffle(perm, 7),
             "python": lambda: rng.shuffle(perm_list)}),
     ]
+    # Async: 100 awaits in one run of an asyncio loop per timing (ratios are
+    # to the floor running the same function synchronously in that loop).
+    loop = asyncio.new_event_loop()
+
+    def in_loop(step: Callable[[], Any], awaited: bool) -> Impl:
+        async def hundred() -> None:
+            for _ in range(100):
+                if awaited:
+                    await step()
+                else:
+                    step()
+        return lambda: loop.run_until_complete(hundred())
+
+    async def python_add_async(a: int, b: int) -> int:
+        return a + b
+
+    result += [
+        ("async fn round trip (x100)", n(200), {
+            "floor": in_loop(lambda: floor.lib.floor_add(1, 2), False),
+            "ffi-export": in_loop(lambda: lib.add_async(1, 2), True),
+            "python": in_loop(lambda: python_add_async(1, 2), True)}),
+        ("async row's fn, sync (x100)", n(200), {
+            "floor": in_loop(lambda: floor.lib.floor_add(1, 2), False),
+            "ffi-export": in_loop(lambda: lib.add(1, 2), False),
+            "python": in_loop(lambda: 1 + 2, False)}),
+    ]
     pyo3 = pyo3_module()
     if pyo3 is not None:
         peers = {
+            "async fn round trip (x100)": in_loop(lambda: pyo3.add_async(1, 2), True),
+            "async row's fn, sync (x100)": in_loop(lambda: pyo3.add(1, 2), False),
             "noop": pyo3.noop,
             "add(i64, i64)": lambda: pyo3.add(1, 2),
             "string round trip": lambda: pyo3.upper(text),
             "Vec<i64> of 1,000 passed": lambda: pyo3.sum_owned(thousand),
             "HashMap<String, u32> of 1,000": lambda: pyo3.total_count(counts),
+            "trait method called from Rust into Python (x1,000)": lambda: pyo3.tick_many(ticker, 1000),
         }
         for name, _, impls in result:
             if name in peers:
@@ -342,10 +395,17 @@ def check_agreement() -> None:
     thousand, counts = list(range(1000)), {f"key{i}": i for i in range(1000)}
     assert floor.sum_i64(thousand) == lib.sum_owned(thousand) == sum(thousand)
     assert floor.total_count(counts) == lib.total_count(counts) == sum(counts.values())
+    ticker = PyTicker()
+    floor_tick = floor.tick_type(lambda _context, i: ticker.tick(i))
+    assert floor.lib.floor_tick_many(floor_tick, None, 100) == lib.tick_many(ticker, 100) == \
+        python_tick_many(ticker, 100) == 5050
+    assert asyncio.run(lib.add_async(2, 3)) == 5
     pyo3 = pyo3_module()
     if pyo3 is not None:
+        assert pyo3.tick_many(ticker, 100) == 5050
         assert pyo3.add(2, 3) == 5 and pyo3.upper("abc é") == "ABC É"
         assert pyo3.sum_owned(thousand) == sum(thousand) and pyo3.total_count(counts) == sum(counts.values())
+        assert asyncio.run(pyo3.add_async(2, 3)) == 5
 
 
 def measure(number: int, impls: Dict[str, Impl], repeats: int) -> Dict[str, float]:

@@ -19,8 +19,22 @@ echo "--- cargo test"
 cargo test --quiet --workspace
 echo "--- build the cdylibs the Python tests load"
 cargo build --quiet -p ffi-export-examples -p ffi-export-tests -p ffi-export-bench
-echo "--- pytest"
-"$PY" -m pytest -q tests/python "$@"
+echo "--- pytest (the valgrind runs alongside, on the other core)"
+# Valgrind runs one single-threaded process per test for minutes: it goes
+# in the background while the rest of the suite runs, and its output is
+# shown (and its failure counted) when both are done.
+VALGRIND_LOG="$FFI_EXPORT_TARGET_DIR/pytest-valgrind.log"
+"$PY" -m pytest -q tests/python/test_memory.py tests/python/test_c_abi.py -k valgrind "$@" >"$VALGRIND_LOG" 2>&1 &
+valgrind_pid=$!
+status=0
+"$PY" -m pytest -q tests/python -k "not valgrind" "$@" || status=$?
+valgrind_status=0
+wait "$valgrind_pid" || valgrind_status=$?
+echo "--- pytest, the valgrind tests"
+cat "$VALGRIND_LOG"
+if [ "$status" -ne 0 ] || [ "$valgrind_status" -ne 0 ]; then
+    exit 1
+fi
 echo "--- pytest, ctypes path only (the CPython fast path turned off)"
 FFI_EXPORT_NO_FAST=1 "$PY" -m pytest -q tests/python/test_types.py tests/python/test_bad_input.py \
     tests/python/test_errors.py tests/python/test_rich.py "$@"

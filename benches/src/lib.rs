@@ -191,6 +191,17 @@ pub mod floor {
         f(x)
     }
 
+    /// `tick(i)` for i in 0..count through a C function pointer and its
+    /// context (what a hand-written "Python object Rust calls" looks like).
+    #[no_mangle]
+    pub extern "C" fn floor_tick_many(
+        tick: extern "C" fn(*mut core::ffi::c_void, u64) -> u64,
+        context: *mut core::ffi::c_void,
+        count: u64,
+    ) -> u64 {
+        (0..count).fold(0u64, |sum, i| sum.wrapping_add(tick(context, i)))
+    }
+
     #[no_mangle]
     pub extern "C" fn floor_pi(terms: u64) -> f64 {
         super::leibniz_pi(terms)
@@ -240,6 +251,14 @@ pub fn noop() {}
 /// `a + b`, wrapping; `add.map(a, b)` runs it over whole arrays.
 #[export(batch)]
 pub fn add(a: i64, b: i64) -> i64 {
+    a.wrapping_add(b)
+}
+
+/// `a + b`, wrapping, as an `async fn`: the async round trip (start on the
+/// library's executor, completion to the asyncio loop, finish) around the
+/// same work as `add`.
+#[export]
+pub async fn add_async(a: i64, b: i64) -> i64 {
     a.wrapping_add(b)
 }
 
@@ -332,4 +351,18 @@ pub fn pi(terms: u64) -> f64 {
 #[export]
 pub fn shuffle(values: &mut [i64], seed: u64) {
     shuffle_in_place(values, seed);
+}
+
+/// Something with a method Rust calls (implemented in Python).
+#[export]
+pub trait Ticker: Send + Sync {
+    /// A number for `i`.
+    fn tick(&self, i: u64) -> u64;
+}
+
+/// The sum of `ticker.tick(i)` for i in 0..count: `count` trait method
+/// calls from Rust into Python.
+#[export]
+pub fn tick_many(ticker: Box<dyn Ticker>, count: u64) -> u64 {
+    (0..count).fold(0u64, |sum, i| sum.wrapping_add(ticker.tick(i)))
 }

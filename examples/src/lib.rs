@@ -7,6 +7,8 @@ pub mod arrays;
 pub mod basics;
 pub mod calls;
 pub mod errors;
+pub mod events;
+pub mod fetch;
 pub mod json;
 pub mod objects;
 pub mod records;

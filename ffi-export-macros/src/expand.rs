@@ -8,6 +8,7 @@ mod fallback;
 mod function;
 mod object;
 mod record;
+mod traits;
 
 use crate::model::Item;
 use proc_macro2::TokenStream;
@@ -35,6 +36,7 @@ pub fn item(item: &Item) -> TokenStream {
             let shims = model.methods.iter().map(function::callable);
             quote!(#object #(#shims)*)
         }
+        Item::Trait(model) => traits::exported_trait(model),
         // Rejected by `validate`.
         Item::Other(other) => quote!(#other),
     }

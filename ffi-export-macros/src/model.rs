@@ -34,6 +34,8 @@ pub enum Item {
     Enum(Enum),
     /// An `impl` block: an object type and its methods.
     Object(Object),
+    /// A trait the caller may implement (`Box<dyn T>`, `Arc<dyn T>`).
+    Trait(Trait),
     /// Anything else (a trait, a const, ..): rejected.
     Other(syn::Item),
 }
@@ -469,4 +471,33 @@ impl Object {
             _ => None,
         }
     }
+}
+
+/// `#[export] trait Name { .. }`: implemented by the caller (Python, C),
+/// taken by Rust as `Box<dyn Name>` or `Arc<dyn Name>`.
+pub struct Trait {
+    /// The trait as written.
+    pub item: syn::ItemTrait,
+    /// The attribute's arguments (none are taken).
+    pub args: TokenStream,
+    /// The doc comment.
+    pub doc: String,
+    /// Its methods in order (every `fn`; `validate` checks each).
+    pub methods: Vec<TraitMethod>,
+    /// `Dyn<Trait>`: the object a Rust implementation returned to the
+    /// caller lives in, an impl block of `pub fn`s calling the trait's
+    /// methods (its name is `Dyn` and the trait's).
+    pub rust_object: Object,
+}
+
+/// One method of an exported trait.
+pub struct TraitMethod {
+    /// The signature as written.
+    pub sig: Signature,
+    /// The doc comment.
+    pub doc: String,
+    /// The receiver is `&self`.
+    pub by_ref: bool,
+    /// Parameters after the receiver: (name, type).
+    pub params: Vec<(String, Type)>,
 }

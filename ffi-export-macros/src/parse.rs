@@ -7,6 +7,7 @@ mod defaults;
 mod function;
 mod object;
 mod syntax;
+mod traits;
 
 use crate::model::Item;
 use proc_macro2::TokenStream;
@@ -19,6 +20,7 @@ pub fn item(args: TokenStream, input: TokenStream) -> syn::Result<Item> {
         syn::Item::Struct(item) => Item::Record(data::record(args, item)),
         syn::Item::Enum(item) => Item::Enum(data::enumeration(args, item)),
         syn::Item::Impl(item) => Item::Object(object::object(args, item)),
+        syn::Item::Trait(item) => Item::Trait(traits::exported_trait(args, item)),
         other => Item::Other(other),
     })
 }

@@ -8,6 +8,7 @@ mod function;
 mod object;
 mod symbol;
 mod text;
+mod traits;
 
 use crate::errors::Errors;
 use crate::model::Item;
@@ -20,10 +21,11 @@ pub fn item(item: &Item) -> Errors {
         Item::Record(record) => data::record(record, &mut errors),
         Item::Enum(item) => data::enumeration(item, &mut errors),
         Item::Object(object) => object::object(object, &mut errors),
+        Item::Trait(model) => traits::exported_trait(model, &mut errors),
         Item::Other(other) => errors.error(
             other,
-            "#[export] applies to functions, structs with named fields, field-less enums \
-             and `impl` blocks",
+            "#[export] applies to functions, structs with named fields, field-less enums, \
+             `impl` blocks and traits",
         ),
     }
     errors

@@ -317,6 +317,7 @@ _ABI_STRUCTS: Dict[str, List[Tuple[str, str]]] = {
                  ("value", "void *")],
     "FfiCallback": [("call", "void *"), ("context", "void *")],
     "FfiAllocator": [("alloc", "void *"), ("context", "void *")],
+    "FfiForeign": [("call", "void *"), ("retain", "void *"), ("release", "void *"), ("context", "void *")],
     "FfiI128": [("lo", "uint64_t"), ("hi", "uint64_t")],
     "FfiU128": [("lo", "uint64_t"), ("hi", "uint64_t")],
 }
@@ -358,6 +359,12 @@ class _FfiCallback(ctypes.Structure):
 @_abi_mirror
 class _FfiAllocator(ctypes.Structure):
     """``FfiAllocator``: the caller's allocation function and its context."""
+
+
+@_abi_mirror
+class _FfiForeign(ctypes.Structure):
+    """``FfiForeign``: a Python object Rust keeps (a trait implementation,
+    a stored closure): the dispatcher, retain and release, and its key."""
 
 
 @_abi_mirror
@@ -1279,6 +1286,11 @@ class _Types:
         self.converters: Dict[str, Any] = {}
         self.options: Dict[int, Any] = {}
         self.tuples: Dict[Any, Any] = {}
+        #: The library's exception classes, by Rust error name, and those of
+        #: ``#[export]`` error types by key (filled by :class:`Library`):
+        #: what a Python trait implementation raises is matched against them.
+        self.error_classes: Dict[str, Type[FfiError]] = {}
+        self.typed_errors: Dict[str, Type[FfiError]] = {}
         #: Every class made (variants included): their ``__module__`` is the library's.
         self.made: List[Any] = []
         for key, kind in self.kinds.items():
@@ -2433,6 +2445,320 @@ class _AllocatorKind(_Kind):
         return [(f"FfiAllocator {p}", f"{rust}: outputs belong to the caller")]
 
 
+
+# ---------------------------------------------------------------------------
+# Python objects Rust keeps: trait implementations and stored closures
+
+# Every pointer arrives as a plain address (ctypes makes no pointer object
+# per call): the arguments are read with `_address_at`.
+_FOREIGN_CALL = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p,
+                                 ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+_POINTER_SIZE = ctypes.sizeof(ctypes.c_void_p)
+_address_at = ctypes.c_void_p.from_address
+_FOREIGN_REF = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+_FOREIGN_OK, _FOREIGN_ERR, _FOREIGN_FAILED = 0, 1, 2
+#: Runs one method: ``(target, args, ok, err, keep) -> status`` (addresses).
+_Invoke = Callable[[Any, int, int, int, List[Any]], int]
+
+
+class _Held:
+    """A Python object lent to Rust: the object, its methods' invokers, how
+    many references Rust holds (``retain``/``release``), whether the call
+    that passed it is still running (its own reference), and what the last
+    call from each thread wrote (Rust copies it before that thread calls
+    again)."""
+
+    __slots__ = ("invokers", "kept", "lent", "rust", "rust_refs", "target")
+
+    def __init__(self, target: Any, invokers: List[_Invoke], rust: str) -> None:
+        self.target = target
+        self.invokers = invokers
+        self.rust_refs = 0
+        self.lent = True  # the passing call's own reference, dropped after it
+        self.kept: Dict[int, Any] = {}
+        self.rust = rust
+
+
+#: Python objects lent to Rust, by the key Rust passes back as the context.
+_held: Dict[int, _Held] = {}
+_held_keys = itertools.count(1)
+_held_lock = threading.RLock()
+#: What a failure of an unknown object wrote, by thread (see ``_foreign_call``).
+_orphans: Dict[int, Any] = {}
+
+
+def held_by_rust() -> int:
+    """The number of Python objects (trait implementations, stored closures)
+    Rust currently holds: 0 once every box and ``Arc`` is dropped."""
+    with _held_lock:
+        return sum(1 for held in _held.values() if held.rust_refs > 0)
+
+
+def _forget_if_unused(key: int) -> Optional[_Held]:
+    """Removes the entry of ``key`` once neither Rust nor the passing call
+    holds it (called with the lock held); the caller drops it unlocked."""
+    held = _held.get(key)
+    if held is not None and held.rust_refs == 0 and not held.lent:
+        return _held.pop(key)
+    return None
+
+
+def _retain(context: Optional[int]) -> None:
+    with _held_lock:
+        _held[context or 0].rust_refs += 1
+
+
+def _release(context: Optional[int]) -> None:
+    with _held_lock:
+        held = _held.get(context or 0)
+        if held is None:
+            return
+        held.rust_refs -= 1
+        gone = _forget_if_unused(context or 0)
+    # `gone` (the object, what it kept) is dropped here, outside the lock.
+    del gone
+
+
+def _foreign_call(context: Optional[int], method: int, args: Optional[int], ok: Optional[int], err: Optional[int],
+                  message: Optional[int], _held: Dict[int, _Held] = _held,
+                  _ident: Callable[[], int] = threading.get_ident, _bytes: Any = _bytes_address,
+                  _orphans: Dict[int, Any] = _orphans) -> int:
+    """The one dispatcher of every Python object Rust holds (the globals it
+    needs are bound as defaults: it may run while the interpreter shuts
+    down). A failure is reported to Rust as status 2 with its message.
+
+    What it writes (the result's C form, the message) must stay valid until
+    Rust copied it: it is kept under the calling thread in the object's
+    ``kept`` once the method returned (not before: a nested call on the same
+    thread, from inside the method, would replace it while this call still
+    writes), until that thread's next call on the object."""
+    keep: List[Any] = []
+    held = _held.get(context or 0)
+    try:
+        if held is None:
+            raise LookupError(f"object {context} is not lent to Rust (released already)")
+        status = held.invokers[method](held.target, args or 0, ok or 0, err or 0, keep)
+    except BaseException as exc:  # noqa: BLE001 - reported to Rust, which panics with it
+        try:
+            text = f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")
+        except BaseException:  # noqa: BLE001 - a __str__ that raises
+            text = type(exc).__name__.encode("utf-8", "replace")
+        keep.append(text)
+        if message:
+            slot = _FfiBuffer.from_address(message)
+            slot.ptr, slot.len, slot.cap = _bytes(text), len(text), 0
+        status = _FOREIGN_FAILED
+    if not keep:
+        return status  # nothing Rust still reads (numbers: written in place)
+    if held is None:
+        _orphans[_ident()] = keep
+    else:
+        held.kept[_ident()] = keep
+    return status
+
+
+def _lent_forever(cfunc: Any) -> int:
+    """The address of a C trampoline that is never freed: Rust threads may
+    call it at any time, even while the interpreter shuts down and clears
+    this module."""
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(cfunc))
+    return ctypes.cast(cfunc, ctypes.c_void_p).value or 0
+
+
+_FOREIGN_FUNCTIONS = (_lent_forever(_FOREIGN_CALL(_foreign_call)), _lent_forever(_FOREIGN_REF(_retain)),
+                      _lent_forever(_FOREIGN_REF(_release)))
+
+
+class _Lent:
+    """The passing call's reference to a lent object, dropped with the call's
+    keep list (Rust took its own with ``retain`` if it kept the object)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: int) -> None:
+        self.key = key
+
+    def __del__(self) -> None:
+        with _held_lock:
+            held = _held.get(self.key)
+            if held is not None:
+                held.lent = False
+            gone = _forget_if_unused(self.key)
+        del gone
+
+
+def _lend(target: Any, invokers: List[_Invoke], rust: str, keep: List[Any]) -> _FfiForeign:
+    """The ``FfiForeign`` of ``target``, registered until Rust releases it."""
+    key = next(_held_keys)
+    held = _Held(target, invokers, rust)
+    with _held_lock:
+        _held[key] = held
+    keep.append(_Lent(key))
+    return _FfiForeign(*_FOREIGN_FUNCTIONS, key)
+
+
+def _error_value(exc: BaseException, kind: _ResultKind, types: _Types) -> Any:
+    """The Rust error value of ``exc`` when it is one of the ``Result``'s
+    error classes (``lib.errors.E`` or a variant's class), else None: its
+    ``value`` if it has one, else one made from its class (the variant) and
+    its attributes (the fields), or its message for a non-``#[export]``
+    error type."""
+    typed = kind.error_type
+    if typed is not None:
+        cls = types.typed_errors.get(typed.key)
+        if cls is None or not isinstance(exc, cls):
+            return None
+        value = getattr(exc, "value", None)
+        if value is not None:
+            return value
+        desc = types.named[typed.key]
+        target = types.classes[typed.key]
+        fields: List[_Desc] = desc.get("fields", [])
+        if desc["kind"] == "data_enum":
+            variant = getattr(type(exc), "variant", None)
+            if variant is None:
+                raise TypeError(f"raise a variant of {typed.rust(types.named)} (lib.errors.{desc['name']}.<Variant>), "
+                                f"not the base class")
+            target = getattr(target, variant)
+            fields = next(v["fields"] for v in desc["variants"] if v["name"] == variant)
+        elif desc["kind"] == "enum":
+            variant = getattr(type(exc), "variant", None)
+            return None if variant is None else target[variant]
+        return target(**{f["name"]: getattr(exc, f["name"]) for f in fields})
+    name = kind.error_name
+    cls = types.error_classes.get(name)
+    if cls is None or not isinstance(exc, cls) or kind.error_type is not None:
+        return None
+    return str(exc)
+
+
+def _slot_reader(ctype: Any, read: _Reader) -> Callable[[int], Any]:
+    """Reads the C form of ``ctype`` at an address Rust passed (a number's
+    value, a struct in place) into a Python value."""
+    from_address = ctype.from_address
+    if issubclass(ctype, ctypes._SimpleCData):
+        if read is _identity:
+            return lambda address: from_address(address).value
+        return lambda address: read(from_address(address).value)
+    return lambda address: read(from_address(address))
+
+
+def _slot_writer(ctype: Any) -> Callable[[int, Any], None]:
+    """Writes a C form a writer made to the slot of ``ctype`` at an address
+    Rust passed."""
+    pointer = ctypes.POINTER(ctype)
+    size = ctypes.sizeof(ctype)
+    if issubclass(ctype, ctypes._SimpleCData):
+        from_address = ctype.from_address
+
+        def store_number(address: int, value: Any) -> None:
+            from_address(address).value = value
+
+        return store_number
+
+    def store(address: int, value: Any) -> None:
+        if type(value) is ctype:
+            ctypes.memmove(address, ctypes.addressof(value), size)
+        else:
+            ctypes.cast(address, pointer)[0] = value
+
+    return store
+
+
+def _invoker(name: Optional[str], params: List[_Kind], ret: _Kind, types: _Types, where: str) -> _Invoke:
+    """Calls ``target.name(*args)`` (``target(*args)`` when ``name`` is None)
+    with the arguments read from their C forms, and writes its result (or,
+    for a ``Result``, the error value of an exception of its error type)."""
+    readers = [(i * _POINTER_SIZE, _slot_reader(p.c_type(types), p.reader(types))) for i, p in enumerate(params)]
+    ok_kind = ret.ok()
+    write_ok = None if ok_kind.unit else ok_kind.writer(types)
+    store_ok = None if ok_kind.unit else _slot_writer(ok_kind.c_type(types))
+    result_kind = ret if isinstance(ret, _ResultKind) else None
+    err_kind: Optional[_Kind] = None
+    if result_kind is not None:
+        err_kind = result_kind.error_type if result_kind.error_type is not None else _kind({"kind": "string"})
+    write_err = None if err_kind is None else err_kind.writer(types)
+    store_err = None if err_kind is None else _slot_writer(err_kind.c_type(types))
+    ok_where, err_where = f"the result of {where}", f"the error of {where}"
+
+    def invoke(target: Any, args: int, ok: int, err: int, keep: List[Any]) -> int:
+        values = [read(_address_at(args + offset).value or 0) for offset, read in readers]
+        try:
+            result = (target if name is None else getattr(target, name))(*values)
+        except Exception as exc:
+            if result_kind is None or write_err is None or store_err is None:
+                raise
+            value = _error_value(exc, result_kind, types)
+            if value is None:
+                raise
+            store_err(err, write_err(value, keep, err_where))
+            return _FOREIGN_ERR
+        if write_ok is not None and store_ok is not None:
+            store_ok(ok, write_ok(result, keep, ok_where))
+        return _FOREIGN_OK
+
+    return invoke
+
+
+def _bind_lent(kind: _Kind, w: _Wrapper, p: str, where: str) -> None:
+    """Binds a parameter lent to Rust as an ``FfiForeign`` (by value)."""
+    w.keep_list = True
+    w.ns[f"_fx_w_{p}"] = kind.writer(w.types)
+    w.body.append(f"_fx_a_{p} = _fx_w_{p}({p}, _fx_keep, {where!r})")
+    w.argtypes.append(_FfiForeign)
+    w.cargs.append(f"_fx_a_{p}")
+
+
+class _ClosureKind(_Kind):
+    """``Box<dyn Fn(A..) -> R + Send + Sync>`` / ``Arc<..>``
+    (``{"params": [A..], "ret": R}``): a Python callable Rust may keep and
+    call from any thread, lent as an ``FfiForeign`` until Rust drops it."""
+
+    kind = "closure"
+    runs_python = True
+
+    def __init__(self, desc: _Desc) -> None:
+        self.params = [_kind(param) for param in desc["params"]]
+        self.ret = _kind(desc["ret"])
+
+    def rust(self, named: _NamedDescs) -> str:
+        params = ", ".join(param.rust(named) for param in self.params)
+        result = "" if self.ret.unit else f" -> {self.ret.rust(named)}"
+        return f"Box<dyn Fn({params}){result} + Send + Sync>"
+
+    def python_type(self, types: _Types) -> Any:
+        return Callable[..., self.ret.ok().python_type(types)]
+
+    def stub(self, named: _NamedDescs, param: bool) -> str:
+        args = ", ".join(a.stub(named, False) for a in self.params)
+        ret = "object" if self.ret.ok().unit else self.ret.ok().stub(named, True)
+        return f"Callable[[{args}], {ret}]"
+
+    def c_type(self, types: _Types) -> Any:
+        return _FfiForeign
+
+    def writer(self, types: _Types) -> _Writer:
+        rust = self.rust(types.named)
+        invokers: List[_Invoke] = []
+
+        def write_closure(v: Any, keep: List[Any], where: str) -> _FfiForeign:
+            if not callable(v):
+                raise TypeError(f"{where} ({rust}) must be callable, not {_type_name(v)}")
+            if not invokers:
+                invokers.append(_invoker(None, self.params, self.ret, types, f"the closure {where}"))
+            return _lend(v, invokers, rust, keep)
+
+        return write_closure
+
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        _bind_lent(self, w, p, where)
+
+    def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
+        args = ", ".join(a.c_form(h) for a in self.params) or "none"
+        ret = self.ret.ok().c_form(h)
+        return [(f"FfiForeign {p}", f"{rust}: method 0, args ({args}), ok {ret}")]
+
+
 class _NamedKind(_Kind):
     """A type defined once in the description's ``types`` (``{"key": ...}``
     refers to it): a generated Python class, and a C definition."""
@@ -2947,6 +3273,89 @@ class _DataEnumKind(_NamedKind):
         return f"{super().c_error(h)};\n * FfiError.variant is its tag, one of {name}_<Variant>_tag"
 
 
+class _TraitKind(_NamedKind):
+    """An ``#[export]`` trait taken as ``Box<dyn T>`` / ``Arc<dyn T>``: any
+    Python object with its methods, lent to Rust as an ``FfiForeign`` until
+    Rust drops it. ``lib.T`` is a base class naming the methods (optional:
+    any object with them will do)."""
+
+    kind = "trait"
+    runs_python = True
+
+    def make_class(self, types: _Types) -> Any:
+        desc = types.named[self.key]
+        return type(desc["name"], (), {"__slots__": (), "__doc__": desc["doc"] or None,
+                                       "_ffi_methods": tuple(m["name"] for m in desc["methods"])})
+
+    def rust(self, named: _NamedDescs) -> str:
+        return f"dyn {super().rust(named)}"
+
+    def python_type(self, types: _Types) -> Any:
+        return Any
+
+    def c_type(self, types: _Types) -> Any:
+        return _FfiForeign
+
+    def writer(self, types: _Types) -> _Writer:
+        desc = types.named[self.key]
+        rust = self.rust(types.named)
+        names = [str(m["name"]) for m in desc["methods"]]
+        invokers: List[_Invoke] = []
+        rust_impl = types.classes.get(desc["object"]["key"]) if "object" in desc else None
+
+        def write_trait(v: Any, keep: List[Any], where: str) -> _FfiForeign:
+            if rust_impl is not None and isinstance(v, rust_impl):
+                # A Rust implementation passed back: Rust takes it from its
+                # handle (NULL functions), without a detour through Python.
+                if not v._handle:
+                    raise _closed_error(v)
+                keep.append(v)
+                return _FfiForeign(None, None, None, v._handle)
+            for name in names:
+                if not callable(getattr(v, name, None)):
+                    raise TypeError(f"{where} ({rust}): {_type_name(v)} has no method {name!r} "
+                                    f"(a {rust} needs {', '.join(names)})")
+            if not invokers:
+                for m in desc["methods"]:
+                    invokers.append(_invoker(m["name"], [_kind(q["type"]) for q in m["params"]], _kind(m["returns"]),
+                                             types, f"{desc['name']}.{m['name']}"))
+            return _lend(v, invokers, rust, keep)
+
+        return write_trait
+
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        _bind_lent(self, w, p, where)
+
+    def c_define(self, h: _HeaderContext) -> str:
+        desc = h.named[self.key]
+        lines = []
+        for number, m in enumerate(desc["methods"]):
+            args = ", ".join(f"{_kind(q['type']).c_form(h)} {q['name']}" for q in m["params"]) or "no arguments"
+            ret = _kind(m["returns"])
+            err = ret.error_kind()
+            err_text = f"; on Err write a {err.c_form(h)} to *err and return 1" if err is not None else (
+                "; on Err write a FfiBuffer (UTF-8) to *err and return 1" if ret.error() else "")
+            ok_text = "nothing to write" if ret.ok().unit else f"write a {ret.ok().c_form(h)} to *ok"
+            lines.append(f" *   {number}: {m['name']}({args}) -> {ok_text}{err_text}")
+        name = self.c_name(h.named)
+        return (f"{h.comment(desc['doc'])}/* The trait {desc['name']}, implemented by the caller: an FfiForeign whose\n"
+                f" * call(context, method, args, ok, err, message) runs, by method number (args[i] points to\n"
+                f" * argument i's C form, owned by Rust for the call):\n" + "\n".join(lines) +
+                "\n * returning 0 (or 2 after writing a UTF-8 failure message). What it writes stays valid until\n"
+                " * the same thread's next call on the object. Rust calls retain(context) when it keeps the object\n"
+                " * and release(context) once when it drops it, from any thread. */\n"
+                f"typedef FfiForeign {name};")
+
+    def stub_define(self, w: _StubContext) -> List[str]:
+        desc = w.named[self.key]
+        lines = [f"class {_class_name(w.named, self.key)}(Protocol):", *w.doc(desc["doc"], "    ")]
+        for m in desc["methods"]:
+            params = "".join(f", {q['name']}: {_kind(q['type']).stub(w.named, False)}" for q in m["params"])
+            ret = _kind(m["returns"]).ok()
+            lines.append(f"    def {m['name']}(self{params}) -> {'None' if ret.unit else ret.stub(w.named, True)}: ...")
+        return lines
+
+
 class _ObjectKind(_NamedKind):
     """An ``#[export] impl`` type: a class holding a checked ``u64`` handle
     of the Rust value, freed once (``close``, ``with``, or collection)."""
@@ -3066,7 +3475,7 @@ def _signature(export: _Desc, named: _NamedDescs) -> str:
     if export["owner"]:
         receiver = _receiver(export)
         params = ([receiver] if receiver else []) + params
-    signature = f"fn {_rust_name(export)}({', '.join(params)})"
+    signature = f"{'async ' if export.get('finish') else ''}fn {_rust_name(export)}({', '.join(params)})"
     returns = _kind(export["returns"])
     if not returns.unit:
         signature += f" -> {returns.rust(named)}"
@@ -3137,6 +3546,73 @@ _fast_keepalive: List[Any] = []
 def _address(function: Any) -> int:
     """The address of a C function."""
     return ctypes.cast(function, ctypes.c_void_p).value or 0
+
+
+# ---------------------------------------------------------------------------
+# `async fn` exports (see ffi-export-runtime/src/task.rs)
+
+#: Tasks being awaited: the number passed as ``on_done``'s context -> what
+#: wakes the waiting coroutine.
+_waiting: Dict[int, Callable[[], object]] = {}
+_task_numbers = itertools.count(1)
+
+
+def _task_done(context: Optional[int], waiting: Dict[int, Callable[[], object]] = _waiting) -> None:
+    """``on_done`` of every task the helper starts: runs on a library
+    executor thread (ctypes takes the GIL), or inside ``ffi_export_task_cancel``.
+    Only schedules the wake-up on the awaiting loop; a task nobody awaits
+    any more (cancelled, or its loop closed) is ignored. ``waiting`` is
+    bound at definition so that a late call during interpreter shutdown
+    still finds it."""
+    wake = waiting.pop(context or 0, None)
+    if wake is None:
+        return
+    try:
+        wake()
+    except RuntimeError:  # the loop was closed meanwhile: nobody waits
+        pass
+
+
+_TaskDone = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+#: One C function pointer for every task. Executor threads may call it
+#: until the process ends, even while the interpreter finalizes: it holds an
+#: extra reference so it is never freed.
+_TASK_DONE = _TaskDone(_task_done)
+if hasattr(ctypes, "pythonapi"):  # CPython (PyPy has no C-level refcount to hold)
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(_TASK_DONE))
+
+
+def _resolve(future: Any) -> None:
+    """Marks an awaited task's loop future done (on the loop's thread)."""
+    if not future.done():
+        future.set_result(None)
+
+
+async def _await_task(start: Callable[[int], int], finish: Callable[[int], Any],
+                      cancel: Callable[[int], bool]) -> Any:
+    """Runs one call of an ``async fn`` export: ``start(context)`` converts
+    the arguments and starts the task, the coroutine waits (without
+    blocking the loop) until ``on_done``, then ``finish(task)`` reads the
+    result or raises its error. Cancelling the coroutine (``task.cancel()``,
+    a timeout, closing it) cancels the Rust task: its future is dropped."""
+    import asyncio  # noqa: PLC0415 - only async exports need it
+
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+    context = next(_task_numbers)
+    _waiting[context] = lambda: loop.call_soon_threadsafe(_resolve, future)
+    try:
+        task = start(context)
+    except BaseException:
+        _waiting.pop(context, None)
+        raise
+    try:
+        await future
+    except BaseException:
+        _waiting.pop(context, None)
+        cancel(task)
+        raise
+    return finish(task)
 
 
 # ---------------------------------------------------------------------------
@@ -3238,6 +3714,10 @@ class _Binder:
         free.restype = None
         self.take_error = take
         self.free_error = free
+        cancel = cdll["ffi_export_task_cancel"]
+        cancel.argtypes = [ctypes.c_uint64]
+        cancel.restype = ctypes.c_bool
+        self.cancel_task = cancel
         self.fast = _fast_path_maker(cdll, self.raise_fault)
 
     def raise_since(self, since: int, receiver: Any = None, call: Optional[int] = None,
@@ -3338,8 +3818,20 @@ class _Binder:
             kind.bind_param(w, p, f"argument '{p}'", _param_rust(param, types.named))
         if w.keep_list:
             w.body.insert(0, "_fx_keep = []")
-        cfunc.argtypes = w.argtypes
-        cfunc.restype, returns = self._return(w, export, result)
+        # An `async fn`: this def starts the task (`_fx_ctx` names it to
+        # `on_done`), `finish` reads its result like a blocking call.
+        finish = self._finish(export) if export.get("finish") else None
+        if finish is not None:
+            w.argtypes += [_TaskDone, ctypes.c_void_p]
+            w.cargs += ["_fx_done", "_fx_ctx"]
+            w.ns["_fx_done"] = _TASK_DONE
+            cfunc.argtypes = w.argtypes
+            cfunc.restype = ctypes.c_uint64
+            returns = "_fx_r"
+            w.annotations["return"] = result.python_type(types)
+        else:
+            cfunc.argtypes = w.argtypes
+            cfunc.restype, returns = self._return(w, export, result)
         if w.allocator is not None:
             # Outputs must not overlap the buffers this call lends to Rust.
             for p, size, _ in w.lent:
@@ -3367,7 +3859,7 @@ class _Binder:
             f"return {returns}",
         ]
         w.ns.update({f"_fx_d_{p}": value for p, value in w.defaults.items()})
-        source = [f"def {name}({w.signature()}):"]
+        source = [f"def {name}({'_fx_ctx, ' if finish is not None else ''}{w.signature()}):"]
         if per_call:
             w.ns["_fx_number"] = _call_numbers.__next__
             w.ns["_fx_failures"] = _call_failures
@@ -3378,6 +3870,13 @@ class _Binder:
             source += [f"    {line}" for line in lines]
         exec("\n".join(source), w.ns)  # noqa: S102 - generated from the library's own description
         function = w.ns[name]
+        if finish is not None:
+            async_ns = {"_fx_start": function, "_fx_finish": finish, "_fx_cancel": self.cancel_task,
+                        "_fx_await": _await_task, **{f"_fx_d_{p}": value for p, value in w.defaults.items()}}
+            start = f"lambda _fx_ctx: _fx_start(_fx_ctx, {', '.join(w.names)})"
+            exec(f"async def {name}({w.signature()}):\n"  # noqa: S102 - from the library's description
+                 f"    return await _fx_await({start}, _fx_finish, _fx_cancel)", async_ns)
+            function = async_ns[name]
         fast = self.fast(name, function) if self.fast is not None and export.get("fast") else None
         if fast is not None:
             # The native function reads exact int/float/bool/str/buffer
@@ -3401,6 +3900,13 @@ class _Binder:
         if export.get("batch"):
             function.map = self._batch(export)
         return function  # type: ignore[no-any-return]
+
+    def _finish(self, export: _Desc) -> Callable[..., Any]:
+        """``<name>_finish(task)`` of an ``async fn`` export, bound like a
+        blocking export of the same result (errors, frees, typed errors)."""
+        return self.bind(dict(export, name=export["finish"], kind="function", owner=None, fast=False,
+                              batch=None, finish=None,
+                              params=[{"name": "task", "type": {"kind": "scalar", "name": "u64"}}]))
 
     def _return(self, w: _Wrapper, export: _Desc, kind: _Kind) -> Tuple[Any, str]:
         """``(restype, return expression over _fx_r)`` of a result of type
@@ -3540,7 +4046,7 @@ class Library:
         self._types = _Types(self._description.get("types", {}), self._module_name, self._description["exports"])
         named = self._types.named
         #: The exception classes of ``#[export]`` error types, by type key.
-        self._typed_errors: Dict[str, Type[FfiError]] = {}
+        self._typed_errors: Dict[str, Type[FfiError]] = self._types.typed_errors
         self._make_error_classes()
         #: The classes of the library's records, enums and objects, by Rust
         #: name (a name several types share: see their module paths).
@@ -3633,9 +4139,12 @@ class Library:
         other name. (An export whose result this helper cannot read makes
         none; binding it reports why.)"""
         results = []
-        for export in self._description["exports"]:
+        returns = [export["returns"] for export in self._description["exports"]]
+        returns += [method["returns"] for desc in self._description.get("types", {}).values()
+                    if desc.get("kind") == "trait" for method in desc["methods"]]
+        for returned in returns:
             try:
-                results.append(_kind(export["returns"]))
+                results.append(_kind(returned))
             except LoadError:
                 continue
         for result in results:
@@ -3662,6 +4171,7 @@ class Library:
                                            "__qualname__": f"errors.{name}",
                                            "__doc__": f"The Rust error type `{name}`."})
             setattr(self.errors, name, cls)
+        self._types.error_classes.setdefault(name, cls)
         return cls
 
     @property

@@ -125,7 +125,8 @@ class _StubWriter:
         """The stub of an export's function (or method)."""
         lines = [f"{indent}@staticmethod"] if static else []
         params = ", ".join(self.params(export, receiver))
-        lines.append(f"{indent}def {name}({params}) -> {self.returns(export)}:")
+        asynchronous = "async " if export.get("finish") else ""
+        lines.append(f"{indent}{asynchronous}def {name}({params}) -> {self.returns(export)}:")
         body = self.doc(ffi_export._docstring(export, self.named), indent + "    ")
         if body:
             lines += [*body, f"{indent}    ..."]
@@ -335,6 +336,19 @@ _C_NOTES = {
         "Rust function unwind (the call then fails with FFI_EXPORT_CALLBACK_FAILED).\n"
         "Borrowed for the duration of the call only."
     ),
+    "FfiForeign": (
+        "A caller's object Rust may keep (an #[export] trait's implementation,\n"
+        "a Box<dyn Fn(..) + Send + Sync>): call(context, method, args, ok, err,\n"
+        "message) runs method number `method` (declaration order; 0 for a\n"
+        "closure), args[i] pointing to argument i's C form (Rust's, valid for the\n"
+        "call), and returns 0 after writing the result's C form to *ok, 1 after\n"
+        "writing an error value's to *err, or 2 after pointing *message at UTF-8\n"
+        "text; what it writes stays the caller's, valid until the same thread's\n"
+        "next call on the object. Rust calls retain(context) once when it keeps\n"
+        "the object and release(context) once when it drops it, from any thread,\n"
+        "so all three must be thread-safe. All three NULL: context is the handle\n"
+        "of a Rust implementation (Dyn<Trait>) passed back."
+    ),
     "FfiAllocator": (
         "The caller's allocator for an Allocator parameter: alloc(context, kind, len)\n"
         "returns a zeroed buffer of len elements of `kind` (FFI_EXPORT_ALLOC_*),\n"
@@ -344,7 +358,9 @@ _C_NOTES = {
 
 #: C spellings of pointer fields more precise than the description's
 #: ``void *`` (same size and alignment).
-_C_POINTERS = {("FfiCallback", "call"): "const void *", ("FfiAllocator", "alloc"): "FfiAllocFn"}
+_C_POINTERS = {("FfiCallback", "call"): "const void *", ("FfiAllocator", "alloc"): "FfiAllocFn",
+               ("FfiForeign", "call"): "FfiForeignCall", ("FfiForeign", "retain"): "FfiForeignRef",
+               ("FfiForeign", "release"): "FfiForeignRef"}
 
 #: What follows a runtime struct's definition.
 _C_AFTER = {
@@ -381,6 +397,21 @@ extern uint64_t FFI_EXPORT_FAULTS;
 const char *ffi_export_describe(void);
 /* The ffi-export C ABI version the library speaks (this header: %(abi)s). */
 uint32_t ffi_export_abi_version(void);
+
+/* ---- Tasks of async fn exports ----
+ * An async fn export `name` starts a task: it takes the arguments, then
+ * on_done and context, and returns the task's handle (0 when an argument is
+ * refused: take the error). on_done(context) is called exactly once per
+ * started task: from a library thread when the result is ready, or from
+ * ffi_export_task_cancel when that comes first; it must return quickly.
+ * Then `name_finish(task)` returns the result as a blocking call would
+ * (errors through the channel, owned results freed with `name_free`) and
+ * frees the task; before on_done it fails (invalid argument) and keeps it. */
+typedef void (*FfiTaskDone)(void *context);
+/* Drops the task's future (or its unread result) and frees the task; true
+ * if the handle was live, false (a no-op) for a finished, cancelled or
+ * unknown one. */
+bool ffi_export_task_cancel(uint64_t task);
 '''
 
 
@@ -467,6 +498,9 @@ class _HeaderWriter:
             block = self.comment(_C_NOTES.get(name) or str(desc.get("doc", "")))
             if name == "FfiAllocator":
                 block += "typedef void *(*FfiAllocFn)(void *context, uint32_t kind, size_t len);\n"
+            if name == "FfiForeign":
+                block += ("typedef int32_t (*FfiForeignCall)(void *context, uint32_t method, void *const *args, "
+                          "void *ok, void *err, FfiBuffer *message);\ntypedef void (*FfiForeignRef)(void *context);\n")
             block += f"typedef struct {name} {{ {self.struct_fields(name)} }} {name};"
             blocks.append(block + _C_AFTER.get(name, ""))
             checks.append(f"FFI_EXPORT_LAYOUT(sizeof({name}) == {desc['size']}, {name}_size);")
@@ -518,13 +552,21 @@ class _HeaderWriter:
             notes.append(f"{error_kind.c_error(self)}.")
         if export["free"]:
             notes.append(f"Owned result: release it exactly once with {export['free']}.")
+        start_ret = c_ret
+        if export.get("finish"):
+            notes.append(f"Async: returns a task; after on_done, {export['finish']} returns the result.")
+            params = [*params, ("FfiTaskDone on_done", "called once when the task ends"),
+                      ("void *context", "passed to on_done")]
+            start_ret = "uint64_t"
         lines = [self.comment(export["doc"]) + "/* " + "\n * ".join(notes) + " */"]
         if not params:
-            lines.append(f"{c_ret} {export['name']}(void);")
+            lines.append(f"{start_ret} {export['name']}(void);")
         else:
             decl = [f"    {c}{',' if i < len(params) - 1 else ''}{f' /* {note} */' if note else ''}"
                     for i, (c, note) in enumerate(params)]
-            lines.append(f"{c_ret} {export['name']}(\n" + "\n".join(decl) + ");")
+            lines.append(f"{start_ret} {export['name']}(\n" + "\n".join(decl) + ");")
+        if export.get("finish"):
+            lines.append(f"{c_ret} {export['finish']}(uint64_t task);")
         if export["free"]:
             lines.append(f"void {export['free']}({c_ret} *value);")
         if export.get("batch"):

@@ -277,6 +277,34 @@ pub struct FfiCallback {
     pub context: *mut c_void,
 }
 
+/// The C form of a caller's object Rust may keep: a Python (or C)
+/// implementation of an `#[export]` trait, or a stored closure
+/// (`Box<dyn Fn(..) -> R + Send + Sync>`). Rust calls `retain(context)`
+/// once when it takes the object and `release(context)` once when it drops
+/// it, from any thread; the caller keeps what `context` names alive between
+/// the two.
+///
+/// `call(context, method, args, ok, err, message)` runs method number
+/// `method` (declaration order; 0 for a closure) with `args` pointing to one
+/// pointer per argument, each to the argument's C form (owned by Rust, valid
+/// during the call only), and returns 0 after writing the result's C form to
+/// `ok`, 1 after writing an error value's C form to `err` (methods returning
+/// `Result`), or 2 on failure, with a UTF-8 message in `*message`. What it
+/// writes stays the caller's and valid until the same thread's next call on
+/// the same object, or its release.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct FfiForeign {
+    /// `int32_t (*)(void *context, uint32_t method, void *const *args, void *ok, void *err, FfiBuffer *message)`.
+    pub call: *const c_void,
+    /// `void (*)(void *context)`: Rust took a reference.
+    pub retain: *const c_void,
+    /// `void (*)(void *context)`: Rust dropped its reference.
+    pub release: *const c_void,
+    /// Passed back as the first argument.
+    pub context: *mut c_void,
+}
+
 /// The C form of an [`Allocator`](crate::Allocator): `alloc(context, kind, len)` returns a
 /// zeroed, caller-owned buffer of `len` elements (bytes for `kind` 0,
 /// text), or NULL after recording its failure.
@@ -451,6 +479,12 @@ pub static ABI_TYPES: &[AbiStructDesc] = &[
     }),
     abi_struct!(FfiAllocator, "FfiAllocator", "", "The caller's allocator: void *(*alloc)(void *context, uint32_t kind, size_t len).", {
         alloc: "void *",
+        context: "void *",
+    }),
+    abi_struct!(FfiForeign, "FfiForeign", "", "A caller's object Rust may keep: int32_t (*call)(void *context, uint32_t method, void *const *args, void *ok, void *err, FfiBuffer *message) returns 0 ok, 1 error value, 2 failed; retain/release(context) bracket Rust's reference.", {
+        call: "void *",
+        retain: "void *",
+        release: "void *",
         context: "void *",
     }),
     abi_struct!(FfiI128, "FfiI128", "", "An i128: two's complement, low 64 bits first.", {

@@ -223,6 +223,41 @@ pub unsafe trait FfiParam: Sized {
     ) -> Result<Self::Lifted<'s>, Fault>;
 }
 
+/// What an `Arc<T>` parameter points to: a shared `#[export]` object
+/// (crossing as its handle) or an `#[export]` trait or closure the caller
+/// implements (an `FfiForeign`). One trait, so that `Arc<T>` has one
+/// `FfiParam` impl for both (`object.rs`, `dynamic.rs`).
+///
+/// # Safety
+/// `lift_arc` upholds [`FfiParam::lift`]'s contract for `Arc<Self>`: it
+/// returns only an `Arc` of a valid `Self` made from a checked `abi`.
+pub unsafe trait FfiArcParam {
+    /// The C argument type.
+    type Abi: Copy;
+    /// How `Arc<Self>` is described.
+    const DESC: TypeDesc;
+    /// Converts the C argument, refusing invalid values.
+    ///
+    /// # Safety
+    /// As [`FfiParam::lift`].
+    unsafe fn lift_arc(abi: Self::Abi, param: &'static str) -> Result<std::sync::Arc<Self>, Fault>;
+}
+
+// SAFETY: forwarded to `FfiArcParam`, whose contract is this one.
+unsafe impl<T: ?Sized + FfiArcParam> FfiParam for std::sync::Arc<T> {
+    type Abi = T::Abi;
+    const DESC: TypeDesc = T::DESC;
+    type Lifted<'s> = std::sync::Arc<T>;
+    unsafe fn lift(
+        abi: T::Abi,
+        param: &'static str,
+        _: &CallScope,
+    ) -> Result<std::sync::Arc<T>, Fault> {
+        // SAFETY: forwarded contract.
+        unsafe { T::lift_arc(abi, param) }
+    }
+}
+
 /// A Rust return type.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be returned from an #[export] function",

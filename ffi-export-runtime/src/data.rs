@@ -47,6 +47,33 @@ pub unsafe trait FfiData: Sized {
     }
 }
 
+/// What an `Arc<T>` result or field points to: a shared `#[export]`
+/// object, or an `#[export]` trait implemented in Rust (`Dyn<Trait>`);
+/// either crosses as a registry handle. One trait, so that `Arc<T>` has one
+/// `FfiData` impl for both (`object.rs`, `dynamic.rs`).
+///
+/// # Safety
+/// `register_arc` returns a live registry handle whose release is the
+/// object type's `<Type>_free` (nothing is freed through `free_repr`).
+pub unsafe trait FfiArcData {
+    /// How `Arc<Self>` is described.
+    const DESC: TypeDesc;
+    /// Registers `value`; its handle.
+    fn register_arc(value: std::sync::Arc<Self>) -> u64;
+}
+
+// SAFETY: the C form is a registry handle (a u64, 0 for none), released
+// through the object type's free function, not by `free_repr`.
+unsafe impl<T: ?Sized + FfiArcData> FfiData for std::sync::Arc<T> {
+    type Repr = u64;
+    const DESC: TypeDesc = T::DESC;
+    const OWNED: bool = false;
+    fn into_repr(self) -> u64 {
+        T::register_arc(self)
+    }
+    unsafe fn free_repr(_: &mut u64) {}
+}
+
 /// A [`FfiData`] value that can also be copied *in* from a C form the
 /// caller built: it can be a parameter, or inside one (a record field, a
 /// `Vec` element, an `Option` payload). Every crossable type is, except

@@ -91,6 +91,47 @@ pub enum TypeDesc {
     },
     /// `(A, B, ..)`: `FfiTupleN { _0, _1, .. }`.
     Tuple(&'static [TypeDesc]),
+    /// `Box<dyn T>` / `Arc<dyn T>` of an `#[export]` trait: an
+    /// [`FfiForeign`](crate::abi::FfiForeign) the caller implements.
+    Trait(fn() -> &'static TraitDesc),
+    /// `Box<dyn Fn(A..) -> R + Send + Sync>` (or `Arc<..>`): a closure Rust
+    /// may keep, an [`FfiForeign`](crate::abi::FfiForeign) of one method.
+    Closure {
+        /// Argument types.
+        params: &'static [TypeDesc],
+        /// Result type (a `Result` for fallible closures).
+        ret: &'static TypeDesc,
+    },
+}
+
+/// An `#[export]` trait's description.
+#[derive(Debug)]
+pub struct TraitDesc {
+    /// The Rust name.
+    pub name: &'static str,
+    /// `module_path!()` of the trait.
+    pub module: &'static str,
+    /// Its doc comment.
+    pub doc: &'static str,
+    /// Its methods, in declaration order (a method's index is its number in
+    /// `FfiForeign::call`).
+    pub methods: &'static [MethodDesc],
+    /// `Dyn<Trait>`, the object a Rust implementation crosses as
+    /// (`TypeDesc::Object`).
+    pub object: TypeDesc,
+}
+
+/// One method of an `#[export]` trait (`&self` is not a parameter).
+#[derive(Debug)]
+pub struct MethodDesc {
+    /// The Rust name.
+    pub name: &'static str,
+    /// Its doc comment.
+    pub doc: &'static str,
+    /// Parameters in order.
+    pub params: &'static [ParamDesc],
+    /// The return type.
+    pub ret: TypeDesc,
 }
 
 impl fmt::Display for TypeDesc {
@@ -125,6 +166,17 @@ impl fmt::Display for TypeDesc {
                 write!(f, ") -> {ret}>")
             }
             TypeDesc::Allocator => f.write_str("Allocator"),
+            TypeDesc::Trait(desc) => write!(f, "dyn {}", desc().name),
+            TypeDesc::Closure { params, ret } => {
+                f.write_str("dyn Fn(")?;
+                for (i, param) in params.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{param}")?;
+                }
+                write!(f, ") -> {ret}")
+            }
             TypeDesc::Map { key, value, sorted } => {
                 let map = if *sorted { "BTreeMap" } else { "HashMap" };
                 write!(f, "{map}<{key}, {value}>")
@@ -278,6 +330,10 @@ pub struct ExportDesc {
     /// `#[export(batch)]`: the export that loops the function over arrays,
     /// `<name>_batch(size_t len, const A *a, size_t a_step, ..., R *out)`.
     pub batch: Option<&'static str>,
+    /// An `async fn`: the export `name` starts a task, and this one,
+    /// `<name>_finish(uint64_t task)`, returns its result (see
+    /// [`crate::task`]).
+    pub finish: Option<&'static str>,
 }
 
 /// All exports linked into this library.
@@ -391,6 +447,7 @@ impl NamedTypes {
             TypeDesc::Enum(d) => Some(format!("{}::{}", d().module, d().name)),
             TypeDesc::Object(d) => Some(format!("{}::{}", d().module, d().name)),
             TypeDesc::DataEnum(d) => Some(format!("{}::{}", d().module, d().name)),
+            TypeDesc::Trait(d) => Some(format!("{}::{}", d().module, d().name)),
             _ => None,
         }
     }
@@ -414,8 +471,12 @@ fn write_type(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
         TypeDesc::CStr => out.push_str(r#"{"kind":"cstr"}"#),
         TypeDesc::StrList => out.push_str(r#"{"kind":"str_list"}"#),
         TypeDesc::Allocator => out.push_str(r#"{"kind":"allocator"}"#),
-        TypeDesc::Callback { params, ret } => {
-            out.push_str(r#"{"kind":"callback","params":["#);
+        TypeDesc::Callback { params, ret } | TypeDesc::Closure { params, ret } => {
+            let kind = match ty {
+                TypeDesc::Closure { .. } => "closure",
+                _ => "callback",
+            };
+            let _ = write!(out, r#"{{"kind":"{kind}","params":["#);
             for (i, param) in params.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
@@ -488,11 +549,16 @@ fn write_type(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
             write_json_string(out, &key);
             out.push('}');
         }
-        TypeDesc::Record(_) | TypeDesc::Enum(_) | TypeDesc::Object(_) | TypeDesc::DataEnum(_) => {
+        TypeDesc::Record(_)
+        | TypeDesc::Enum(_)
+        | TypeDesc::Object(_)
+        | TypeDesc::DataEnum(_)
+        | TypeDesc::Trait(_) => {
             let kind = match ty {
                 TypeDesc::Record(_) => "record",
                 TypeDesc::Enum(_) => "enum",
                 TypeDesc::DataEnum(_) => "data_enum",
+                TypeDesc::Trait(_) => "trait",
                 _ => "object",
             };
             let key = named.note(ty);
@@ -588,6 +654,37 @@ fn write_named(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
             write_json_string(out, desc.free);
             out.push('}');
         }
+        TypeDesc::Trait(desc) => {
+            let desc = desc();
+            write_header(out, "trait", desc.name, desc.module, desc.doc);
+            out.push_str(r#","object":"#);
+            write_type(out, &desc.object, named);
+            out.push_str(r#","methods":["#);
+            for (i, method) in desc.methods.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(r#"{"name":"#);
+                write_json_string(out, method.name);
+                out.push_str(r#","doc":"#);
+                write_json_string(out, method.doc);
+                out.push_str(r#","params":["#);
+                for (j, param) in method.params.iter().enumerate() {
+                    if j > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(r#"{"name":"#);
+                    write_json_string(out, param.name);
+                    out.push_str(r#","type":"#);
+                    write_type(out, &param.ty, named);
+                    out.push('}');
+                }
+                out.push_str(r#"],"returns":"#);
+                write_type(out, &method.ret, named);
+                out.push('}');
+            }
+            out.push_str("]}");
+        }
         _ => out.push_str("null"),
     }
 }
@@ -653,6 +750,10 @@ pub fn describe_json(exports: &[ExportDesc]) -> String {
         match export.batch {
             Some(batch) => write_json_string(&mut out, batch),
             None => out.push_str("null"),
+        }
+        if let Some(finish) = export.finish {
+            out.push_str(r#","finish":"#);
+            write_json_string(&mut out, finish);
         }
         out.push('}');
     }
@@ -793,6 +894,7 @@ mod tests {
             kind: "function",
             python: None,
             batch: None,
+            finish: None,
         };
         let json = describe_json(std::slice::from_ref(&export));
         assert!(
@@ -849,6 +951,7 @@ mod tests {
             kind: "function",
             python: None,
             batch: None,
+            finish: None,
         };
         let json = describe_json(std::slice::from_ref(&export));
         assert!(
@@ -898,6 +1001,7 @@ mod tests {
             kind: "function",
             python: None,
             batch: None,
+            finish: None,
         };
         let json = describe_json(std::slice::from_ref(&export));
         assert!(json.contains(r#"{"name":"a","type":{"kind":"object","key":"m::Item"},"borrowed":true,"mutable":true}"#), "{json}");

@@ -39,6 +39,11 @@
 //! | `Self` of an `#[export] impl` | a `uint64_t` handle, released with `T_free(handle)` |
 //! | `Result<T, E>` (`E: Display + 'static`) | `T`'s C return; the error goes to the error channel |
 //!
+//! An `async fn name(..) -> R` becomes a task: `uint64_t name(.., on_done,
+//! context)` starts it, `R name_finish(uint64_t task)` returns its result
+//! once `on_done(context)` was called, `ffi_export_task_cancel(task)`
+//! drops it (see [`task`]).
+//!
 //! `#[export(batch)]` on a function of primitives also exports
 //! `size_t name_batch(size_t len, const A *a, size_t a_step, ..., R *out)`.
 //! `python ffi_export.py header LIBRARY` writes all of this as a C header
@@ -153,6 +158,7 @@
 //!     kind: "function",
 //!     python: None,
 //!     batch: None,
+//!     finish: None,
 //! };
 //! let json = describe_json(std::slice::from_ref(&export));
 //! assert!(json.starts_with(r#"{"abi_version":2,"#));
@@ -169,26 +175,31 @@ pub mod collections;
 pub mod convert;
 pub mod data;
 pub mod describe;
+pub mod dynamic;
 pub mod foreign;
 pub mod object;
 pub mod plain;
 pub mod python;
 pub mod status;
+pub mod task;
 
 pub use abi::{
-    code, AbiValue, ErrorRepr, FfiAllocator, FfiBuffer, FfiCallback, FfiError, FfiI128, FfiOption,
-    FfiTuple1, FfiTuple2, FfiTuple3, FfiTuple4, FfiTuple5, FfiTuple6, FfiU128,
+    code, AbiValue, ErrorRepr, FfiAllocator, FfiBuffer, FfiCallback, FfiError, FfiForeign, FfiI128,
+    FfiOption, FfiTuple1, FfiTuple2, FfiTuple3, FfiTuple4, FfiTuple5, FfiTuple6, FfiU128,
 };
 pub use callback::{AllocElement, Allocator, Callback, CallbackReturn, CallbackValue};
 pub use convert::{
     check_disjoint, check_items_disjoint, lift_batch_in, lift_batch_out, lift_copied, lift_cstr,
     lift_slice, lift_slice_mut, lift_str, lift_str_list, BatchOut, BatchSlot, CallScope,
-    FfiElement, FfiParam, FfiSliceElem, IntoFfi, Region, SliceArg,
+    FfiArcParam, FfiElement, FfiParam, FfiSliceElem, IntoFfi, Region, SliceArg,
 };
-pub use data::{encode_error, error_repr, lift_by_pointer, FfiData, FfiLift};
+pub use data::{encode_error, error_repr, lift_by_pointer, FfiArcData, FfiData, FfiLift};
 pub use describe::{
-    DataEnumDesc, EnumDesc, ErrorEncoder, ExportDesc, FieldDesc, ObjectDesc, ParamDesc, RecordDesc,
-    TypeDesc, TypeEntry, VariantDesc, ABI_VERSION, EXPORTS, TYPES,
+    DataEnumDesc, EnumDesc, ErrorEncoder, ExportDesc, FieldDesc, MethodDesc, ObjectDesc, ParamDesc,
+    RecordDesc, TraitDesc, TypeDesc, TypeEntry, VariantDesc, ABI_VERSION, EXPORTS, TYPES,
+};
+pub use dynamic::{
+    FfiTrait, FfiTraitObject, ForeignArgs, ForeignObject, ForeignReturn, ForeignValue,
 };
 pub use object::{
     hold_object, live_objects, register, register_shared, release, shared, with_object, FfiBorrow,

@@ -24,7 +24,7 @@
 //! already has locked (a callback calling back into it) instead of
 //! deadlocking.
 
-use crate::convert::{copied_elems, lift_copied, CallScope, FfiParam, FfiSliceElem, SliceArg};
+use crate::convert::{copied_elems, lift_copied, CallScope, FfiSliceElem, SliceArg};
 use crate::data::{FfiData, FfiLift};
 pub use crate::describe::ObjectDesc;
 use crate::describe::{short_type_name, TypeDesc};
@@ -679,17 +679,13 @@ unsafe impl<T: FfiObject> FfiBorrowMut for T {
     }
 }
 
-// SAFETY: the C form of a shared object is its handle (a u64; 0 is none);
-// each handle handed out is released once through `<Type>_free`, not by
-// `free_repr`.
-unsafe impl<T: FfiObject + Sync> FfiData for Arc<T> {
-    type Repr = u64;
+// SAFETY: a shared object's handle, released once per handle handed out
+// through `<Type>_free`.
+unsafe impl<T: FfiObject + Sync> crate::data::FfiArcData for T {
     const DESC: TypeDesc = TypeDesc::Shared(&<T as FfiObject>::DESC);
-    const OWNED: bool = false;
-    fn into_repr(self) -> u64 {
-        register_shared(self)
+    fn register_arc(value: Arc<T>) -> u64 {
+        register_shared(value)
     }
-    unsafe fn free_repr(_: &mut u64) {}
 }
 
 // SAFETY: the handle is checked by the registry; a clone of the `Arc` is
@@ -701,11 +697,10 @@ unsafe impl<T: FfiObject + Sync> FfiLift for Arc<T> {
 }
 
 // SAFETY: a handle, checked by the registry.
-unsafe impl<T: FfiObject + Sync> FfiParam for Arc<T> {
+unsafe impl<T: FfiObject + Sync> crate::convert::FfiArcParam for T {
     type Abi = u64;
     const DESC: TypeDesc = TypeDesc::Shared(&<T as FfiObject>::DESC);
-    type Lifted<'s> = Arc<T>;
-    unsafe fn lift(abi: u64, param: &'static str, _: &CallScope) -> Result<Arc<T>, Fault> {
+    unsafe fn lift_arc(abi: u64, param: &'static str) -> Result<Arc<T>, Fault> {
         shared(abi, param)
     }
 }

@@ -445,6 +445,17 @@ fn panic_message(payload: &(dyn core::any::Any + Send)) -> String {
     }
 }
 
+/// Runs user code outside a shim (an `async fn` export's future on an
+/// executor thread) under `catch_unwind`, its panics kept quiet like a
+/// shim's: they are delivered to the caller when it takes the result.
+pub fn catch_quietly<R>(body: impl FnOnce() -> R) -> std::thread::Result<R> {
+    install_panic_hook();
+    let scope = ShimScope::enter();
+    let outcome = panic::catch_unwind(AssertUnwindSafe(body));
+    drop(scope);
+    outcome
+}
+
 /// Runs one exported call: marks it as the thread's latest call, runs
 /// `body` under `catch_unwind`, and turns an `Err` or a panic into a
 /// recorded [`Fault`] plus the zero return value. Unwinding never leaves

@@ -121,6 +121,11 @@ pub use ffi_export_runtime::{
     IntoFfi, ABI_VERSION, PYTHON_HELPER, PYTHON_TOOLS,
 };
 
+/// `async fn` exports: [`task::set_spawner`] hands their futures to your
+/// own runtime (tokio, ..) instead of the built-in threads; the C contract
+/// of a task (start, `on_done`, `_finish`, `ffi_export_task_cancel`).
+pub use ffi_export_runtime::task;
+
 /// Used by the code `#[export]` generates; not a public API.
 #[doc(hidden)]
 pub mod __private {

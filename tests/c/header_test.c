@@ -3,6 +3,7 @@
  * records, vectors, options, callbacks, batches, objects and the error
  * channel, every owned result released through its paired free.
  * Built by tests/python/test_header.py with -Wall -Wextra -Werror -std=c11. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,8 +71,74 @@ static double triple(void *context, uint8_t *failed, double value) {
     return value * 3;
 }
 
+/* The trait Button implemented in C: an FfiForeign dispatching on the method
+ * number, counting the references Rust holds. */
+typedef struct {
+    int refs;
+    unsigned presses;
+    char text[64];
+} CButton;
+
+static void c_button_retain(void *context) { ((CButton *)context)->refs += 1; }
+
+static void c_button_release(void *context) { ((CButton *)context)->refs -= 1; }
+
+static int32_t c_button_call(void *context, uint32_t method, void *const *args, void *ok, void *err,
+                             FfiBuffer *message) {
+    CButton *button = context;
+    (void)err; /* no method of Button returns a Result */
+    switch (method) {
+    case 0: /* press(uint32_t times) -> String */
+        button->presses += *(const uint32_t *)args[0];
+        snprintf(button->text, sizeof button->text, "c: %u", button->presses);
+        break;
+    case 1: /* label() -> String */
+        snprintf(button->text, sizeof button->text, "c-button");
+        break;
+    default:
+        message->ptr = (void *)"no such method";
+        message->len = strlen("no such method");
+        message->cap = 0;
+        return 2;
+    }
+    FfiBuffer *out = ok; /* a String's C form, ours until our next call */
+    out->ptr = button->text;
+    out->len = strlen(button->text);
+    out->cap = 0;
+    return 0;
+}
+
+/* on_done of async exports: runs on a library thread (or in cancel). */
+static void task_done(void *context) {
+    atomic_fetch_add((atomic_int *)context, 1);
+}
+
+static void wait_done(atomic_int *done, int count) {
+    while (atomic_load(done) < count) {
+    }
+}
+
 int main(void) {
     printf("abi %u\n", (unsigned)ffi_export_abi_version());
+
+    /* A trait implemented in C, called by Rust (on another thread too), and
+     * a Rust implementation called from C through its object functions. */
+    CButton c_button = {0, 0, ""};
+    Button c_impl = {c_button_call, c_button_retain, c_button_release, &c_button};
+    FfiBuffer pressed = press_on_thread(c_impl, 3);
+    FfiBuffer c_label = label_of(c_impl);
+    printf("c button: %.*s, %.*s, refs %d\n", TEXT(pressed), TEXT(c_label), c_button.refs);
+    press_on_thread_free(&pressed);
+    label_of_free(&c_label);
+    FfiBuffer rust_label = {(void *)"rust", 4, 0};
+    DynButton_handle rust_button = make_button(&rust_label);
+    FfiBuffer rust_pressed = DynButton_press(rust_button, 2);
+    Button passed_back = {NULL, NULL, NULL, (void *)(uintptr_t)rust_button};
+    FfiBuffer rust_again = press_on_thread(passed_back, 1);
+    printf("rust button: %.*s, %.*s\n", TEXT(rust_pressed), TEXT(rust_again));
+    DynButton_press_free(&rust_pressed);
+    press_on_thread_free(&rust_again);
+    DynButton_free(rust_button);
 
     /* String in (ptr, len), String out (FfiBuffer, NUL-terminated). */
     FfiBuffer reversed = reverse(STR("h\xc3\xa9llo"));
@@ -217,5 +284,29 @@ int main(void) {
     report_error("after both");
     Tally_free(a);
     Tally_free(b);
+    /* Async exports: start, on_done from a library thread, finish (frees the task). */
+    atomic_int ended = 0;
+    uint64_t task = div_later(84, 2, task_done, &ended);
+    wait_done(&ended, 1);
+    printf("div_later: %lld, on_done %d\n", (long long)div_later_finish(task), atomic_load(&ended));
+    div_later_finish(task);
+    report_error("finished twice");
+    task = div_later(1, 0, task_done, &ended);
+    wait_done(&ended, 2);
+    div_later_finish(task);
+    report_typed_error("div_later(1, 0)");
+    FfiBuffer ada = {(void *)"Ada", 3, 3};
+    task = greet_later(&ada, task_done, &ended);
+    wait_done(&ended, 3);
+    FfiBuffer hello = greet_later_finish(task);
+    printf("greet_later: %.*s\n", TEXT(hello));
+    greet_later_free(&hello);
+    task = never(task_done, &ended);
+    never_finish(task);
+    report_error("not finished");
+    int first = ffi_export_task_cancel(task), second = ffi_export_task_cancel(task);
+    printf("cancel: %d then %d, on_done %d\n", first, second, atomic_load(&ended));
+    never(NULL, NULL);
+    report_error("no on_done");
     return 0;
 }

@@ -12,6 +12,7 @@ are in tests/c/abi_test.c.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import struct
@@ -392,6 +393,93 @@ case("Arc<object>", "closed, inside a list", lambda lib: lib.shared_objects.Shel
      r"argument 'items'\[0\]: this Item is closed")
 case("Arc<object>", "None inside a list", lambda lib: lib.shared_objects.Shelf().put_all([None]), TypeError,
      r"argument 'items'\[0\] must be a Item, not NoneType")
+# --- async fn (awaited with asyncio.run) ----------------------------------------------------
+case("async fn", "str for an i64 (raised at await)", lambda lib: asyncio.run(lib.add_later("1", 2)), TypeError,
+     "argument 'a'")
+case("async fn", "a bad item in a Vec<String>", lambda lib: asyncio.run(lib.count_later(["a", 2])), TypeError,
+     r"argument 'words'\[1\]")
+case("async fn", "Err of an #[export] enum", lambda lib: asyncio.run(lib.div_later(1, 0)),
+     "lib.errors.ArithmeticError.DivisionByZero", "division by zero")
+case("async fn", "panic inside the future", lambda lib: asyncio.run(lib.panic_later("late")), ffi_export.RustPanic,
+     "late")
+case("async fn", "driven without a running loop", lambda lib: lib.add_later(1, 2).send(None), RuntimeError,
+     "no running event loop")
+
+
+
+def _closed_button(lib: Any) -> Any:
+    button = lib.make_button("c")
+    button.close()
+    return button
+
+
+def _run_and_clear(lib: Any) -> Any:
+    try:
+        return lib.run_handlers("x")
+    finally:
+        lib.clear_handlers()
+
+
+def _raise_busy(lib: Any) -> Any:
+    def check(value: int) -> int:
+        raise lib.errors.ListenerError.Busy("busy")
+    return check
+
+# --- trait objects and stored closures ---------------------------------------------------
+class _Listener:
+    def on_event(self, event: Any) -> None:
+        pass
+
+    def name(self) -> str:
+        return "l"
+
+    def limit(self, hint: Any) -> Any:
+        return hint
+
+
+class _Nameless(_Listener):
+    name = None  # type: ignore[assignment]
+
+
+def _raising_listener(exc: Callable[[], BaseException]) -> Any:
+    class Raising(_Listener):
+        def on_event(self, event: Any) -> None:
+            raise exc()
+    return Raising()
+
+
+def _rejected(lib: Any) -> Any:
+    exc = lib.errors.ListenerError.Rejected("rejected")
+    exc.reason = "why"
+    return _raising_listener(lambda: exc)
+
+
+case("Box<dyn Listener>", "not an object with the methods", lambda lib: lib.listener_limit(3, 1), TypeError,
+     "argument 'listener' \\(dyn Listener\\): int has no method 'on_event'")
+case("Box<dyn Listener>", "a method missing", lambda lib: lib.listener_limit(_Nameless(), 1), TypeError,
+     "has no method 'name'")
+case("Box<dyn Listener>", "a method returns the wrong type",
+     lambda lib: lib.notify_once(type("L", (_Listener,), {"name": lambda self: 3})(), "k"), ffi_export.RustPanic,
+     "Listener::name .*TypeError")
+case("Box<dyn Listener>", "a method returns out of range",
+     lambda lib: lib.listener_limit(type("L", (_Listener,), {"limit": lambda self, h: -1})(), 1),
+     ffi_export.RustPanic, "Listener::limit .*OverflowError")
+case("Arc<dyn Listener>", "raises a variant of the Result's error", lambda lib: lib.notify_once(_rejected(lib), "k"),
+     "lib.errors.ListenerError.Rejected", "rejected: why")
+case("Arc<dyn Listener>", "raises another exception",
+     lambda lib: lib.notify_once(_raising_listener(lambda: KeyError("k")), "k"), ffi_export.RustPanic,
+     "Listener::on_event .*KeyError")
+case("Arc<dyn Listener>", "raises a variant without its fields",
+     lambda lib: lib.notify_once(_raising_listener(lambda: lib.errors.ListenerError.Rejected("x")), "k"),
+     ffi_export.RustPanic, "AttributeError")
+case("Arc<dyn Button>", "a closed Rust implementation", lambda lib: lib.label_of(_closed_button(lib)), ValueError,
+     "DynButton is closed")
+case("Box<dyn Fn(u32)>", "not callable", lambda lib: lib.repeat_call(3, 1), TypeError, "must be callable")
+case("Box<dyn Fn(String, Vec<i64>) -> Option<String>>", "returns the wrong type",
+     lambda lib: lib.add_handler(lambda t, v: 5) and _run_and_clear(lib), ffi_export.RustPanic,
+     "closure::call .*TypeError")
+case("Arc<dyn Fn(i64) -> Result<i64, ListenerError>>", "raises a variant",
+     lambda lib: lib.map_checked(_raise_busy(lib), [1]), "lib.errors.ListenerError.Busy", "busy")
 
 
 def resolve(lib, raises):

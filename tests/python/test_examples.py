@@ -213,6 +213,30 @@ EXPECTED = {
         "scenes alive: 1\n"
         "scenes alive: 0\n"
     ),
+    "27_events": (
+        "held by Rust: 2\n"
+        "published 1\n"
+        "published 2\n"
+        "published 3\n"
+        "log: audit took #1\n"
+        "log: shipping took #1\n"
+        "log: audit took #2\n"
+        "log: shipping refused #2: not interested in refund\n"
+        "audit got: ['#1 order: 2 apples', '#2 refund: 1 pear']\n"
+        "shipping got: ['#1 order: 2 apples']\n"
+        "TypeError: argument 'listener' (dyn Listener): object has no method 'on_event' "
+        "(a dyn Listener needs on_event, name)\n"
+        "held by Rust after close: 0\n"
+    ),
+    "28_fetch": (
+        "coroutine function: True\n"
+        "one: 200 <h1>fast.example</h1>\n"
+        "five: ['0', '1', '2', '3', '4']\n"
+        "UnknownHost: nowhere.example | no such host: nowhere.example\n"
+        "NotFound: https://fast.example/missing: not found\n"
+        "slow.example: timed out, cancelled\n"
+        "blocking: https://fast.example/again\n"
+    ),
 }
 
 # The names the seeds' programs are ported under (examples/README.md).

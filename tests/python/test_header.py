@@ -40,6 +40,8 @@ def test_header_test_program(tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "abi 2",
+        "c button: c: 3, c-button, refs 0",
+        "rust button: rust: 2, rust: 3",
         "reverse: olléh (6 bytes)",
         "freed: yes",
         "person: Ada age 36 email ada@example.com tags 2 kind 2",
@@ -83,18 +85,28 @@ def test_header_test_program(tmp_path) -> None:
         "hyphenate(invalid UTF-8): error code 3, InvalidArgument: argument `words`: item 0: invalid UTF-8: "
         "invalid utf-8 sequence of 1 bytes from index 0",
         "counter: 7 c",
-        "stale handle: error code 3, InvalidArgument: argument `self`: 1 is not a live `Counter` handle "
+        "stale handle: error code 3, InvalidArgument: argument `self`: 2 is not a live `Counter` handle "
         "(closed, freed or never created)",
         "absorb: 12",
         "same object twice: error code 3, InvalidArgument: argument `other`: the same `Tally` is also passed "
         "as `self`, and `self` borrows it `&mut`: Rust allows no other borrow of an object while it is "
         "borrowed mutably; pass two different objects",
-        "stale parameter: error code 3, InvalidArgument: argument `other`: 1 is not a live `Tally` handle "
+        "stale parameter: error code 3, InvalidArgument: argument `other`: 2 is not a live `Tally` handle "
         "(closed, freed or never created)",
         "shared: same handle, value 3",
         "after one free: 3",
-        "after both: error code 3, InvalidArgument: argument `self`: 4 is not a live `Item` handle "
+        "after both: error code 3, InvalidArgument: argument `self`: 5 is not a live `Item` handle "
         "(closed, freed or never created)",
+        "div_later: 42, on_done 1",
+        "finished twice: error code 3, InvalidArgument: argument `task`: 1 is not a live task "
+        "(finished, cancelled or never started)",
+        "div_later(1, 0): ArithmeticError, variant 0: DivisionByZero (tag 0): division by zero",
+        "div_later(1, 0) freed: yes",
+        "greet_later: hello, Ada",
+        "not finished: error code 3, InvalidArgument: argument `task`: task 4 is not finished: "
+        "wait for its on_done callback",
+        "cancel: 1 then 0, on_done 4",
+        "no on_done: error code 3, InvalidArgument: argument `on_done`: NULL (a completion callback is required)",
     ]
 
 

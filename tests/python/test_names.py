@@ -260,7 +260,7 @@ def stub_names(body: list) -> set:
     """The public names a .pyi class body or module defines."""
     names = set()
     for node in body:
-        if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             names.add(node.name)
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             names.add(node.target.id)

@@ -342,3 +342,38 @@ def test_a_list_that_contains_itself_is_refused_not_followed(any_lib) -> None:
     rows.append(rows)
     with pytest.raises(TypeError, match=r"argument 'rows'\[1\]\[0\] \(f64\) must be a float, not list"):
         any_lib.native_then_panic([], {}, ("p", None), rows, {}, False)
+
+
+def test_a_finalizer_run_by_a_refused_item_cannot_pull_the_list_away(lib) -> None:
+    # Reading a lone surrogate raises inside CPython (an allocation, so the
+    # collector may run and a finalizer may change the list being read):
+    # native reading stops at the refused item and touches nothing after it.
+    words = ["a", "\ud800"] + ["b" * 10] * 1000
+
+    class Clears:
+        def __del__(self) -> None:
+            words.clear()
+
+    threshold = gc.get_threshold()
+    outcomes: set = set()
+    gc.disable()
+    try:
+        for _ in range(20):
+            cycle = Clears()
+            cycle.self = cycle  # type: ignore[attr-defined]
+            del cycle
+            gc.set_threshold(1)
+            gc.enable()
+            try:
+                # The list emptied by the finalizer before the ctypes
+                # wrapper read it: nothing but "p" is counted.
+                outcomes.add(lib.native_then_panic(words, {}, ("p", None), [], {}, False))
+            except UnicodeEncodeError:
+                outcomes.add("refused")
+            gc.disable()
+            gc.collect()
+            words[:] = ["a", "\ud800"] + ["b" * 10] * 1000
+    finally:
+        gc.set_threshold(*threshold)
+        gc.enable()
+    assert outcomes <= {1, "refused"} and 1 in outcomes, outcomes

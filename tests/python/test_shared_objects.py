@@ -198,3 +198,20 @@ def test_an_owned_object_is_not_shared(m) -> None:
     assert shared.get() == 2 and m.tally_sum(shared, shared) == 4
     with pytest.raises(ffi_export.InvalidArgument, match="this `Tally` is shared"):
         shared.add(1)
+
+
+def test_an_async_method_of_a_shared_object_owns_an_arc_of_it(any_lib) -> None:
+    import asyncio
+
+    so = any_lib.shared_objects
+    item = so.Item("i", 5)
+
+    async def main():
+        first, second = await asyncio.gather(item.value_later(50), item.value_later(50))
+        item.set(9)  # no lock is held by the futures
+        return first, second, await item.value_later(1)
+
+    assert asyncio.run(main()) == (5, 5, 9)
+    item.close()
+    gc.collect()
+    assert so.Item.live() == 0

@@ -120,6 +120,8 @@ def test_stub_files_written(typed_dir: str) -> None:
         "        hint: Optional[str]",
         "scale_by: _scale_by_batched",
         "    Rust: ``fn parse_int(text: &str) -> Result<i64, ParseIntError>``",
+        "async def add_later(a: int, b: int) -> int:",
+        "    async def started_after(ms: int) -> Stopwatch:",
     ]:
         assert line in stub.splitlines(), line
 
@@ -148,8 +150,15 @@ def test_mypy_catches_wrong_calls(typed_dir: str) -> None:
             "    text: str = e.a\n"
             "t.geometry.distance(t.sprites.spot(1, 2, t.sprites.Layer.Air), t.geometry.Spot(x=1.0, y=2.0))\n"
             "t.Spot(x=1.0, y=2.0)\n"
+            "class NoName:\n"
+            "    def on_event(self, event: t.Event) -> None: ...\n"
+            "t.notify_once(NoName(), 'k')\n"
+            "async def later() -> None:\n"
+            "    n: str = await t.add_later(1, 2)\n"
+            "    m: int = t.add_later(1, 2)\n"
         )
-    assert error_lines(typed_dir, "wrong_client.py") == ["2", "3", "4", "5", "6", "10", "12", "13", "14"]
+    assert error_lines(typed_dir, "wrong_client.py") == ["2", "3", "4", "5", "6", "10", "12", "13", "14", "17", "19",
+                                                         "20"]
 
 
 def test_mypy_catches_wrong_object_arguments(typed_dir: str) -> None:
@@ -190,6 +199,7 @@ def test_typed_clients_run(typed_dir: str) -> None:
     assert "owned: 6 a-b 3 [('a', 2), ('b', 1)]" in out.splitlines()
     assert "maps: {1: ['e'], 2: ['ab', 'cd']} [1, 3] -1.0 2.0 3 True b'AA'" in out.splitlines()
     assert "records: ['Ada'] 1 True" in out.splitlines()
+    assert "async: 3 {'a': 2} 0.0 [1, 2] [1] DivisionByZero" in out.splitlines()
     assert "inventory: ['item0', 'item1'] ['a', 'b'] (1.5, -2.0) 1" in out.splitlines()
     assert "defaults: hello a! hello a hello a? 8080 Guest None Hello b" in out.splitlines()
     assert "typed error: IntegerOverflow -9223372036854775808 -1 / True" in out.splitlines()
@@ -197,6 +207,7 @@ def test_typed_clients_run(typed_dir: str) -> None:
     assert "record error: age 422 a positive number" in out.splitlines()
     assert "enum error: Locked Locked" in out.splitlines()
     assert "shared: 31 True -1 2" in out.splitlines()
+    assert "traits: ['k', 'n'] [] recorder b: 2 ['h3']" in out.splitlines()
 
 
 def test_typed_module_finds_the_library_next_to_itself(typed_dir: str, tmp_path: str) -> None:

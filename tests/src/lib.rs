@@ -1906,6 +1906,573 @@ pub fn badge_twice(badge: &Badge) -> String {
     badge.text.repeat(2)
 }
 
+/// `async fn` exports: futures driven by the library's executor (or tokio
+/// through `ffi_export::task::set_spawner`), awaited from asyncio.
+pub mod async_fns {
+    use super::rich::{Kind, Point};
+    use super::shapes::Shape;
+    use super::typed_errors::{checked_div, ArithmeticError};
+    use ffi_export::export;
+    use std::collections::HashMap;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Poll, Waker};
+    use std::time::Duration;
+
+    static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+    /// Counts itself live until dropped: shows when a future is dropped.
+    struct Live;
+
+    impl Live {
+        fn new() -> Live {
+            LIVE.fetch_add(1, Ordering::SeqCst);
+            Live
+        }
+    }
+
+    impl Drop for Live {
+        fn drop(&mut self) {
+            LIVE.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    #[derive(Default)]
+    struct Timer {
+        fired: bool,
+        waker: Option<Waker>,
+    }
+
+    /// A runtime-free timer: a thread wakes the future after `ms`.
+    struct Delay {
+        ms: u64,
+        timer: Option<Arc<Mutex<Timer>>>,
+        _live: Live,
+    }
+
+    fn delay(ms: u64) -> Delay {
+        Delay {
+            ms,
+            timer: None,
+            _live: Live::new(),
+        }
+    }
+
+    impl Future for Delay {
+        type Output = ();
+
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            let ms = self.ms;
+            let timer = self.timer.get_or_insert_with(|| {
+                let timer = Arc::new(Mutex::new(Timer::default()));
+                let shared = timer.clone();
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(ms));
+                    let mut timer = shared.lock().unwrap();
+                    timer.fired = true;
+                    if let Some(waker) = timer.waker.take() {
+                        waker.wake();
+                    }
+                });
+                timer
+            });
+            let mut timer = timer.lock().unwrap();
+            if timer.fired {
+                return Poll::Ready(());
+            }
+            timer.waker = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+
+    /// Sleeps `ms` milliseconds without blocking a thread; returns `ms`.
+    #[export]
+    pub async fn nap_ms(ms: u64) -> u64 {
+        delay(ms).await;
+        ms
+    }
+
+    /// Never finishes (until cancelled: its drop is counted).
+    #[export]
+    pub async fn never() -> u32 {
+        let _live = Live::new();
+        std::future::pending::<()>().await;
+        0
+    }
+
+    /// Futures of this module alive now.
+    #[export]
+    pub fn live_futures() -> usize {
+        LIVE.load(Ordering::SeqCst)
+    }
+
+    /// Tasks started and not yet finished or cancelled.
+    #[export]
+    pub fn live_tasks() -> usize {
+        ffi_export::task::live_tasks()
+    }
+
+    /// Blocks its executor thread for `ms` (not the caller's).
+    #[export]
+    pub async fn spin_ms(ms: u64) -> u64 {
+        std::thread::sleep(Duration::from_millis(ms));
+        ms
+    }
+
+    /// `a + b`, later.
+    #[export]
+    pub async fn add_later(a: i64, b: i64) -> i64 {
+        delay(1).await;
+        a + b
+    }
+
+    /// A greeting for `name`, later.
+    #[export]
+    pub async fn greet_later(name: String) -> String {
+        delay(1).await;
+        format!("hello, {name}")
+    }
+
+    /// Nothing, later.
+    #[export]
+    pub async fn unit_later() {
+        delay(1).await;
+    }
+
+    /// `x` doubled, later.
+    #[export]
+    pub async fn maybe_later(x: Option<i32>) -> Option<i32> {
+        delay(1).await;
+        x.map(|x| x * 2)
+    }
+
+    /// `n` points on the diagonal, later.
+    #[export]
+    pub async fn points_later(n: u32) -> Vec<Point> {
+        delay(1).await;
+        (0..n)
+            .map(|i| Point {
+                x: f64::from(i),
+                y: f64::from(i),
+            })
+            .collect()
+    }
+
+    /// How many times each word occurs, later.
+    #[export]
+    pub async fn count_later(words: Vec<String>) -> HashMap<String, u32> {
+        delay(1).await;
+        let mut counts = HashMap::new();
+        for word in words {
+            *counts.entry(word).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// `n` bytes of 7, later.
+    #[export]
+    pub async fn bytes_later(n: usize) -> Vec<u8> {
+        delay(1).await;
+        vec![7; n]
+    }
+
+    /// A shape grown by `by`, later (an enum with data in and out).
+    #[export]
+    pub async fn grow_later(shape: Shape, by: f64) -> Shape {
+        delay(1).await;
+        match shape {
+            Shape::Circle { radius } => Shape::Circle {
+                radius: radius * by,
+            },
+            other => other,
+        }
+    }
+
+    /// The next kind, the words, a wide number and a pair, later (a
+    /// field-less enum, a tuple, `i128`, `Vec<String>`).
+    #[export]
+    pub async fn mixed_later(
+        kind: Kind,
+        words: Vec<String>,
+        wide: i128,
+    ) -> (Kind, Vec<String>, i128, Option<(String, u8)>) {
+        delay(1).await;
+        let first = words.first().map(|word| (word.clone(), word.len() as u8));
+        (kind, words, wide * 2, first)
+    }
+
+    /// `a / b`, later: a typed error (`lib.errors.ArithmeticError`).
+    #[export]
+    pub async fn div_later(a: i64, b: i64) -> Result<i64, ArithmeticError> {
+        delay(1).await;
+        checked_div(a, b)
+    }
+
+    /// Fails with `message`, later (a `String` error).
+    #[export]
+    pub async fn fail_later(message: String) -> Result<u32, String> {
+        delay(1).await;
+        Err(message)
+    }
+
+    /// Panics with `message`, later.
+    #[export]
+    pub async fn panic_later(message: String) -> u32 {
+        delay(1).await;
+        panic!("{message}")
+    }
+
+    /// A stopwatch made by an async function (objects cross as handles).
+    #[derive(Default)]
+    pub struct Stopwatch {
+        laps: Vec<u64>,
+    }
+
+    #[export]
+    impl Stopwatch {
+        /// An empty stopwatch.
+        pub fn new() -> Stopwatch {
+            Stopwatch { laps: Vec::new() }
+        }
+
+        /// Records a lap.
+        pub fn lap(&mut self, ms: u64) {
+            self.laps.push(ms);
+        }
+
+        /// The laps so far.
+        pub fn laps(&self) -> Vec<u64> {
+            self.laps.clone()
+        }
+
+        /// A stopwatch with one lap of `ms`, made after `ms`: an async
+        /// static function.
+        pub async fn started_after(ms: u64) -> Stopwatch {
+            delay(ms).await;
+            Stopwatch { laps: vec![ms] }
+        }
+    }
+
+    /// Routes every later async export to a tokio runtime (for futures
+    /// that need its reactor); `false` if a spawner was already set.
+    #[export]
+    pub fn use_tokio() -> bool {
+        static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+        let runtime = RUNTIME.get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_time()
+                .build()
+                .expect("a tokio runtime")
+        });
+        let handle = runtime.handle().clone();
+        ffi_export::task::set_spawner(move |future| {
+            handle.spawn(future);
+        })
+    }
+
+    /// Sleeps with tokio's timer (needs a tokio reactor: `use_tokio()`).
+    #[export]
+    pub async fn tokio_sleep(ms: u64) -> u64 {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        ms
+    }
+}
+
+/// Traits the caller implements, and stored closures (`Box<dyn Listener>`,
+/// `Arc<dyn Fn(..)>`): kept by Rust, called later and from other threads.
+pub mod traits {
+    use ffi_export::export;
+    use std::sync::{Arc, Mutex};
+
+    /// Something that happened.
+    #[export]
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Event {
+        /// What kind of event.
+        pub kind: String,
+        /// Its sequence number.
+        pub seq: u32,
+        /// Tags attached to it.
+        pub tags: Vec<String>,
+    }
+
+    /// Why a listener refused an event.
+    #[export]
+    #[derive(Debug, thiserror::Error)]
+    pub enum ListenerError {
+        /// The listener is busy.
+        #[error("busy")]
+        Busy,
+        /// The event was rejected.
+        #[error("rejected: {reason}")]
+        Rejected {
+            /// Why.
+            reason: String,
+        },
+    }
+
+    /// Receives events; implemented in Python (any object with these methods).
+    #[export]
+    pub trait Listener: Send + Sync {
+        /// Handles one event.
+        fn on_event(&self, event: Event) -> Result<(), ListenerError>;
+        /// The listener's name.
+        fn name(&self) -> String;
+        /// How many events it wants at most (`None`: no limit).
+        fn limit(&self, hint: Option<u32>) -> Option<u32>;
+    }
+
+    /// Delivers events to the listeners it keeps.
+    #[derive(Default)]
+    pub struct Bus {
+        listeners: Vec<Arc<dyn Listener>>,
+    }
+
+    #[export]
+    impl Bus {
+        /// An empty bus.
+        pub fn new() -> Bus {
+            Bus::default()
+        }
+        /// Keeps `listener` until the bus is closed.
+        pub fn subscribe(&mut self, listener: Box<dyn Listener>) -> u32 {
+            self.listeners.push(Arc::from(listener));
+            self.listeners.len() as u32
+        }
+        /// Forgets every listener.
+        pub fn clear(&mut self) {
+            self.listeners.clear();
+        }
+        /// The listeners' names, in order.
+        pub fn names(&self) -> Vec<String> {
+            self.listeners.iter().map(|l| l.name()).collect()
+        }
+        /// Sends an event to every listener on this thread; the errors
+        /// they returned, as text.
+        pub fn publish(&self, kind: String, seq: u32) -> Vec<String> {
+            deliver(&self.listeners, kind, seq)
+        }
+        /// Sends `count` events to every listener from `threads` new Rust
+        /// threads at once; the number of errors.
+        pub fn publish_from_threads(&self, threads: u32, count: u32) -> u32 {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let listeners = self.listeners.clone();
+                    std::thread::spawn(move || {
+                        (0..count)
+                            .map(|i| deliver(&listeners, format!("t{t}"), i).len() as u32)
+                            .sum::<u32>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or(u32::MAX))
+                .sum()
+        }
+        /// Sends events from a detached Rust thread forever (until the
+        /// process ends): for shutdown tests.
+        pub fn publish_forever(&self) {
+            let listeners = self.listeners.clone();
+            std::thread::spawn(move || {
+                let mut seq = 0;
+                loop {
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        deliver(&listeners, "tick".to_owned(), seq)
+                    }));
+                    seq = seq.wrapping_add(1);
+                }
+            });
+        }
+    }
+
+    fn deliver(listeners: &[Arc<dyn Listener>], kind: String, seq: u32) -> Vec<String> {
+        let event = Event {
+            kind,
+            seq,
+            tags: vec!["a".to_owned(), "b".to_owned()],
+        };
+        listeners
+            .iter()
+            .filter_map(|l| l.on_event(event.clone()).err())
+            .map(|e| match e {
+                ListenerError::Busy => "busy".to_owned(),
+                ListenerError::Rejected { reason } => format!("rejected: {reason}"),
+            })
+            .collect()
+    }
+
+    /// Calls a listener once, now, without keeping it.
+    #[export]
+    pub fn notify_once(listener: Arc<dyn Listener>, kind: String) -> Result<String, ListenerError> {
+        listener.on_event(Event {
+            kind,
+            seq: 0,
+            tags: Vec::new(),
+        })?;
+        Ok(listener.name())
+    }
+
+    /// `limit` of a listener, with `hint`.
+    #[export]
+    pub fn listener_limit(listener: Box<dyn Listener>, hint: Option<u32>) -> Option<u32> {
+        listener.limit(hint)
+    }
+
+    type Handler = Box<dyn Fn(String, Vec<i64>) -> Option<String> + Send + Sync>;
+
+    static HANDLERS: Mutex<Vec<Handler>> = Mutex::new(Vec::new());
+
+    /// Keeps `handler` for later (`run_handlers`).
+    #[export]
+    pub fn add_handler(
+        handler: Box<dyn Fn(String, Vec<i64>) -> Option<String> + Send + Sync>,
+    ) -> u32 {
+        let mut handlers = HANDLERS.lock().unwrap_or_else(|e| e.into_inner());
+        handlers.push(handler);
+        handlers.len() as u32
+    }
+
+    /// Runs every kept handler with `(text, [1, 2, 3])` on a new Rust
+    /// thread (a handler failing panics it, and then this call).
+    #[export]
+    pub fn run_handlers(text: String) -> Vec<Option<String>> {
+        std::thread::spawn(move || {
+            let handlers = HANDLERS.lock().unwrap_or_else(|e| e.into_inner());
+            handlers
+                .iter()
+                .map(|h| h(text.clone(), vec![1, 2, 3]))
+                .collect()
+        })
+        .join()
+        // A handler that failed panicked that thread: this call panics too.
+        .unwrap_or_else(|payload| std::panic::resume_unwind(payload))
+    }
+
+    /// Drops every kept handler.
+    #[export]
+    pub fn clear_handlers() {
+        HANDLERS.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// Applies a fallible stored closure (an `Arc`) to each number.
+    #[export]
+    pub fn map_checked(
+        f: Arc<dyn Fn(i64) -> Result<i64, ListenerError> + Send + Sync>,
+        values: Vec<i64>,
+    ) -> Result<Vec<i64>, ListenerError> {
+        values.into_iter().map(|v| f(v)).collect()
+    }
+
+    /// Calls a unit closure `times` times.
+    #[export]
+    pub fn repeat_call(f: Box<dyn Fn(u32) + Send + Sync>, times: u32) {
+        for i in 0..times {
+            f(i);
+        }
+    }
+
+    /// A button: implemented in Rust (returned to the caller) or by the
+    /// caller (passed in).
+    #[export]
+    pub trait Button: Send + Sync {
+        /// Presses it `times` times; what it shows afterwards.
+        fn press(&self, times: u32) -> String;
+        /// Its label.
+        fn label(&self) -> String;
+    }
+
+    /// A Rust button counting its presses.
+    pub struct Counter {
+        label: String,
+        presses: std::sync::atomic::AtomicU32,
+    }
+
+    impl Button for Counter {
+        fn press(&self, times: u32) -> String {
+            let total = self
+                .presses
+                .fetch_add(times, std::sync::atomic::Ordering::SeqCst)
+                + times;
+            format!("{}: {total}", self.label)
+        }
+        fn label(&self) -> String {
+            self.label.clone()
+        }
+    }
+
+    fn counter(label: &str) -> Arc<dyn Button> {
+        Arc::new(Counter {
+            label: label.to_owned(),
+            presses: Default::default(),
+        })
+    }
+
+    /// A new Rust button, boxed.
+    #[export]
+    pub fn make_button(label: String) -> Box<dyn Button> {
+        Box::new(Counter {
+            label,
+            presses: Default::default(),
+        })
+    }
+
+    /// Buttons sharing one counter (`Arc`), in a list.
+    #[export]
+    pub fn shared_buttons(count: u32) -> Vec<Arc<dyn Button>> {
+        let one = counter("shared");
+        (0..count).map(|_| one.clone()).collect()
+    }
+
+    /// A button, or none.
+    #[export]
+    pub fn maybe_button(label: Option<String>) -> Option<Arc<dyn Button>> {
+        label.map(|l| counter(&l))
+    }
+
+    /// Presses a button (Rust's or the caller's) from a Rust thread.
+    #[export]
+    pub fn press_on_thread(button: Arc<dyn Button>, times: u32) -> String {
+        std::thread::spawn(move || button.press(times))
+            .join()
+            .unwrap_or_default()
+    }
+
+    /// Presses a boxed button once and returns its label.
+    #[export]
+    pub fn label_of(button: Box<dyn Button>) -> String {
+        button.press(1);
+        button.label()
+    }
+
+    type Echo = Arc<dyn Fn(String, u32) -> String + Send + Sync>;
+
+    static ECHO: Mutex<Option<Echo>> = Mutex::new(None);
+
+    /// Keeps `f` for `call_echo`.
+    #[export]
+    pub fn set_echo(f: Arc<dyn Fn(String, u32) -> String + Send + Sync>) {
+        *ECHO.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
+    }
+
+    /// Forgets the kept `f`.
+    #[export]
+    pub fn clear_echo() {
+        *ECHO.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Calls the kept `f(text, depth)` (which may call this again: nested
+    /// calls of one Python object on one thread).
+    #[export]
+    pub fn call_echo(text: String, depth: u32) -> String {
+        let f = ECHO.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        f.map_or_else(String::new, |f| f(text, depth))
+    }
+}
+
 /// Objects as parameters (`&T`, `&mut T`) and shared objects (`Arc<T>`):
 /// `tests/python/test_objects.py`.
 pub mod shared_objects {
@@ -2060,6 +2627,13 @@ pub mod shared_objects {
         /// those Rust objects hold).
         pub fn holders(self: Arc<Self>) -> usize {
             Arc::strong_count(&self)
+        }
+
+        /// Its value after `ms` milliseconds: an async method of a shared
+        /// object (the future owns an `Arc` of it, no lock is held).
+        pub async fn value_later(self: Arc<Self>, ms: u64) -> i64 {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            self.value()
         }
 
         /// How many items are alive.

@@ -1,8 +1,8 @@
 use ffi_export::export;
 
 #[export]
-pub async fn fetch(id: u32) -> u32 {
-    id
+pub async fn fetch(url: &str, ids: &[u32]) -> usize {
+    url.len() + ids.len()
 }
 
 fn main() {}

@@ -1,7 +1,7 @@
 use ffi_export::export;
 
 #[export]
-pub async fn describe<T>(text: &String) -> usize {
+pub unsafe fn describe<T>(text: &String) -> usize {
     text.len()
 }
 

@@ -18,6 +18,13 @@ mod ffi_export_pyo3_bench {
         a.wrapping_add(b)
     }
 
+    /// `a + b`, wrapping, as an `async fn` (PyO3's `experimental-async`:
+    /// a coroutine polled on the awaiting thread, no executor).
+    #[pyfunction]
+    async fn add_async(a: i64, b: i64) -> i64 {
+        a.wrapping_add(b)
+    }
+
     /// `text` upper-cased: a string round trip.
     #[pyfunction]
     fn upper(text: &str) -> String {
@@ -28,6 +35,17 @@ mod ffi_export_pyo3_bench {
     #[pyfunction]
     fn sum_owned(values: Vec<i64>) -> i64 {
         values.into_iter().fold(0, i64::wrapping_add)
+    }
+
+    /// The sum of `ticker.tick(i)` for i in 0..count: `count` method calls
+    /// on a Python object.
+    #[pyfunction]
+    fn tick_many(ticker: &Bound<'_, PyAny>, count: u64) -> PyResult<u64> {
+        let mut sum = 0u64;
+        for i in 0..count {
+            sum = sum.wrapping_add(ticker.call_method1("tick", (i,))?.extract::<u64>()?);
+        }
+        Ok(sum)
     }
 
     /// The sum of a map's values (a dict converted).

@@ -46,6 +46,7 @@ pub fn fallback(input: TokenStream, item: Option<&Item>, error: syn::Error) -> T
             };
             (object.item.to_token_stream(), stand_ins)
         }
+        Some(Item::Trait(model)) => (model.item.to_token_stream(), TokenStream::new()),
         Some(Item::Other(_)) | None => (input, TokenStream::new()),
     };
     let mut errors = Errors::default();

@@ -269,6 +269,39 @@ pub fn callable(model: &ExportFn) -> TokenStream {
     };
     let desc_ident = hidden_ident("desc", c_name);
     let call_scope = call_scope(model.sig.ident.span());
+    // An `async fn`: the shim starts a task (`call` makes the future) and
+    // `<name>_finish` lowers its result, as the blocking shim would.
+    let (shim_ret, body, finish_item, finish_desc) = if model.sig.asyncness.is_some() {
+        c_params.push(quote! {
+            __ffi_on_done: ::core::option::Option<#rt::task::OnDone>,
+            __ffi_context: *mut ::core::ffi::c_void
+        });
+        let finish_name = format!("{c_name}_finish");
+        let finish_ident = hidden_ident("finish", c_name);
+        let ret_ty = &ret_ty;
+        let finish_call =
+            quote_spanned!(ret.last=> #lower(#rt::task::finish::<#ret_ty>(__ffi_task)?));
+        let item = quote! {
+            #[doc(hidden)]
+            // SAFETY: `<name>_finish` of a checked export name (validate::c_symbol).
+            #[unsafe(export_name = #finish_name)]
+            #[allow(non_snake_case, clippy::type_complexity)]
+            pub extern "C" fn #finish_ident(__ffi_task: u64) -> #ret_abi {
+                #rt::call(move || #finish_call)
+            }
+        };
+        // Spanned at the name: a future that is not `Send + 'static` is
+        // reported at the function.
+        let start = quote_spanned!(model.sig.ident.span()=> #rt::task::start(#call, __ffi_on_done, __ffi_context));
+        (quote!(u64), start, item, option(Some(quote!(#finish_name))))
+    } else {
+        (
+            quote!(#ret_abi),
+            lower_call,
+            TokenStream::new(),
+            option(None),
+        )
+    };
     let doc = &model.doc;
     let rust_name = model.sig.ident.unraw().to_string();
     let c_name_lit = syn::LitStr::new(c_name, model.c_name_span);
@@ -280,7 +313,7 @@ pub fn callable(model: &ExportFn) -> TokenStream {
         // ffi-export symbol (validate::c_symbol).
         #[unsafe(export_name = #c_name_lit)]
         #[allow(non_snake_case, clippy::type_complexity)]
-        pub unsafe extern "C" fn #shim_ident(#(#c_params),*) -> #ret_abi {
+        pub unsafe extern "C" fn #shim_ident(#(#c_params),*) -> #shim_ret {
             #rt::call(move || {
                 #call_scope
                 #objects
@@ -288,10 +321,11 @@ pub fn callable(model: &ExportFn) -> TokenStream {
                 #(#shared)*
                 #aliasing_check
                 #(#exclusive)*
-                #lower_call
+                #body
             })
         }
 
+        #finish_item
         #free_item
         #guard
 
@@ -311,6 +345,7 @@ pub fn callable(model: &ExportFn) -> TokenStream {
             kind: #kind,
             python: #python_desc,
             batch: #batch_desc,
+            finish: #finish_desc,
         };
         #python_item
         #batch_item
@@ -321,7 +356,10 @@ pub fn callable(model: &ExportFn) -> TokenStream {
 /// primitives, `&str` and slices of numbers, and whose result is a
 /// primitive, `String`, `()`, `Option` of a primitive or `Result` of those.
 fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
-    if matches!(model.kind, FnKind::Constructor) || !model.ret.kind.is_fast() {
+    if matches!(model.kind, FnKind::Constructor)
+        || !model.ret.kind.is_fast()
+        || model.sig.asyncness.is_some()
+    {
         return None;
     }
     let rt = runtime();

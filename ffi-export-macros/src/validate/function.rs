@@ -5,8 +5,8 @@ use super::symbol::{c_identifier, c_symbol};
 use super::text::{describe, list};
 use crate::errors::Errors;
 use crate::model::{
-    Args, ExportFn, Function, Param, ParamKind, ReturnKind, UnsupportedParam, UnsupportedReturn,
-    PRIMITIVES,
+    Args, ExportFn, FnKind, Function, Param, ParamKind, ReturnKind, UnsupportedParam,
+    UnsupportedReturn, PRIMITIVES,
 };
 use quote::ToTokens;
 use syn::punctuated::Punctuated;
@@ -24,6 +24,7 @@ pub fn function(function: &Function, errors: &mut Errors) {
     if let Some(span) = export.batch {
         batch(export, span, errors);
     }
+    asynchronous(export, errors);
 }
 
 /// Every problem of a `pub fn` of an `#[export] impl`; `symbols`: check
@@ -34,6 +35,7 @@ pub fn method(method: &ExportFn, symbols: bool, errors: &mut Errors) {
         c_symbol(&method.c_name, method.c_name_span, errors);
     }
     params_and_return(method, errors);
+    asynchronous(method, errors);
     if let Some(receiver) = method.sig.receiver() {
         if !method.kind.has_receiver() {
             errors.error(
@@ -42,6 +44,71 @@ pub fn method(method: &ExportFn, symbols: bool, errors: &mut Errors) {
                  its handle; take `&self`, `&mut self` or (a shared object) `self: Arc<Self>`",
             );
         }
+    }
+}
+
+/// What an `async fn` cannot be: its future outlives the call, so it
+/// takes owned parameters only, and it cannot borrow an object (that would
+/// hold the object's lock across every await).
+fn asynchronous(export: &ExportFn, errors: &mut Errors) {
+    let Some(token) = &export.sig.asyncness else {
+        return;
+    };
+    match export.kind {
+        FnKind::Method { mutable } => {
+            let receiver = export.sig.receiver();
+            let what = if mutable { "&mut self" } else { "&self" };
+            let message = format!(
+                "an `async fn` method cannot take `{what}`: the future would hold the \
+                 object's lock across every await and block all other calls on it; \
+                 take `self: Arc<Self>` and keep what the future needs in `Arc`s"
+            );
+            match receiver {
+                Some(receiver) => errors.error(receiver, message),
+                None => errors.error(token, message),
+            }
+        }
+        FnKind::Constructor if export.sig.ident == "new" => errors.error(
+            token,
+            "`async fn new` cannot be exported: `new` is Python's `__init__`, which cannot \
+             await; keep `new` blocking and give the async constructor another name \
+             (`async fn connect(..) -> Self`)",
+        ),
+        FnKind::Constructor | FnKind::Function | FnKind::Static | FnKind::SharedMethod => {}
+    }
+    if let Some(span) = export.batch {
+        errors.push(syn::Error::new(
+            span,
+            "`batch` cannot loop an `async fn`: remove `batch`, or export a blocking function",
+        ));
+    }
+    for param in &export.params {
+        let borrowed = match &param.kind {
+            ParamKind::Primitive(_)
+            | ParamKind::Option(_)
+            | ParamKind::Named(_)
+            | ParamKind::Unsupported(_) => continue,
+            ParamKind::Str | ParamKind::CStr => "take `String` (the future owns it)",
+            ParamKind::StrList => "take `Vec<String>` (the future owns it)",
+            ParamKind::Slice { .. } => "take `Vec<T>` (the future owns it)",
+            ParamKind::Ref(_) => {
+                "take the value itself (a record: the future owns a copy) or, for an object, \
+                 `Arc<T>` of a shared one"
+            }
+            ParamKind::RefMut(_) => {
+                "take `Arc<T>` of a shared object (one that locks its own state)"
+            }
+            ParamKind::Callback(_) | ParamKind::Allocator(_) => {
+                "callbacks and allocators live for one call; return the value instead"
+            }
+        };
+        errors.error(
+            &param.ty,
+            format!(
+                "an `async fn` export cannot borrow `{}`: its future outlives the call; {borrowed}",
+                param.name
+            ),
+        );
     }
 }
 
@@ -67,13 +134,6 @@ fn args(args: &Args, errors: &mut Errors) -> bool {
 /// Signature-level rules: everything about a function, apart from its
 /// types, that a C export cannot have.
 fn signature(sig: &Signature, in_impl: bool, errors: &mut Errors) {
-    if let Some(token) = &sig.asyncness {
-        errors.error(
-            token,
-            "`async fn` cannot be exported: a C caller cannot poll a future; \
-             export a blocking function that runs it (e.g. with your runtime's `block_on`)",
-        );
-    }
     if let Some(token) = &sig.unsafety {
         errors.error(
             token,

@@ -3,6 +3,8 @@ module (`tests_typed`): records, enums, enums with data, objects, options,
 callbacks, string lists, batches, typed errors, same-named items of two
 Rust modules, all checked by mypy --strict."""
 import array
+import asyncio
+from typing import Awaitable, Coroutine, Dict, List
 
 import ffi_export
 
@@ -52,6 +54,55 @@ def shared() -> str:
     a.close()
     b.close()
     return f"{total} {same} {so.maybe_value(None)} {so.shared_count(so.Tally.new_shared(2))}"
+
+
+class Recorder:
+    """Implements the Rust trait `Listener` (the stubs' `t.Listener` Protocol)."""
+
+    def __init__(self) -> None:
+        self.kinds: list[str] = []
+
+    def on_event(self, event: t.Event) -> None:
+        self.kinds.append(event.kind)
+
+    def name(self) -> str:
+        return "recorder"
+
+    def limit(self, hint: int | None) -> int | None:
+        return hint
+
+
+def traits() -> str:
+    """A Python implementation of a Rust trait, a Rust one, stored closures."""
+    recorder = Recorder()
+    listener: t.Listener = recorder
+    with t.Bus.new() as bus:
+        bus.subscribe(listener)
+        failures: list[str] = bus.publish("k", 0)
+        named: str = t.notify_once(recorder, "n")
+    button = t.make_button("b")
+    pressed: str = t.press_on_thread(button, 2)
+    t.add_handler(lambda text, values: f"{text}{len(values)}")
+    results: list[str | None] = t.run_handlers("h")
+    t.clear_handlers()
+    return f"{recorder.kinds} {failures} {named} {pressed} {results}"
+
+
+async def awaited() -> str:
+    """Async exports: coroutines whose awaited values are typed."""
+    pending: Coroutine[object, object, int] = t.add_later(1, 2)
+    total: int = await pending
+    counts: Dict[str, int] = await t.count_later(["a", "a"])
+    points: List[t.Point] = await t.points_later(1)
+    naps: List[int] = list(await asyncio.gather(t.nap_ms(1), t.nap_ms(2)))
+    later: Awaitable[t.Stopwatch] = t.Stopwatch.started_after(1)
+    with await later as watch:
+        laps = list(watch.laps())
+    try:
+        await t.div_later(1, 0)
+    except t.errors.ArithmeticError.DivisionByZero as error:
+        return f"{total} {counts} {points[0].x} {naps} {laps} {error.variant}"
+    return "no error"
 
 
 def main() -> None:
@@ -120,6 +171,8 @@ def main() -> None:
         reason: t.Denied = denied.value
         print("enum error:", denied.variant, reason.name)
     print("shared:", shared())
+    print("traits:", traits())
+    print("async:", asyncio.run(awaited()))
     print("names:", names())
     try:
         t.parse_int("x")

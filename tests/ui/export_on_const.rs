@@ -1,8 +1,6 @@
 use ffi_export::export;
 
 #[export]
-pub trait Shape {
-    fn area(&self) -> f64;
-}
+pub const LIMIT: u32 = 10;
 
 fn main() {}

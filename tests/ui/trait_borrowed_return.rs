@@ -1,0 +1,8 @@
+use ffi_export::export;
+
+#[export]
+pub trait Named: Send + Sync {
+    fn name(&self) -> &str;
+}
+
+fn main() {}

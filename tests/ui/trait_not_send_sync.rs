@@ -1,0 +1,8 @@
+use ffi_export::export;
+
+#[export]
+pub trait Clock {
+    fn now(&self) -> u64;
+}
+
+fn main() {}
