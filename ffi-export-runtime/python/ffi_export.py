@@ -2519,10 +2519,19 @@ def _release(context: Optional[int]) -> None:
     del gone
 
 
+#: The last exception a Python method Rust called raised on each OS thread
+#: (Rust panicked with its text): the ``__cause__`` of the ``RustPanic`` the
+#: thread's exported call then raises. At most ``_FAILURES_KEPT`` threads'
+#: are kept (threads of Rust's own that never raise into Python).
+_foreign_failures: Dict[int, BaseException] = {}
+_FAILURES_KEPT = 64
+
+
 def _foreign_call(context: Optional[int], method: int, args: Optional[int], ok: Optional[int], err: Optional[int],
                   message: Optional[int], _held: Dict[int, _Held] = _held,
                   _ident: Callable[[], int] = threading.get_ident, _bytes: Any = _bytes_address,
-                  _orphans: Dict[int, Any] = _orphans) -> int:
+                  _orphans: Dict[int, Any] = _orphans,
+                  _failures: Dict[int, BaseException] = _foreign_failures) -> int:
     """The one dispatcher of every Python object Rust holds (the globals it
     needs are bound as defaults: it may run while the interpreter shuts
     down). A failure is reported to Rust as status 2 with its message.
@@ -2548,6 +2557,11 @@ def _foreign_call(context: Optional[int], method: int, args: Optional[int], ok: 
             slot = _FfiBuffer.from_address(message)
             slot.ptr, slot.len, slot.cap = _bytes(text), len(text), 0
         status = _FOREIGN_FAILED
+        thread = _ident()
+        _failures.pop(thread, None)
+        while len(_failures) >= _FAILURES_KEPT:
+            _failures.pop(next(iter(_failures)), None)
+        _failures[thread] = exc
     if not keep:
         return status  # nothing Rust still reads (numbers: written in place)
     if held is None:
@@ -3761,8 +3775,14 @@ class _Binder:
         if code == _CODE_INVALID and isinstance(receiver, _Object) and receiver.closed:
             raise _closed_error(receiver) from None
         exc: FfiError
+        cause: Optional[BaseException] = None
         if code == _CODE_PANIC:
             exc = RustPanic(message)
+            # The exception of a Python method Rust called on this thread,
+            # when the panic carries its text (Rust panicked with it).
+            cause = _foreign_failures.pop(threading.get_ident(), None)
+            if cause is not None and f"{type(cause).__name__}" not in message:
+                cause = None
         elif code == _CODE_INVALID:
             exc = InvalidArgument(message)
         elif code == _CODE_CALLBACK:
@@ -3776,6 +3796,8 @@ class _Binder:
         # A callback that raised while Rust was already failing: shown as the
         # context of the error the call ended with.
         exc.__context__ = pending
+        if cause is not None:
+            raise exc from cause
         raise exc
 
     def bind(self, export: _Desc) -> Callable[..., Any]:

@@ -118,6 +118,22 @@ def test_other_exceptions_become_a_rust_panic_naming_the_method(any_lib) -> None
         any_lib.notify_once(NoFields("n", any_lib), "x")
 
 
+def test_the_methods_exception_is_the_cause_of_the_calls_panic(any_lib) -> None:
+    class Broken(Recorder):
+        def on_event(self, event: Any) -> None:
+            raise KeyError("missing")
+
+    with pytest.raises(ffi_export.RustPanic, match=r"Listener::on_event .*KeyError") as info:
+        any_lib.notify_once(Broken("b", any_lib), "x")
+    cause = info.value.__cause__
+    assert isinstance(cause, KeyError) and cause.args == ("missing",)
+    assert cause.__traceback__ is not None  # where it was raised, for the reader
+    # A later, unrelated panic on this thread is not given that cause again.
+    with pytest.raises(ffi_export.RustPanic) as later:
+        any_lib.panic_now("unrelated")
+    assert later.value.__cause__ is None
+
+
 def test_an_object_missing_a_method_is_refused_naming_it(any_lib) -> None:
     class Partial:
         def on_event(self, event: Any) -> None:
