@@ -2559,8 +2559,10 @@ def _foreign_call(context: Optional[int], method: int, args: Optional[int], ok: 
         status = _FOREIGN_FAILED
         thread = _ident()
         _failures.pop(thread, None)
-        while len(_failures) >= _FAILURES_KEPT:
-            _failures.pop(next(iter(_failures)), None)
+        # `list()` copies the keys in one step (other threads may add theirs
+        # meanwhile: nothing here may raise and change the status).
+        for oldest in list(_failures)[:max(0, len(_failures) - _FAILURES_KEPT + 1)]:
+            _failures.pop(oldest, None)
         _failures[thread] = exc
     if not keep:
         return status  # nothing Rust still reads (numbers: written in place)

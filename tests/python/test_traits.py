@@ -321,3 +321,22 @@ def test_rust_and_python_implementations_are_both_accepted_back(any_lib) -> None
     button.close()
     with pytest.raises(ValueError, match="closed"):
         any_lib.label_of(button)
+
+
+def test_failures_nobody_takes_are_kept_for_a_bounded_number_of_threads() -> None:
+    # A method failing on threads whose panic never reaches Python (Rust's
+    # own threads) leaves its exception behind: at most 64 threads' are kept.
+    import threading
+
+    statuses: list = []
+
+    def fail() -> None:
+        statuses.append(ffi_export._foreign_call(2**62, 0, 0, 0, 0, 0))  # not lent: a failure
+
+    for _ in range(100):
+        worker = threading.Thread(target=fail)
+        worker.start()
+        worker.join()
+    assert statuses == [ffi_export._FOREIGN_FAILED] * 100
+    assert len(ffi_export._foreign_failures) <= ffi_export._FAILURES_KEPT
+    ffi_export._foreign_failures.clear()
