@@ -2315,21 +2315,31 @@ class _ResultKind(_Kind):
         return self.ok_kind.c_form(h)
 
 
-class _CallbackKind(_Kind):
-    """``Callback<fn(A..) -> R>`` (``{"params": [A..], "ret": R}``):
-    ``FfiCallback`` by value, from a Python callable."""
+class _SignatureKind(_Kind):
+    """A Python callable Rust calls (``{"params": [A..], "ret": R}``): the
+    argument and result kinds, and their Rust spelling."""
 
-    kind = "callback"
     runs_python = True
 
     def __init__(self, desc: _Desc) -> None:
         self.params = [_kind(param) for param in desc["params"]]
         self.ret = _kind(desc["ret"])
 
-    def rust(self, named: _NamedDescs) -> str:
+    def signature(self, named: _NamedDescs) -> str:
+        """``(A, ..) -> R`` (no arrow for ``()``)."""
         params = ", ".join(param.rust(named) for param in self.params)
         result = "" if self.ret.unit else f" -> {self.ret.rust(named)}"
-        return f"Callback<fn({params}){result}>"
+        return f"({params}){result}"
+
+
+class _CallbackKind(_SignatureKind):
+    """``Callback<fn(A..) -> R>`` (``{"params": [A..], "ret": R}``):
+    ``FfiCallback`` by value, from a Python callable."""
+
+    kind = "callback"
+
+    def rust(self, named: _NamedDescs) -> str:
+        return f"Callback<fn{self.signature(named)}>"
 
     def python_type(self, types: _Types) -> Any:
         return Callable[..., self.ret.python_type(types)]
@@ -2725,22 +2735,15 @@ def _bind_lent(kind: _Kind, w: _Wrapper, p: str, where: str) -> None:
     w.cargs.append(f"_fx_a_{p}")
 
 
-class _ClosureKind(_Kind):
+class _ClosureKind(_SignatureKind):
     """``Box<dyn Fn(A..) -> R + Send + Sync>`` / ``Arc<..>``
     (``{"params": [A..], "ret": R}``): a Python callable Rust may keep and
     call from any thread, lent as an ``FfiForeign`` until Rust drops it."""
 
     kind = "closure"
-    runs_python = True
-
-    def __init__(self, desc: _Desc) -> None:
-        self.params = [_kind(param) for param in desc["params"]]
-        self.ret = _kind(desc["ret"])
 
     def rust(self, named: _NamedDescs) -> str:
-        params = ", ".join(param.rust(named) for param in self.params)
-        result = "" if self.ret.unit else f" -> {self.ret.rust(named)}"
-        return f"Box<dyn Fn({params}){result} + Send + Sync>"
+        return f"Box<dyn Fn{self.signature(named)} + Send + Sync>"
 
     def python_type(self, types: _Types) -> Any:
         return Callable[..., self.ret.ok().python_type(types)]

@@ -448,12 +448,13 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
             ParamKind::Named(_) | ParamKind::Option(_) if param.native => {
                 let ty = &param.ty;
                 extracts.push(quote! {
-                    // SAFETY: a live argument; the GIL is held. The value
-                    // is copied out (owned) before the GIL is released.
                     let ::core::option::Option::Some(#value) = ({
                         // `PyArg` when the type has it, else a fallback
                         // (the type is recognised by its name only).
                         use #rt::python::{NativeExtract as _, NoNativeExtract as _};
+                        // SAFETY: a live argument; the GIL is held. The
+                        // value is copied out (owned) before the GIL is
+                        // released.
                         unsafe { (&#rt::python::NativeArg::<#ty>::new()).extract(&__ffi_py, #arg) }
                     }) else {
                         #fallback

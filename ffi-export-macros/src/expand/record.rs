@@ -190,6 +190,8 @@ fn mirrored(record: &Record, desc_fn: &Ident) -> (TokenStream, Vec<TokenStream>)
         let (name, lift) = (&field.ident, code.lift_from("repr"));
         let path = &field.name;
         quote! {
+            // SAFETY: pointers inside the field's C form are NULL or
+            // readable (`from_repr`'s caller's contract, forwarded).
             #name: unsafe { #lift }
                 .map_err(|why| ::std::format!("field `{}`: {}", #path, why))?
         }

@@ -122,19 +122,20 @@ fn callable(
             FnArg::Receiver(_) => None,
         })
         .enumerate()
-        .map(|(index, typed)| Param {
-            name: binding_name(&typed.pat).unwrap_or_else(|| format!("arg{index}")),
-            ty: (*typed.ty).clone(),
-            kind: param_kind(&typed.ty),
-            native: matches!(
-                param_kind(&typed.ty),
-                ParamKind::Named(_) | ParamKind::Option(_)
-            ) && is_native_value(&typed.ty),
-            span: typed.span(),
-            ffi: read_ffi_attrs(
-                param_attrs.get(index).map_or(&[][..], Vec::as_slice),
-                &typed.ty,
-            ),
+        .map(|(index, typed)| {
+            let kind = param_kind(&typed.ty);
+            Param {
+                name: binding_name(&typed.pat).unwrap_or_else(|| format!("arg{index}")),
+                ty: (*typed.ty).clone(),
+                native: matches!(kind, ParamKind::Named(_) | ParamKind::Option(_))
+                    && is_native_value(&typed.ty),
+                kind,
+                span: typed.span(),
+                ffi: read_ffi_attrs(
+                    param_attrs.get(index).map_or(&[][..], Vec::as_slice),
+                    &typed.ty,
+                ),
+            }
         })
         .collect();
     ExportFn {

@@ -1,11 +1,11 @@
 //! `trait` items: the methods a caller's implementation provides.
 
 use super::object::object;
-use super::syntax::doc_lines;
+use super::syntax::{binding_name, doc_lines};
 use crate::model::{Trait, TraitMethod};
 use proc_macro2::TokenStream;
 use quote::format_ident;
-use syn::{FnArg, ItemTrait, Pat, TraitItem};
+use syn::{FnArg, ItemTrait, TraitItem};
 
 /// The model of `#[export(args)] trait Name { .. }`.
 pub fn exported_trait(args: TokenStream, item: ItemTrait) -> Trait {
@@ -74,10 +74,7 @@ fn method(f: &syn::TraitItemFn) -> TraitMethod {
         })
         .enumerate()
         .map(|(index, typed)| {
-            let name = match &*typed.pat {
-                Pat::Ident(ident) => ident.ident.to_string().trim_start_matches("r#").to_owned(),
-                _ => format!("arg{index}"),
-            };
+            let name = binding_name(&typed.pat).unwrap_or_else(|| format!("arg{index}"));
             (name, (*typed.ty).clone())
         })
         .collect();
