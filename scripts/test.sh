@@ -14,11 +14,12 @@ echo "--- ruff and mypy --strict on the helper"
 "$PY" -m ruff check --quiet --no-cache ffi-export-runtime/python
 "$PY" -m ruff check --quiet --no-cache --config ffi-export-runtime/python/ruff.toml scripts/module_graph.py
 "$PY" -m mypy --strict --cache-dir "$ROOT/target/mypy" \
-    ffi-export-runtime/python/ffi_export.py ffi-export-runtime/python/ffi_export_tools.py
+    ffi-export-runtime/python/ffi_export.py ffi-export-runtime/python/ffi_export_tools.py \
+    ffi-export-runtime/python/_ffi_export_build.py
 echo "--- cargo test"
 cargo test --quiet --workspace
-echo "--- build the cdylibs the Python tests load"
-cargo build --quiet -p ffi-export-examples -p ffi-export-tests -p ffi-export-bench
+echo "--- build the cdylibs the Python tests load, and the ffi-export command"
+cargo build --quiet -p ffi-export-examples -p ffi-export-tests -p ffi-export-bench -p ffi-export
 echo "--- pytest (the valgrind runs alongside, on the other core)"
 # Valgrind runs one single-threaded process per test for minutes: it goes
 # in the background while the rest of the suite runs, and its output is

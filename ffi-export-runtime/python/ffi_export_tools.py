@@ -1,5 +1,6 @@
-"""Tools for libraries built with ffi-export: typed stubs, a C header and a
-``describe`` printer, written from a library's self-description.
+"""Tools for libraries built with ffi-export: typed stubs, a C header, a
+``describe`` printer and a wheel packer, written from a library's
+self-description.
 
 They are not needed at run time (``ffi_export.py`` is); they import
 ``ffi_export`` and share its type kinds, so a kind is written about in one
@@ -9,22 +10,28 @@ through ``python ffi_export.py``)::
     python ffi_export_tools.py describe LIB.so                 # the exports' Rust signatures
     python ffi_export_tools.py stubs LIB.so --module mylib.py  # a typed module and its .pyi
     python ffi_export_tools.py header LIB.so -o mylib.h        # a C header (--cdef: for cffi)
+    python ffi_export_tools.py wheel CRATE_DIR -o dist         # cargo build + one typed wheel
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import json
 import keyword
 import os
 import re
+import subprocess
 import sys
+import sysconfig
+import zipfile
 from typing import Dict, List, Optional, Set, Tuple
 
 import ffi_export
 from ffi_export import LoadError, _Desc, _kind, _Named, _NamedDescs, _NamedKind
 
-__all__ = ["HELPER_STUB", "generate_header", "generate_module", "generate_stub", "main"]
+__all__ = ["HELPER_STUB", "build_wheel", "generate_header", "generate_module", "generate_stub", "main", "write_wheel"]
 
 
 def _describe(path: str) -> _Desc:
@@ -618,6 +625,115 @@ def generate_header(description: _Desc, library: str = "library", cdef: bool = F
 
 
 # ---------------------------------------------------------------------------
+# Wheels
+
+#: A version pip accepts (PEP 440's public versions, which Cargo's plain
+#: ``1.2.3`` versions are).
+_PEP440 = re.compile(r"^\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?$")
+
+
+def write_wheel(out_dir: str, name: str, version: str, files: Dict[str, bytes], tag: str,
+                summary: str = "", pure: bool = False) -> str:
+    """Packs ``files`` (archive path -> contents) into the wheel
+    ``<name>-<version>-<tag>.whl`` in ``out_dir`` (stdlib only: the
+    ``.dist-info`` metadata, ``WHEEL`` and the hashed ``RECORD``), and
+    returns its path."""
+    if not _PEP440.match(version):
+        raise ValueError(f"version {version!r} is not a version pip accepts (PEP 440, e.g. 1.2.3 or 1.2.3rc1)")
+    dist = re.sub(r"[-_.]+", "_", name)
+    info = f"{dist}-{version}.dist-info"
+    entries = dict(files)
+    entries[f"{info}/METADATA"] = (
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+        + (f"Summary: {summary}\n" if summary else "")
+        + "Requires-Python: >=3.9\n"
+    ).encode()
+    entries[f"{info}/WHEEL"] = (
+        f"Wheel-Version: 1.0\nGenerator: ffi_export_tools {ffi_export.__version__}\n"
+        f"Root-Is-Purelib: {'true' if pure else 'false'}\nTag: {tag}\n"
+    ).encode()
+    record = []
+    for path, data in entries.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(data)}")
+    record.append(f"{info}/RECORD,,")
+    entries[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, f"{dist}-{version}-{tag}.whl")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name_in_archive, data in entries.items():
+            info_entry = zipfile.ZipInfo(name_in_archive, date_time=(2020, 1, 1, 0, 0, 0))
+            info_entry.external_attr = 0o644 << 16
+            archive.writestr(info_entry, data, zipfile.ZIP_DEFLATED)
+    return path
+
+
+def _platform_tag() -> str:
+    """This machine's wheel platform tag (``linux_x86_64``, ...)."""
+    return re.sub(r"[-. ]", "_", sysconfig.get_platform())
+
+
+def _cargo_library(crate: str, profile: str) -> Tuple[str, str, str, str]:
+    """Builds the crate's cdylib with cargo; its package name, version,
+    description and the built library's path."""
+    manifest = crate if crate.endswith(".toml") else os.path.join(crate, "Cargo.toml")
+    if not os.path.isfile(manifest):
+        raise LoadError(f"no Cargo.toml at {manifest}")
+    manifest = os.path.abspath(manifest)
+    metadata = json.loads(subprocess.run(
+        ["cargo", "metadata", "--no-deps", "--format-version", "1", "--manifest-path", manifest],
+        check=True, stdout=subprocess.PIPE).stdout)
+    package = next((p for p in metadata["packages"] if os.path.abspath(p["manifest_path"]) == manifest), None)
+    if package is None:
+        raise LoadError(f"{manifest} is a workspace without a package; give the member's directory")
+    if not any("cdylib" in t["crate_types"] for t in package["targets"]):
+        raise LoadError(f"{package['name']} builds no cdylib: add crate-type = [\"cdylib\"] to its [lib]")
+    build = subprocess.run(
+        ["cargo", "build", "--lib", "--profile", profile, "--manifest-path", manifest,
+         "--message-format", "json-render-diagnostics"],
+        stdout=subprocess.PIPE, text=True)
+    if build.returncode != 0:
+        raise LoadError(f"cargo build of {package['name']} failed (its errors are above)")
+    built = None
+    for line in build.stdout.splitlines():
+        message = json.loads(line)
+        if (message.get("reason") == "compiler-artifact" and message.get("package_id") == package["id"]
+                and "cdylib" in message["target"]["crate_types"]):
+            built = next(f for f in message["filenames"] if f.endswith((".so", ".dylib", ".dll")))
+    if built is None:
+        raise LoadError(f"cargo built no cdylib for {package['name']}")
+    return package["name"], package["version"], package.get("description") or "", built
+
+
+def build_wheel(crate: str, out_dir: str, name: Optional[str] = None, profile: str = "release") -> str:
+    """``ffi-export wheel``: builds the crate's cdylib with cargo (``profile``;
+    ``CARGO_TARGET_DIR`` is honoured) and packs one ``py3-none-<platform>``
+    wheel holding the package ``name`` (default: the crate's name): the
+    library, a typed ``__init__.py`` + ``__init__.pyi``, ``py.typed``, and a
+    private copy of this helper with its stub. Returns the wheel's path."""
+    crate_name, version, summary, built = _cargo_library(crate, profile)
+    package = re.sub(r"\W", "_", name or crate_name)
+    if not package.isidentifier() or keyword.iskeyword(package):
+        raise LoadError(f"{package!r} is not a Python package name; give one with --name")
+    description = _describe(built)
+    lib_name = os.path.basename(built)
+    helper = os.path.join(os.path.dirname(os.path.abspath(ffi_export.__file__)), "ffi_export.py")
+    with open(helper, "rb") as f:
+        helper_source = f.read()
+    with open(built, "rb") as f:
+        library_bytes = f.read()
+    files = {
+        f"{package}/__init__.py": generate_module(description, lib_name, package, vendored=True).encode(),
+        f"{package}/__init__.pyi": generate_stub(description, package, vendored=True).encode(),
+        f"{package}/ffi_export.py": helper_source,
+        f"{package}/ffi_export.pyi": HELPER_STUB.encode(),
+        f"{package}/py.typed": b"",
+        f"{package}/{lib_name}": library_bytes,
+    }
+    return write_wheel(out_dir, name or crate_name, version, files, f"py3-none-{_platform_tag()}", summary)
+
+
+# ---------------------------------------------------------------------------
 # The command
 
 
@@ -632,9 +748,9 @@ def _write(text: str, output: Optional[str]) -> None:
 def main(argv: List[str], prog: str = "ffi_export_tools.py") -> int:
     """``python ffi_export_tools.py [describe|stubs|header] LIBRARY ...``;
     ``prog`` names the command in messages."""
-    if argv and argv[0] not in ("describe", "stubs", "header", "-h", "--help"):
+    if argv and argv[0] not in ("describe", "stubs", "header", "wheel", "-h", "--help"):
         argv = ["describe", *argv]  # the original form: `ffi_export.py LIBRARY`
-    parser = argparse.ArgumentParser(prog=f"python {prog}",
+    parser = argparse.ArgumentParser(prog=prog if prog == "ffi-export" else f"python {prog}",
                                      description="Inspect an ffi-export library and write typed stubs or a C header.")
     commands = parser.add_subparsers(dest="command", required=True)
     describe = commands.add_parser("describe", help="print every export's Rust signature")
@@ -652,12 +768,26 @@ def main(argv: List[str], prog: str = "ffi_export_tools.py") -> int:
     header.add_argument("library")
     header.add_argument("-o", "--output", help="the .h to write (default: stdout)")
     header.add_argument("--cdef", action="store_true", help="no preprocessor lines: for cffi's FFI().cdef")
+    wheel = commands.add_parser("wheel", help="build a crate's cdylib and pack it as an installable, typed wheel")
+    wheel.add_argument("crate", nargs="?", default=".", help="the crate's directory or Cargo.toml (default: .)")
+    wheel.add_argument("--name", help="the Python package name (default: the crate's name)")
+    wheel.add_argument("-o", "--out", default="dist", help="the folder to write the wheel to (default: dist)")
+    wheel.add_argument("--profile", default="release", help="the cargo profile (default: release)")
     args = parser.parse_args(argv)
     try:
-        _run(args)
-    except LoadError as error:
-        print(f"{prog}: LoadError: {error}", file=sys.stderr)
+        if args.command == "wheel":
+            print(build_wheel(args.crate, args.out, args.name, args.profile))
+        else:
+            _run(args)
+    except (LoadError, ValueError) as error:
+        print(f"{prog}: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # `describe | head`: the reader left; end quietly, as other tools do
+        # (stdout is pointed at /dev/null so the interpreter's own flush at
+        # exit does not complain again).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return 0
 
 
@@ -692,5 +822,7 @@ def _run(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    # `ffi-export describe ...` (the Rust command) runs this file and names
+    # itself in the messages.
+    raise SystemExit(main(sys.argv[1:], os.environ.get("FFI_EXPORT_PROG", "ffi_export_tools.py")))
 
