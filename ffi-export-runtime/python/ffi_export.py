@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import array
 import collections
+import contextlib
 import copy as _copy
 import ctypes
 import enum
@@ -531,21 +532,32 @@ class _PyBuffer(ctypes.Structure):
     )
 
 
-_get_buffer = ctypes.pythonapi.PyObject_GetBuffer
-_get_buffer.argtypes = [ctypes.py_object, ctypes.POINTER(_PyBuffer), ctypes.c_int]
-_get_buffer.restype = ctypes.c_int
-_release_buffer = ctypes.pythonapi.PyBuffer_Release
-_release_buffer.argtypes = [ctypes.POINTER(_PyBuffer)]
-_release_buffer.restype = None
+#: CPython's C API through ctypes; PyPy has none (``ctypes.pythonapi`` is
+#: missing there), and the helper does without it (see the callers).
+_PYTHONAPI: Any = getattr(ctypes, "pythonapi", None)
+if _PYTHONAPI is not None:
+    _get_buffer = _PYTHONAPI.PyObject_GetBuffer
+    _get_buffer.argtypes = [ctypes.py_object, ctypes.POINTER(_PyBuffer), ctypes.c_int]
+    _get_buffer.restype = ctypes.c_int
+    _release_buffer = _PYTHONAPI.PyBuffer_Release
+    _release_buffer.argtypes = [ctypes.POINTER(_PyBuffer)]
+    _release_buffer.restype = None
 
 
-def _readonly_address(view: memoryview) -> int:
-    """The address of a read-only buffer. Valid while ``view`` lives: the
-    memoryview holds its own export of the underlying object."""
+def _readonly_buffer(view: memoryview) -> Tuple[int, object]:
+    """The address of a read-only buffer and what keeps it valid.
+
+    CPython: the buffer itself, valid while ``view`` lives (the memoryview
+    holds its own export of the underlying object). PyPy, which has no
+    C API to ask for a read-only buffer's address: a copy (Rust only reads
+    a read-only buffer, so it cannot tell; a documented difference)."""
+    if _PYTHONAPI is None:
+        copy = (ctypes.c_char * view.nbytes).from_buffer_copy(view)
+        return ctypes.addressof(copy), copy
     info = _PyBuffer()
     _get_buffer(view, ctypes.byref(info), 0)
     try:
-        return int(info.buf or 0)
+        return int(info.buf or 0), view
     finally:
         _release_buffer(ctypes.byref(info))
 
@@ -590,12 +602,18 @@ def _buffer(obj: object, where: str, elem: str, writable: bool) -> Tuple[Optiona
     got = view.format
     if got[:1] in ("@", "=", _NATIVE_ORDER):
         got = got[1:]
-    if len(got) != 1 or _FORMAT_KIND.get(got) != prim.format_kind or view.itemsize != prim.size:
+    if len(got) != 1 or _FORMAT_KIND.get(got) != prim.format_kind or _itemsize(view, prim.size) != prim.size:
         found = _format_element(view.format, view.itemsize)
         found_text = f"{found} ('{view.format}')" if found else f"format '{view.format}' ({view.itemsize}-byte items)"
         hint = f"; e.g. array.array('{prim.array_code}', ...)" if prim.array_code else ""
         raise TypeError(f"{where} ({rust}) needs a buffer of {elem}, got {found_text}{hint}")
     return _buffer_address(view, where, rust, writable, obj)
+
+
+def _itemsize(view: memoryview, expected: int) -> int:
+    """A buffer's item size; ``expected`` for an empty buffer reporting 0
+    (CPython 3.9's memoryview of an empty ctypes array does)."""
+    return expected if view.itemsize == 0 and view.nbytes == 0 else view.itemsize
 
 
 def _is_sequence(value: object) -> bool:
@@ -671,7 +689,8 @@ def _buffer_address(view: memoryview, where: str, rust: str, writable: bool,
     if not view.readonly:
         anchor = (ctypes.c_char * view.nbytes).from_buffer(view)
         return ctypes.addressof(anchor), length, anchor
-    return _readonly_address(view), length, view
+    address, keepalive = _readonly_buffer(view)
+    return address, length, keepalive
 
 
 def _struct_items(fmt: str) -> Optional[List[Tuple[str, str]]]:
@@ -721,7 +740,7 @@ def _plain_buffer(obj: object, where: str, cls: Any, writable: bool) -> Tuple[Op
         and all(_code_layout(c) == _code_layout(e) and (not n or n == en)
                 for (c, n), (e, en) in zip(got, expected))
     )
-    if not same or view.itemsize != ctypes.sizeof(cls):
+    if not same or _itemsize(view, ctypes.sizeof(cls)) != ctypes.sizeof(cls):
         fields = ", ".join(f"{name}: {code}" for code, name in expected)
         raise TypeError(f"{where} ({rust}) needs a buffer of {cls.__qualname__} "
                         f"({fields}), got format '{view.format}'")
@@ -733,12 +752,20 @@ def _code_layout(code: str) -> Tuple[Optional[str], int]:
     return _FORMAT_KIND.get(code), struct.calcsize("@" + code)
 
 
-def _bytes_address(data: bytes) -> Optional[int]:
-    """The address of a ``bytes`` object's data (it must outlive the use).
-    Read through a ``c_char_p`` rather than ``ctypes.cast``, a foreign call
-    that would wrap a ``RecursionError`` raised at a deep nesting level in
-    ``ctypes.ArgumentError``."""
-    return ctypes.c_void_p.from_buffer(ctypes.c_char_p(data)).value
+def _bytes_address(data: bytes, keep: List[Any]) -> Optional[int]:
+    """The address of a ``bytes`` object's data, valid while ``keep`` lives.
+
+    What ``keep`` gets is the ``c_char_p``: on CPython it points into the
+    ``bytes`` object (and holds it), on PyPy at a copy it owns (PyPy's
+    ``bytes`` may move), freed with it. The pointer is read in place
+    (``from_address`` of the ``c_char_p``'s own storage) rather than with
+    ``ctypes.cast``, a foreign call that would wrap a ``RecursionError``
+    raised at a deep nesting level in ``ctypes.ArgumentError``, or
+    ``from_buffer``, whose export PyPy never releases (it leaked ~80 bytes
+    per string there)."""
+    pointer = ctypes.c_char_p(data)
+    keep.append(pointer)
+    return ctypes.c_void_p.from_address(ctypes.addressof(pointer)).value
 
 
 def _str_list(value: object, param: str) -> Tuple[Optional[int], int, object]:
@@ -748,10 +775,11 @@ def _str_list(value: object, param: str) -> Tuple[Optional[int], int, object]:
     encoded = [_as_str(item, f"{param}[{i}]") for i, item in enumerate(value)]
     if not encoded:
         return None, 0, None
+    pointers: List[Any] = []
     views = (_FfiBuffer * len(encoded))(
-        *[_FfiBuffer(_bytes_address(data), len(data), 0) for data in encoded]
+        *[_FfiBuffer(_bytes_address(data, pointers), len(data), 0) for data in encoded]
     )
-    return ctypes.addressof(views), len(encoded), (views, encoded)
+    return ctypes.addressof(views), len(encoded), (views, pointers)
 
 
 def _private_copy(address: Optional[int], nbytes: int, writable: bool, keep: object,
@@ -825,8 +853,22 @@ class _Owner:
             free(self.buffer)
 
 
+#: PyPy: a buffer taken from a ctypes array (``numpy.asarray``,
+#: ``memoryview``) does not keep the array alive there, so a returned ``Vec``
+#: is copied into memory PyPy owns and the Rust one freed at once (CPython:
+#: zero-copy, freed with the last view).
+_COPY_VECS = sys.implementation.name == "pypy"
+
+
 def _take_vec(buffer: _FfiBuffer, free: Callable[..., None], ctype: Any) -> Any:
     """Wraps a returned ``Vec<T>`` without copying; freed with the array."""
+    if _COPY_VECS:
+        try:
+            copy = (ctype * buffer.len)()
+            ctypes.memmove(copy, buffer.ptr, ctypes.sizeof(copy))
+        finally:
+            free(buffer)
+        return copy
     try:
         array = (ctype * buffer.len).from_address(buffer.ptr)
         array._ffi_export_owner = _Owner(buffer, free)
@@ -1907,8 +1949,7 @@ class _StringKind(_Kind):
     def writer(self, types: _Types) -> _Writer:
         def write_string(v: Any, keep: List[Any], where: str) -> _FfiBuffer:
             data = _as_str(v, where, "String")
-            keep.append(data)
-            return _FfiBuffer(_bytes_address(data), len(data), 0)
+            return _FfiBuffer(_bytes_address(data, keep), len(data), 0)
 
         return write_string
 
@@ -2376,7 +2417,11 @@ class _CallbackKind(_SignatureKind):
         def make(function: Any, keep: List[Any], where: str, call: int) -> _FfiCallback:
             hit = cache.get(id(function))
             if hit is not None and hit[0]() is function:
-                cache.move_to_end(id(function))
+                # Threads share the cache: another may evict this entry
+                # between the two steps (each step is atomic on CPython and
+                # PyPy; PyPy's `popitem` below is two steps itself).
+                with contextlib.suppress(KeyError):
+                    cache.move_to_end(id(function))
                 keep.append((function, hit))
                 return _FfiCallback(hit[1], call)
             if not callable(function):
@@ -2411,7 +2456,8 @@ class _CallbackKind(_SignatureKind):
             if ref is not None:
                 cache[id(function)] = entry
                 if len(cache) > 128:
-                    cache.popitem(last=False)
+                    with contextlib.suppress(KeyError):  # emptied meanwhile by other threads
+                        cache.popitem(last=False)
             keep.append((function, entry))
             return _FfiCallback(entry[1], call)
 
@@ -2562,10 +2608,9 @@ def _foreign_call(context: Optional[int], method: int, args: Optional[int], ok: 
             text = f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")
         except BaseException:  # noqa: BLE001 - a __str__ that raises
             text = type(exc).__name__.encode("utf-8", "replace")
-        keep.append(text)
         if message:
             slot = _FfiBuffer.from_address(message)
-            slot.ptr, slot.len, slot.cap = _bytes(text), len(text), 0
+            slot.ptr, slot.len, slot.cap = _bytes(text, keep), len(text), 0
         status = _FOREIGN_FAILED
         thread = _ident()
         _failures.pop(thread, None)
@@ -2583,11 +2628,19 @@ def _foreign_call(context: Optional[int], method: int, args: Optional[int], ok: 
     return status
 
 
+#: PyPy: the trampolines lent forever (it has no reference count to raise;
+#: a module-level list outlives every call, and PyPy does not clear modules
+#: at shutdown).
+_FOREVER: List[Any] = []
+
+
 def _lent_forever(cfunc: Any) -> int:
     """The address of a C trampoline that is never freed: Rust threads may
     call it at any time, even while the interpreter shuts down and clears
     this module."""
-    ctypes.pythonapi.Py_IncRef(ctypes.py_object(cfunc))
+    if _PYTHONAPI is not None:
+        _PYTHONAPI.Py_IncRef(ctypes.py_object(cfunc))
+    _FOREVER.append(cfunc)
     return ctypes.cast(cfunc, ctypes.c_void_p).value or 0
 
 
@@ -3625,13 +3678,26 @@ async def _await_task(start: Callable[[int], int], finish: Callable[[int], Any],
     except BaseException:
         _waiting.pop(context, None)
         raise
+    # A coroutine abandoned without being closed (its loop closed, the task
+    # collected in a reference cycle — PyPy never closes those) still
+    # cancels the Rust task: when the future it waited for is collected.
+    abandoned = weakref.finalize(future, _abandon, context, task, cancel)
+    abandoned.atexit = False
     try:
         await future
     except BaseException:
+        abandoned.detach()
         _waiting.pop(context, None)
         cancel(task)
         raise
+    abandoned.detach()
     return finish(task)
+
+
+def _abandon(context: int, task: int, cancel: Callable[[int], bool]) -> None:
+    """Cancels the task of a collected, never-closed ``_await_task``."""
+    _waiting.pop(context, None)
+    cancel(task)
 
 
 # ---------------------------------------------------------------------------

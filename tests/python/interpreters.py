@@ -35,3 +35,15 @@ def _patch_release(path: str) -> int:
     -1 for a pre-release: the newest release sorts last."""
     patch = path.split(os.sep)[-3].split(".")[2]
     return int(patch) if patch.isdigit() else -1
+
+
+if __name__ == "__main__":
+    # `python tests/python/interpreters.py 3.9` prints the interpreter's path
+    # (scripts/interpreters.sh), or says how to install it (exit 1).
+    import sys
+
+    try:
+        print(find_interpreter(sys.argv[1]))
+    except AssertionError as missing:
+        print(missing, file=sys.stderr)
+        raise SystemExit(1) from None

@@ -8,6 +8,7 @@ library loaded normally, and loaded a second time with the fast path off
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -26,6 +27,11 @@ def load_without_fast_path() -> ffi_export.Library:
         else:
             os.environ["FFI_EXPORT_NO_FAST"] = saved
 
+
+#: Where the native fast path is on: CPython from 3.11 (3.9 and 3.10 export
+#: no `PyObject_Vectorcall`); PyPy has no CPython C API to call, so every
+#: call there takes the ctypes path (a tested difference).
+FAST_PATH_EXPECTED = sys.implementation.name == "cpython" and sys.version_info >= (3, 11)
 
 _NOFAST: list[ffi_export.Library] = []
 

@@ -16,7 +16,7 @@ import pytest
 
 import ffi_export
 import mixed
-from paths import load_without_fast_path, uses_fast_path
+from paths import FAST_PATH_EXPECTED, load_without_fast_path, uses_fast_path
 
 THREADS = 8
 
@@ -70,7 +70,7 @@ def stress(lib, total_calls: int) -> tuple[list[mixed.State], int]:
 
 
 def test_eight_threads_100k_mixed_calls(lib) -> None:
-    assert uses_fast_path(lib)
+    assert uses_fast_path(lib) == FAST_PATH_EXPECTED
     live = lib.Counter.live()
     states, made = stress(lib, 100_000)
     assert made >= 100_000

@@ -2729,3 +2729,69 @@ pub mod shared_objects {
         tally.count + item.value()
     }
 }
+
+/// Bytes the Rust side holds: a counting global allocator, so tests prove
+/// "freed exactly once" exactly, on every interpreter (RSS also moves with
+/// the interpreter's own heap; PyPy's ctypes leaks every struct returned by
+/// value, which RSS cannot tell from ours).
+pub mod heap {
+    use ffi_export::export;
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    static LIVE: AtomicI64 = AtomicI64::new(0);
+
+    struct Counting;
+
+    fn add(bytes: usize) {
+        LIVE.fetch_add(bytes as i64, Ordering::Relaxed);
+    }
+
+    fn sub(bytes: usize) {
+        LIVE.fetch_sub(bytes as i64, Ordering::Relaxed);
+    }
+
+    // SAFETY: every method forwards to `System` with the same arguments and
+    // only counts; the counts never affect what is allocated.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            // SAFETY: forwarded contract.
+            let ptr = unsafe { System.alloc(layout) };
+            if !ptr.is_null() {
+                add(layout.size());
+            }
+            ptr
+        }
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            // SAFETY: forwarded contract.
+            let ptr = unsafe { System.alloc_zeroed(layout) };
+            if !ptr.is_null() {
+                add(layout.size());
+            }
+            ptr
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: forwarded contract.
+            unsafe { System.dealloc(ptr, layout) };
+            sub(layout.size());
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            // SAFETY: forwarded contract.
+            let new = unsafe { System.realloc(ptr, layout, new_size) };
+            if !new.is_null() {
+                sub(layout.size());
+                add(new_size);
+            }
+            new
+        }
+    }
+
+    #[global_allocator]
+    static COUNTING: Counting = Counting;
+
+    /// The bytes the library's Rust code holds allocated right now.
+    #[export]
+    pub fn heap_live_bytes() -> i64 {
+        LIVE.load(Ordering::Relaxed)
+    }
+}
