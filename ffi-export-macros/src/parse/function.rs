@@ -84,13 +84,11 @@ pub fn method(
         Some(owner),
         &impl_lifetimes,
     );
-    export.kind = match item.sig.receiver() {
-        Some(receiver) if receiver.reference.is_some() && receiver.colon_token.is_none() => {
-            FnKind::Method {
-                mutable: receiver.mutability.is_some(),
-            }
-        }
-        Some(receiver) if is_named(&receiver.ty, "Arc") => FnKind::SharedMethod,
+    export.kind = match item.sig.receiver().map(|receiver| &receiver.kind) {
+        Some(syn::ReceiverKind::Reference(_, _, mutability)) => FnKind::Method {
+            mutable: mutability.is_some(),
+        },
+        Some(syn::ReceiverKind::Typed(_, ty)) if is_named(ty, "Arc") => FnKind::SharedMethod,
         // A receiver by value: `validate` rejects it.
         Some(_) => FnKind::Static,
         None if export.ret.has_self => FnKind::Constructor,

@@ -50,7 +50,9 @@ pub fn unwrap_group(ty: &Type) -> &Type {
 /// The last segment of a path type, with its arguments.
 fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
     match ty {
-        Type::Path(TypePath { qself: None, path }) => path.segments.last(),
+        Type::Path(TypePath {
+            qself: None, path, ..
+        }) => path.segments.last(),
         _ => None,
     }
 }

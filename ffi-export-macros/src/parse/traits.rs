@@ -60,9 +60,8 @@ fn rust_object_impl(item: &ItemTrait, methods: &[TraitMethod]) -> syn::ItemImpl 
 
 fn method(f: &syn::TraitItemFn) -> TraitMethod {
     let by_ref = matches!(
-        f.sig.receiver(),
-        Some(receiver) if receiver.reference.is_some() && receiver.mutability.is_none()
-            && matches!(*receiver.ty, syn::Type::Reference(_))
+        f.sig.receiver().map(|receiver| &receiver.kind),
+        Some(syn::ReceiverKind::Reference(_, _, None))
     );
     let params = f
         .sig

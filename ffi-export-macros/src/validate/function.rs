@@ -134,7 +134,7 @@ fn args(args: &Args, errors: &mut Errors) -> bool {
 /// Signature-level rules: everything about a function, apart from its
 /// types, that a C export cannot have.
 fn signature(sig: &Signature, in_impl: bool, errors: &mut Errors) {
-    if let Some(token) = &sig.unsafety {
+    if let syn::Safety::Unsafe(token) = &sig.safety {
         errors.error(
             token,
             "`unsafe fn` cannot be exported: the generated shim is the only unsafe boundary; \

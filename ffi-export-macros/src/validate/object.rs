@@ -11,7 +11,7 @@ use crate::model::{Args, Object};
 pub fn object(object: &Object, errors: &mut Errors) {
     let item = &object.item;
     let name_ok = args(&object.args, errors);
-    if let Some((_, path, _)) = &item.trait_ {
+    if let Some((path, _)) = &item.trait_ {
         errors.error(
             path,
             "trait impls cannot be exported: put #[export] on an inherent `impl Type { .. }` \
