@@ -5,7 +5,7 @@ program: the ownership shapes of an ordinary Rust object graph.)
 """
 import gc
 
-from _common import ffi_export, library
+from _common import expected, ffi_export, library
 
 lib = library()
 
@@ -29,20 +29,16 @@ canvas, other = lib.Canvas(), lib.Canvas()
 canvas.draw(hero)
 other.draw(coin)
 print("merged:", canvas.merge(other), canvas.lines())
-try:
+with expected(ffi_export.InvalidArgument):
     canvas.merge(canvas)
-except ffi_export.InvalidArgument as error:
-    print("InvalidArgument:", error)
-try:
+with expected(TypeError):
     canvas.draw(scene)
-except TypeError as error:
-    print("TypeError:", error)
 
 # Freed with its last holder: Python lets go of the scene, the sprites keep
 # it; once the layer and the sprites go, so does the scene.
 del scene, first, second
 gc.collect()
-print("scenes alive:", lib.Scene.live())
+print("scenes alive with the sprites kept:", lib.Scene.live())
 del hero, coin, layer
 gc.collect()
-print("scenes alive:", lib.Scene.live())
+print("scenes alive once they are gone:", lib.Scene.live())

@@ -6,7 +6,7 @@ Python task drops the Rust future. (No seed program.)
 import asyncio
 import inspect
 
-from _common import library
+from _common import expected, library
 
 lib = library()
 print("coroutine function:", inspect.iscoroutinefunction(lib.fetch))
@@ -21,20 +21,15 @@ async def main() -> None:
     print("five:", [p.url.rsplit("/", 1)[1] for p in pages])
 
     # Each variant of the Rust error enum is an exception class.
-    try:
+    with expected(lib.errors.FetchError.UnknownHost) as unknown:
         await lib.fetch("https://nowhere.example/")
-    except lib.errors.FetchError.UnknownHost as error:
-        print("UnknownHost:", error.host, "|", error)
-    try:
+    print("    its field: host =", repr(unknown.error.host))
+    with expected(lib.errors.FetchError):
         await lib.fetch("https://fast.example/missing")
-    except lib.errors.FetchError as error:
-        print(f"{type(error).__name__}:", error)
 
     # A timeout cancels the task: the Rust future is dropped, not left running.
-    try:
+    with expected(asyncio.TimeoutError):
         await asyncio.wait_for(lib.fetch("https://slow.example/"), 0.1)
-    except asyncio.TimeoutError:
-        print("slow.example: timed out, cancelled")
 
 
 asyncio.run(main())
