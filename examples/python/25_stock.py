@@ -1,6 +1,8 @@
-"""Stock: owned lists and maps in and out, records with defaults, tuples,
-and an error enum whose variants are exception classes. (No seed program:
-the shapes an ordinary Rust API takes and returns.)
+"""Stock: dicts, lists, tuples and records with defaults; error variants as exceptions.
+
+Owned lists and maps in and out, records with defaults, tuples, and an
+error enum whose variants are exception classes. (No seed program: the
+shapes an ordinary Rust API takes and returns.)
 """
 import inspect
 

@@ -1,11 +1,13 @@
-"""Scene: shared objects (`Arc<T>`) that Python and Rust hold at once — a
-sprite keeps its parent scene, a layer returns the same sprites to every
-caller — and objects passed as parameters (`&T`, `&mut T`). (No seed
-program: the ownership shapes of an ordinary Rust object graph.)
+"""Scene: shared objects (`Arc<T>`) held by Python and Rust; objects as `&T`, `&mut T`.
+
+Shared objects that Python and Rust hold at once — a sprite keeps its
+parent scene, a layer returns the same sprites to every caller — and
+objects passed as parameters (`&T`, `&mut T`). (No seed program: the
+ownership shapes of an ordinary Rust object graph.)
 """
 import gc
 
-from _common import expected, ffi_export, library
+from _common import expected, ffi_export, library, show
 
 lib = library()
 
@@ -28,7 +30,8 @@ print("same sprites twice:", first == second, [sprite.name() for sprite in first
 canvas, other = lib.Canvas(), lib.Canvas()
 canvas.draw(hero)
 other.draw(coin)
-print("merged:", canvas.merge(other), canvas.lines())
+show(canvas.merge(other))
+show(canvas.lines())
 with expected(ffi_export.InvalidArgument):
     canvas.merge(canvas)
 with expected(TypeError):

@@ -1,7 +1,9 @@
-"""Events: Python objects implementing a Rust trait, kept by Rust and
-called from a Rust worker thread; a Python function stored as a filter.
-(No seed program: what callbacks could not do, since they are borrowed for
-one call only.)
+"""Events: Python objects implementing a Rust trait, called from a Rust worker thread.
+
+Python objects implementing a Rust trait, kept by Rust and called from a
+Rust worker thread; a Python function stored as a filter. (No seed
+program: what callbacks could not do, since they are borrowed for one call
+only.)
 """
 from _common import expected, ffi_export, library
 

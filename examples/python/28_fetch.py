@@ -1,24 +1,26 @@
-"""Fetch: an `async fn` awaited from asyncio. The future runs on the
-library's own threads (the event loop and the GIL stay free), many calls
-are in flight at once, errors are typed exceptions, and cancelling the
-Python task drops the Rust future. (No seed program.)
+"""Fetch: an `async fn` awaited from asyncio; cancelling the task drops the Rust future.
+
+The future runs on the library's own threads (the event loop and the GIL
+stay free), many calls are in flight at once, errors are typed
+exceptions, and cancelling the Python task drops the Rust future. (No seed
+program.)
 """
 import asyncio
 import inspect
 
-from _common import expected, library
+from _common import expected, library, show
 
 lib = library()
-print("coroutine function:", inspect.iscoroutinefunction(lib.fetch))
+show(inspect.iscoroutinefunction(lib.fetch))
 
 
 async def main() -> None:
     page = await lib.fetch("https://fast.example/")
-    print("one:", page.status, page.body)
+    print("one fetch:", page.status, page.body)
 
     # Five fetches in flight at once: together they take one latency.
     pages = await asyncio.gather(*(lib.fetch(f"https://fast.example/{n}") for n in range(5)))
-    print("five:", [p.url.rsplit("/", 1)[1] for p in pages])
+    print("five at once, pages:", [p.url.rsplit("/", 1)[1] for p in pages])
 
     # Each variant of the Rust error enum is an exception class.
     with expected(lib.errors.FetchError.UnknownHost) as unknown:
@@ -35,4 +37,4 @@ async def main() -> None:
 asyncio.run(main())
 
 # Without an event loop of your own: asyncio.run is the blocking form.
-print("blocking:", asyncio.run(lib.fetch("https://fast.example/again")).url)
+show(asyncio.run(lib.fetch("https://fast.example/again")).url)

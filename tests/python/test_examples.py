@@ -225,7 +225,8 @@ EXPECTED = {
         "same parent: True\n"
         "hero at: (11.0, 12.0)\n"
         "same sprites twice: True ['hero', 'coin']\n"
-        "merged: 2 ['hero at (11, 12)', 'coin at (15, 10)']\n"
+        "canvas.merge(other) → 2\n"
+        "canvas.lines() → ['hero at (11, 12)', 'coin at (15, 10)']\n"
         "canvas.merge(canvas)\n"
         "    → raises InvalidArgument: argument `other`: the same `Canvas` is also passed as `self`, and `self` borrows it `&mut`: Rust allows no other borrow of an object while it is borrowed mutably; pass two different objects\n"
         "canvas.draw(scene) → raises TypeError: argument 'sprite' must be a Sprite, not Scene\n"
@@ -248,15 +249,15 @@ EXPECTED = {
         "held by Rust after bus.close(): 0\n"
     ),
     "28_fetch": (
-        "coroutine function: True\n"
-        "one: 200 <h1>fast.example</h1>\n"
-        "five: ['0', '1', '2', '3', '4']\n"
+        "inspect.iscoroutinefunction(lib.fetch) → True\n"
+        "one fetch: 200 <h1>fast.example</h1>\n"
+        "five at once, pages: ['0', '1', '2', '3', '4']\n"
         'await lib.fetch("https://nowhere.example/") → raises UnknownHost: no such host: nowhere.example\n'
         "    its field: host = 'nowhere.example'\n"
         'await lib.fetch("https://fast.example/missing")\n'
         "    → raises NotFound: https://fast.example/missing: not found\n"
         'await asyncio.wait_for(lib.fetch("https://slow.example/"), 0.1) → raises TimeoutError\n'
-        "blocking: https://fast.example/again\n"
+        "asyncio.run(lib.fetch(\"https://fast.example/again\")).url → 'https://fast.example/again'\n"
     ),
 }
 
