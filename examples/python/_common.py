@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import ast
 import functools
+import io
 import linecache
 import os
 import sys
+import tokenize
 from types import TracebackType
 from typing import Callable, Optional, Tuple, Type, TypeVar
 
@@ -23,6 +25,8 @@ import ffi_export  # noqa: E402
 # Longer lines put the outcome on a line of its own, under the source.
 WIDTH = 100
 ARROW = "\N{RIGHTWARDS ARROW}"
+# Tokens a statement shown on one line leaves out.
+SKIPPED = (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT)
 
 T = TypeVar("T")
 
@@ -51,14 +55,35 @@ def _deepest(filename: str, line: int, fits: Callable[[ast.AST], bool]) -> Optio
     return found
 
 
+def _one_line(text: str) -> str:
+    """Source split over lines, on one: comments dropped, a line break inside
+    brackets read as one space (none after an opening bracket or before a
+    closing one, and a trailing comma before a closing bracket dropped)."""
+    if "\n" not in text:
+        return text
+    out, end = "", (0, 0)
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type in SKIPPED or not token.string:
+                continue
+            closing = token.string in ")]}"
+            if token.start[0] == end[0]:
+                out += " " * (token.start[1] - end[1])
+            elif out and closing and out.endswith(","):
+                out = out[:-1]
+            elif out and not closing and not out.endswith(("(", "[", "{")):
+                out += " "
+            out += token.string
+            end = token.end
+    except (tokenize.TokenError, IndentationError):
+        return " ".join(part.strip() for part in text.splitlines())
+    return out
+
+
 def _code(filename: str, *nodes: ast.AST) -> str:
-    """The nodes' source on one line (a statement split over lines is joined)."""
+    """The nodes' source, on one line, `; ` between them."""
     source = _syntax(filename)[0]
-    texts = (ast.get_source_segment(source, node) or "" for node in nodes)
-    joined = "; ".join(" ".join(part.strip() for part in t.splitlines()) for t in texts)
-    for split, tight in (("( ", "("), ("[ ", "["), ("{ ", "{"), (", )", ")"), (", ]", "]")):
-        joined = joined.replace(split, tight)
-    return joined
+    return "; ".join(_one_line(ast.get_source_segment(source, node) or "") for node in nodes)
 
 
 def _statement(filename: str, line: int) -> str:

@@ -38,7 +38,7 @@ def test_expected_names_the_statement_and_the_error(tmp_path: str) -> None:
         with expected(OverflowError): lib.factorial(-1)
         with expected(TypeError):
             lib.join(
-                ["one", 2],
+                ["( one", 2],  # a comment, and brackets in a string, kept as written
                 ", ",
             )
         print("went on")
@@ -48,7 +48,7 @@ def test_expected_names_the_statement_and_the_error(tmp_path: str) -> None:
     assert result.stdout == (
         f"lib.factorial(13) {ARROW} raises Overflow: 13! does not fit in an i32\n"
         f"lib.factorial(-1) {ARROW} raises OverflowError: argument 'n' (u32) must be in 0..=4294967295, got -1\n"
-        f'lib.join(["one", 2], ", ") {ARROW} raises TypeError: argument \'words\'[1] (&str) must be a str, not int\n'
+        f'lib.join(["( one", 2], ", ") {ARROW} raises TypeError: argument \'words\'[1] (&str) must be a str, not int\n'
         "went on\n"
     )
 
