@@ -151,8 +151,8 @@ class expected:
         wanted = " or ".join(t.__name__ for t in self.types)
         if error is None or tb is None:
             filename, line = self.where
-            block = _deepest(filename, line, lambda node: isinstance(node, (ast.With, ast.AsyncWith)))
-            body = getattr(block, "body", None) or []
+            block = _deepest(filename, line, lambda node: isinstance(node, ast.With) and node.lineno == line)
+            body = block.body if isinstance(block, ast.With) else []
             code = _code(filename, *body) if body else linecache.getline(filename, line).strip()
             print(f"DEMO FAILURE: {code} should raise {wanted}, but raised nothing", file=sys.stderr)
             raise SystemExit(1)

@@ -78,8 +78,9 @@ def test_nothing_raised_fails_the_client_loudly(tmp_path: str) -> None:
     result = run(
         str(tmp_path),
         """
-        with expected(OverflowError):
-            lib.add(1, 2)
+        with open(__file__) as inside_another_with:
+            with expected(OverflowError):
+                lib.add(1, 2)
         print("must not get here")
         """,
     )
