@@ -3,11 +3,9 @@
 Seed: primitive.py declared `argtypes = [c_int64, c_int64]` and
 `restype = c_int64` by hand.
 """
-from _common import library
+from _common import expected, library
 
 lib = library()
 print("10 + 15 =", lib.add(10, 15))
-try:
+with expected(OverflowError):
     lib.add(2**63, 1)
-except OverflowError as error:
-    print("OverflowError:", error)

@@ -7,7 +7,7 @@ from array import array
 
 import numpy
 
-from _common import library
+from _common import expected, library
 
 lib = library()
 
@@ -19,16 +19,12 @@ print("nums:", list(nums), "out:", list(out))
 values = numpy.arange(4, dtype=numpy.float64)
 squared = numpy.empty_like(values)
 lib.squares(values, squared)
-print("numpy:", squared.tolist())
+print("numpy:", values.tolist(), "squared:", squared.tolist())
 
 # The element type is checked on every call: int64 is not f64.
-try:
+with expected(TypeError):
     lib.squares(numpy.arange(3), squared[:3])
-except TypeError as error:
-    print("TypeError:", error)
 
 # Each slice carries its own length: a short output is an error, not an overflow.
-try:
+with expected(lib.errors.LengthMismatch):
     lib.squares(nums, array("d", [0, 0]))
-except lib.errors.LengthMismatch as error:
-    print("LengthMismatch:", error)

@@ -3,7 +3,7 @@
 Seed: string.py encoded to bytes, made a 1000-byte buffer, and trusted Go to
 stay inside it and write a NUL.
 """
-from _common import library
+from _common import expected, library
 
 lib = library()
 
@@ -19,8 +19,6 @@ n = lib.repeat_into("Snake", 5, buf)
 print("into the buffer: Snake * 5 =", buf[:n].decode(), f"({n} bytes)")
 
 # Too big for the buffer: refused before anything is written.
-try:
+with expected(lib.errors.BufferTooSmall):
     lib.repeat_into("Badger", 1000, buf)
-except lib.errors.BufferTooSmall as error:
-    print("BufferTooSmall:", error)
 print("buffer unchanged:", buf[:n].decode())

@@ -3,16 +3,14 @@
 Seed: join.py built a NULL-terminated `char*[]` of encoded strings by hand
 (a Stack Overflow snippet), and Go scanned it for the NULL.
 """
-from _common import library
+from _common import expected, library, show
 
 lib = library()
 
-print(lib.join(["snake", "gopher", "crab"], " + "))
-print(lib.join(["Hello", "world!"], " "))
-print(repr(lib.join([], ", ")))
+show(lib.join(["snake", "gopher", "crab"], " + "))
+show(lib.join(["Hello", "world!"], " "))
+show(lib.join([], ", "))
 # Any iterable of str works; anything else is refused with the item named.
-print(lib.join((word.upper() for word in ["a", "b", "c"]), "-"))
-try:
+show(lib.join((word.upper() for word in "abc"), "-"))
+with expected(TypeError):
     lib.join(["one", 2], ", ")
-except TypeError as error:
-    print("TypeError:", error)

@@ -6,14 +6,14 @@ Seed: numpypandas.py checked `str(ages.dtypes) != 'int64'` by hand, then took
 import numpy
 import pandas
 
-from _common import library
+from _common import expected, library
 
 lib = library()
 
 # numpy: the array is borrowed zero-copy and changed in place.
 nums = numpy.array([1, 2, 3], dtype=numpy.int64)
 lib.increase(nums, 10)
-print("numpy:", nums.tolist())
+print("numpy [1, 2, 3] increased by 10:", nums.tolist())
 
 people = pandas.DataFrame(
     {
@@ -22,7 +22,7 @@ people = pandas.DataFrame(
     }
 )
 
-print("Before")
+print("Before:")
 print(people)
 
 # pandas 3 always uses copy-on-write: a column's memory may be shared with
@@ -31,10 +31,8 @@ print(people)
 # them (or forcing `flags.writeable = True`) could silently change those
 # other objects too. The helper refuses the read-only view for a `&mut`
 # slice instead of writing through it:
-try:
+with expected(BufferError):
     lib.increase(people["age"].values, 5)
-except BufferError as error:
-    print("BufferError:", error)
 
 # The supported way: take a writable copy of the column, let Rust change that
 # array in place (zero-copy: Rust writes into `ages` itself), and assign it
@@ -43,26 +41,20 @@ ages = people["age"].to_numpy(copy=True)
 lib.increase(ages, 5)
 people["age"] = ages
 
-print("After")
+print("After lib.increase(ages, 5) on a copy, assigned back:")
 print(people)
 
 # The seed checked the dtype by hand; here a wrong element type is refused on
 # every call. A float column is not i64:
 people["height"] = [1.62, 1.80, 1.75]
-try:
+with expected(TypeError):
     lib.increase(people["height"].to_numpy(copy=True), 5)
-except TypeError as error:
-    print("TypeError:", error)
 # ...and neither is an int32 one (the same size mismatch the seed warned of).
-try:
+with expected(TypeError):
     lib.increase(people["age"].to_numpy(dtype=numpy.int32), 5)
-except TypeError as error:
-    print("TypeError:", error)
 
 # Overflow changes nothing and is an error, where the seed's Go wrapped.
 big = numpy.array([1, 2**63 - 1], dtype=numpy.int64)
-try:
+with expected(lib.errors.Overflow):
     lib.increase(big, 1)
-except lib.errors.Overflow as error:
-    print("Overflow:", error)
-print("unchanged:", big.tolist())
+print("big unchanged:", big.tolist())

@@ -14,4 +14,4 @@ print(header, roots.tolist())
 
 # The same outputs as numpy arrays, or from any allocation function.
 header, roots = lib.sqrts(3, alloc="numpy")
-print(header, type(roots).__name__, roots.tolist())
+print(header, roots.tolist(), f"(a numpy {type(roots).__name__})")

@@ -8,7 +8,7 @@ Seed: del.py freed a C string from a hand-written `__del__` calling
 import gc
 import sys
 
-from _common import library
+from _common import expected, library
 
 lib = library()
 
@@ -33,7 +33,5 @@ print("Did I remember to free my memory? Live UserInfo values:", lib.UserInfo.li
 with lib.UserInfo("Carol") as user:
     print("Name:", user.name())
     sys.stdout.flush()
-try:
+with expected(ValueError):
     user.info()
-except ValueError as error:
-    print("ValueError:", error)

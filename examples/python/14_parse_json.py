@@ -7,7 +7,7 @@ nothing back to check.
 """
 import json
 
-from _common import library
+from _common import expected, library
 
 lib = library()
 
@@ -23,7 +23,7 @@ mr_json = {
 text = json.dumps(mr_json)
 
 profile = lib.parse_json(text)
-print(profile)
+print("parsed:", profile)
 
 
 def as_dict(p):
@@ -38,12 +38,9 @@ def as_dict(p):
 print("same as json.loads:", as_dict(profile) == json.loads(text))
 
 # Malformed or mistyped documents are errors with a position.
-for bad in (
-    '{"name": "John", "age": 30',
-    '{"name": "John", "age": -1, "cars": [], "friends": []}',
-    '{"name": "John", "age": 30, "cars": []}',
-):
-    try:
-        lib.parse_json(bad)
-    except lib.errors.JsonError as error:
-        print("JsonError:", error)
+with expected(lib.errors.JsonError):
+    lib.parse_json('{"name": "John", "age": 30')
+with expected(lib.errors.JsonError):
+    lib.parse_json('{"name": "John", "age": -1, "cars": [], "friends": []}')
+with expected(lib.errors.JsonError):
+    lib.parse_json('{"name": "John", "age": 30, "cars": []}')

@@ -6,21 +6,17 @@ Seed: the ctypes version declared a GoString struct with a `from_param`
 converter; the cffi version kept each `char[]` alive in a weakref
 dictionary; neither freed the returned C string.
 """
-from _common import library
+from _common import expected, library, show
 
 lib = library()
 
-print(lib.return_int(42))  # 45
-print(lib.return_int(10))  # 13
-print(lib.return_string("golang.org"))  # golang.org.
+show(lib.return_int(42))
+show(lib.return_int(10))
+show(lib.return_string("golang.org"))
 
 # An unknown host is an exception, where the seed returned "" and leaked.
-try:
+with expected(lib.errors.NoSuchHost):
     lib.return_string("nonexistent.invalid")
-except lib.errors.NoSuchHost as error:
-    print("NoSuchHost:", error)
 # The seed's Go int wrapped; here the overflow is an exception too.
-try:
+with expected(lib.errors.Overflow):
     lib.return_int(2**63 - 1)
-except lib.errors.Overflow as error:
-    print("Overflow:", error)

@@ -9,10 +9,10 @@ from _common import library
 lib = library()
 
 me = lib.create_user(1, "Kieran", lib.Role.Member, "kieran@canadiancoding.ca")
-print(me)
+print("created:", me)
 rando = lib.create_random_user(7)
-print(rando)
+print("random, seed 7:", rando)
 users = lib.create_random_users(5, 42)
-print(len(users), "users:")
+print(len(users), "random users, seed 42:")
 for user in users:
     print(" -", lib.describe_user(user))

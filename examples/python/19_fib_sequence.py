@@ -5,16 +5,15 @@ index (trusting n) and called `free_int_array` in a `finally`.
 """
 import numpy
 
-from _common import library
+from _common import expected, library
 
 lib = library()
 
 fib = lib.fib_sequence(10)
-print(list(fib))
+print("the first 10 Fibonacci numbers:", list(fib))
 # The vector is i32 and numpy can view it without a copy.
-print("numpy:", numpy.asarray(fib).dtype, numpy.asarray(fib).sum())
+view = numpy.asarray(fib)
+print("seen from numpy: dtype", view.dtype, "sum", view.sum())
 print("46 numbers fit in an i32, the last is", lib.fib_sequence(46)[-1])
-try:
+with expected(lib.errors.Overflow):
     lib.fib_sequence(47)
-except lib.errors.Overflow as error:
-    print("Overflow:", error)

@@ -3,10 +3,10 @@
 Seed: Go malloc'ed a `char**` with pointer arithmetic, and Python copied
 each `c_char_p` out and called `free_string_array(ptr, count)`.
 """
-from _common import library
+from _common import library, show
 
 lib = library()
 
-print(lib.multiply_string("Hello", 5))
-print(lib.multiply_string("héllo wörld", 2))
-print(lib.multiply_string("nothing", 0))
+show(lib.multiply_string("Hello", 5))
+show(lib.multiply_string("héllo wörld", 2))
+show(lib.multiply_string("nothing", 0))

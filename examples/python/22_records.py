@@ -2,27 +2,23 @@
 
 Each type is declared once, in Rust. (No seed program.)
 """
-from _common import library
+from _common import expected, library, show
 
 lib = library()
 
 # A record built in Python and borrowed by Rust (`&User`).
 bo = lib.User(id=2, name="Bo", email=None, role=lib.Role.Guest, tags=[])
-print(lib.describe_user(bo))
-try:
+show(lib.describe_user(bo))
+with expected(TypeError):
     lib.describe_user(lib.User(id=3, name="Cy", email=None, role=lib.Role.Guest, tags=[7]))
-except TypeError as error:
-    print("TypeError:", error)
 
 # An enum value is checked, never trusted.
-try:
+with expected(ValueError):
     lib.create_user(9, "Eve", 5, None)
-except ValueError as error:
-    print("ValueError:", error)
 
 # #[repr(C)] plain data crosses as itself; a slice of it is borrowed.
 points = (lib.Point * 3)(lib.Point(0, 0), lib.Point(4, 0), lib.Point(2, 6))
-print("centroid:", lib.centroid(points))
+show(lib.centroid(points))
 
 # An enum with data: a tagged union in C, a class hierarchy in Python.
 for shape in (lib.Shape.Circle(radius=1.0), lib.Shape.Rect(width=2, height=3), lib.Shape.Empty()):

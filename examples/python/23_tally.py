@@ -2,7 +2,7 @@
 
 The state is freed at the end of the `with`. (No seed program.)
 """
-from _common import library
+from _common import expected, library
 
 lib = library()
 
@@ -11,11 +11,8 @@ with lib.Tally() as tally:
     for value in (3, 4, 8):
         print("running total:", tally.add(value))
     print("mean:", tally.mean())
-    try:
+    with expected(lib.errors.Error):
         tally.add(2**63 - 1)
-    except lib.errors.Error as error:
-        print("Error:", error)
-try:
+# Closed at the end of the `with`: a call is refused, nothing freed is read.
+with expected(ValueError):
     tally.add(1)
-except ValueError as error:
-    print("ValueError:", error)

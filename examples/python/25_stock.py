@@ -1,10 +1,12 @@
-"""Stock: owned lists and maps in and out, records with defaults, tuples,
-and an error enum whose variants are exception classes. (No seed program:
-the shapes an ordinary Rust API takes and returns.)
+"""Stock: dicts, lists, tuples and records with defaults; error variants as exceptions.
+
+Owned lists and maps in and out, records with defaults, tuples, and an
+error enum whose variants are exception classes. (No seed program: the
+shapes an ordinary Rust API takes and returns.)
 """
 import inspect
 
-from _common import library
+from _common import expected, library, show
 
 lib = library()
 
@@ -20,27 +22,21 @@ print("after the order:", stock)
 
 # Each variant of the Rust error enum is its own exception class, a subclass
 # of the enum's; its fields are attributes, str() is the Display text.
-try:
+with expected(lib.errors.StockError.UnknownItem) as unknown:
     lib.take(stock, [lib.Line("kiwi")])
-except lib.errors.StockError.UnknownItem as error:
-    print("UnknownItem:", error.name, "|", error)
-try:
+print("    its field: name =", repr(unknown.error.name))
+with expected(lib.errors.StockError) as short:
     lib.take(stock, [lib.Line("apple", 1), lib.Line("pear", 9)])
-except lib.errors.StockError as error:
-    print(f"{type(error).__name__}: {error.available} < {error.wanted} |", error)
-print("unchanged:", stock)
+print(f"    its fields: available = {short.error.available}, wanted = {short.error.wanted}")
+print("stock unchanged:", stock)
 
 # Default argument values, in the signature too.
-print(inspect.signature(lib.price_list))
-print(lib.price_list({"apple": 0.5, "pear": 0.75}))
-print(lib.price_list({"apple": 0.5}, discount=0.1, currency="USD"))
-try:
+print("signature: lib.price_list" + str(inspect.signature(lib.price_list)))
+show(lib.price_list({"apple": 0.5, "pear": 0.75}))
+show(lib.price_list({"apple": 0.5}, discount=0.1, currency="USD"))
+with expected(lib.errors.StockError.BadPrice):
     lib.price_list({"apple": 0.5, "fig": -1.0})
-except lib.errors.StockError.BadPrice as error:
-    print("BadPrice:", error)
 
 # Bad input names the argument and the place inside it.
-try:
+with expected(OverflowError):
     lib.restock({"apple": 5}, [("pear", -3)])
-except OverflowError as error:
-    print("OverflowError:", error)

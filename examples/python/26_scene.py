@@ -1,11 +1,13 @@
-"""Scene: shared objects (`Arc<T>`) that Python and Rust hold at once — a
-sprite keeps its parent scene, a layer returns the same sprites to every
-caller — and objects passed as parameters (`&T`, `&mut T`). (No seed
-program: the ownership shapes of an ordinary Rust object graph.)
+"""Scene: shared objects (`Arc<T>`) held by Python and Rust; objects as `&T`, `&mut T`.
+
+Shared objects that Python and Rust hold at once — a sprite keeps its
+parent scene, a layer returns the same sprites to every caller — and
+objects passed as parameters (`&T`, `&mut T`). (No seed program: the
+ownership shapes of an ordinary Rust object graph.)
 """
 import gc
 
-from _common import ffi_export, library
+from _common import expected, ffi_export, library, show
 
 lib = library()
 
@@ -28,21 +30,18 @@ print("same sprites twice:", first == second, [sprite.name() for sprite in first
 canvas, other = lib.Canvas(), lib.Canvas()
 canvas.draw(hero)
 other.draw(coin)
-print("merged:", canvas.merge(other), canvas.lines())
-try:
+show(canvas.merge(other))
+show(canvas.lines())
+with expected(ffi_export.InvalidArgument):
     canvas.merge(canvas)
-except ffi_export.InvalidArgument as error:
-    print("InvalidArgument:", error)
-try:
+with expected(TypeError):
     canvas.draw(scene)
-except TypeError as error:
-    print("TypeError:", error)
 
 # Freed with its last holder: Python lets go of the scene, the sprites keep
 # it; once the layer and the sprites go, so does the scene.
 del scene, first, second
 gc.collect()
-print("scenes alive:", lib.Scene.live())
+print("scenes alive with the sprites kept:", lib.Scene.live())
 del hero, coin, layer
 gc.collect()
-print("scenes alive:", lib.Scene.live())
+print("scenes alive once they are gone:", lib.Scene.live())

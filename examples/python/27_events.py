@@ -1,10 +1,11 @@
-"""Events: Python objects implementing a Rust trait, kept by Rust and
-called from a Rust worker thread; a Python function stored as a filter.
-(No seed program: what callbacks could not do, since they are borrowed for
-one call only.)
+"""Events: Python objects implementing a Rust trait, called from a Rust worker thread.
+
+Python objects implementing a Rust trait, kept by Rust and called from a
+Rust worker thread; a Python function stored as a filter. (No seed
+program: what callbacks could not do, since they are borrowed for one call
+only.)
 """
-import ffi_export
-from _common import library
+from _common import expected, ffi_export, library
 
 lib = library()
 
@@ -33,21 +34,19 @@ bus = lib.EventBus.new()
 audit, shipping = Printer("audit", {"order", "refund"}), Printer("shipping", {"order"})
 bus.subscribe(audit)
 bus.subscribe(shipping)
-print("held by Rust:", ffi_export.held_by_rust())
+print("Python objects held by Rust:", ffi_export.held_by_rust())
 bus.set_filter(lambda event: not event.payload.startswith("test"))
 
 for topic, payload in [("order", "2 apples"), ("refund", "1 pear"), ("order", "test order")]:
-    print("published", bus.publish(topic, payload))
+    print(f"bus.publish({topic!r}, {payload!r}) → event", bus.publish(topic, payload))
 
 for line in bus.drain():  # waits for the worker thread
     print("log:", line)
 print("audit got:", audit.got)
 print("shipping got:", shipping.got)
 
-try:
+with expected(TypeError):
     bus.subscribe(object())
-except TypeError as error:
-    print("TypeError:", error)
 
 bus.close()
-print("held by Rust after close:", ffi_export.held_by_rust())
+print("held by Rust after bus.close():", ffi_export.held_by_rust())

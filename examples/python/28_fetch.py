@@ -1,43 +1,40 @@
-"""Fetch: an `async fn` awaited from asyncio. The future runs on the
-library's own threads (the event loop and the GIL stay free), many calls
-are in flight at once, errors are typed exceptions, and cancelling the
-Python task drops the Rust future. (No seed program.)
+"""Fetch: an `async fn` awaited from asyncio; cancelling the task drops the Rust future.
+
+The future runs on the library's own threads (the event loop and the GIL
+stay free), many calls are in flight at once, errors are typed
+exceptions, and cancelling the Python task drops the Rust future. (No seed
+program.)
 """
 import asyncio
 import inspect
 
-from _common import library
+from _common import expected, library, show
 
 lib = library()
-print("coroutine function:", inspect.iscoroutinefunction(lib.fetch))
+show(inspect.iscoroutinefunction(lib.fetch))
 
 
 async def main() -> None:
     page = await lib.fetch("https://fast.example/")
-    print("one:", page.status, page.body)
+    print("one fetch:", page.status, page.body)
 
     # Five fetches in flight at once: together they take one latency.
     pages = await asyncio.gather(*(lib.fetch(f"https://fast.example/{n}") for n in range(5)))
-    print("five:", [p.url.rsplit("/", 1)[1] for p in pages])
+    print("five at once, pages:", [p.url.rsplit("/", 1)[1] for p in pages])
 
     # Each variant of the Rust error enum is an exception class.
-    try:
+    with expected(lib.errors.FetchError.UnknownHost) as unknown:
         await lib.fetch("https://nowhere.example/")
-    except lib.errors.FetchError.UnknownHost as error:
-        print("UnknownHost:", error.host, "|", error)
-    try:
+    print("    its field: host =", repr(unknown.error.host))
+    with expected(lib.errors.FetchError):
         await lib.fetch("https://fast.example/missing")
-    except lib.errors.FetchError as error:
-        print(f"{type(error).__name__}:", error)
 
     # A timeout cancels the task: the Rust future is dropped, not left running.
-    try:
+    with expected(asyncio.TimeoutError):
         await asyncio.wait_for(lib.fetch("https://slow.example/"), 0.1)
-    except asyncio.TimeoutError:
-        print("slow.example: timed out, cancelled")
 
 
 asyncio.run(main())
 
 # Without an event loop of your own: asyncio.run is the blocking form.
-print("blocking:", asyncio.run(lib.fetch("https://fast.example/again")).url)
+show(asyncio.run(lib.fetch("https://fast.example/again")).url)

@@ -18,59 +18,67 @@ CLIENTS = os.path.join(ROOT, "examples", "python")
 
 EXPECTED = {
     "01_hello": (
-        "Hello world!\n"
+        "lib.hello() prints, from Rust: Hello world!\n"
     ),
     "02_add": (
         "10 + 15 = 25\n"
-        "OverflowError: argument 'a' (i64) must be in -9223372036854775808..=9223372036854775807, got 9223372036854775808\n"
+        "lib.add(2**63, 1)\n"
+        "    → raises OverflowError: argument 'a' (i64) must be in -9223372036854775808..=9223372036854775807, got 9223372036854775808\n"
     ),
     "03_squares": (
         "nums: [1.0, 2.0, 3.0] out: [1.0, 4.0, 9.0]\n"
-        "numpy: [0.0, 1.0, 4.0, 9.0]\n"
-        "TypeError: argument 'nums' (&[f64]) needs a buffer of f64, got i64 ('l'); e.g. array.array('d', ...)\n"
-        "LengthMismatch: input has 3 numbers but output has room for 2\n"
+        "numpy: [0.0, 1.0, 2.0, 3.0] squared: [0.0, 1.0, 4.0, 9.0]\n"
+        "lib.squares(numpy.arange(3), squared[:3])\n"
+        "    → raises TypeError: argument 'nums' (&[f64]) needs a buffer of f64, got i64 ('l'); e.g. array.array('d', ...)\n"
+        'lib.squares(nums, array("d", [0, 0]))\n'
+        "    → raises LengthMismatch: input has 3 numbers but output has room for 2\n"
     ),
     "04_repeat": (
         "Badger * 4 = BadgerBadgerBadgerBadger\n"
         "Snake * 5 = SnakeSnakeSnakeSnakeSnake\n"
         "into the buffer: Badger * 4 = BadgerBadgerBadgerBadger (24 bytes)\n"
         "into the buffer: Snake * 5 = SnakeSnakeSnakeSnakeSnake (25 bytes)\n"
-        "BufferTooSmall: the result needs 6000 bytes but the buffer holds 1000\n"
+        'lib.repeat_into("Badger", 1000, buf)\n'
+        "    → raises BufferTooSmall: the result needs 6000 bytes but the buffer holds 1000\n"
         "buffer unchanged: SnakeSnakeSnakeSnakeSnake\n"
     ),
     "05_join": (
-        "snake + gopher + crab\n"
-        "Hello world!\n"
-        "''\n"
-        "A-B-C\n"
-        "TypeError: argument 'words'[1] (&str) must be a str, not int\n"
+        "lib.join([\"snake\", \"gopher\", \"crab\"], \" + \") → 'snake + gopher + crab'\n"
+        "lib.join([\"Hello\", \"world!\"], \" \") → 'Hello world!'\n"
+        "lib.join([], \", \") → ''\n"
+        "lib.join((word.upper() for word in \"abc\"), \"-\") → 'A-B-C'\n"
+        "lib.join([\"one\", 2], \", \") → raises TypeError: argument 'words'[1] (&str) must be a str, not int\n"
     ),
     "06_numpy_pandas": (
-        "numpy: [11, 12, 13]\n"
-        "Before\n"
+        "numpy [1, 2, 3] increased by 10: [11, 12, 13]\n"
+        "Before:\n"
         "      name  age\n"
         "0    Alice   20\n"
         "1      Bob   30\n"
         "2  Charlie   40\n"
-        "BufferError: argument 'nums' (&mut [i64]) must be writable, got a read-only ndarray\n"
-        "After\n"
+        'lib.increase(people["age"].values, 5)\n'
+        "    → raises BufferError: argument 'nums' (&mut [i64]) must be writable, got a read-only ndarray\n"
+        "After lib.increase(ages, 5) on a copy, assigned back:\n"
         "      name  age\n"
         "0    Alice   25\n"
         "1      Bob   35\n"
         "2  Charlie   45\n"
-        "TypeError: argument 'nums' (&mut [i64]) needs a buffer of i64, got f64 ('d'); e.g. array.array('q', ...)\n"
-        "TypeError: argument 'nums' (&mut [i64]) needs a buffer of i64, got i32 ('i'); e.g. array.array('q', ...)\n"
-        "Overflow: nums[1] = 9223372036854775807: adding 1 does not fit in an i64\n"
-        "unchanged: [1, 9223372036854775807]\n"
+        'lib.increase(people["height"].to_numpy(copy=True), 5)\n'
+        "    → raises TypeError: argument 'nums' (&mut [i64]) needs a buffer of i64, got f64 ('d'); e.g. array.array('q', ...)\n"
+        'lib.increase(people["age"].to_numpy(dtype=numpy.int32), 5)\n'
+        "    → raises TypeError: argument 'nums' (&mut [i64]) needs a buffer of i64, got i32 ('i'); e.g. array.array('q', ...)\n"
+        "lib.increase(big, 1)\n"
+        "    → raises Overflow: nums[1] = 9223372036854775807: adding 1 does not fit in an i64\n"
+        "big unchanged: [1, 9223372036854775807]\n"
     ),
     "07_sqrts": (
         "Square roots up to 5: [1.0, 1.4142135623730951, 1.7320508075688772, 2.0, 2.23606797749979]\n"
-        "Square roots up to 3: ndarray [1.0, 1.4142135623730951, 1.7320508075688772]\n"
+        "Square roots up to 3: [1.0, 1.4142135623730951, 1.7320508075688772] (a numpy ndarray)\n"
     ),
     "08_fill": (
-        "John Galt\n"
-        "Person(first_name='John', last_name='Galt', full_name='John Galt')\n"
-        "3009 characters: Ada Lovelace\n"
+        "person.full_name → 'John Galt'\n"
+        "the whole record: Person(first_name='John', last_name='Galt', full_name='John Galt')\n"
+        "a first name of 3000 letters: full_name has 3009, ends 'Ada Lovelace'\n"
     ),
     "09_user_info": (
         'Info: User "Alice" has 5 letters in their name\n'
@@ -82,14 +90,14 @@ EXPECTED = {
         "Did I remember to free my memory? Live UserInfo values: 0\n"
         "Name: Carol\n"
         'Freeing user info: User "Carol" has 5 letters in their name\n'
-        "ValueError: this UserInfo is closed\n"
+        "user.info() → raises ValueError: this UserInfo is closed\n"
     ),
     "10_even": (
         "0 even: True\n"
         "1 even: False\n"
         "2 even: True\n"
         "3 even: False\n"
-        "Error: -5 is negative, want at least 0\n"
+        "lib.even(-5) → raises NegativeNumber: -5 is negative, want at least 0\n"
     ),
     "11_pi": (
         "Rust   pi(100000) = 3.1415826535897198\n"
@@ -111,27 +119,32 @@ EXPECTED = {
         "256 KiB: masked twice is the original: True\n"
         "masked frame: 818537fa213d7f9f4d5158\n"
         "unmasked payload: Hello\n"
-        "BufferError: argument 'data' (&mut [u8]) must be writable, got a read-only bytes\n"
+        'lib.mask(b"Hello", 1)\n'
+        "    → raises BufferError: argument 'data' (&mut [u8]) must be writable, got a read-only bytes\n"
     ),
     "14_parse_json": (
-        "Profile(name='John', age=30, cars=['Ford', 'BMW', 'Fiat'], friends=[Friend(name='Peter', age=30), Friend(name='Anna', age=30)])\n"
+        "parsed: Profile(name='John', age=30, cars=['Ford', 'BMW', 'Fiat'], friends=[Friend(name='Peter', age=30), Friend(name='Anna', age=30)])\n"
         "same as json.loads: True\n"
-        "JsonError: EOF while parsing an object at line 1 column 26\n"
-        "JsonError: invalid value: integer `-1`, expected u32 at line 1 column 26\n"
-        "JsonError: missing field `friends` at line 1 column 39\n"
+        "lib.parse_json('{\"name\": \"John\", \"age\": 30')\n"
+        "    → raises JsonError: EOF while parsing an object at line 1 column 26\n"
+        "lib.parse_json('{\"name\": \"John\", \"age\": -1, \"cars\": [], \"friends\": []}')\n"
+        "    → raises JsonError: invalid value: integer `-1`, expected u32 at line 1 column 26\n"
+        "lib.parse_json('{\"name\": \"John\", \"age\": 30, \"cars\": []}')\n"
+        "    → raises JsonError: missing field `friends` at line 1 column 39\n"
     ),
     "15_return_string": (
-        "45\n"
-        "13\n"
-        "golang.org.\n"
-        "NoSuchHost: lookup nonexistent.invalid: no such host\n"
-        "Overflow: 9223372036854775807 + 3 does not fit in an i64\n"
+        "lib.return_int(42) → 45\n"
+        "lib.return_int(10) → 13\n"
+        "lib.return_string(\"golang.org\") → 'golang.org.'\n"
+        'lib.return_string("nonexistent.invalid")\n'
+        "    → raises NoSuchHost: lookup nonexistent.invalid: no such host\n"
+        "lib.return_int(2**63 - 1) → raises Overflow: 9223372036854775807 + 3 does not fit in an i64\n"
     ),
     "16_factorial": (
         "The factorial of 10 is 3628800 <class 'int'>\n"
         "12! = 479001600\n"
-        "Overflow: 13! does not fit in an i32\n"
-        "OverflowError: argument 'n' (u32) must be in 0..=4294967295, got -1\n"
+        "lib.factorial(13) → raises Overflow: 13! does not fit in an i32\n"
+        "lib.factorial(-1) → raises OverflowError: argument 'n' (u32) must be in 0..=4294967295, got -1\n"
     ),
     "17_greet_string": (
         "The result is: Hello Kieran\n"
@@ -142,9 +155,9 @@ EXPECTED = {
         "\n"
     ),
     "18_users": (
-        "User(id=1, name='Kieran', email='kieran@canadiancoding.ca', role=<Role.Member: 2>, tags=['member'])\n"
-        "User(id=1, name='Grace', email='grace@example.com', role=<Role.Member: 2>, tags=['member'])\n"
-        "5 users:\n"
+        "created: User(id=1, name='Kieran', email='kieran@canadiancoding.ca', role=<Role.Member: 2>, tags=['member'])\n"
+        "random, seed 7: User(id=1, name='Grace', email='grace@example.com', role=<Role.Member: 2>, tags=['member'])\n"
+        "5 random users, seed 42:\n"
         " - #1 Barbara (Admin, no email)\n"
         " - #2 Grace (Member, no email)\n"
         " - #3 Dennis (Admin, no email)\n"
@@ -152,26 +165,28 @@ EXPECTED = {
         " - #5 Ada (Admin, no email)\n"
     ),
     "19_fib_sequence": (
-        "[1, 1, 2, 3, 5, 8, 13, 21, 34, 55]\n"
-        "numpy: int32 143\n"
+        "the first 10 Fibonacci numbers: [1, 1, 2, 3, 5, 8, 13, 21, 34, 55]\n"
+        "seen from numpy: dtype int32 sum 143\n"
         "46 numbers fit in an i32, the last is 1836311903\n"
-        "Overflow: fib_sequence(47): Fib(46) does not fit in an i32\n"
+        "lib.fib_sequence(47) → raises Overflow: fib_sequence(47): Fib(46) does not fit in an i32\n"
     ),
     "20_multiply_string": (
-        "['Hello', 'Hello', 'Hello', 'Hello', 'Hello']\n"
-        "['héllo wörld', 'héllo wörld']\n"
-        "[]\n"
+        "lib.multiply_string(\"Hello\", 5) → ['Hello', 'Hello', 'Hello', 'Hello', 'Hello']\n"
+        "lib.multiply_string(\"héllo wörld\", 2) → ['héllo wörld', 'héllo wörld']\n"
+        'lib.multiply_string("nothing", 0) → []\n'
     ),
     "21_panic": (
         "7 / 2 = 3\n"
-        "RustPanic: attempt to divide by zero\n"
+        "lib.divide(1, 0) → raises RustPanic: attempt to divide by zero\n"
         "still alive: 9 / 3 = 3\n"
     ),
     "22_records": (
-        "#2 Bo (Guest, no email)\n"
-        "TypeError: argument 'user'.tags[0] (String) must be a str, not int\n"
-        "ValueError: argument 'role' (Role): 5 is not a Role (variants: Admin=1, Member=2, Guest=3)\n"
-        "centroid: Point(x=2.0, y=2.0)\n"
+        "lib.describe_user(bo) → '#2 Bo (Guest, no email)'\n"
+        'lib.describe_user(lib.User(id=3, name="Cy", email=None, role=lib.Role.Guest, tags=[7]))\n'
+        "    → raises TypeError: argument 'user'.tags[0] (String) must be a str, not int\n"
+        'lib.create_user(9, "Eve", 5, None)\n'
+        "    → raises ValueError: argument 'role' (Role): 5 is not a Role (variants: Admin=1, Member=2, Guest=3)\n"
+        "lib.centroid(points) → Point(x=2.0, y=2.0)\n"
         "area of Shape.Circle(radius=1.0): 3.142\n"
         "area of Shape.Rect(width=2, height=3): 6.000\n"
         "area of Shape.Empty(): 0.000\n"
@@ -182,60 +197,67 @@ EXPECTED = {
         "running total: 7\n"
         "running total: 15\n"
         "mean: 5.0\n"
-        "Error: total overflow\n"
-        "ValueError: this Tally is closed\n"
+        "tally.add(2**63 - 1) → raises Error: total overflow\n"
+        "tally.add(1) → raises ValueError: this Tally is closed\n"
     ),
     "24_callbacks": (
-        "applied: [11.0, 21.0, 31.0]\n"
-        "KeyError from the callback: '3.0 is too big'\n"
+        "x * 10 + 1 applied in place: [11.0, 21.0, 31.0]\n"
+        "lib.apply(array(\"d\", [1, 2, 3]), picky) → raises KeyError: '3.0 is too big'\n"
     ),
     "25_stock": (
         "restocked: {'apple': 5, 'pear': 5, 'plum': 10}\n"
         "order: Line(item='plum', quantity=1, note=None)\n"
         "after the order: {'apple': 3, 'pear': 1, 'plum': 9}\n"
-        "UnknownItem: kiwi | unknown item \"kiwi\"\n"
-        "OutOfStock: 1 < 9 | only 1 of \"pear\" left, 9 wanted\n"
-        "unchanged: {'apple': 3, 'pear': 1, 'plum': 9}\n"
-        "(prices: Dict[str, float], discount: float = 0.0, currency: str = 'EUR') -> List[str]\n"
-        "['apple: 0.50 EUR', 'pear: 0.75 EUR']\n"
-        "['apple: 0.45 USD']\n"
-        "BadPrice: the price of \"fig\" must be positive\n"
-        "OverflowError: argument 'deliveries'[0][1] (u32) must be in 0..=4294967295, got -3\n"
+        'lib.take(stock, [lib.Line("kiwi")]) → raises UnknownItem: unknown item "kiwi"\n'
+        "    its field: name = 'kiwi'\n"
+        'lib.take(stock, [lib.Line("apple", 1), lib.Line("pear", 9)])\n'
+        '    → raises OutOfStock: only 1 of "pear" left, 9 wanted\n'
+        "    its fields: available = 1, wanted = 9\n"
+        "stock unchanged: {'apple': 3, 'pear': 1, 'plum': 9}\n"
+        "signature: lib.price_list(prices: Dict[str, float], discount: float = 0.0, currency: str = 'EUR') -> List[str]\n"
+        "lib.price_list({\"apple\": 0.5, \"pear\": 0.75}) → ['apple: 0.50 EUR', 'pear: 0.75 EUR']\n"
+        "lib.price_list({\"apple\": 0.5}, discount=0.1, currency=\"USD\") → ['apple: 0.45 USD']\n"
+        'lib.price_list({"apple": 0.5, "fig": -1.0}) → raises BadPrice: the price of "fig" must be positive\n'
+        'lib.restock({"apple": 5}, [("pear", -3)])\n'
+        "    → raises OverflowError: argument 'deliveries'[0][1] (u32) must be in 0..=4294967295, got -3\n"
     ),
     "26_scene": (
         "same parent: True\n"
         "hero at: (11.0, 12.0)\n"
         "same sprites twice: True ['hero', 'coin']\n"
-        "merged: 2 ['hero at (11, 12)', 'coin at (15, 10)']\n"
-        "InvalidArgument: argument `other`: the same `Canvas` is also passed as `self`, and `self` borrows it "
-        "`&mut`: Rust allows no other borrow of an object while it is borrowed mutably; pass two different objects\n"
-        "TypeError: argument 'sprite' must be a Sprite, not Scene\n"
-        "scenes alive: 1\n"
-        "scenes alive: 0\n"
+        "canvas.merge(other) → 2\n"
+        "canvas.lines() → ['hero at (11, 12)', 'coin at (15, 10)']\n"
+        "canvas.merge(canvas)\n"
+        "    → raises InvalidArgument: argument `other`: the same `Canvas` is also passed as `self`, and `self` borrows it `&mut`: Rust allows no other borrow of an object while it is borrowed mutably; pass two different objects\n"
+        "canvas.draw(scene) → raises TypeError: argument 'sprite' must be a Sprite, not Scene\n"
+        "scenes alive with the sprites kept: 1\n"
+        "scenes alive once they are gone: 0\n"
     ),
     "27_events": (
-        "held by Rust: 2\n"
-        "published 1\n"
-        "published 2\n"
-        "published 3\n"
+        "Python objects held by Rust: 2\n"
+        "bus.publish('order', '2 apples') → event 1\n"
+        "bus.publish('refund', '1 pear') → event 2\n"
+        "bus.publish('order', 'test order') → event 3\n"
         "log: audit took #1\n"
         "log: shipping took #1\n"
         "log: audit took #2\n"
         "log: shipping refused #2: not interested in refund\n"
         "audit got: ['#1 order: 2 apples', '#2 refund: 1 pear']\n"
         "shipping got: ['#1 order: 2 apples']\n"
-        "TypeError: argument 'listener' (dyn Listener): object has no method 'on_event' "
-        "(a dyn Listener needs on_event, name)\n"
-        "held by Rust after close: 0\n"
+        "bus.subscribe(object())\n"
+        "    → raises TypeError: argument 'listener' (dyn Listener): object has no method 'on_event' (a dyn Listener needs on_event, name)\n"
+        "held by Rust after bus.close(): 0\n"
     ),
     "28_fetch": (
-        "coroutine function: True\n"
-        "one: 200 <h1>fast.example</h1>\n"
-        "five: ['0', '1', '2', '3', '4']\n"
-        "UnknownHost: nowhere.example | no such host: nowhere.example\n"
-        "NotFound: https://fast.example/missing: not found\n"
-        "slow.example: timed out, cancelled\n"
-        "blocking: https://fast.example/again\n"
+        "inspect.iscoroutinefunction(lib.fetch) → True\n"
+        "one fetch: 200 <h1>fast.example</h1>\n"
+        "five at once, pages: ['0', '1', '2', '3', '4']\n"
+        'await lib.fetch("https://nowhere.example/") → raises UnknownHost: no such host: nowhere.example\n'
+        "    its field: host = 'nowhere.example'\n"
+        'await lib.fetch("https://fast.example/missing")\n'
+        "    → raises NotFound: https://fast.example/missing: not found\n"
+        'await asyncio.wait_for(lib.fetch("https://slow.example/"), 0.1) → raises TimeoutError\n'
+        "asyncio.run(lib.fetch(\"https://fast.example/again\")).url → 'https://fast.example/again'\n"
     ),
 }
 
