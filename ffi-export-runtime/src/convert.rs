@@ -3,7 +3,7 @@
 //! description and its checks live here, once.
 
 use crate::abi::{AbiValue, FfiBuffer};
-use crate::data::FfiData;
+use crate::data::{FfiData, Moves};
 use crate::describe::{error_type, short_type_name, TypeDesc};
 use crate::status::Fault;
 use core::ffi::{c_char, CStr};
@@ -211,6 +211,10 @@ pub unsafe trait FfiParam: Sized {
     /// function whose parameter needs a longer lifetime than the call does
     /// not compile.
     type Lifted<'s>;
+    /// Whether lifting it moves objects into Rust ([`FfiLift::MOVES`]):
+    /// the call then [`reserve`](FfiParam::reserve)s it with the other
+    /// arguments' checks and lifts it only once they all passed.
+    const MOVES: bool = false;
     /// Converts the C argument, refusing invalid values.
     ///
     /// # Safety
@@ -221,6 +225,15 @@ pub unsafe trait FfiParam: Sized {
         param: &'static str,
         scope: &'s CallScope,
     ) -> Result<Self::Lifted<'s>, Fault>;
+    /// Checks the C argument as `lift` would and reserves the objects it
+    /// moves ([`FfiLift::reserve`]); called only when `MOVES` holds.
+    ///
+    /// # Safety
+    /// As [`FfiParam::lift`].
+    unsafe fn reserve(abi: Self::Abi, param: &'static str, moves: &mut Moves) -> Result<(), Fault> {
+        let _ = (abi, param, moves);
+        Ok(())
+    }
 }
 
 /// What an `Arc<T>` parameter points to: a shared `#[export]` object
@@ -340,6 +353,21 @@ unsafe impl<T: crate::data::FfiLift> FfiParam for Option<T> {
     type Abi = *const T::Repr;
     const DESC: TypeDesc = TypeDesc::Option(&T::DESC);
     type Lifted<'s> = Option<T>;
+    const MOVES: bool = T::MOVES;
+    unsafe fn reserve(
+        abi: *const T::Repr,
+        param: &'static str,
+        moves: &mut Moves,
+    ) -> Result<(), Fault> {
+        // SAFETY: forwarded contract: NULL (None) or valid for the call.
+        match unsafe { abi.as_ref() } {
+            None => Ok(()),
+            // SAFETY: as above.
+            Some(repr) => {
+                unsafe { T::reserve(repr, moves) }.map_err(|why| Fault::invalid(param, why))
+            }
+        }
+    }
     unsafe fn lift(
         abi: *const T::Repr,
         param: &'static str,

@@ -92,12 +92,45 @@ unsafe impl<T: ?Sized + FfiArcData> FfiData for std::sync::Arc<T> {
     note = "put #[ffi_export::export] on your struct or enum to make it crossable"
 )]
 pub unsafe trait FfiLift: FfiData {
+    /// Whether lifting it moves objects of an `#[export] impl` out of the
+    /// registry (an object by value, or a `Vec`, `Option`, map, tuple or
+    /// record holding one). A call taking such a parameter first
+    /// [`reserve`](FfiLift::reserve)s it, so that no argument is moved
+    /// unless every argument is valid.
+    const MOVES: bool = false;
     /// Copies a value out of a caller-owned C form, or says why it is
     /// invalid.
     ///
     /// # Safety
     /// Pointers inside `repr` are NULL (with length 0) or valid for reads.
     unsafe fn from_repr(repr: &Self::Repr) -> Result<Self, String>;
+    /// Checks `repr` as [`from_repr`](FfiLift::from_repr) would and
+    /// reserves, for `moves`' call, the objects lifting it would move; a
+    /// later `from_repr` of the same C form during that call cannot fail.
+    /// Called only when [`MOVES`](FfiLift::MOVES) holds: a value that moves
+    /// nothing is checked by lifting it.
+    ///
+    /// # Safety
+    /// As [`from_repr`](FfiLift::from_repr).
+    unsafe fn reserve(repr: &Self::Repr, moves: &mut Moves) -> Result<(), String> {
+        let _ = moves;
+        // SAFETY: forwarded contract.
+        unsafe { Self::from_repr(repr) }.map(drop)
+    }
+}
+
+/// The objects one call moves into Rust (parameters taking an object of an
+/// `#[export] impl` by value, or values holding some): reserved while the
+/// arguments are checked, taken once all of them are valid, unreserved
+/// when the call ends without taking them. Its methods are in `object.rs`,
+/// next to the registry they change.
+#[doc(hidden)]
+#[derive(Default)]
+pub struct Moves {
+    /// This call's mark on the registry entries it reserved (0: none yet).
+    pub(crate) token: u64,
+    /// The handles reserved, to unreserve those not taken.
+    pub(crate) reserved: Vec<u64>,
 }
 
 /// Both directions of a [`FfiLift`] type under one name, for generated
@@ -112,6 +145,8 @@ pub trait FfiValue: Sized {
     const DESC: TypeDesc;
     /// [`FfiData::OWNED`].
     const OWNED: bool;
+    /// [`FfiLift::MOVES`].
+    const MOVES: bool;
     /// [`FfiData::into_repr`].
     fn into_repr(self) -> Self::Repr;
     /// [`FfiLift::from_repr`].
@@ -119,6 +154,11 @@ pub trait FfiValue: Sized {
     /// # Safety
     /// As [`FfiLift::from_repr`].
     unsafe fn from_repr(repr: &Self::Repr) -> Result<Self, String>;
+    /// [`FfiLift::reserve`].
+    ///
+    /// # Safety
+    /// As [`FfiLift::from_repr`].
+    unsafe fn reserve(repr: &Self::Repr, moves: &mut Moves) -> Result<(), String>;
     /// [`FfiData::free_repr`].
     ///
     /// # Safety
@@ -135,6 +175,7 @@ impl<T: FfiLift> FfiValue for T {
     type Repr = <T as FfiData>::Repr;
     const DESC: TypeDesc = <T as FfiData>::DESC;
     const OWNED: bool = <T as FfiData>::OWNED;
+    const MOVES: bool = <T as FfiLift>::MOVES;
     #[inline]
     fn into_repr(self) -> Self::Repr {
         <T as FfiData>::into_repr(self)
@@ -143,6 +184,11 @@ impl<T: FfiLift> FfiValue for T {
     unsafe fn from_repr(repr: &Self::Repr) -> Result<Self, String> {
         // SAFETY: forwarded contract.
         unsafe { <T as FfiLift>::from_repr(repr) }
+    }
+    #[inline]
+    unsafe fn reserve(repr: &Self::Repr, moves: &mut Moves) -> Result<(), String> {
+        // SAFETY: forwarded contract.
+        unsafe { <T as FfiLift>::reserve(repr, moves) }
     }
     #[inline]
     unsafe fn free_repr(repr: &mut Self::Repr) {
@@ -285,23 +331,10 @@ unsafe impl<T: FfiData> FfiData for Vec<T> {
 // SAFETY: the buffer is checked (NULL, alignment, size) and every element
 // is lifted through its own checks.
 unsafe impl<T: FfiLift> FfiLift for Vec<T> {
+    const MOVES: bool = T::MOVES;
     unsafe fn from_repr(repr: &FfiBuffer) -> Result<Vec<T>, String> {
-        if repr.ptr.is_null() {
-            return if repr.len == 0 {
-                Ok(Vec::new())
-            } else {
-                Err(format!("NULL pointer with length {}", repr.len))
-            };
-        }
-        let ptr = repr.ptr.cast::<T::Repr>().cast_const();
-        if (ptr as usize) % core::mem::align_of::<T::Repr>() != 0 {
-            return Err(format!("pointer {ptr:p} is misaligned"));
-        }
-        if repr.len.saturating_mul(core::mem::size_of::<T::Repr>()) > isize::MAX as usize {
-            return Err(format!("length {} is too large", repr.len));
-        }
-        // SAFETY: non-NULL, aligned, sized; readable per the caller.
-        let items = unsafe { core::slice::from_raw_parts(ptr, repr.len) };
+        // SAFETY: forwarded contract.
+        let items = unsafe { buffer_items::<T>(repr) }?;
         items
             .iter()
             .enumerate()
@@ -311,6 +344,39 @@ unsafe impl<T: FfiLift> FfiLift for Vec<T> {
             })
             .collect()
     }
+    unsafe fn reserve(repr: &FfiBuffer, moves: &mut Moves) -> Result<(), String> {
+        // SAFETY: forwarded contract.
+        let items = unsafe { buffer_items::<T>(repr) }?;
+        for (i, item) in items.iter().enumerate() {
+            // SAFETY: each element is readable per the caller.
+            unsafe { T::reserve(item, moves) }.map_err(|why| format!("item {i}: {why}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// The elements of a `Vec<T>`'s C form, checked: NULL (with length 0),
+/// alignment, size.
+///
+/// # Safety
+/// A non-NULL `repr.ptr` points to `repr.len` readable `T::Repr`s.
+pub(crate) unsafe fn buffer_items<T: FfiData>(repr: &FfiBuffer) -> Result<&[T::Repr], String> {
+    if repr.ptr.is_null() {
+        return if repr.len == 0 {
+            Ok(&[])
+        } else {
+            Err(format!("NULL pointer with length {}", repr.len))
+        };
+    }
+    let ptr = repr.ptr.cast::<T::Repr>().cast_const();
+    if (ptr as usize) % core::mem::align_of::<T::Repr>() != 0 {
+        return Err(format!("pointer {ptr:p} is misaligned"));
+    }
+    if repr.len.saturating_mul(core::mem::size_of::<T::Repr>()) > isize::MAX as usize {
+        return Err(format!("length {} is too large", repr.len));
+    }
+    // SAFETY: non-NULL, aligned, sized; readable per the caller.
+    Ok(unsafe { core::slice::from_raw_parts(ptr, repr.len) })
 }
 
 // SAFETY: FfiOption<T::Repr> is repr(C); zeroed is `None`; free frees the
@@ -340,11 +406,19 @@ unsafe impl<T: FfiData> FfiData for Option<T> {
 
 // SAFETY: the tag byte is checked before the payload is lifted.
 unsafe impl<T: FfiLift> FfiLift for Option<T> {
+    const MOVES: bool = T::MOVES;
     unsafe fn from_repr(repr: &FfiOption<T::Repr>) -> Result<Option<T>, String> {
         match bool_from_byte(repr.is_some)? {
             false => Ok(None),
             // SAFETY: forwarded contract.
             true => unsafe { T::from_repr(&repr.value) }.map(Some),
+        }
+    }
+    unsafe fn reserve(repr: &FfiOption<T::Repr>, moves: &mut Moves) -> Result<(), String> {
+        match bool_from_byte(repr.is_some)? {
+            false => Ok(()),
+            // SAFETY: forwarded contract.
+            true => unsafe { T::reserve(&repr.value, moves) },
         }
     }
 }
@@ -363,6 +437,24 @@ pub unsafe fn lift_by_pointer<T: FfiLift>(
         None => Err(Fault::invalid(param, "NULL pointer")),
         // SAFETY: forwarded contract.
         Some(repr) => unsafe { T::from_repr(repr) }.map_err(|why| Fault::invalid(param, why)),
+    }
+}
+
+/// [`FfiLift::reserve`] of a parameter passed by pointer (what
+/// [`lift_by_pointer`] lifts once every argument is checked).
+///
+/// # Safety
+/// As [`lift_by_pointer`].
+pub unsafe fn reserve_by_pointer<T: FfiLift>(
+    ptr: *const T::Repr,
+    param: &'static str,
+    moves: &mut Moves,
+) -> Result<(), Fault> {
+    // SAFETY: forwarded contract.
+    match unsafe { ptr.as_ref() } {
+        None => Err(Fault::invalid(param, "NULL pointer")),
+        // SAFETY: forwarded contract.
+        Some(repr) => unsafe { T::reserve(repr, moves) }.map_err(|why| Fault::invalid(param, why)),
     }
 }
 

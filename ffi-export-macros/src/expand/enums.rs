@@ -3,7 +3,7 @@
 //! forms. Each gets `FfiData`, `FfiLift`, `FfiParam` and its
 //! self-description.
 
-use super::record::{by_pointer_param, copied_slice_elem, FieldCode, END_FIELD};
+use super::record::{by_pointer_param, copied_borrow, copied_slice_elem, FieldCode, END_FIELD};
 use crate::model::{Enum, Shape};
 use crate::tokens::runtime;
 use proc_macro2::{Ident, Span, TokenStream};
@@ -25,6 +25,7 @@ pub fn fieldless(model: &Enum) -> TokenStream {
     let desc_fn = format_ident!("__ffi_export_enum_{}", ident);
     let entry = crate::tokens::type_entry(ident, &name, true);
     let slice_elem = copied_slice_elem(ident);
+    let borrow = copied_borrow(ident);
     let variants: Vec<_> = model.variants.iter().map(|v| &v.ident).collect();
     let variant_names: Vec<String> = variants.iter().map(|v| v.to_string()).collect();
     let indexes = 0..variants.len() as u32;
@@ -83,6 +84,7 @@ pub fn fieldless(model: &Enum) -> TokenStream {
 
         #entry
         #slice_elem
+        #borrow
 
         #[doc(hidden)]
         #[allow(non_snake_case)]
@@ -223,6 +225,7 @@ pub fn with_data(model: &Enum) -> TokenStream {
     let variant_count = model.variants.len();
     let param = by_pointer_param(ident);
     let slice_elem = copied_slice_elem(ident);
+    let borrow = copied_borrow(ident);
     quote! {
         #item
 
@@ -294,6 +297,7 @@ pub fn with_data(model: &Enum) -> TokenStream {
 
         #param
         #slice_elem
+        #borrow
         #entry
 
         #[doc(hidden)]
