@@ -2946,6 +2946,13 @@ pub mod byvalue {
         parts
     }
 
+    /// How many objects of any type the registry holds (a moved object
+    /// leaves it; a failed move keeps it).
+    #[export]
+    pub fn registry_entries() -> usize {
+        ffi_export::__private::live_objects()
+    }
+
     /// The kit with a new label (its parts come back as new objects).
     #[export]
     pub fn relabel(kit: Kit, label: String) -> Kit {
