@@ -37,7 +37,10 @@ macro_rules! by_pointer_param {
             type Abi = *const FfiBuffer;
             const DESC: TypeDesc = <$ty as FfiData>::DESC;
             type Lifted<'s> = $ty;
-            const MOVES: bool = <$ty as FfiLift>::MOVES;
+            #[inline]
+            fn moves() -> bool {
+                <$ty as FfiLift>::moves()
+            }
             unsafe fn lift(
                 abi: *const FfiBuffer,
                 param: &'static str,
@@ -121,7 +124,11 @@ where
     V: FfiLift,
     S: BuildHasher + Default,
 {
-    const MOVES: bool = V::MOVES;
+    const OBJECTS: bool = K::OBJECTS || V::OBJECTS;
+    #[inline]
+    fn moves() -> bool {
+        K::moves() || V::moves()
+    }
     unsafe fn reserve(repr: &FfiBuffer, moves: &mut Moves) -> Result<(), String> {
         let mut keys = HashSet::<K, S>::with_hasher(S::default());
         // SAFETY: forwarded contract.
@@ -142,7 +149,11 @@ where
 
 // SAFETY: as for HashMap.
 unsafe impl<K: FfiLift + Ord, V: FfiLift> FfiLift for BTreeMap<K, V> {
-    const MOVES: bool = V::MOVES;
+    const OBJECTS: bool = K::OBJECTS || V::OBJECTS;
+    #[inline]
+    fn moves() -> bool {
+        K::moves() || V::moves()
+    }
     unsafe fn reserve(repr: &FfiBuffer, moves: &mut Moves) -> Result<(), String> {
         let mut keys = BTreeSet::new();
         // SAFETY: forwarded contract.
@@ -239,7 +250,11 @@ macro_rules! tuples {
 
         // SAFETY: each element lifted through its own checks.
         unsafe impl<$($t: FfiLift),+> FfiLift for ($($t,)+) {
-            const MOVES: bool = false $(|| $t::MOVES)+;
+            const OBJECTS: bool = false $(|| $t::OBJECTS)+;
+            #[inline]
+            fn moves() -> bool {
+                false $(|| $t::moves())+
+            }
             unsafe fn reserve(repr: &Self::Repr, moves: &mut Moves) -> Result<(), String> {
                 $(
                     // SAFETY: forwarded contract.
@@ -265,7 +280,10 @@ macro_rules! tuples {
             type Abi = *const $name<$($t::Repr),+>;
             const DESC: TypeDesc = <Self as FfiData>::DESC;
             type Lifted<'s> = Self;
-            const MOVES: bool = <Self as FfiLift>::MOVES;
+            #[inline]
+            fn moves() -> bool {
+                <Self as FfiLift>::moves()
+            }
             unsafe fn lift(abi: Self::Abi, param: &'static str, _: &CallScope) -> Result<Self, Fault> {
                 // SAFETY: the C contract makes the pointer NULL or valid.
                 unsafe { crate::data::lift_by_pointer::<Self>(abi, param) }

@@ -193,7 +193,7 @@ copied_elems! {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a parameter of an #[export] function",
     label = "unsupported parameter type",
-    note = "supported parameters: i8 … i128, u8 … u128, isize, usize, f32, f64, bool, String, #[export] structs and enums, Vec<T>, Option<T>, HashMap/BTreeMap<K, V>, HashSet/BTreeSet<T> and tuples of those, &str, &CStr, &[T], &mut [T] of numbers, Callback<fn(..) -> R>, Allocator",
+    note = "supported parameters: i8 … i128, u8 … u128, isize, usize, f32, f64, bool, String, #[export] structs and enums, objects of an #[export] impl (moved in), Vec<T>, Option<T>, HashMap/BTreeMap<K, V>, HashSet/BTreeSet<T> and tuples of those, &str, &CStr, &[T], &mut [T] of numbers, Callback<fn(..) -> R>, Allocator",
     note = "convert other types inside the function"
 )]
 ///
@@ -211,10 +211,13 @@ pub unsafe trait FfiParam: Sized {
     /// function whose parameter needs a longer lifetime than the call does
     /// not compile.
     type Lifted<'s>;
-    /// Whether lifting it moves objects into Rust ([`FfiLift::MOVES`]):
+    /// Whether lifting it moves objects into Rust ([`FfiLift::moves`]):
     /// the call then [`reserve`](FfiParam::reserve)s it with the other
     /// arguments' checks and lifts it only once they all passed.
-    const MOVES: bool = false;
+    #[inline]
+    fn moves() -> bool {
+        false
+    }
     /// Converts the C argument, refusing invalid values.
     ///
     /// # Safety
@@ -226,7 +229,7 @@ pub unsafe trait FfiParam: Sized {
         scope: &'s CallScope,
     ) -> Result<Self::Lifted<'s>, Fault>;
     /// Checks the C argument as `lift` would and reserves the objects it
-    /// moves ([`FfiLift::reserve`]); called only when `MOVES` holds.
+    /// moves ([`FfiLift::reserve`]); called only when `moves()` holds.
     ///
     /// # Safety
     /// As [`FfiParam::lift`].
@@ -353,7 +356,10 @@ unsafe impl<T: crate::data::FfiLift> FfiParam for Option<T> {
     type Abi = *const T::Repr;
     const DESC: TypeDesc = TypeDesc::Option(&T::DESC);
     type Lifted<'s> = Option<T>;
-    const MOVES: bool = T::MOVES;
+    #[inline]
+    fn moves() -> bool {
+        T::moves()
+    }
     unsafe fn reserve(
         abi: *const T::Repr,
         param: &'static str,

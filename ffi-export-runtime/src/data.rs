@@ -76,11 +76,9 @@ unsafe impl<T: ?Sized + FfiArcData> FfiData for std::sync::Arc<T> {
 
 /// A [`FfiData`] value that can also be copied *in* from a C form the
 /// caller built: it can be a parameter, or inside one (a record field, a
-/// `Vec` element, an `Option` payload). Every crossable type is, except
-/// objects of an `#[export] impl` by value: they live behind a handle, and
-/// cross into Rust borrowed (`&T`, `&mut T` parameters) or shared
-/// (`Arc<T>`), so a record field or `Vec` owning one is a compile error
-/// rather than a failure at run time.
+/// `Vec` element, an `Option` payload). Every crossable type is; an object
+/// of an `#[export] impl` is *moved* in (taken out of the registry by its
+/// handle, see [`FfiLift::MOVES`]).
 ///
 /// # Safety
 /// As [`FfiData`]; `from_repr` checks everything it reads.
@@ -88,16 +86,27 @@ unsafe impl<T: ?Sized + FfiArcData> FfiData for std::sync::Arc<T> {
     message = "`{Self}` cannot be copied across an #[export] boundary",
     label = "unsupported here",
     note = "supported: i8 … u64, isize, usize, f32, f64, bool, String, #[export] structs and enums, and Vec<T> / Option<T> of those",
-    note = "an object of an #[export] impl is not copied: borrow it (`&T`, `&mut T` parameters), or share it as `Arc<T>` (fields, Vec, Option; its constructor returns `Arc<Self>`)",
+    note = "objects of an #[export] impl cross too: moved in by value, borrowed (`&T`, `&mut T` parameters) or shared (`Arc<T>`)",
     note = "put #[ffi_export::export] on your struct or enum to make it crossable"
 )]
 pub unsafe trait FfiLift: FfiData {
+    /// Whether it holds objects of an `#[export] impl` by value itself or
+    /// in `Vec`, `Option`, map values or tuples — not counting those inside
+    /// nested records and enums, so that recursive types are no cycle: a
+    /// constant for compile-time checks (a `&R` parameter of such a record
+    /// is refused). [`moves`](FfiLift::moves) is the whole answer.
+    const OBJECTS: bool = false;
     /// Whether lifting it moves objects of an `#[export] impl` out of the
-    /// registry (an object by value, or a `Vec`, `Option`, map, tuple or
-    /// record holding one). A call taking such a parameter first
-    /// [`reserve`](FfiLift::reserve)s it, so that no argument is moved
-    /// unless every argument is valid.
-    const MOVES: bool = false;
+    /// registry (an object by value, or a `Vec`, `Option`, map, tuple,
+    /// record or enum holding one, at any depth). A call taking such a
+    /// parameter first [`reserve`](FfiLift::reserve)s it, so that no
+    /// argument is moved unless every argument is valid. A constant
+    /// `false` but for objects, their containers, and records and enums
+    /// (which look into their description once, see [`MovesOnce`]).
+    #[inline]
+    fn moves() -> bool {
+        false
+    }
     /// Copies a value out of a caller-owned C form, or says why it is
     /// invalid.
     ///
@@ -107,7 +116,7 @@ pub unsafe trait FfiLift: FfiData {
     /// Checks `repr` as [`from_repr`](FfiLift::from_repr) would and
     /// reserves, for `moves`' call, the objects lifting it would move; a
     /// later `from_repr` of the same C form during that call cannot fail.
-    /// Called only when [`MOVES`](FfiLift::MOVES) holds: a value that moves
+    /// Called only when [`moves`](FfiLift::moves) holds: a value that moves
     /// nothing is checked by lifting it.
     ///
     /// # Safety
@@ -116,6 +125,26 @@ pub unsafe trait FfiLift: FfiData {
         let _ = moves;
         // SAFETY: forwarded contract.
         unsafe { Self::from_repr(repr) }.map(drop)
+    }
+}
+
+/// [`FfiLift::moves`] of a record or enum, computed once from its
+/// description ([`moves_objects`](crate::describe::moves_objects)): a
+/// `static` of each type's impl.
+#[doc(hidden)]
+pub struct MovesOnce(std::sync::OnceLock<bool>);
+
+impl MovesOnce {
+    /// Not computed yet.
+    #[allow(clippy::new_without_default)] // a `static`'s initialiser
+    pub const fn new() -> MovesOnce {
+        MovesOnce(std::sync::OnceLock::new())
+    }
+
+    /// Whether a value described by `desc` moves objects.
+    #[inline]
+    pub fn get(&self, desc: &TypeDesc) -> bool {
+        *self.0.get_or_init(|| crate::describe::moves_objects(desc))
     }
 }
 
@@ -145,8 +174,10 @@ pub trait FfiValue: Sized {
     const DESC: TypeDesc;
     /// [`FfiData::OWNED`].
     const OWNED: bool;
-    /// [`FfiLift::MOVES`].
-    const MOVES: bool;
+    /// [`FfiLift::OBJECTS`].
+    const OBJECTS: bool;
+    /// [`FfiLift::moves`].
+    fn moves() -> bool;
     /// [`FfiData::into_repr`].
     fn into_repr(self) -> Self::Repr;
     /// [`FfiLift::from_repr`].
@@ -175,7 +206,11 @@ impl<T: FfiLift> FfiValue for T {
     type Repr = <T as FfiData>::Repr;
     const DESC: TypeDesc = <T as FfiData>::DESC;
     const OWNED: bool = <T as FfiData>::OWNED;
-    const MOVES: bool = <T as FfiLift>::MOVES;
+    const OBJECTS: bool = <T as FfiLift>::OBJECTS;
+    #[inline]
+    fn moves() -> bool {
+        <T as FfiLift>::moves()
+    }
     #[inline]
     fn into_repr(self) -> Self::Repr {
         <T as FfiData>::into_repr(self)
@@ -331,7 +366,11 @@ unsafe impl<T: FfiData> FfiData for Vec<T> {
 // SAFETY: the buffer is checked (NULL, alignment, size) and every element
 // is lifted through its own checks.
 unsafe impl<T: FfiLift> FfiLift for Vec<T> {
-    const MOVES: bool = T::MOVES;
+    const OBJECTS: bool = T::OBJECTS;
+    #[inline]
+    fn moves() -> bool {
+        T::moves()
+    }
     unsafe fn from_repr(repr: &FfiBuffer) -> Result<Vec<T>, String> {
         // SAFETY: forwarded contract.
         let items = unsafe { buffer_items::<T>(repr) }?;
@@ -406,7 +445,11 @@ unsafe impl<T: FfiData> FfiData for Option<T> {
 
 // SAFETY: the tag byte is checked before the payload is lifted.
 unsafe impl<T: FfiLift> FfiLift for Option<T> {
-    const MOVES: bool = T::MOVES;
+    const OBJECTS: bool = T::OBJECTS;
+    #[inline]
+    fn moves() -> bool {
+        T::moves()
+    }
     unsafe fn from_repr(repr: &FfiOption<T::Repr>) -> Result<Option<T>, String> {
         match bool_from_byte(repr.is_some)? {
             false => Ok(None),

@@ -195,7 +195,7 @@ pub use convert::{
 };
 pub use data::{
     encode_error, error_repr, lift_by_pointer, reserve_by_pointer, FfiArcData, FfiData, FfiLift,
-    Moves,
+    Moves, MovesOnce,
 };
 pub use describe::{
     DataEnumDesc, EnumDesc, ErrorEncoder, ExportDesc, FieldDesc, MethodDesc, ObjectDesc, ParamDesc,

@@ -586,7 +586,7 @@ pub fn release<T: FfiObject>(handle: u64) -> Result<(), Fault> {
 
 thread_local! {
     /// The token of the call whose objects this thread is taking (0:
-    /// none): set by [`Moves::take`] around the lifting of the arguments
+    /// none): set by [`Moves::taking`] around the lifting of the arguments
     /// it reserved.
     static TAKING: Cell<u64> = const { Cell::new(0) };
 }
@@ -659,17 +659,22 @@ impl Moves {
         Ok(())
     }
 
-    /// Runs `lift` (the lifting of this call's reserved arguments) with
-    /// this thread taking the objects reserved by this call.
-    pub fn take<R>(&self, lift: impl FnOnce() -> R) -> R {
-        struct Restore(u64);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                TAKING.with(|taking| taking.set(self.0));
-            }
-        }
-        let _restore = Restore(TAKING.with(|taking| taking.replace(self.token)));
-        lift()
+    /// Makes this thread take the objects reserved by this call until the
+    /// returned guard drops (around the lifting of its reserved arguments).
+    #[must_use]
+    pub fn taking(&self) -> Taking {
+        Taking(TAKING.with(|taking| taking.replace(self.token)))
+    }
+}
+
+/// While alive, this thread takes the objects its call reserved
+/// ([`Moves::taking`]); dropping it restores what it took before.
+#[doc(hidden)]
+pub struct Taking(u64);
+
+impl Drop for Taking {
+    fn drop(&mut self) {
+        TAKING.with(|taking| taking.set(self.0));
     }
 }
 
@@ -694,7 +699,7 @@ impl Drop for Moves {
 /// `FfiLift::from_repr` of an object by value: the `T` behind `handle`,
 /// moved out of the registry (the handle is then stale). Only an object
 /// reserved by the call this thread is taking the arguments of
-/// ([`Moves::take`]).
+/// ([`Moves::taking`]).
 pub fn take_object<T: FfiObject>(handle: u64) -> Result<T, String> {
     let name = short_type_name::<T>();
     let token = TAKING.with(Cell::get);
@@ -706,8 +711,8 @@ pub fn take_object<T: FfiObject>(handle: u64) -> Result<T, String> {
         if token == 0 || entry.reserved != token || entry.type_id != TypeId::of::<T>() {
             return Err(format!(
                 "a `{name}` is moved into Rust only as a parameter taking it by value, or inside \
-                 a `Vec`, `Option`, map, tuple or #[export] struct field of one (not inside an \
-                 enum variant, a set or a borrowed `&T`)"
+                 a `Vec`, `Option`, map, tuple or #[export] struct or enum of one (not inside a \
+                 set, a `&[T]` slice or a borrowed `&T`)"
             ));
         }
         registry.entries.remove(&handle).map(|entry| entry.held)
@@ -758,7 +763,8 @@ pub unsafe trait FfiBorrow: Sized {
     /// How it is described.
     const DESC: TypeDesc;
     /// Whether the copy would move objects out of the registry (a record
-    /// with an object field): such a `&T` parameter is a compile error.
+    /// with an object field, [`FfiLift::OBJECTS`]): such a `&T` parameter
+    /// is a compile error.
     const MOVES: bool = false;
     /// What the call keeps until the function runs: the copy, or the
     /// object's index in the call's [`ObjectArgs`].
@@ -788,7 +794,7 @@ macro_rules! copied_borrow {
         unsafe impl<$($generics)*> FfiBorrow for $ty {
             type Abi = *const <$ty as FfiData>::Repr;
             const DESC: TypeDesc = <$ty as FfiData>::DESC;
-            const MOVES: bool = <$ty as FfiLift>::MOVES;
+            const MOVES: bool = <$ty as FfiLift>::OBJECTS;
             type Held = $ty;
             #[inline]
             unsafe fn hold(

@@ -2946,6 +2946,66 @@ pub mod byvalue {
         parts
     }
 
+    /// A slot: an enum whose variants may hold parts.
+    #[export]
+    pub enum Slot {
+        /// Nothing in it.
+        Empty,
+        /// A part.
+        Filled(Part),
+        /// A labelled part.
+        Labeled {
+            /// The label.
+            label: String,
+            /// The part.
+            part: Part,
+        },
+    }
+
+    /// The weight in `slot` (moved in and dropped).
+    #[export]
+    pub fn slot_weight(slot: Slot) -> i64 {
+        match slot {
+            Slot::Empty => 0,
+            Slot::Filled(part) | Slot::Labeled { part, .. } => part.weight,
+        }
+    }
+
+    /// `part` in a labelled slot (given back as a new object).
+    #[export]
+    pub fn label_part(label: String, part: Part) -> Slot {
+        Slot::Labeled { label, part }
+    }
+
+    /// A rack of bins, each of which may hold a part and racks of its own
+    /// (records reaching each other: their objects are found at any depth).
+    #[export]
+    pub struct Rack {
+        /// Its bins.
+        pub bins: Vec<Bin>,
+    }
+
+    /// A bin of a rack.
+    #[export]
+    pub struct Bin {
+        /// Its part, if any.
+        pub part: Option<Part>,
+        /// Racks inside it.
+        pub racks: Vec<Rack>,
+    }
+
+    /// The total weight of the parts in a rack, at any depth (moved in).
+    #[export]
+    pub fn rack_weight(rack: Rack) -> i64 {
+        rack.bins
+            .into_iter()
+            .map(|bin| {
+                bin.part.map_or(0, |part| part.weight)
+                    + bin.racks.into_iter().map(rack_weight).sum::<i64>()
+            })
+            .sum()
+    }
+
     /// How many objects of any type the registry holds (a moved object
     /// leaves it; a failed move keeps it).
     #[export]

@@ -59,13 +59,15 @@ pub fn callable(model: &ExportFn) -> TokenStream {
                 let scope = at.wrap(&quote_spanned!(at.last=> &#binding));
                 let lift_call = at.call(&lift, quote!(#arg_value, #name, #scope));
                 if matches!(param.kind, ParamKind::Named(_) | ParamKind::Option(_)) {
-                    // A type that may move objects into Rust (`MOVES`, a
-                    // constant: the other branch is compiled away) is only
+                    // A type that may move objects into Rust (`moves()`: a
+                    // constant `false` for types that cannot, so the other
+                    // branch is compiled away; records and enums look
+                    // into their description once) is only
                     // reserved here, with the other arguments' checks, and
                     // lifted when the function is called, after every
                     // argument was checked and the call's objects locked.
                     moving = true;
-                    let moves = at.konst("MOVES");
+                    let moves = at.call(&at.item("moves"), TokenStream::new());
                     let reserve = at.item("reserve");
                     let reserve_call =
                         at.call(&reserve, quote!(#arg_value, #name, &mut __ffi_moves));
@@ -85,8 +87,11 @@ pub fn callable(model: &ExportFn) -> TokenStream {
                     values.push(quote! {
                         match #value {
                             ::core::option::Option::Some(value) => value,
-                            // SAFETY: as above; reserved, so it cannot fail.
-                            ::core::option::Option::None => __ffi_moves.take(|| unsafe { #lift_call })?,
+                            ::core::option::Option::None => {
+                                let __ffi_taking = __ffi_moves.taking();
+                                // SAFETY: as above; reserved, so it cannot fail.
+                                unsafe { #lift_call }?
+                            }
                         }
                     });
                 } else {

@@ -72,7 +72,11 @@ pub fn object(object: &Object, type_name: &str, c_prefix: &str) -> TokenStream {
         // is moved out of it, only once the call reserved it (`reserve`)
         // with every other argument checked.
         unsafe impl #rt::FfiLift for #owner {
-            const MOVES: bool = true;
+            const OBJECTS: bool = true;
+            #[inline]
+            fn moves() -> bool {
+                true
+            }
             unsafe fn from_repr(handle: &u64) -> ::core::result::Result<Self, ::std::string::String> {
                 #rt::take_object::<#owner>(*handle)
             }
@@ -89,7 +93,10 @@ pub fn object(object: &Object, type_name: &str, c_prefix: &str) -> TokenStream {
             type Abi = u64;
             const DESC: #rt::TypeDesc = #rt::TypeDesc::Object(#desc_fn);
             type Lifted<'s> = Self;
-            const MOVES: bool = true;
+            #[inline]
+            fn moves() -> bool {
+                true
+            }
             unsafe fn lift(
                 handle: u64,
                 param: &'static str,

@@ -128,9 +128,10 @@ impl<'f> FieldCode<'f> {
             .call(&self.at.item("reserve"), quote!(#place, moves))
     }
 
-    /// Whether lifting the field moves objects.
-    pub fn moves(&self) -> TokenStream {
-        self.at.konst("MOVES")
+    /// Whether the field holds objects by value (`FfiLift::OBJECTS`: not
+    /// counting those in nested records, so recursive types are no cycle).
+    pub fn objects(&self) -> TokenStream {
+        self.at.konst("OBJECTS")
     }
 
     /// `free_repr(&mut mirror.name)`.
@@ -155,7 +156,15 @@ pub fn record(record: &Record) -> TokenStream {
     let doc = &record.doc;
     let pod = record.is_plain_data();
     let param = by_pointer_param(ident);
-    let borrow = copied_borrow(ident);
+    let objects: Vec<_> = match record.is_plain_data() {
+        true => Vec::new(),
+        false => record
+            .fields
+            .iter()
+            .map(|field| FieldCode::new(field).objects())
+            .collect(),
+    };
+    let borrow = copied_borrow(ident, &objects);
     // Plain data is an `FfiElement`: slices of it are borrowed in place.
     let slice_elem = if pod {
         TokenStream::new()
@@ -200,14 +209,6 @@ fn mirrored(record: &Record, desc_fn: &Ident) -> (TokenStream, Vec<TokenStream>)
     let error_inits = fields.iter().map(FieldCode::error_init);
     let into_inits = fields.iter().map(|f| f.converted_init(f.own(), true));
     let owned = fields.iter().map(FieldCode::owned);
-    // A field naming the record itself (`children: Vec<Tree>`) adds no
-    // object the other fields do not, and asking its `MOVES` would be a
-    // cycle.
-    let moves: Vec<_> = fields
-        .iter()
-        .filter(|code| !mentions(quote::ToTokens::to_token_stream(&code.field.ty), ident))
-        .map(FieldCode::moves)
-        .collect();
     // A field that moves nothing is checked by lifting it (`reserve`'s
     // default).
     let reserves = record.fields.iter().zip(&fields).map(|(field, code)| {
@@ -260,7 +261,10 @@ fn mirrored(record: &Record, desc_fn: &Ident) -> (TokenStream, Vec<TokenStream>)
         }
         // SAFETY: each field is lifted through its own checks.
         unsafe impl #rt::FfiLift for #ident {
-            const MOVES: bool = false #(|| #moves)*;
+            fn moves() -> bool {
+                static MOVES: #rt::MovesOnce = #rt::MovesOnce::new();
+                MOVES.get(&<Self as #rt::FfiData>::DESC)
+            }
             unsafe fn from_repr(repr: &#repr) -> ::core::result::Result<Self, ::std::string::String> {
                 // SAFETY: pointers inside `repr` are NULL or readable (the
                 // caller's contract), so are those inside each field.
@@ -390,7 +394,10 @@ pub fn by_pointer_param(ident: &syn::Ident) -> TokenStream {
             type Abi = *const <#ident as #rt::FfiData>::Repr;
             const DESC: #rt::TypeDesc = <#ident as #rt::FfiData>::DESC;
             type Lifted<'s> = Self;
-            const MOVES: bool = <#ident as #rt::FfiLift>::MOVES;
+            #[inline]
+            fn moves() -> bool {
+                <#ident as #rt::FfiLift>::moves()
+            }
             unsafe fn lift(abi: Self::Abi, param: &'static str, _: &#rt::CallScope) -> ::core::result::Result<Self, #rt::Fault> {
                 // SAFETY: the C contract makes the pointer NULL or valid for the call.
                 unsafe { #rt::lift_by_pointer::<#ident>(abi, param) }
@@ -403,19 +410,11 @@ pub fn by_pointer_param(ident: &syn::Ident) -> TokenStream {
     }
 }
 
-/// Whether `tokens` (a field's type) name `ident`.
-fn mentions(tokens: TokenStream, ident: &Ident) -> bool {
-    tokens.into_iter().any(|token| match token {
-        proc_macro2::TokenTree::Ident(name) => name == *ident,
-        proc_macro2::TokenTree::Group(group) => mentions(group.stream(), ident),
-        _ => false,
-    })
-}
-
 /// `FfiBorrow` for a type copied in (records and enums, as `&T`
 /// parameters): a copy of the caller's C form, NULL refused; a record with
-/// object fields (`MOVES`) is refused at compile time by the shim.
-pub fn copied_borrow(ident: &syn::Ident) -> TokenStream {
+/// object fields (`objects`: each field's `OBJECTS`) is refused at compile
+/// time by the shim.
+pub fn copied_borrow(ident: &syn::Ident, objects: &[TokenStream]) -> TokenStream {
     let rt = runtime();
     quote! {
         // SAFETY: NULL-checked pointer to the C form, copied through
@@ -423,7 +422,7 @@ pub fn copied_borrow(ident: &syn::Ident) -> TokenStream {
         unsafe impl #rt::FfiBorrow for #ident {
             type Abi = *const <#ident as #rt::FfiData>::Repr;
             const DESC: #rt::TypeDesc = <#ident as #rt::FfiData>::DESC;
-            const MOVES: bool = <#ident as #rt::FfiLift>::MOVES;
+            const MOVES: bool = false #(|| #objects)*;
             type Held = Self;
             #[inline]
             unsafe fn hold(
