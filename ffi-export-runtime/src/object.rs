@@ -1042,6 +1042,56 @@ mod tests {
     }
 
     #[test]
+    fn moves_reserve_then_take_and_undo_what_they_did_not_take() {
+        let (a, b) = (register(Counter(1)), register(Counter(2)));
+        // Reserved, then the call fails: both stay usable.
+        {
+            let mut moves = Moves::new();
+            assert_eq!(moves.reserve::<Counter>(a), Ok(()));
+            assert!(
+                matches!(moves.reserve::<Counter>(a), Err(m) if m.contains("passed by value twice"))
+            );
+            assert_eq!(moves.reserve::<Counter>(b), Ok(()));
+            // Refused to other calls meanwhile.
+            assert!(
+                matches!(with_object::<Counter, _>(a, false, |c| c.0), Err(Fault::InvalidArgument(m)) if m.contains("being moved"))
+            );
+            assert!(
+                matches!(Moves::new().reserve::<Counter>(b), Err(m) if m.contains("being moved"))
+            );
+            // Not taken outside `taking`.
+            assert!(
+                matches!(take_object::<Counter>(a), Err(m) if m.contains("moved into Rust only"))
+            );
+        }
+        assert_eq!(with_object::<Counter, _>(a, false, |c| c.0), Ok(1));
+        // Borrowed by a running call: refused.
+        let inner = with_object::<Counter, _>(a, false, |_| Moves::new().reserve::<Counter>(a));
+        assert!(matches!(inner, Ok(Err(m)) if m.contains("borrowed by a running call")));
+        // Reserved and taken: the handle is stale, the other is unreserved.
+        let mut moves = Moves::new();
+        assert_eq!(moves.reserve::<Counter>(a), Ok(()));
+        assert_eq!(moves.reserve::<Counter>(b), Ok(()));
+        let taken = {
+            let _taking = moves.taking();
+            take_object::<Counter>(a).map(|c| c.0)
+        };
+        assert_eq!(taken, Ok(1));
+        drop(moves);
+        assert!(matches!(lookup::<Counter>(a), Err(m) if m.contains("moved into a Rust call")));
+        assert_eq!(release::<Counter>(a), Ok(()));
+        assert_eq!(with_object::<Counter, _>(b, false, |c| c.0), Ok(2));
+        // A shared value cannot be moved.
+        let shared_one = register_shared(Arc::new(Counter(3)));
+        assert!(
+            matches!(Moves::new().reserve::<Counter>(shared_one), Err(m) if m.contains("take `Arc<Counter>`"))
+        );
+        assert!(matches!(Moves::new().reserve::<Other>(b), Err(m) if m.contains("is a `Counter`")));
+        assert_eq!(release::<Counter>(shared_one), Ok(()));
+        assert_eq!(release::<Counter>(b), Ok(()));
+    }
+
+    #[test]
     fn a_panic_poisons_only_the_mutable_borrows() {
         let (a, b) = (register(Counter(1)), register(Counter(2)));
         let mut args = ObjectArgs::new();

@@ -237,6 +237,19 @@ EXPECTED = {
         "slow.example: timed out, cancelled\n"
         "blocking: https://fast.example/again\n"
     ),
+    "29_pipeline": (
+        "stages: 1 closed: True\n"
+        "ValueError: this Stage is closed: it was moved into a Rust call (Pipeline.then, argument 'stage')\n"
+        "stages: 3\n"
+        "run: -30 ['double', 'triple', 'negate']\n"
+        "InvalidArgument: argument `stages`: item 1: this `Stage` is shared (made by a function returning "
+        "`Arc<Stage>`, Rust code may hold it too), so it cannot be moved out: take `Arc<Stage>` as the "
+        "parameter type\n"
+        "still usable: keep False\n"
+        "plan: 70 closed: True True\n"
+        "back: ['double', 'triple', 'negate'] 5\n"
+        "stages alive: 0\n"
+    ),
 }
 
 # The names the seeds' programs are ported under (examples/README.md).
