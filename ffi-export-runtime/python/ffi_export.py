@@ -3502,7 +3502,9 @@ class _ObjectKind(_NamedKind):
     def c_define(self, h: _HeaderContext) -> str:
         desc = h.named[self.key]
         return (f"{h.comment(desc['doc'])}/* A {desc['name']} living in Rust, named by a checked handle (0 = none).\n"
-                f" * Free it exactly once with {desc['free']}(handle); stale handles are refused. */\n"
+                f" * Free it exactly once with {desc['free']}(handle); stale handles are refused.\n"
+                f" * A handle passed by value ({desc['name']}, not &{desc['name']}) is consumed by the call\n"
+                f" * unless it fails with InvalidArgument; freeing it afterwards is a no-op. */\n"
                 f"typedef uint64_t {self.c_name(h.named)};")
 
     def c_declarations(self, h: _HeaderContext) -> List[str]:
