@@ -1061,12 +1061,16 @@ class _MovedArg:
         self.where = where
 
 
-def _close_moved(keep: List[Any], function: str) -> None:
+def _close_moved(keep: List[Any], function: str, live: Optional[Callable[[int], bool]] = None) -> None:
     """Closes the objects moved into the call of ``function`` (the
-    ``_MovedArg`` entries of its ``keep`` list): Rust owns their values now."""
+    ``_MovedArg`` entries of its ``keep`` list): Rust owns their values now.
+    ``live`` (after a failed call): only those whose handle the library no
+    longer holds (a call failing before its function ran took nothing)."""
     for entry in keep:
         if type(entry) is _MovedArg:
-            entry.obj._ffi_moved(f"{function}, {entry.where}")
+            handle = getattr(entry.obj, "_handle", 0)
+            if handle and (live is None or not live(handle)):
+                entry.obj._ffi_moved(f"{function}, {entry.where}")
 
 
 def _moves_objects(desc: Any, named: _NamedDescs, seen: Set[str]) -> bool:
@@ -3480,8 +3484,8 @@ class _ObjectKind(_NamedKind):
 
     def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
         if self.kind == "object" and not rust.startswith("&"):
-            return [(f"{self.c_form(h)} {p}", f"{rust}: a live handle, moved into the call (consumed unless the "
-                                              "call fails with InvalidArgument; freeing it afterwards is a no-op)")]
+            return [(f"{self.c_form(h)} {p}", f"{rust}: a live handle, moved into the call (consumed, unless it "
+                                              "fails and ffi_export_object_live(handle) holds)")]
         return [(f"{self.c_form(h)} {p}", f"{rust}: a live handle, checked (stale or foreign: InvalidArgument)")]
 
     def link(self, types: _Types, cdll: ctypes.CDLL) -> None:
@@ -3504,7 +3508,8 @@ class _ObjectKind(_NamedKind):
         return (f"{h.comment(desc['doc'])}/* A {desc['name']} living in Rust, named by a checked handle (0 = none).\n"
                 f" * Free it exactly once with {desc['free']}(handle); stale handles are refused.\n"
                 f" * A handle passed by value ({desc['name']}, not &{desc['name']}) is consumed by the call\n"
-                f" * unless it fails with InvalidArgument; freeing it afterwards is a no-op. */\n"
+                f" * (after a failure, unless ffi_export_object_live(handle) says it is still live);\n"
+                f" * freeing it afterwards is a no-op. */\n"
                 f"typedef uint64_t {self.c_name(h.named)};")
 
     def c_declarations(self, h: _HeaderContext) -> List[str]:
@@ -3798,6 +3803,10 @@ class _Binder:
         free.restype = None
         self.take_error = take
         self.free_error = free
+        live = cdll["ffi_export_object_live"]
+        live.argtypes = [ctypes.c_uint64]
+        live.restype = ctypes.c_bool
+        self.object_live = live
         cancel = cdll["ffi_export_task_cancel"]
         cancel.argtypes = [ctypes.c_uint64]
         cancel.restype = ctypes.c_bool
@@ -3818,13 +3827,15 @@ class _Binder:
 
         ``moved``: the call's ``_fx_keep`` and its function's name, when it
         moves objects into Rust: unless the call refused its arguments
-        (``InvalidArgument``: nothing was moved), Rust took them (the
-        function ran, then failed or panicked), so they are closed."""
+        (``InvalidArgument``: nothing was moved), the objects the library no
+        longer holds were taken (the function ran, then failed or
+        panicked), so they are closed; the others (a call failing before
+        its function ran, on a poisoned receiver) stay open."""
         error = _FfiError()
         if not self.take_error(since, error):
             return
         if moved is not None and error.code != _CODE_INVALID:
-            _close_moved(*moved)
+            _close_moved(*moved, live=self.object_live)
         try:
             message = ctypes.string_at(error.message.ptr, error.message.len).decode("utf-8", "replace")
             name = ctypes.string_at(error.type_name.ptr, error.type_name.len).decode("utf-8", "replace")

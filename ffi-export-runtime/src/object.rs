@@ -740,6 +740,16 @@ pub fn reserve_object<T: FfiObject>(handle: u64, moves: &mut Moves) -> Result<()
     moves.reserve::<T>(handle)
 }
 
+/// Whether `handle` names a live object (of any type). A caller whose call
+/// moving objects by value failed other than with `InvalidArgument` asks
+/// it for each one: not live, the call took it (the function ran, then
+/// failed or panicked); live, the call failed before taking anything (a
+/// poisoned receiver, say), and the object is still the caller's.
+#[no_mangle]
+pub extern "C" fn ffi_export_object_live(handle: u64) -> bool {
+    registry().entries.contains_key(&handle)
+}
+
 /// The number of live registry entries of all types (for leak checks).
 pub fn live_objects() -> usize {
     registry().entries.len()

@@ -138,6 +138,21 @@ def test_a_panic_or_an_error_after_the_move_drops_the_value_once(m) -> None:
     assert m.weigh_or_fail(part, False) == 5 and part.closed
 
 
+def test_a_call_failing_before_its_function_runs_moves_nothing(m) -> None:
+    # A poisoned receiver fails the call (RustPanic) after the part was
+    # reserved, before it is taken: the part stays the caller's.
+    machine, part = m.Machine(), m.Part("p", 2)
+    with pytest.raises(ffi_export.RustPanic, match="machine exploded"):
+        machine.explode()
+    with pytest.raises(ffi_export.RustPanic, match="unusable"):
+        machine.adopt(part)
+    with pytest.raises(ffi_export.RustPanic, match="unusable"):
+        machine.adopt_all([part, m.Part("q", 1)])
+    assert not part.closed and part.weight() == 2
+    assert m.weigh(part) == 2 and part.closed
+    machine.close()
+
+
 def test_records_with_object_fields(m) -> None:
     kit = m.make_kit("k", 10, 2)
     assert isinstance(kit.main, m.Part) and kit.main.name() == "k-main" and kit.extra is None

@@ -2831,6 +2831,12 @@ pub mod byvalue {
             self.parts.iter().map(|part| part.name.clone()).collect()
         }
 
+        /// Panics mid-way: the machine is poisoned (later calls on it fail
+        /// before their function runs, moving nothing).
+        pub fn explode(&mut self) {
+            panic!("machine exploded with {} parts", self.parts.len())
+        }
+
         /// Gives its parts back (new Python objects).
         pub fn release_parts(&mut self) -> Vec<Part> {
             std::mem::take(&mut self.parts)
