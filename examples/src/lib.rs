@@ -11,6 +11,7 @@ pub mod events;
 pub mod fetch;
 pub mod json;
 pub mod objects;
+pub mod pipeline;
 pub mod records;
 pub mod scene;
 pub mod stock;

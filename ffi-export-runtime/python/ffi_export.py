@@ -1013,9 +1013,12 @@ class _Object:
     once: on ``close()``, at the end of a ``with`` block, or when garbage
     collected. Calls after closing raise ``ValueError``. Two objects are
     equal (``==``, ``hash``) when they name the same Rust value: a shared
-    value (``Arc<T>``) returned twice comes back under the same handle."""
+    value (``Arc<T>``) returned twice comes back under the same handle.
+    Passed by value to a Rust function (a parameter ``T``, ``Vec<T>``, a
+    record field...), the value is moved into Rust and this object closes,
+    unless the call refused its arguments (``InvalidArgument``)."""
 
-    __slots__ = ("__weakref__", "_handle", "_id")
+    __slots__ = ("__weakref__", "_handle", "_id", "_moved")
     _handle: int
     _id: int
     _ffi_free: Any = None
@@ -1043,6 +1046,12 @@ class _Object:
 
     def __hash__(self) -> int:
         return hash((type(self), self._id)) if self._id else id(self)
+
+    def _ffi_moved(self, into: str) -> None:
+        """Closes this object without freeing its value, which a Rust call
+        took (``into`` says which, for the error of a later use)."""
+        self._handle = 0
+        self._moved = into
 
     def _ffi_close(self) -> None:
         handle = getattr(self, "_handle", 0)
@@ -1078,7 +1087,53 @@ class _Object:
 
 
 def _closed_error(obj: Any, where: str = "") -> ValueError:
-    return ValueError(f"{where + ': ' if where else ''}this {type(obj).__name__} is closed")
+    moved = getattr(obj, "_moved", "")
+    why = f": it was moved into a Rust call ({moved})" if moved else ""
+    return ValueError(f"{where + ': ' if where else ''}this {type(obj).__name__} is closed{why}")
+
+
+class _MovedArg:
+    """An object a call moves into Rust (kept in the call's ``_fx_keep``):
+    closed once the call took it."""
+
+    __slots__ = ("obj", "where")
+
+    def __init__(self, obj: _Object, where: str) -> None:
+        self.obj = obj
+        self.where = where
+
+
+def _close_moved(keep: List[Any], function: str, live: Optional[Callable[[int], bool]] = None) -> None:
+    """Closes the objects moved into the call of ``function`` (the
+    ``_MovedArg`` entries of its ``keep`` list): Rust owns their values now.
+    ``live`` (after a failed call): only those whose handle the library no
+    longer holds (a call failing before its function ran took nothing)."""
+    for entry in keep:
+        if type(entry) is _MovedArg:
+            handle = getattr(entry.obj, "_handle", 0)
+            if handle and (live is None or not live(handle)):
+                entry.obj._ffi_moved(f"{function}, {entry.where}")
+
+
+def _moves_objects(desc: Any, named: _NamedDescs, seen: Set[str]) -> bool:
+    """Whether a parameter of type ``desc`` (passed by value) moves objects
+    into Rust: an object by value, or a value holding one (``seen``: the
+    named types looked into)."""
+    if isinstance(desc, list):
+        return any(_moves_objects(item, named, seen) for item in desc)
+    if not isinstance(desc, dict):
+        return False
+    kind = desc.get("kind")
+    if kind == "object":
+        return True
+    if kind == "shared":
+        return False
+    key = desc.get("key")
+    if isinstance(key, str) and key in named and key not in seen:
+        seen.add(key)
+        if _moves_objects(named[key], named, seen):
+            return True
+    return any(_moves_objects(value, named, seen) for name, value in desc.items() if name != "key")
 
 
 # ---------------------------------------------------------------------------
@@ -3445,6 +3500,11 @@ class _ObjectKind(_NamedKind):
         return types.classes[self.key]._from_handle  # type: ignore[no-any-return]
 
     def writer(self, types: _Types) -> _Writer:
+        return self.handle_writer(types, self.kind == "object")
+
+    def handle_writer(self, types: _Types, moves: bool) -> _Writer:
+        """Turns an object into its handle; ``moves``: the object is passed
+        by value (moved into Rust), so the call closes it once it took it."""
         cls = types.classes[self.key]
 
         def write_object(v: Any, keep: Optional[List[Any]], where: str) -> int:
@@ -3456,7 +3516,7 @@ class _ObjectKind(_NamedKind):
             if keep is not None:
                 # Alive until the call returns: its collection would release
                 # the handle (an object made on the fly, in a generator).
-                keep.append(v)
+                keep.append(_MovedArg(v, where) if moves else v)
             return handle  # type: ignore[no-any-return]
 
         return write_object
@@ -3465,13 +3525,20 @@ class _ObjectKind(_NamedKind):
         # `&T`, `&mut T` and `Arc<T>` alike: the object's handle, which the
         # library checks (live, of this type, not aliased by a `&mut`).
         # (`p` stays bound: the object, and its handle, live until the call
-        # returns even when the caller passed a temporary.)
-        w.ns[f"_fx_w_{p}"] = self.writer(w.types)
-        w.body.append(f"_fx_a_{p} = _fx_w_{p}({p}, None, {where!r})")
+        # returns even when the caller passed a temporary.) `T` by value:
+        # moved, so listed in the call's `_fx_keep` for closing.
+        moves = self.kind == "object" and not rust.startswith("&")
+        w.ns[f"_fx_w_{p}"] = self.handle_writer(w.types, moves)
+        if moves:
+            w.keep_list = True
+        w.body.append(f"_fx_a_{p} = _fx_w_{p}({p}, {'_fx_keep' if moves else 'None'}, {where!r})")
         w.argtypes.append(ctypes.c_uint64)
         w.cargs.append(f"_fx_a_{p}")
 
     def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
+        if self.kind == "object" and not rust.startswith("&"):
+            return [(f"{self.c_form(h)} {p}", f"{rust}: a live handle, moved into the call (consumed, unless it "
+                                              "fails and ffi_export_object_live(handle) holds)")]
         return [(f"{self.c_form(h)} {p}", f"{rust}: a live handle, checked (stale or foreign: InvalidArgument)")]
 
     def link(self, types: _Types, cdll: ctypes.CDLL) -> None:
@@ -3492,7 +3559,10 @@ class _ObjectKind(_NamedKind):
     def c_define(self, h: _HeaderContext) -> str:
         desc = h.named[self.key]
         return (f"{h.comment(desc['doc'])}/* A {desc['name']} living in Rust, named by a checked handle (0 = none).\n"
-                f" * Free it exactly once with {desc['free']}(handle); stale handles are refused. */\n"
+                f" * Free it exactly once with {desc['free']}(handle); stale handles are refused.\n"
+                f" * A handle passed by value ({desc['name']}, not &{desc['name']}) is consumed by the call\n"
+                f" * (after a failure, unless ffi_export_object_live(handle) says it is still live);\n"
+                f" * freeing it afterwards is a no-op. */\n"
                 f"typedef uint64_t {self.c_name(h.named)};")
 
     def c_declarations(self, h: _HeaderContext) -> List[str]:
@@ -3799,6 +3869,10 @@ class _Binder:
         free.restype = None
         self.take_error = take
         self.free_error = free
+        live = cdll["ffi_export_object_live"]
+        live.argtypes = [ctypes.c_uint64]
+        live.restype = ctypes.c_bool
+        self.object_live = live
         cancel = cdll["ffi_export_task_cancel"]
         cancel.argtypes = [ctypes.c_uint64]
         cancel.restype = ctypes.c_bool
@@ -3806,7 +3880,7 @@ class _Binder:
         self.fast = _fast_path_maker(cdll, self.raise_fault)
 
     def raise_since(self, since: int, receiver: Any = None, call: Optional[int] = None,
-                    error_type: Optional[str] = None) -> None:
+                    error_type: Optional[str] = None, moved: Optional[Tuple[List[Any], str]] = None) -> None:
         """Raises the error of this thread's call made after the fault
         counter read ``since``, if that call failed (the counter also moves
         when another thread fails: then there is nothing to raise).
@@ -3815,10 +3889,19 @@ class _Binder:
 
         Python code that ran since the call (finalizers, signal handlers,
         other exports) cannot hide or replace that error: the library keeps
-        each failure under its own number until it is taken."""
+        each failure under its own number until it is taken.
+
+        ``moved``: the call's ``_fx_keep`` and its function's name, when it
+        moves objects into Rust: unless the call refused its arguments
+        (``InvalidArgument``: nothing was moved), the objects the library no
+        longer holds were taken (the function ran, then failed or
+        panicked), so they are closed; the others (a call failing before
+        its function ran, on a poisoned receiver) stay open."""
         error = _FfiError()
         if not self.take_error(since, error):
             return
+        if moved is not None and error.code != _CODE_INVALID:
+            _close_moved(*moved, live=self.object_live)
         try:
             message = ctypes.string_at(error.message.ptr, error.message.len).decode("utf-8", "replace")
             name = ctypes.string_at(error.type_name.ptr, error.type_name.len).decode("utf-8", "replace")
@@ -3909,6 +3992,11 @@ class _Binder:
                 w.defaults[p] = default
             w.annotations[p] = kind.python_type(types)
             kind.bind_param(w, p, f"argument '{p}'", _param_rust(param, types.named))
+        # Objects passed by value are moved into Rust: closed after the call.
+        moves = any(not param.get("borrowed") and _moves_objects(param["type"], types.named, set())
+                    for param in export["params"])
+        if moves:
+            w.keep_list = True
         if w.keep_list:
             w.body.insert(0, "_fx_keep = []")
         # An `async fn`: this def starts the task (`_fx_ctx` names it to
@@ -3936,6 +4024,15 @@ class _Binder:
             w.annotations["return"] = List[Any] if annotation is None else Tuple[annotation, List[Any]]
             returns = "_fx_out.finish()" if returns == "None" else f"({returns}, _fx_out.finish())"
         receiver = "self" if method else "None"
+        moved, close_moved = "None", []
+        if moves:
+            owner = export["owner"]
+            label = _rust_name(export)
+            if owner:
+                label = f"{types.named[owner['key']]['name']}.{label}"
+            w.ns["_fx_moved"] = _close_moved
+            moved = f"(_fx_keep, {label!r})"
+            close_moved = [f"_fx_moved(_fx_keep, {label!r})"]
         write_back = ["_fx_write_back(_fx_backs)"] if per_call and any(m for _, _, m in w.lent) else []
         if write_back:
             w.ns["_fx_write_back"] = _write_back
@@ -3948,7 +4045,8 @@ class _Binder:
             f"_fx_r = _fx_cfn({', '.join(w.cargs)})",
             *write_back,
             f"if _fx_faults.value != _fx_n: _fx_raise(_fx_n, {receiver}, {'_fx_call' if per_call else 'None'}, "
-            f"{error_type!r})",
+            f"{error_type!r}{', ' + moved if moves else ''})",
+            *close_moved,
             f"return {returns}",
         ]
         w.ns.update({f"_fx_d_{p}": value for p, value in w.defaults.items()})

@@ -404,6 +404,11 @@ extern uint64_t FFI_EXPORT_FAULTS;
 const char *ffi_export_describe(void);
 /* The ffi-export C ABI version the library speaks (this header: %(abi)s). */
 uint32_t ffi_export_abi_version(void);
+/* Whether `handle` names a live object. An object handle passed by value is
+ * consumed by the call; after a call that failed other than with
+ * InvalidArgument (which moves nothing), a handle still live was not taken
+ * (the call failed before its function ran) and is still the caller's. */
+bool ffi_export_object_live(uint64_t handle);
 
 /* ---- Tasks of async fn exports ----
  * An async fn export `name` starts a task: it takes the arguments, then

@@ -21,7 +21,7 @@ use crate::abi::{
     FfiBuffer, FfiI128, FfiTuple1, FfiTuple2, FfiTuple3, FfiTuple4, FfiTuple5, FfiTuple6, FfiU128,
 };
 use crate::convert::{copied_elems, lift_copied, CallScope, FfiParam, FfiSliceElem, SliceArg};
-use crate::data::{FfiData, FfiLift};
+use crate::data::{FfiData, FfiLift, Moves};
 use crate::describe::TypeDesc;
 use crate::status::Fault;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -37,6 +37,10 @@ macro_rules! by_pointer_param {
             type Abi = *const FfiBuffer;
             const DESC: TypeDesc = <$ty as FfiData>::DESC;
             type Lifted<'s> = $ty;
+            #[inline]
+            fn moves() -> bool {
+                <$ty as FfiLift>::moves()
+            }
             unsafe fn lift(
                 abi: *const FfiBuffer,
                 param: &'static str,
@@ -45,6 +49,14 @@ macro_rules! by_pointer_param {
                 // SAFETY: the C contract makes the pointer (and the pointers
                 // in the buffer) NULL or readable for the call.
                 unsafe { crate::data::lift_by_pointer::<$ty>(abi, param) }
+            }
+            unsafe fn reserve(
+                abi: *const FfiBuffer,
+                param: &'static str,
+                moves: &mut Moves,
+            ) -> Result<(), Fault> {
+                // SAFETY: as in `lift`.
+                unsafe { crate::data::reserve_by_pointer::<$ty>(abi, param, moves) }
             }
         }
     )*};
@@ -112,6 +124,16 @@ where
     V: FfiLift,
     S: BuildHasher + Default,
 {
+    const OBJECTS: bool = K::OBJECTS || V::OBJECTS;
+    #[inline]
+    fn moves() -> bool {
+        K::moves() || V::moves()
+    }
+    unsafe fn reserve(repr: &FfiBuffer, moves: &mut Moves) -> Result<(), String> {
+        let mut keys = HashSet::<K, S>::with_hasher(S::default());
+        // SAFETY: forwarded contract.
+        unsafe { reserve_map::<K, V>(repr, moves, |key| keys.insert(key)) }
+    }
     unsafe fn from_repr(repr: &FfiBuffer) -> Result<Self, String> {
         // SAFETY: forwarded contract.
         let pairs = unsafe { <Vec<(K, V)> as FfiLift>::from_repr(repr) }?;
@@ -127,6 +149,16 @@ where
 
 // SAFETY: as for HashMap.
 unsafe impl<K: FfiLift + Ord, V: FfiLift> FfiLift for BTreeMap<K, V> {
+    const OBJECTS: bool = K::OBJECTS || V::OBJECTS;
+    #[inline]
+    fn moves() -> bool {
+        K::moves() || V::moves()
+    }
+    unsafe fn reserve(repr: &FfiBuffer, moves: &mut Moves) -> Result<(), String> {
+        let mut keys = BTreeSet::new();
+        // SAFETY: forwarded contract.
+        unsafe { reserve_map::<K, V>(repr, moves, |key| keys.insert(key)) }
+    }
     unsafe fn from_repr(repr: &FfiBuffer) -> Result<Self, String> {
         // SAFETY: forwarded contract.
         let pairs = unsafe { <Vec<(K, V)> as FfiLift>::from_repr(repr) }?;
@@ -138,6 +170,33 @@ unsafe impl<K: FfiLift + Ord, V: FfiLift> FfiLift for BTreeMap<K, V> {
         }
         Ok(map)
     }
+}
+
+/// [`FfiLift::reserve`] of a map whose values move objects: its pairs
+/// reserved as a `Vec`, then its keys lifted (`insert` returns false for a
+/// key seen before), so that a key given twice fails before anything is
+/// moved.
+///
+/// # Safety
+/// As [`FfiLift::from_repr`].
+unsafe fn reserve_map<K: FfiLift, V: FfiLift>(
+    repr: &FfiBuffer,
+    moves: &mut Moves,
+    mut insert: impl FnMut(K) -> bool,
+) -> Result<(), String> {
+    // SAFETY: forwarded contract.
+    unsafe { <Vec<(K, V)> as FfiLift>::reserve(repr, moves) }?;
+    // SAFETY: forwarded contract (checked by the reserve above).
+    let pairs = unsafe { crate::data::buffer_items::<(K, V)>(repr) }?;
+    for (index, pair) in pairs.iter().enumerate() {
+        // SAFETY: a readable pair (forwarded contract).
+        let key =
+            unsafe { K::from_repr(&pair._0) }.map_err(|why| format!("item {index}: {why}"))?;
+        if !insert(key) {
+            return Err(duplicate("key", index));
+        }
+    }
+    Ok(())
 }
 
 // SAFETY: lifted as a Vec (its checks), then collected; an element given
@@ -191,6 +250,19 @@ macro_rules! tuples {
 
         // SAFETY: each element lifted through its own checks.
         unsafe impl<$($t: FfiLift),+> FfiLift for ($($t,)+) {
+            const OBJECTS: bool = false $(|| $t::OBJECTS)+;
+            #[inline]
+            fn moves() -> bool {
+                false $(|| $t::moves())+
+            }
+            unsafe fn reserve(repr: &Self::Repr, moves: &mut Moves) -> Result<(), String> {
+                $(
+                    // SAFETY: forwarded contract.
+                    unsafe { $t::reserve(&repr.$field, moves) }
+                        .map_err(|why| format!("element {}: {why}", $index))?;
+                )+
+                Ok(())
+            }
             unsafe fn from_repr(repr: &Self::Repr) -> Result<Self, String> {
                 // SAFETY: forwarded contract.
                 Ok(($(
@@ -208,9 +280,17 @@ macro_rules! tuples {
             type Abi = *const $name<$($t::Repr),+>;
             const DESC: TypeDesc = <Self as FfiData>::DESC;
             type Lifted<'s> = Self;
+            #[inline]
+            fn moves() -> bool {
+                <Self as FfiLift>::moves()
+            }
             unsafe fn lift(abi: Self::Abi, param: &'static str, _: &CallScope) -> Result<Self, Fault> {
                 // SAFETY: the C contract makes the pointer NULL or valid.
                 unsafe { crate::data::lift_by_pointer::<Self>(abi, param) }
+            }
+            unsafe fn reserve(abi: Self::Abi, param: &'static str, moves: &mut Moves) -> Result<(), Fault> {
+                // SAFETY: as in `lift`.
+                unsafe { crate::data::reserve_by_pointer::<Self>(abi, param, moves) }
             }
         }
     )*};

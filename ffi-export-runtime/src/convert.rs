@@ -3,7 +3,7 @@
 //! description and its checks live here, once.
 
 use crate::abi::{AbiValue, FfiBuffer};
-use crate::data::FfiData;
+use crate::data::{FfiData, Moves};
 use crate::describe::{error_type, short_type_name, TypeDesc};
 use crate::status::Fault;
 use core::ffi::{c_char, CStr};
@@ -193,7 +193,7 @@ copied_elems! {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a parameter of an #[export] function",
     label = "unsupported parameter type",
-    note = "supported parameters: i8 … i128, u8 … u128, isize, usize, f32, f64, bool, String, #[export] structs and enums, Vec<T>, Option<T>, HashMap/BTreeMap<K, V>, HashSet/BTreeSet<T> and tuples of those, &str, &CStr, &[T], &mut [T] of numbers, Callback<fn(..) -> R>, Allocator",
+    note = "supported parameters: i8 … i128, u8 … u128, isize, usize, f32, f64, bool, String, #[export] structs and enums, objects of an #[export] impl (moved in), Vec<T>, Option<T>, HashMap/BTreeMap<K, V>, HashSet/BTreeSet<T> and tuples of those, &str, &CStr, &[T], &mut [T] of numbers, Callback<fn(..) -> R>, Allocator",
     note = "convert other types inside the function"
 )]
 ///
@@ -211,6 +211,13 @@ pub unsafe trait FfiParam: Sized {
     /// function whose parameter needs a longer lifetime than the call does
     /// not compile.
     type Lifted<'s>;
+    /// Whether lifting it moves objects into Rust ([`FfiLift::moves`]):
+    /// the call then [`reserve`](FfiParam::reserve)s it with the other
+    /// arguments' checks and lifts it only once they all passed.
+    #[inline]
+    fn moves() -> bool {
+        false
+    }
     /// Converts the C argument, refusing invalid values.
     ///
     /// # Safety
@@ -221,6 +228,15 @@ pub unsafe trait FfiParam: Sized {
         param: &'static str,
         scope: &'s CallScope,
     ) -> Result<Self::Lifted<'s>, Fault>;
+    /// Checks the C argument as `lift` would and reserves the objects it
+    /// moves ([`FfiLift::reserve`]); called only when `moves()` holds.
+    ///
+    /// # Safety
+    /// As [`FfiParam::lift`].
+    unsafe fn reserve(abi: Self::Abi, param: &'static str, moves: &mut Moves) -> Result<(), Fault> {
+        let _ = (abi, param, moves);
+        Ok(())
+    }
 }
 
 /// What an `Arc<T>` parameter points to: a shared `#[export]` object
@@ -340,6 +356,24 @@ unsafe impl<T: crate::data::FfiLift> FfiParam for Option<T> {
     type Abi = *const T::Repr;
     const DESC: TypeDesc = TypeDesc::Option(&T::DESC);
     type Lifted<'s> = Option<T>;
+    #[inline]
+    fn moves() -> bool {
+        T::moves()
+    }
+    unsafe fn reserve(
+        abi: *const T::Repr,
+        param: &'static str,
+        moves: &mut Moves,
+    ) -> Result<(), Fault> {
+        // SAFETY: forwarded contract: NULL (None) or valid for the call.
+        match unsafe { abi.as_ref() } {
+            None => Ok(()),
+            // SAFETY: as above.
+            Some(repr) => {
+                unsafe { T::reserve(repr, moves) }.map_err(|why| Fault::invalid(param, why))
+            }
+        }
+    }
     unsafe fn lift(
         abi: *const T::Repr,
         param: &'static str,

@@ -76,11 +76,9 @@ unsafe impl<T: ?Sized + FfiArcData> FfiData for std::sync::Arc<T> {
 
 /// A [`FfiData`] value that can also be copied *in* from a C form the
 /// caller built: it can be a parameter, or inside one (a record field, a
-/// `Vec` element, an `Option` payload). Every crossable type is, except
-/// objects of an `#[export] impl` by value: they live behind a handle, and
-/// cross into Rust borrowed (`&T`, `&mut T` parameters) or shared
-/// (`Arc<T>`), so a record field or `Vec` owning one is a compile error
-/// rather than a failure at run time.
+/// `Vec` element, an `Option` payload). Every crossable type is; an object
+/// of an `#[export] impl` is *moved* in (taken out of the registry by its
+/// handle, see [`FfiLift::MOVES`]).
 ///
 /// # Safety
 /// As [`FfiData`]; `from_repr` checks everything it reads.
@@ -88,16 +86,80 @@ unsafe impl<T: ?Sized + FfiArcData> FfiData for std::sync::Arc<T> {
     message = "`{Self}` cannot be copied across an #[export] boundary",
     label = "unsupported here",
     note = "supported: i8 … u64, isize, usize, f32, f64, bool, String, #[export] structs and enums, and Vec<T> / Option<T> of those",
-    note = "an object of an #[export] impl is not copied: borrow it (`&T`, `&mut T` parameters), or share it as `Arc<T>` (fields, Vec, Option; its constructor returns `Arc<Self>`)",
+    note = "objects of an #[export] impl cross too: moved in by value, borrowed (`&T`, `&mut T` parameters) or shared (`Arc<T>`)",
     note = "put #[ffi_export::export] on your struct or enum to make it crossable"
 )]
 pub unsafe trait FfiLift: FfiData {
+    /// Whether it holds objects of an `#[export] impl` by value itself or
+    /// in `Vec`, `Option`, map values or tuples — not counting those inside
+    /// nested records and enums, so that recursive types are no cycle: a
+    /// constant for compile-time checks (a `&R` parameter of such a record
+    /// is refused). [`moves`](FfiLift::moves) is the whole answer.
+    const OBJECTS: bool = false;
+    /// Whether lifting it moves objects of an `#[export] impl` out of the
+    /// registry (an object by value, or a `Vec`, `Option`, map, tuple,
+    /// record or enum holding one, at any depth). A call taking such a
+    /// parameter first [`reserve`](FfiLift::reserve)s it, so that no
+    /// argument is moved unless every argument is valid. A constant
+    /// `false` but for objects, their containers, and records and enums
+    /// (which look into their description once, see [`MovesOnce`]).
+    #[inline]
+    fn moves() -> bool {
+        false
+    }
     /// Copies a value out of a caller-owned C form, or says why it is
     /// invalid.
     ///
     /// # Safety
     /// Pointers inside `repr` are NULL (with length 0) or valid for reads.
     unsafe fn from_repr(repr: &Self::Repr) -> Result<Self, String>;
+    /// Checks `repr` as [`from_repr`](FfiLift::from_repr) would and
+    /// reserves, for `moves`' call, the objects lifting it would move; a
+    /// later `from_repr` of the same C form during that call cannot fail.
+    /// Called only when [`moves`](FfiLift::moves) holds: a value that moves
+    /// nothing is checked by lifting it.
+    ///
+    /// # Safety
+    /// As [`from_repr`](FfiLift::from_repr).
+    unsafe fn reserve(repr: &Self::Repr, moves: &mut Moves) -> Result<(), String> {
+        let _ = moves;
+        // SAFETY: forwarded contract.
+        unsafe { Self::from_repr(repr) }.map(drop)
+    }
+}
+
+/// [`FfiLift::moves`] of a record or enum, computed once from its
+/// description ([`moves_objects`](crate::describe::moves_objects)): a
+/// `static` of each type's impl.
+#[doc(hidden)]
+pub struct MovesOnce(std::sync::OnceLock<bool>);
+
+impl MovesOnce {
+    /// Not computed yet.
+    #[allow(clippy::new_without_default)] // a `static`'s initialiser
+    pub const fn new() -> MovesOnce {
+        MovesOnce(std::sync::OnceLock::new())
+    }
+
+    /// Whether a value described by `desc` moves objects.
+    #[inline]
+    pub fn get(&self, desc: &TypeDesc) -> bool {
+        *self.0.get_or_init(|| crate::describe::moves_objects(desc))
+    }
+}
+
+/// The objects one call moves into Rust (parameters taking an object of an
+/// `#[export] impl` by value, or values holding some): reserved while the
+/// arguments are checked, taken once all of them are valid, unreserved
+/// when the call ends without taking them. Its methods are in `object.rs`,
+/// next to the registry they change.
+#[doc(hidden)]
+#[derive(Default)]
+pub struct Moves {
+    /// This call's mark on the registry entries it reserved (0: none yet).
+    pub(crate) token: u64,
+    /// The handles reserved, to unreserve those not taken.
+    pub(crate) reserved: Vec<u64>,
 }
 
 /// Both directions of a [`FfiLift`] type under one name, for generated
@@ -112,6 +174,10 @@ pub trait FfiValue: Sized {
     const DESC: TypeDesc;
     /// [`FfiData::OWNED`].
     const OWNED: bool;
+    /// [`FfiLift::OBJECTS`].
+    const OBJECTS: bool;
+    /// [`FfiLift::moves`].
+    fn moves() -> bool;
     /// [`FfiData::into_repr`].
     fn into_repr(self) -> Self::Repr;
     /// [`FfiLift::from_repr`].
@@ -119,6 +185,11 @@ pub trait FfiValue: Sized {
     /// # Safety
     /// As [`FfiLift::from_repr`].
     unsafe fn from_repr(repr: &Self::Repr) -> Result<Self, String>;
+    /// [`FfiLift::reserve`].
+    ///
+    /// # Safety
+    /// As [`FfiLift::from_repr`].
+    unsafe fn reserve(repr: &Self::Repr, moves: &mut Moves) -> Result<(), String>;
     /// [`FfiData::free_repr`].
     ///
     /// # Safety
@@ -135,6 +206,11 @@ impl<T: FfiLift> FfiValue for T {
     type Repr = <T as FfiData>::Repr;
     const DESC: TypeDesc = <T as FfiData>::DESC;
     const OWNED: bool = <T as FfiData>::OWNED;
+    const OBJECTS: bool = <T as FfiLift>::OBJECTS;
+    #[inline]
+    fn moves() -> bool {
+        <T as FfiLift>::moves()
+    }
     #[inline]
     fn into_repr(self) -> Self::Repr {
         <T as FfiData>::into_repr(self)
@@ -143,6 +219,11 @@ impl<T: FfiLift> FfiValue for T {
     unsafe fn from_repr(repr: &Self::Repr) -> Result<Self, String> {
         // SAFETY: forwarded contract.
         unsafe { <T as FfiLift>::from_repr(repr) }
+    }
+    #[inline]
+    unsafe fn reserve(repr: &Self::Repr, moves: &mut Moves) -> Result<(), String> {
+        // SAFETY: forwarded contract.
+        unsafe { <T as FfiLift>::reserve(repr, moves) }
     }
     #[inline]
     unsafe fn free_repr(repr: &mut Self::Repr) {
@@ -285,23 +366,14 @@ unsafe impl<T: FfiData> FfiData for Vec<T> {
 // SAFETY: the buffer is checked (NULL, alignment, size) and every element
 // is lifted through its own checks.
 unsafe impl<T: FfiLift> FfiLift for Vec<T> {
+    const OBJECTS: bool = T::OBJECTS;
+    #[inline]
+    fn moves() -> bool {
+        T::moves()
+    }
     unsafe fn from_repr(repr: &FfiBuffer) -> Result<Vec<T>, String> {
-        if repr.ptr.is_null() {
-            return if repr.len == 0 {
-                Ok(Vec::new())
-            } else {
-                Err(format!("NULL pointer with length {}", repr.len))
-            };
-        }
-        let ptr = repr.ptr.cast::<T::Repr>().cast_const();
-        if (ptr as usize) % core::mem::align_of::<T::Repr>() != 0 {
-            return Err(format!("pointer {ptr:p} is misaligned"));
-        }
-        if repr.len.saturating_mul(core::mem::size_of::<T::Repr>()) > isize::MAX as usize {
-            return Err(format!("length {} is too large", repr.len));
-        }
-        // SAFETY: non-NULL, aligned, sized; readable per the caller.
-        let items = unsafe { core::slice::from_raw_parts(ptr, repr.len) };
+        // SAFETY: forwarded contract.
+        let items = unsafe { buffer_items::<T>(repr) }?;
         items
             .iter()
             .enumerate()
@@ -311,6 +383,39 @@ unsafe impl<T: FfiLift> FfiLift for Vec<T> {
             })
             .collect()
     }
+    unsafe fn reserve(repr: &FfiBuffer, moves: &mut Moves) -> Result<(), String> {
+        // SAFETY: forwarded contract.
+        let items = unsafe { buffer_items::<T>(repr) }?;
+        for (i, item) in items.iter().enumerate() {
+            // SAFETY: each element is readable per the caller.
+            unsafe { T::reserve(item, moves) }.map_err(|why| format!("item {i}: {why}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// The elements of a `Vec<T>`'s C form, checked: NULL (with length 0),
+/// alignment, size.
+///
+/// # Safety
+/// A non-NULL `repr.ptr` points to `repr.len` readable `T::Repr`s.
+pub(crate) unsafe fn buffer_items<T: FfiData>(repr: &FfiBuffer) -> Result<&[T::Repr], String> {
+    if repr.ptr.is_null() {
+        return if repr.len == 0 {
+            Ok(&[])
+        } else {
+            Err(format!("NULL pointer with length {}", repr.len))
+        };
+    }
+    let ptr = repr.ptr.cast::<T::Repr>().cast_const();
+    if (ptr as usize) % core::mem::align_of::<T::Repr>() != 0 {
+        return Err(format!("pointer {ptr:p} is misaligned"));
+    }
+    if repr.len.saturating_mul(core::mem::size_of::<T::Repr>()) > isize::MAX as usize {
+        return Err(format!("length {} is too large", repr.len));
+    }
+    // SAFETY: non-NULL, aligned, sized; readable per the caller.
+    Ok(unsafe { core::slice::from_raw_parts(ptr, repr.len) })
 }
 
 // SAFETY: FfiOption<T::Repr> is repr(C); zeroed is `None`; free frees the
@@ -340,11 +445,23 @@ unsafe impl<T: FfiData> FfiData for Option<T> {
 
 // SAFETY: the tag byte is checked before the payload is lifted.
 unsafe impl<T: FfiLift> FfiLift for Option<T> {
+    const OBJECTS: bool = T::OBJECTS;
+    #[inline]
+    fn moves() -> bool {
+        T::moves()
+    }
     unsafe fn from_repr(repr: &FfiOption<T::Repr>) -> Result<Option<T>, String> {
         match bool_from_byte(repr.is_some)? {
             false => Ok(None),
             // SAFETY: forwarded contract.
             true => unsafe { T::from_repr(&repr.value) }.map(Some),
+        }
+    }
+    unsafe fn reserve(repr: &FfiOption<T::Repr>, moves: &mut Moves) -> Result<(), String> {
+        match bool_from_byte(repr.is_some)? {
+            false => Ok(()),
+            // SAFETY: forwarded contract.
+            true => unsafe { T::reserve(&repr.value, moves) },
         }
     }
 }
@@ -363,6 +480,24 @@ pub unsafe fn lift_by_pointer<T: FfiLift>(
         None => Err(Fault::invalid(param, "NULL pointer")),
         // SAFETY: forwarded contract.
         Some(repr) => unsafe { T::from_repr(repr) }.map_err(|why| Fault::invalid(param, why)),
+    }
+}
+
+/// [`FfiLift::reserve`] of a parameter passed by pointer (what
+/// [`lift_by_pointer`] lifts once every argument is checked).
+///
+/// # Safety
+/// As [`lift_by_pointer`].
+pub unsafe fn reserve_by_pointer<T: FfiLift>(
+    ptr: *const T::Repr,
+    param: &'static str,
+    moves: &mut Moves,
+) -> Result<(), Fault> {
+    // SAFETY: forwarded contract.
+    match unsafe { ptr.as_ref() } {
+        None => Err(Fault::invalid(param, "NULL pointer")),
+        // SAFETY: forwarded contract.
+        Some(repr) => unsafe { T::reserve(repr, moves) }.map_err(|why| Fault::invalid(param, why)),
     }
 }
 

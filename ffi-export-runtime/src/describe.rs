@@ -104,6 +104,40 @@ pub enum TypeDesc {
     },
 }
 
+/// Whether a value described by `desc`, passed in by value, moves objects
+/// of an `#[export] impl` into Rust: an object, or a `Vec`, `Option`, map,
+/// tuple, record or enum holding one (a set's elements are not moved).
+/// Each record and enum is looked into once, so recursive types end.
+pub fn moves_objects(desc: &TypeDesc) -> bool {
+    fn fields(fields: &[FieldDesc], seen: &mut Vec<usize>) -> bool {
+        fields.iter().any(|field| walk(&field.ty, seen))
+    }
+    fn first_time<T>(desc: &T, seen: &mut Vec<usize>) -> bool {
+        let address = desc as *const T as usize;
+        let first = !seen.contains(&address);
+        seen.push(address);
+        first
+    }
+    fn walk(desc: &TypeDesc, seen: &mut Vec<usize>) -> bool {
+        match desc {
+            TypeDesc::Object(_) => true,
+            TypeDesc::Vec(inner) | TypeDesc::Option(inner) => walk(inner, seen),
+            TypeDesc::Map { key, value, .. } => walk(key, seen) || walk(value, seen),
+            TypeDesc::Tuple(items) => items.iter().any(|item| walk(item, seen)),
+            TypeDesc::Record(record) => {
+                let record = record();
+                first_time(record, seen) && fields(record.fields, seen)
+            }
+            TypeDesc::DataEnum(data) => {
+                let data = data();
+                first_time(data, seen) && data.variants.iter().any(|v| fields(v.fields, seen))
+            }
+            _ => false,
+        }
+    }
+    walk(desc, &mut Vec::new())
+}
+
 /// An `#[export]` trait's description.
 #[derive(Debug)]
 pub struct TraitDesc {

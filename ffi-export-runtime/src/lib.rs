@@ -193,7 +193,10 @@ pub use convert::{
     lift_slice, lift_slice_mut, lift_str, lift_str_list, BatchOut, BatchSlot, CallScope,
     FfiArcParam, FfiElement, FfiParam, FfiSliceElem, IntoFfi, Region, SliceArg,
 };
-pub use data::{encode_error, error_repr, lift_by_pointer, FfiArcData, FfiData, FfiLift};
+pub use data::{
+    encode_error, error_repr, lift_by_pointer, reserve_by_pointer, FfiArcData, FfiData, FfiLift,
+    Moves, MovesOnce,
+};
 pub use describe::{
     DataEnumDesc, EnumDesc, ErrorEncoder, ExportDesc, FieldDesc, MethodDesc, ObjectDesc, ParamDesc,
     RecordDesc, TraitDesc, TypeDesc, TypeEntry, VariantDesc, ABI_VERSION, EXPORTS, TYPES,
@@ -202,8 +205,8 @@ pub use dynamic::{
     FfiTrait, FfiTraitObject, ForeignArgs, ForeignObject, ForeignReturn, ForeignValue,
 };
 pub use object::{
-    hold_object, live_objects, register, register_shared, release, shared, with_object, FfiBorrow,
-    FfiBorrowMut, FfiObject, Locked, ObjectArgs,
+    borrow_copied, hold_object, live_objects, register, register_shared, release, reserve_object,
+    shared, take_object, with_object, FfiBorrow, FfiBorrowMut, FfiObject, Locked, ObjectArgs,
 };
 pub use plain::FfiPlain;
 pub use primitives::NUMBERS;

@@ -25,7 +25,7 @@
 //! deadlocking.
 
 use crate::convert::{copied_elems, lift_copied, CallScope, FfiSliceElem, SliceArg};
-use crate::data::{FfiData, FfiLift};
+use crate::data::{FfiData, FfiLift, Moves};
 pub use crate::describe::ObjectDesc;
 use crate::describe::{short_type_name, TypeDesc};
 use crate::status::Fault;
@@ -63,6 +63,10 @@ struct Entry {
     /// How many times the handle was handed out and not yet released (a
     /// shared value returned twice is one entry with two references).
     refs: usize,
+    /// The token of the call moving it (by value) into Rust: reserved
+    /// while that call checks its arguments, refused to every other call;
+    /// 0 when not reserved.
+    reserved: u64,
 }
 
 #[derive(Default)]
@@ -102,6 +106,7 @@ pub fn register<T: FfiObject>(value: T) -> u64 {
         type_id: TypeId::of::<T>(),
         held: Held::Owned(object),
         refs: 1,
+        reserved: 0,
     };
     registry().entries.insert(id, entry);
     id
@@ -125,6 +130,7 @@ pub fn register_shared<T: FfiObject + Sync>(value: Arc<T>) -> u64 {
         type_id: TypeId::of::<T>(),
         held: Held::Shared(value),
         refs: 1,
+        reserved: 0,
     };
     registry.entries.insert(id, entry);
     registry.shared.insert(address, id);
@@ -135,10 +141,7 @@ pub fn register_shared<T: FfiObject + Sync>(value: Arc<T>) -> u64 {
 fn lookup<T: FfiObject>(handle: u64) -> Result<(Held, &'static str), String> {
     let registry = registry();
     let Some(entry) = registry.entries.get(&handle) else {
-        return Err(format!(
-            "{handle} is not a live `{}` handle (closed, freed or never created)",
-            short_type_name::<T>()
-        ));
+        return Err(not_live(handle, short_type_name::<T>()));
     };
     if entry.type_id != TypeId::of::<T>() {
         return Err(format!(
@@ -147,7 +150,24 @@ fn lookup<T: FfiObject>(handle: u64) -> Result<(Held, &'static str), String> {
             short_type_name::<T>()
         ));
     }
+    if entry.reserved != 0 {
+        return Err(being_moved(entry.type_name));
+    }
     Ok((entry.held.clone(), entry.type_name))
+}
+
+fn being_moved(type_name: &str) -> String {
+    format!(
+        "this `{type_name}` is being moved into a Rust call (passed by value to it, in this \
+         call or another thread's): it cannot be used meanwhile"
+    )
+}
+
+fn not_live(handle: u64, type_name: &str) -> String {
+    format!(
+        "{handle} is not a live `{type_name}` handle (closed, freed, moved into a Rust call \
+         or never created)"
+    )
 }
 
 /// The shared value behind `handle`, as an `Arc` of its own, or why not.
@@ -564,6 +584,172 @@ pub fn release<T: FfiObject>(handle: u64) -> Result<(), Fault> {
     Ok(())
 }
 
+thread_local! {
+    /// The token of the call whose objects this thread is taking (0:
+    /// none): set by [`Moves::taking`] around the lifting of the arguments
+    /// it reserved.
+    static TAKING: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Call tokens: never 0, never reused.
+static NEXT_MOVE: AtomicU64 = AtomicU64::new(1);
+
+impl Moves {
+    /// No objects moved yet (allocates nothing).
+    #[inline]
+    pub fn new() -> Moves {
+        Moves::default()
+    }
+
+    /// Reserves the `T` behind `handle` for this call: a live, owned
+    /// (not shared) `T` that no running call borrows, not reserved by any
+    /// call (this one included: the same object moved twice). Other calls
+    /// touching it are refused until this call takes it or ends.
+    pub fn reserve<T: FfiObject>(&mut self, handle: u64) -> Result<(), String> {
+        if self.token == 0 {
+            self.token = NEXT_MOVE.fetch_add(1, Ordering::Relaxed);
+        }
+        let name = short_type_name::<T>();
+        let mut registry = registry();
+        let Some(entry) = registry.entries.get_mut(&handle) else {
+            return Err(not_live(handle, name));
+        };
+        if entry.type_id != TypeId::of::<T>() {
+            return Err(format!(
+                "handle {handle} is a `{}`, not a `{name}`",
+                entry.type_name
+            ));
+        }
+        if entry.reserved == self.token {
+            return Err(format!(
+                "the same `{name}` is passed by value twice in this call: it can be moved once; \
+                 pass two different objects"
+            ));
+        }
+        if entry.reserved != 0 {
+            return Err(being_moved(name));
+        }
+        let object = match &entry.held {
+            Held::Owned(object) => object,
+            Held::Shared(_) => {
+                return Err(format!(
+                    "this `{name}` is shared (made by a function returning `Arc<{name}>`, Rust \
+                     code may hold it too), so it cannot be moved out: take `Arc<{name}>` as the \
+                     parameter type"
+                ))
+            }
+        };
+        // Every call borrowing it holds a clone of its `Arc` (taken under
+        // this lock, which also refuses reserved entries): one reference
+        // means no call borrows it now, and none can until it is taken.
+        if Arc::strong_count(object) > 1 {
+            return Err(format!(
+                "this `{name}` is borrowed by a running call (a method running on it, another \
+                 argument of this call, or another thread's call): it can be moved once that \
+                 borrow ends"
+            ));
+        }
+        if object.is_poisoned() {
+            return Err(format!(
+                "this `{name}` is unusable: an earlier call on it panicked mid-way; close it"
+            ));
+        }
+        entry.reserved = self.token;
+        self.reserved.push(handle);
+        Ok(())
+    }
+
+    /// Makes this thread take the objects reserved by this call until the
+    /// returned guard drops (around the lifting of its reserved arguments).
+    #[must_use]
+    pub fn taking(&self) -> Taking {
+        Taking(TAKING.with(|taking| taking.replace(self.token)))
+    }
+}
+
+/// While alive, this thread takes the objects its call reserved
+/// ([`Moves::taking`]); dropping it restores what it took before.
+#[doc(hidden)]
+pub struct Taking(u64);
+
+impl Drop for Taking {
+    fn drop(&mut self) {
+        TAKING.with(|taking| taking.set(self.0));
+    }
+}
+
+impl Drop for Moves {
+    /// Unreserves what the call reserved and did not take (it failed
+    /// before, or the function was not called).
+    fn drop(&mut self) {
+        if self.reserved.is_empty() {
+            return;
+        }
+        let mut registry = registry();
+        for handle in &self.reserved {
+            if let Some(entry) = registry.entries.get_mut(handle) {
+                if entry.reserved == self.token {
+                    entry.reserved = 0;
+                }
+            }
+        }
+    }
+}
+
+/// `FfiLift::from_repr` of an object by value: the `T` behind `handle`,
+/// moved out of the registry (the handle is then stale). Only an object
+/// reserved by the call this thread is taking the arguments of
+/// ([`Moves::taking`]).
+pub fn take_object<T: FfiObject>(handle: u64) -> Result<T, String> {
+    let name = short_type_name::<T>();
+    let token = TAKING.with(Cell::get);
+    let held = {
+        let mut registry = registry();
+        let Some(entry) = registry.entries.get(&handle) else {
+            return Err(not_live(handle, name));
+        };
+        if token == 0 || entry.reserved != token || entry.type_id != TypeId::of::<T>() {
+            return Err(format!(
+                "a `{name}` is moved into Rust only as a parameter taking it by value, or inside \
+                 a `Vec`, `Option`, map, tuple or #[export] struct or enum of one (not inside a \
+                 set, a `&[T]` slice or a borrowed `&T`)"
+            ));
+        }
+        registry.entries.remove(&handle).map(|entry| entry.held)
+    };
+    let Some(Held::Owned(object)) = held else {
+        return Err(format!("this `{name}` is shared: it cannot be moved out"));
+    };
+    let raw = Arc::into_raw(object).cast::<Mutex<T>>();
+    // SAFETY: the entry's `type_id` is `T`'s, so `register::<T>` made
+    // this `Arc` as an `Arc<Mutex<T>>` and unsized it: its data pointer
+    // is that of a `Mutex<T>` (`Arc::from_raw`'s contract).
+    let object = unsafe { Arc::from_raw(raw) };
+    // Reserved with one reference and refused to lookups since: the
+    // registry's was the only one.
+    match Arc::try_unwrap(object) {
+        Ok(mutex) => mutex
+            .into_inner()
+            .map_err(|_| format!("this `{name}` is unusable: an earlier call on it panicked")),
+        Err(_) => Err(format!("this `{name}` is borrowed by a running call")),
+    }
+}
+
+/// `FfiLift::reserve` of an object by value ([`Moves::reserve`]).
+pub fn reserve_object<T: FfiObject>(handle: u64, moves: &mut Moves) -> Result<(), String> {
+    moves.reserve::<T>(handle)
+}
+
+/// Whether `handle` names a live object (of any type). A caller whose call
+/// moving objects by value failed other than with `InvalidArgument` asks
+/// it for each one: not live, the call took it (the function ran, then
+/// failed or panicked); live, the call failed before taking anything (a
+/// poisoned receiver, say), and the object is still the caller's.
+#[no_mangle]
+pub extern "C" fn ffi_export_object_live(handle: u64) -> bool {
+    registry().entries.contains_key(&handle)
+}
+
 /// The number of live registry entries of all types (for leak checks).
 pub fn live_objects() -> usize {
     registry().entries.len()
@@ -586,6 +772,10 @@ pub unsafe trait FfiBorrow: Sized {
     type Abi: Copy;
     /// How it is described.
     const DESC: TypeDesc;
+    /// Whether the copy would move objects out of the registry (a record
+    /// with an object field, [`FfiLift::OBJECTS`]): such a `&T` parameter
+    /// is a compile error.
+    const MOVES: bool = false;
     /// What the call keeps until the function runs: the copy, or the
     /// object's index in the call's [`ObjectArgs`].
     type Held;
@@ -603,24 +793,75 @@ pub unsafe trait FfiBorrow: Sized {
     fn borrow<'a>(held: &'a Self::Held, locked: &'a Locked<'_>) -> Result<&'a Self, Fault>;
 }
 
-// SAFETY: a pointer to the C form, copied in through FfiLift's checks.
-unsafe impl<T: FfiLift> FfiBorrow for T {
-    type Abi = *const T::Repr;
-    const DESC: TypeDesc = <T as FfiData>::DESC;
-    type Held = T;
-    #[inline]
-    unsafe fn hold(
-        abi: *const T::Repr,
-        param: &'static str,
-        _: &mut ObjectArgs,
-    ) -> Result<T, Fault> {
-        // SAFETY: forwarded contract: NULL (refused) or readable.
-        unsafe { crate::data::lift_by_pointer::<T>(abi, param) }
-    }
-    #[inline]
-    fn borrow<'a>(held: &'a T, _: &'a Locked<'_>) -> Result<&'a T, Fault> {
-        Ok(held)
-    }
+/// `FfiBorrow` of types copied in from a pointer to their C form (every
+/// `FfiLift` type but objects, which are borrowed by handle): one impl per
+/// type, since objects are `FfiLift` too (moved in by value). `#[export]`
+/// structs and enums get theirs from the macro, through
+/// [`borrow_copied`].
+macro_rules! copied_borrow {
+    ($(impl[$($generics:tt)*] for $ty:ty;)*) => {$(
+        // SAFETY: a pointer to the C form, copied in through FfiLift's checks.
+        unsafe impl<$($generics)*> FfiBorrow for $ty {
+            type Abi = *const <$ty as FfiData>::Repr;
+            const DESC: TypeDesc = <$ty as FfiData>::DESC;
+            const MOVES: bool = <$ty as FfiLift>::OBJECTS;
+            type Held = $ty;
+            #[inline]
+            unsafe fn hold(
+                abi: Self::Abi,
+                param: &'static str,
+                _: &mut ObjectArgs,
+            ) -> Result<$ty, Fault> {
+                // SAFETY: forwarded contract: NULL (refused) or readable.
+                unsafe { crate::data::lift_by_pointer::<$ty>(abi, param) }
+            }
+            #[inline]
+            fn borrow<'a>(held: &'a $ty, _: &'a Locked<'_>) -> Result<&'a $ty, Fault> {
+                Ok(held)
+            }
+        }
+    )*};
+}
+
+macro_rules! copied_borrow_numbers {
+    ($($t:ident: $class:ident, $kind:literal, $codes:literal;)*) => {
+        copied_borrow! { $(impl[] for $t;)* }
+    };
+}
+for_each_primitive!(copied_borrow_numbers);
+
+copied_borrow! {
+    impl[] for bool;
+    impl[] for String;
+    impl[] for i128;
+    impl[] for u128;
+    impl[T: FfiLift] for Vec<T>;
+    impl[T: FfiLift] for Option<T>;
+    impl[K: FfiLift + Eq + std::hash::Hash, V: FfiLift, S: std::hash::BuildHasher + Default] for HashMap<K, V, S>;
+    impl[K: FfiLift + Ord, V: FfiLift] for std::collections::BTreeMap<K, V>;
+    impl[T: FfiLift + Eq + std::hash::Hash, S: std::hash::BuildHasher + Default] for std::collections::HashSet<T, S>;
+    impl[T: FfiLift + Ord] for std::collections::BTreeSet<T>;
+    impl[A: FfiLift] for (A,);
+    impl[A: FfiLift, B: FfiLift] for (A, B);
+    impl[A: FfiLift, B: FfiLift, C: FfiLift] for (A, B, C);
+    impl[A: FfiLift, B: FfiLift, C: FfiLift, D: FfiLift] for (A, B, C, D);
+    impl[A: FfiLift, B: FfiLift, C: FfiLift, D: FfiLift, E: FfiLift] for (A, B, C, D, E);
+    impl[A: FfiLift, B: FfiLift, C: FfiLift, D: FfiLift, E: FfiLift, F: FfiLift] for (A, B, C, D, E, F);
+    impl[T: FfiObject + Sync] for Arc<T>;
+}
+
+/// `FfiBorrow::hold` of a type copied in (an `#[export]` struct or enum):
+/// a copy of the caller's C form at `abi`.
+///
+/// # Safety
+/// As [`FfiBorrow::hold`].
+#[inline]
+pub unsafe fn borrow_copied<T: FfiLift>(
+    abi: *const T::Repr,
+    param: &'static str,
+) -> Result<T, Fault> {
+    // SAFETY: forwarded contract: NULL (refused) or readable.
+    unsafe { crate::data::lift_by_pointer::<T>(abi, param) }
 }
 
 /// `FfiBorrow::hold` of an object: its index in `objects`, borrowed `&T`.
@@ -808,6 +1049,56 @@ mod tests {
             matches!(shared::<Shared>(owned, "x"), Err(Fault::InvalidArgument(m)) if m.contains("is a `Counter`"))
         );
         assert_eq!(release::<Counter>(owned), Ok(()));
+    }
+
+    #[test]
+    fn moves_reserve_then_take_and_undo_what_they_did_not_take() {
+        let (a, b) = (register(Counter(1)), register(Counter(2)));
+        // Reserved, then the call fails: both stay usable.
+        {
+            let mut moves = Moves::new();
+            assert_eq!(moves.reserve::<Counter>(a), Ok(()));
+            assert!(
+                matches!(moves.reserve::<Counter>(a), Err(m) if m.contains("passed by value twice"))
+            );
+            assert_eq!(moves.reserve::<Counter>(b), Ok(()));
+            // Refused to other calls meanwhile.
+            assert!(
+                matches!(with_object::<Counter, _>(a, false, |c| c.0), Err(Fault::InvalidArgument(m)) if m.contains("being moved"))
+            );
+            assert!(
+                matches!(Moves::new().reserve::<Counter>(b), Err(m) if m.contains("being moved"))
+            );
+            // Not taken outside `taking`.
+            assert!(
+                matches!(take_object::<Counter>(a), Err(m) if m.contains("moved into Rust only"))
+            );
+        }
+        assert_eq!(with_object::<Counter, _>(a, false, |c| c.0), Ok(1));
+        // Borrowed by a running call: refused.
+        let inner = with_object::<Counter, _>(a, false, |_| Moves::new().reserve::<Counter>(a));
+        assert!(matches!(inner, Ok(Err(m)) if m.contains("borrowed by a running call")));
+        // Reserved and taken: the handle is stale, the other is unreserved.
+        let mut moves = Moves::new();
+        assert_eq!(moves.reserve::<Counter>(a), Ok(()));
+        assert_eq!(moves.reserve::<Counter>(b), Ok(()));
+        let taken = {
+            let _taking = moves.taking();
+            take_object::<Counter>(a).map(|c| c.0)
+        };
+        assert_eq!(taken, Ok(1));
+        drop(moves);
+        assert!(matches!(lookup::<Counter>(a), Err(m) if m.contains("moved into a Rust call")));
+        assert_eq!(release::<Counter>(a), Ok(()));
+        assert_eq!(with_object::<Counter, _>(b, false, |c| c.0), Ok(2));
+        // A shared value cannot be moved.
+        let shared_one = register_shared(Arc::new(Counter(3)));
+        assert!(
+            matches!(Moves::new().reserve::<Counter>(shared_one), Err(m) if m.contains("take `Arc<Counter>`"))
+        );
+        assert!(matches!(Moves::new().reserve::<Other>(b), Err(m) if m.contains("is a `Counter`")));
+        assert_eq!(release::<Counter>(shared_one), Ok(()));
+        assert_eq!(release::<Counter>(b), Ok(()));
     }
 
     #[test]

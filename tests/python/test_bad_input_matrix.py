@@ -482,6 +482,53 @@ case("Arc<dyn Fn(i64) -> Result<i64, ListenerError>>", "raises a variant",
      lambda lib: lib.map_checked(_raise_busy(lib), [1]), "lib.errors.ListenerError.Busy", "busy")
 
 
+# --- objects moved by value (tests/src/lib.rs `byvalue`) ----------------------------------
+def part(lib, weight=1):
+    return lib.byvalue.Part("p", weight)
+
+
+def refused_move(lib, call):
+    """Runs a refused call moving parts; returns them, all still usable."""
+    parts = [part(lib, 1), part(lib, 2)]
+    try:
+        call(lib, parts)
+    finally:
+        assert [p.weight() for p in parts] == [1, 2]
+
+
+case("object by value", "closed", lambda lib: lib.byvalue.weigh((lambda p: (p.close(), p)[1])(part(lib))), ValueError,
+     "argument 'part': this Part is closed")
+case("object by value", "already moved", lambda lib: (lambda p: (lib.byvalue.weigh(p), lib.byvalue.weigh(p)))(part(lib)),
+     ValueError, r"argument 'part': this Part is closed: it was moved into a Rust call \(weigh, argument 'part'\)")
+case("object by value", "an object of another type", lambda lib: lib.byvalue.weigh(lib.shared_objects.Tally(1)), TypeError,
+     "argument 'part' must be a Part, not Tally")
+case("object by value", "a shared (`Arc`) object", lambda lib: lib.byvalue.weigh(lib.byvalue.Part.new_shared("s", 1)),
+     ffi_export.InvalidArgument, r"argument `part`: this `Part` is shared .* take `Arc<Part>` as the parameter type")
+case("object by value", "the same object twice", lambda lib: refused_move(lib, lambda lib, ps: lib.byvalue.pair_weight(ps[0], ps[0])),
+     ffi_export.InvalidArgument, "argument `second`: the same `Part` is passed by value twice in this call")
+case("object by value", "also borrowed `&mut` by the call", lambda lib: refused_move(lib, lambda lib, ps: lib.byvalue.weigh_into(ps[0], ps[0])),
+     ffi_export.InvalidArgument, "argument `scale`: this `Part` is being moved into a Rust call")
+case("object by value", "a later argument refused (nothing moved)",
+     lambda lib: refused_move(lib, lambda lib, ps: lib.byvalue.attach(ps[0], ps[1], None)),
+     ffi_export.InvalidArgument, "argument `parent`: this `Part` is not shared")
+case("Vec<object>", "a shared object at index 2 (nothing moved)",
+     lambda lib: refused_move(lib, lambda lib, ps: lib.byvalue.total([*ps, lib.byvalue.Part.new_shared("s", 1)])),
+     ffi_export.InvalidArgument, r"argument `parts`: item 2: this `Part` is shared")
+case("Vec<object>", "a closed object at index 1", lambda lib: lib.byvalue.total([part(lib), (lambda p: (p.close(), p)[1])(part(lib))]),
+     ValueError, r"argument 'parts'\[1\]: this Part is closed")
+case("Vec<object>", "None inside the list", lambda lib: lib.byvalue.total([part(lib), None]), TypeError,
+     r"argument 'parts'\[1\] must be a Part, not NoneType")
+case("record with an object field", "a shared object in the field (nothing moved)",
+     lambda lib: lib.byvalue.kit_weight(lib.byvalue.Kit(label="k", main=lib.byvalue.Part.new_shared("s", 1), spares=[], extra=None)),
+     ffi_export.InvalidArgument, "argument `kit`: field `main`: this `Part` is shared")
+case("record with an object field", "a closed object in a Vec field",
+     lambda lib: lib.byvalue.kit_weight(lib.byvalue.Kit(label="k", main=part(lib), spares=[(lambda p: (p.close(), p)[1])(part(lib))], extra=None)),
+     ValueError, r"argument 'kit'.spares\[0\]: this Part is closed")
+case("object by value", "panic after the move (the value is dropped once)",
+     lambda lib: (lambda p: (pytest.raises(ffi_export.RustPanic, lib.byvalue.weigh_and_panic, p), p.closed)[1])(part(lib)),
+     None, "True")
+
+
 def resolve(lib, raises):
     if isinstance(raises, str):
         found = lib.errors
@@ -509,7 +556,7 @@ def test_cell(any_lib, cell: Case) -> None:
 def test_no_object_leaks_from_the_matrix(lib) -> None:
     import gc
     gc.collect()
-    live = (lib.Counter.live(), lib.shared_objects.Tally.live(), lib.shared_objects.Item.live())
+    live = (lib.Counter.live(), lib.shared_objects.Tally.live(), lib.shared_objects.Item.live(), lib.byvalue.Part.live())
     for cell in CASES:
         if "object" in cell.type:
             try:
@@ -517,7 +564,8 @@ def test_no_object_leaks_from_the_matrix(lib) -> None:
             except Exception:  # noqa: BLE001 - outcomes are checked in test_cell
                 pass
     gc.collect()
-    assert (lib.Counter.live(), lib.shared_objects.Tally.live(), lib.shared_objects.Item.live()) == live
+    assert (lib.Counter.live(), lib.shared_objects.Tally.live(), lib.shared_objects.Item.live(),
+            lib.byvalue.Part.live()) == live
 
 
 def markdown() -> str:

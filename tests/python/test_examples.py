@@ -259,6 +259,21 @@ EXPECTED = {
         'await asyncio.wait_for(lib.fetch("https://slow.example/"), 0.1) → raises TimeoutError\n'
         "asyncio.run(lib.fetch(\"https://fast.example/again\")).url → 'https://fast.example/again'\n"
     ),
+    "29_pipeline": (
+        "stages: 1 closed: True\n"
+        "double.name()\n"
+        "    → raises ValueError: this Stage is closed: it was moved into a Rust call (Pipeline.then, argument 'stage')\n"
+        "stages: 3\n"
+        "run: -30 ['double', 'triple', 'negate']\n"
+        "pipeline.then_all([keep, shared])\n"
+        "    → raises InvalidArgument: argument `stages`: item 1: this `Stage` is shared (made by a function returning "
+        "`Arc<Stage>`, Rust code may hold it too), so it cannot be moved out: take `Arc<Stage>` as the "
+        "parameter type\n"
+        "still usable: keep False\n"
+        "plan: 70 closed: True True\n"
+        "back: ['double', 'triple', 'negate'] 5\n"
+        "stages alive: 0\n"
+    ),
 }
 
 # The names the seeds' programs are ported under (examples/README.md).

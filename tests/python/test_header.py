@@ -86,17 +86,17 @@ def test_header_test_program(tmp_path) -> None:
         "invalid utf-8 sequence of 1 bytes from index 0",
         "counter: 7 c",
         "stale handle: error code 3, InvalidArgument: argument `self`: 2 is not a live `Counter` handle "
-        "(closed, freed or never created)",
+        "(closed, freed, moved into a Rust call or never created)",
         "absorb: 12",
         "same object twice: error code 3, InvalidArgument: argument `other`: the same `Tally` is also passed "
         "as `self`, and `self` borrows it `&mut`: Rust allows no other borrow of an object while it is "
         "borrowed mutably; pass two different objects",
         "stale parameter: error code 3, InvalidArgument: argument `other`: 2 is not a live `Tally` handle "
-        "(closed, freed or never created)",
+        "(closed, freed, moved into a Rust call or never created)",
         "shared: same handle, value 3",
         "after one free: 3",
         "after both: error code 3, InvalidArgument: argument `self`: 5 is not a live `Item` handle "
-        "(closed, freed or never created)",
+        "(closed, freed, moved into a Rust call or never created)",
         "div_later: 42, on_done 1",
         "finished twice: error code 3, InvalidArgument: argument `task`: 1 is not a live task "
         "(finished, cancelled or never started)",

@@ -207,6 +207,7 @@ def test_typed_clients_run(typed_dir: str) -> None:
     assert "record error: age 422 a positive number" in out.splitlines()
     assert "enum error: Locked Locked" in out.splitlines()
     assert "shared: 31 True -1 2" in out.splitlines()
+    assert "moved: 1 True 3 4 ['wheel']" in out.splitlines()
     assert "traits: ['k', 'n'] [] recorder b: 2 ['h3']" in out.splitlines()
 
 

@@ -2795,3 +2795,299 @@ pub mod heap {
         LIVE.load(Ordering::Relaxed)
     }
 }
+
+/// Objects moved into Rust by value: parameters, `Vec`, `Option`, maps and
+/// record fields holding them (the Python objects they came from close).
+pub mod byvalue {
+    use ffi_export::{export, Callback};
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    static LIVE_PARTS: AtomicUsize = AtomicUsize::new(0);
+
+    /// A part: owned by one holder at a time (Python, or a Rust value it
+    /// was moved into).
+    pub struct Part {
+        name: String,
+        weight: i64,
+    }
+
+    impl Drop for Part {
+        fn drop(&mut self) {
+            LIVE_PARTS.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    fn part(name: String, weight: i64) -> Part {
+        LIVE_PARTS.fetch_add(1, Ordering::SeqCst);
+        Part { name, weight }
+    }
+
+    #[export]
+    impl Part {
+        /// A part named `name` weighing `weight`.
+        pub fn new(name: String, weight: i64) -> Part {
+            part(name, weight)
+        }
+
+        /// A shared part (`Arc<Part>`): it cannot be moved.
+        pub fn new_shared(name: String, weight: i64) -> Arc<Part> {
+            Arc::new(part(name, weight))
+        }
+
+        /// Its name.
+        pub fn name(&self) -> String {
+            self.name.clone()
+        }
+
+        /// Its weight.
+        pub fn weight(&self) -> i64 {
+            self.weight
+        }
+
+        /// Changes its weight.
+        pub fn set_weight(&mut self, weight: i64) {
+            self.weight = weight;
+        }
+
+        /// Calls `poke` while this part is borrowed.
+        pub fn poke(&self, poke: Callback<fn() -> i64>) -> i64 {
+            poke.call() + self.weight
+        }
+
+        /// How many parts are alive (in Python or in Rust).
+        pub fn live() -> usize {
+            LIVE_PARTS.load(Ordering::SeqCst)
+        }
+    }
+
+    /// A machine owning the parts moved into it.
+    #[derive(Default)]
+    pub struct Machine {
+        parts: Vec<Part>,
+    }
+
+    #[export]
+    impl Machine {
+        /// An empty machine.
+        pub fn new() -> Machine {
+            Machine::default()
+        }
+
+        /// Takes `part`; returns how many parts it has.
+        pub fn adopt(&mut self, part: Part) -> usize {
+            self.parts.push(part);
+            self.parts.len()
+        }
+
+        /// Takes every part of `parts`; returns how many parts it has.
+        pub fn adopt_all(&mut self, parts: Vec<Part>) -> usize {
+            self.parts.extend(parts);
+            self.parts.len()
+        }
+
+        /// The total weight of its parts.
+        pub fn weight(&self) -> i64 {
+            self.parts.iter().map(|part| part.weight).sum()
+        }
+
+        /// Its parts' names, in order.
+        pub fn names(&self) -> Vec<String> {
+            self.parts.iter().map(|part| part.name.clone()).collect()
+        }
+
+        /// Panics mid-way: the machine is poisoned (later calls on it fail
+        /// before their function runs, moving nothing).
+        pub fn explode(&mut self) {
+            panic!("machine exploded with {} parts", self.parts.len())
+        }
+
+        /// Gives its parts back (new Python objects).
+        pub fn release_parts(&mut self) -> Vec<Part> {
+            std::mem::take(&mut self.parts)
+        }
+    }
+
+    /// Weighs `part` and drops it.
+    #[export]
+    pub fn weigh(part: Part) -> i64 {
+        part.weight
+    }
+
+    /// The total weight of `parts` (dropped).
+    #[export]
+    pub fn total(parts: Vec<Part>) -> i64 {
+        parts.iter().map(|part| part.weight).sum()
+    }
+
+    /// The weight of `part`, or -1 for none.
+    #[export]
+    pub fn maybe_weigh(part: Option<Part>) -> i64 {
+        part.map_or(-1, |part| part.weight)
+    }
+
+    /// Both weights: `first` and `second` must be two different parts.
+    #[export]
+    pub fn pair_weight(first: Part, second: Part) -> i64 {
+        first.weight + second.weight
+    }
+
+    /// The total weight of the parts, by name.
+    #[export]
+    pub fn named_total(parts: HashMap<String, Part>) -> i64 {
+        parts.values().map(|part| part.weight).sum()
+    }
+
+    /// Moves `part` and `extra` in, then reads the shared `parent`: an owned
+    /// part passed as `parent` fails after `part` was reserved.
+    #[export]
+    pub fn attach(part: Part, parent: Arc<Part>, extra: Option<Part>) -> i64 {
+        part.weight + parent.weight + extra.map_or(0, |extra| extra.weight)
+    }
+
+    /// Moves `part` in, then borrows `scale` mutably.
+    #[export]
+    pub fn weigh_into(part: Part, scale: &mut Part) -> i64 {
+        scale.weight += part.weight;
+        scale.weight
+    }
+
+    /// Panics after `part` was moved in: the part is dropped while
+    /// unwinding.
+    #[export]
+    pub fn weigh_and_panic(part: Part) -> i64 {
+        panic!("weigh_and_panic: {} weighs {}", part.name, part.weight)
+    }
+
+    /// Fails with an error after `part` was moved in (it is dropped).
+    #[export]
+    pub fn weigh_or_fail(part: Part, fail: bool) -> Result<i64, String> {
+        match fail {
+            true => Err(format!("{} refused", part.name)),
+            false => Ok(part.weight),
+        }
+    }
+
+    /// A kit: a record with object fields.
+    #[export]
+    pub struct Kit {
+        /// Its label.
+        pub label: String,
+        /// Its main part.
+        pub main: Part,
+        /// Its spare parts.
+        pub spares: Vec<Part>,
+        /// An extra part, if any.
+        pub extra: Option<Part>,
+    }
+
+    /// A kit of fresh parts.
+    #[export]
+    pub fn make_kit(label: String, weight: i64, spares: u32) -> Kit {
+        Kit {
+            main: part(format!("{label}-main"), weight),
+            spares: (0..spares)
+                .map(|i| part(format!("{label}-spare{i}"), i64::from(i)))
+                .collect(),
+            extra: None,
+            label,
+        }
+    }
+
+    /// The total weight of a kit (moved in and dropped).
+    #[export]
+    pub fn kit_weight(kit: Kit) -> i64 {
+        kit.main.weight
+            + kit.spares.iter().map(|part| part.weight).sum::<i64>()
+            + kit.extra.map_or(0, |part| part.weight)
+    }
+
+    /// The total weight of several kits.
+    #[export]
+    pub fn kits_weight(kits: Vec<Kit>) -> i64 {
+        kits.into_iter().map(kit_weight).sum()
+    }
+
+    /// Takes a kit apart: its parts, main first (new Python objects).
+    #[export]
+    pub fn unpack(kit: Kit) -> Vec<Part> {
+        let mut parts = vec![kit.main];
+        parts.extend(kit.spares);
+        parts.extend(kit.extra);
+        parts
+    }
+
+    /// A slot: an enum whose variants may hold parts.
+    #[export]
+    pub enum Slot {
+        /// Nothing in it.
+        Empty,
+        /// A part.
+        Filled(Part),
+        /// A labelled part.
+        Labeled {
+            /// The label.
+            label: String,
+            /// The part.
+            part: Part,
+        },
+    }
+
+    /// The weight in `slot` (moved in and dropped).
+    #[export]
+    pub fn slot_weight(slot: Slot) -> i64 {
+        match slot {
+            Slot::Empty => 0,
+            Slot::Filled(part) | Slot::Labeled { part, .. } => part.weight,
+        }
+    }
+
+    /// `part` in a labelled slot (given back as a new object).
+    #[export]
+    pub fn label_part(label: String, part: Part) -> Slot {
+        Slot::Labeled { label, part }
+    }
+
+    /// A rack of bins, each of which may hold a part and racks of its own
+    /// (records reaching each other: their objects are found at any depth).
+    #[export]
+    pub struct Rack {
+        /// Its bins.
+        pub bins: Vec<Bin>,
+    }
+
+    /// A bin of a rack.
+    #[export]
+    pub struct Bin {
+        /// Its part, if any.
+        pub part: Option<Part>,
+        /// Racks inside it.
+        pub racks: Vec<Rack>,
+    }
+
+    /// The total weight of the parts in a rack, at any depth (moved in).
+    #[export]
+    pub fn rack_weight(rack: Rack) -> i64 {
+        rack.bins
+            .into_iter()
+            .map(|bin| {
+                bin.part.map_or(0, |part| part.weight)
+                    + bin.racks.into_iter().map(rack_weight).sum::<i64>()
+            })
+            .sum()
+    }
+
+    /// How many objects of any type the registry holds (a moved object
+    /// leaves it; a failed move keeps it).
+    #[export]
+    pub fn registry_entries() -> usize {
+        ffi_export::__private::live_objects()
+    }
+
+    /// The kit with a new label (its parts come back as new objects).
+    #[export]
+    pub fn relabel(kit: Kit, label: String) -> Kit {
+        Kit { label, ..kit }
+    }
+}

@@ -1,19 +1,9 @@
 use ffi_export::export;
 use std::time::Duration;
 
-pub struct Counter(u64);
-
-#[export]
-impl Counter {
-    pub fn new() -> Counter {
-        Counter(0)
-    }
-}
-
 #[export]
 pub enum Event {
     Started { at: Duration },
-    Counted(Counter),
     Stopped,
 }
 

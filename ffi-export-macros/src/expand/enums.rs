@@ -3,7 +3,7 @@
 //! forms. Each gets `FfiData`, `FfiLift`, `FfiParam` and its
 //! self-description.
 
-use super::record::{by_pointer_param, copied_slice_elem, FieldCode, END_FIELD};
+use super::record::{by_pointer_param, copied_borrow, copied_slice_elem, FieldCode, END_FIELD};
 use crate::model::{Enum, Shape};
 use crate::tokens::runtime;
 use proc_macro2::{Ident, Span, TokenStream};
@@ -25,6 +25,7 @@ pub fn fieldless(model: &Enum) -> TokenStream {
     let desc_fn = format_ident!("__ffi_export_enum_{}", ident);
     let entry = crate::tokens::type_entry(ident, &name, true);
     let slice_elem = copied_slice_elem(ident);
+    let borrow = copied_borrow(ident, &[]);
     let variants: Vec<_> = model.variants.iter().map(|v| &v.ident).collect();
     let variant_names: Vec<String> = variants.iter().map(|v| v.to_string()).collect();
     let indexes = 0..variants.len() as u32;
@@ -83,6 +84,7 @@ pub fn fieldless(model: &Enum) -> TokenStream {
 
         #entry
         #slice_elem
+        #borrow
 
         #[doc(hidden)]
         #[allow(non_snake_case)]
@@ -119,6 +121,8 @@ pub fn with_data(model: &Enum) -> TokenStream {
     let mut union_fields = Vec::new();
     let mut into_arms = Vec::new();
     let mut from_arms = Vec::new();
+    let mut reserve_arms = Vec::new();
+    let mut objects = Vec::new();
     let mut free_arms = Vec::new();
     let mut owned = Vec::new();
     let mut variant_descs = Vec::new();
@@ -163,6 +167,7 @@ pub fn with_data(model: &Enum) -> TokenStream {
                 }
             });
             from_arms.push(quote!(#tag => ::core::result::Result::Ok(#pattern)));
+            reserve_arms.push(quote!(#tag => ::core::result::Result::Ok(())));
             free_arms.push(quote!(#tag => {}));
             continue;
         }
@@ -209,6 +214,18 @@ pub fn with_data(model: &Enum) -> TokenStream {
                 ::core::result::Result::Ok(#build)
             }
         });
+        objects.extend(codes.iter().map(FieldCode::objects));
+        let reserves = codes.iter().map(|code| code.reserve_from("variant"));
+        reserve_arms.push(quote! {
+            #tag => {
+                // SAFETY: the tag says this member is the live one.
+                let variant: &#vrepr = unsafe { &repr.data.#vident };
+                // SAFETY: as in `from_repr`.
+                #(unsafe { #reserves }
+                    .map_err(|why| ::std::format!("{}.{}: {}", #vname, #field_names, why))?;)*
+                ::core::result::Result::Ok(())
+            }
+        });
         let frees = codes.iter().map(|code| code.free_in("variant"));
         free_arms.push(quote! {
             #tag => {
@@ -223,6 +240,7 @@ pub fn with_data(model: &Enum) -> TokenStream {
     let variant_count = model.variants.len();
     let param = by_pointer_param(ident);
     let slice_elem = copied_slice_elem(ident);
+    let borrow = copied_borrow(ident, &objects);
     quote! {
         #item
 
@@ -282,9 +300,24 @@ pub fn with_data(model: &Enum) -> TokenStream {
         // SAFETY: the tag is checked before a member is read; each field is
         // lifted through its own checks.
         unsafe impl #rt::FfiLift for #ident {
+            fn moves() -> bool {
+                static MOVES: #rt::MovesOnce = #rt::MovesOnce::new();
+                MOVES.get(&<Self as #rt::FfiData>::DESC)
+            }
             unsafe fn from_repr(repr: &#repr) -> ::core::result::Result<Self, ::std::string::String> {
                 match repr.tag {
                     #(#from_arms,)*
+                    other => ::core::result::Result::Err(::std::format!(
+                        "tag {} is not a `{}` variant (0..{})", other, #name, #variant_count
+                    )),
+                }
+            }
+            unsafe fn reserve(
+                repr: &#repr,
+                moves: &mut #rt::Moves,
+            ) -> ::core::result::Result<(), ::std::string::String> {
+                match repr.tag {
+                    #(#reserve_arms,)*
                     other => ::core::result::Result::Err(::std::format!(
                         "tag {} is not a `{}` variant (0..{})", other, #name, #variant_count
                     )),
@@ -294,6 +327,7 @@ pub fn with_data(model: &Enum) -> TokenStream {
 
         #param
         #slice_elem
+        #borrow
         #entry
 
         #[doc(hidden)]

@@ -99,6 +99,25 @@ fn data(ident: &syn::Ident, generics: &syn::Generics, plain: bool) -> TokenStrea
             }
         }
         // SAFETY: never used (see above).
+        unsafe impl #impl_generics #rt::FfiBorrow for #ty #where_clause {
+            type Abi = ();
+            const DESC: #rt::TypeDesc = #rt::TypeDesc::Unit;
+            type Held = Self;
+            unsafe fn hold(
+                _: (),
+                _: &'static str,
+                _: &mut #rt::ObjectArgs,
+            ) -> ::core::result::Result<Self, #rt::Fault> {
+                ::core::unreachable!()
+            }
+            fn borrow<'a>(
+                held: &'a Self,
+                _: &'a #rt::Locked<'_>,
+            ) -> ::core::result::Result<&'a Self, #rt::Fault> {
+                ::core::result::Result::Ok(held)
+            }
+        }
+        // SAFETY: never used (see above).
         unsafe impl #impl_generics #rt::FfiParam for #ty #where_clause {
             type Abi = ();
             const DESC: #rt::TypeDesc = #rt::TypeDesc::Unit;

@@ -30,6 +30,8 @@ pub fn callable(model: &ExportFn) -> TokenStream {
     let mut regions = Vec::new();
     let mut item_lists = Vec::new();
     let mut param_descs = Vec::new();
+    // Whether a parameter may move objects (`__ffi_moves` is then made).
+    let mut moving = false;
     for (index, param) in model.params.iter().enumerate() {
         let span = param.span;
         let name = &param.name;
@@ -56,12 +58,50 @@ pub fn callable(model: &ExportFn) -> TokenStream {
                 let binding = Ident::new(SCOPE_BINDING, model.sig.ident.span().located_at(at.last));
                 let scope = at.wrap(&quote_spanned!(at.last=> &#binding));
                 let lift_call = at.call(&lift, quote!(#arg_value, #name, #scope));
-                copies.push(quote! {
-                    // SAFETY: a C argument of the type's C form, as the C
-                    // contract passes it; `lift` checks what it reads.
-                    let #value = unsafe { #lift_call }?;
-                });
-                values.push(quote!(#value));
+                if matches!(param.kind, ParamKind::Named(_) | ParamKind::Option(_)) {
+                    // A type that may move objects into Rust (`moves()`: a
+                    // constant `false` for types that cannot, so the other
+                    // branch is compiled away; records and enums look
+                    // into their description once) is only
+                    // reserved here, with the other arguments' checks, and
+                    // lifted when the function is called, after every
+                    // argument was checked and the call's objects locked.
+                    moving = true;
+                    let moves = at.call(&at.item("moves"), TokenStream::new());
+                    let reserve = at.item("reserve");
+                    let reserve_call =
+                        at.call(&reserve, quote!(#arg_value, #name, &mut __ffi_moves));
+                    copies.push(quote! {
+                        let #value = if #moves {
+                            // SAFETY: a C argument of the type's C form, as
+                            // the C contract passes it; checked.
+                            unsafe { #reserve_call }?;
+                            ::core::option::Option::None
+                        } else {
+                            // SAFETY: a C argument of the type's C form, as
+                            // the C contract passes it; `lift` checks what
+                            // it reads.
+                            ::core::option::Option::Some(unsafe { #lift_call }?)
+                        };
+                    });
+                    values.push(quote! {
+                        match #value {
+                            ::core::option::Option::Some(value) => value,
+                            ::core::option::Option::None => {
+                                let __ffi_taking = __ffi_moves.taking();
+                                // SAFETY: as above; reserved, so it cannot fail.
+                                unsafe { #lift_call }?
+                            }
+                        }
+                    });
+                } else {
+                    copies.push(quote! {
+                        // SAFETY: a C argument of the type's C form, as the C
+                        // contract passes it; `lift` checks what it reads.
+                        let #value = unsafe { #lift_call }?;
+                    });
+                    values.push(quote!(#value));
+                }
                 at.konst("DESC")
             }
             ParamKind::Ref(ty) | ParamKind::RefMut(ty) => {
@@ -78,6 +118,16 @@ pub fn callable(model: &ExportFn) -> TokenStream {
                 let arg_value = at.wrap(&arg);
                 let arg_param = at.binding_at_first(&arg);
                 c_params.push(quote_spanned!(at.last=> #arg_param: #abi));
+                if !mutable {
+                    // A copy of a record with object fields would move them.
+                    let moves = at.konst("MOVES");
+                    copies.push(quote_spanned! {at.last=>
+                        const _: () = ::core::assert!(
+                            !#moves,
+                            "a `&T` parameter cannot be a struct with object fields (copying it in would move its objects out of their Python owners): take the struct by value, which moves its objects into the call, or borrow the objects themselves as `&Object` parameters"
+                        );
+                    });
+                }
                 copies.push(quote_spanned! {span=>
                     // SAFETY: the caller's C argument (C contract: a handle,
                     // or NULL or a C form valid for the call); checked.
@@ -269,6 +319,11 @@ pub fn callable(model: &ExportFn) -> TokenStream {
     };
     let desc_ident = hidden_ident("desc", c_name);
     let call_scope = call_scope(model.sig.ident.span());
+    // Declared first, so dropped last: it unreserves what was not taken.
+    let moves = match moving {
+        true => quote!(let mut __ffi_moves = #rt::Moves::new();),
+        false => TokenStream::new(),
+    };
     // An `async fn`: the shim starts a task (`call` makes the future) and
     // `<name>_finish` lowers its result, as the blocking shim would.
     let (shim_ret, body, finish_item, finish_desc) = if model.sig.asyncness.is_some() {
@@ -315,6 +370,7 @@ pub fn callable(model: &ExportFn) -> TokenStream {
         #[allow(non_snake_case, clippy::type_complexity)]
         pub unsafe extern "C" fn #shim_ident(#(#c_params),*) -> #shim_ret {
             #rt::call(move || {
+                #moves
                 #call_scope
                 #objects
                 #(#copies)*

@@ -38,9 +38,9 @@ pub fn object(object: &Object, type_name: &str, c_prefix: &str) -> TokenStream {
             type Repr = u64;
             const DESC: #rt::TypeDesc = #rt::TypeDesc::Object(#desc_fn);
             const OWNED: bool = false;
-            // Returned as handles; borrowed as `&T` / `&mut T` parameters
-            // (`FfiBorrow`, `FfiBorrowMut`) or shared as `Arc<T>`. No
-            // `FfiLift`: a record field or `Vec` cannot own one by value.
+            // Returned as handles (registered); borrowed as `&T` / `&mut T`
+            // parameters (`FfiBorrow`, `FfiBorrowMut`), shared as `Arc<T>`,
+            // or moved in by value (`FfiLift`, `FfiParam`).
             fn into_repr(self) -> u64 {
                 #rt::register(self)
             }
@@ -65,6 +65,52 @@ pub fn object(object: &Object, type_name: &str, c_prefix: &str) -> TokenStream {
                 locked: &'a #rt::Locked<'_>,
             ) -> ::core::result::Result<&'a Self, #rt::Fault> {
                 locked.get::<#owner>(*held)
+            }
+        }
+
+        // SAFETY: a handle, checked by the registry; by value the object
+        // is moved out of it, only once the call reserved it (`reserve`)
+        // with every other argument checked.
+        unsafe impl #rt::FfiLift for #owner {
+            const OBJECTS: bool = true;
+            #[inline]
+            fn moves() -> bool {
+                true
+            }
+            unsafe fn from_repr(handle: &u64) -> ::core::result::Result<Self, ::std::string::String> {
+                #rt::take_object::<#owner>(*handle)
+            }
+            unsafe fn reserve(
+                handle: &u64,
+                moves: &mut #rt::Moves,
+            ) -> ::core::result::Result<(), ::std::string::String> {
+                #rt::reserve_object::<#owner>(*handle, moves)
+            }
+        }
+
+        // SAFETY: a handle, checked by the registry (as `FfiLift` above).
+        unsafe impl #rt::FfiParam for #owner {
+            type Abi = u64;
+            const DESC: #rt::TypeDesc = #rt::TypeDesc::Object(#desc_fn);
+            type Lifted<'s> = Self;
+            #[inline]
+            fn moves() -> bool {
+                true
+            }
+            unsafe fn lift(
+                handle: u64,
+                param: &'static str,
+                _: &#rt::CallScope,
+            ) -> ::core::result::Result<Self, #rt::Fault> {
+                #rt::take_object::<#owner>(handle).map_err(|why| #rt::Fault::invalid(param, why))
+            }
+            unsafe fn reserve(
+                handle: u64,
+                param: &'static str,
+                moves: &mut #rt::Moves,
+            ) -> ::core::result::Result<(), #rt::Fault> {
+                #rt::reserve_object::<#owner>(handle, moves)
+                    .map_err(|why| #rt::Fault::invalid(param, why))
             }
         }
 

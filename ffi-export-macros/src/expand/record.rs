@@ -120,6 +120,20 @@ impl<'f> FieldCode<'f> {
         self.at.call(&self.at.item("from_repr"), place)
     }
 
+    /// `reserve(&mirror.name, moves)`: the field checked and its objects
+    /// reserved (a `Result<(), String>`).
+    pub fn reserve_from(&self, mirror: &str) -> TokenStream {
+        let place = self.at.place(quote!(&), mirror, &self.field.ident);
+        self.at
+            .call(&self.at.item("reserve"), quote!(#place, moves))
+    }
+
+    /// Whether the field holds objects by value (`FfiLift::OBJECTS`: not
+    /// counting those in nested records, so recursive types are no cycle).
+    pub fn objects(&self) -> TokenStream {
+        self.at.konst("OBJECTS")
+    }
+
     /// `free_repr(&mut mirror.name)`.
     pub fn free_in(&self, mirror: &str) -> TokenStream {
         let place = self.at.place(quote!(&mut), mirror, &self.field.ident);
@@ -142,6 +156,15 @@ pub fn record(record: &Record) -> TokenStream {
     let doc = &record.doc;
     let pod = record.is_plain_data();
     let param = by_pointer_param(ident);
+    let objects: Vec<_> = match record.is_plain_data() {
+        true => Vec::new(),
+        false => record
+            .fields
+            .iter()
+            .map(|field| FieldCode::new(field).objects())
+            .collect(),
+    };
+    let borrow = copied_borrow(ident, &objects);
     // Plain data is an `FfiElement`: slices of it are borrowed in place.
     let slice_elem = if pod {
         TokenStream::new()
@@ -153,6 +176,7 @@ pub fn record(record: &Record) -> TokenStream {
         #item
         #body
         #param
+        #borrow
         #slice_elem
         #entry
 
@@ -185,6 +209,16 @@ fn mirrored(record: &Record, desc_fn: &Ident) -> (TokenStream, Vec<TokenStream>)
     let error_inits = fields.iter().map(FieldCode::error_init);
     let into_inits = fields.iter().map(|f| f.converted_init(f.own(), true));
     let owned = fields.iter().map(FieldCode::owned);
+    // A field that moves nothing is checked by lifting it (`reserve`'s
+    // default).
+    let reserves = record.fields.iter().zip(&fields).map(|(field, code)| {
+        let (reserve, path) = (code.reserve_from("repr"), &field.name);
+        quote! {
+            // SAFETY: as in `from_repr`.
+            unsafe { #reserve }
+                .map_err(|why| ::std::format!("field `{}`: {}", #path, why))?;
+        }
+    });
     let frees = fields.iter().map(|f| f.free_in("repr"));
     let lifts = record.fields.iter().zip(&fields).map(|(field, code)| {
         let (name, lift) = (&field.ident, code.lift_from("repr"));
@@ -227,10 +261,22 @@ fn mirrored(record: &Record, desc_fn: &Ident) -> (TokenStream, Vec<TokenStream>)
         }
         // SAFETY: each field is lifted through its own checks.
         unsafe impl #rt::FfiLift for #ident {
+            fn moves() -> bool {
+                static MOVES: #rt::MovesOnce = #rt::MovesOnce::new();
+                MOVES.get(&<Self as #rt::FfiData>::DESC)
+            }
             unsafe fn from_repr(repr: &#repr) -> ::core::result::Result<Self, ::std::string::String> {
                 // SAFETY: pointers inside `repr` are NULL or readable (the
                 // caller's contract), so are those inside each field.
                 ::core::result::Result::Ok(#ident { #(#lifts,)* })
+            }
+            unsafe fn reserve(
+                repr: &#repr,
+                moves: &mut #rt::Moves,
+            ) -> ::core::result::Result<(), ::std::string::String> {
+                // Each field in order, as `from_repr` lifts them.
+                #(#reserves)*
+                ::core::result::Result::Ok(())
             }
         }
     };
@@ -348,9 +394,51 @@ pub fn by_pointer_param(ident: &syn::Ident) -> TokenStream {
             type Abi = *const <#ident as #rt::FfiData>::Repr;
             const DESC: #rt::TypeDesc = <#ident as #rt::FfiData>::DESC;
             type Lifted<'s> = Self;
+            #[inline]
+            fn moves() -> bool {
+                <#ident as #rt::FfiLift>::moves()
+            }
             unsafe fn lift(abi: Self::Abi, param: &'static str, _: &#rt::CallScope) -> ::core::result::Result<Self, #rt::Fault> {
                 // SAFETY: the C contract makes the pointer NULL or valid for the call.
                 unsafe { #rt::lift_by_pointer::<#ident>(abi, param) }
+            }
+            unsafe fn reserve(abi: Self::Abi, param: &'static str, moves: &mut #rt::Moves) -> ::core::result::Result<(), #rt::Fault> {
+                // SAFETY: as in `lift`.
+                unsafe { #rt::reserve_by_pointer::<#ident>(abi, param, moves) }
+            }
+        }
+    }
+}
+
+/// `FfiBorrow` for a type copied in (records and enums, as `&T`
+/// parameters): a copy of the caller's C form, NULL refused; a record with
+/// object fields (`objects`: each field's `OBJECTS`) is refused at compile
+/// time by the shim.
+pub fn copied_borrow(ident: &syn::Ident, objects: &[TokenStream]) -> TokenStream {
+    let rt = runtime();
+    quote! {
+        // SAFETY: NULL-checked pointer to the C form, copied through
+        // FfiLift::from_repr's checks.
+        unsafe impl #rt::FfiBorrow for #ident {
+            type Abi = *const <#ident as #rt::FfiData>::Repr;
+            const DESC: #rt::TypeDesc = <#ident as #rt::FfiData>::DESC;
+            const MOVES: bool = false #(|| #objects)*;
+            type Held = Self;
+            #[inline]
+            unsafe fn hold(
+                abi: Self::Abi,
+                param: &'static str,
+                _: &mut #rt::ObjectArgs,
+            ) -> ::core::result::Result<Self, #rt::Fault> {
+                // SAFETY: the C contract makes the pointer NULL or valid for the call.
+                unsafe { #rt::borrow_copied::<#ident>(abi, param) }
+            }
+            #[inline]
+            fn borrow<'a>(
+                held: &'a Self,
+                _: &'a #rt::Locked<'_>,
+            ) -> ::core::result::Result<&'a Self, #rt::Fault> {
+                ::core::result::Result::Ok(held)
             }
         }
     }

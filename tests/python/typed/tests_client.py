@@ -56,6 +56,23 @@ def shared() -> str:
     return f"{total} {same} {so.maybe_value(None)} {so.shared_count(so.Tally.new_shared(2))}"
 
 
+def moved() -> str:
+    """Objects moved into Rust by value: parameters, `Vec`, records."""
+    bv = t.byvalue
+    machine: t.Machine = bv.Machine()
+    part: t.Part = bv.Part("wheel", 3)
+    count: int = machine.adopt(part)
+    parts: list[t.Part] = [bv.Part("a", 1), bv.Part("b", 2)]
+    total: int = bv.total(parts)
+    kit: t.Kit = bv.make_kit("k", 5, 1)
+    spares: list[t.Part] = kit.spares
+    extra: t.Part | None = kit.extra
+    weight: int = bv.kit_weight(t.Kit(label="mine", main=bv.Part("m", 4), spares=spares, extra=extra))
+    back: list[t.Part] = machine.release_parts()
+    machine.close()
+    return f"{count} {part.closed} {total} {weight} {[p.name() for p in back]}"
+
+
 class Recorder:
     """Implements the Rust trait `Listener` (the stubs' `t.Listener` Protocol)."""
 
@@ -171,6 +188,7 @@ def main() -> None:
         reason: t.Denied = denied.value
         print("enum error:", denied.variant, reason.name)
     print("shared:", shared())
+    print("moved:", moved())
     print("traits:", traits())
     print("async:", asyncio.run(awaited()))
     print("names:", names())
