@@ -40,6 +40,7 @@ kind of type description, everything about that kind, looked up by
 from __future__ import annotations
 
 import array
+import atexit
 import collections
 import contextlib
 import copy as _copy
@@ -4223,6 +4224,12 @@ class Library:
                 f"(ffi_export.py {__version__}) speaks version {ABI_VERSION}: regenerate the helper "
                 "with the ffi-export version the library was built with"
             )
+        # Before the interpreter is torn down, the library's own threads stop
+        # calling into it (they park; see `ffi_export_caller_exiting`).
+        exiting = getattr(cdll, "ffi_export_caller_exiting", None)  # older builds lack it
+        if exiting is not None:
+            exiting.restype, exiting.argtypes = None, []
+            atexit.register(exiting)
         describe = cdll["ffi_export_describe"]
         describe.restype = ctypes.c_char_p
         describe.argtypes = []

@@ -409,6 +409,12 @@ uint32_t ffi_export_abi_version(void);
  * InvalidArgument (which moves nothing), a handle still live was not taken
  * (the call failed before its function ran) and is still the caller's. */
 bool ffi_export_object_live(uint64_t handle);
+/* A host whose runtime is going away (Python at exit) calls this on the
+ * thread that keeps running: from then on any other thread about to call
+ * one of the host's functions (a callback, a trait object's call, retain or
+ * release, an on_done) parks for good instead of calling into torn-down
+ * state. */
+void ffi_export_caller_exiting(void);
 
 /* ---- Tasks of async fn exports ----
  * An async fn export `name` starts a task: it takes the arguments, then

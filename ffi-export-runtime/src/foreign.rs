@@ -24,8 +24,49 @@
 //! `test_soundness.py::test_daemon_threads_inside_calls_at_shutdown_exit_cleanly`
 //! would catch that. Without the guard the abort is certain today.
 
+//!
+//! A second hazard is calling in *after* the interpreter is gone: a thread
+//! of the library's own (an executor, a thread keeping a Python listener)
+//! whose call into a Python trampoline starts once `Py_FinalizeEx` has
+//! freed the interpreter reads freed memory in `PyGILState_Ensure`. The
+//! helper therefore calls [`ffi_export_caller_exiting`] from an `atexit`
+//! handler, on the main thread, before the interpreter is torn down: from
+//! then on every other thread about to call the caller parks instead, and
+//! the main thread (which may still run exit handlers that call exports)
+//! carries on. A thread that read the flag just before it was set can still
+//! start its call during finalization; that window is the time between one
+//! atomic load and the call, not the whole of finalization.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+use std::thread::ThreadId;
+
+/// Set once the caller said it is going away.
+static EXITING: AtomicBool = AtomicBool::new(false);
+/// The thread that said so: it alone still calls the caller.
+static EXITING_THREAD: OnceLock<ThreadId> = OnceLock::new();
+
+/// Tells the library that its caller's runtime is going away (the Python
+/// helper calls it from an `atexit` handler on the main thread): from now
+/// on any other thread about to call one of the caller's functions (a
+/// callback, a method of an object the caller implements, an `on_done`)
+/// parks for good instead, and the calling thread keeps calling in. Calling
+/// it again changes nothing.
+#[no_mangle]
+pub extern "C" fn ffi_export_caller_exiting() {
+    let _ = EXITING_THREAD.set(std::thread::current().id());
+    EXITING.store(true, Ordering::Release);
+}
+
+fn park_forever() -> ! {
+    loop {
+        std::thread::park();
+    }
+}
+
 /// Parks the thread forever when a *foreign* unwind comes out of the call
-/// it was armed around; disarmed when the call returns normally.
+/// it was armed around; disarmed when the call returns normally. Arming it
+/// after [`ffi_export_caller_exiting`] on another thread parks at once.
 pub struct HangIfUnwound {
     /// Whether the thread was already panicking when the guard was armed.
     panicking: bool,
@@ -35,6 +76,11 @@ impl HangIfUnwound {
     /// Arms the guard before a foreign call.
     #[inline(always)]
     pub fn arm() -> HangIfUnwound {
+        if EXITING.load(Ordering::Acquire)
+            && EXITING_THREAD.get() != Some(&std::thread::current().id())
+        {
+            park_forever();
+        }
         HangIfUnwound {
             panicking: std::thread::panicking(),
         }
@@ -58,8 +104,6 @@ impl Drop for HangIfUnwound {
         // Anything else is foreign: `pthread_exit` at interpreter shutdown,
         // a C++ exception from a C callback. It stops here, before any Rust
         // frame is unwound. Parking needs no Python and no lock of ours.
-        loop {
-            std::thread::park();
-        }
+        park_forever();
     }
 }

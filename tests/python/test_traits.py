@@ -277,6 +277,46 @@ def test_listeners_called_from_rust_threads_at_interpreter_shutdown_exit_cleanly
             assert bad not in child.stderr, (attempt, child.stderr[-2000:])
 
 
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "ctypes"])
+def test_once_python_exits_only_the_exiting_thread_calls_in(fast: bool) -> None:
+    """What the helper's atexit handler (`ffi_export_caller_exiting`) does,
+    called by hand: the Rust thread calling a listener in a loop parks at its
+    next call (its count stops), while the thread that said so still calls
+    the same listener (an exit handler publishing synchronously)."""
+    source = """
+        import threading, time
+
+        class Counting:
+            def __init__(self):
+                self.by_thread = {}
+            def on_event(self, event):
+                me = threading.get_ident()
+                self.by_thread[me] = self.by_thread.get(me, 0) + 1
+            def name(self):
+                return "counting"
+            def limit(self, hint):
+                return hint
+
+        listener = Counting()
+        bus = lib.Bus.new()
+        bus.subscribe(listener)
+        bus.publish_forever()
+        while not listener.by_thread:
+            time.sleep(0.001)
+        lib._cdll.ffi_export_caller_exiting()
+        time.sleep(0.05)  # a call the Rust thread had begun ends
+        parked = dict(listener.by_thread)
+        time.sleep(0.2)
+        assert listener.by_thread == parked, (parked, listener.by_thread)
+        assert bus.publish("from the exiting thread", 1) == []
+        assert listener.by_thread[threading.get_ident()] == 1
+        print("main done", flush=True)
+    """
+    child = _run_child(source, fast)
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert "main done" in child.stdout
+
+
 # ---------------------------------------------------------------------------
 # Rust implementations handed to Python
 
