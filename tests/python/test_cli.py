@@ -103,15 +103,20 @@ def test_python_helper_writes_both_files(cli: str, tmp_path: object) -> None:
         assert f.read() == original.read()
 
 
+#: A fresh venv's own environment: no PYTHONPATH (the test command points it
+#: at the checkout's helper, which would shadow the installed one).
+CLEAN_ENV = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+
+
 def fresh_venv(python: str, directory: str) -> str:
     """A new venv of ``python``; its interpreter."""
-    subprocess.run([python, "-m", "venv", directory], check=True, timeout=300, capture_output=True)
+    subprocess.run([python, "-m", "venv", directory], check=True, timeout=300, capture_output=True, env=CLEAN_ENV)
     return os.path.join(directory, "bin", "python")
 
 
 def pip_install(venv_python: str, what: str) -> None:
     subprocess.run([venv_python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-index",
-                    what], check=True, timeout=300)
+                    what], check=True, timeout=300, env=CLEAN_ENV)
 
 
 def test_the_helper_installs_with_pip(tmp_path: object) -> None:
@@ -122,10 +127,12 @@ def test_the_helper_installs_with_pip(tmp_path: object) -> None:
                     ignore=shutil.ignore_patterns("__pycache__", "build"))
     pip_install(python, source)
     elsewhere = str(tmp_path)
-    result = run(python, "-c", "import ffi_export, ffi_export_tools; print(ffi_export.__file__)", cwd=elsewhere)
+    result = run(python, "-c", "import ffi_export, ffi_export_tools; print(ffi_export.__file__)", cwd=elsewhere,
+                 env=CLEAN_ENV)
     assert result.returncode == 0, result.stderr
     assert "site-packages" in result.stdout
-    result = run(python, "-m", "ffi_export", "describe", library_path("ffi_export_tests"), cwd=elsewhere)
+    result = run(python, "-m", "ffi_export", "describe", library_path("ffi_export_tests"), cwd=elsewhere,
+                 env=CLEAN_ENV)
     assert result.returncode == 0, result.stderr
     assert "add_into: fn add_into(a: &[i32], b: &[i32], out: &mut [i32]) -> Result<(), Error>\n" in result.stdout
 
@@ -175,7 +182,7 @@ print(greeter_app.__file__.endswith("site-packages/greeter_app/__init__.py"))
 def test_one_wheel_installs_and_runs_under_every_python(wheel: str, version: str, tmp_path: object) -> None:
     python = fresh_venv(find_interpreter(version), os.path.join(str(tmp_path), "venv"))
     pip_install(python, wheel)
-    result = run(python, "-c", CLIENT, cwd=str(tmp_path))
+    result = run(python, "-c", CLIENT, cwd=str(tmp_path), env=CLEAN_ENV)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "Hello, Ada!\nVisit(name='Bo', times=1)\nTrue\n"
 
