@@ -3511,14 +3511,18 @@ def _docstring(export: _Desc, named: _NamedDescs) -> str:
 # ---------------------------------------------------------------------------
 # The CPython fast path (see ffi-export-runtime/src/python.rs)
 
-def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None]) -> Optional[Callable[[str, Any], Any]]:
+def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None],
+                     error_class: Callable[[str], type]) -> Optional[Callable[[str, Any], Any]]:
     """Turns on the library's CPython fast path, or returns None where it
     cannot be used (another Python implementation, a debug build, or
     ``FFI_EXPORT_NO_FAST=1``).
 
     The library lists the objects and C-API functions it needs
     (``ffi_export_python_api``, one line each, in the order of its table),
-    so the table is built from that list and cannot drift from it."""
+    so the table is built from that list and cannot drift from it.
+    ``raise_fault`` raises what the library does not raise itself (see
+    ``_Binder.raise_fault``); ``error_class(name)`` is the class of a
+    Rust error type, which the library asks once per type and keeps."""
     # The native code reads object headers (type pointer, float value) with
     # the layout of regular CPython builds: debug builds (Py_TRACE_REFS) and
     # free-threaded builds lay objects out differently, so they keep ctypes.
@@ -3536,7 +3540,8 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None]) -> Opt
     layout_fn.argtypes = []
     objects = {"int": int, "float": float, "str": str, "list": list, "tuple": tuple, "dict": dict,
                "True": True, "False": False, "None": None,
-               "raise_fault": raise_fault}
+               "raise_fault": raise_fault, "error_class": error_class, "RustPanic": RustPanic,
+               "InvalidArgument": InvalidArgument, "foreign_failures": _foreign_failures}
     values: List[Tuple[str, int]] = []
     for line in layout_fn().decode("ascii").splitlines():
         role, _, name = line.partition(" ")
@@ -3554,7 +3559,7 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None]) -> Opt
     if init_fn(ctypes.byref(api)) != 1:
         return None
     make_fn = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_char_p, ctypes.py_object)(_address(make))
-    _fast_keepalive.append((raise_fault, init_fn, make_fn))
+    _fast_keepalive.append((raise_fault, error_class, init_fn, make_fn))
     return lambda name, slow: make_fn(name.encode(), slow)
 
 
@@ -3737,7 +3742,7 @@ class _Binder:
         cancel.argtypes = [ctypes.c_uint64]
         cancel.restype = ctypes.c_bool
         self.cancel_task = cancel
-        self.fast = _fast_path_maker(cdll, self.raise_fault)
+        self.fast = _fast_path_maker(cdll, self.raise_fault, library._error_class)
 
     def raise_since(self, since: int, receiver: Any = None, call: Optional[int] = None,
                     error_type: Optional[str] = None) -> None:

@@ -112,6 +112,10 @@ py_api! {
         py_false = "False",
         py_none = "None",
         raise_fault = "raise_fault",
+        error_class = "error_class",
+        rust_panic = "RustPanic",
+        invalid_argument = "InvalidArgument",
+        foreign_failures = "foreign_failures",
     }
     functions {
         long_as_long_long = "PyLong_AsLongLong": fn(Py) -> i64,
@@ -137,6 +141,8 @@ py_api! {
         tuple_get_item = "PyTuple_GetItem": fn(Py, isize) -> Py,
         dict_next = "PyDict_Next": fn(Py, *mut isize, *mut Py, *mut Py) -> c_int,
         buffer_release = "PyBuffer_Release": fn(*mut PyBuffer) -> (),
+        err_set_object = "PyErr_SetObject": fn(Py, Py) -> (),
+        dict_size = "PyDict_Size": fn(Py) -> isize,
     }
 }
 
@@ -147,6 +153,11 @@ unsafe impl Send for PyApi {}
 unsafe impl Sync for PyApi {}
 
 static API: OnceLock<PyApi> = OnceLock::new();
+
+/// The exception classes of Rust error types, by short type name (each a
+/// strong reference kept for the process, stored as an address).
+static ERROR_CLASSES: std::sync::Mutex<Vec<(&'static str, usize)>> =
+    std::sync::Mutex::new(Vec::new());
 
 macro_rules! api_call {
     ($api:expr, $field:ident ( $($arg:expr),* )) => {{
@@ -194,9 +205,10 @@ pub unsafe extern "C" fn ffi_export_python_init(api: *const PyApi) -> c_int {
         // are wired in, so this load keeps its ctypes wrappers instead.
         return 2;
     }
-    // The helper keeps `raise_fault` alive for the process; take a
-    // reference of our own anyway.
+    // The helper keeps `raise_fault` and `error_class` alive for the
+    // process; take references of our own anyway.
     api_call!(api, incref(api.raise_fault));
+    api_call!(api, incref(api.error_class));
     if API.set(*api).is_ok() {
         1
     } else {
@@ -537,12 +549,11 @@ impl Python {
 
     /// Finishes a call: builds the result object, or raises `fault` (taken
     /// before the GIL came back, so nothing that ran since can have lost
-    /// it) through the helper's `raise_fault(code, type_name, message,
-    /// receiver, variant, value, key)`, which picks the same exception class
-    /// as the ctypes path. `receiver` is the method's `self` (or NULL). An
-    /// `#[export]` error's value is lent to `raise_fault` (its address, its
-    /// variant and its type's key), which copies it into the exception, and
-    /// freed here when `fault` drops after the raise.
+    /// it) with the exception class the ctypes path picks (see
+    /// [`Python::raise`]). `receiver` is the method's `self` (or NULL). An
+    /// `#[export]` error's value is lent to the helper's `raise_fault` (its
+    /// address, its variant and its type's key), which copies it into the
+    /// exception, and freed here when `fault` drops after the raise.
     ///
     /// # Safety
     /// `abi` is what `R`'s `IntoFfi::lower` produced for this call (or its
@@ -562,10 +573,104 @@ impl Python {
         }
     }
 
-    /// Raises `fault` as a Python exception; always returns NULL. An error
-    /// value is passed as its address, valid during `raise_fault` only (the
-    /// helper reads it before returning; `fault` owns it).
+    /// Raises `fault` as a Python exception; always returns NULL.
+    ///
+    /// The common failures are raised here, with the exception classes the
+    /// helper would pick (cached): an `Err` of a type that is not an
+    /// `#[export]` type (`lib.errors.<name>(message)`), a panic while no
+    /// Python trait method's exception waits to become its cause
+    /// (`RustPanic(message)`), and an argument refused by a free function
+    /// (`InvalidArgument(message)`). Everything else (error values, causes,
+    /// a method's closed receiver, callback failures) goes through the
+    /// helper's `raise_fault`, which the ctypes path uses too.
     fn raise(&self, fault: &Fault, receiver: Py) -> Py {
+        let class = match fault {
+            Fault::Error {
+                type_name,
+                value: None,
+                ..
+            } => self.error_class(type_name),
+            Fault::Panic(_) if api_call!(self.api, dict_size(self.api.foreign_failures)) == 0 => {
+                self.api.rust_panic
+            }
+            Fault::InvalidArgument(_) if receiver.is_null() => self.api.invalid_argument,
+            _ => core::ptr::null_mut(),
+        };
+        if class.is_null() {
+            // A failed class lookup has left its exception set.
+            if !api_call!(self.api, err_occurred()).is_null() {
+                return core::ptr::null_mut();
+            }
+            return self.raise_through_helper(fault, receiver);
+        }
+        let (_, _, message) = fault.parts();
+        let message = self.new_str(&message);
+        if !message.is_null() {
+            // `class(message)`, as `raise` would make it (the exception is
+            // instantiated by CPython from the class and its argument;
+            // `__context__` is the exception being handled, if any).
+            api_call!(self.api, err_set_object(class, message));
+            api_call!(self.api, decref(message));
+        }
+        core::ptr::null_mut()
+    }
+
+    /// The exception class of the Rust error type `type_name`
+    /// (`lib.errors.<name>`): asked of the helper once per type, then kept
+    /// (a strong reference, for the process). NULL with an exception set if
+    /// the helper failed.
+    fn error_class(&self, type_name: &'static str) -> Py {
+        let known = |classes: &[(&'static str, usize)]| {
+            classes
+                .iter()
+                .find(|(name, _)| *name == type_name)
+                .map(|&(_, class)| class as Py)
+        };
+        // The lock is only taken with the GIL held and released before any
+        // Python code runs, so it cannot deadlock against the GIL.
+        if let Some(class) = known(&ERROR_CLASSES.lock().unwrap_or_else(|e| e.into_inner())) {
+            return class;
+        }
+        let name = self.new_str(type_name);
+        if name.is_null() {
+            return core::ptr::null_mut();
+        }
+        let args = [name];
+        let class = api_call!(
+            self.api,
+            object_vectorcall(
+                self.api.error_class,
+                args.as_ptr(),
+                1,
+                core::ptr::null_mut()
+            )
+        );
+        api_call!(self.api, decref(name));
+        if class.is_null() {
+            return class;
+        }
+        let mut classes = ERROR_CLASSES.lock().unwrap_or_else(|e| e.into_inner());
+        match known(&classes) {
+            // Python code ran meanwhile (the helper): another thread may
+            // have cached this type already; keep the first.
+            Some(first) => {
+                drop(classes);
+                api_call!(self.api, decref(class));
+                first
+            }
+            None => {
+                // The new reference is kept for the process.
+                classes.push((type_name, class as usize));
+                class
+            }
+        }
+    }
+
+    /// Raises `fault` through the helper's `raise_fault(code, type_name,
+    /// message, receiver, variant, value, key)`; always returns NULL. An
+    /// error value is passed as its address, valid during `raise_fault`
+    /// only (the helper reads it before returning; `fault` owns it).
+    fn raise_through_helper(&self, fault: &Fault, receiver: Py) -> Py {
         let (code, type_name, message) = fault.parts();
         let (variant, address, key) = match fault.value() {
             Some(value) => (
