@@ -3512,7 +3512,7 @@ def _docstring(export: _Desc, named: _NamedDescs) -> str:
 # The CPython fast path (see ffi-export-runtime/src/python.rs)
 
 def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None],
-                     error_class: Callable[[str], type]) -> Optional[Callable[[str, Any], Any]]:
+                     error_class: Callable[[str], type]) -> Optional[Callable[..., Any]]:
     """Turns on the library's CPython fast path, or returns None where it
     cannot be used (another Python implementation, a debug build, or
     ``FFI_EXPORT_NO_FAST=1``).
@@ -3533,7 +3533,7 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None],
     try:
         layout_fn = cdll["ffi_export_python_api"]
         init = cdll["ffi_export_python_init"]
-        make = cdll["ffi_export_python_function"]
+        make = cdll["ffi_export_python_native"]
     except AttributeError:
         return None
     layout_fn.restype = ctypes.c_char_p
@@ -3558,9 +3558,16 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None],
     init_fn = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.POINTER(table_type))(_address(init))
     if init_fn(ctypes.byref(api)) != 1:
         return None
-    make_fn = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_char_p, ctypes.py_object)(_address(make))
+    make_fn = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_char_p, ctypes.py_object, ctypes.py_object,
+                                ctypes.py_object)(_address(make))
     _fast_keepalive.append((raise_fault, error_class, init_fn, make_fn))
-    return lambda name, slow: make_fn(name.encode(), slow)
+
+    def native(name: str, slow: Callable[..., Any], names: List[str], defaults: List[Any]) -> Any:
+        """The native function of export ``name`` (None if it has none):
+        parameters ``names`` (keywords are matched by identity, so they are
+        interned), the last ``len(defaults)`` with those defaults."""
+        return make_fn(name.encode(), slow, tuple(sys.intern(n) for n in names), tuple(defaults))
+    return native
 
 
 #: Objects the Rust side holds pointers to: they live as long as the process.
@@ -3909,19 +3916,32 @@ class _Binder:
             exec(f"async def {name}({w.signature()}):\n"  # noqa: S102 - from the library's description
                  f"    return await _fx_await({start}, _fx_finish, _fx_cancel)", async_ns)
             function = async_ns[name]
-        fast = self.fast(name, function) if self.fast is not None and export.get("fast") else None
-        if fast is not None:
+        fast = None
+        if self.fast is not None and export.get("fast"):
+            if method:
+                # The handle is read by a def (a slot), the rest in Rust.
+                fast = self.fast(name, function, ["self", "_fx_h", *w.names[1:]], [])
+            else:
+                fast = self.fast(name, function, w.names, [w.defaults[p] for p in w.names if p in w.defaults])
+        if fast is not None and method:
             # The native function reads exact int/float/bool/str/buffer
             # arguments itself and hands anything else to `function`, the
             # fully checking ctypes wrapper; this def keeps keyword arguments
             # and the signature.
             fast_ns = {"_fx_fast": fast, **{f"_fx_d_{p}": value for p, value in w.defaults.items()}}
-            forwarded = ", ".join(w.names)
-            if method:
-                # The handle is read here (a slot), the rest in Rust.
-                forwarded = ", ".join(["self", "self._handle", *w.names[1:]])
+            forwarded = ", ".join(["self", "self._handle", *w.names[1:]])
             exec(f"def {name}({w.signature()}):\n    return _fx_fast({forwarded})", fast_ns)  # noqa: S102
             function = fast_ns[name]
+        elif fast is not None:
+            # The native function is the attribute: CPython calls it with
+            # vectorcall; it binds keywords and defaults itself and hands
+            # anything else to `function`, the fully checking ctypes wrapper,
+            # which is also its `__wrapped__` (the signature `inspect` shows).
+            function.__annotations__ = w.annotations
+            function.__doc__ = _docstring(export, types.named)
+            fast.__wrapped__ = function
+            fast.__name__ = name
+            function = fast
         function.__doc__ = _docstring(export, types.named)
         function.__module__ = self.library._module_name
         function.__qualname__ = name

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import array
 import gc
+import inspect
 import sys
 import threading
-from typing import Any, Callable, List, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
 
 import ffi_export
-from paths import load_without_fast_path, uses_fast_path
+from paths import is_native, load_without_fast_path, uses_fast_path
 
 #: Failing calls, each raising an error the fast path raises natively (or,
 #: for the typed error, through the helper).
@@ -136,5 +137,69 @@ def test_failing_calls_keep_reference_counts(both) -> None:
                     library.panic_now(text)
             except ffi_export.FfiError:
                 pass
+        gc.collect()
+        assert [sys.getrefcount(obj) for obj in watched] == before
+
+
+def test_native_functions_are_the_attributes(both) -> None:
+    fast, slow = both
+    assert is_native(fast.greet_times) and is_native(fast.echo_i64)
+    assert not is_native(slow.greet_times)
+    for attribute in ("__name__", "__qualname__", "__module__", "__doc__", "__annotations__"):
+        assert getattr(fast.greet_times, attribute) == getattr(slow.greet_times, attribute), attribute
+    assert str(inspect.signature(fast.greet_times)) == str(inspect.signature(slow.greet_times)) == \
+        "(name: str, times: int = 1, end: str = '!') -> str"
+    assert inspect.isroutine(fast.greet_times)
+
+
+CALLS: List[Tuple[Tuple[Any, ...], Dict[str, Any]]] = [
+    (("ab",), {}), (("ab", 2), {}), (("ab", 2, "?"), {}), (("ab",), {"times": 3}),
+    ((), {"name": "ab", "end": "."}), (("ab",), {"end": ".", "times": 2}),
+    # Errors Python raises for the signature, and values the fast path hands on.
+    ((), {}), (("ab", 1, "!", 4), {}), (("ab",), {"name": "cd"}), (("ab",), {"tims": 2}),
+    (("ab",), {"times": 2.5}), ((b"ab",), {}), (("ab",), {"times": -1}),
+    # A keyword that is not the interned name (bound by the wrapper).
+    (("ab",), {"".join(["ti", "mes"]): 2}),
+]
+
+
+@pytest.mark.parametrize("args,kwargs", CALLS)
+def test_keywords_and_defaults_are_bound_as_python_does(both, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
+    fast, slow = both
+    outcomes = []
+    for library in both:
+        try:
+            outcomes.append(("ok", library.greet_times(*args, **kwargs)))
+        except Exception as exc:  # noqa: BLE001 - the exception is the outcome
+            outcomes.append((type(exc).__qualname__, str(exc)))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_a_native_function_on_a_class_binds_like_a_function(lib) -> None:
+    class Holder:
+        echo = lib.echo_i64
+        static = staticmethod(lib.echo_i64)
+
+    assert Holder.echo is lib.echo_i64
+    assert Holder.static(5) == Holder().static(5) == 5
+    with pytest.raises(TypeError):
+        Holder().echo(5)  # bound: echo(holder, 5)
+
+
+def test_native_calls_keep_reference_counts(both) -> None:
+    # 100,000 calls (positional, by keyword, with defaults) take no
+    # reference from their arguments, the defaults or the results' sources.
+    text, end = "a" * 20, "!"
+    for library in both:
+        watched = [text, end, "times", library.greet_times]
+        gc.collect()
+        before = [sys.getrefcount(obj) for obj in watched]
+        for i in range(100_000):
+            if i % 3 == 0:
+                library.greet_times(text)
+            elif i % 3 == 1:
+                library.greet_times(text, times=2)
+            else:
+                library.greet_times(name=text, end=end)
         gc.collect()
         assert [sys.getrefcount(obj) for obj in watched] == before
