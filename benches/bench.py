@@ -231,7 +231,8 @@ class PyCounter:
 def pyo3_module() -> Optional[Any]:
     """The PyO3 peer (``benches/pyo3``, built by ``scripts/bench.sh`` for
     this interpreter), or None when it was not built."""
-    path = os.path.join(TARGET, "pyo3", "release", "libffi_export_pyo3_bench.so")
+    version = f"py{sys.version_info[0]}.{sys.version_info[1]}"
+    path = os.path.join(TARGET, "pyo3", version, "release", "libffi_export_pyo3_bench.so")
     if not os.path.exists(path):
         return None
     name = "ffi_export_pyo3_bench"

@@ -160,8 +160,11 @@ py_api! {
         err_clear = "PyErr_Clear": fn() -> (),
         eval_save_thread = "PyEval_SaveThread": fn() -> *mut c_void,
         eval_restore_thread = "PyEval_RestoreThread": fn(*mut c_void) -> (),
-        object_vectorcall = "PyObject_Vectorcall": fn(Py, *const Py, usize, Py) -> Py,
-        cfunction_new_ex = "PyCFunction_NewEx": fn(*mut c_void, Py, Py) -> Py,
+        // `PyObject_Vectorcall` is not exported before 3.11: calls without
+        // keywords go through this, which 3.9+ export, with a NULL dict.
+        object_vectorcall_dict = "PyObject_VectorcallDict": fn(Py, *const Py, usize, Py) -> Py,
+        dict_new = "PyDict_New": fn() -> Py,
+        dict_set_item = "PyDict_SetItem": fn(Py, Py, Py) -> c_int,
         incref = "Py_IncRef": fn(Py) -> (),
         decref = "Py_DecRef": fn(Py) -> (),
         object_get_buffer = "PyObject_GetBuffer": fn(Py, *mut PyBuffer, c_int) -> c_int,
@@ -507,7 +510,47 @@ unsafe extern "C" fn native_vectorcall(
         // object's tuple holds) with the GIL held.
         return unsafe { fast(this.slow, bound.as_ptr(), this.count) };
     }
-    api_call!(api, object_vectorcall(this.slow, args, nargsf, kwnames))
+    // SAFETY: forwarded contract.
+    unsafe { call_with_keywords(api, this.slow, args, nargsf, kwnames) }
+}
+
+/// `callable(*args, **keywords)` for a vectorcall's arguments, through
+/// `PyObject_VectorcallDict` (the keywords in a new dict).
+///
+/// # Safety
+/// As [`native_vectorcall`].
+unsafe fn call_with_keywords(
+    api: &PyApi,
+    callable: Py,
+    args: *const Py,
+    nargsf: usize,
+    kwnames: Py,
+) -> Py {
+    if kwnames.is_null() {
+        return api_call!(
+            api,
+            object_vectorcall_dict(callable, args, nargsf, core::ptr::null_mut())
+        );
+    }
+    let nargs = nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET;
+    let keywords = api_call!(api, tuple_size(kwnames)).max(0) as usize;
+    // SAFETY: CPython passes `nargs` positional arguments followed by one
+    // value per keyword.
+    let given = unsafe { Python::args(args, (nargs + keywords) as isize) };
+    let dict = api_call!(api, dict_new());
+    if dict.is_null() {
+        return dict;
+    }
+    for (index, value) in given[nargs..].iter().enumerate() {
+        let key = api_call!(api, tuple_get_item(kwnames, index as isize));
+        if key.is_null() || api_call!(api, dict_set_item(dict, key, *value)) != 0 {
+            api_call!(api, decref(dict));
+            return core::ptr::null_mut();
+        }
+    }
+    let result = api_call!(api, object_vectorcall_dict(callable, args, nargsf, dict));
+    api_call!(api, decref(dict));
+    result
 }
 
 /// Places the call's arguments in parameter order in `bound`: positional
@@ -622,7 +665,7 @@ impl Python {
     pub unsafe fn fallback(&self, slow: Py, args: &[Py]) -> Py {
         api_call!(
             self.api,
-            object_vectorcall(slow, args.as_ptr(), args.len(), core::ptr::null_mut())
+            object_vectorcall_dict(slow, args.as_ptr(), args.len(), core::ptr::null_mut())
         )
     }
 
@@ -945,7 +988,7 @@ impl Python {
         let args = [name];
         let class = api_call!(
             self.api,
-            object_vectorcall(
+            object_vectorcall_dict(
                 self.api.error_class,
                 args.as_ptr(),
                 1,
@@ -1005,7 +1048,7 @@ impl Python {
         if !args.contains(&core::ptr::null_mut()) {
             let result = api_call!(
                 self.api,
-                object_vectorcall(
+                object_vectorcall_dict(
                     self.api.raise_fault,
                     args.as_ptr(),
                     args.len(),
