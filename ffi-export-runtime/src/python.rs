@@ -340,6 +340,9 @@ struct NativeFunction {
 /// The `native_function` type, made on first use (and kept).
 static NATIVE_FUNCTION_TYPE: OnceLock<usize> = OnceLock::new();
 
+/// The address of the type's spec (kept for the process).
+static NATIVE_FUNCTION_SPEC: OnceLock<usize> = OnceLock::new();
+
 /// The `native_function` type (a new one the first time), or NULL with an
 /// exception set.
 fn native_function_type(api: &PyApi) -> Py {
@@ -408,6 +411,10 @@ fn native_function_type(api: &PyApi) -> Py {
         flags: PY_TPFLAGS_HAVE_VERSION_TAG | PY_TPFLAGS_HAVE_VECTORCALL,
         slots: slots.as_mut_ptr(),
     }));
+    // The spec (and through it the slots and members) stays reachable, for
+    // the type and for leak checkers.
+    let spec: *mut PyTypeSpec = spec;
+    let _ = NATIVE_FUNCTION_SPEC.set(spec as usize);
     let class = api_call!(api, type_from_spec(spec));
     if class.is_null() {
         return class;
