@@ -37,6 +37,24 @@ LIBRARY = os.path.join(TARGET, "release", "libffi_export_bench.so")
 Impl = Callable[[], object]
 
 
+class FloorError(Exception):
+    """The floor's exception for `floor_fail`."""
+
+
+def python_fail(x: int) -> int:
+    raise ValueError(f"bad value {x}")
+
+
+def raising(call: Callable[[], object]) -> Impl:
+    """A call that raises, caught: the row times raise and catch."""
+    def run() -> None:
+        try:
+            call()
+        except Exception:  # noqa: BLE001 - every implementation raises its own class
+            pass
+    return run
+
+
 class Floor:
     """The hand-written ctypes bindings: what the seeds teach."""
 
@@ -48,6 +66,10 @@ class Floor:
         lib.floor_noop.restype = None
         lib.floor_add.argtypes = [c.c_int64, c.c_int64]
         lib.floor_add.restype = c.c_int64
+        lib.floor_half.argtypes = [c.c_double]
+        lib.floor_half.restype = c.c_double
+        lib.floor_fail.argtypes = [c.c_int64, c.POINTER(c.c_void_p)]
+        lib.floor_fail.restype = c.c_int64
         lib.floor_upper.argtypes = [c.c_char_p, c.c_size_t]
         lib.floor_upper.restype = c.c_void_p
         lib.floor_string_free.argtypes = [c.c_void_p]
@@ -96,6 +118,17 @@ class Floor:
         out = numpy.empty_like(a)
         self.lib.floor_add_arrays(a.ctypes.data, b.ctypes.data, out.ctypes.data, len(a))
         return out
+
+    def fail(self, x: int) -> int:
+        message = ctypes.c_void_p()
+        result = self.lib.floor_fail(x, ctypes.byref(message))
+        if message.value:
+            try:
+                text = ctypes.string_at(message.value).decode()
+            finally:
+                self.lib.floor_string_free(message.value)
+            raise FloorError(text)
+        return int(result)
 
     def upper(self, text: str) -> str:
         data = text.encode()
@@ -198,7 +231,8 @@ class PyCounter:
 def pyo3_module() -> Optional[Any]:
     """The PyO3 peer (``benches/pyo3``, built by ``scripts/bench.sh`` for
     this interpreter), or None when it was not built."""
-    path = os.path.join(TARGET, "pyo3", "release", "libffi_export_pyo3_bench.so")
+    version = f"py{sys.version_info[0]}.{sys.version_info[1]}"
+    path = os.path.join(TARGET, "pyo3", version, "release", "libffi_export_pyo3_bench.so")
     if not os.path.exists(path):
         return None
     name = "ffi_export_pyo3_bench"
@@ -245,6 +279,12 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
         ("add(i64, i64)", n(200_000), {
             "floor": lambda: floor.lib.floor_add(1, 2), "ffi-export": lambda: lib.add(1, 2),
             "python": lambda: 1 + 2}),
+        ("f(f64) -> f64", n(200_000), {
+            "floor": lambda: floor.lib.floor_half(1.5), "ffi-export": lambda: lib.half(1.5),
+            "python": lambda: 1.5 * 0.5}),
+        ("Err raised (typed, message)", n(100_000), {
+            "floor": raising(lambda: floor.fail(7)), "ffi-export": raising(lambda: lib.fail(7)),
+            "python": raising(lambda: python_fail(7))}),
         ("string round trip", n(100_000), {
             "floor": lambda: floor.upper(text), "ffi-export": lambda: lib.upper(text),
             "python": lambda: text.upper()}),
@@ -330,6 +370,8 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
             "async row's fn, sync (x100)": in_loop(lambda: pyo3.add(1, 2), False),
             "noop": pyo3.noop,
             "add(i64, i64)": lambda: pyo3.add(1, 2),
+            "f(f64) -> f64": lambda: pyo3.half(1.5),
+            "Err raised (typed, message)": raising(lambda: pyo3.fail(7)),
             "string round trip": lambda: pyo3.upper(text),
             "Vec<i64> of 1,000 passed": lambda: pyo3.sum_owned(thousand),
             "HashMap<String, u32> of 1,000": lambda: pyo3.total_count(counts),
@@ -372,6 +414,14 @@ def check_agreement() -> None:
     lib = ffi_export.load(LIBRARY)
     assert floor.lib.floor_add(2, 3) == lib.add(2, 3) == 5
     assert floor.upper("abc é") == lib.upper("abc é") == "ABC É"
+    assert floor.lib.floor_half(3.0) == lib.half(3.0) == 1.5
+    for fail in (floor.fail, lib.fail, python_fail):
+        try:
+            fail(7)
+        except Exception as exc:  # noqa: BLE001 - each raises its own class
+            assert str(exc) == "bad value 7"
+        else:
+            raise AssertionError("no error raised")
     values = numpy.arange(16, dtype=numpy.float64)
     assert floor.sum(values) == lib.sum(values) == 120.0
     a, b = bytearray(b"websocket!"), bytearray(b"websocket!")
@@ -403,7 +453,11 @@ def check_agreement() -> None:
     pyo3 = pyo3_module()
     if pyo3 is not None:
         assert pyo3.tick_many(ticker, 100) == 5050
-        assert pyo3.add(2, 3) == 5 and pyo3.upper("abc é") == "ABC É"
+        assert pyo3.add(2, 3) == 5 and pyo3.upper("abc é") == "ABC É" and pyo3.half(3.0) == 1.5
+        try:
+            pyo3.fail(7)
+        except pyo3.BenchError as exc:
+            assert str(exc) == "bad value 7"
         assert pyo3.sum_owned(thousand) == sum(thousand) and pyo3.total_count(counts) == sum(counts.values())
         assert asyncio.run(pyo3.add_async(2, 3)) == 5
 

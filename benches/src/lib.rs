@@ -40,6 +40,24 @@ pub mod floor {
         a.wrapping_add(b)
     }
 
+    #[no_mangle]
+    pub extern "C" fn floor_half(x: f64) -> f64 {
+        x * 0.5
+    }
+
+    /// Fails: writes the message (freed with `floor_string_free`) and
+    /// returns 0. The floor's error channel is an out-pointer.
+    ///
+    /// # Safety
+    /// `message` points to a writable pointer.
+    #[no_mangle]
+    pub unsafe extern "C" fn floor_fail(x: i64, message: *mut *mut c_char) -> i64 {
+        let text = super::BenchError(x).to_string();
+        // SAFETY: the caller passes a writable pointer (nothing is checked: the floor).
+        unsafe { *message = CString::new(text).unwrap_or_default().into_raw() };
+        0
+    }
+
     /// # Safety
     /// `ptr` points to `len` UTF-8 bytes.
     #[no_mangle]
@@ -260,6 +278,28 @@ pub fn add(a: i64, b: i64) -> i64 {
 #[export]
 pub async fn add_async(a: i64, b: i64) -> i64 {
     a.wrapping_add(b)
+}
+
+/// Half of `x`: a float in, a float out.
+#[export]
+pub fn half(x: f64) -> f64 {
+    x * 0.5
+}
+
+/// The error of `fail`: a value it refuses.
+#[derive(Debug)]
+pub struct BenchError(pub i64);
+
+impl std::fmt::Display for BenchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "bad value {}", self.0)
+    }
+}
+
+/// Always fails: the cost of a raised `Err` (typed exception, message).
+#[export]
+pub fn fail(x: i64) -> Result<i64, BenchError> {
+    Err(BenchError(x))
 }
 
 /// `text` upper-cased: a string round trip.

@@ -3635,14 +3635,18 @@ def _docstring(export: _Desc, named: _NamedDescs) -> str:
 # ---------------------------------------------------------------------------
 # The CPython fast path (see ffi-export-runtime/src/python.rs)
 
-def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None]) -> Optional[Callable[[str, Any], Any]]:
+def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None],
+                     error_class: Callable[[str], type]) -> Optional[Callable[..., Any]]:
     """Turns on the library's CPython fast path, or returns None where it
     cannot be used (another Python implementation, a debug build, or
     ``FFI_EXPORT_NO_FAST=1``).
 
     The library lists the objects and C-API functions it needs
     (``ffi_export_python_api``, one line each, in the order of its table),
-    so the table is built from that list and cannot drift from it."""
+    so the table is built from that list and cannot drift from it.
+    ``raise_fault`` raises what the library does not raise itself (see
+    ``_Binder.raise_fault``); ``error_class(name)`` is the class of a
+    Rust error type, which the library asks once per type and keeps."""
     # The native code reads object headers (type pointer, float value) with
     # the layout of regular CPython builds: debug builds (Py_TRACE_REFS) and
     # free-threaded builds lay objects out differently, so they keep ctypes.
@@ -3653,14 +3657,15 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None]) -> Opt
     try:
         layout_fn = cdll["ffi_export_python_api"]
         init = cdll["ffi_export_python_init"]
-        make = cdll["ffi_export_python_function"]
+        make = cdll["ffi_export_python_native"]
     except AttributeError:
         return None
     layout_fn.restype = ctypes.c_char_p
     layout_fn.argtypes = []
     objects = {"int": int, "float": float, "str": str, "list": list, "tuple": tuple, "dict": dict,
                "True": True, "False": False, "None": None,
-               "raise_fault": raise_fault}
+               "raise_fault": raise_fault, "error_class": error_class, "RustPanic": RustPanic,
+               "InvalidArgument": InvalidArgument, "foreign_failures": _foreign_failures}
     values: List[Tuple[str, int]] = []
     for line in layout_fn().decode("ascii").splitlines():
         role, _, name = line.partition(" ")
@@ -3677,9 +3682,16 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None]) -> Opt
     init_fn = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.POINTER(table_type))(_address(init))
     if init_fn(ctypes.byref(api)) != 1:
         return None
-    make_fn = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_char_p, ctypes.py_object)(_address(make))
-    _fast_keepalive.append((raise_fault, init_fn, make_fn))
-    return lambda name, slow: make_fn(name.encode(), slow)
+    make_fn = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_char_p, ctypes.py_object, ctypes.py_object,
+                                ctypes.py_object)(_address(make))
+    _fast_keepalive.append((raise_fault, error_class, init_fn, make_fn))
+
+    def native(name: str, slow: Callable[..., Any], names: List[str], defaults: List[Any]) -> Any:
+        """The native function of export ``name`` (None if it has none):
+        parameters ``names`` (keywords are matched by identity, so they are
+        interned), the last ``len(defaults)`` with those defaults."""
+        return make_fn(name.encode(), slow, tuple(sys.intern(n) for n in names), tuple(defaults))
+    return native
 
 
 #: Objects the Rust side holds pointers to: they live as long as the process.
@@ -3878,7 +3890,7 @@ class _Binder:
         cancel.argtypes = [ctypes.c_uint64]
         cancel.restype = ctypes.c_bool
         self.cancel_task = cancel
-        self.fast = _fast_path_maker(cdll, self.raise_fault)
+        self.fast = _fast_path_maker(cdll, self.raise_fault, library._error_class)
 
     def raise_since(self, since: int, receiver: Any = None, call: Optional[int] = None,
                     error_type: Optional[str] = None, moved: Optional[Tuple[List[Any], str]] = None) -> None:
@@ -4069,19 +4081,32 @@ class _Binder:
             exec(f"async def {name}({w.signature()}):\n"  # noqa: S102 - from the library's description
                  f"    return await _fx_await({start}, _fx_finish, _fx_cancel)", async_ns)
             function = async_ns[name]
-        fast = self.fast(name, function) if self.fast is not None and export.get("fast") else None
-        if fast is not None:
+        fast = None
+        if self.fast is not None and export.get("fast"):
+            if method:
+                # The handle is read by a def (a slot), the rest in Rust.
+                fast = self.fast(name, function, ["self", "_fx_h", *w.names[1:]], [])
+            else:
+                fast = self.fast(name, function, w.names, [w.defaults[p] for p in w.names if p in w.defaults])
+        if fast is not None and method:
             # The native function reads exact int/float/bool/str/buffer
             # arguments itself and hands anything else to `function`, the
             # fully checking ctypes wrapper; this def keeps keyword arguments
             # and the signature.
             fast_ns = {"_fx_fast": fast, **{f"_fx_d_{p}": value for p, value in w.defaults.items()}}
-            forwarded = ", ".join(w.names)
-            if method:
-                # The handle is read here (a slot), the rest in Rust.
-                forwarded = ", ".join(["self", "self._handle", *w.names[1:]])
+            forwarded = ", ".join(["self", "self._handle", *w.names[1:]])
             exec(f"def {name}({w.signature()}):\n    return _fx_fast({forwarded})", fast_ns)  # noqa: S102
             function = fast_ns[name]
+        elif fast is not None:
+            # The native function is the attribute: CPython calls it with
+            # vectorcall; it binds keywords and defaults itself and hands
+            # anything else to `function`, the fully checking ctypes wrapper,
+            # which is also its `__wrapped__` (the signature `inspect` shows).
+            function.__annotations__ = w.annotations
+            function.__doc__ = _docstring(export, types.named)
+            fast.__wrapped__ = function
+            fast.__name__ = name
+            function = fast
         function.__doc__ = _docstring(export, types.named)
         function.__module__ = self.library._module_name
         function.__qualname__ = name

@@ -420,8 +420,31 @@ pub fn type_key(ty: &TypeDesc) -> Option<String> {
 /// `core::num::error::ParseIntError`, the trait's name for `Box<dyn Trait>`,
 /// and `Error` for plain string errors (`String`, `&str`).
 pub fn short_type_name<E: ?Sized>() -> &'static str {
-    short_name(core::any::type_name::<E>())
+    let full = core::any::type_name::<E>();
+    // Every `Err` asks for its type's name: the names found are kept per
+    // thread (by the full name's address and length, a pure function of
+    // its text), so the text is parsed once per type and thread.
+    thread_local! {
+        static KNOWN: core::cell::RefCell<Vec<((usize, usize), &'static str)>> =
+            const { core::cell::RefCell::new(Vec::new()) };
+    }
+    let key = (full.as_ptr() as usize, full.len());
+    let found = KNOWN.try_with(|known| {
+        let mut known = known.try_borrow_mut().ok()?;
+        if let Some(&(_, short)) = known.iter().find(|(k, _)| *k == key) {
+            return Some(short);
+        }
+        let short = short_name(full);
+        if known.len() < SHORT_NAMES_KEPT {
+            known.push((key, short));
+        }
+        Some(short)
+    });
+    found.ok().flatten().unwrap_or_else(|| short_name(full))
 }
+
+/// How many error types' short names each thread keeps.
+const SHORT_NAMES_KEPT: usize = 64;
 
 fn short_name(full: &'static str) -> &'static str {
     let mut name = full.trim_start_matches('&');

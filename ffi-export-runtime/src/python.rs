@@ -44,16 +44,46 @@ pub struct PyBuffer {
     internal: *mut c_void,
 }
 
-/// `PyMethodDef`.
+/// `PyType_Slot`.
 #[repr(C)]
-struct PyMethodDef {
+struct PyTypeSlot {
+    slot: c_int,
+    pfunc: *mut c_void,
+}
+
+/// `PyType_Spec`.
+#[repr(C)]
+pub struct PyTypeSpec {
     name: *const c_char,
-    method: FastFn,
+    basicsize: c_int,
+    itemsize: c_int,
+    flags: core::ffi::c_uint,
+    slots: *mut PyTypeSlot,
+}
+
+/// `PyMemberDef`.
+#[repr(C)]
+struct PyMemberDef {
+    name: *const c_char,
+    kind: c_int,
+    offset: isize,
     flags: c_int,
     doc: *const c_char,
 }
 
-const METH_FASTCALL: c_int = 0x0080;
+const PY_TP_CALL: c_int = 50;
+const PY_TP_DEALLOC: c_int = 52;
+const PY_TP_DESCR_GET: c_int = 54;
+const PY_TP_DOC: c_int = 56;
+const PY_TP_MEMBERS: c_int = 72;
+const PY_TPFLAGS_HAVE_VECTORCALL: core::ffi::c_uint = 1 << 11;
+const PY_TPFLAGS_HAVE_VERSION_TAG: core::ffi::c_uint = 1 << 18;
+const T_PYSSIZET: c_int = 19;
+const READONLY: c_int = 1;
+const PY_VECTORCALL_ARGUMENTS_OFFSET: usize = 1 << (usize::BITS - 1);
+/// The most parameters a native function binds keywords for itself (more
+/// go through the helper's wrapper).
+const MAX_NATIVE_PARAMS: usize = 16;
 const PYBUF_WRITABLE: c_int = 0x0001;
 const PYBUF_FORMAT: c_int = 0x0004;
 const PYBUF_ND: c_int = 0x0008;
@@ -112,6 +142,10 @@ py_api! {
         py_false = "False",
         py_none = "None",
         raise_fault = "raise_fault",
+        error_class = "error_class",
+        rust_panic = "RustPanic",
+        invalid_argument = "InvalidArgument",
+        foreign_failures = "foreign_failures",
     }
     functions {
         long_as_long_long = "PyLong_AsLongLong": fn(Py) -> i64,
@@ -126,8 +160,11 @@ py_api! {
         err_clear = "PyErr_Clear": fn() -> (),
         eval_save_thread = "PyEval_SaveThread": fn() -> *mut c_void,
         eval_restore_thread = "PyEval_RestoreThread": fn(*mut c_void) -> (),
-        object_vectorcall = "PyObject_Vectorcall": fn(Py, *const Py, usize, Py) -> Py,
-        cfunction_new_ex = "PyCFunction_NewEx": fn(*mut c_void, Py, Py) -> Py,
+        // `PyObject_Vectorcall` is not exported before 3.11: calls without
+        // keywords go through this, which 3.9+ export, with a NULL dict.
+        object_vectorcall_dict = "PyObject_VectorcallDict": fn(Py, *const Py, usize, Py) -> Py,
+        dict_new = "PyDict_New": fn() -> Py,
+        dict_set_item = "PyDict_SetItem": fn(Py, Py, Py) -> c_int,
         incref = "Py_IncRef": fn(Py) -> (),
         decref = "Py_DecRef": fn(Py) -> (),
         object_get_buffer = "PyObject_GetBuffer": fn(Py, *mut PyBuffer, c_int) -> c_int,
@@ -137,6 +174,13 @@ py_api! {
         tuple_get_item = "PyTuple_GetItem": fn(Py, isize) -> Py,
         dict_next = "PyDict_Next": fn(Py, *mut isize, *mut Py, *mut Py) -> c_int,
         buffer_release = "PyBuffer_Release": fn(*mut PyBuffer) -> (),
+        err_set_object = "PyErr_SetObject": fn(Py, Py) -> (),
+        type_from_spec = "PyType_FromSpec": fn(*mut PyTypeSpec) -> Py,
+        type_generic_alloc = "PyType_GenericAlloc": fn(Py, isize) -> Py,
+        object_free = "PyObject_Free": fn(*mut c_void) -> (),
+        vectorcall_call = "PyVectorcall_Call": fn(Py, Py, Py) -> Py,
+        method_new = "PyMethod_New": fn(Py, Py) -> Py,
+        dict_size = "PyDict_Size": fn(Py) -> isize,
     }
 }
 
@@ -148,6 +192,11 @@ unsafe impl Sync for PyApi {}
 
 static API: OnceLock<PyApi> = OnceLock::new();
 
+/// The exception classes of Rust error types, by short type name (each a
+/// strong reference kept for the process, stored as an address).
+static ERROR_CLASSES: std::sync::Mutex<Vec<(&'static str, usize)>> =
+    std::sync::Mutex::new(Vec::new());
+
 macro_rules! api_call {
     ($api:expr, $field:ident ( $($arg:expr),* )) => {{
         let guard = crate::foreign::HangIfUnwound::arm();
@@ -155,7 +204,7 @@ macro_rules! api_call {
         // was stored. Each call site holds the GIL (a `Python` token exists
         // only inside a function CPython calls, see `python()`, and
         // `release` borrows it mutably while the GIL is away; `init` and
-        // `ffi_export_python_function` are called by the helper with the GIL;
+        // `ffi_export_python_native` are called by the helper with the GIL;
         // `Released::drop` calls PyEval_RestoreThread, which is meant to be
         // called without it) and passes the arguments the function expects.
         let result = unsafe { ($api.$field.unwrap_unchecked())($($arg),*) };
@@ -194,9 +243,10 @@ pub unsafe extern "C" fn ffi_export_python_init(api: *const PyApi) -> c_int {
         // are wired in, so this load keeps its ctypes wrappers instead.
         return 2;
     }
-    // The helper keeps `raise_fault` alive for the process; take a
-    // reference of our own anyway.
+    // The helper keeps `raise_fault` and `error_class` alive for the
+    // process; take references of our own anyway.
     api_call!(api, incref(api.raise_fault));
+    api_call!(api, incref(api.error_class));
     if API.set(*api).is_ok() {
         1
     } else {
@@ -204,14 +254,26 @@ pub unsafe extern "C" fn ffi_export_python_init(api: *const PyApi) -> c_int {
     }
 }
 
-/// The fast function of export `name`, bound to `slow` (the helper's ctypes
-/// wrapper it falls back to), or `None` when `name` has none.
+/// The native function of export `name`: an object of the helper's
+/// `native_function` type that CPython calls with `vectorcall`, binding
+/// keyword arguments by `names` (interned `str`s, one per parameter) and
+/// filling missing trailing arguments from `defaults` itself, then calling
+/// the export's fast function with `slow` (the helper's ctypes wrapper,
+/// which it falls back to). A call it cannot bind exactly goes to `slow`
+/// as it came, so Python's own errors are raised. `None` when `name` has
+/// no fast function, NULL with an exception set on failure.
 ///
 /// # Safety
-/// `name` is a NUL-terminated string, `slow` a live Python callable; the
-/// GIL is held; `ffi_export_python_init` succeeded.
+/// `name` is a NUL-terminated string, `slow` a live callable, `names` a
+/// tuple of `str` and `defaults` a tuple no longer than it; the GIL is held;
+/// `ffi_export_python_init` succeeded.
 #[no_mangle]
-pub unsafe extern "C" fn ffi_export_python_function(name: *const c_char, slow: Py) -> Py {
+pub unsafe extern "C" fn ffi_export_python_native(
+    name: *const c_char,
+    slow: Py,
+    names: Py,
+    defaults: Py,
+) -> Py {
     let Some(api) = API.get() else {
         return core::ptr::null_mut();
     };
@@ -220,30 +282,337 @@ pub unsafe extern "C" fn ffi_export_python_function(name: *const c_char, slow: P
     let found = crate::describe::EXPORTS
         .iter()
         .find(|export| export.name.as_bytes() == wanted.to_bytes())
-        .and_then(|export| export.python.map(|fast| (export.name, fast)));
-    let Some((export_name, fast)) = found else {
+        .and_then(|export| export.python);
+    let Some(fast) = found else {
         api_call!(api, incref(api.py_none));
         return api.py_none;
     };
-    let def = Box::leak(Box::new(PyMethodDef {
-        name: Box::leak(
-            std::ffi::CString::new(export_name)
-                .unwrap_or_default()
-                .into_boxed_c_str(),
-        )
-        .as_ptr(),
-        method: fast,
-        flags: METH_FASTCALL,
-        doc: core::ptr::null(),
+    let count = api_call!(api, tuple_size(names));
+    let required = count - api_call!(api, tuple_size(defaults));
+    if count < 0 || required < 0 {
+        api_call!(api, err_clear());
+        api_call!(api, incref(api.py_none));
+        return api.py_none;
+    }
+    let class = native_function_type(api);
+    if class.is_null() {
+        return class;
+    }
+    let object = api_call!(api, type_generic_alloc(class, 0));
+    if object.is_null() {
+        return object;
+    }
+    for held in [slow, names, defaults] {
+        api_call!(api, incref(held));
+    }
+    // SAFETY: a new, zeroed object of the `native_function` type, whose
+    // basic size is `NativeFunction`'s: its fields are written once here,
+    // before anything else can see it.
+    unsafe {
+        let this = object.cast::<NativeFunction>();
+        (*this).vectorcall = Some(native_vectorcall);
+        (*this).slow = slow;
+        (*this).names = names;
+        (*this).defaults = defaults;
+        (*this).count = count;
+        (*this).required = required;
+        (*this).fast = Some(fast);
+    }
+    object
+}
+
+/// An instance of the `native_function` type: CPython's object header, then
+/// what its `vectorcall` needs. Its `__dict__` holds the metadata the
+/// helper sets (`__doc__`, `__name__`, `__wrapped__`...).
+#[repr(C)]
+struct NativeFunction {
+    header: PyObject,
+    vectorcall: Option<unsafe extern "C" fn(Py, *const Py, usize, Py) -> Py>,
+    dict: Py,
+    slow: Py,
+    names: Py,
+    defaults: Py,
+    count: isize,
+    required: isize,
+    fast: Option<FastFn>,
+}
+
+/// The `native_function` type, made on first use (and kept).
+static NATIVE_FUNCTION_TYPE: OnceLock<usize> = OnceLock::new();
+
+/// The address of the type's spec (kept for the process).
+static NATIVE_FUNCTION_SPEC: OnceLock<usize> = OnceLock::new();
+
+/// The `native_function` type (a new one the first time), or NULL with an
+/// exception set.
+fn native_function_type(api: &PyApi) -> Py {
+    if let Some(&class) = NATIVE_FUNCTION_TYPE.get() {
+        return class as Py;
+    }
+    let members = Box::leak(Box::new([
+        PyMemberDef {
+            name: c"__vectorcalloffset__".as_ptr(),
+            kind: T_PYSSIZET,
+            offset: core::mem::offset_of!(NativeFunction, vectorcall) as isize,
+            flags: READONLY,
+            doc: core::ptr::null(),
+        },
+        PyMemberDef {
+            name: c"__dictoffset__".as_ptr(),
+            kind: T_PYSSIZET,
+            offset: core::mem::offset_of!(NativeFunction, dict) as isize,
+            flags: READONLY,
+            doc: core::ptr::null(),
+        },
+        PyMemberDef {
+            name: core::ptr::null(),
+            kind: 0,
+            offset: 0,
+            flags: 0,
+            doc: core::ptr::null(),
+        },
+    ]));
+    let call: Option<unsafe extern "C-unwind" fn(Py, Py, Py) -> Py> = api.vectorcall_call;
+    let dealloc: unsafe extern "C" fn(Py) = native_dealloc;
+    let descr_get: unsafe extern "C" fn(Py, Py, Py) -> Py = native_descr_get;
+    let slots = Box::leak(Box::new([
+        PyTypeSlot {
+            slot: PY_TP_CALL,
+            pfunc: call.map_or(core::ptr::null_mut(), |f| f as *mut c_void),
+        },
+        PyTypeSlot {
+            slot: PY_TP_DEALLOC,
+            pfunc: dealloc as *mut c_void,
+        },
+        PyTypeSlot {
+            slot: PY_TP_DESCR_GET,
+            pfunc: descr_get as *mut c_void,
+        },
+        PyTypeSlot {
+            slot: PY_TP_MEMBERS,
+            pfunc: members.as_mut_ptr().cast(),
+        },
+        PyTypeSlot {
+            slot: PY_TP_DOC,
+            pfunc: c"An ffi-export function, called natively (see __wrapped__ for its signature)."
+                .as_ptr()
+                .cast_mut()
+                .cast(),
+        },
+        PyTypeSlot {
+            slot: 0,
+            pfunc: core::ptr::null_mut(),
+        },
+    ]));
+    let spec = Box::leak(Box::new(PyTypeSpec {
+        name: c"ffi_export.native_function".as_ptr(),
+        basicsize: core::mem::size_of::<NativeFunction>() as c_int,
+        itemsize: 0,
+        flags: PY_TPFLAGS_HAVE_VERSION_TAG | PY_TPFLAGS_HAVE_VECTORCALL,
+        slots: slots.as_mut_ptr(),
     }));
-    api_call!(
-        api,
-        cfunction_new_ex(
-            (def as *mut PyMethodDef).cast(),
-            slow,
-            core::ptr::null_mut()
+    // The spec (and through it the slots and members) stays reachable, for
+    // the type and for leak checkers.
+    let spec: *mut PyTypeSpec = spec;
+    let _ = NATIVE_FUNCTION_SPEC.set(spec as usize);
+    let class = api_call!(api, type_from_spec(spec));
+    if class.is_null() {
+        return class;
+    }
+    // With the GIL held, no other thread is here: this sets it.
+    match NATIVE_FUNCTION_TYPE.set(class as usize) {
+        Ok(()) => class,
+        Err(_) => {
+            api_call!(api, decref(class));
+            NATIVE_FUNCTION_TYPE
+                .get()
+                .map_or(core::ptr::null_mut(), |&c| c as Py)
+        }
+    }
+}
+
+/// `tp_descr_get` of `native_function`: like a Python function, it binds
+/// to an instance when read from a class (a method), and is itself when
+/// read from the class (or wrapped in `staticmethod`, which does not ask).
+/// This also makes `inspect` and `help()` treat it as a routine.
+///
+/// # Safety
+/// Called by CPython with the GIL held; `function` is a live
+/// `native_function`, `instance` NULL, `None` or a live object.
+unsafe extern "C" fn native_descr_get(function: Py, instance: Py, _owner: Py) -> Py {
+    let Some(api) = API.get() else {
+        return core::ptr::null_mut();
+    };
+    if instance.is_null() || instance == api.py_none {
+        api_call!(api, incref(function));
+        return function;
+    }
+    api_call!(api, method_new(function, instance))
+}
+
+/// `tp_dealloc` of `native_function`: releases what the object holds, frees
+/// it, and releases its type (instances of heap types hold one).
+///
+/// # Safety
+/// Called by CPython once, with the GIL held, when the last reference to a
+/// `native_function` made by [`ffi_export_python_native`] goes.
+unsafe extern "C" fn native_dealloc(object: Py) {
+    let Some(api) = API.get() else {
+        return;
+    };
+    // SAFETY: the object is a `NativeFunction` (its type's only
+    // constructor is `ffi_export_python_native`) that nothing else uses
+    // any more; its type and fields are read before the memory is freed.
+    let (class, held) = unsafe {
+        let this = &*object.cast::<NativeFunction>();
+        (
+            PyObject::type_of(object),
+            [this.dict, this.slow, this.names, this.defaults],
         )
-    )
+    };
+    for held in held {
+        if !held.is_null() {
+            api_call!(api, decref(held));
+        }
+    }
+    api_call!(api, object_free(object.cast()));
+    api_call!(api, decref(class));
+}
+
+/// `vectorcall` of `native_function`: the export's fast function over the
+/// positional arguments, keyword arguments placed by name and missing
+/// trailing ones from the defaults; anything else (an unknown, repeated or
+/// non-interned keyword, a missing argument, too many) is handed to the
+/// wrapper as it came, which raises Python's error.
+///
+/// # Safety
+/// Called by CPython with the GIL held: `callable` is a `native_function`,
+/// `args` holds the positional arguments then the keyword values (one per
+/// item of the tuple `kwnames`, or NULL).
+unsafe extern "C" fn native_vectorcall(
+    callable: Py,
+    args: *const Py,
+    nargsf: usize,
+    kwnames: Py,
+) -> Py {
+    let Some(api) = API.get() else {
+        return core::ptr::null_mut();
+    };
+    // SAFETY: CPython calls this for `native_function` objects only, which
+    // `ffi_export_python_native` filled completely.
+    let this = unsafe { &*callable.cast::<NativeFunction>() };
+    let Some(fast) = this.fast else {
+        return core::ptr::null_mut();
+    };
+    let nargs = (nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET) as isize;
+    if kwnames.is_null() && nargs == this.count {
+        // SAFETY: `nargs` live arguments with the GIL held, as the fast
+        // function expects; `slow` is held by the object.
+        return unsafe { fast(this.slow, args, nargs) };
+    }
+    let mut bound = [core::ptr::null_mut(); MAX_NATIVE_PARAMS];
+    // SAFETY: forwarded contract (the arguments and keywords CPython passed).
+    if unsafe { bind_arguments(api, this, args, nargs, kwnames, &mut bound) } {
+        // SAFETY: `count` live arguments (the caller's, or defaults the
+        // object's tuple holds) with the GIL held.
+        return unsafe { fast(this.slow, bound.as_ptr(), this.count) };
+    }
+    // SAFETY: forwarded contract.
+    unsafe { call_with_keywords(api, this.slow, args, nargsf, kwnames) }
+}
+
+/// `callable(*args, **keywords)` for a vectorcall's arguments, through
+/// `PyObject_VectorcallDict` (the keywords in a new dict).
+///
+/// # Safety
+/// As [`native_vectorcall`].
+unsafe fn call_with_keywords(
+    api: &PyApi,
+    callable: Py,
+    args: *const Py,
+    nargsf: usize,
+    kwnames: Py,
+) -> Py {
+    if kwnames.is_null() {
+        return api_call!(
+            api,
+            object_vectorcall_dict(callable, args, nargsf, core::ptr::null_mut())
+        );
+    }
+    let nargs = nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET;
+    let keywords = api_call!(api, tuple_size(kwnames)).max(0) as usize;
+    // SAFETY: CPython passes `nargs` positional arguments followed by one
+    // value per keyword.
+    let given = unsafe { Python::args(args, (nargs + keywords) as isize) };
+    let dict = api_call!(api, dict_new());
+    if dict.is_null() {
+        return dict;
+    }
+    for (index, value) in given[nargs..].iter().enumerate() {
+        let key = api_call!(api, tuple_get_item(kwnames, index as isize));
+        if key.is_null() || api_call!(api, dict_set_item(dict, key, *value)) != 0 {
+            api_call!(api, decref(dict));
+            return core::ptr::null_mut();
+        }
+    }
+    let result = api_call!(api, object_vectorcall_dict(callable, args, nargsf, dict));
+    api_call!(api, decref(dict));
+    result
+}
+
+/// Places the call's arguments in parameter order in `bound`: positional
+/// ones, then keywords by name (the same interned `str`), then defaults.
+/// False when that is not exactly possible.
+///
+/// # Safety
+/// As [`native_vectorcall`]; `this` is the called object.
+unsafe fn bind_arguments(
+    api: &PyApi,
+    this: &NativeFunction,
+    args: *const Py,
+    nargs: isize,
+    kwnames: Py,
+    bound: &mut [Py; MAX_NATIVE_PARAMS],
+) -> bool {
+    let count = this.count as usize;
+    if count > MAX_NATIVE_PARAMS || nargs < 0 || nargs > this.count {
+        return false;
+    }
+    let nargs = nargs as usize;
+    let keywords = if kwnames.is_null() {
+        0
+    } else {
+        api_call!(api, tuple_size(kwnames)).max(0) as usize
+    };
+    // SAFETY: CPython passes `nargs` positional arguments followed by one
+    // value per keyword.
+    let given = unsafe { Python::args(args, (nargs + keywords) as isize) };
+    bound[..nargs].copy_from_slice(&given[..nargs]);
+    for (index, value) in given[nargs..].iter().enumerate() {
+        let key = api_call!(api, tuple_get_item(kwnames, index as isize));
+        let slot = (nargs..count)
+            .find(|&at| api_call!(api, tuple_get_item(this.names, at as isize)) == key);
+        match slot {
+            Some(at) if bound[at].is_null() && !key.is_null() => bound[at] = *value,
+            _ => {
+                api_call!(api, err_clear());
+                return false;
+            }
+        }
+    }
+    for (at, slot) in bound.iter_mut().enumerate().take(count).skip(nargs) {
+        if slot.is_null() {
+            let Some(default) = at.checked_sub(this.required as usize) else {
+                return false;
+            };
+            *slot = api_call!(api, tuple_get_item(this.defaults, default as isize));
+            if slot.is_null() {
+                api_call!(api, err_clear());
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// The fast path's view of the interpreter, for generated code: a token
@@ -303,7 +672,7 @@ impl Python {
     pub unsafe fn fallback(&self, slow: Py, args: &[Py]) -> Py {
         api_call!(
             self.api,
-            object_vectorcall(slow, args.as_ptr(), args.len(), core::ptr::null_mut())
+            object_vectorcall_dict(slow, args.as_ptr(), args.len(), core::ptr::null_mut())
         )
     }
 
@@ -537,12 +906,11 @@ impl Python {
 
     /// Finishes a call: builds the result object, or raises `fault` (taken
     /// before the GIL came back, so nothing that ran since can have lost
-    /// it) through the helper's `raise_fault(code, type_name, message,
-    /// receiver, variant, value, key)`, which picks the same exception class
-    /// as the ctypes path. `receiver` is the method's `self` (or NULL). An
-    /// `#[export]` error's value is lent to `raise_fault` (its address, its
-    /// variant and its type's key), which copies it into the exception, and
-    /// freed here when `fault` drops after the raise.
+    /// it) with the exception class the ctypes path picks (see
+    /// [`Python::raise`]). `receiver` is the method's `self` (or NULL). An
+    /// `#[export]` error's value is lent to the helper's `raise_fault` (its
+    /// address, its variant and its type's key), which copies it into the
+    /// exception, and freed here when `fault` drops after the raise.
     ///
     /// # Safety
     /// `abi` is what `R`'s `IntoFfi::lower` produced for this call (or its
@@ -562,10 +930,104 @@ impl Python {
         }
     }
 
-    /// Raises `fault` as a Python exception; always returns NULL. An error
-    /// value is passed as its address, valid during `raise_fault` only (the
-    /// helper reads it before returning; `fault` owns it).
+    /// Raises `fault` as a Python exception; always returns NULL.
+    ///
+    /// The common failures are raised here, with the exception classes the
+    /// helper would pick (cached): an `Err` of a type that is not an
+    /// `#[export]` type (`lib.errors.<name>(message)`), a panic while no
+    /// Python trait method's exception waits to become its cause
+    /// (`RustPanic(message)`), and an argument refused by a free function
+    /// (`InvalidArgument(message)`). Everything else (error values, causes,
+    /// a method's closed receiver, callback failures) goes through the
+    /// helper's `raise_fault`, which the ctypes path uses too.
     fn raise(&self, fault: &Fault, receiver: Py) -> Py {
+        let class = match fault {
+            Fault::Error {
+                type_name,
+                value: None,
+                ..
+            } => self.error_class(type_name),
+            Fault::Panic(_) if api_call!(self.api, dict_size(self.api.foreign_failures)) == 0 => {
+                self.api.rust_panic
+            }
+            Fault::InvalidArgument(_) if receiver.is_null() => self.api.invalid_argument,
+            _ => core::ptr::null_mut(),
+        };
+        if class.is_null() {
+            // A failed class lookup has left its exception set.
+            if !api_call!(self.api, err_occurred()).is_null() {
+                return core::ptr::null_mut();
+            }
+            return self.raise_through_helper(fault, receiver);
+        }
+        let (_, _, message) = fault.parts();
+        let message = self.new_str(&message);
+        if !message.is_null() {
+            // `class(message)`, as `raise` would make it (the exception is
+            // instantiated by CPython from the class and its argument;
+            // `__context__` is the exception being handled, if any).
+            api_call!(self.api, err_set_object(class, message));
+            api_call!(self.api, decref(message));
+        }
+        core::ptr::null_mut()
+    }
+
+    /// The exception class of the Rust error type `type_name`
+    /// (`lib.errors.<name>`): asked of the helper once per type, then kept
+    /// (a strong reference, for the process). NULL with an exception set if
+    /// the helper failed.
+    fn error_class(&self, type_name: &'static str) -> Py {
+        let known = |classes: &[(&'static str, usize)]| {
+            classes
+                .iter()
+                .find(|(name, _)| *name == type_name)
+                .map(|&(_, class)| class as Py)
+        };
+        // The lock is only taken with the GIL held and released before any
+        // Python code runs, so it cannot deadlock against the GIL.
+        if let Some(class) = known(&ERROR_CLASSES.lock().unwrap_or_else(|e| e.into_inner())) {
+            return class;
+        }
+        let name = self.new_str(type_name);
+        if name.is_null() {
+            return core::ptr::null_mut();
+        }
+        let args = [name];
+        let class = api_call!(
+            self.api,
+            object_vectorcall_dict(
+                self.api.error_class,
+                args.as_ptr(),
+                1,
+                core::ptr::null_mut()
+            )
+        );
+        api_call!(self.api, decref(name));
+        if class.is_null() {
+            return class;
+        }
+        let mut classes = ERROR_CLASSES.lock().unwrap_or_else(|e| e.into_inner());
+        match known(&classes) {
+            // Python code ran meanwhile (the helper): another thread may
+            // have cached this type already; keep the first.
+            Some(first) => {
+                drop(classes);
+                api_call!(self.api, decref(class));
+                first
+            }
+            None => {
+                // The new reference is kept for the process.
+                classes.push((type_name, class as usize));
+                class
+            }
+        }
+    }
+
+    /// Raises `fault` through the helper's `raise_fault(code, type_name,
+    /// message, receiver, variant, value, key)`; always returns NULL. An
+    /// error value is passed as its address, valid during `raise_fault`
+    /// only (the helper reads it before returning; `fault` owns it).
+    fn raise_through_helper(&self, fault: &Fault, receiver: Py) -> Py {
         let (code, type_name, message) = fault.parts();
         let (variant, address, key) = match fault.value() {
             Some(value) => (
@@ -593,7 +1055,7 @@ impl Python {
         if !args.contains(&core::ptr::null_mut()) {
             let result = api_call!(
                 self.api,
-                object_vectorcall(
+                object_vectorcall_dict(
                     self.api.raise_fault,
                     args.as_ptr(),
                     args.len(),

@@ -48,4 +48,9 @@ def any_lib(request, lib) -> ffi_export.Library:
 
 def uses_fast_path(library: ffi_export.Library) -> bool:
     """Whether the library's exact-type calls take the native fast path."""
-    return "_fx_fast" in library.echo_i64.__globals__
+    return is_native(library.echo_i64)
+
+
+def is_native(function: object) -> bool:
+    """Whether ``function`` is the fast path's native function object."""
+    return type(function).__name__ == "native_function"

@@ -1,8 +1,12 @@
 //! The PyO3 peer of `benches/src/lib.rs`: each workload does the same Rust
 //! work, with PyO3's own conversions at the boundary.
 
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use std::collections::HashMap;
+
+create_exception!(ffi_export_pyo3_bench, BenchError, PyException);
 
 #[pymodule]
 mod ffi_export_pyo3_bench {
@@ -24,6 +28,21 @@ mod ffi_export_pyo3_bench {
     async fn add_async(a: i64, b: i64) -> i64 {
         a.wrapping_add(b)
     }
+
+    /// Half of `x`.
+    #[pyfunction]
+    fn half(x: f64) -> f64 {
+        x * 0.5
+    }
+
+    /// Always fails with the module's exception and a message.
+    #[pyfunction]
+    fn fail(x: i64) -> PyResult<i64> {
+        Err(BenchError::new_err(format!("bad value {x}")))
+    }
+
+    #[pymodule_export]
+    use super::BenchError;
 
     /// `text` upper-cased: a string round trip.
     #[pyfunction]
