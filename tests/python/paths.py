@@ -28,10 +28,10 @@ def load_without_fast_path() -> ffi_export.Library:
             os.environ["FFI_EXPORT_NO_FAST"] = saved
 
 
-#: Where the native fast path is on: CPython from 3.11 (3.9 and 3.10 export
-#: no `PyObject_Vectorcall`); PyPy has no CPython C API to call, so every
-#: call there takes the ctypes path (a tested difference).
-FAST_PATH_EXPECTED = sys.implementation.name == "cpython" and sys.version_info >= (3, 11)
+#: Where the native fast path is on: CPython 3.9 and later (regular builds);
+#: PyPy has no CPython C API to call, so every call there takes the ctypes
+#: path (a tested difference).
+FAST_PATH_EXPECTED = sys.implementation.name == "cpython"
 
 _NOFAST: list[ffi_export.Library] = []
 
