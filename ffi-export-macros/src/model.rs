@@ -218,6 +218,14 @@ pub enum ParamKind {
     Callback(Type),
     /// `Allocator` (the whole type).
     Allocator(Type),
+    /// `&dyn Fn(A..) -> R`: a function of the caller's borrowed for the
+    /// call, with arguments and a result of any type that crosses.
+    FnRef {
+        /// The argument types as written (`&str` too).
+        args: Vec<Type>,
+        /// The result type, `None` for `()`.
+        ret: Option<Type>,
+    },
     /// Any other named type: an `#[export]` struct or enum, or an alias the
     /// macro cannot see through. Crosses by its `FfiParam` impl, and is an
     /// error at the type if it has none.
@@ -253,6 +261,9 @@ pub enum UnsupportedParam {
         /// The referenced type is named like a primitive.
         primitive: bool,
     },
+    /// `&dyn FnMut(..)`, `&mut dyn FnMut(..)`, `&dyn FnOnce(..)`, ..: a
+    /// callback of another trait than `Fn` or taken mutably.
+    FnRefKind,
     /// `impl Trait`.
     ImplTrait,
     /// `*const T`, `*mut T`.

@@ -2778,6 +2778,53 @@ class _ClosureKind(_SignatureKind):
         return [(f"FfiForeign {p}", f"{rust}: method 0, args ({args}), ok {ret}")]
 
 
+class _FnRefKind(_ClosureKind):
+    """``&dyn Fn(A..) -> R`` (``{"params": [A..], "ret": R}``): a Python
+    callable lent to Rust for one call, as an ``FfiForeign`` of one method.
+    An exception it raises (other than an error value of its ``Result``)
+    is kept under the call's number and re-raised by the exported
+    function's wrapper (Rust unwinds, the call fails with
+    ``CALLBACK_FAILED``), as for a ``Callback``."""
+
+    kind = "fn_ref"
+
+    def rust(self, named: _NamedDescs) -> str:
+        return f"&dyn Fn{self.signature(named)}"
+
+    def c_type(self, types: _Types) -> Any:
+        raise LoadError(f"{self.rust(types.named)} is a parameter only (it is borrowed for one call)")
+
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        w.keep_list = True
+        w.ns[f"_fx_f_{p}"] = self.maker(w.types)
+        w.body.append(f"_fx_a_{p} = _fx_f_{p}({p}, _fx_keep, {where!r}, _fx_call)")
+        w.argtypes.append(_FfiForeign)
+        w.cargs.append(f"_fx_a_{p}")
+
+    def maker(self, types: _Types) -> Callable[[Any, List[Any], str, int], _FfiForeign]:
+        """A function lending a Python callable to Rust for call number
+        ``call``: its failures are kept under that number (``_call_failures``)
+        and reported to Rust as status 2 without a message."""
+        rust = self.rust(types.named)
+        invokers: List[_Invoke] = []
+
+        def invoke_for_call(target: Tuple[Any, int], args: int, ok: int, err: int, keep: List[Any]) -> int:
+            try:
+                return invokers[0](target[0], args, ok, err, keep)
+            except BaseException as exc:  # noqa: BLE001 - re-raised after the Rust call
+                _call_failed(target[1], exc)
+                return _FOREIGN_FAILED
+
+        def lend(function: Any, keep: List[Any], where: str, call: int) -> _FfiForeign:
+            if not callable(function):
+                raise TypeError(f"{where} ({rust}) must be callable, not {_type_name(function)}")
+            if not invokers:
+                invokers.append(_invoker(None, self.params, self.ret, types, f"the callback {where}"))
+            return _lend((function, call), [invoke_for_call], rust, keep)
+
+        return lend
+
+
 class _NamedKind(_Kind):
     """A type defined once in the description's ``types`` (``{"key": ...}``
     refers to it): a generated Python class, and a C definition."""

@@ -171,6 +171,42 @@ pub fn callable(model: &ExportFn) -> TokenStream {
                 let elem_desc = at.konst("DESC");
                 quote!(#rt::TypeDesc::Slice { elem: &#elem_desc, mutable: false })
             }
+            ParamKind::FnRef { args, ret } => {
+                // A local closure of the user's own argument types around
+                // the caller's function, lent to the user's function.
+                let arg = format_ident!("__ffi_arg{}", index);
+                let function = format_ident!("__ffi_fn{}", index);
+                c_params.push(quote!(#arg: #rt::FfiForeign));
+                let unit: syn::Type = syn::parse_quote!(());
+                let ret_ty = ret.clone().unwrap_or(unit);
+                let ret_at = AtType::new(&ret_ty, "ForeignReturn");
+                let arg_ats: Vec<_> = args.iter().map(|a| AtType::new(a, "CallArg")).collect();
+                let names: Vec<_> = (0..args.len())
+                    .map(|i| format_ident!("__ffi_a{}", i))
+                    .collect();
+                let reprs: Vec<_> = (0..args.len())
+                    .map(|i| format_ident!("__ffi_c{}", i))
+                    .collect();
+                let to_reprs = args.iter().zip(&arg_ats).zip(names.iter().zip(&reprs)).map(
+                    |((ty, at), (name, repr))| {
+                        let new = quote_spanned!(at.last=> #rt::ArgRepr::<#ty>::new);
+                        quote!(let mut #repr = #new(#name);)
+                    },
+                );
+                copies.push(quote_spanned! {span=>
+                    // SAFETY: the caller's C argument, an FfiForeign by the
+                    // C contract; NULL functions are refused.
+                    let #function = unsafe { #rt::FnRef::lift(#arg, #name) }?;
+                    let #value = |#(#names: #args),*| -> #ret_ty {
+                        #(#to_reprs)*
+                        #function.call::<#ret_ty>(&[#(#reprs.ptr()),*])
+                    };
+                });
+                values.push(quote!(&#value));
+                let params = arg_ats.iter().map(|at| at.konst("DESC"));
+                let ret_desc = ret_at.konst("DESC");
+                quote!(#rt::TypeDesc::FnRef { params: &[#(#params),*], ret: &#ret_desc })
+            }
             // Rejected by `validate`: never expanded.
             ParamKind::Unsupported(_) => continue,
         };

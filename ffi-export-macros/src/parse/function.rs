@@ -182,6 +182,13 @@ fn param_kind(ty: &Type) -> ParamKind {
                     },
                     other => ParamKind::Unsupported(UnsupportedParam::SliceElement(other.clone())),
                 },
+                Type::TraitObject(object) => fn_ref(object, mutable).unwrap_or_else(|| {
+                    ParamKind::Unsupported(UnsupportedParam::Reference {
+                        elem: elem.clone(),
+                        mutable,
+                        primitive: false,
+                    })
+                }),
                 _ if is_named(elem, "String") => {
                     ParamKind::Unsupported(UnsupportedParam::RefString { mutable })
                 }
@@ -220,6 +227,36 @@ fn param_kind(ty: &Type) -> ParamKind {
         Type::Tuple(_) => ParamKind::Unsupported(UnsupportedParam::Unit),
         other => ParamKind::Unsupported(UnsupportedParam::Other(other.clone())),
     }
+}
+
+/// `&dyn Fn(A..) -> R` (other bounds may be lifetimes and `Send` /
+/// `Sync`), or the unsupported kind of a `dyn FnMut` / `dyn FnOnce` or
+/// `&mut dyn Fn`; `None` for another trait object.
+fn fn_ref(object: &syn::TypeTraitObject, mutable: bool) -> Option<ParamKind> {
+    let mut traits = object.bounds.iter().filter_map(|bound| match bound {
+        syn::TypeParamBound::Trait(bound) => bound.path.segments.last(),
+        _ => None,
+    });
+    let function = traits.find(|segment| {
+        matches!(segment.arguments, syn::PathArguments::Parenthesized(_))
+            && ["Fn", "FnMut", "FnOnce"]
+                .iter()
+                .any(|name| segment.ident == name)
+    })?;
+    let syn::PathArguments::Parenthesized(arguments) = &function.arguments else {
+        return None;
+    };
+    if mutable || function.ident != "Fn" {
+        return Some(ParamKind::Unsupported(UnsupportedParam::FnRefKind));
+    }
+    let ret = match &arguments.output {
+        ReturnType::Default => None,
+        ReturnType::Type(_, ty) => Some((**ty).clone()),
+    };
+    Some(ParamKind::FnRef {
+        args: arguments.inputs.iter().cloned().collect(),
+        ret,
+    })
 }
 
 /// The return type, for a function of `owner`'s impl block or a free one.

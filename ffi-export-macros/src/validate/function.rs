@@ -98,7 +98,7 @@ fn asynchronous(export: &ExportFn, errors: &mut Errors) {
             ParamKind::RefMut(_) => {
                 "take `Arc<T>` of a shared object (one that locks its own state)"
             }
-            ParamKind::Callback(_) | ParamKind::Allocator(_) => {
+            ParamKind::Callback(_) | ParamKind::Allocator(_) | ParamKind::FnRef { .. } => {
                 "callbacks and allocators live for one call; return the value instead"
             }
         };
@@ -300,6 +300,9 @@ fn param_kind(param: &Param, errors: &mut Errors) {
                 describe(elem)
             )
         }
+        UnsupportedParam::FnRefKind => "a callback of the caller is borrowed as `&dyn Fn(A, ..) -> R`: \
+             it may be called any number of times, also re-entrantly, so not `FnMut` or `FnOnce`, \
+             and not through `&mut`; keep state in a `Cell` or `RefCell` of your own".to_owned(),
         UnsupportedParam::ImplTrait => "`impl Trait` parameters make the function generic and cannot be exported: take a concrete type".to_owned(),
         UnsupportedParam::Pointer => "raw pointer parameters cannot be exported: take `&str`, `&CStr`, `&[T]` or `&mut [T]`; \
              the shim receives the C pointer and checks it (NULL, alignment, length) for you".to_owned(),
