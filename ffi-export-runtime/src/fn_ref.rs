@@ -100,6 +100,16 @@ pub trait CallArg {
     /// # Safety
     /// `repr` was made by `to_repr` and is freed once.
     unsafe fn free(repr: &mut Self::Repr);
+    /// Its C form for one call, freed when dropped.
+    fn lend(self) -> ArgRepr<Self::Repr>
+    where
+        Self: Sized,
+    {
+        ArgRepr {
+            repr: self.to_repr(),
+            free: Self::free,
+        }
+    }
 }
 
 impl<T: FfiValue> CallArg for T {
@@ -129,25 +139,25 @@ impl CallArg for &str {
     unsafe fn free(_: &mut FfiBuffer) {}
 }
 
-/// An argument's C form for one call of an [`FnRef`], freed when dropped
-/// (also when the call unwinds).
-pub struct ArgRepr<T: CallArg>(T::Repr);
+/// An argument's C form for one call of an [`FnRef`] ([`CallArg::lend`]),
+/// freed when dropped (also when the call unwinds).
+pub struct ArgRepr<R> {
+    repr: R,
+    /// `CallArg::free` of the argument's type.
+    free: unsafe fn(&mut R),
+}
 
-impl<T: CallArg> ArgRepr<T> {
-    /// Moves `value` into its C form.
-    pub fn new(value: T) -> ArgRepr<T> {
-        ArgRepr(value.to_repr())
-    }
-
+impl<R> ArgRepr<R> {
     /// The pointer the caller reads the argument through.
     pub fn ptr(&mut self) -> *mut c_void {
-        (&mut self.0 as *mut T::Repr).cast()
+        (&mut self.repr as *mut R).cast()
     }
 }
 
-impl<T: CallArg> Drop for ArgRepr<T> {
+impl<R> Drop for ArgRepr<R> {
     fn drop(&mut self) {
-        // SAFETY: made by `to_repr` in `new`, freed only here.
-        unsafe { T::free(&mut self.0) }
+        // SAFETY: `repr` was made by the `to_repr` of the type whose `free`
+        // this is (`CallArg::lend`), and is freed only here.
+        unsafe { (self.free)(&mut self.repr) }
     }
 }

@@ -187,12 +187,17 @@ pub fn callable(model: &ExportFn) -> TokenStream {
                 let reprs: Vec<_> = (0..args.len())
                     .map(|i| format_ident!("__ffi_c{}", i))
                     .collect();
-                let to_reprs = args.iter().zip(&arg_ats).zip(names.iter().zip(&reprs)).map(
-                    |((ty, at), (name, repr))| {
-                        let new = quote_spanned!(at.last=> #rt::ArgRepr::<#ty>::new);
-                        quote!(let mut #repr = #new(#name);)
-                    },
-                );
+                // Each through `<A as CallArg>` at the argument's type: an
+                // unsupported one is one error there.
+                let to_reprs =
+                    arg_ats
+                        .iter()
+                        .zip(names.iter().zip(&reprs))
+                        .map(|(at, (name, repr))| {
+                            let lend = at.item("lend");
+                            let binding = at.binding_at_first(repr);
+                            quote_spanned!(at.last=> let mut #binding = #lend(#name);)
+                        });
                 copies.push(quote_spanned! {span=>
                     // SAFETY: the caller's C argument, an FfiForeign by the
                     // C contract; NULL functions are refused.
