@@ -2824,6 +2824,14 @@ class _FnRefKind(_ClosureKind):
 
         return lend
 
+    def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
+        args = ", ".join(a.c_form(h) for a in self.params) or "none"
+        ret = self.ret.ok().c_form(h)
+        error = self.ret.error_kind()
+        err = f", err {error.c_form(h)}" if error is not None else ""
+        return [(f"FfiForeign {p}", f"{rust}: borrowed for the call; method 0, args ({args}), ok {ret}{err}; "
+                 f"status 2 fails the call with FFI_EXPORT_CALLBACK_FAILED")]
+
 
 class _NamedKind(_Kind):
     """A type defined once in the description's ``types`` (``{"key": ...}``
