@@ -124,3 +124,12 @@ def test_threads_each_with_their_own_callback(any_lib) -> None:
     assert failures == []
     gc.collect()
     assert ffi_export.held_by_rust() == 0
+
+
+def test_impl_fn_parameters_by_value(any_lib) -> None:
+    assert list(any_lib.running([1, 2, 3], lambda total, tag: total * 10 if tag else -total)) == [-1, -3, 60]
+    assert any_lib.shout_each(["a", "bc"], str.upper) == "A BC"
+    with pytest.raises(AttributeError):
+        any_lib.shout_each(["a"], lambda w: w.nope())
+    gc.collect()
+    assert ffi_export.held_by_rust() == 0

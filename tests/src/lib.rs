@@ -2806,6 +2806,29 @@ pub mod fn_refs {
         }
     }
 
+    /// `impl FnMut` by value: the running totals of `values` through `f`,
+    /// `f` kept in a Rust `FnMut` adaptor.
+    #[export]
+    pub fn running(values: Vec<i64>, mut f: impl FnMut(i64, Option<String>) -> i64) -> Vec<i64> {
+        let mut total = 0;
+        values
+            .into_iter()
+            .map(|v| {
+                total += v;
+                f(total, (total % 2 == 0).then(|| "even".to_owned()))
+            })
+            .collect()
+    }
+
+    /// `impl Fn(&str)` by value, passed on to a generic Rust function.
+    #[export]
+    pub fn shout_each(words: Vec<String>, f: impl Fn(&str) -> String) -> String {
+        fn each<F: Fn(&str) -> String>(words: &[String], f: F) -> Vec<String> {
+            words.iter().map(|w| f(w)).collect()
+        }
+        each(&words, f).join(" ")
+    }
+
     /// How many `both` calls have ended, returned or unwound.
     #[export]
     pub fn drops_seen() -> u32 {

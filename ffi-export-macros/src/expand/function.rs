@@ -171,7 +171,11 @@ pub fn callable(model: &ExportFn) -> TokenStream {
                 let elem_desc = at.konst("DESC");
                 quote!(#rt::TypeDesc::Slice { elem: &#elem_desc, mutable: false })
             }
-            ParamKind::FnRef { args, ret } => {
+            ParamKind::FnRef {
+                args,
+                ret,
+                by_value,
+            } => {
                 // A local closure of the user's own argument types around
                 // the caller's function, lent to the user's function.
                 let arg = format_ident!("__ffi_arg{}", index);
@@ -207,7 +211,10 @@ pub fn callable(model: &ExportFn) -> TokenStream {
                         #function.call::<#ret_ty>(&[#(#reprs.ptr()),*])
                     };
                 });
-                values.push(quote!(&#value));
+                values.push(match by_value {
+                    true => quote!(#value),
+                    false => quote!(&#value),
+                });
                 let params = arg_ats.iter().map(|at| at.konst("DESC"));
                 let ret_desc = ret_at.konst("DESC");
                 quote!(#rt::TypeDesc::FnRef { params: &[#(#params),*], ret: &#ret_desc })
