@@ -237,6 +237,15 @@ EXPECTED = {
         "slow.example: timed out, cancelled\n"
         "blocking: https://fast.example/again\n"
     ),
+    "30_config": (
+        "kept: 2\n"
+        "  [paths] home = /home/ada\n"
+        "  [paths] cache = /home/ada/.cache\n"
+        "  [server] port = 8080\n"
+        "Unknown: nobody | unknown variable nobody\n"
+        "Syntax: 2 | line 2: expected `key = value`, got `just words`\n"
+        "PermissionError: a is read-only\n"
+    ),
 }
 
 # The names the seeds' programs are ported under (examples/README.md).
