@@ -133,3 +133,25 @@ def test_impl_fn_parameters_by_value(any_lib) -> None:
         any_lib.shout_each(["a"], lambda w: w.nope())
     gc.collect()
     assert ffi_export.held_by_rust() == 0
+
+
+def test_called_from_rust_threads_during_the_call(any_lib) -> None:
+    main = threading.get_ident()
+    seen = set()
+
+    def work(i):
+        seen.add(threading.get_ident())
+        return f"t{i}"
+
+    assert any_lib.on_threads(8, work) == [f"t{i}" for i in range(8)]
+    assert main not in seen and len(seen) >= 2
+
+    def fail(i):
+        if i == 5:
+            raise LookupError(i)
+        return ""
+
+    with pytest.raises(LookupError):
+        any_lib.on_threads(8, fail)
+    gc.collect()
+    assert ffi_export.held_by_rust() == 0

@@ -2829,6 +2829,21 @@ pub mod fn_refs {
         each(&words, f).join(" ")
     }
 
+    /// Calls `f` from `threads` Rust threads at once (`+ Sync` lets the
+    /// borrowed callback cross to scoped threads); the results in order. A
+    /// failed call's unwind is carried to this thread, so the caller's
+    /// exception comes back as itself.
+    #[export]
+    pub fn on_threads(threads: u32, f: &(dyn Fn(u32) -> String + Sync)) -> Vec<String> {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads).map(|i| scope.spawn(move || f(i))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    }
+
     /// How many `both` calls have ended, returned or unwound.
     #[export]
     pub fn drops_seen() -> u32 {
