@@ -84,9 +84,11 @@ def test_bad_callables_and_results(any_lib) -> None:
         any_lib.both(lambda: 300, lambda v: True)
     with pytest.raises(TypeError, match="callback argument 'f'"):
         any_lib.twice("x", lambda s: 5)
-    # A bad later argument: the callback lent first is released.
+    # A bad argument before or after a callback: nothing stays lent.
     with pytest.raises(TypeError):
         any_lib.sum_parsed(5, int)
+    with pytest.raises(TypeError, match="argument 'second'"):
+        any_lib.both(lambda: 1, 5)
     gc.collect()
     assert ffi_export.held_by_rust() == 0
 

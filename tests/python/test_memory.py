@@ -213,6 +213,8 @@ def test_fn_ref_callbacks_do_not_leak(any_lib) -> None:
                 any_lib.sum_parsed("x" * 1024, fail)
             with pytest.raises(TypeError):
                 any_lib.sum_parsed(None, len)
+            with pytest.raises(TypeError):
+                any_lib.both(lambda: 1, None)
     assert growth(loop, warmup=300) < 8 * MiB
     gc.collect()
     assert ffi_export.held_by_rust() == 0
