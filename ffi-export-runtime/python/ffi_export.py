@@ -2331,6 +2331,17 @@ class _SignatureKind(_Kind):
         result = "" if self.ret.unit else f" -> {self.ret.rust(named)}"
         return f"({params}){result}"
 
+    def bind_for_call(self, w: _Wrapper, p: str, where: str, make: Callable[[Any, List[Any], str, int], Any],
+                      c_type: Any) -> None:
+        """Binds argument ``p`` as made by ``make(value, keep, where, call)``
+        for this call only: its failures are kept under the call's number
+        (``_fx_call``) and re-raised by the wrapper."""
+        w.keep_list = True
+        w.ns[f"_fx_make_{p}"] = make
+        w.body.append(f"_fx_a_{p} = _fx_make_{p}({p}, _fx_keep, {where!r}, _fx_call)")
+        w.argtypes.append(c_type)
+        w.cargs.append(f"_fx_a_{p}")
+
 
 class _CallbackKind(_SignatureKind):
     """``Callback<fn(A..) -> R>`` (``{"params": [A..], "ret": R}``):
@@ -2350,11 +2361,7 @@ class _CallbackKind(_SignatureKind):
         return f"Callable[[{args}], {ret}]"
 
     def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
-        w.keep_list = True
-        w.ns[f"_fx_cb_{p}"] = self.maker(w.types)
-        w.body.append(f"_fx_a_{p} = _fx_cb_{p}({p}, _fx_keep, {where!r}, _fx_call)")
-        w.argtypes.append(_FfiCallback)
-        w.cargs.append(f"_fx_a_{p}")
+        self.bind_for_call(w, p, where, self.maker(w.types), _FfiCallback)
 
     def maker(self, types: _Types) -> Callable[[Any, List[Any], str, int], _FfiCallback]:
         """A function turning a Python callable into an ``FfiCallback``; the
@@ -2795,11 +2802,7 @@ class _FnRefKind(_ClosureKind):
         raise LoadError(f"{self.rust(types.named)} is a parameter only (it is borrowed for one call)")
 
     def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
-        w.keep_list = True
-        w.ns[f"_fx_f_{p}"] = self.maker(w.types)
-        w.body.append(f"_fx_a_{p} = _fx_f_{p}({p}, _fx_keep, {where!r}, _fx_call)")
-        w.argtypes.append(_FfiForeign)
-        w.cargs.append(f"_fx_a_{p}")
+        self.bind_for_call(w, p, where, self.maker(w.types), _FfiForeign)
 
     def maker(self, types: _Types) -> Callable[[Any, List[Any], str, int], _FfiForeign]:
         """A function lending a Python callable to Rust for call number
