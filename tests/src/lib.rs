@@ -2733,7 +2733,7 @@ pub mod shared_objects {
 /// `&dyn Fn(..)` parameters: the caller's functions borrowed for one call,
 /// with arguments and results of any type that crosses.
 pub mod fn_refs {
-    use crate::traits::{Event, ListenerError};
+    use super::traits::{Event, ListenerError};
     use ffi_export::export;
     use std::cell::Cell;
 
