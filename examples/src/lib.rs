@@ -6,6 +6,7 @@
 pub mod arrays;
 pub mod basics;
 pub mod calls;
+pub mod config;
 pub mod errors;
 pub mod events;
 pub mod fetch;

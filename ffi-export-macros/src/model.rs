@@ -218,6 +218,17 @@ pub enum ParamKind {
     Callback(Type),
     /// `Allocator` (the whole type).
     Allocator(Type),
+    /// `&dyn Fn(A..) -> R` or `impl Fn(A..) -> R` (`FnMut`, `FnOnce`): a
+    /// function of the caller's borrowed for the call, with arguments and
+    /// a result of any type that crosses.
+    FnRef {
+        /// The argument types as written (`&str` too).
+        args: Vec<Type>,
+        /// The result type, `None` for `()`.
+        ret: Option<Type>,
+        /// `impl Fn..`: the closure is passed by value, not by reference.
+        by_value: bool,
+    },
     /// Any other named type: an `#[export]` struct or enum, or an alias the
     /// macro cannot see through. Crosses by its `FfiParam` impl, and is an
     /// error at the type if it has none.
@@ -253,7 +264,13 @@ pub enum UnsupportedParam {
         /// The referenced type is named like a primitive.
         primitive: bool,
     },
-    /// `impl Trait`.
+    /// `&dyn FnMut(..)`, `&mut dyn FnMut(..)`, `&dyn FnOnce(..)`, ..: a
+    /// callback of another trait than `Fn` or taken mutably.
+    FnRefKind,
+    /// `impl Fn(..) + 'a`: the callback lives for the call only (the
+    /// lifetime as written).
+    CallbackLifetime(syn::Lifetime),
+    /// `impl Trait` of another trait than `Fn`, `FnMut` or `FnOnce`.
     ImplTrait,
     /// `*const T`, `*mut T`.
     Pointer,

@@ -123,7 +123,8 @@ impl AtType {
         let trait_ident = Ident::new(trait_name, last);
         let qualified = quote_spanned!(last=> #open #ty as ::ffi_export::__private::#trait_ident>);
         let assoc_type = match trait_name {
-            "FfiValue" => "Repr",
+            "FfiValue" | "CallArg" => "Repr",
+            "ForeignReturn" => "OkRepr",
             "FfiElement" | "FfiSliceElem" => "Raw",
             // FfiParam, IntoFfi.
             _ => "Abi",

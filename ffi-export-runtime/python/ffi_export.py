@@ -2428,6 +2428,17 @@ class _SignatureKind(_Kind):
         result = "" if self.ret.unit else f" -> {self.ret.rust(named)}"
         return f"({params}){result}"
 
+    def bind_for_call(self, w: _Wrapper, p: str, where: str, make: Callable[[Any, List[Any], str, int], Any],
+                      c_type: Any) -> None:
+        """Binds argument ``p`` as made by ``make(value, keep, where, call)``
+        for this call only: its failures are kept under the call's number
+        (``_fx_call``) and re-raised by the wrapper."""
+        w.keep_list = True
+        w.ns[f"_fx_make_{p}"] = make
+        w.body.append(f"_fx_a_{p} = _fx_make_{p}({p}, _fx_keep, {where!r}, _fx_call)")
+        w.argtypes.append(c_type)
+        w.cargs.append(f"_fx_a_{p}")
+
 
 class _CallbackKind(_SignatureKind):
     """``Callback<fn(A..) -> R>`` (``{"params": [A..], "ret": R}``):
@@ -2447,11 +2458,7 @@ class _CallbackKind(_SignatureKind):
         return f"Callable[[{args}], {ret}]"
 
     def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
-        w.keep_list = True
-        w.ns[f"_fx_cb_{p}"] = self.maker(w.types)
-        w.body.append(f"_fx_a_{p} = _fx_cb_{p}({p}, _fx_keep, {where!r}, _fx_call)")
-        w.argtypes.append(_FfiCallback)
-        w.cargs.append(f"_fx_a_{p}")
+        self.bind_for_call(w, p, where, self.maker(w.types), _FfiCallback)
 
     def maker(self, types: _Types) -> Callable[[Any, List[Any], str, int], _FfiCallback]:
         """A function turning a Python callable into an ``FfiCallback``; the
@@ -2885,6 +2892,57 @@ class _ClosureKind(_SignatureKind):
         args = ", ".join(a.c_form(h) for a in self.params) or "none"
         ret = self.ret.ok().c_form(h)
         return [(f"FfiForeign {p}", f"{rust}: method 0, args ({args}), ok {ret}")]
+
+
+class _FnRefKind(_ClosureKind):
+    """``&dyn Fn(A..) -> R`` (``{"params": [A..], "ret": R}``): a Python
+    callable lent to Rust for one call, as an ``FfiForeign`` of one method.
+    An exception it raises (other than an error value of its ``Result``)
+    is kept under the call's number and re-raised by the exported
+    function's wrapper (Rust unwinds, the call fails with
+    ``CALLBACK_FAILED``), as for a ``Callback``."""
+
+    kind = "fn_ref"
+
+    def rust(self, named: _NamedDescs) -> str:
+        return f"&dyn Fn{self.signature(named)}"
+
+    def c_type(self, types: _Types) -> Any:
+        raise LoadError(f"{self.rust(types.named)} is a parameter only (it is borrowed for one call)")
+
+    def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
+        self.bind_for_call(w, p, where, self.maker(w.types), _FfiForeign)
+
+    def maker(self, types: _Types) -> Callable[[Any, List[Any], str, int], _FfiForeign]:
+        """A function lending a Python callable to Rust for call number
+        ``call``: its failures are kept under that number (``_call_failures``)
+        and reported to Rust as status 2 without a message."""
+        rust = self.rust(types.named)
+        invokers: List[_Invoke] = []
+
+        def invoke_for_call(target: Tuple[Any, int], args: int, ok: int, err: int, keep: List[Any]) -> int:
+            try:
+                return invokers[0](target[0], args, ok, err, keep)
+            except BaseException as exc:  # noqa: BLE001 - re-raised after the Rust call
+                _call_failed(target[1], exc)
+                return _FOREIGN_FAILED
+
+        def lend(function: Any, keep: List[Any], where: str, call: int) -> _FfiForeign:
+            if not callable(function):
+                raise TypeError(f"{where} ({rust}) must be callable, not {_type_name(function)}")
+            if not invokers:
+                invokers.append(_invoker(None, self.params, self.ret, types, f"the callback {where}"))
+            return _lend((function, call), [invoke_for_call], rust, keep)
+
+        return lend
+
+    def c_params(self, h: _HeaderContext, p: str, rust: str) -> List[Tuple[str, str]]:
+        args = ", ".join(a.c_form(h) for a in self.params) or "none"
+        ret = self.ret.ok().c_form(h)
+        error = self.ret.error_kind()
+        err = f", err {error.c_form(h)}" if error is not None else ""
+        return [(f"FfiForeign {p}", f"{rust}: borrowed for the call; method 0, args ({args}), ok {ret}{err}; "
+                 f"status 2 fails the call with FFI_EXPORT_CALLBACK_FAILED")]
 
 
 class _NamedKind(_Kind):

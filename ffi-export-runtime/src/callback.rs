@@ -42,7 +42,7 @@ mod sealed {
     message = "`{Self}` cannot be a callback argument or result",
     label = "unsupported in `Callback<fn(..) -> R>`",
     note = "callback arguments and results may be i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64 or bool (and `()` as the result)",
-    note = "pass text, slices and other values through the exported function's own parameters and results instead"
+    note = "for text, records, Option, Vec or Result arguments and results take the callback as `&dyn Fn(A, ..) -> R` instead of `Callback<fn(A, ..) -> R>`"
 )]
 pub trait CallbackValue: sealed::Sealed + Sized {
     /// Its C type.
@@ -89,7 +89,8 @@ impl CallbackValue for bool {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a callback result",
     label = "unsupported in `Callback<fn(..) -> R>`",
-    note = "callback results may be (), i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64 or bool"
+    note = "callback results may be (), i8, i16, i32, i64, u8, u16, u32, u64, isize, usize, f32, f64 or bool",
+    note = "for text, records, Option, Vec or Result arguments and results take the callback as `&dyn Fn(A, ..) -> R` instead of `Callback<fn(A, ..) -> R>`"
 )]
 pub trait CallbackReturn: sealed::Sealed + Sized {
     /// Its C type.
@@ -124,15 +125,32 @@ impl<T: CallbackValue> CallbackReturn for T {
 /// A function of the caller, borrowed for one call: `Callback<fn(f64) -> f64>`.
 ///
 /// `F` is a Rust `fn` type naming the argument and result types (primitives
-/// and `bool`; `()` as a result).
-pub struct Callback<'a, F> {
+/// and `bool`; `()` as a result). For text, records, `Option`, `Vec` or
+/// `Result` arguments and results take `&dyn Fn(..) -> R` instead.
+pub struct Callback<'a, F: CallbackSignature> {
     raw: FfiCallback,
-    _borrow: PhantomData<(&'a (), *const (), F)>,
+    /// Calls `raw` with `F`'s types: chosen when lifted, where the types
+    /// are checked, so that `call` itself has no bounds (an unsupported
+    /// type is one error, at the parameter, not another at each call).
+    invoke: F::Invoke,
+    _borrow: PhantomData<(&'a (), *const ())>,
+}
+
+/// The `fn(A, ..) -> R` types a [`Callback`] is written with: the type of
+/// the function that calls one.
+#[doc(hidden)]
+pub trait CallbackSignature {
+    /// `unsafe fn(&FfiCallback, A, ..) -> R`.
+    type Invoke: Copy;
 }
 
 macro_rules! callback_arity {
-    ($($a:ident),*) => {
-        impl<'a, R: CallbackReturn, $($a: CallbackValue),*> Callback<'a, fn($($a),*) -> R> {
+    ($invoke:ident: $($a:ident),*) => {
+        impl<R, $($a),*> CallbackSignature for fn($($a),*) -> R {
+            type Invoke = unsafe fn(&FfiCallback $(, $a)*) -> R;
+        }
+
+        impl<'a, R, $($a),*> Callback<'a, fn($($a),*) -> R> {
             /// Calls the function. If it fails (the Python function raised),
             /// this unwinds the exported function, and the caller sees its
             /// own exception.
@@ -142,28 +160,41 @@ macro_rules! callback_arity {
             /// instead: the first failure is the one reported, and a second
             /// panic would abort the process.
             #[allow(non_snake_case, clippy::too_many_arguments)]
+            #[inline]
             pub fn call(&self, $($a: $a),*) -> R {
-                let mut failed: u8 = 0;
-                // SAFETY: `raw.call` was checked non-NULL when lifted and has
-                // this signature by the C contract; it lives for 'a.
-                // `C-unwind`: see `crate::foreign`.
-                let call: unsafe extern "C-unwind" fn(*mut c_void, *mut u8 $(, $a::C)*) -> R::C =
-                    unsafe { core::mem::transmute(self.raw.call) };
-                let guard = HangIfUnwound::arm();
-                // SAFETY: as above; `failed` outlives the call.
-                let result = unsafe { call(self.raw.context, &mut failed $(, $a.to_c())*) };
-                guard.disarm();
-                if failed != 0 {
-                    if std::thread::panicking() {
-                        return R::NEUTRAL;
-                    }
-                    fail();
+                // SAFETY: `invoke` was made for `raw` and these types when
+                // lifted (see `invoke`'s contract).
+                unsafe { (self.invoke)(&self.raw $(, $a)*) }
+            }
+        }
+
+        /// `Callback::call` of these types.
+        ///
+        /// # Safety
+        /// `raw` was lifted as a `Callback` of these types: its function is
+        /// non-NULL and has this C signature (C contract), and it lives for
+        /// the call.
+        #[allow(non_snake_case, clippy::too_many_arguments)]
+        unsafe fn $invoke<R: CallbackReturn, $($a: CallbackValue),*>(raw: &FfiCallback $(, $a: $a)*) -> R {
+            let mut failed: u8 = 0;
+            // SAFETY: by this function's contract. `C-unwind`: see
+            // `crate::foreign`.
+            let call: unsafe extern "C-unwind" fn(*mut c_void, *mut u8 $(, $a::C)*) -> R::C =
+                unsafe { core::mem::transmute(raw.call) };
+            let guard = HangIfUnwound::arm();
+            // SAFETY: as above; `failed` outlives the call.
+            let result = unsafe { call(raw.context, &mut failed $(, $a.to_c())*) };
+            guard.disarm();
+            if failed != 0 {
+                if std::thread::panicking() {
+                    return R::NEUTRAL;
                 }
-                match R::from_c(result) {
-                    Some(value) => value,
-                    None if std::thread::panicking() => R::NEUTRAL,
-                    None => fail_with("the callback returned an invalid value"),
-                }
+                fail();
+            }
+            match R::from_c(result) {
+                Some(value) => value,
+                None if std::thread::panicking() => R::NEUTRAL,
+                None => fail_with("the callback returned an invalid value"),
             }
         }
 
@@ -186,7 +217,7 @@ macro_rules! callback_arity {
                 if abi.call.is_null() {
                     return Err(Fault::invalid(param, "NULL callback"));
                 }
-                Ok(Callback { raw: abi, _borrow: PhantomData })
+                Ok(Callback { raw: abi, invoke: $invoke::<R, $($a),*>, _borrow: PhantomData })
             }
         }
     };
@@ -196,11 +227,11 @@ fn fail_with(message: &str) -> ! {
     std::panic::panic_any(message.to_owned())
 }
 
-callback_arity!();
-callback_arity!(A);
-callback_arity!(A, B);
-callback_arity!(A, B, C);
-callback_arity!(A, B, C, D);
+callback_arity!(invoke0:);
+callback_arity!(invoke1: A);
+callback_arity!(invoke2: A, B);
+callback_arity!(invoke3: A, B, C);
+callback_arity!(invoke4: A, B, C, D);
 
 /// Element kinds an [`Allocator`] hands out, as `kind` codes.
 #[diagnostic::on_unimplemented(

@@ -22,7 +22,8 @@ use crate::status::Fault;
     message = "`{Self}` cannot cross an #[export] boundary",
     label = "unsupported type",
     note = "supported: i8 … u64, isize, usize, f32, f64, bool, String, #[export] structs and enums, and Vec<T> / Option<T> of those",
-    note = "put #[ffi_export::export] on your struct or enum to make it crossable"
+    note = "put #[ffi_export::export] on your struct or enum to make it crossable",
+    note = "`Arc<T>` crosses when `T` is an object of an #[export] impl that is `Sync` (any thread uses its `&T`: keep its state in a `Mutex` or atomics, or return `Self`), or `dyn Trait` of an #[export] trait"
 )]
 pub unsafe trait FfiData: Sized {
     /// The C form.
@@ -64,6 +65,11 @@ pub unsafe trait FfiArcData {
 
 // SAFETY: the C form is a registry handle (a u64, 0 for none), released
 // through the object type's free function, not by `free_repr`.
+// An unsupported `Arc<T>` is reported as itself (the note on `FfiData`
+// says what `T` must be), once: the shim's C signature and its body both
+// need `Arc<T>: FfiData`, and rustc reports a failing bound of `T` (`Sync`)
+// once per path.
+#[diagnostic::do_not_recommend]
 unsafe impl<T: ?Sized + FfiArcData> FfiData for std::sync::Arc<T> {
     type Repr = u64;
     const DESC: TypeDesc = T::DESC;

@@ -102,6 +102,15 @@ pub enum TypeDesc {
         /// Result type (a `Result` for fallible closures).
         ret: &'static TypeDesc,
     },
+    /// `&dyn Fn(A..) -> R`: a function of the caller's borrowed for the
+    /// call, an [`FfiForeign`](crate::abi::FfiForeign) of one method whose
+    /// failure re-raises as itself (`CALLBACK_FAILED`).
+    FnRef {
+        /// Argument types (a `&str` as `String`).
+        params: &'static [TypeDesc],
+        /// Result type (a `Result` for fallible callbacks).
+        ret: &'static TypeDesc,
+    },
 }
 
 /// Whether a value described by `desc`, passed in by value, moves objects
@@ -201,8 +210,11 @@ impl fmt::Display for TypeDesc {
             }
             TypeDesc::Allocator => f.write_str("Allocator"),
             TypeDesc::Trait(desc) => write!(f, "dyn {}", desc().name),
-            TypeDesc::Closure { params, ret } => {
-                f.write_str("dyn Fn(")?;
+            TypeDesc::Closure { params, ret } | TypeDesc::FnRef { params, ret } => {
+                f.write_str(match self {
+                    TypeDesc::FnRef { .. } => "&dyn Fn(",
+                    _ => "dyn Fn(",
+                })?;
                 for (i, param) in params.iter().enumerate() {
                     if i > 0 {
                         f.write_str(", ")?;
@@ -528,9 +540,12 @@ fn write_type(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
         TypeDesc::CStr => out.push_str(r#"{"kind":"cstr"}"#),
         TypeDesc::StrList => out.push_str(r#"{"kind":"str_list"}"#),
         TypeDesc::Allocator => out.push_str(r#"{"kind":"allocator"}"#),
-        TypeDesc::Callback { params, ret } | TypeDesc::Closure { params, ret } => {
+        TypeDesc::Callback { params, ret }
+        | TypeDesc::Closure { params, ret }
+        | TypeDesc::FnRef { params, ret } => {
             let kind = match ty {
                 TypeDesc::Closure { .. } => "closure",
+                TypeDesc::FnRef { .. } => "fn_ref",
                 _ => "callback",
             };
             let _ = write!(out, r#"{{"kind":"{kind}","params":["#);

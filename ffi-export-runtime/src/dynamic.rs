@@ -78,65 +78,86 @@ impl ForeignObject {
         Ok(ForeignObject { raw: abi, name })
     }
 
-    /// Calls method number `method` (named `method_name`) with `args`.
+    /// Calls method number `method` (named `method_name`) with `args`; a
+    /// failure of the caller's panics with a message naming the method.
     pub fn call<A: ForeignArgs, R: ForeignReturn>(
         &self,
         method: u32,
         method_name: &'static str,
         args: A,
     ) -> R {
+        match args.with_pointers(|pointers| self.call_raw(method, pointers)) {
+            Ok(value) => value,
+            Err(CallFailure::Raised(text) | CallFailure::Broken(text)) => {
+                std::panic::panic_any(format!(
+                    "{}::{method_name} (implemented by the caller) failed: {text}",
+                    self.name
+                ))
+            }
+        }
+    }
+
+    /// Calls method number `method` with one pointer per argument, each to
+    /// its C form (valid for the call), and copies the result out.
+    pub(crate) fn call_raw<R: ForeignReturn>(
+        &self,
+        method: u32,
+        pointers: &[*mut c_void],
+    ) -> Result<R, CallFailure> {
         let mut ok = <R::OkRepr as ForeignSlot>::empty();
         let mut err = <R::ErrRepr as ForeignSlot>::empty();
         let mut message = FfiBuffer::NULL;
-        let status = args.with_pointers(|pointers| {
-            // SAFETY: checked non-NULL when lifted; this signature by the C
-            // contract. `C-unwind`: see `crate::foreign`.
-            let call: unsafe extern "C-unwind" fn(
-                *mut c_void,
-                u32,
-                *const *mut c_void,
-                *mut c_void,
-                *mut c_void,
-                *mut FfiBuffer,
-            ) -> i32 = unsafe { core::mem::transmute(self.raw.call) };
-            let guard = HangIfUnwound::arm();
-            // SAFETY: as above; the argument C forms and the three output
-            // slots outlive the call.
-            let status = unsafe {
-                call(
-                    self.raw.context,
-                    method,
-                    pointers.as_ptr(),
-                    (&mut ok as *mut R::OkRepr).cast(),
-                    (&mut err as *mut R::ErrRepr).cast(),
-                    &mut message,
-                )
-            };
-            guard.disarm();
-            status
-        });
-        let outcome = match status {
+        // SAFETY: checked non-NULL when lifted; this signature by the C
+        // contract. `C-unwind`: see `crate::foreign`.
+        let call: unsafe extern "C-unwind" fn(
+            *mut c_void,
+            u32,
+            *const *mut c_void,
+            *mut c_void,
+            *mut c_void,
+            *mut FfiBuffer,
+        ) -> i32 = unsafe { core::mem::transmute(self.raw.call) };
+        let guard = HangIfUnwound::arm();
+        // SAFETY: as above; the argument C forms (the caller of this
+        // function's) and the three output slots outlive the call.
+        let status = unsafe {
+            call(
+                self.raw.context,
+                method,
+                pointers.as_ptr(),
+                (&mut ok as *mut R::OkRepr).cast(),
+                (&mut err as *mut R::ErrRepr).cast(),
+                &mut message,
+            )
+        };
+        guard.disarm();
+        match status {
             // SAFETY: status 0 or 1: the caller wrote a C form of the type
             // to the slot (C contract); it stays valid until this thread's
             // next call on the object, and `finish` copies it now.
-            OK | ERR => unsafe { R::finish(status == ERR, &ok, &err) },
+            OK | ERR => unsafe { R::finish(status == ERR, &ok, &err) }.map_err(CallFailure::Broken),
             FAILED => {
                 // SAFETY: status 2: `message` is NULL or UTF-8 bytes of the
                 // caller's, valid as above; copied here.
                 let text = unsafe { crate::data::borrow_str(&message) }
                     .unwrap_or("(the failure message was not UTF-8)");
-                Err(text.to_owned())
+                Err(CallFailure::Raised(text.to_owned()))
             }
-            other => Err(format!("returned the unknown status {other}")),
-        };
-        match outcome {
-            Ok(value) => value,
-            Err(text) => std::panic::panic_any(format!(
-                "{}::{method_name} (implemented by the caller) failed: {text}",
-                self.name
-            )),
+            other => Err(CallFailure::Broken(format!(
+                "returned the unknown status {other}"
+            ))),
         }
     }
+}
+
+/// Why a call of the caller's method gave no value.
+pub(crate) enum CallFailure {
+    /// The caller's implementation failed (status 2, e.g. a Python
+    /// exception): its message.
+    Raised(String),
+    /// The caller broke the C contract (an invalid value, an unknown
+    /// status).
+    Broken(String),
 }
 
 impl Drop for ForeignObject {

@@ -176,6 +176,7 @@ pub mod convert;
 pub mod data;
 pub mod describe;
 pub mod dynamic;
+pub mod fn_ref;
 pub mod foreign;
 pub mod object;
 pub mod plain;
@@ -204,6 +205,7 @@ pub use describe::{
 pub use dynamic::{
     FfiTrait, FfiTraitObject, ForeignArgs, ForeignObject, ForeignReturn, ForeignValue,
 };
+pub use fn_ref::{ArgRepr, CallArg, FnRef};
 pub use object::{
     borrow_copied, hold_object, live_objects, register, register_shared, release, reserve_object,
     shared, take_object, with_object, FfiBorrow, FfiBorrowMut, FfiObject, Locked, ObjectArgs,

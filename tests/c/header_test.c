@@ -71,6 +71,31 @@ static double triple(void *context, uint8_t *failed, double value) {
     return value * 3;
 }
 
+/* A `&dyn Fn(String) -> Result<i32, ListenerError>` implemented in C: the
+ * length of each word, "busy" is an error value, "fail" fails the call. */
+static int c_parse_refs;
+
+static void c_parse_retain(void *context) { *(int *)context += 1; }
+
+static void c_parse_release(void *context) { *(int *)context -= 1; }
+
+static int32_t c_parse_call(void *context, uint32_t method, void *const *args, void *ok, void *err,
+                            FfiBuffer *message) {
+    (void)context;
+    (void)method; /* a callback has one method, number 0 */
+    (void)message;
+    const FfiBuffer *word = args[0]; /* Rust's, valid for this call */
+    if (word->len == 4 && memcmp(word->ptr, "busy", 4) == 0) {
+        ((ListenerError_repr *)err)->tag = ListenerError_Busy_tag;
+        return 1;
+    }
+    if (word->len == 4 && memcmp(word->ptr, "fail", 4) == 0) {
+        return 2;
+    }
+    *(int32_t *)ok = (int32_t)word->len;
+    return 0;
+}
+
 /* The trait Button implemented in C: an FfiForeign dispatching on the method
  * number, counting the references Rust holds. */
 typedef struct {
@@ -189,6 +214,15 @@ int main(void) {
     FfiCallback callback = {(const void *)triple, &calls};
     apply(values, 3, callback);
     printf("apply: %g %g %g (%d calls)\n", values[0], values[1], values[2], calls);
+
+    /* A callback borrowed for one call, of any crossing types. */
+    FfiForeign parse = {c_parse_call, c_parse_retain, c_parse_release, &c_parse_refs};
+    printf("sum_parsed: %d\n", (int)sum_parsed(STR("ab cde"), parse));
+    sum_parsed(STR("a busy"), parse);
+    report_error("sum_parsed(busy)");
+    sum_parsed(STR("a fail"), parse);
+    report_error("sum_parsed(fail)");
+    printf("sum_parsed refs: %d\n", c_parse_refs);
 
     /* A batch: one value (step 0) against an array (step 1). */
     double xs[3] = {1, 2, 3}, factor = 10, out[3];

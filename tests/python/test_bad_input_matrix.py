@@ -527,6 +527,17 @@ case("record with an object field", "a closed object in a Vec field",
 case("object by value", "panic after the move (the value is dropped once)",
      lambda lib: (lambda p: (pytest.raises(ffi_export.RustPanic, lib.byvalue.weigh_and_panic, p), p.closed)[1])(part(lib)),
      None, "True")
+# --- callbacks borrowed for one call (`&dyn Fn`) ------------------------------
+case("&dyn Fn() -> u8", "not callable", lambda lib: lib.both(3, lambda v: True), TypeError,
+     r"argument 'first' \(&dyn Fn\(\) -> u8\) must be callable, not int")
+case("&dyn Fn() -> u8", "returns out of range", lambda lib: lib.both(lambda: 256, lambda v: True), OverflowError,
+     "the result of the callback argument 'first' \\(u8\\) must be in 0..=255, got 256")
+case("&dyn Fn(String) -> String", "returns the wrong type", lambda lib: lib.twice("x", lambda s: None), TypeError,
+     "the result of the callback argument 'f'")
+case("&dyn Fn(String) -> Result<i32, ListenerError>", "raises another exception (re-raised as itself)",
+     lambda lib: lib.sum_parsed("a", lambda w: {}[w]), KeyError, "a")
+case("&dyn Fn(String) -> Result<i32, ListenerError>", "raises a variant of the Result's error",
+     lambda lib: lib.sum_parsed("a", _raise_busy(lib)), "lib.errors.ListenerError.Busy", "busy")
 
 
 def resolve(lib, raises):

@@ -274,6 +274,19 @@ EXPECTED = {
         "back: ['double', 'triple', 'negate'] 5\n"
         "stages alive: 0\n"
     ),
+    "30_config": (
+        "kept: 2\n"
+        "  [paths] home = /home/ada\n"
+        "  [paths] cache = /home/ada/.cache\n"
+        "  [server] port = 8080\n"
+        'lib.read_config("x = ${nobody}", lookup, lambda entry: True)\n'
+        "    → raises Unknown: unknown variable nobody\n"
+        "  its field: name = 'nobody'\n"
+        'lib.read_config("[a]\\njust words", lookup, lambda entry: True)\n'
+        "    → raises Syntax: line 2: expected `key = value`, got `just words`\n"
+        "  its field: line = 2\n"
+        'lib.read_config("a = 1", lookup, refuse) → raises PermissionError: a is read-only\n'
+    ),
 }
 
 # The names the seeds' programs are ported under (examples/README.md).

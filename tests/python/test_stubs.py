@@ -199,6 +199,7 @@ def test_typed_clients_run(typed_dir: str) -> None:
     assert "owned: 6 a-b 3 [('a', 2), ('b', 1)]" in out.splitlines()
     assert "maps: {1: ['e'], 2: ['ab', 'cd']} [1, 3] -1.0 2.0 3 True b'AA'" in out.splitlines()
     assert "records: ['Ada'] 1 True" in out.splitlines()
+    assert "fn refs: 3 ['a'] 2 [0, 1] x!!" in out.splitlines()
     assert "async: 3 {'a': 2} 0.0 [1, 2] [1] DivisionByZero" in out.splitlines()
     assert "inventory: ['item0', 'item1'] ['a', 'b'] (1.5, -2.0) 1" in out.splitlines()
     assert "defaults: hello a! hello a hello a? 8080 Guest None Hello b" in out.splitlines()

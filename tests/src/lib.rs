@@ -3091,3 +3091,124 @@ pub mod byvalue {
         Kit { label, ..kit }
     }
 }
+
+/// `&dyn Fn(..)` parameters: the caller's functions borrowed for one call,
+/// with arguments and results of any type that crosses.
+pub mod fn_refs {
+    use super::traits::{Event, ListenerError};
+    use ffi_export::export;
+    use std::cell::Cell;
+
+    /// Calls `parse` on each word; the sum of what it returns.
+    #[export]
+    pub fn sum_parsed(
+        text: &str,
+        parse: &dyn Fn(&str) -> Result<i32, ListenerError>,
+    ) -> Result<i32, ListenerError> {
+        text.split_whitespace().map(parse).sum()
+    }
+
+    /// `describe` of an event per kind, in order, skipping `None`s.
+    #[export]
+    pub fn describe_events(
+        kinds: Vec<String>,
+        describe: &dyn Fn(Event) -> Option<String>,
+    ) -> Vec<String> {
+        kinds
+            .into_iter()
+            .enumerate()
+            .filter_map(|(seq, kind)| {
+                describe(Event {
+                    kind,
+                    seq: seq as u32,
+                    tags: vec!["t".to_owned()],
+                })
+            })
+            .collect()
+    }
+
+    /// Calls `visit` with each item, its index and the running total (a
+    /// callback of three arguments and no result); the number of calls.
+    #[export]
+    pub fn visit_all(items: Vec<i64>, visit: &dyn Fn(Vec<i64>, u32, Option<i64>)) -> u32 {
+        let count = Cell::new(0u32);
+        let mut total = 0;
+        for item in &items {
+            total += item;
+            visit(vec![*item; 2], count.get(), (total > 0).then_some(total));
+            count.set(count.get() + 1);
+        }
+        count.get()
+    }
+
+    /// `f(f(x))`, the callback passed on to a Rust helper borrowing it.
+    #[export]
+    pub fn twice(x: String, f: &dyn Fn(String) -> String) -> String {
+        fn apply(f: &dyn Fn(String) -> String, x: String) -> String {
+            f(x)
+        }
+        apply(f, apply(f, x))
+    }
+
+    /// Two callbacks in one call, and a Rust value dropped when the call
+    /// unwinds (`drops_seen` counts them).
+    #[export]
+    pub fn both(first: &dyn Fn() -> u8, second: &dyn Fn(u8) -> bool) -> bool {
+        let _guard = CountDrop;
+        second(first())
+    }
+
+    static DROPS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+    struct CountDrop;
+
+    impl Drop for CountDrop {
+        fn drop(&mut self) {
+            DROPS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    /// `impl FnMut` by value: the running totals of `values` through `f`,
+    /// `f` kept in a Rust `FnMut` adaptor.
+    #[export]
+    pub fn running(values: Vec<i64>, mut f: impl FnMut(i64, Option<String>) -> i64) -> Vec<i64> {
+        let mut total = 0;
+        values
+            .into_iter()
+            .map(|v| {
+                total += v;
+                f(total, (total % 2 == 0).then(|| "even".to_owned()))
+            })
+            .collect()
+    }
+
+    /// `impl Fn(&str)` by value, passed on to a generic Rust function.
+    #[export]
+    pub fn shout_each(words: Vec<String>, f: impl Fn(&str) -> String) -> String {
+        fn each<F: Fn(&str) -> String>(words: &[String], f: F) -> Vec<String> {
+            words.iter().map(|w| f(w)).collect()
+        }
+        each(&words, f).join(" ")
+    }
+
+    /// Calls `f` from `threads` Rust threads at once (`+ Sync` lets the
+    /// borrowed callback cross to scoped threads); the results in order. A
+    /// failed call's unwind is carried to this thread, so the caller's
+    /// exception comes back as itself.
+    #[export]
+    pub fn on_threads(threads: u32, f: &(dyn Fn(u32) -> String + Sync)) -> Vec<String> {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads).map(|i| scope.spawn(move || f(i))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    }
+
+    /// How many `both` calls have ended, returned or unwound.
+    #[export]
+    pub fn drops_seen() -> u32 {
+        DROPS.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}

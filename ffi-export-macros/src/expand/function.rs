@@ -221,6 +221,54 @@ pub fn callable(model: &ExportFn) -> TokenStream {
                 let elem_desc = at.konst("DESC");
                 quote!(#rt::TypeDesc::Slice { elem: &#elem_desc, mutable: false })
             }
+            ParamKind::FnRef {
+                args,
+                ret,
+                by_value,
+            } => {
+                // A local closure of the user's own argument types around
+                // the caller's function, lent to the user's function.
+                let arg = format_ident!("__ffi_arg{}", index);
+                let function = format_ident!("__ffi_fn{}", index);
+                c_params.push(quote!(#arg: #rt::FfiForeign));
+                let unit: syn::Type = syn::parse_quote!(());
+                let ret_ty = ret.clone().unwrap_or(unit);
+                let ret_at = AtType::new(&ret_ty, "ForeignReturn");
+                let arg_ats: Vec<_> = args.iter().map(|a| AtType::new(a, "CallArg")).collect();
+                let names: Vec<_> = (0..args.len())
+                    .map(|i| format_ident!("__ffi_a{}", i))
+                    .collect();
+                let reprs: Vec<_> = (0..args.len())
+                    .map(|i| format_ident!("__ffi_c{}", i))
+                    .collect();
+                // Each through `<A as CallArg>` at the argument's type: an
+                // unsupported one is one error there.
+                let to_reprs =
+                    arg_ats
+                        .iter()
+                        .zip(names.iter().zip(&reprs))
+                        .map(|(at, (name, repr))| {
+                            let lend = at.item("lend");
+                            let binding = at.binding_at_first(repr);
+                            quote_spanned!(at.last=> let mut #binding = #lend(#name);)
+                        });
+                copies.push(quote_spanned! {span=>
+                    // SAFETY: the caller's C argument, an FfiForeign by the
+                    // C contract; NULL functions are refused.
+                    let #function = unsafe { #rt::FnRef::lift(#arg, #name) }?;
+                    let #value = |#(#names: #args),*| -> #ret_ty {
+                        #(#to_reprs)*
+                        #function.call::<#ret_ty>(&[#(#reprs.ptr()),*])
+                    };
+                });
+                values.push(match by_value {
+                    true => quote!(#value),
+                    false => quote!(&#value),
+                });
+                let params = arg_ats.iter().map(|at| at.konst("DESC"));
+                let ret_desc = ret_at.konst("DESC");
+                quote!(#rt::TypeDesc::FnRef { params: &[#(#params),*], ret: &#ret_desc })
+            }
             // Rejected by `validate`: never expanded.
             ParamKind::Unsupported(_) => continue,
         };

@@ -180,6 +180,15 @@ fn param_kind(ty: &Type) -> ParamKind {
                     },
                     other => ParamKind::Unsupported(UnsupportedParam::SliceElement(other.clone())),
                 },
+                Type::TraitObject(object) => {
+                    fn_ref(&object.bounds, mutable, false).unwrap_or_else(|| {
+                        ParamKind::Unsupported(UnsupportedParam::Reference {
+                            elem: elem.clone(),
+                            mutable,
+                            primitive: false,
+                        })
+                    })
+                }
                 _ if is_named(elem, "String") => {
                     ParamKind::Unsupported(UnsupportedParam::RefString { mutable })
                 }
@@ -210,7 +219,8 @@ fn param_kind(ty: &Type) -> ParamKind {
                 ParamKind::Named(path.clone())
             }
         }
-        Type::ImplTrait(_) => ParamKind::Unsupported(UnsupportedParam::ImplTrait),
+        Type::ImplTrait(bounds) => fn_ref(&bounds.bounds, false, true)
+            .unwrap_or(ParamKind::Unsupported(UnsupportedParam::ImplTrait)),
         Type::Ptr(_) => ParamKind::Unsupported(UnsupportedParam::Pointer),
         // Owned values (`String`, `Vec<T>`, maps, tuples, records) cross
         // by their `FfiParam` impl: copied in from their C form.
@@ -218,6 +228,51 @@ fn param_kind(ty: &Type) -> ParamKind {
         Type::Tuple(_) => ParamKind::Unsupported(UnsupportedParam::Unit),
         other => ParamKind::Unsupported(UnsupportedParam::Other(other.clone())),
     }
+}
+
+/// `&dyn Fn(A..) -> R` or (`by_value`) `impl Fn(A..) -> R` / `FnMut` /
+/// `FnOnce` (other bounds may be lifetimes and `Send` / `Sync`), or the
+/// unsupported kind of a `&dyn FnMut` / `&dyn FnOnce` or `&mut dyn Fn`;
+/// `None` for other bounds.
+fn fn_ref(
+    bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>,
+    mutable: bool,
+    by_value: bool,
+) -> Option<ParamKind> {
+    let mut traits = bounds.iter().filter_map(|bound| match bound {
+        syn::TypeParamBound::Trait(bound) => bound.path.segments.last(),
+        _ => None,
+    });
+    let function = traits.find(|segment| {
+        matches!(segment.arguments, syn::PathArguments::Parenthesized(_))
+            && ["Fn", "FnMut", "FnOnce"]
+                .iter()
+                .any(|name| segment.ident == name)
+    })?;
+    let syn::PathArguments::Parenthesized(arguments) = &function.arguments else {
+        return None;
+    };
+    if mutable || (function.ident != "Fn" && !by_value) {
+        return Some(ParamKind::Unsupported(UnsupportedParam::FnRefKind));
+    }
+    let lifetime = bounds.iter().find_map(|bound| match bound {
+        syn::TypeParamBound::Lifetime(lifetime) if lifetime.ident != "_" => Some(lifetime),
+        _ => None,
+    });
+    if let Some(lifetime) = lifetime {
+        return Some(ParamKind::Unsupported(UnsupportedParam::CallbackLifetime(
+            lifetime.clone(),
+        )));
+    }
+    let ret = match &arguments.output {
+        ReturnType::Default => None,
+        ReturnType::Type(_, ty) => Some((**ty).clone()),
+    };
+    Some(ParamKind::FnRef {
+        args: arguments.inputs.iter().map(|arg| arg.ty.clone()).collect(),
+        ret,
+        by_value,
+    })
 }
 
 /// The return type, for a function of `owner`'s impl block or a free one.

@@ -98,7 +98,7 @@ fn asynchronous(export: &ExportFn, errors: &mut Errors) {
             ParamKind::RefMut(_) => {
                 "take `Arc<T>` of a shared object (one that locks its own state)"
             }
-            ParamKind::Callback(_) | ParamKind::Allocator(_) => {
+            ParamKind::Callback(_) | ParamKind::Allocator(_) | ParamKind::FnRef { .. } => {
                 "callbacks and allocators live for one call; return the value instead"
             }
         };
@@ -300,7 +300,22 @@ fn param_kind(param: &Param, errors: &mut Errors) {
                 describe(elem)
             )
         }
-        UnsupportedParam::ImplTrait => "`impl Trait` parameters make the function generic and cannot be exported: take a concrete type".to_owned(),
+        UnsupportedParam::FnRefKind => "a callback of the caller is borrowed as `&dyn Fn(A, ..) -> R`, \
+             not `&dyn FnMut`, `&dyn FnOnce` or through `&mut`: it may be called any number of times, \
+             also re-entrantly; take `impl FnMut(A, ..) -> R` by value to call it as `FnMut`, or keep \
+             state in a `Cell` or `RefCell` of your own".to_owned(),
+        UnsupportedParam::CallbackLifetime(lifetime) => {
+            errors.error(
+                lifetime,
+                format!(
+                    "`{lifetime}` on a callback of the caller: it is borrowed for the call only; \
+                     remove the lifetime, or take `Box<dyn Fn(A, ..) -> R + Send + Sync>` to keep it"
+                ),
+            );
+            return;
+        }
+        UnsupportedParam::ImplTrait => "`impl Trait` parameters make the function generic and cannot be exported: take a concrete type \
+             (a callback of the caller may be `impl Fn(A, ..) -> R` or `&dyn Fn(A, ..) -> R`)".to_owned(),
         UnsupportedParam::Pointer => "raw pointer parameters cannot be exported: take `&str`, `&CStr`, `&[T]` or `&mut [T]`; \
              the shim receives the C pointer and checks it (NULL, alignment, length) for you".to_owned(),
         UnsupportedParam::Unit => "`()` cannot be a parameter: remove it".to_owned(),

@@ -105,6 +105,19 @@ def traits() -> str:
     return f"{recorder.kinds} {failures} {named} {pressed} {results}"
 
 
+def fn_refs() -> str:
+    """`&dyn Fn` callbacks borrowed for one call: typed arguments and results."""
+    total: int = t.sum_parsed("1 22", len)
+
+    def describe(event: t.Event) -> str | None:
+        return None if event.seq else event.kind
+
+    described: List[str] = t.describe_events(["a", "b"], describe)
+    seen: List[int] = []
+    count: int = t.visit_all([1, 2], lambda pair, index, running: seen.append(index))
+    return f"{total} {described} {count} {seen} {t.twice('x', lambda s: s + '!')}"
+
+
 async def awaited() -> str:
     """Async exports: coroutines whose awaited values are typed."""
     pending: Coroutine[object, object, int] = t.add_later(1, 2)
@@ -190,6 +203,7 @@ def main() -> None:
     print("shared:", shared())
     print("moved:", moved())
     print("traits:", traits())
+    print("fn refs:", fn_refs())
     print("async:", asyncio.run(awaited()))
     print("names:", names())
     try:

@@ -1,0 +1,8 @@
+use ffi_export::export;
+
+#[export]
+pub fn count(f: &mut dyn FnMut(u32)) {
+    f(1);
+}
+
+fn main() {}
