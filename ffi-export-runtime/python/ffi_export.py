@@ -3748,8 +3748,27 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None],
         """The native function of export ``name`` (None if it has none):
         parameters ``names`` (keywords are matched by identity, so they are
         interned), the last ``len(defaults)`` with those defaults."""
-        return make_fn(name.encode(), slow, tuple(sys.intern(n) for n in names), tuple(defaults))
+        function = make_fn(name.encode(), slow, tuple(sys.intern(n) for n in names), tuple(defaults))
+        if function is not None:
+            _finish_native_type(type(function))
+        return function
     return native
+
+
+def _refuse_new(cls: Any, *args: Any, **kwargs: Any) -> Any:
+    raise TypeError(f"cannot create '{cls.__module__}.{cls.__qualname__}' instances: load a library instead")
+
+
+def _finish_native_type(cls: Any) -> None:
+    """Makes the native function type behave like a function: it cannot be
+    instantiated from Python (only the library makes its objects), and
+    ``copy``/``deepcopy`` return the function itself, pickling refers to it
+    by name."""
+    if "__copy__" not in cls.__dict__:
+        cls.__new__ = _refuse_new
+        cls.__copy__ = lambda self: self
+        cls.__deepcopy__ = lambda self, memo: self
+        cls.__reduce__ = lambda self: self.__qualname__
 
 
 #: Objects the Rust side holds pointers to: they live as long as the process.
@@ -4271,6 +4290,19 @@ def _unbindable(export: _Desc, why: str) -> Callable[..., Any]:
     return unbound
 
 
+def _in_main_interpreter() -> bool:
+    """Whether this code runs in the process's main interpreter (not a
+    subinterpreter, whose exit must not tell the library the process is
+    going away). CPython 3.12+ can tell; earlier ones count as main."""
+    for name in ("_interpreters", "_xxsubinterpreters"):
+        try:
+            module: Any = __import__(name)
+        except ImportError:
+            continue
+        return bool(module.get_current() == module.get_main())
+    return True
+
+
 class Library:
     """A loaded ffi-export library: one attribute per exported function (by
     its C name), per type whose name no other type has (``lib.Person``), and
@@ -4308,9 +4340,10 @@ class Library:
                 "with the ffi-export version the library was built with"
             )
         # Before the interpreter is torn down, the library's own threads stop
-        # calling into it (they park; see `ffi_export_caller_exiting`).
+        # calling into it (they park; see `ffi_export_caller_exiting`). The
+        # flag is process-wide: only the main interpreter's exit sets it.
         exiting = getattr(cdll, "ffi_export_caller_exiting", None)  # older builds lack it
-        if exiting is not None:
+        if exiting is not None and _in_main_interpreter():
             exiting.restype, exiting.argtypes = None, []
             atexit.register(exiting)
         describe = cdll["ffi_export_describe"]

@@ -71,6 +71,7 @@ impl ForeignObject {
         // `C-unwind`: see `crate::foreign`.
         let retain: unsafe extern "C-unwind" fn(*mut c_void) =
             unsafe { core::mem::transmute(abi.retain) };
+        crate::foreign::park_if_caller_exited(crate::status::in_shim);
         let guard = HangIfUnwound::arm();
         // SAFETY: as above.
         unsafe { retain(abi.context) };
@@ -86,6 +87,7 @@ impl ForeignObject {
         method_name: &'static str,
         args: A,
     ) -> R {
+        crate::foreign::park_if_caller_exited(crate::status::in_shim);
         match args.with_pointers(|pointers| self.call_raw(method, pointers)) {
             Ok(value) => value,
             Err(CallFailure::Raised(text) | CallFailure::Broken(text)) => {
@@ -167,6 +169,7 @@ impl Drop for ForeignObject {
         // `crate::foreign`.
         let release: unsafe extern "C-unwind" fn(*mut c_void) =
             unsafe { core::mem::transmute(self.raw.release) };
+        crate::foreign::park_if_caller_exited(crate::status::in_shim);
         let guard = HangIfUnwound::arm();
         // SAFETY: as above.
         unsafe { release(self.raw.context) };

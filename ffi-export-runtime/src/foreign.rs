@@ -26,16 +26,28 @@
 
 //!
 //! A second hazard is calling in *after* the interpreter is gone: a thread
-//! of the library's own (an executor, a thread keeping a Python listener)
-//! whose call into a Python trampoline starts once `Py_FinalizeEx` has
-//! freed the interpreter reads freed memory in `PyGILState_Ensure`. The
-//! helper therefore calls [`ffi_export_caller_exiting`] from an `atexit`
-//! handler, on the main thread, before the interpreter is torn down: from
-//! then on every other thread about to call the caller parks instead, and
-//! the main thread (which may still run exit handlers that call exports)
-//! carries on. A thread that read the flag just before it was set can still
-//! start its call during finalization; that window is the time between one
-//! atomic load and the call, not the whole of finalization.
+//! of the library's own (an executor, a thread keeping a Python listener),
+//! which has no Python thread state, makes a new one in
+//! `PyGILState_Ensure`, and once `Py_FinalizeEx` has freed the interpreter
+//! that reads freed memory. The helper therefore calls
+//! [`ffi_export_caller_exiting`] from an `atexit` handler of the main
+//! interpreter, on its main thread, before the interpreter is torn down:
+//! from then on every *library* thread (one not inside an exported call)
+//! about to call an object the caller lent Rust to keep (a trait object, a
+//! stored closure: call, retain, release) or an `async` task's `on_done`
+//! parks instead ([`park_if_caller_exited`]), and the main thread (which
+//! may still run exit handlers that call exports) carries on. A thread
+//! inside an exported call Python made (callbacks, allocators, `&dyn Fn`,
+//! a listener called synchronously) does not park: it has a Python thread
+//! state (CPython ends it when it next takes the GIL, and the guard below
+//! parks it then), and parking it early would keep the locks of the
+//! objects its call borrowed, which exit handlers may still need. Neither
+//! do calls into the C API made with the GIL held (the fast path). A
+//! library thread parked by the flag while a daemon thread's call waits
+//! for it (a scoped thread, say) keeps that call's objects locked. Left: a thread
+//! that read the flag just before it was set can still start its call
+//! during finalization; the window is the time between one atomic load and
+//! the call, not the whole of finalization. The flag is process-wide.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
@@ -64,9 +76,24 @@ fn park_forever() -> ! {
     }
 }
 
+/// Parks the calling thread for good if the caller said it is going away
+/// ([`ffi_export_caller_exiting`]), this is not the thread that said so,
+/// and `in_callers_call` is false (the thread is not inside an exported
+/// call the caller made: it is one of the library's own). Called before
+/// Rust calls an object the caller lent it to keep, and before an
+/// `on_done`.
+#[inline(always)]
+pub fn park_if_caller_exited(in_callers_call: impl FnOnce() -> bool) {
+    if EXITING.load(Ordering::Acquire)
+        && EXITING_THREAD.get() != Some(&std::thread::current().id())
+        && !in_callers_call()
+    {
+        park_forever();
+    }
+}
+
 /// Parks the thread forever when a *foreign* unwind comes out of the call
-/// it was armed around; disarmed when the call returns normally. Arming it
-/// after [`ffi_export_caller_exiting`] on another thread parks at once.
+/// it was armed around; disarmed when the call returns normally.
 pub struct HangIfUnwound {
     /// Whether the thread was already panicking when the guard was armed.
     panicking: bool,
@@ -76,11 +103,6 @@ impl HangIfUnwound {
     /// Arms the guard before a foreign call.
     #[inline(always)]
     pub fn arm() -> HangIfUnwound {
-        if EXITING.load(Ordering::Acquire)
-            && EXITING_THREAD.get() != Some(&std::thread::current().id())
-        {
-            park_forever();
-        }
         HangIfUnwound {
             panicking: std::thread::panicking(),
         }

@@ -313,6 +313,12 @@ fn install_panic_hook() {
     });
 }
 
+/// Whether this thread is inside an exported call (a shim is running on
+/// it): a call the caller made, from a thread of the caller's.
+pub(crate) fn in_shim() -> bool {
+    SHIM_DEPTH.try_with(|d| d.get() > 0).unwrap_or(false)
+}
+
 /// Marks the current thread as running a shim for as long as it lives.
 struct ShimScope;
 

@@ -76,6 +76,7 @@ impl Notify {
         // A Rust host's `C-unwind` callback that panics: dropped here (the
         // task is finished either way).
         let _ = catch_quietly(|| {
+            crate::foreign::park_if_caller_exited(crate::status::in_shim);
             let guard = HangIfUnwound::arm();
             // SAFETY: the caller's callback and context, called once (C
             // contract); a foreign unwind stops at the guard.

@@ -47,7 +47,7 @@ def growth(loop, warmup: int = 1000) -> int:
     """Growth in bytes over ``loop()``, after a warm-up: of RSS and of the
     Rust heap, whichever is larger (CPython); of the Rust heap alone on PyPy,
     whose ctypes itself leaks every struct a function returns by value
-    (`test_pypy.py` shows it without ffi-export), so RSS there measures
+    (`test_interpreters.py` shows it without ffi-export), so RSS there measures
     PyPy, not us."""
     loop(warmup)
     gc.collect()

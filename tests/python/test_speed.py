@@ -203,3 +203,40 @@ def test_native_calls_keep_reference_counts(both) -> None:
                 library.greet_times(name=text, end=end)
         gc.collect()
         assert [sys.getrefcount(obj) for obj in watched] == before
+
+
+def test_a_native_function_copies_as_itself_and_cannot_be_made_from_python(lib) -> None:
+    import copy
+
+    function = lib.echo_i64
+    assert is_native(function)
+    # As with a builtin function: copies are the function itself.
+    assert copy.copy(function) is function
+    assert copy.deepcopy({"f": function})["f"] is function
+    with pytest.raises(TypeError, match="cannot create 'ffi_export.native_function' instances"):
+        type(function)()
+
+
+def test_a_daemon_thread_calling_natively_at_exit_does_not_hang_the_process() -> None:
+    """The exit flag parks only library threads calling Python objects Rust
+    keeps; a daemon thread calling the fast path in a loop (C API calls
+    with the GIL held) when the helper's exit handler runs is stopped by
+    CPython as usual, and the process exits."""
+    from test_soundness import _run_child
+
+    source = """
+        import threading, time
+
+        def spin():
+            while True:
+                lib.echo_i64(1)
+
+        for _ in range(2):
+            threading.Thread(target=spin, daemon=True).start()
+        time.sleep(0.2)
+        print("main done", flush=True)
+    """
+    for _ in range(3):
+        child = _run_child(source, True)
+        assert child.returncode == 0, child.stderr[-2000:]
+        assert "main done" in child.stdout
