@@ -172,8 +172,13 @@ pub struct Moves {
 /// code: a record's fields and by-pointer parameters go through this trait
 /// only, so an unsupported type is reported once, at the field or
 /// parameter (the failing bound is always `T: FfiLift`).
+///
+/// # Safety
+/// As [`FfiData`] and [`FfiLift`]: callers read and write `Repr` as `DESC`
+/// describes. Only the blanket impl over `FfiLift` exists; the trait is
+/// unsafe so that no other type can claim a C form it does not have.
 #[doc(hidden)]
-pub trait FfiValue: Sized {
+pub unsafe trait FfiValue: Sized {
     /// [`FfiData::Repr`].
     type Repr: AbiValue;
     /// [`FfiData::DESC`].
@@ -208,7 +213,9 @@ pub trait FfiValue: Sized {
     unsafe fn lift_by_pointer(ptr: *const Self::Repr, param: &'static str) -> Result<Self, Fault>;
 }
 
-impl<T: FfiLift> FfiValue for T {
+// SAFETY: every item forwards to `T`'s `FfiData`/`FfiLift`, whose impls
+// carry the same contract.
+unsafe impl<T: FfiLift> FfiValue for T {
     type Repr = <T as FfiData>::Repr;
     const DESC: TypeDesc = <T as FfiData>::DESC;
     const OWNED: bool = <T as FfiData>::OWNED;

@@ -232,7 +232,10 @@ foreign_args!(A 0, B 1, C 2, D 3, E 4, F 5);
     label = "unsupported result",
     note = "results of trait methods and stored closures may be (), any type that can be a parameter (numbers, String, Vec, Option, maps, #[export] records and enums), or Result<T, E> of those"
 )]
-pub trait ForeignValue: Sized {
+///
+/// # Safety
+/// The caller writes a C form of `DESC` into a `Repr` slot: they must match.
+pub unsafe trait ForeignValue: Sized {
     /// Its C form.
     type Repr: crate::abi::AbiValue;
     /// Its description.
@@ -244,7 +247,8 @@ pub trait ForeignValue: Sized {
     unsafe fn lift(repr: &Self::Repr) -> Result<Self, String>;
 }
 
-impl ForeignValue for () {
+// SAFETY: no C form, described as unit.
+unsafe impl ForeignValue for () {
     type Repr = ();
     const DESC: TypeDesc = TypeDesc::Unit;
     unsafe fn lift(_: &()) -> Result<(), String> {
@@ -252,7 +256,8 @@ impl ForeignValue for () {
     }
 }
 
-impl<T: FfiLift> ForeignValue for T {
+// SAFETY: `T`'s own C form and description.
+unsafe impl<T: FfiLift> ForeignValue for T {
     type Repr = <T as FfiValue>::Repr;
     const DESC: TypeDesc = <T as FfiValue>::DESC;
     unsafe fn lift(repr: &Self::Repr) -> Result<T, String> {
@@ -263,7 +268,11 @@ impl<T: FfiLift> ForeignValue for T {
 
 /// What a caller's method returns: a [`ForeignValue`], or `Result<T, E>`
 /// whose `E` the caller produces from its own errors.
-pub trait ForeignReturn: Sized {
+///
+/// # Safety
+/// The caller writes C forms of the types `DESC` describes into the
+/// `OkRepr` and `ErrRepr` slots: they must match.
+pub unsafe trait ForeignReturn: Sized {
     /// The C form of the value.
     type OkRepr: crate::abi::AbiValue;
     /// The C form of the error value (`()` when there is none).
@@ -278,7 +287,8 @@ pub trait ForeignReturn: Sized {
 }
 
 // A plain value: status 1 is a contract violation.
-impl<T: ForeignValue> ForeignReturn for T {
+// SAFETY: `T`'s slot and description; no error slot.
+unsafe impl<T: ForeignValue> ForeignReturn for T {
     type OkRepr = T::Repr;
     type ErrRepr = ();
     const DESC: TypeDesc = T::DESC;
@@ -291,7 +301,8 @@ impl<T: ForeignValue> ForeignReturn for T {
     }
 }
 
-impl<T: ForeignValue, E: FfiLift + Display + 'static> ForeignReturn for Result<T, E> {
+// SAFETY: `T`'s and `E`'s own slots, described as `Result` of them.
+unsafe impl<T: ForeignValue, E: FfiLift + Display + 'static> ForeignReturn for Result<T, E> {
     type OkRepr = T::Repr;
     type ErrRepr = <E as FfiValue>::Repr;
     const DESC: TypeDesc = TypeDesc::Result {

@@ -87,7 +87,11 @@ impl FnRef {
     label = "unsupported callback argument",
     note = "arguments of a `&dyn Fn(..)` callback may be &str or any type a parameter takes by value: numbers, bool, String, Vec<T>, Option<T>, maps, sets, tuples, #[export] records and enums"
 )]
-pub trait CallArg {
+///
+/// # Safety
+/// `to_repr` returns a C form the caller may read as `DESC` describes (the
+/// helper and C callers trust it), valid until `free`.
+pub unsafe trait CallArg {
     /// Its C form.
     type Repr: AbiValue;
     /// Its description (a `&str` is described as a `String`: the same C
@@ -112,7 +116,8 @@ pub trait CallArg {
     }
 }
 
-impl<T: FfiValue> CallArg for T {
+// SAFETY: `T`'s own C form and description (`FfiValue`'s contract).
+unsafe impl<T: FfiValue> CallArg for T {
     type Repr = T::Repr;
     const DESC: TypeDesc = T::DESC;
     fn to_repr(self) -> T::Repr {
@@ -124,7 +129,9 @@ impl<T: FfiValue> CallArg for T {
     }
 }
 
-impl CallArg for &str {
+// SAFETY: a `String`'s C form (pointer, length, capacity 0) over the
+// borrowed bytes, which outlive the call; nothing to free.
+unsafe impl CallArg for &str {
     type Repr = FfiBuffer;
     const DESC: TypeDesc = TypeDesc::String;
     /// A view of the bytes (capacity 0: nothing to free); the caller only
