@@ -67,6 +67,9 @@ struct Entry {
     /// while that call checks its arguments, refused to every other call;
     /// 0 when not reserved.
     reserved: u64,
+    /// Released (its last reference) while reserved: removed when the
+    /// reservation ends without the call taking it.
+    close_pending: bool,
 }
 
 #[derive(Default)]
@@ -107,6 +110,7 @@ pub fn register<T: FfiObject>(value: T) -> u64 {
         held: Held::Owned(object),
         refs: 1,
         reserved: 0,
+        close_pending: false,
     };
     registry().entries.insert(id, entry);
     id
@@ -131,6 +135,7 @@ pub fn register_shared<T: FfiObject + Sync>(value: Arc<T>) -> u64 {
         held: Held::Shared(value),
         refs: 1,
         reserved: 0,
+        close_pending: false,
     };
     registry.entries.insert(id, entry);
     registry.shared.insert(address, id);
@@ -567,6 +572,14 @@ pub fn release<T: FfiObject>(handle: u64) -> Result<(), Fault> {
         if entry.refs > 0 {
             return Ok(());
         }
+        if entry.reserved != 0 {
+            // A call is moving it (by value) and has checked it: the call
+            // takes it (the move wins), or, failing before that, removes it
+            // when it unreserves ([`Moves`]'s drop) — never a stale handle
+            // under a reservation.
+            entry.close_pending = true;
+            return Ok(());
+        }
         let removed = registry.entries.remove(&handle);
         if let Some(Entry {
             held: Held::Shared(value),
@@ -685,14 +698,21 @@ impl Drop for Moves {
         if self.reserved.is_empty() {
             return;
         }
+        let mut closed = Vec::new();
         let mut registry = registry();
         for handle in &self.reserved {
             if let Some(entry) = registry.entries.get_mut(handle) {
                 if entry.reserved == self.token {
                     entry.reserved = 0;
+                    if entry.close_pending {
+                        closed.extend(registry.entries.remove(handle));
+                    }
                 }
             }
         }
+        drop(registry);
+        // Dropped outside the registry lock, as `release` does.
+        drop(closed);
     }
 }
 
@@ -1099,6 +1119,33 @@ mod tests {
         assert!(matches!(Moves::new().reserve::<Other>(b), Err(m) if m.contains("is a `Counter`")));
         assert_eq!(release::<Counter>(shared_one), Ok(()));
         assert_eq!(release::<Counter>(b), Ok(()));
+    }
+
+    #[test]
+    fn a_close_racing_a_move_never_leaves_a_stale_handle_under_a_reservation() {
+        // Closed (released) while reserved, then the call fails before
+        // taking it: the entry goes when the reservation does.
+        let a = register(Counter(1));
+        {
+            let mut moves = Moves::new();
+            assert_eq!(moves.reserve::<Counter>(a), Ok(()));
+            assert_eq!(release::<Counter>(a), Ok(()));
+            assert!(ffi_export_object_live(a), "kept while reserved");
+        }
+        assert!(!ffi_export_object_live(a));
+        // Closed while reserved, then taken: the move wins, once.
+        let b = register(Counter(2));
+        let mut moves = Moves::new();
+        assert_eq!(moves.reserve::<Counter>(b), Ok(()));
+        assert_eq!(release::<Counter>(b), Ok(()));
+        let taken = {
+            let _taking = moves.taking();
+            take_object::<Counter>(b).map(|c| c.0)
+        };
+        assert_eq!(taken, Ok(2));
+        drop(moves);
+        assert!(!ffi_export_object_live(b));
+        assert_eq!(release::<Counter>(b), Ok(()), "a stale handle's free is a no-op");
     }
 
     #[test]
