@@ -243,10 +243,18 @@ pub unsafe extern "C" fn ffi_export_python_init(api: *const PyApi) -> c_int {
         // are wired in, so this load keeps its ctypes wrappers instead.
         return 2;
     }
-    // The helper keeps `raise_fault` and `error_class` alive for the
-    // process; take references of our own anyway.
-    api_call!(api, incref(api.raise_fault));
-    api_call!(api, incref(api.error_class));
+    // The helper keeps these alive for the process; take references of our
+    // own anyway (a late finalizer calling an export must not find a class
+    // the module teardown freed).
+    for held in [
+        api.raise_fault,
+        api.error_class,
+        api.rust_panic,
+        api.invalid_argument,
+        api.foreign_failures,
+    ] {
+        api_call!(api, incref(held));
+    }
     if API.set(*api).is_ok() {
         1
     } else {
@@ -288,8 +296,9 @@ pub unsafe extern "C" fn ffi_export_python_native(
         return api.py_none;
     };
     let count = api_call!(api, tuple_size(names));
-    let required = count - api_call!(api, tuple_size(defaults));
-    if count < 0 || required < 0 {
+    let given_defaults = api_call!(api, tuple_size(defaults));
+    let required = count - given_defaults;
+    if count < 0 || given_defaults < 0 || required < 0 {
         api_call!(api, err_clear());
         api_call!(api, incref(api.py_none));
         return api.py_none;
