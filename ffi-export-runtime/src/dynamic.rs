@@ -88,7 +88,11 @@ impl ForeignObject {
         args: A,
     ) -> R {
         crate::foreign::park_if_caller_exited(crate::status::in_shim);
-        match args.with_pointers(|pointers| self.call_raw(method, pointers)) {
+        // SAFETY: `with_pointers` gives one pointer per argument, each to
+        // the live C form of its type; the generated trait impl passes the
+        // method's number with its argument and result types (`FfiTrait`'s
+        // contract).
+        match args.with_pointers(|pointers| unsafe { self.call_raw(method, pointers) }) {
             Ok(value) => value,
             Err(CallFailure::Raised(text) | CallFailure::Broken(text)) => {
                 std::panic::panic_any(format!(
@@ -101,7 +105,12 @@ impl ForeignObject {
 
     /// Calls method number `method` with one pointer per argument, each to
     /// its C form (valid for the call), and copies the result out.
-    pub(crate) fn call_raw<R: ForeignReturn>(
+    ///
+    /// # Safety
+    /// `pointers` holds one pointer per parameter of method `method` (as the
+    /// object's description lists them), each to a live C form of that
+    /// parameter's type, and `R` is the method's result type.
+    pub(crate) unsafe fn call_raw<R: ForeignReturn>(
         &self,
         method: u32,
         pointers: &[*mut c_void],

@@ -49,8 +49,13 @@ impl FnRef {
     /// Calls the function with one pointer per argument, each to the C
     /// form of an [`ArgRepr`] living across the call. A failure of the
     /// caller's unwinds (see the module's documentation).
-    pub fn call<R: ForeignReturn>(&self, args: &[*mut c_void]) -> R {
-        let failure = match self.object.call_raw::<R>(0, args) {
+    ///
+    /// # Safety
+    /// `args` holds one pointer per parameter the callback's description
+    /// lists, in order, each to a live C form of that parameter's type.
+    pub unsafe fn call<R: ForeignReturn>(&self, args: &[*mut c_void]) -> R {
+        // SAFETY: forwarded contract.
+        let failure = match unsafe { self.object.call_raw::<R>(0, args) } {
             Ok(value) => return value,
             Err(failure) => failure,
         };

@@ -1145,7 +1145,11 @@ mod tests {
         assert_eq!(taken, Ok(2));
         drop(moves);
         assert!(!ffi_export_object_live(b));
-        assert_eq!(release::<Counter>(b), Ok(()), "a stale handle's free is a no-op");
+        assert_eq!(
+            release::<Counter>(b),
+            Ok(()),
+            "a stale handle's free is a no-op"
+        );
     }
 
     #[test]

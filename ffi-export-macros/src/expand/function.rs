@@ -258,7 +258,11 @@ pub fn callable(model: &ExportFn) -> TokenStream {
                     let #function = unsafe { #rt::FnRef::lift(#arg, #name) }?;
                     let #value = |#(#names: #args),*| -> #ret_ty {
                         #(#to_reprs)*
-                        #function.call::<#ret_ty>(&[#(#reprs.ptr()),*])
+                        // SAFETY: one pointer per parameter `DESC` lists, in
+                        // order, each to the C form of its argument's type
+                        // (`CallArg::lend` at that type), alive until the
+                        // call returns or unwinds (the `ArgRepr` locals).
+                        unsafe { #function.call::<#ret_ty>(&[#(#reprs.ptr()),*]) }
                     };
                 });
                 values.push(match by_value {
