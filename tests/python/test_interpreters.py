@@ -33,12 +33,17 @@ def test_a_returned_vec_is_zero_copy_on_cpython_and_a_copy_on_pypy(lib) -> None:
     # PyPy: a buffer taken from a ctypes array does not keep the array
     # alive there, so the values are copied and the Rust buffer freed at once.
     assert hasattr(vec, "_ffi_export_owner") == (not PYPY)
+    # The heap counter is the whole library's: threads earlier tests left
+    # running (executors, publishers) allocate meanwhile, so compare within
+    # 64 KiB of the 800,000 bytes the Vec holds.
+    slack = 64 * 1024
     heap = lib.heap_live_bytes()
     kept = lib.vec_f64(100_000)
-    assert lib.heap_live_bytes() - heap == (0 if PYPY else 800_000)
+    held = lib.heap_live_bytes() - heap
+    assert abs(held - (0 if PYPY else 800_000)) < slack, held
     del kept
     gc.collect()
-    assert lib.heap_live_bytes() == heap
+    assert abs(lib.heap_live_bytes() - heap) < slack
 
 
 def test_a_read_only_buffer_is_lent_on_cpython_and_copied_on_pypy(lib) -> None:
