@@ -54,7 +54,7 @@ interpreters_pid=$!
             [ -e "$log" ] || continue
             line+=$'\n'"    $(basename "$log" .log): $(grep -acE ' (PASSED|FAILED|ERROR)' "$log" || true) tests done, last: $(last "$log" | sed -E 's/ (PASSED|FAILED|ERROR)$/ \1/' || true)"
         done
-        printf -- '... [%d:%02d] still running: %s\n' $(((SECONDS - START) / 60)) $(((SECONDS - START) % 60)) "$line"
+        printf -- '\n... [%d:%02d] still running: %s\n' $(((SECONDS - START) / 60)) $(((SECONDS - START) % 60)) "$line"
     done
 ) &
 ticker_pid=$!
