@@ -63,13 +63,13 @@ pub unsafe trait FfiArcData {
     fn register_arc(value: std::sync::Arc<Self>) -> u64;
 }
 
-// SAFETY: the C form is a registry handle (a u64, 0 for none), released
-// through the object type's free function, not by `free_repr`.
 // An unsupported `Arc<T>` is reported as itself (the note on `FfiData`
 // says what `T` must be), once: the shim's C signature and its body both
 // need `Arc<T>: FfiData`, and rustc reports a failing bound of `T` (`Sync`)
 // once per path.
 #[diagnostic::do_not_recommend]
+// SAFETY: the C form is a registry handle (a u64, 0 for none), released
+// through the object type's free function, not by `free_repr`.
 unsafe impl<T: ?Sized + FfiArcData> FfiData for std::sync::Arc<T> {
     type Repr = u64;
     const DESC: TypeDesc = T::DESC;

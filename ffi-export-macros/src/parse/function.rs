@@ -3,8 +3,8 @@
 
 use super::defaults::{read_ffi_attrs, strip_ffi_attrs};
 use super::syntax::{
-    attribute_args, binding_name, doc_lines, is_ident, is_named, is_native_value, is_primitive,
-    is_type, mentions, names_primitive, replace_self, type_arguments, unwrap_group,
+    attribute_args, doc_lines, is_ident, is_named, is_native_value, is_primitive, is_type,
+    mentions, names_primitive, replace_self, type_arguments, typed_params, unwrap_group,
 };
 use crate::model::{
     ExportFn, FnKind, Function, Param, ParamKind, Return, ReturnKind, UnsupportedParam,
@@ -112,18 +112,11 @@ fn callable(
         .map(|l| l.lifetime.clone())
         .chain(impl_lifetimes.iter().cloned())
         .collect();
-    let params = sig
-        .inputs
-        .iter()
-        .filter_map(|input| match input {
-            FnArg::Typed(typed) => Some(typed),
-            FnArg::Receiver(_) => None,
-        })
-        .enumerate()
-        .map(|(index, typed)| {
+    let params = typed_params(sig)
+        .map(|(index, name, typed)| {
             let kind = param_kind(&typed.ty);
             Param {
-                name: binding_name(&typed.pat).unwrap_or_else(|| format!("arg{index}")),
+                name,
                 ty: (*typed.ty).clone(),
                 native: matches!(kind, ParamKind::Named(_) | ParamKind::Option(_))
                     && is_native_value(&typed.ty),

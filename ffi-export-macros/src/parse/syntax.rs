@@ -28,7 +28,7 @@ pub fn doc_lines(attrs: &[syn::Attribute]) -> String {
 }
 
 /// The name of a binding pattern, without `r#`.
-pub fn binding_name(pat: &Pat) -> Option<String> {
+fn binding_name(pat: &Pat) -> Option<String> {
     match pat {
         Pat::Ident(ident) => {
             let name = ident.ident.to_string();
@@ -36,6 +36,22 @@ pub fn binding_name(pat: &Pat) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// The typed (non-`self`) parameters of `sig`, each with its position among
+/// them and its name (`arg<position>` for a pattern that is not a name).
+pub fn typed_params(sig: &syn::Signature) -> impl Iterator<Item = (usize, String, &syn::PatType)> {
+    sig.inputs
+        .iter()
+        .filter_map(|input| match input {
+            syn::FnArg::Typed(typed) => Some(typed),
+            syn::FnArg::Receiver(_) => None,
+        })
+        .enumerate()
+        .map(|(index, typed)| {
+            let name = binding_name(&typed.pat).unwrap_or_else(|| format!("arg{index}"));
+            (index, name, typed)
+        })
 }
 
 /// `ty` without the parentheses or invisible groups around it.

@@ -1,11 +1,11 @@
 //! `trait` items: the methods a caller's implementation provides.
 
 use super::object::object;
-use super::syntax::{binding_name, doc_lines};
+use super::syntax::{doc_lines, typed_params};
 use crate::model::{Trait, TraitMethod};
 use proc_macro2::TokenStream;
 use quote::format_ident;
-use syn::{FnArg, ItemTrait, TraitItem};
+use syn::{ItemTrait, TraitItem};
 
 /// The model of `#[export(args)] trait Name { .. }`.
 pub fn exported_trait(args: TokenStream, item: ItemTrait) -> Trait {
@@ -63,19 +63,8 @@ fn method(f: &syn::TraitItemFn) -> TraitMethod {
         f.sig.receiver().map(|receiver| &receiver.kind),
         Some(syn::ReceiverKind::Reference(_, _, None))
     );
-    let params = f
-        .sig
-        .inputs
-        .iter()
-        .filter_map(|input| match input {
-            FnArg::Typed(typed) => Some(typed),
-            FnArg::Receiver(_) => None,
-        })
-        .enumerate()
-        .map(|(index, typed)| {
-            let name = binding_name(&typed.pat).unwrap_or_else(|| format!("arg{index}"));
-            (name, (*typed.ty).clone())
-        })
+    let params = typed_params(&f.sig)
+        .map(|(_, name, typed)| (name, (*typed.ty).clone()))
         .collect();
     TraitMethod {
         sig: f.sig.clone(),
