@@ -14,9 +14,9 @@ import pytest
 
 from conftest import ROOT, TARGET, library_path
 from interpreters import find_interpreter
+from test_packaging import copy_project
 
 CLI = os.path.join(TARGET, "debug", "ffi-export")
-TEMPLATE = os.path.join(ROOT, "examples", "packaging")
 COMMANDS = ("wheel", "describe", "stubs", "header", "python-helper", "help")
 
 
@@ -140,14 +140,7 @@ def test_the_helper_installs_with_pip(tmp_path: object) -> None:
 @pytest.fixture(scope="module")
 def wheel(cli: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     """`ffi-export wheel` of examples/packaging (a crate of its own), built once."""
-    project = str(tmp_path_factory.mktemp("project") / "greeter")
-    shutil.copytree(TEMPLATE, project, ignore=shutil.ignore_patterns("build", "dist", "*.egg-info", "target"))
-    manifest = os.path.join(project, "Cargo.toml")
-    with open(manifest) as f:
-        text = f.read()
-    with open(manifest, "w") as f:
-        f.write(text.replace('"../../ffi-export"', '"' + os.path.join(ROOT, "ffi-export") + '"'))
-    shutil.copy(os.path.join(ROOT, "Cargo.lock"), project)
+    project = copy_project(tmp_path_factory)
     out = str(tmp_path_factory.mktemp("dist"))
     # The workspace's target directory and dev profile: the dependency
     # builds are reused, so this takes seconds and needs no network.

@@ -17,8 +17,10 @@ from conftest import ROOT, TARGET
 TEMPLATE = os.path.join(ROOT, "examples", "packaging")
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> str:
+def copy_project(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A copy of examples/packaging depending on this checkout, with the
+    workspace's lock file (with the workspace's target directory, the same
+    dependency builds are reused: seconds, no network)."""
     project = str(tmp_path_factory.mktemp("project") / "greeter")
     shutil.copytree(TEMPLATE, project, ignore=shutil.ignore_patterns("build", "dist", "*.egg-info", "target"))
     manifest = os.path.join(project, "Cargo.toml")
@@ -27,9 +29,13 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> str:
     assert '"../../ffi-export"' in text
     with open(manifest, "w") as f:
         f.write(text.replace('"../../ffi-export"', '"' + os.path.join(ROOT, "ffi-export") + '"'))
-    # The workspace's lock file and target directory: the same dependency
-    # builds are reused, so this takes seconds and needs no network.
     shutil.copy(os.path.join(ROOT, "Cargo.lock"), project)
+    return project
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> str:
+    project = copy_project(tmp_path_factory)
     env = dict(os.environ, CARGO_TARGET_DIR=TARGET, CARGO_PROFILE="dev", CARGO_NET_OFFLINE="true")
     dist = os.path.join(project, "dist")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
