@@ -6,6 +6,7 @@
 mod enums;
 mod fallback;
 mod function;
+mod iter;
 mod object;
 mod record;
 mod traits;

@@ -8,6 +8,7 @@
 //! and its tokens give every diagnostic its span.
 
 use proc_macro2::{Span, TokenStream};
+use syn::ext::IdentExt;
 use syn::{Ident, Lifetime, LitStr, Signature, Type};
 
 /// The primitive types, by name: the one list the macro knows them by.
@@ -88,6 +89,38 @@ pub struct ExportFn {
     /// `#[export(batch)]`: also export `<name>_batch`, the function looped
     /// over arrays (checked by `validate`).
     pub batch: Option<Span>,
+    /// `#[export(getter)]` / `#[export(setter)]` on a method of an
+    /// `#[export] impl` (checked by `validate`).
+    pub role: MethodRole,
+}
+
+/// What `#[export(..)]` on a method of an `#[export] impl` says: the
+/// method is a property's getter (named as the method) or setter (the
+/// method `set_<name>`).
+#[derive(Default)]
+pub struct MethodRole {
+    /// `#[export(getter)]`.
+    pub getter: Option<Span>,
+    /// `#[export(setter)]`.
+    pub setter: Option<Span>,
+    /// Arguments that are neither.
+    pub unknown: Vec<syn::Path>,
+    /// What syn could not parse.
+    pub malformed: Option<syn::Error>,
+}
+
+impl ExportFn {
+    /// `(property name, is the setter)` of a getter or setter method.
+    pub fn property(&self) -> Option<(String, bool)> {
+        let name = self.sig.ident.unraw().to_string();
+        if self.role.getter.is_some() {
+            Some((name, false))
+        } else if self.role.setter.is_some() {
+            Some((name.strip_prefix("set_").unwrap_or(&name).to_owned(), true))
+        } else {
+            None
+        }
+    }
 }
 
 /// Free function or associated function of an object type.
@@ -313,9 +346,27 @@ pub enum ReturnKind {
     /// `Option`/`Result` any type): crosses by its `IntoFfi` impl, and is
     /// an error at the type if it has none.
     Named,
+    /// `impl Iterator<Item = T>` or `Box<dyn Iterator<Item = T> + Send>`
+    /// (at the top level only): a handle of a `RustIter`, read by the
+    /// `<name>_iter_next` export.
+    Iterator(Box<IterReturn>),
     /// A type the macro rejects (at the top level only): `validate` says
     /// why.
     Unsupported(UnsupportedReturn),
+}
+
+/// A returned iterator.
+pub struct IterReturn {
+    /// The item type as written.
+    pub item: Type,
+    /// `Result<T, E>` items: `T` (each `Err` is raised at its item).
+    pub ok: Option<Type>,
+    /// Lifetimes bounding it (`+ '_`): it would borrow what Python may
+    /// close meanwhile; rejected.
+    pub lifetimes: Vec<syn::Lifetime>,
+    /// `Box<dyn Iterator<..>>` without `+ Send`: the trait object, rejected
+    /// (the registry hands it to any thread).
+    pub unsend: Option<Type>,
 }
 
 /// A return type the macro rejects.
@@ -340,7 +391,10 @@ impl ReturnKind {
     /// is true.
     pub fn is_plain(&self) -> bool {
         match self {
-            ReturnKind::Unit | ReturnKind::Primitive | ReturnKind::Object => true,
+            ReturnKind::Unit
+            | ReturnKind::Primitive
+            | ReturnKind::Object
+            | ReturnKind::Iterator(_) => true,
             ReturnKind::Option(inner) | ReturnKind::Result(inner) => inner.is_plain(),
             _ => false,
         }

@@ -65,6 +65,7 @@ from typing import (
     Callable,
     ClassVar,
     Dict,
+    Iterator,
     List,
     Optional,
     Protocol,
@@ -81,6 +82,7 @@ __all__ = [
     "InvalidArgument",
     "Library",
     "LoadError",
+    "RustIterator",
     "RustPanic",
     "load",
     "load_package",
@@ -990,6 +992,14 @@ class _Record:
         inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields)
         return f"{type(self).__qualname__}({inner})"
 
+    def __reduce__(self) -> Any:
+        return _reduce_value(self, [getattr(self, f) for f in self._fields])
+
+
+# The bases' own attributes are not fields: ``typing.get_type_hints`` of a
+# record class (which walks its bases) gives exactly its fields' types.
+_Record.__annotations__ = {}
+
 
 class _PlainRecord(ctypes.Structure):
     """Base of the classes made for ``#[repr(C)]`` plain-data structs: a
@@ -1006,6 +1016,9 @@ class _PlainRecord(ctypes.Structure):
     def __repr__(self) -> str:
         inner = ", ".join(f"{f}={getattr(self, f)!r}" for f, *_ in self._fields_)
         return f"{type(self).__qualname__}({inner})"
+
+    def __reduce__(self) -> Any:
+        return _reduce_value(self, [getattr(self, f) for f, *_ in self._fields_])
 
 
 class _Object:
@@ -1086,6 +1099,12 @@ class _Object:
         state = "closed" if self.closed else f"handle {self._handle}"
         return f"<{type(self).__name__} ({state})>"
 
+    def __reduce__(self) -> Any:
+        # Without this, pickle and copy would duplicate the handle: two
+        # Python objects freeing one Rust value.
+        raise TypeError(f"cannot pickle or copy a {type(self).__qualname__}: its value lives in Rust, "
+                        "behind a handle")
+
 
 def _closed_error(obj: Any, where: str = "") -> ValueError:
     moved = getattr(obj, "_moved", "")
@@ -1135,6 +1154,108 @@ def _moves_objects(desc: Any, named: _NamedDescs, seen: Set[str]) -> bool:
         if _moves_objects(named[key], named, seen):
             return True
     return any(_moves_objects(value, named, seen) for name, value in desc.items() if name != "key")
+
+
+# ---------------------------------------------------------------------------
+# Records as values: pickling and copying
+
+
+#: The libraries of this process, by their token (see ``_mark_values``).
+_libraries: weakref.WeakValueDictionary[str, Library] = weakref.WeakValueDictionary()
+_library_numbers = itertools.count(1)
+
+
+def _lives_in_rust(desc: Any, named: _NamedDescs, seen: Set[str]) -> Optional[str]:
+    """The kind of a value of type ``desc`` that lives in Rust (an object,
+    a trait object or closure the caller implements), if a value of it can
+    hold one; ``seen``: the named types looked into."""
+    if isinstance(desc, list):
+        return next((found for item in desc if (found := _lives_in_rust(item, named, seen))), None)
+    if not isinstance(desc, dict):
+        return None
+    kind = desc.get("kind")
+    if kind in ("object", "shared", "trait", "closure", "callback", "fn_ref", "iterator"):
+        return str(kind)
+    key = desc.get("key")
+    if isinstance(key, str) and key in named and key not in seen:
+        seen.add(key)
+        found = _lives_in_rust(named[key], named, seen)
+        if found:
+            return found
+    return next((found for name, value in desc.items() if name != "key"
+                 if (found := _lives_in_rust(value, named, seen))), None)
+
+
+def _mark_values(library: Library) -> None:
+    """Gives the record and enum-with-data classes of ``library`` what their
+    ``__reduce__`` needs: where to find their class again (the library's
+    path and this process's token for it, the type's key and variant), and
+    the first field, if any, holding a value that lives in Rust (such a
+    record cannot be pickled: it says which field)."""
+    token = f"{os.getpid()}:{next(_library_numbers)}"
+    _libraries[token] = library
+    named = library._types.named
+    for key, cls in library._types.classes.items():
+        desc = named[key]
+        if desc.get("kind") == "enum":
+            cls._ffi_origin = (library.path, token, key, None)
+            cls.__reduce_ex__ = _reduce_enum
+            continue
+        if desc.get("kind") == "record":
+            parts = [(cls, None, desc["fields"])]
+        elif desc.get("kind") == "data_enum":
+            parts = [(getattr(cls, v["name"]), v["name"], v["fields"]) for v in desc["variants"]]
+        else:
+            continue
+        for part, variant, fields in parts:
+            part._ffi_origin = (library.path, token, key, variant)
+            part._ffi_in_rust = next(((f["name"], found) for f in fields
+                                      if (found := _lives_in_rust(f["type"], named, {key}))), None)
+
+
+def _reduce_value(value: Any, fields: List[Any]) -> Any:
+    """``__reduce__`` of a record or variant: rebuilt from its fields (each
+    pickled or deep-copied in turn), its class found again through the
+    library it came from (in another process: loaded from the same path)."""
+    cls = type(value)
+    in_rust = getattr(cls, "_ffi_in_rust", None)
+    if in_rust is not None:
+        field, kind = in_rust
+        raise TypeError(f"cannot pickle or copy {cls.__qualname__}: its field {field!r} holds a value that "
+                        f"lives in Rust (an {kind}); copy the other fields into a record without it")
+    origin = getattr(cls, "_ffi_origin", None)
+    if origin is None:
+        raise TypeError(f"cannot pickle {cls.__qualname__}: not a class of a loaded library")
+    return _rebuild_value, (origin, tuple(fields))
+
+
+def _reduce_enum(member: Any, protocol: int) -> Any:
+    """``__reduce_ex__`` of a field-less enum's member: its value, its class
+    found again as a record's is."""
+    return _rebuild_enum, (type(member)._ffi_origin, int(member))
+
+
+def _rebuild_enum(origin: Tuple[str, str, str, Optional[str]], value: int) -> Any:
+    """The enum member ``__reduce_ex__`` described."""
+    return _class_of(origin)(value)
+
+
+def _class_of(origin: Tuple[str, str, str, Optional[str]]) -> Any:
+    """The class of a pickled value (``origin``: library path, token, type
+    key, variant): this process's library of that token if it has one, else
+    the library at that path, loaded."""
+    path, token, key, variant = origin
+    library = _libraries.get(token)
+    if library is None or library.path != path:
+        library = load(path)
+    cls = library._types.classes[key]
+    return cls if variant is None else getattr(cls, variant)
+
+
+def _rebuild_value(origin: Tuple[str, str, str, Optional[str]], fields: Tuple[Any, ...]) -> Any:
+    """The record or variant ``__reduce__`` described (``origin``: library
+    path, token, type key, variant), with ``fields``."""
+    return _class_of(origin)(*fields)
 
 
 # ---------------------------------------------------------------------------
@@ -1722,6 +1843,16 @@ class _Kind:
     def stub_return(self, named: _NamedDescs, free: bool) -> str:
         """Its type in a ``.pyi`` as an export's result (``free``: owned)."""
         return self.stub(named, False)
+
+    def results(self) -> List[_Kind]:
+        """The results a call of an export returning this type may give,
+        itself included: their error types get exception classes."""
+        return [self]
+
+    def c_companions(self, h: _HeaderContext) -> List[str]:
+        """Declarations of the exports that come with one returning this
+        type (an iterator's ``next`` and ``free``)."""
+        return []
 
     def c_form(self, h: _HeaderContext) -> str:
         """The C type of its C form, defining it first if needed."""
@@ -3053,10 +3184,11 @@ class _RecordKind(_NamedKind):
     def make_class(self, types: _Types) -> Any:
         desc = types.named[self.key]
         if desc["pod"]:
-            return type(desc["name"], (_PlainRecord,), {"__doc__": desc["doc"] or None})
+            fields = tuple(f["name"] for f in desc["fields"])
+            return type(desc["name"], (_PlainRecord,), {"__doc__": desc["doc"] or None, "__match_args__": fields})
         fields = tuple(f["name"] for f in desc["fields"])
         return type(desc["name"], (_Record,), {
-            "__slots__": fields, "_fields": fields, "__doc__": desc["doc"] or None,
+            "__slots__": fields, "_fields": fields, "__doc__": desc["doc"] or None, "__match_args__": fields,
         })
 
     def finish_class(self, types: _Types) -> None:
@@ -3322,7 +3454,7 @@ class _DataEnumKind(_NamedKind):
         for tag, variant in enumerate(desc["variants"]):
             fields = tuple(f["name"] for f in variant["fields"])
             sub = type(variant["name"], (cls,), {
-                "__slots__": fields, "_fields": fields, "_tag": tag,
+                "__slots__": fields, "_fields": fields, "_tag": tag, "__match_args__": fields,
                 "__doc__": f"The `{desc['name']}::{variant['name']}` variant.",
             })
             sub.__qualname__ = f"{types.qualname(self.key)}.{variant['name']}"
@@ -3646,6 +3778,203 @@ class _SharedKind(_ObjectKind):
         return f"Arc<{super().rust(named)}>"
 
 
+def _install_property(cls: Any, prop: _Desc, function: Callable[..., Any]) -> None:
+    """Makes (or completes) the property ``prop["name"]`` of an object class
+    from its getter or setter method (``#[export(getter)]``/``(setter)``).
+    A value the setter cannot take raises the setter's ``TypeError`` or
+    ``OverflowError`` naming the property; a property without a setter is
+    read-only (``AttributeError`` on assignment)."""
+    name = prop["name"]
+    current = cls.__dict__.get(name)
+    fget = current.fget if isinstance(current, property) else None
+    fset = current.fset if isinstance(current, property) else None
+    if prop["setter"]:
+        def fset(self: Any, value: Any) -> None:
+            try:
+                function(self, value)
+            except (TypeError, OverflowError) as error:
+                if type(error) not in (TypeError, OverflowError):
+                    raise
+                raise type(error)(f"property {cls.__qualname__}.{name}: {error}") from None
+
+        fset.__qualname__ = f"{cls.__qualname__}.{name}"
+    else:
+        fget = function
+    doc = fget.__doc__ if fget is not None else None
+    setattr(cls, name, property(fget, fset, None, doc))
+
+
+class RustIterator:
+    """A Rust iterator an export returned (``impl Iterator<Item = T>``): a
+    Python iterator reading its items lazily, in chunks (the first call
+    reads one item, each later one twice as many as the one before, up to
+    :attr:`chunk`), so a loop that stops early has read ahead at most as
+    many items as it used. The Rust iterator is dropped exactly once: when
+    it is exhausted, on ``close()``, at the end of a ``with`` block, or when
+    this object is collected (a ``break``, an exception in the loop body).
+    ``next()`` after ``close()`` raises ``ValueError``; after the end,
+    ``StopIteration`` (as every exhausted iterator). Threads may share
+    one: each item goes to one of them. A ``Result`` item's
+    error is raised at that item; a panic in Rust's ``next`` raises
+    ``RustPanic``, and the iterator is unusable from then on."""
+
+    __slots__ = ("__weakref__", "_closed", "_free", "_handle", "_items", "_lock", "_next", "_want")
+    #: The most items one crossing reads (1: one crossing per item).
+    chunk: ClassVar[int] = 256
+
+    def __init__(self, handle: int, next_: Callable[[int, int], Any], free: Callable[[int], None]) -> None:
+        self._handle = handle
+        self._next = next_
+        self._free = free
+        self._items: Iterator[Any] = iter(())
+        self._want = 1
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def __iter__(self) -> RustIterator:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            return next(self._items)
+        except StopIteration:
+            return self._refill()
+
+    def _refill(self) -> Any:
+        # One thread at a time reads a chunk, and the others then take
+        # from it: no chunk is replaced while items remain in it.
+        with self._lock:
+            for item in self._items:
+                return item
+            handle = self._handle
+            if not handle:
+                if self._closed:
+                    raise ValueError("this iterator is closed") from None
+                raise StopIteration
+            want = self._want
+            self._want = min(want * 2, self.chunk)
+            items = iter(self._next(handle, min(want, self.chunk)))
+            self._items = items
+            for item in items:
+                return item
+            self._drop()
+            raise StopIteration
+
+    def _drop(self) -> None:
+        handle = self._handle
+        if handle:
+            self._handle = 0
+            self._free(handle)
+
+    def close(self) -> None:
+        """Drops the Rust iterator now (and the items read ahead); a later
+        ``next()`` raises ``ValueError``. Closing twice is harmless."""
+        self._items = iter(())
+        self._closed = True
+        self._drop()
+
+    @property
+    def closed(self) -> bool:
+        """Whether it was closed (an exhausted iterator is not closed)."""
+        return self._closed
+
+    def __enter__(self) -> RustIterator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self._drop()
+        except Exception:  # noqa: BLE001 - interpreter shutdown: nothing to report to
+            pass
+
+    def __reduce__(self) -> Any:
+        raise TypeError("cannot pickle a RustIterator: it reads a Rust iterator; pickle list(it)")
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "exhausted" if not self._handle else f"handle {self._handle}"
+        return f"<RustIterator ({state})>"
+
+
+class _IterKind(_Kind):
+    """An iterator result (``{"item": T, "chunk": .., "next": .., "free": ..}``):
+    a ``u64`` handle of the Rust iterator, read by the ``next`` export in
+    chunks (``Vec<T>``, or ``Result<Vec<T>, E>`` for ``Result`` items) and
+    dropped by the ``free`` export; a :class:`RustIterator` in Python."""
+
+    kind = "iterator"
+
+    def __init__(self, desc: _Desc) -> None:
+        self.desc = desc
+        self.item = _kind(desc["item"])
+        self.chunk_kind = _kind(desc["chunk"])
+
+    def rust(self, named: _NamedDescs) -> str:
+        return f"impl Iterator<Item = {self.item_rust(named)}>"
+
+    def item_rust(self, named: _NamedDescs) -> str:
+        """The item's Rust spelling (``Result<T, E>`` for fallible items)."""
+        error = self.chunk_kind.error()
+        item = self.item.rust(named)
+        return item if error is None else f"Result<{item}, {error}>"
+
+    def python_type(self, types: _Types) -> Any:
+        return Iterator[self.item.python_type(types)]  # type: ignore[misc]
+
+    def results(self) -> List[_Kind]:
+        # The items' error type gets its classes in ``lib.errors``.
+        return [self, self.chunk_kind]
+
+    def stub_return(self, named: _NamedDescs, free: bool) -> str:
+        return f"RustIterator[{self.item.stub(named, False)}]"
+
+    def c_companions(self, h: _HeaderContext) -> List[str]:
+        desc = self.desc
+        chunk = self.chunk_kind.c_form(h)
+        error = self.chunk_kind.error()
+        err = (f"\n * An Err item ({error}): returns the Ok items before it; the next call returns an empty\n"
+               f" * buffer with error code 1 (ffi_export_error_take), then the items after it.") if error else ""
+        item = self.item.rust(h.named)
+        lines = [f"/* The next items (at most max; 0 counts as 1) of an iterator {desc['next'][:-len('_iter_next')]}\n"
+                 f" * returned, as a buffer of {item}'s C form; an empty buffer at the end. A panic poisons\n"
+                 f" * the iterator (error code 2, on later calls too); a stale handle: error code 3.{err} */",
+                 f"{chunk} {desc['next']}(uint64_t iter, size_t max);"]
+        if desc.get("next_free"):
+            lines.append(f"/* Frees what {desc['next']} returned, exactly once (NULL: a no-op). */\n"
+                         f"void {desc['next_free']}({chunk} *value);")
+        lines.append(f"/* Drops the iterator exactly once, exhausted or not; 0 and stale handles are no-ops. */\n"
+                     f"void {desc['free']}(uint64_t iter);")
+        return lines
+
+    def stub(self, named: _NamedDescs, param: bool) -> str:
+        return f"Iterator[{self.item.stub(named, False)}]"
+
+    def c_type(self, types: _Types) -> Any:
+        return ctypes.c_uint64
+
+    def bind_return(self, w: _Wrapper, free: Optional[str]) -> Tuple[Any, str]:
+        desc = self.desc
+        u64, usize = {"kind": "scalar", "name": "u64"}, {"kind": "scalar", "name": "usize"}
+        next_ = w.binder.bind({
+            "name": desc["next"], "rust_name": "next", "module": "", "doc": "", "owner": None,
+            "kind": "function", "fast": False, "batch": None, "free": desc["next_free"], "returns": desc["chunk"],
+            "params": [{"name": "iter", "type": u64}, {"name": "max", "type": usize}],
+        })
+        drop = w.cdll[desc["free"]]
+        drop.argtypes = [ctypes.c_uint64]
+        drop.restype = None
+        w.ns["_fx_iter"] = RustIterator
+        w.ns["_fx_iter_next"] = next_
+        w.ns["_fx_iter_free"] = drop
+        return ctypes.c_uint64, "_fx_iter(_fx_r, _fx_iter_next, _fx_iter_free)"
+
+    def c_form(self, h: _HeaderContext) -> str:
+        self.chunk_kind.c_form(h)
+        return "uint64_t"
+
+
 # ---------------------------------------------------------------------------
 # Signatures (docstrings here; stubs, headers and `describe` in the tools)
 
@@ -3878,6 +4207,7 @@ class _Wrapper:
 
     def __init__(self, name: str, binder: _Binder, per_call: bool) -> None:
         self.name = name
+        self.binder = binder
         self.types = binder.types
         self.cdll = binder.cdll
         #: Python code runs during the call (callbacks, the allocator): the
@@ -4387,6 +4717,7 @@ class Library:
             kind.link(self._types, cdll)
         self._populate(named)
         self._rename(self._module_name)
+        _mark_values(self)
 
     def _populate(self, named: _Named) -> None:
         """Gives every function, class and module its names: ``lib.<C name>``
@@ -4420,10 +4751,17 @@ class Library:
 
     @staticmethod
     def _install(cls: Any, export: _Desc, function: Callable[..., Any]) -> None:
-        """Puts a bound associated function on its object class."""
+        """Puts a bound associated function on its object class (a getter or
+        setter also makes its property)."""
         name = function.__name__
         if _receiver(export) is not None:
-            setattr(cls, name, function)
+            if export.get("property"):
+                # A getter's name is its property's; a setter stays a method.
+                _install_property(cls, export["property"], function)
+                if export["property"]["setter"]:
+                    setattr(cls, name, function)
+            else:
+                setattr(cls, name, function)
             return
         setattr(cls, name, staticmethod(function))
         if _constructs(export) and name == "new":
@@ -4458,7 +4796,7 @@ class Library:
                     if desc.get("kind") == "trait" for method in desc["methods"]]
         for returned in returns:
             try:
-                results.append(_kind(returned))
+                results += _kind(returned).results()
             except LoadError:
                 continue
         for result in results:

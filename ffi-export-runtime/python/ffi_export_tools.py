@@ -63,6 +63,14 @@ class RustPanic(FfiError): ...
 class InvalidArgument(FfiError, ValueError): ...
 class LoadError(ImportError): ...
 
+class RustIterator:
+    chunk: int
+    def __iter__(self) -> RustIterator: ...
+    def __next__(self) -> Any: ...
+    def close(self) -> None: ...
+    @property
+    def closed(self) -> bool: ...
+
 class Library:
     path: str
     errors: Any
@@ -153,14 +161,31 @@ class _StubWriter:
                 init = self.function(export, "    ", "__init__", True, False)
                 init[0] = init[0].rsplit(" -> ", 1)[0] + " -> None:" + (" ..." if init[0].endswith(" ...") else "")
                 lines += init
+            prop = export.get("property")
+            if prop and not prop["setter"]:
+                lines += ["    @property", *self.function(export, "    ", short, method, False)]
+                continue
             lines += self.function(export, "    ", short, method, not method)
+        lines += self.setters(key)
+        return lines
+
+    def setters(self, key: str) -> List[str]:
+        """The ``@<name>.setter`` stubs of the object type ``key``'s
+        properties with a setter (after their getters)."""
+        lines = []
+        for export in self.exports:
+            prop = export.get("property")
+            if not prop or not prop["setter"] or not export["owner"] or export["owner"]["key"] != key:
+                continue
+            value = _kind(export["params"][0]["type"]).stub(self.named, True)
+            lines += [f"    @{prop['name']}.setter", f"    def {prop['name']}(self, value: {value}) -> None: ..."]
         return lines
 
     def errors(self) -> List[str]:
         """The ``errors`` namespace's classes: an ``#[export]`` error type's
         with its variants' and typed fields (it owns its short name, as at
         run time), then one per other error type name."""
-        results = [_kind(e["returns"]) for e in self.exports]
+        results = [result for e in self.exports for result in _kind(e["returns"]).results()]
         typed: Dict[str, _NamedKind] = {}
         for result in results:
             kind, name = result.error_kind(), result.error()
@@ -203,6 +228,16 @@ class _StubWriter:
             "    def __getitem__(self, index: int, /) -> _T_co: ...",
             "    def __iter__(self) -> Iterator[_T_co]: ...",
             "    def __buffer__(self, flags: int, /) -> memoryview: ...",
+            "",
+            "class RustIterator(Iterator[_T_co]):",
+            '    """A returned `impl Iterator<Item = T>`: read lazily, the Rust iterator dropped once."""',
+            "    def __next__(self) -> _T_co: ...",
+            "    def __iter__(self) -> Self: ...",
+            "    def close(self) -> None: ...",
+            "    @property",
+            "    def closed(self) -> bool: ...",
+            "    def __enter__(self) -> Self: ...",
+            "    def __exit__(self, *exc: object) -> None: ...",
             "",
             "#: How an `Allocator` parameter makes output arrays.",
             'AllocatorSpec = Union[None, Literal["array", "numpy"], Callable[[str, int], Any]]',
@@ -587,6 +622,7 @@ class _HeaderWriter:
             lines.append(f"{c_ret} {export['finish']}(uint64_t task);")
         if export["free"]:
             lines.append(f"void {export['free']}({c_ret} *value);")
+        lines += ret.c_companions(self)
         if export.get("batch"):
             inputs = "".join(f", const {_kind(p['type']).c_form(self)} *{p['name']}, size_t {p['name']}_step"
                              for p in export["params"])

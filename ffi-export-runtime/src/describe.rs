@@ -111,6 +111,27 @@ pub enum TypeDesc {
         /// Result type (a `Result` for fallible callbacks).
         ret: &'static TypeDesc,
     },
+    /// An iterator returned by an export (`impl Iterator<Item = T>`,
+    /// `Box<dyn Iterator<Item = T> + Send>`): a `u64` handle of a
+    /// [`RustIter`](crate::iter::RustIter), read through the exports its
+    /// description names.
+    Iterator(&'static IterDesc),
+}
+
+/// An iterator result: its items, and the exports that read and drop it.
+#[derive(Debug)]
+pub struct IterDesc {
+    /// The item type (the `Ok` type of `Result` items).
+    pub item: TypeDesc,
+    /// What `next` returns: `Vec<T>`, or `Result<Vec<T>, E>` for `Result`
+    /// items.
+    pub chunk: TypeDesc,
+    /// `<name>_iter_next(uint64_t iter, size_t max)`: the next items.
+    pub next: &'static str,
+    /// `<name>_iter_next_free`: frees a chunk (absent when it owns nothing).
+    pub next_free: Option<&'static str>,
+    /// `<name>_iter_free(uint64_t iter)`: drops the iterator.
+    pub free: &'static str,
 }
 
 /// Whether a value described by `desc`, passed in by value, moves objects
@@ -231,6 +252,7 @@ impl fmt::Display for TypeDesc {
                 let set = if *sorted { "BTreeSet" } else { "HashSet" };
                 write!(f, "{set}<{elem}>")
             }
+            TypeDesc::Iterator(iter) => write!(f, "impl Iterator<Item = {}>", iter.item),
             TypeDesc::Tuple(elems) => {
                 f.write_str("(")?;
                 for (i, elem) in elems.iter().enumerate() {
@@ -380,6 +402,19 @@ pub struct ExportDesc {
     /// `<name>_finish(uint64_t task)`, returns its result (see
     /// [`crate::task`]).
     pub finish: Option<&'static str>,
+    /// `#[export(getter)]` / `#[export(setter)]`: the method reads or
+    /// writes a property of its object (`"property"` in the JSON, absent
+    /// for other exports).
+    pub property: Option<PropertyDesc>,
+}
+
+/// The property a getter or setter method stands for.
+#[derive(Debug)]
+pub struct PropertyDesc {
+    /// The property's name (the getter's; the setter is `set_<name>`).
+    pub name: &'static str,
+    /// The setter (`obj.name = value`), else the getter.
+    pub setter: bool,
 }
 
 /// All exports linked into this library.
@@ -586,6 +621,22 @@ fn write_type(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
                 write_type(out, elem, named);
             }
             out.push_str("]}");
+        }
+        TypeDesc::Iterator(iter) => {
+            out.push_str(r#"{"kind":"iterator","item":"#);
+            write_type(out, &iter.item, named);
+            out.push_str(r#","chunk":"#);
+            write_type(out, &iter.chunk, named);
+            out.push_str(r#","next":"#);
+            write_json_string(out, iter.next);
+            out.push_str(r#","next_free":"#);
+            match iter.next_free {
+                Some(name) => write_json_string(out, name),
+                None => out.push_str("null"),
+            }
+            out.push_str(r#","free":"#);
+            write_json_string(out, iter.free);
+            out.push('}');
         }
         TypeDesc::Vec(elem) => {
             out.push_str(r#"{"kind":"vec","elem":"#);
@@ -827,6 +878,11 @@ pub fn describe_json(exports: &[ExportDesc]) -> String {
             out.push_str(r#","finish":"#);
             write_json_string(&mut out, finish);
         }
+        if let Some(property) = &export.property {
+            out.push_str(r#","property":{"name":"#);
+            write_json_string(&mut out, property.name);
+            let _ = write!(out, r#","setter":{}}}"#, property.setter);
+        }
         out.push('}');
     }
     out.push_str(r#"],"types":{"#);
@@ -967,6 +1023,7 @@ mod tests {
             python: None,
             batch: None,
             finish: None,
+            property: None,
         };
         let json = describe_json(std::slice::from_ref(&export));
         assert!(
@@ -1024,6 +1081,7 @@ mod tests {
             python: None,
             batch: None,
             finish: None,
+            property: None,
         };
         let json = describe_json(std::slice::from_ref(&export));
         assert!(
@@ -1074,6 +1132,7 @@ mod tests {
             python: None,
             batch: None,
             finish: None,
+            property: None,
         };
         let json = describe_json(std::slice::from_ref(&export));
         assert!(json.contains(r#"{"name":"a","type":{"kind":"object","key":"m::Item"},"borrowed":true,"mutable":true}"#), "{json}");

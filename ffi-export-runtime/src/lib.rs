@@ -159,6 +159,7 @@
 //!     python: None,
 //!     batch: None,
 //!     finish: None,
+//!     property: None,
 //! };
 //! let json = describe_json(std::slice::from_ref(&export));
 //! assert!(json.starts_with(r#"{"abi_version":2,"#));
@@ -178,6 +179,7 @@ pub mod describe;
 pub mod dynamic;
 pub mod fn_ref;
 pub mod foreign;
+pub mod iter;
 pub mod object;
 pub mod plain;
 pub mod python;
@@ -199,13 +201,15 @@ pub use data::{
     Moves, MovesOnce,
 };
 pub use describe::{
-    DataEnumDesc, EnumDesc, ErrorEncoder, ExportDesc, FieldDesc, MethodDesc, ObjectDesc, ParamDesc,
-    RecordDesc, TraitDesc, TypeDesc, TypeEntry, VariantDesc, ABI_VERSION, EXPORTS, TYPES,
+    DataEnumDesc, EnumDesc, ErrorEncoder, ExportDesc, FieldDesc, IterDesc, MethodDesc, ObjectDesc,
+    ParamDesc, PropertyDesc, RecordDesc, TraitDesc, TypeDesc, TypeEntry, VariantDesc, ABI_VERSION,
+    EXPORTS, TYPES,
 };
 pub use dynamic::{
     FfiTrait, FfiTraitObject, ForeignArgs, ForeignObject, ForeignReturn, ForeignValue,
 };
 pub use fn_ref::{ArgRepr, CallArg, FnRef};
+pub use iter::{IterResult, RustIter};
 pub use object::{
     borrow_copied, hold_object, live_objects, register, register_shared, release, reserve_object,
     shared, take_object, with_object, FfiBorrow, FfiBorrowMut, FfiObject, Locked, ObjectArgs,

@@ -3212,3 +3212,256 @@ pub mod fn_refs {
         DROPS.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
+
+/// Iterators, properties and records as values: `impl Iterator` and
+/// `Box<dyn Iterator>` results, `#[export(getter)]`/`#[export(setter)]`
+/// methods, `match`, pickling and annotations of records.
+pub mod values {
+    use ffi_export::export;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Iterators made and not yet dropped (each `Counted` once).
+    static LIVE_ITERATORS: AtomicUsize = AtomicUsize::new(0);
+
+    /// An iterator counted while alive, so tests see it dropped once.
+    struct Counted<I>(I);
+
+    impl<I> Counted<I> {
+        fn new(inner: I) -> Counted<I> {
+            LIVE_ITERATORS.fetch_add(1, Ordering::SeqCst);
+            Counted(inner)
+        }
+    }
+
+    impl<I: Iterator> Iterator for Counted<I> {
+        type Item = I::Item;
+        fn next(&mut self) -> Option<I::Item> {
+            self.0.next()
+        }
+    }
+
+    impl<I> Drop for Counted<I> {
+        fn drop(&mut self) {
+            LIVE_ITERATORS.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// How many iterators are alive in Rust.
+    #[export]
+    pub fn live_iterators() -> usize {
+        LIVE_ITERATORS.load(Ordering::SeqCst)
+    }
+
+    /// `0..n`, one at a time.
+    #[export]
+    pub fn count_up(n: u64) -> impl Iterator<Item = u64> {
+        Counted::new(0..n)
+    }
+
+    /// `0..n` at once (the benchmark's peer of `count_up`).
+    #[export]
+    pub fn count_vec(n: u64) -> Vec<u64> {
+        (0..n).collect()
+    }
+
+    /// `"w0" .. "w{n-1}"`, boxed.
+    #[export]
+    pub fn words(n: u32) -> Box<dyn Iterator<Item = String> + Send> {
+        Box::new(Counted::new((0..n).map(|i| format!("w{i}"))))
+    }
+
+    /// Items that panic at `at`.
+    #[export]
+    pub fn explode_at(at: u32) -> impl Iterator<Item = u32> {
+        Counted::new((0..).inspect(move |&i| {
+            if i == at {
+                panic!("item {i} exploded");
+            }
+        }))
+    }
+
+    /// Why a track cannot be played.
+    #[export]
+    #[derive(Debug, thiserror::Error)]
+    pub enum TrackError {
+        /// Longer than the limit.
+        #[error("track {title} is too long: {seconds} s")]
+        TooLong { title: String, seconds: u32 },
+    }
+
+    /// A song.
+    #[export]
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Song {
+        pub title: String,
+        pub seconds: u32,
+    }
+
+    /// A list of songs, living in Rust.
+    pub struct Playlist {
+        title: String,
+        songs: Vec<Song>,
+        volume: u8,
+    }
+
+    #[export]
+    impl Playlist {
+        /// An empty playlist.
+        pub fn new(title: &str) -> Playlist {
+            Playlist {
+                title: title.to_owned(),
+                songs: Vec::new(),
+                volume: 50,
+            }
+        }
+
+        /// Adds a song.
+        pub fn add(&mut self, title: &str, seconds: u32) {
+            self.songs.push(Song {
+                title: title.to_owned(),
+                seconds,
+            });
+        }
+
+        /// The songs (copies: the iterator owns them).
+        pub fn songs(&self) -> impl Iterator<Item = Song> {
+            Counted::new(self.songs.clone().into_iter())
+        }
+
+        /// Each song's length.
+        pub fn lengths(&self) -> impl Iterator<Item = u32> + Send + 'static {
+            Counted::new(
+                self.songs
+                    .iter()
+                    .map(|s| s.seconds)
+                    .collect::<Vec<_>>()
+                    .into_iter(),
+            )
+        }
+
+        /// Each song's length, or an error at the first one over `limit`.
+        pub fn checked(&self, limit: u32) -> impl Iterator<Item = Result<u32, TrackError>> {
+            let songs = self.songs.clone();
+            Counted::new(songs.into_iter().map(move |song| {
+                if song.seconds > limit {
+                    Err(TrackError::TooLong {
+                        title: song.title,
+                        seconds: song.seconds,
+                    })
+                } else {
+                    Ok(song.seconds)
+                }
+            }))
+        }
+
+        /// The playlist's title.
+        #[export(getter)]
+        pub fn title(&self) -> String {
+            self.title.clone()
+        }
+
+        /// Renames the playlist.
+        #[export(setter)]
+        pub fn set_title(&mut self, title: String) {
+            self.title = title;
+        }
+
+        /// The volume, 0 to 100.
+        #[export(getter)]
+        pub fn volume(&self) -> u8 {
+            self.volume
+        }
+
+        /// Sets the volume; over 100 is an error.
+        #[export(setter)]
+        pub fn set_volume(&mut self, volume: u8) -> Result<(), String> {
+            if volume > 100 {
+                return Err(format!("volume {volume} is over 100"));
+            }
+            self.volume = volume;
+            Ok(())
+        }
+
+        /// The total length in seconds (read-only).
+        #[export(getter)]
+        pub fn seconds(&self) -> u32 {
+            self.songs.iter().map(|s| s.seconds).sum()
+        }
+
+        /// The longest song, if any (a record property).
+        #[export(getter)]
+        pub fn longest(&self) -> Option<Song> {
+            self.songs.iter().max_by_key(|s| s.seconds).cloned()
+        }
+
+        /// The songs' titles, an error in the middle (`String` errors).
+        pub fn titles_or(
+            &self,
+            bad: &str,
+        ) -> Box<dyn Iterator<Item = Result<String, String>> + Send> {
+            let bad = bad.to_owned();
+            let titles: Vec<String> = self.songs.iter().map(|s| s.title.clone()).collect();
+            Box::new(Counted::new(titles.into_iter().map(move |t| {
+                if t == bad {
+                    Err(format!("{t} is banned"))
+                } else {
+                    Ok(t)
+                }
+            })))
+        }
+    }
+
+    /// A music genre.
+    #[export]
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub enum Genre {
+        Jazz,
+        Rock,
+    }
+
+    /// What a track is: an enum with data, for `match`.
+    #[export]
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum Track {
+        Song { song: Song, genre: Genre },
+        Pause(u32),
+        Silence,
+    }
+
+    /// A record of records: nested values, for pickling.
+    #[export]
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Album {
+        pub name: String,
+        pub tracks: Vec<Track>,
+        pub best: Option<Song>,
+        pub ratings: std::collections::BTreeMap<String, f64>,
+    }
+
+    /// An album's length in seconds (it crossed back into Rust whole).
+    #[export]
+    pub fn album_seconds(album: Album) -> u32 {
+        album
+            .tracks
+            .iter()
+            .map(|track| match track {
+                Track::Song { song, .. } => song.seconds,
+                Track::Pause(seconds) => *seconds,
+                Track::Silence => 0,
+            })
+            .sum()
+    }
+
+    /// A record holding an object: it cannot be pickled.
+    #[export]
+    pub struct Shelf {
+        pub label: String,
+        pub playlist: Playlist,
+    }
+
+    /// A shelf for `playlist`.
+    #[export]
+    pub fn shelve(label: String, playlist: Playlist) -> Shelf {
+        Shelf { label, playlist }
+    }
+}

@@ -3,7 +3,8 @@
 //! fast path and the batch loop. Generated code names everything by
 //! absolute path and calls into the runtime; the conversions live there.
 
-use crate::model::{ExportFn, FnKind, ParamKind};
+use super::iter::IterExport;
+use crate::model::{ExportFn, FnKind, ParamKind, ReturnKind};
 use crate::tokens::{
     call_scope, default_value, hidden_ident, option, runtime, symbol_guard, AtType, SCOPE_BINDING,
 };
@@ -302,7 +303,15 @@ pub fn callable(model: &ExportFn) -> TokenStream {
     };
 
     let unit: syn::Type = syn::parse_quote!(());
-    let ret_ty = model.ret.ty.clone().unwrap_or(unit);
+    let written_ret = model.ret.ty.clone().unwrap_or(unit);
+    // An iterator crosses as the handle of its registered `RustIter`.
+    let iter = match &model.ret.kind {
+        ReturnKind::Iterator(iter) => Some((iter, IterExport::new(iter, c_name))),
+        _ => None,
+    };
+    let ret_ty = iter
+        .as_ref()
+        .map_or_else(|| written_ret.clone(), |(_, export)| export.ret_ty.clone());
     let ret = AtType::new(&ret_ty, "IntoFfi");
     if model.kind.has_receiver() {
         c_params.insert(0, quote!(__ffi_handle: u64));
@@ -310,7 +319,10 @@ pub fn callable(model: &ExportFn) -> TokenStream {
     let objects = object_args(model);
     let ret_abi = ret.item("Abi");
     let lower = ret.item("lower");
-    let call = call_expr(model, &values);
+    let mut call = call_expr(model, &values);
+    if let Some((iter, _)) = &iter {
+        call = IterExport::register(iter, &written_ret, call);
+    }
     let lower_call = quote_spanned!(ret.last=> #lower(#call));
     let ret_owned = ret.konst("OWNED");
     let (free_item, free_desc) = if !model.ret.kind.is_plain() {
@@ -341,7 +353,10 @@ pub fn callable(model: &ExportFn) -> TokenStream {
     } else {
         (TokenStream::new(), quote!(::core::option::Option::None))
     };
-    let ret_desc = ret.konst("DESC");
+    let (ret_desc, iter_items) = match iter {
+        Some((_, export)) => (export.desc, export.items),
+        None => (ret.konst("DESC"), TokenStream::new()),
+    };
     let owner_desc = option(
         model
             .owner
@@ -409,6 +424,11 @@ pub fn callable(model: &ExportFn) -> TokenStream {
             option(None),
         )
     };
+    let property_desc = option(
+        model
+            .property()
+            .map(|(name, setter)| quote!(#rt::PropertyDesc { name: #name, setter: #setter })),
+    );
     let doc = &model.doc;
     let rust_name = model.sig.ident.unraw().to_string();
     let c_name_lit = syn::LitStr::new(c_name, model.c_name_span);
@@ -435,6 +455,7 @@ pub fn callable(model: &ExportFn) -> TokenStream {
 
         #finish_item
         #free_item
+        #iter_items
         #guard
 
         #[#rt::linkme::distributed_slice(#rt::EXPORTS)]
@@ -454,6 +475,7 @@ pub fn callable(model: &ExportFn) -> TokenStream {
             python: #python_desc,
             batch: #batch_desc,
             finish: #finish_desc,
+            property: #property_desc,
         };
         #python_item
         #batch_item

@@ -7,7 +7,7 @@ use super::syntax::{
     mentions, names_primitive, replace_self, type_arguments, typed_params, unwrap_group,
 };
 use crate::model::{
-    ExportFn, FnKind, Function, Param, ParamKind, Return, ReturnKind, UnsupportedParam,
+    ExportFn, FnKind, Function, IterReturn, Param, ParamKind, Return, ReturnKind, UnsupportedParam,
     UnsupportedReturn,
 };
 use proc_macro2::TokenStream;
@@ -140,6 +140,7 @@ fn callable(
         params,
         ret: return_type(&sig.output, owner),
         batch: None,
+        role: Default::default(),
     }
 }
 
@@ -284,11 +285,17 @@ fn return_type(output: &ReturnType, owner: Option<&Type>) -> Return {
         return unit;
     }
     let mut borrows = Vec::new();
-    if let Type::Path(_) = unwrap_group(ty) {
+    let kind = return_kind(ty, owner, true);
+    if let ReturnKind::Iterator(iter) = &kind {
+        match unwrap_group(&iter.item) {
+            Type::Reference(_) => borrows.push(iter.item.clone()),
+            item => nested_borrows(item, &mut borrows),
+        }
+    } else if let Type::Path(_) = unwrap_group(ty) {
         nested_borrows(ty, &mut borrows);
     }
     Return {
-        kind: return_kind(ty, owner, true),
+        kind,
         has_self: owner.is_some_and(|owner| mentions(ty, owner)),
         ty: Some((**ty).clone()),
         borrows,
@@ -303,6 +310,10 @@ fn return_kind(ty: &Type, owner: Option<&Type>, top: bool) -> ReturnKind {
         Type::Tuple(tuple) if tuple.elems.is_empty() => ReturnKind::Unit,
         Type::Tuple(_) => ReturnKind::Named,
         ty if owner.is_some_and(|owner| is_type(ty, owner)) => ReturnKind::Object,
+        ty @ Type::Path(_) if top && boxed_iterator(ty).is_some() => boxed_iterator(ty)
+            .map_or(ReturnKind::Named, |iter| {
+                ReturnKind::Iterator(Box::new(iter))
+            }),
         ty @ Type::Path(_) => {
             if is_primitive(ty) {
                 ReturnKind::Primitive
@@ -318,11 +329,75 @@ fn return_kind(ty: &Type, owner: Option<&Type>, top: bool) -> ReturnKind {
         }
         _ if !top => ReturnKind::Named,
         Type::Reference(_) => ReturnKind::Unsupported(UnsupportedReturn::Reference),
-        Type::ImplTrait(_) => ReturnKind::Unsupported(UnsupportedReturn::ImplTrait),
+        Type::ImplTrait(bounds) => iterator(&bounds.bounds).map_or(
+            ReturnKind::Unsupported(UnsupportedReturn::ImplTrait),
+            |iter| ReturnKind::Iterator(Box::new(iter)),
+        ),
         Type::Ptr(_) => ReturnKind::Unsupported(UnsupportedReturn::Pointer),
         Type::Never(_) => ReturnKind::Unsupported(UnsupportedReturn::Never),
         other => ReturnKind::Unsupported(UnsupportedReturn::Other(Box::new(other.clone()))),
     }
+}
+
+/// `impl Iterator<Item = T> + ..`'s item and lifetimes; `None` for other
+/// bounds.
+fn iterator(
+    bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>,
+) -> Option<IterReturn> {
+    let mut item = None;
+    let mut lifetimes = Vec::new();
+    for bound in bounds {
+        match bound {
+            syn::TypeParamBound::Trait(bound) => {
+                let last = bound.path.segments.last()?;
+                if last.ident != "Iterator" {
+                    continue;
+                }
+                let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                    return None;
+                };
+                item = args.args.iter().find_map(|arg| match arg {
+                    syn::GenericArgument::AssocType(assoc) if assoc.ident == "Item" => {
+                        Some(assoc.ty.clone())
+                    }
+                    _ => None,
+                });
+            }
+            syn::TypeParamBound::Lifetime(lifetime) => lifetimes.push(lifetime.clone()),
+            _ => {}
+        }
+    }
+    let item = item?;
+    let ok = is_named(&item, "Result")
+        .then(|| type_arguments(&item).first().map(|ok| (*ok).clone()))
+        .flatten();
+    Some(IterReturn {
+        item,
+        ok,
+        lifetimes,
+        unsend: None,
+    })
+}
+
+/// `Box<dyn Iterator<Item = T> + ..>`: the iterator, noting a missing
+/// `+ Send`.
+fn boxed_iterator(ty: &Type) -> Option<IterReturn> {
+    if !is_named(ty, "Box") {
+        return None;
+    }
+    let inner = type_arguments(ty).first().copied()?;
+    let Type::TraitObject(object) = unwrap_group(inner) else {
+        return None;
+    };
+    let mut iter = iterator(&object.bounds)?;
+    let send = object.bounds.iter().any(|bound| {
+        matches!(bound, syn::TypeParamBound::Trait(bound)
+            if bound.path.segments.last().is_some_and(|last| last.ident == "Send"))
+    });
+    if !send {
+        iter.unsend = Some(inner.clone());
+    }
+    Some(iter)
 }
 
 /// References nested in `Option<&T>`, `Vec<&T>` or `Result<&T, E>` (an

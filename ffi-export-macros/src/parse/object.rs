@@ -2,9 +2,10 @@
 
 use super::function::{method, strip_param_attrs};
 use super::syntax::{attribute_args, doc_lines};
-use crate::model::Object;
+use crate::model::{MethodRole, Object};
 use proc_macro2::TokenStream;
 use quote::ToTokens;
+use syn::spanned::Spanned;
 use syn::{ImplItem, ItemImpl, Type, Visibility};
 
 /// The model of `#[export(args)] impl Type { .. }`. Methods are modelled
@@ -37,13 +38,11 @@ pub fn object(args: TokenStream, mut item: ItemImpl) -> Object {
             if let ImplItem::Fn(f) = impl_item {
                 if matches!(f.vis, Visibility::Public(_)) {
                     let param_attrs = strip_param_attrs(&mut f.sig);
-                    methods.push(method(
-                        &item.self_ty,
-                        c_prefix,
-                        &item.generics,
-                        f,
-                        &param_attrs,
-                    ));
+                    let role = take_role(&mut f.attrs);
+                    let mut export =
+                        method(&item.self_ty, c_prefix, &item.generics, f, &param_attrs);
+                    export.role = role;
+                    methods.push(export);
                 }
             }
         }
@@ -57,4 +56,32 @@ pub fn object(args: TokenStream, mut item: ItemImpl) -> Object {
         args,
         item,
     }
+}
+
+/// Takes `#[export(getter)]` / `#[export(setter)]` off a method (the impl
+/// block's `#[export]` handles them; left on, they would expand again).
+fn take_role(attrs: &mut Vec<syn::Attribute>) -> MethodRole {
+    let mut role = MethodRole::default();
+    attrs.retain(|attr| {
+        if !attr.path().is_ident("export") {
+            return true;
+        }
+        let parsed = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("getter") {
+                role.getter = Some(meta.path.span());
+            } else if meta.path.is_ident("setter") {
+                role.setter = Some(meta.path.span());
+            } else {
+                role.unknown.push(meta.path.clone());
+            }
+            Ok(())
+        });
+        if let (Err(error), syn::Meta::List(_)) = (parsed, &attr.meta) {
+            role.malformed = Some(error);
+        } else if !matches!(attr.meta, syn::Meta::List(_)) {
+            role.unknown.push(attr.path().clone());
+        }
+        false
+    });
+    role
 }

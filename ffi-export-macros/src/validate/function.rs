@@ -5,7 +5,7 @@ use super::symbol::{c_identifier, c_symbol};
 use super::text::{describe, list};
 use crate::errors::Errors;
 use crate::model::{
-    Args, ExportFn, FnKind, Function, Param, ParamKind, ReturnKind, UnsupportedParam,
+    Args, ExportFn, FnKind, Function, IterReturn, Param, ParamKind, ReturnKind, UnsupportedParam,
     UnsupportedReturn, PRIMITIVES,
 };
 use quote::ToTokens;
@@ -207,7 +207,8 @@ fn params_and_return(export: &ExportFn, errors: &mut Errors) {
                 .to_owned()
         }
         ReturnKind::Unsupported(UnsupportedReturn::ImplTrait) => {
-            "`impl Trait` cannot be returned from an #[export] function: return a concrete type"
+            "`impl Trait` cannot be returned from an #[export] function: return a concrete type \
+             (or an iterator: `impl Iterator<Item = T>`)"
                 .to_owned()
         }
         ReturnKind::Unsupported(UnsupportedReturn::Pointer) => {
@@ -231,10 +232,48 @@ fn params_and_return(export: &ExportFn, errors: &mut Errors) {
             if export.ret.borrows.is_empty() {
                 return_lifetimes(ty, &export.declared_lifetimes, errors);
             }
+            if let ReturnKind::Iterator(iter) = &export.ret.kind {
+                iterator(export, iter, errors);
+            }
             return;
         }
     };
     errors.error(ty, message);
+}
+
+/// What a returned iterator cannot be: borrowing (Python may keep it after
+/// the call, and close or change the object it came from meanwhile), a
+/// boxed one that is not `Send` (the registry hands it to any thread), or
+/// the result of an `async fn`.
+fn iterator(export: &ExportFn, iter: &IterReturn, errors: &mut Errors) {
+    for lifetime in &iter.lifetimes {
+        if lifetime.ident == "static" {
+            continue;
+        }
+        errors.error(
+            lifetime,
+            format!(
+                "a returned iterator cannot borrow (`+ {lifetime}`): Python keeps it after the \
+                 call, and may close or change the object it borrows meanwhile; return an \
+                 iterator that owns its items (`self.items.clone().into_iter()`, \
+                 `std::mem::take(&mut self.items).into_iter()`) or collect them into a `Vec<T>`"
+            ),
+        );
+    }
+    if let Some(object) = &iter.unsend {
+        errors.error(
+            object,
+            "a returned iterator may be read from any thread: write \
+             `Box<dyn Iterator<Item = T> + Send>`",
+        );
+    }
+    if let Some(token) = &export.sig.asyncness {
+        errors.error(
+            token,
+            "an `async fn` cannot return an iterator: return a `Vec<T>`, or export a blocking \
+             function returning the iterator",
+        );
+    }
 }
 
 /// Records an error at every lifetime in a return type other than

@@ -5,7 +5,8 @@
 use super::function::method;
 use super::symbol::{c_identifier, c_prefix};
 use crate::errors::Errors;
-use crate::model::{Args, Object};
+use crate::model::{Args, ExportFn, FnKind, Object};
+use syn::ext::IdentExt;
 
 /// Every problem of an `#[export] impl`.
 pub fn object(object: &Object, errors: &mut Errors) {
@@ -65,6 +66,84 @@ pub fn object(object: &Object, errors: &mut Errors) {
     let symbols = name_ok && c_prefix(prefix, object.c_prefix_span, errors);
     for export in &object.methods {
         method(export, symbols, errors);
+    }
+    properties(&object.methods, errors);
+}
+
+/// Records the problems of `#[export(getter)]` / `#[export(setter)]` on
+/// methods: a getter is `&self` (or `self: Arc<Self>`) with no parameters
+/// and a result; a setter is a method `set_<name>` of one parameter whose
+/// property has a getter; nothing else is an argument there.
+fn properties(methods: &[ExportFn], errors: &mut Errors) {
+    let getters: Vec<String> = methods
+        .iter()
+        .filter(|export| export.role.getter.is_some())
+        .map(|export| export.sig.ident.unraw().to_string())
+        .collect();
+    for export in methods {
+        let role = &export.role;
+        for path in &role.unknown {
+            errors.error(
+                path,
+                "unknown #[export] argument on a method: it takes `getter` (a `&self` method \
+                 without parameters becomes a read-only property) or `setter` (a method \
+                 `set_<name>(&mut self, value: T)` makes property `<name>` writable)",
+            );
+        }
+        if let Some(error) = &role.malformed {
+            errors.push(error.clone());
+        }
+        let receiver = export.kind.has_receiver();
+        let mutable = matches!(export.kind, FnKind::Method { mutable: true });
+        if let (Some(getter), Some(_)) = (role.getter, role.setter) {
+            errors.push(syn::Error::new(
+                getter,
+                "a method is a getter or a setter, not both: write `set_<name>` for the setter",
+            ));
+            continue;
+        }
+        if let Some(span) = role.getter {
+            if !receiver || mutable || !export.params.is_empty() || export.ret.ty.is_none() {
+                errors.push(syn::Error::new(
+                    span,
+                    "a getter is a `&self` method without parameters that returns the value \
+                     (`pub fn volume(&self) -> u8`); Python reads it as `obj.volume`",
+                ));
+            }
+        }
+        if let Some(span) = role.setter {
+            let name = export.sig.ident.unraw().to_string();
+            let Some(property) = name.strip_prefix("set_").filter(|p| !p.is_empty()) else {
+                errors.push(syn::Error::new(
+                    export.sig.ident.span(),
+                    format!(
+                        "a setter is named `set_<property>` (`set_{name}` sets `obj.{name}`); \
+                         rename it"
+                    ),
+                ));
+                continue;
+            };
+            if !receiver || export.params.len() != 1 {
+                errors.push(syn::Error::new(
+                    span,
+                    format!(
+                        "a setter is a method of one parameter, the new value \
+                         (`pub fn set_{property}(&mut self, value: T)`); Python calls it for \
+                         `obj.{property} = value`"
+                    ),
+                ));
+            }
+            if !getters.iter().any(|getter| getter == property) {
+                errors.push(syn::Error::new(
+                    span,
+                    format!(
+                        "the setter of `{property}` needs a getter: mark \
+                         `pub fn {property}(&self) -> T` with #[export(getter)] (a property \
+                         Python cannot read is not one)"
+                    ),
+                ));
+            }
+        }
     }
 }
 
