@@ -121,17 +121,31 @@ pub enum TypeDesc {
 /// An iterator result: its items, and the exports that read and drop it.
 #[derive(Debug)]
 pub struct IterDesc {
-    /// The item type (the `Ok` type of `Result` items).
-    pub item: TypeDesc,
     /// What `next` returns: `Vec<T>`, or `Result<Vec<T>, E>` for `Result`
-    /// items.
-    pub chunk: TypeDesc,
+    /// items (a function: the item type's bound is checked in one place,
+    /// see [`IterItems`](crate::iter::IterItems)).
+    pub chunk: fn() -> TypeDesc,
     /// `<name>_iter_next(uint64_t iter, size_t max)`: the next items.
     pub next: &'static str,
-    /// `<name>_iter_next_free`: frees a chunk (absent when it owns nothing).
-    pub next_free: Option<&'static str>,
+    /// `<name>_iter_next_free`: frees a chunk.
+    pub next_free: &'static str,
     /// `<name>_iter_free(uint64_t iter)`: drops the iterator.
     pub free: &'static str,
+}
+
+impl IterDesc {
+    /// The item type (the `Ok` type of `Result` items): the element of
+    /// the chunk.
+    pub fn item(&self) -> TypeDesc {
+        let chunk = match (self.chunk)() {
+            TypeDesc::Result { ok, .. } => *ok,
+            chunk => chunk,
+        };
+        match chunk {
+            TypeDesc::Vec(item) => *item,
+            other => other,
+        }
+    }
 }
 
 /// Whether a value described by `desc`, passed in by value, moves objects
@@ -252,7 +266,7 @@ impl fmt::Display for TypeDesc {
                 let set = if *sorted { "BTreeSet" } else { "HashSet" };
                 write!(f, "{set}<{elem}>")
             }
-            TypeDesc::Iterator(iter) => write!(f, "impl Iterator<Item = {}>", iter.item),
+            TypeDesc::Iterator(iter) => write!(f, "impl Iterator<Item = {}>", iter.item()),
             TypeDesc::Tuple(elems) => {
                 f.write_str("(")?;
                 for (i, elem) in elems.iter().enumerate() {
@@ -624,16 +638,13 @@ fn write_type(out: &mut String, ty: &TypeDesc, named: &mut NamedTypes) {
         }
         TypeDesc::Iterator(iter) => {
             out.push_str(r#"{"kind":"iterator","item":"#);
-            write_type(out, &iter.item, named);
+            write_type(out, &iter.item(), named);
             out.push_str(r#","chunk":"#);
-            write_type(out, &iter.chunk, named);
+            write_type(out, &(iter.chunk)(), named);
             out.push_str(r#","next":"#);
             write_json_string(out, iter.next);
             out.push_str(r#","next_free":"#);
-            match iter.next_free {
-                Some(name) => write_json_string(out, name),
-                None => out.push_str("null"),
-            }
+            write_json_string(out, iter.next_free);
             out.push_str(r#","free":"#);
             write_json_string(out, iter.free);
             out.push('}');

@@ -18,19 +18,86 @@
 //! never outlives data it points into. A panic in `next` poisons the
 //! iterator (later calls fail) like one in a `&mut self` method.
 
+use crate::abi::FfiBuffer;
+use crate::convert::IntoFfi;
+use crate::data::FfiData;
 use crate::describe::TypeDesc;
 use crate::object::{release, with_object, FfiObject, ObjectDesc};
 use crate::status::Fault;
+use core::fmt::Display;
+use core::marker::PhantomData;
 
-/// A `Result` item: names its error type for the `next` export's
-/// `Result<Vec<T>, E>` (the item may be written as an alias).
-pub trait IterResult {
-    /// The error type.
-    type Error;
+/// How the items of an iterator export cross, for the exports the macro
+/// writes: [`Items<T>`] of items `T`, [`Results<R>`] of items
+/// `R = Result<T, E>`. Everything goes through functions of this trait, so
+/// an item type that cannot cross fails one bound, reported once at it.
+///
+/// # Safety
+/// `next` returns a chunk whose C form `chunk()` describes, which `free`
+/// releases.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the items of a returned iterator",
+    label = "unsupported item type",
+    note = "items are any type a function may return: numbers, String, #[export] structs and enums, Vec<T>, Option<T>, ..., or `Result<T, E>` of one (its `Err` raised at its item)"
+)]
+pub unsafe trait IterItems {
+    /// The description of a chunk: `Vec<T>`, or `Result<Vec<T>, E>`.
+    fn chunk() -> TypeDesc;
+    /// The next items of the iterator behind `handle`, at most `max`.
+    fn next(handle: u64, max: usize) -> Result<FfiBuffer, Fault>;
+    /// Frees a chunk `next` returned.
+    ///
+    /// # Safety
+    /// `chunk` is NULL or points to a chunk `next` returned, not yet freed.
+    unsafe fn free(chunk: *mut FfiBuffer);
+    /// Drops the iterator behind `handle`.
+    fn release(handle: u64) -> Result<(), Fault>;
 }
 
-impl<T, E> IterResult for Result<T, E> {
-    type Error = E;
+/// Items `T` of an iterator (see [`IterItems`]).
+pub struct Items<T>(PhantomData<T>);
+
+/// Items `Result<T, E>` of an iterator (see [`IterItems`]).
+pub struct Results<R>(PhantomData<R>);
+
+// SAFETY: a chunk is `Vec<T>`'s C form, an `FfiBuffer` of `T`'s, freed by
+// `Vec<T>`'s own free.
+unsafe impl<T: FfiData + Send + 'static> IterItems for Items<T> {
+    fn chunk() -> TypeDesc {
+        <Vec<T> as FfiData>::DESC
+    }
+    fn next(handle: u64, max: usize) -> Result<FfiBuffer, Fault> {
+        Ok(RustIter::<T>::next_chunk(handle, max)?.into_repr())
+    }
+    unsafe fn free(chunk: *mut FfiBuffer) {
+        // SAFETY: forwarded contract: NULL or a `Vec<T>`'s C form.
+        unsafe { <Vec<T> as IntoFfi>::free(chunk) }
+    }
+    fn release(handle: u64) -> Result<(), Fault> {
+        RustIter::<T>::free(handle)
+    }
+}
+
+// SAFETY: a chunk is `Result<Vec<T>, E>`'s C form, i.e. `Vec<T>`'s (the
+// error goes to the error channel), freed by its own free.
+unsafe impl<T, E> IterItems for Results<Result<T, E>>
+where
+    T: FfiData + Send + 'static,
+    E: Display + Send + 'static,
+{
+    fn chunk() -> TypeDesc {
+        <Result<Vec<T>, E> as IntoFfi>::DESC
+    }
+    fn next(handle: u64, max: usize) -> Result<FfiBuffer, Fault> {
+        RustIter::<Result<T, E>>::next_results(handle, max)?.lower()
+    }
+    unsafe fn free(chunk: *mut FfiBuffer) {
+        // SAFETY: forwarded contract: NULL or a `Vec<T>`'s C form.
+        unsafe { <Result<Vec<T>, E> as IntoFfi>::free(chunk) }
+    }
+    fn release(handle: u64) -> Result<(), Fault> {
+        RustIter::<Result<T, E>>::free(handle)
+    }
 }
 
 /// A boxed Rust iterator living in the object registry, with the error

@@ -209,7 +209,7 @@ pub use dynamic::{
     FfiTrait, FfiTraitObject, ForeignArgs, ForeignObject, ForeignReturn, ForeignValue,
 };
 pub use fn_ref::{ArgRepr, CallArg, FnRef};
-pub use iter::{IterResult, RustIter};
+pub use iter::{Items, IterItems, Results, RustIter};
 pub use object::{
     borrow_copied, hold_object, live_objects, register, register_shared, release, reserve_object,
     shared, take_object, with_object, FfiBorrow, FfiBorrowMut, FfiObject, Locked, ObjectArgs,

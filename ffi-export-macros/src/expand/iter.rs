@@ -2,7 +2,9 @@
 //! is registered as a `RustIter` (its handle is what the shim returns),
 //! and three exports read and drop it: `<name>_iter_next(iter, max)`,
 //! `<name>_iter_next_free(chunk)` and `<name>_iter_free(iter)` (see the
-//! runtime's `iter` module).
+//! runtime's `iter` module). They name the items only through
+//! `IterItems`, spanned at the item type, so an item type that cannot
+//! cross is one error there.
 
 use crate::model::IterReturn;
 use crate::tokens::{hidden_ident, runtime, AtType};
@@ -24,30 +26,24 @@ impl IterExport {
     pub fn new(iter: &IterReturn, c_name: &str) -> IterExport {
         let rt = runtime();
         let item = &iter.item;
-        let at_item = AtType::new(item, "IntoFfi");
-        let (chunk, next) = match &iter.ok {
-            None => (
-                quote!(::std::vec::Vec<#item>),
-                quote!(#rt::RustIter::<#item>::next_chunk(__ffi_iter, __ffi_max)),
-            ),
-            Some(ok) => {
-                // `Result<Vec<T>, E>`: `E` is the item's error type.
-                let error = quote_spanned!(at_item.last=> <#item as #rt::IterResult>::Error);
-                (
-                    quote!(::core::result::Result<::std::vec::Vec<#ok>, #error>),
-                    quote!(#rt::RustIter::<#item>::next_results(__ffi_iter, __ffi_max)),
-                )
-            }
+        let at = AtType::new(item, "IterItems");
+        // `<Items<T> as IterItems>::f` (or `Results<T>`), from the item's
+        // first token to its last.
+        let open = quote_spanned!(at.first=> <::ffi_export::__private::);
+        let which = match iter.ok {
+            None => quote_spanned!(at.first=> Items),
+            Some(_) => quote_spanned!(at.first=> Results),
         };
-        let chunk_ty: syn::Type = syn::parse_quote!(#chunk);
-        let chunk_at = AtType::new(&chunk_ty, "IntoFfi");
-        let abi = chunk_at.item("Abi");
-        let lower = chunk_at.item("lower");
-        let free = chunk_at.item("free");
-        let owned = chunk_at.konst("OWNED");
-        let chunk_desc = chunk_at.konst("DESC");
-        let ok = iter.ok.as_ref().unwrap_or(item);
-        let item_desc = AtType::new(ok, "IntoFfi").konst("DESC");
+        let items_fn = |name: &str| {
+            let name = syn::Ident::new(name, at.last);
+            quote_spanned!(at.last=> #open #which<#item> as ::ffi_export::__private::IterItems>::#name)
+        };
+        let (chunk, next, free, release) = (
+            items_fn("chunk"),
+            items_fn("next"),
+            items_fn("free"),
+            items_fn("release"),
+        );
         let next_name = format!("{c_name}_iter_next");
         let next_free_name = format!("{c_name}_iter_next_free");
         let free_name = format!("{c_name}_iter_free");
@@ -59,17 +55,17 @@ impl IterExport {
             // SAFETY: `<name>_iter_next` of a checked export name (validate::c_symbol).
             #[unsafe(export_name = #next_name)]
             #[allow(non_snake_case, clippy::type_complexity)]
-            pub extern "C" fn #next_ident(__ffi_iter: u64, __ffi_max: usize) -> #abi {
-                #rt::call(move || #lower(#next?))
+            pub extern "C" fn #next_ident(__ffi_iter: u64, __ffi_max: usize) -> #rt::FfiBuffer {
+                #rt::call(move || #next(__ffi_iter, __ffi_max))
             }
 
             #[doc(hidden)]
             #[doc = "# Safety"]
-            #[doc = "`value` is NULL or points to a value returned by the paired `_iter_next`."]
+            #[doc = "`value` is NULL or points to a chunk the paired `_iter_next` returned."]
             // SAFETY: `<name>_iter_next_free` of a checked export name (validate::c_symbol).
             #[unsafe(export_name = #next_free_name)]
             #[allow(non_snake_case, clippy::type_complexity)]
-            pub unsafe extern "C" fn #next_free_ident(value: *mut #abi) {
+            pub unsafe extern "C" fn #next_free_ident(value: *mut #rt::FfiBuffer) {
                 // SAFETY: the caller passes NULL or a chunk `_iter_next`
                 // returned, once (the function's contract).
                 unsafe { #free(value) }
@@ -80,19 +76,14 @@ impl IterExport {
             #[unsafe(export_name = #free_name)]
             #[allow(non_snake_case, clippy::type_complexity)]
             pub extern "C" fn #free_ident(__ffi_iter: u64) {
-                #rt::call(move || #rt::RustIter::<#item>::free(__ffi_iter))
+                #rt::call(move || #release(__ffi_iter))
             }
         };
         let desc = quote! {
             #rt::TypeDesc::Iterator(&#rt::IterDesc {
-                item: #item_desc,
-                chunk: #chunk_desc,
+                chunk: #chunk,
                 next: #next_name,
-                next_free: if #owned {
-                    ::core::option::Option::Some(#next_free_name)
-                } else {
-                    ::core::option::Option::None
-                },
+                next_free: #next_free_name,
                 free: #free_name,
             })
         };
@@ -105,11 +96,17 @@ impl IterExport {
 
     /// `call`'s iterator registered: its handle.
     pub fn register(iter: &IterReturn, ret: &syn::Type, call: TokenStream) -> TokenStream {
-        let rt = runtime();
         let item = &iter.item;
         // Spanned at the return type: an iterator that is not `Send` or
         // `'static` is reported there.
         let at = AtType::new(ret, "IntoFfi");
-        quote_spanned!(at.last=> #rt::RustIter::<#item>::register(#call))
+        let root = quote_spanned!(at.first=> ::);
+        let register =
+            quote_spanned!(at.last=> #root ffi_export::__private::RustIter::<#item>::register);
+        let value = at.wrap(&quote!(__ffi_iterator));
+        quote! {{
+            let __ffi_iterator = #call;
+            #register(#value)
+        }}
     }
 }
