@@ -3168,6 +3168,11 @@ def _stub_error(w: _StubContext, key: str, fields: List[Tuple[str, str]],
     return lines
 
 
+def _match_args(fields: List[Tuple[str, str]]) -> str:
+    """A stub's ``__match_args__`` value: the field names, in order."""
+    return repr(tuple(field for field, _ in fields))
+
+
 def _class_name(named: _NamedDescs, key: str) -> str:
     """The name a ``.pyi`` defines the class of ``key`` under: its Rust
     name (with a trailing ``_`` if a function has it, see :class:`_Named`)."""
@@ -3325,6 +3330,7 @@ class _RecordKind(_NamedKind):
         base = "ctypes.Structure" if desc["pod"] else "_Record"
         lines = [f"class {_class_name(w.named, self.key)}({base}):", *w.doc(desc["doc"], "    ")]
         lines += [f"    {field}: {ty}" for field, ty in fields]
+        lines.append(f"    __match_args__ = {_match_args(fields)}")
         defaulted = _defaulted_fields(desc["fields"], bool(desc["pod"]))
         args = "".join(f", {field}: {ty}{' = ...' if field in defaulted else ''}" for field, ty in fields)
         lines.append(f"    def __init__(self{args}) -> None: ...")
@@ -3562,6 +3568,7 @@ class _DataEnumKind(_NamedKind):
             lines.append(f'        """The `{name}::{variant["name"]}` variant."""')
             fields = [(f["name"], _kind(f["type"]).stub(w.named, False)) for f in variant["fields"]]
             lines += [f"        {field}: {ty}" for field, ty in fields]
+            lines.append(f"        __match_args__ = {_match_args(fields)}")
             defaulted = _defaulted_fields(variant["fields"], False)
             args = "".join(f", {field}: {ty}{' = ...' if field in defaulted else ''}" for field, ty in fields)
             lines.append(f"        def __init__(self{args}) -> None: ...")

@@ -164,22 +164,20 @@ class _StubWriter:
             prop = export.get("property")
             if prop and not prop["setter"]:
                 lines += ["    @property", *self.function(export, "    ", short, method, False)]
+                lines += self.setter(key, short)
                 continue
             lines += self.function(export, "    ", short, method, not method)
-        lines += self.setters(key)
         return lines
 
-    def setters(self, key: str) -> List[str]:
-        """The ``@<name>.setter`` stubs of the object type ``key``'s
-        properties with a setter (after their getters)."""
-        lines = []
+    def setter(self, key: str, name: str) -> List[str]:
+        """The ``@<name>.setter`` stub of the object type ``key``'s property
+        ``name``, if it has a setter (right after its getter, for mypy)."""
         for export in self.exports:
             prop = export.get("property")
-            if not prop or not prop["setter"] or not export["owner"] or export["owner"]["key"] != key:
-                continue
-            value = _kind(export["params"][0]["type"]).stub(self.named, True)
-            lines += [f"    @{prop['name']}.setter", f"    def {prop['name']}(self, value: {value}) -> None: ..."]
-        return lines
+            if prop and prop["setter"] and prop["name"] == name and export["owner"]["key"] == key:
+                value = _kind(export["params"][0]["type"]).stub(self.named, True)
+                return [f"    @{name}.setter", f"    def {name}(self, value: {value}) -> None: ..."]
+        return []
 
     def errors(self) -> List[str]:
         """The ``errors`` namespace's classes: an ``#[export]`` error type's

@@ -298,7 +298,7 @@ def test_a_record_holding_an_object_cannot_be_pickled_and_says_which_field(m) ->
     import pickle
 
     shelf = m.shelve("top", m.Playlist("kept"))
-    with pytest.raises(TypeError, match=r"Shelf: its field 'playlist' holds a value that lives in Rust"):
+    with pytest.raises(TypeError, match=r"Jukebox: its field 'playlist' holds a value that lives in Rust"):
         pickle.dumps(shelf)
     with pytest.raises(TypeError, match="field 'playlist'"):
         copy.deepcopy(shelf)
@@ -332,3 +332,59 @@ def test_records_have_field_annotations(m) -> None:
     assert hints["tracks"] == typing.List[m.Track]
     assert typing.get_type_hints(m.Track.Pause) == {"_0": int}
     assert m.Album._fields == ("name", "tracks", "best", "ratings")
+
+
+# -- Typed stubs
+
+
+from test_stubs import run_client, run_mypy, typed_dir  # noqa: E402, F401 - the fixture
+
+
+def test_stubs_declare_iterators_properties_and_match_args(typed_dir) -> None:  # noqa: F811
+    import os
+
+    with open(os.path.join(typed_dir, "tests_typed.pyi")) as f:
+        stub = f.read().splitlines()
+    for line in [
+        "class RustIterator(Iterator[_T_co]):",
+        "    def songs(self) -> RustIterator[Song]:",
+        "    def checked(self, limit: int) -> RustIterator[int]:",
+        "    def count_up(n: int) -> RustIterator[int]:",
+        "    @property",
+        "    def volume(self) -> int:",
+        "    @volume.setter",
+        "    def volume(self, value: int) -> None: ...",
+        "    __match_args__ = ('title', 'seconds')",
+        "            __match_args__ = ('_0',)",
+    ]:
+        assert line in stub, line
+
+
+def test_mypy_strict_passes_on_the_values_client_and_it_runs(typed_dir) -> None:  # noqa: F811
+    result = run_mypy(typed_dir, "tests_typed.pyi", "values_client.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert run_client(typed_dir, "values_client.py").splitlines() == [
+        "6 70 road Song(title='a', seconds=3) a",
+        "b 4 Jazz",
+        "pause 2",
+        "True True 6",
+        "0 1 2",
+    ]
+
+
+def test_mypy_catches_wrong_property_and_iterator_use(typed_dir) -> None:  # noqa: F811
+    import os
+
+    with open(os.path.join(typed_dir, "wrong_values.py"), "w") as f:
+        f.write(
+            "import tests_typed as t\n"
+            "p = t.values.Playlist('x')\n"
+            "p.seconds = 3\n"
+            "p.volume = 'loud'\n"
+            "s: str = next(p.lengths())\n"
+            "for song in p.songs():\n"
+            "    n: str = song.seconds\n"
+        )
+    result = run_mypy(typed_dir, "wrong_values.py")
+    lines = [line.split(":")[1] for line in result.stdout.splitlines() if ": error:" in line]
+    assert lines == ["3", "4", "5", "7"], result.stdout

@@ -3454,14 +3454,14 @@ pub mod values {
 
     /// A record holding an object: it cannot be pickled.
     #[export]
-    pub struct Shelf {
+    pub struct Jukebox {
         pub label: String,
         pub playlist: Playlist,
     }
 
     /// A shelf for `playlist`.
     #[export]
-    pub fn shelve(label: String, playlist: Playlist) -> Shelf {
-        Shelf { label, playlist }
+    pub fn shelve(label: String, playlist: Playlist) -> Jukebox {
+        Jukebox { label, playlist }
     }
 }
