@@ -43,6 +43,12 @@ class FloorError(Exception):
     """The floor's exception for `floor_fail`."""
 
 
+def per_item(iterator: ffi_export.RustIterator) -> ffi_export.RustIterator:
+    """``iterator`` reading one item per crossing (its ``chunk`` set to 1)."""
+    iterator.chunk = 1  # type: ignore[misc] - per instance, for this row
+    return iterator
+
+
 def python_fail(x: int) -> int:
     raise ValueError(f"bad value {x}")
 
@@ -84,6 +90,10 @@ class Floor:
         lib.floor_range.restype = c.c_void_p
         lib.floor_f64_free.argtypes = [c.c_void_p, c.c_size_t]
         lib.floor_f64_free.restype = None
+        lib.floor_u64_range.argtypes = [c.c_size_t]
+        lib.floor_u64_range.restype = c.c_void_p
+        lib.floor_u64_free.argtypes = [c.c_void_p, c.c_size_t]
+        lib.floor_u64_free.restype = None
 
         class CUser(c.Structure):
             _fields_ = [("id", c.c_uint32), ("name", c.c_void_p), ("score", c.c_double)]
@@ -154,6 +164,13 @@ class Floor:
             return (ctypes.c_double * n).from_address(ptr)[n - 1]
         finally:
             self.lib.floor_f64_free(ptr, n)
+
+    def sum_u64_range(self, n: int) -> int:
+        ptr = self.lib.floor_u64_range(n)
+        try:
+            return sum((ctypes.c_uint64 * n).from_address(ptr))
+        finally:
+            self.lib.floor_u64_free(ptr, n)
 
     def make_user(self, uid: int) -> Tuple[int, str, float]:
         user = self.lib.floor_make_user(uid)
@@ -373,6 +390,19 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
         ("shuffle 100k", n(200), {
             "floor": lambda: floor.shuffle(perm, 7), "ffi-export": lambda: lib.shuffle(perm, 7),
             "python": lambda: rng.shuffle(perm_list)}),
+        # Iteration: the floor reads one Rust buffer of all the items (the
+        # least crossing there is); ffi-export reads the `impl Iterator` in
+        # growing chunks (its default), one item per crossing, and returns
+        # the same items as a `Vec`.
+        ("iterate 100k u64 (impl Iterator)", n(50), {
+            "floor": lambda: floor.sum_u64_range(100_000), "ffi-export": lambda: sum(lib.count_up(100_000)),
+            "python": lambda: sum(iter(range(100_000)))}),
+        ("iterate 100k u64, one crossing per item", n(5), {
+            "floor": lambda: floor.sum_u64_range(100_000), "ffi-export": lambda: sum(per_item(lib.count_up(100_000))),
+            "python": lambda: sum(iter(range(100_000)))}),
+        ("Vec<u64> of 100k returned, summed", n(50), {
+            "floor": lambda: floor.sum_u64_range(100_000), "ffi-export": lambda: sum(lib.count_vec(100_000)),
+            "python": lambda: sum(list(range(100_000)))}),
     ]
     # Async: 100 awaits in one run of an asyncio loop per timing (ratios are
     # to the floor running the same function synchronously in that loop).
@@ -423,6 +453,9 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
             "object method call": pyo3_counter.incr,
             "object constructor + drop": pyo3.Counter,
             "callback call": lambda: pyo3.apply_once(1.5, double),
+            "iterate 100k u64 (impl Iterator)": lambda: sum(pyo3.count_up(100_000)),
+            "iterate 100k u64, one crossing per item": lambda: sum(pyo3.count_up(100_000)),
+            "Vec<u64> of 100k returned, summed": lambda: sum(pyo3.count_vec(100_000)),
         }
         for name, _, impls in result:
             if name in peers:
@@ -478,6 +511,8 @@ def check_agreement() -> None:
     python_mask(c, 0xDEADBEEF)
     assert a == b == c
     assert floor.range_last(1000) == lib.range(1000)[999] == 999.0
+    assert floor.sum_u64_range(1000) == sum(lib.count_up(1000)) == sum(per_item(lib.count_up(1000))) \
+        == sum(lib.count_vec(1000)) == sum(range(1000))
     user = lib.make_user(7)
     assert floor.make_user(7) == (user.id, user.name, user.score)
     record = lib.User(id=7, name="user7", score=10.5)

@@ -151,6 +151,23 @@ pub mod floor {
         }
     }
 
+    /// Returns `0, 1, …, n - 1`; free with `floor_u64_free(ptr, n)`.
+    #[no_mangle]
+    pub extern "C" fn floor_u64_range(n: usize) -> *mut u64 {
+        let values: Box<[u64]> = (0..n as u64).collect();
+        Box::into_raw(values).cast::<u64>()
+    }
+
+    /// # Safety
+    /// `ptr`/`n` came from `floor_u64_range`.
+    #[no_mangle]
+    pub unsafe extern "C" fn floor_u64_free(ptr: *mut u64, n: usize) {
+        if !ptr.is_null() {
+            // SAFETY: made by Box::into_raw of a boxed slice of n u64s.
+            drop(unsafe { Box::from_raw(core::ptr::slice_from_raw_parts_mut(ptr, n)) });
+        }
+    }
+
     /// A user, C layout; `name` is freed with `floor_user_free`.
     #[repr(C)]
     pub struct CUser {
@@ -423,4 +440,16 @@ pub trait Ticker: Send + Sync {
 #[export]
 pub fn tick_many(ticker: Box<dyn Ticker>, count: u64) -> u64 {
     (0..count).fold(0u64, |sum, i| sum.wrapping_add(ticker.tick(i)))
+}
+
+/// `0, 1, …, n - 1`, read by the caller one item (or chunk) at a time.
+#[export]
+pub fn count_up(n: u64) -> impl Iterator<Item = u64> {
+    0..n
+}
+
+/// `0, 1, …, n - 1` at once (the iterator row's `Vec` peer).
+#[export]
+pub fn count_vec(n: u64) -> Vec<u64> {
+    (0..n).collect()
 }

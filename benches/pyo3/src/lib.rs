@@ -150,4 +150,37 @@ mod ffi_export_pyo3_bench {
     fn apply_once(x: f64, f: &Bound<'_, PyAny>) -> PyResult<f64> {
         f.call1((x,))?.extract()
     }
+
+    /// `0, 1, …, n - 1` as a Python iterator: one `__next__` per item.
+    #[pyclass]
+    struct CountUp {
+        next: u64,
+        end: u64,
+    }
+
+    #[pymethods]
+    impl CountUp {
+        fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+            slf
+        }
+
+        fn __next__(mut slf: PyRefMut<'_, Self>) -> Option<u64> {
+            (slf.next < slf.end).then(|| {
+                slf.next += 1;
+                slf.next - 1
+            })
+        }
+    }
+
+    /// The iterator of `0..n`.
+    #[pyfunction]
+    fn count_up(n: u64) -> CountUp {
+        CountUp { next: 0, end: n }
+    }
+
+    /// `0, 1, …, n - 1` at once, a list.
+    #[pyfunction]
+    fn count_vec(n: u64) -> Vec<u64> {
+        (0..n).collect()
+    }
 }
