@@ -45,7 +45,7 @@ class FloorError(Exception):
 
 def per_item(iterator: ffi_export.RustIterator) -> ffi_export.RustIterator:
     """``iterator`` reading one item per crossing (its ``chunk`` set to 1)."""
-    iterator.chunk = 1  # type: ignore[misc] - per instance, for this row
+    iterator.chunk = 1
     return iterator
 
 

@@ -3817,8 +3817,8 @@ class RustIterator:
     """A Rust iterator an export returned (``impl Iterator<Item = T>``): a
     Python iterator reading its items lazily, in chunks (the first call
     reads one item, each later one twice as many as the one before, up to
-    :attr:`chunk`), so a loop that stops early has read ahead at most as
-    many items as it used. The Rust iterator is dropped exactly once: when
+    ``chunk``: 256 unless set), so a loop that stops early has read ahead
+    at most as many items as it used. The Rust iterator is dropped exactly once: when
     it is exhausted, on ``close()``, at the end of a ``with`` block, or when
     this object is collected (a ``break``, an exception in the loop body).
     ``next()`` after ``close()`` raises ``ValueError``; after the end,
@@ -3827,9 +3827,7 @@ class RustIterator:
     error is raised at that item; a panic in Rust's ``next`` raises
     ``RustPanic``, and the iterator is unusable from then on."""
 
-    __slots__ = ("__weakref__", "_closed", "_free", "_handle", "_items", "_lock", "_next", "_want")
-    #: The most items one crossing reads (1: one crossing per item).
-    chunk: ClassVar[int] = 256
+    __slots__ = ("__weakref__", "_closed", "_free", "_handle", "_items", "_lock", "_next", "_want", "chunk")
 
     def __init__(self, handle: int, next_: Callable[[int, int], Any], free: Callable[[int], None]) -> None:
         self._handle = handle
@@ -3839,6 +3837,8 @@ class RustIterator:
         self._want = 1
         self._closed = False
         self._lock = threading.Lock()
+        #: The most items one crossing reads (1: one crossing per item).
+        self.chunk = 256
 
     def __iter__(self) -> RustIterator:
         return self

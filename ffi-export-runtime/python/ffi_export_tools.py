@@ -229,6 +229,7 @@ class _StubWriter:
             "",
             "class RustIterator(Iterator[_T_co]):",
             '    """A returned `impl Iterator<Item = T>`: read lazily, the Rust iterator dropped once."""',
+            "    chunk: int",
             "    def __next__(self) -> _T_co: ...",
             "    def __iter__(self) -> Self: ...",
             "    def close(self) -> None: ...",

@@ -22,7 +22,7 @@ use crate::abi::FfiBuffer;
 use crate::convert::IntoFfi;
 use crate::data::FfiData;
 use crate::describe::TypeDesc;
-use crate::object::{release, with_object, FfiObject, ObjectDesc};
+use crate::object::{release, FfiObject, ObjectArgs, ObjectDesc};
 use crate::status::Fault;
 use core::fmt::Display;
 use core::marker::PhantomData;
@@ -134,9 +134,16 @@ impl<I: Send + 'static> RustIter<I> {
 
     /// Up to `max` items (at least one), empty at the end.
     pub fn next_chunk(handle: u64, max: usize) -> Result<Vec<I>, Fault> {
-        with_object::<RustIter<I>, _>(handle, true, |iter| {
-            iter.items.by_ref().take(max.max(1)).collect()
-        })
+        Self::with(handle, |iter| iter.items.by_ref().take(max.max(1)).collect())
+    }
+
+    /// Runs `read` on the iterator behind `handle` (the C argument `iter`),
+    /// under its lock: one thread at a time reads it, and a panic in the
+    /// user's `next` poisons it, as in a `&mut self` method.
+    fn with<R>(handle: u64, read: impl FnOnce(&mut RustIter<I>) -> R) -> Result<R, Fault> {
+        let mut args = ObjectArgs::new();
+        args.hold::<RustIter<I>>(handle, true, "iter")?;
+        args.call(|locked| Ok(read(locked.get_mut::<RustIter<I>>(0)?)))
     }
 
     /// Drops the iterator behind `handle` (a stale handle is a no-op).
@@ -149,7 +156,7 @@ impl<T: Send + 'static, E: Send + 'static> RustIter<Result<T, E>> {
     /// Up to `max` `Ok` items (at least one), stopping before an `Err`,
     /// which the next call returns; `Ok` and empty at the end.
     pub fn next_results(handle: u64, max: usize) -> Result<Result<Vec<T>, E>, Fault> {
-        with_object::<RustIter<Result<T, E>>, _>(handle, true, |iter| {
+        Self::with(handle, |iter| {
             if let Some(Err(error)) = iter.held.take() {
                 return Err(error);
             }

@@ -343,5 +343,37 @@ int main(void) {
     printf("cancel: %d then %d, on_done %d\n", first, second, atomic_load(&ended));
     never(NULL, NULL);
     report_error("no on_done");
+    /* Iterators: a handle read by <name>_iter_next in chunks of at most
+     * max items (an empty chunk at the end), each chunk freed by
+     * <name>_iter_next_free, the iterator dropped once by <name>_iter_free
+     * (also before its end). */
+    uint64_t iter = numbered_words(5);
+    printf("numbered_words:");
+    for (;;) {
+        FfiBuffer chunk = numbered_words_iter_next(iter, 2);
+        if (chunk.len == 0) {
+            numbered_words_iter_next_free(&chunk);
+            break;
+        }
+        const FfiBuffer *items = chunk.ptr;
+        for (size_t i = 0; i < chunk.len; i++) {
+            printf(" %.*s", TEXT(items[i]));
+        }
+        printf(" |");
+        numbered_words_iter_next_free(&chunk);
+    }
+    printf(" end\n");
+    numbered_words_iter_free(iter);
+    iter = count_up(1000000);
+    FfiBuffer first3 = count_up_iter_next(iter, 3);
+    const uint64_t *counted = first3.ptr;
+    printf("count_up: %llu %llu %llu, live %zu\n", (unsigned long long)counted[0], (unsigned long long)counted[1],
+           (unsigned long long)counted[2], live_iterators());
+    count_up_iter_next_free(&first3);
+    count_up_iter_free(iter);
+    count_up_iter_free(iter); /* a stale handle: a no-op */
+    printf("after free: live %zu\n", live_iterators());
+    count_up_iter_next(iter, 1);
+    report_error("stale iterator");
     return 0;
 }

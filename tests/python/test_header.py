@@ -111,6 +111,11 @@ def test_header_test_program(tmp_path) -> None:
         "wait for its on_done callback",
         "cancel: 1 then 0, on_done 4",
         "no on_done: error code 3, InvalidArgument: argument `on_done`: NULL (a completion callback is required)",
+        "numbered_words: w0 w1 | w2 w3 | w4 | end",
+        "count_up: 0 1 2, live 1",
+        "after free: live 0",
+        "stale iterator: error code 3, InvalidArgument: argument `iter`: 7 is not a live `RustIter` handle "
+        "(closed, freed, moved into a Rust call or never created)",
     ]
 
 

@@ -509,7 +509,7 @@ for bv in (lib.byvalue, slow.byvalue):
 import pickle
 for v in (lib.values, slow.values):
     for i in range(20):
-        assert sum(v.count_up(600)) == 179700 and list(v.words(40))[-1] == "w39"
+        assert sum(v.count_up(600)) == 179700 and list(v.numbered_words(40))[-1] == "w39"
         it = v.count_up(10**9); next(it); next(it); del it
         p = v.Playlist("p" * 40); p.add("a" * 30, 10); p.add("b", 500)
         assert [s.title for s in p.songs()] == ["a" * 30, "b"]

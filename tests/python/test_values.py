@@ -38,7 +38,7 @@ def playlist(m):
 def test_a_for_loop_reads_every_item_and_drops_the_iterator(m) -> None:
     assert list(m.count_up(5)) == [0, 1, 2, 3, 4]
     assert sum(m.count_up(100_000)) == sum(range(100_000))
-    assert [w for w in m.words(3)] == ["w0", "w1", "w2"]
+    assert [w for w in m.numbered_words(3)] == ["w0", "w1", "w2"]
     assert list(m.count_up(0)) == []
     assert m.live_iterators() == 0  # exhausted: dropped at once, not at collection
 
@@ -51,11 +51,24 @@ def test_methods_return_iterators_of_records(m, playlist) -> None:
 
 def test_items_are_read_lazily_in_growing_chunks(m) -> None:
     it = m.count_up(10**12)  # far too many to collect
-    assert m.live_iterators() == 1
-    assert [next(it) for _ in range(5)] == [0, 1, 2, 3, 4]
+    assert m.live_iterators() == 1 and it.chunk == 256
+    start = m.pulled()
+    assert [next(it) for _ in range(7)] == list(range(7))
+    assert m.pulled() - start == 7  # chunks of 1, 2 and 4 items
+    next(it)
+    assert m.pulled() - start == 15  # then 8
     assert iter(it) is it
     it.close()
     assert it.closed and m.live_iterators() == 0
+
+
+def test_one_crossing_per_item_reads_nothing_ahead(m) -> None:
+    it = m.count_up(10**12)
+    it.chunk = 1
+    start = m.pulled()
+    assert [next(it) for _ in range(20)] == list(range(20))
+    assert m.pulled() - start == 20
+    del it
 
 
 @pytest.mark.parametrize("how", ["break", "del", "exception", "close", "with"])

@@ -3253,11 +3253,21 @@ pub mod values {
         }
     }
 
+    /// Items the `Counted` iterators handed out (for laziness checks).
+    static PULLED: AtomicUsize = AtomicUsize::new(0);
+
     impl<I: Iterator> Iterator for Counted<I> {
         type Item = I::Item;
         fn next(&mut self) -> Option<I::Item> {
+            PULLED.fetch_add(1, Ordering::SeqCst);
             self.0.next()
         }
+    }
+
+    /// How many times Rust's `next` ran on the test iterators so far.
+    #[export]
+    pub fn pulled() -> usize {
+        PULLED.load(Ordering::SeqCst)
     }
 
     impl<I> Drop for Counted<I> {
@@ -3286,7 +3296,7 @@ pub mod values {
 
     /// `"w0" .. "w{n-1}"`, boxed.
     #[export]
-    pub fn words(n: u32) -> Box<dyn Iterator<Item = String> + Send> {
+    pub fn numbered_words(n: u32) -> Box<dyn Iterator<Item = String> + Send> {
         Box::new(Counted::new((0..n).map(|i| format!("w{i}"))))
     }
 
