@@ -539,6 +539,44 @@ case("&dyn Fn(String) -> Result<i32, ListenerError>", "raises another exception 
 case("&dyn Fn(String) -> Result<i32, ListenerError>", "raises a variant of the Result's error",
      lambda lib: lib.sum_parsed("a", _raise_busy(lib)), "lib.errors.ListenerError.Busy", "busy")
 
+# --- iterators, properties, records as values (tests/src/lib.rs `values`) ---------------------
+def _playlist(lib):
+    p = lib.values.Playlist("m")
+    p.add("a", 100)
+    p.add("b", 400)
+    return p
+
+
+def _closed_iterator(lib):
+    it = lib.values.count_up(5)
+    it.close()
+    return next(it)
+
+
+case("impl Iterator", "next() after close()", _closed_iterator, ValueError, "this iterator is closed")
+case("impl Iterator", "made by a closed object", lambda lib: (lambda p: (p.close(), p.songs()))(_playlist(lib)),
+     ValueError, "this Playlist is closed")
+case("impl Iterator<Item = Result<u32, TrackError>>", "an `Err` item",
+     lambda lib: list(_playlist(lib).checked(200)), "lib.errors.TrackError.TooLong", "track b is too long: 400 s")
+case("impl Iterator<Item = u32>", "a panic in `next`", lambda lib: list(lib.values.explode_at(2)), ffi_export.RustPanic,
+     "item 2 exploded")
+case("impl Iterator", "pickled", lambda lib: __import__("pickle").dumps(lib.values.count_up(1)), TypeError,
+     "cannot pickle a RustIterator")
+case("property (setter of u8)", "str", lambda lib: setattr(_playlist(lib), "volume", "x"), TypeError,
+     r"property Playlist.volume: argument 'volume' \(u8\) must be an int, not str")
+case("property (setter of u8)", "`256`", lambda lib: setattr(_playlist(lib), "volume", 256), OverflowError,
+     r"property Playlist.volume: .*must be in 0..=255, got 256")
+case("property (setter returning Err)", "refused by Rust", lambda lib: setattr(_playlist(lib), "volume", 101),
+     "lib.errors.Error", "volume 101 is over 100")
+case("property (getter only)", "assigned", lambda lib: setattr(_playlist(lib), "seconds", 1), AttributeError, "")
+case("property", "of a closed object", lambda lib: (lambda p: (p.close(), p.title))(_playlist(lib)), ValueError,
+     "this Playlist is closed")
+case("record with an object field", "pickled",
+     lambda lib: __import__("pickle").dumps(lib.values.shelve("s", lib.values.Playlist("p"))), TypeError,
+     "its field 'playlist' holds a value that lives in Rust")
+case("object", "pickled or deep-copied", lambda lib: __import__("copy").deepcopy(lib.values.Playlist("p")), TypeError,
+     "cannot pickle or copy a Playlist")
+
 
 def resolve(lib, raises):
     if isinstance(raises, str):
@@ -567,16 +605,17 @@ def test_cell(any_lib, cell: Case) -> None:
 def test_no_object_leaks_from_the_matrix(lib) -> None:
     import gc
     gc.collect()
-    live = (lib.Counter.live(), lib.shared_objects.Tally.live(), lib.shared_objects.Item.live(), lib.byvalue.Part.live())
+    live = (lib.Counter.live(), lib.shared_objects.Tally.live(), lib.shared_objects.Item.live(), lib.byvalue.Part.live(),
+            lib.values.live_iterators())
     for cell in CASES:
-        if "object" in cell.type:
+        if "object" in cell.type or "Iterator" in cell.type or "property" in cell.type:
             try:
                 cell.call(lib)
             except Exception:  # noqa: BLE001 - outcomes are checked in test_cell
                 pass
     gc.collect()
     assert (lib.Counter.live(), lib.shared_objects.Tally.live(), lib.shared_objects.Item.live(),
-            lib.byvalue.Part.live()) == live
+            lib.byvalue.Part.live(), lib.values.live_iterators()) == live
 
 
 def markdown() -> str:
