@@ -134,7 +134,9 @@ impl<I: Send + 'static> RustIter<I> {
 
     /// Up to `max` items (at least one), empty at the end.
     pub fn next_chunk(handle: u64, max: usize) -> Result<Vec<I>, Fault> {
-        Self::with(handle, |iter| iter.items.by_ref().take(max.max(1)).collect())
+        Self::with(handle, |iter| {
+            iter.items.by_ref().take(max.max(1)).collect()
+        })
     }
 
     /// Runs `read` on the iterator behind `handle` (the C argument `iter`),

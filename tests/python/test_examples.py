@@ -287,6 +287,28 @@ EXPECTED = {
         "  its field: line = 2\n"
         'lib.read_config("a = 1", lookup, refuse) → raises PermissionError: a is read-only\n'
     ),
+    "33_playlist": (
+        '  Intro (90 s)\n'
+        '  Chorus (200 s)\n'
+        '  Chorus (200 s)\n'
+        '[n for n in lib.countdown(3)] → [3, 2, 1]\n'
+        "next(songs) → Song(title='Intro', seconds=90)\n"
+        'next(songs) → raises ValueError: this iterator is closed\n'
+        'for seconds in playlist.lengths(120): lengths.append(seconds)\n'
+        '    → raises TooLong: Chorus is too long: 200 s\n'
+        'before the error: [90]\n'
+        "(playlist.title, playlist.volume, playlist.seconds) → ('night drive', 80, 495)\n"
+        'playlist.volume = 300\n'
+        "    → raises OverflowError: property Playlist.volume: argument 'volume' (u8) must be in 0..=255, got 300\n"
+        'playlist.volume = 101 → raises Error: volume 101 is above 100\n'
+        "playlist.seconds = 0 → raises AttributeError: property of 'Playlist' object has no setter\n"
+        '  play Outro x1 (60 s)\n'
+        '  pause 3 s\n'
+        'pickle.loads(pickle.dumps(song)) == song → True\n'
+        "copy.deepcopy(lib.Track.Play(song, 2)) → Track.Play(song=Song(title='Chorus', seconds=200), times=2)\n"
+        'pickle.dumps(playlist)\n'
+        '    → raises TypeError: cannot pickle or copy a Playlist: its value lives in Rust, behind a handle\n'
+    ),
 }
 
 # The names the seeds' programs are ported under (examples/README.md).
