@@ -2199,6 +2199,12 @@ class _VecKind(_Kind):
         if self.binary:
             return lambda b: ctypes.string_at(b.ptr, b.len) if b.len else b""
         ctype = self.elem.c_type(types)
+        code = getattr(ctype, "_type_", None)
+        if self.elem.number and isinstance(code, str) and len(code) == 1:
+            # Copied out as bytes, then read in C by memoryview (a ctypes
+            # array's items cost far more to read one by one).
+            size = ctypes.sizeof(ctype)
+            return lambda b: memoryview(ctypes.string_at(b.ptr, b.len * size)).cast(code).tolist() if b.len else []
         if self.elem.number:
             return lambda b: list((ctype * b.len).from_address(b.ptr)) if b.len else []
         read = self.elem.reader(types)
@@ -3969,6 +3975,7 @@ class _IterKind(_Kind):
         next_ = w.binder.bind({
             "name": desc["next"], "rust_name": "next", "module": "", "doc": "", "owner": None,
             "kind": "function", "fast": False, "batch": None, "free": desc["next_free"], "returns": desc["chunk"],
+            "copied": True,
             "params": [{"name": "iter", "type": u64}, {"name": "max", "type": usize}],
         })
         drop = w.cdll[desc["free"]]
@@ -4574,6 +4581,9 @@ class _Binder:
             raise LoadError(f"{export['name']} returns {ok.rust(self.types.named)}, which owns memory, "
                             "but the library names no free for it")
         w.annotations["return"] = kind.python_type(self.types)
+        if export.get("copied"):
+            # An iterator's chunk: read into a list and freed at once.
+            return _Kind.bind_return(ok, w, export["free"])
         return ok.bind_return(w, export["free"])
 
     def _batch(self, export: _Desc) -> Callable[..., Any]:
