@@ -3842,7 +3842,9 @@ class RustIterator:
         self._items: Iterator[Any] = iter(())
         self._want = 1
         self._closed = False
-        self._lock = threading.Lock()
+        # Re-entrant: a Python function Rust calls inside ``next`` may read
+        # this iterator again (the library refuses that read, not a lock).
+        self._lock = threading.RLock()
         #: The most items one crossing reads (1: one crossing per item).
         self.chunk = 256
 

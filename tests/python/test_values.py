@@ -143,6 +143,25 @@ def test_a_panic_in_next_raises_rust_panic_and_poisons_the_iterator(m) -> None:
     del it
 
 
+def test_python_code_inside_next_may_call_in_but_not_read_the_same_iterator(m) -> None:
+    assert list(m.mapped(4, lambda i: i * 10)) == [0, 10, 20, 30]
+    # The Python function Rust calls in `next` calls other exports (and
+    # other iterators) freely ...
+    assert list(m.mapped(3, lambda i: sum(m.count_up(i + 1)))) == [0, 1, 3]
+    # ... but reading the iterator it runs inside is refused, not a deadlock.
+    holder: list = []
+
+    def again(i: int) -> int:
+        return next(holder[0]) if i == 1 else i
+
+    it = m.mapped(3, again)
+    holder.append(it)
+    with pytest.raises(ffi_export.RustPanic, match="re-entrant"):
+        list(it)
+    holder.clear()
+    del it
+
+
 def test_iterators_from_several_threads(m) -> None:
     totals = []
 

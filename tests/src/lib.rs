@@ -3300,6 +3300,13 @@ pub mod values {
         Box::new(Counted::new((0..n).map(|i| format!("w{i}"))))
     }
 
+    /// `f(0), f(1), ..., f(n - 1)`, calling the caller's `f` (a stored
+    /// closure) inside `next`.
+    #[export]
+    pub fn mapped(n: u32, f: Box<dyn Fn(u32) -> u32 + Send + Sync>) -> impl Iterator<Item = u32> {
+        Counted::new((0..n).map(move |i| f(i)))
+    }
+
     /// Items that panic at `at`.
     #[export]
     pub fn explode_at(at: u32) -> impl Iterator<Item = u32> {
