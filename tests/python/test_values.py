@@ -378,7 +378,7 @@ def test_stubs_declare_iterators_properties_and_match_args(typed_dir) -> None:  
     with open(os.path.join(typed_dir, "tests_typed.pyi")) as f:
         stub = f.read().splitlines()
     for line in [
-        "class RustIterator(Iterator[_T_co]):",
+        "class RustIterator(_Closable, Iterator[_T_co]):",
         "    def songs(self) -> RustIterator[Song]:",
         "    def checked(self, limit: int) -> RustIterator[int]:",
         "    def count_up(n: int) -> RustIterator[int]:",
