@@ -3304,7 +3304,7 @@ pub mod values {
     /// closure) inside `next`.
     #[export]
     pub fn mapped(n: u32, f: Box<dyn Fn(u32) -> u32 + Send + Sync>) -> impl Iterator<Item = u32> {
-        Counted::new((0..n).map(move |i| f(i)))
+        Counted::new((0..n).map(f))
     }
 
     /// Items that panic at `at`.
