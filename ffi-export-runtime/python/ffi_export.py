@@ -74,6 +74,7 @@ from typing import (
     Tuple,
     Type,
     TypeVar,
+    cast,
 )
 
 __all__ = [
@@ -2203,8 +2204,8 @@ class _VecKind(_Kind):
         if self.elem.number and isinstance(code, str) and len(code) == 1:
             # Copied out as bytes, then read in C by memoryview (a ctypes
             # array's items cost far more to read one by one).
-            size = ctypes.sizeof(ctype)
-            return lambda b: memoryview(ctypes.string_at(b.ptr, b.len * size)).cast(code).tolist() if b.len else []
+            size, fmt = ctypes.sizeof(ctype), cast(Any, code)  # a struct code memoryview takes
+            return lambda b: memoryview(ctypes.string_at(b.ptr, b.len * size)).cast(fmt).tolist() if b.len else []
         if self.elem.number:
             return lambda b: list((ctype * b.len).from_address(b.ptr)) if b.len else []
         read = self.elem.reader(types)
