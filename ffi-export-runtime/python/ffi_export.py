@@ -3816,6 +3816,8 @@ def _install_property(cls: Any, prop: _Desc, function: Callable[..., Any]) -> No
         fset.__qualname__ = f"{cls.__qualname__}.{name}"
     else:
         fget = function
+        # Where it is found: the property's `fget`.
+        function.__qualname__ = f"{cls.__qualname__}.{name}.fget"
     doc = fget.__doc__ if fget is not None else None
     setattr(cls, name, property(fget, fset, None, doc))
 
