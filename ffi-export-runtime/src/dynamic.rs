@@ -280,6 +280,10 @@ pub unsafe trait ForeignValue: Sized {
     type Repr: crate::abi::AbiValue;
     /// Its description.
     const DESC: TypeDesc;
+    /// Whether it holds objects of an `#[export] impl` by value
+    /// ([`FfiLift::OBJECTS`]): the macro refuses such a result of the
+    /// caller's functions at compile time.
+    const OBJECTS: bool;
     /// Copies the value out of the caller's C form.
     ///
     /// # Safety
@@ -331,6 +335,7 @@ unsafe fn written<T: FfiValue + 'static>(value: T, slot: *mut T::Repr) -> Option
 unsafe impl ForeignValue for () {
     type Repr = ();
     const DESC: TypeDesc = TypeDesc::Unit;
+    const OBJECTS: bool = false;
     unsafe fn lift(_: &()) -> Result<(), String> {
         Ok(())
     }
@@ -343,6 +348,7 @@ unsafe impl ForeignValue for () {
 unsafe impl<T: FfiLift + 'static> ForeignValue for T {
     type Repr = <T as FfiValue>::Repr;
     const DESC: TypeDesc = <T as FfiValue>::DESC;
+    const OBJECTS: bool = <T as FfiValue>::OBJECTS;
     unsafe fn lift(repr: &Self::Repr) -> Result<T, String> {
         // SAFETY: forwarded contract.
         unsafe { <T as FfiValue>::from_repr(repr) }
@@ -366,6 +372,9 @@ pub unsafe trait ForeignReturn: Sized {
     type ErrRepr: crate::abi::AbiValue;
     /// Its description.
     const DESC: TypeDesc;
+    /// Whether the value or the error holds objects by value
+    /// ([`ForeignValue::OBJECTS`]).
+    const OBJECTS: bool;
     /// The result from the slots the caller wrote (`error`: status 1).
     ///
     /// # Safety
@@ -386,6 +395,7 @@ unsafe impl<T: ForeignValue> ForeignReturn for T {
     type OkRepr = T::Repr;
     type ErrRepr = ();
     const DESC: TypeDesc = T::DESC;
+    const OBJECTS: bool = T::OBJECTS;
     unsafe fn finish(error: bool, ok: &T::Repr, _: &()) -> Result<T, String> {
         if error {
             return Err("returned an error value from a method without `Result`".to_owned());
@@ -408,6 +418,7 @@ unsafe impl<T: ForeignValue, E: FfiLift + Display + 'static> ForeignReturn for R
         error: short_type_name::<E>,
         error_type: crate::describe::error_type::<E>,
     };
+    const OBJECTS: bool = T::OBJECTS || <E as FfiValue>::OBJECTS;
     unsafe fn finish(error: bool, ok: &T::Repr, err: &Self::ErrRepr) -> Result<Self, String> {
         if error {
             // SAFETY: forwarded contract.

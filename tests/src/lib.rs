@@ -3218,7 +3218,7 @@ pub mod fn_refs {
 /// closures, record and enum fields of them, closures returned to the
 /// caller (`tests/python/test_nested_traits.py`).
 pub mod nested_traits {
-    use crate::traits::{Button, Event, Listener, ListenerError};
+    use super::traits::{Button, Event, Listener, ListenerError};
     use ffi_export::export;
     use std::collections::{BTreeMap, HashMap};
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -3329,7 +3329,7 @@ pub mod nested_traits {
         Hooks {
             name: "rust".to_owned(),
             listener: None,
-            buttons: vec![crate::traits::make_button(format!("b{n}")).into()],
+            buttons: vec![super::traits::make_button(format!("b{n}")).into()],
             step: Some(adder(n)),
         }
     }
@@ -3442,8 +3442,8 @@ pub mod nested_traits {
         let mut seen = vec![factory.make("made".to_owned()).press(1)];
         seen.extend(factory.all().unwrap_or_default().iter().map(|b| b.label()));
         let adopted = factory.adopt(vec![
-            crate::traits::make_button("r1".to_owned()).into(),
-            crate::traits::make_button("r2".to_owned()).into(),
+            super::traits::make_button("r1".to_owned()).into(),
+            super::traits::make_button("r2".to_owned()).into(),
         ]);
         seen.push(format!("adopted {adopted}"));
         seen

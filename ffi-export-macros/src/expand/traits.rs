@@ -7,7 +7,7 @@
 use super::function::callable;
 use super::object::object;
 use crate::model::Trait;
-use crate::tokens::{hidden_ident, runtime};
+use crate::tokens::{closure_results, hidden_ident, refuse_object_results, runtime};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -31,6 +31,7 @@ pub fn exported_trait(model: &Trait) -> TokenStream {
     let mut delegates = Vec::new();
     let mut methods = Vec::new();
     let mut descs = Vec::new();
+    let mut refusals = Vec::new();
     for (number, method) in model.methods.iter().enumerate() {
         let number = number as u32;
         let sig = &method.sig;
@@ -62,6 +63,12 @@ pub fn exported_trait(model: &Trait) -> TokenStream {
             }
         });
         let ret_desc = quote_spanned!(ret_span=> <#ret as #rt::ForeignReturn>::DESC);
+        if let ReturnType::Type(_, ty) = &sig.output {
+            // What the caller's method returns may not move objects in.
+            let mut results = vec![(**ty).clone()];
+            closure_results(ty, &mut results);
+            refusals.extend(results.iter().map(refuse_object_results));
+        }
         descs.push(quote! {
             #rt::MethodDesc {
                 name: #method_name,
@@ -93,6 +100,7 @@ pub fn exported_trait(model: &Trait) -> TokenStream {
     });
     quote! {
         #item
+        #(#refusals)*
 
         #[doc = concat!("A Rust implementation of `", #name, "` handed to the caller (it crosses as an object handle).")]
         #vis struct #dyn_object(pub ::std::sync::Arc<dyn #ident>);
