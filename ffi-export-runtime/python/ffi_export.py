@@ -2834,6 +2834,11 @@ def _invoker(name: Optional[str], params: List[_Kind], ret: _Kind, types: _Types
             if value is None:
                 raise
             store_err(err, write_err(value, keep, err_where))
+            # Consumed as the Err value: its traceback (frames up to the
+            # exported call that lent the object) would keep that call's
+            # arguments, and so the lent object, alive through an exception
+            # the object itself may hold.
+            exc.__traceback__ = None
             return _FOREIGN_ERR
         if write_ok is not None and store_ok is not None:
             store_ok(ok, write_ok(result, keep, ok_where))

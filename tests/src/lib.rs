@@ -3398,6 +3398,40 @@ pub mod nested_traits {
         Box::new(move |x| g(f(x)))
     }
 
+    static LIVE_CLOSURES: AtomicU32 = AtomicU32::new(0);
+
+    /// Counts the closures alive that hold one.
+    struct Alive;
+
+    impl Alive {
+        fn new() -> Alive {
+            LIVE_CLOSURES.fetch_add(1, Ordering::SeqCst);
+            Alive
+        }
+    }
+
+    impl Drop for Alive {
+        fn drop(&mut self) {
+            LIVE_CLOSURES.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// A closure adding `n` that counts itself alive (`live_closures`).
+    #[export]
+    pub fn counted_adder(n: i64) -> Step {
+        let alive = Alive::new();
+        Box::new(move |x| {
+            let _ = &alive;
+            x + n
+        })
+    }
+
+    /// Closures of `counted_adder` alive now.
+    #[export]
+    pub fn live_closures() -> u32 {
+        LIVE_CLOSURES.load(Ordering::SeqCst)
+    }
+
     /// A closure of text, made in Rust.
     #[export]
     pub fn greeter(greeting: String) -> Box<dyn Fn(String) -> String + Send + Sync> {
