@@ -2946,7 +2946,8 @@ def _read_foreign(raw: _FfiForeign, rust: str, from_handle: Optional[Callable[[i
     if wrap is None:
         _FOREIGN_REF(release)(context)
         raise TypeError(f"{rust}: Rust returned an implementation made neither by Python nor by Rust")
-    return wrap(raw)
+    # A copy: `raw` may view memory of the result that is freed once read.
+    return wrap(_FfiForeign(call, retain, release, context))
 
 
 class _RustFunction:
