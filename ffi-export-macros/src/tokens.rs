@@ -316,6 +316,7 @@ pub fn refuse_object_results(ret: &syn::Type) -> TokenStream {
     // parentheses at the last.
     let assert = quote_spanned!(at.first=> ::core::assert!);
     quote_spanned! {at.last=>
+        #[allow(clippy::type_complexity)]
         const _: () = #assert(
             !#objects,
             "a result of a function the caller implements (a trait method, a closure) cannot hold an object of an #[export] impl by value: the caller's object would be moved out from under it; return `Arc<Object>` (a shared object, `Arc<Self>` constructors) instead"
