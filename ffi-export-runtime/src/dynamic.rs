@@ -505,7 +505,12 @@ unsafe fn lift_shared<T: ?Sized + FfiTrait>(
         }
         return T::from_handle(abi.context as usize as u64).map(Ok);
     }
-    if abi.release == rust_release as *const c_void {
+    if abi.call.is_null() || abi.retain.is_null() || abi.release.is_null() {
+        return Err(
+            "NULL function in the FfiForeign (call, retain and release are required)".to_owned(),
+        );
+    }
+    if abi.release == rust_release as *const c_void && !abi.context.is_null() {
         // SAFETY: Rust's own `release` comes only with the context of a
         // live `RustImpl` (`rust_foreign` of a closure), by the C contract.
         return unsafe { RustImpl::<T>::shared(abi.context) }.map(Ok);
@@ -912,4 +917,122 @@ pub fn shared_from_handle<O: crate::object::FfiObject, T: ?Sized>(
             other => format!("{other:?}"),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{FfiData, FfiLift};
+
+    type Step = dyn Fn(i64) -> i64 + Send + Sync;
+    type Greet = dyn Fn(String) -> String + Send + Sync;
+
+    static DROPPED: AtomicUsize = AtomicUsize::new(0);
+
+    struct Counted;
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            DROPPED.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Calls a Rust closure's `FfiForeign` as a C caller would.
+    fn call_c(foreign: &FfiForeign, arg: i64) -> (i32, i64) {
+        let mut arg = arg;
+        let args = [(&mut arg as *mut i64).cast::<c_void>()];
+        let mut ok = 0_i64;
+        let mut message = FfiBuffer::NULL;
+        // SAFETY: a Rust closure's `call`, its context, one i64 argument
+        // and an i64 result slot (its C contract).
+        let call: unsafe extern "C" fn(
+            *mut c_void,
+            u32,
+            *const *mut c_void,
+            *mut c_void,
+            *mut c_void,
+            *mut FfiBuffer,
+        ) -> i32 = unsafe { core::mem::transmute(foreign.call) };
+        // SAFETY: as above.
+        let status = unsafe {
+            call(
+                foreign.context,
+                0,
+                args.as_ptr(),
+                (&mut ok as *mut i64).cast(),
+                core::ptr::null_mut(),
+                &mut message,
+            )
+        };
+        (status, ok)
+    }
+
+    #[test]
+    fn rust_closures_cross_as_foreign_objects_and_come_back_as_themselves() {
+        let counted = Counted;
+        let step: Box<Step> = Box::new(move |x| {
+            let _ = &counted;
+            x + 1
+        });
+        let before = DROPPED.load(Ordering::SeqCst);
+        let foreign = FfiData::into_repr(step);
+        assert_eq!(call_c(&foreign, 41), (OK, 42));
+        // Read back as the same type: the closure itself (one more Arc).
+        // SAFETY: an `FfiForeign` Rust made, still referenced.
+        let back = unsafe { <Box<Step> as FfiLift>::from_repr(&foreign) }.map(|f| f(1));
+        assert_eq!(back.ok(), Some(2));
+        // As another closure type: refused, not misread.
+        // SAFETY: as above.
+        let wrong = unsafe { <Box<Greet> as FfiLift>::from_repr(&foreign) }.map(|_| ());
+        assert!(
+            matches!(&wrong, Err(m) if m.contains("a Rust closure") && m.contains("is expected")),
+            "{wrong:?}"
+        );
+        // The receiver's one reference: the closure drops with it.
+        assert_eq!(DROPPED.load(Ordering::SeqCst), before);
+        // SAFETY: Rust's `release`, once for the reference handed out.
+        unsafe { rust_release(foreign.context) };
+        assert_eq!(DROPPED.load(Ordering::SeqCst), before + 1);
+    }
+
+    #[test]
+    fn a_panicking_rust_closure_reports_status_2_with_its_message() {
+        let step: Box<Step> = Box::new(|x| if x == 0 { panic!("zero") } else { x });
+        let foreign = FfiData::into_repr(step);
+        let mut arg = 0_i64;
+        let args = [(&mut arg as *mut i64).cast::<c_void>()];
+        let mut ok = 0_i64;
+        let mut message = FfiBuffer::NULL;
+        // SAFETY: as in `call_c`.
+        let status = unsafe {
+            rust_call::<Step>(
+                foreign.context,
+                0,
+                args.as_ptr(),
+                (&mut ok as *mut i64).cast(),
+                core::ptr::null_mut(),
+                &mut message,
+            )
+        };
+        assert_eq!(status, FAILED);
+        // SAFETY: the message Rust wrote, kept until this thread's next call.
+        let text = unsafe { crate::data::borrow_str(&message) };
+        assert_eq!(text.ok(), Some("Rust panic: zero"));
+        assert_eq!(call_c(&foreign, 5), (OK, 5));
+        // SAFETY: once, for the reference handed out.
+        unsafe { rust_release(foreign.context) };
+    }
+
+    #[test]
+    fn null_and_half_null_foreign_objects_are_refused() {
+        // SAFETY: no function is called for these.
+        let none = unsafe { <Box<Step> as FfiLift>::from_repr(&FfiForeign::NULL) }.map(|_| ());
+        assert!(matches!(none, Err(m) if m.contains("NULL FfiForeign")));
+        let half = FfiForeign {
+            release: rust_release as *const c_void,
+            ..FfiForeign::NULL
+        };
+        // SAFETY: refused before any function is called (`call` is NULL).
+        let half = unsafe { <Box<Step> as FfiLift>::from_repr(&half) }.map(|_| ());
+        assert!(matches!(half, Err(m) if m.contains("NULL function")));
+    }
 }
