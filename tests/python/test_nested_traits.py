@@ -57,7 +57,8 @@ class Button:
 def lent() -> int:
     """Python objects registered as lent to Rust (held by Rust or by a
     running call)."""
-    gc.collect()
+    for _ in range(3):  # PyPy runs chained finalizers one collection at a time
+        gc.collect()
     return len(ffi_export._held)
 
 
@@ -130,6 +131,7 @@ def test_python_objects_come_back_as_themselves(any_lib) -> None:
     echoed = any_lib.route_echo(any_lib.Route.Each(listeners=[a, b]))
     assert echoed.listeners[0] is a and echoed.listeners[1] is b
     del back, echoed
+    gc.collect()  # PyPy: the Rust closure is released when collected
     assert ffi_export.held_by_rust() == 0
 
 
