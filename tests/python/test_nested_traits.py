@@ -290,3 +290,18 @@ def test_rust_threads_call_listeners_from_a_list_while_python_calls_in(any_lib) 
         assert errors == []
         assert all(len(listener.events) == 4 * 25 + 3 * 30 for listener in listeners)
     assert ffi_export.held_by_rust() == 0
+
+
+def test_rust_implementations_returned_inside_values_are_freed_once(any_lib) -> None:
+    gc.collect()
+    entries, closures = any_lib.registry_entries(), any_lib.live_closures()
+    for i in range(20):
+        hooks = any_lib.hooks_from_rust(i)
+        buttons = hooks.buttons + any_lib.shared_buttons(3)
+        assert any_lib.press_all([*buttons, Button("p")])[-1] == "p=1"
+        steps = [any_lib.counted_adder(i), any_lib.counted_adder(i + 1)]
+        assert any_lib.apply_steps({"a": steps[0], "b": steps[1]}, 0) == {"a": i, "b": i + 1}
+        assert any_lib.live_closures() == closures + 2
+        del hooks, buttons, steps
+        gc.collect()
+        assert (any_lib.registry_entries(), any_lib.live_closures()) == (entries, closures)
