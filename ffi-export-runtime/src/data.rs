@@ -61,9 +61,7 @@ pub unsafe trait FfiData: Sized {
 /// type's `<Type>_free`, an `FfiForeign` through its `release`): nothing is
 /// freed through `free_repr`. `arc_from_repr` checks everything it reads
 /// and leaves the caller's reference with the caller.
-pub unsafe trait FfiArcData {
-    /// The C form of `Arc<Self>`.
-    type Repr: AbiValue;
+pub unsafe trait FfiArcData: FfiArcRepr {
     /// How `Arc<Self>` is described.
     const DESC: TypeDesc;
     /// Moves `value` into its C form; the receiver owns one reference.
@@ -74,6 +72,15 @@ pub unsafe trait FfiArcData {
     /// # Safety
     /// As [`FfiLift::from_repr`].
     unsafe fn arc_from_repr(repr: &Self::Repr) -> Result<std::sync::Arc<Self>, String>;
+}
+
+/// The C form of `Arc<Self>`: a trait of its own, implemented for every
+/// object type (`Sync` or not) and `dyn` type, so that naming it in a
+/// shim's signature never fails; whether `Arc<Self>` crosses at all is
+/// [`FfiArcData`]'s bound, reported once, as `Arc<T>` itself.
+pub trait FfiArcRepr {
+    /// The C form.
+    type Repr: AbiValue;
 }
 
 // An unsupported `Arc<T>` is reported as itself (the note on `FfiData`

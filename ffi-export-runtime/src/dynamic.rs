@@ -881,11 +881,16 @@ macro_rules! closures {
             }
         }
 
+        impl<R: ForeignReturn + 'static, $($a: FfiValue + 'static),*> crate::data::FfiArcRepr
+            for dyn Fn($($a),*) -> R + Send + Sync
+        {
+            type Repr = FfiForeign;
+        }
+
         // SAFETY: an `FfiForeign` (`into_foreign`), checked when read back.
         unsafe impl<R: ForeignReturn + 'static, $($a: FfiValue + 'static),*> crate::data::FfiArcData
             for dyn Fn($($a),*) -> R + Send + Sync
         {
-            type Repr = FfiForeign;
             const DESC: TypeDesc = <Self as FfiTrait>::DESC;
             fn arc_into_repr(value: Arc<Self>) -> FfiForeign {
                 into_foreign::<Self>(value)

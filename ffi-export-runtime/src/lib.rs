@@ -195,8 +195,8 @@ pub use convert::{
     FfiArcParam, FfiElement, FfiParam, FfiSliceElem, IntoFfi, Region, SliceArg,
 };
 pub use data::{
-    encode_error, error_repr, lift_by_pointer, reserve_by_pointer, FfiArcData, FfiData, FfiLift,
-    Moves, MovesOnce,
+    encode_error, error_repr, lift_by_pointer, reserve_by_pointer, FfiArcData, FfiArcRepr, FfiData,
+    FfiLift, Moves, MovesOnce,
 };
 pub use describe::{
     DataEnumDesc, EnumDesc, ErrorEncoder, ExportDesc, FieldDesc, MethodDesc, ObjectDesc, ParamDesc,

@@ -940,11 +940,14 @@ unsafe impl<T: FfiObject> FfiBorrowMut for T {
     }
 }
 
+impl<T: FfiObject> crate::data::FfiArcRepr for T {
+    type Repr = u64;
+}
+
 // SAFETY: a shared object's handle, released once per handle handed out
 // through `<Type>_free`; a handle read back is checked by the registry and
 // a clone of the `Arc` taken (the caller keeps its reference).
 unsafe impl<T: FfiObject + Sync> crate::data::FfiArcData for T {
-    type Repr = u64;
     const DESC: TypeDesc = TypeDesc::Shared(&<T as FfiObject>::DESC);
     fn arc_into_repr(value: Arc<T>) -> u64 {
         register_shared(value)

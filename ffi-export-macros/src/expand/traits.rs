@@ -115,10 +115,13 @@ pub fn exported_trait(model: &Trait) -> TokenStream {
         #rust_object
         #(#rust_shims)*
 
+        impl #rt::FfiArcRepr for dyn #ident {
+            type Repr = #rt::FfiForeign;
+        }
+
         // SAFETY: an `FfiForeign` (`into_foreign`: the caller's object
         // handed back, or a `#dyn_object` handle), checked when read back.
         unsafe impl #rt::FfiArcData for dyn #ident {
-            type Repr = #rt::FfiForeign;
             const DESC: #rt::TypeDesc = <Self as #rt::FfiTrait>::DESC;
             fn arc_into_repr(value: ::std::sync::Arc<Self>) -> #rt::FfiForeign {
                 #rt::dynamic::into_foreign::<Self>(value)
