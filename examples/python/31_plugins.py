@@ -18,7 +18,7 @@ class Greeter:
     def prefix(self):
         return "/hello"
 
-    def handle(self, path):
+    def respond(self, path):
         return f"hello, {path.rsplit('/', 1)[-1]}"
 
 
@@ -26,12 +26,12 @@ class Echo:
     def prefix(self):
         return "/"
 
-    def handle(self, path):
+    def respond(self, path):
         return f"echo {path}"
 
 
 builtins = show(lib.builtin_handlers())  # Rust implementations, in a list
-show([handler.handle("/status") for handler in builtins])
+show([handler.respond("/status") for handler in builtins])
 formatters = lib.builtin_formatters()  # Rust closures, in a dict
 show(sorted(formatters))
 show(formatters["upper"]("called from Python"))

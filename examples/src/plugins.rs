@@ -34,7 +34,7 @@ pub trait Handler: Send + Sync {
     /// The prefix it serves (`/hello`).
     fn prefix(&self) -> String;
     /// Its answer to `path`.
-    fn handle(&self, path: String) -> String;
+    fn respond(&self, path: String) -> String;
 }
 
 /// Turns an answer into its output form.
@@ -61,7 +61,7 @@ impl Handler for Fixed {
     fn prefix(&self) -> String {
         self.prefix.to_owned()
     }
-    fn handle(&self, _path: String) -> String {
+    fn respond(&self, _path: String) -> String {
         self.body.to_owned()
     }
 }
@@ -131,7 +131,7 @@ impl Router {
             .find(|h| path.starts_with(&h.prefix()))
             .or(self.fallback.as_deref())
             .ok_or_else(|| RouteError::NotFound { path: path.clone() })?;
-        Ok(formatter(handler.handle(path)))
+        Ok(formatter(handler.respond(path)))
     }
 
     /// The installed handlers, longest prefix first (Python's come back as

@@ -289,7 +289,7 @@ EXPECTED = {
     ),
     "31_plugins": (
         'lib.builtin_handlers() → [<DynHandler (handle 1)>, <DynHandler (handle 2)>]\n'
-        '[handler.handle("/status") for handler in builtins] → [\'ok\', \'1.0\']\n'
+        '[handler.respond("/status") for handler in builtins] → [\'ok\', \'1.0\']\n'
         "sorted(formatters) → ['plain', 'upper']\n"
         'formatters["upper"]("called from Python") → \'CALLED FROM PYTHON\'\n'
         'router.install(lib.Plugins(handlers=[greeter, *builtins], formatters={**formatters, "brackets": lambda text: f"[{text}]"}, fallback=Echo()))\n'
@@ -302,7 +302,7 @@ EXPECTED = {
         'router.handlers()[2] is greeter → True\n'
         'router.get("/status", "bold") → raises NoFormatter: no formatter named bold\n'
         'router.install(lib.Plugins(handlers=[greeter, object()], formatters={}, fallback=None))\n'
-        "    → raises TypeError: argument 'plugins'.handlers[1] (dyn Handler): object has no method 'prefix' (a dyn Handler needs prefix, handle)\n"
+        "    → raises TypeError: argument 'plugins'.handlers[1] (dyn Handler): object has no method 'prefix' (a dyn Handler needs prefix, respond)\n"
         'held by Rust after router.close(): 0\n'
     ),
 }
