@@ -89,7 +89,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 #: The ffi-export C ABI version this helper speaks.
-ABI_VERSION = 2
+ABI_VERSION = 3
 
 #: One object of the self-description (an export, a type, a field...).
 _Desc = Dict[str, Any]
@@ -2836,6 +2836,11 @@ def _invoker(name: Optional[str], params: List[_Kind], ret: _Kind, types: _Types
             if value is None:
                 raise
             store_err(err, write_err(value, keep, err_where))
+            # Consumed as the Err value: its traceback (frames up to the
+            # exported call that lent the object) would keep that call's
+            # arguments, and so the lent object, alive through an exception
+            # the object itself may hold.
+            exc.__traceback__ = None
             return _FOREIGN_ERR
         if write_ok is not None and store_ok is not None:
             store_ok(ok, write_ok(result, keep, ok_where))
@@ -2879,6 +2884,11 @@ class _ClosureKind(_SignatureKind):
         invokers: List[_Invoke] = []
 
         def write_closure(v: Any, keep: List[Any], where: str) -> _FfiForeign:
+            if isinstance(v, _RustFunction) and v._rust == rust:
+                # A Rust closure of this type handed back: Rust takes the
+                # closure itself (its own functions), no detour through Python.
+                keep.append(v)
+                return v._foreign(where)
             if not callable(v):
                 raise TypeError(f"{where} ({rust}) must be callable, not {_type_name(v)}")
             if not invokers:
@@ -2887,6 +2897,20 @@ class _ClosureKind(_SignatureKind):
 
         return write_closure
 
+    def reader(self, types: _Types) -> _Reader:
+        rust = self.rust(types.named)
+        caller: List[Callable[[_FfiForeign, Tuple[Any, ...]], Any]] = []
+
+        def wrap(raw: _FfiForeign) -> Any:
+            if not caller:
+                caller.append(_foreign_caller(self.params, self.ret, types, rust))
+            return _RustFunction(raw, caller[0], rust)
+
+        def read_closure(raw: _FfiForeign) -> Any:
+            return _read_foreign(raw, rust, None, wrap)
+
+        return read_closure
+
     def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
         _bind_lent(self, w, p, where)
 
@@ -2894,6 +2918,138 @@ class _ClosureKind(_SignatureKind):
         args = ", ".join(a.c_form(h) for a in self.params) or "none"
         ret = self.ret.ok().c_form(h)
         return [(f"FfiForeign {p}", f"{rust}: method 0, args ({args}), ok {ret}")]
+
+    def c_form(self, h: _HeaderContext) -> str:
+        # Inside other values and as a result: the caller's own closure
+        # handed back, or a Rust closure with Rust's call/retain/release;
+        # the receiver releases it once.
+        return "FfiForeign"
+
+
+def _read_foreign(raw: _FfiForeign, rust: str, from_handle: Optional[Callable[[int], Any]],
+                  wrap: Optional[Callable[[_FfiForeign], Any]]) -> Any:
+    """A ``Box/Arc<dyn ..>`` Rust handed over (one reference is ours): a Rust
+    implementation's handle (NULL functions: ``from_handle``), a Python
+    object lent to Rust earlier (this helper's functions: the object
+    itself, and our reference is released), or a Rust closure (``wrap``)."""
+    call, retain, release, context = raw.call, raw.retain, raw.release, raw.context or 0
+    if not call and not retain and not release:
+        if from_handle is None:
+            raise TypeError(f"{rust}: Rust returned no closure (a NULL FfiForeign)")
+        return from_handle(context)
+    if (call, retain, release) == _FOREIGN_FUNCTIONS:
+        with _held_lock:
+            held = _held.get(context)
+        if held is None:
+            raise TypeError(f"{rust}: Rust returned a Python object that is no longer lent")
+        target = held.target
+        _release(context)
+        return target
+    if wrap is None:
+        _FOREIGN_REF(release)(context)
+        raise TypeError(f"{rust}: Rust returned an implementation made neither by Python nor by Rust")
+    # A copy: `raw` may view memory of the result that is freed once read.
+    return wrap(_FfiForeign(call, retain, release, context))
+
+
+class _RustFunction:
+    """A Rust closure handed to Python (``Box<dyn Fn(A..) -> R + Send +
+    Sync>`` returned, alone or inside another value): calling it calls the
+    Rust closure (arguments converted as for an export, the GIL released);
+    it holds one reference, released once when it is collected. Passed back
+    where the same closure type is expected, Rust gets the closure itself."""
+
+    __slots__ = ("__weakref__", "_call", "_raw", "_rust")
+
+    def __init__(self, raw: _FfiForeign, call: Callable[[_FfiForeign, Tuple[Any, ...]], Any], rust: str) -> None:
+        self._raw: Optional[_FfiForeign] = raw
+        self._call = call
+        self._rust = rust
+
+    def __call__(self, *args: Any) -> Any:
+        raw = self._raw
+        if raw is None:
+            raise ValueError(f"this {self._rust} was released")
+        return self._call(raw, args)
+
+    def _foreign(self, where: str) -> _FfiForeign:
+        """Its C form, to pass back to Rust (which takes its own reference)."""
+        if self._raw is None:
+            raise ValueError(f"{where}: this {self._rust} was released")
+        return self._raw
+
+    def __del__(self) -> None:
+        raw = getattr(self, "_raw", None)
+        if raw is not None:
+            self._raw = None
+            _FOREIGN_REF(raw.release)(raw.context)
+
+    def __repr__(self) -> str:
+        return f"<Rust closure {self._rust}>"
+
+
+def _foreign_call_status(raw: _FfiForeign, argv: Any, ok: Any, err: Any) -> Tuple[int, str]:
+    """Calls method 0 of a Rust ``FfiForeign`` (the GIL released): its
+    status and failure message."""
+    message = _FfiBuffer()
+    status = _FOREIGN_CALL(raw.call)(raw.context, 0, argv, ok, err, ctypes.addressof(message))
+    text = _read_string(message) if status == _FOREIGN_FAILED else ""
+    return status, text
+
+
+def _foreign_caller(params: List[_Kind], ret: _Kind, types: _Types,
+                    rust: str) -> Callable[[_FfiForeign, Tuple[Any, ...]], Any]:
+    """Calls a Rust closure through its ``FfiForeign``: the arguments in
+    their C forms (owned by Python for the call), its result read (a copy)
+    or its error raised: a ``Result``'s error value as the error type's
+    exception, a panic as ``RustPanic``, refused arguments as
+    ``InvalidArgument``."""
+    writers = [(p.writer(types), _boxer(p.c_type(types))) for p in params]
+    ok_kind = ret.ok()
+    ok_type = None if ok_kind.unit else ok_kind.c_type(types)
+    read_ok = None if ok_type is None else _slot_reader(ok_type, ok_kind.reader(types))
+    result_kind = ret if isinstance(ret, _ResultKind) else None
+    err_kind: Optional[_Kind] = None
+    if result_kind is not None:
+        err_kind = result_kind.error_type if result_kind.error_type is not None else _kind({"kind": "string"})
+    err_type = None if err_kind is None else err_kind.c_type(types)
+    read_err = None if err_kind is None or err_type is None else _slot_reader(err_type, err_kind.reader(types))
+    count = len(params)
+
+    def call(raw: _FfiForeign, args: Tuple[Any, ...]) -> Any:
+        if len(args) != count:
+            raise TypeError(f"{rust} takes {count} argument{'s' if count != 1 else ''} ({len(args)} given)")
+        keep: List[Any] = []
+        boxes = [box(write(a, keep, f"argument {i}")) for i, (a, (write, box)) in enumerate(zip(args, writers))]
+        argv = (ctypes.c_void_p * max(count, 1))(*[ctypes.addressof(b) for b in boxes])
+        ok = ok_type() if ok_type is not None else None
+        err = err_type() if err_type is not None else None
+        status, text = _foreign_call_status(raw, argv, None if ok is None else ctypes.addressof(ok),
+                                            None if err is None else ctypes.addressof(err))
+        if status == _FOREIGN_OK:
+            return None if ok is None or read_ok is None else read_ok(ctypes.addressof(ok))
+        if status == _FOREIGN_ERR and err is not None and read_err is not None and result_kind is not None:
+            value = read_err(ctypes.addressof(err))
+            raise _closure_error(value, result_kind, types)
+        if text.startswith("Rust panic: "):
+            raise RustPanic(text[len("Rust panic: "):])
+        raise InvalidArgument(f"{rust}: {text or f'returned the unknown status {status}'}")
+
+    return call
+
+
+def _closure_error(value: Any, kind: _ResultKind, types: _Types) -> FfiError:
+    """The exception of an error value a Rust closure returned."""
+    typed = kind.error_type
+    if typed is None:
+        cls = types.error_classes.get(kind.error_name) or FfiError
+        return cls(str(value))
+    base = types.typed_errors[typed.key]
+    desc = types.named[typed.key]
+    names = [str(v["name"]) for v in desc.get("variants", [])]
+    variant_name = getattr(value, "name", None) if desc["kind"] == "enum" else type(value).__name__
+    variant = names.index(variant_name) if variant_name in names else -1
+    return _error_exception(base, repr(value), variant, value)
 
 
 class _FnRefKind(_ClosureKind):
@@ -3510,6 +3666,16 @@ class _TraitKind(_NamedKind):
             return _lend(v, invokers, rust, keep)
 
         return write_trait
+
+    def reader(self, types: _Types) -> _Reader:
+        desc = types.named[self.key]
+        rust = self.rust(types.named)
+        rust_impl = types.classes[desc["object"]["key"]]
+
+        def read_trait(raw: _FfiForeign) -> Any:
+            return _read_foreign(raw, rust, rust_impl._from_handle, None)
+
+        return read_trait
 
     def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
         _bind_lent(self, w, p, where)

@@ -354,7 +354,12 @@ _C_NOTES = {
         "next call on the object. Rust calls retain(context) once when it keeps\n"
         "the object and release(context) once when it drops it, from any thread,\n"
         "so all three must be thread-safe. All three NULL: context is the handle\n"
-        "of a Rust implementation (Dyn<Trait>) passed back."
+        "of a Rust implementation (Dyn<Trait>). The same form comes back from\n"
+        "Rust (results, fields, elements: Box/Arc<dyn Trait>, Box<dyn Fn..>):\n"
+        "your own object handed back (retained once for you), a Dyn<Trait>\n"
+        "handle (NULL functions; free it with Dyn<Trait>_free), or a Rust\n"
+        "closure with Rust's own functions; release what you received once\n"
+        "(release(context), or the free)."
     ),
     "FfiAllocator": (
         "The caller's allocator for an Allocator parameter: alloc(context, kind, len)\n"

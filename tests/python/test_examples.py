@@ -287,6 +287,24 @@ EXPECTED = {
         "  its field: line = 2\n"
         'lib.read_config("a = 1", lookup, refuse) → raises PermissionError: a is read-only\n'
     ),
+    "31_plugins": (
+        'lib.builtin_handlers() → [<DynHandler (handle 1)>, <DynHandler (handle 2)>]\n'
+        '[handler.respond("/status") for handler in builtins] → [\'ok\', \'1.0\']\n'
+        "sorted(formatters) → ['plain', 'upper']\n"
+        'formatters["upper"]("called from Python") → \'CALLED FROM PYTHON\'\n'
+        'router.install(lib.Plugins(handlers=[greeter, *builtins], formatters={**formatters, "brackets": lambda text: f"[{text}]"}, fallback=Echo()))\n'
+        '    → 3\n'
+        'Python objects held by Rust: 3\n'
+        'router.get("/hello/ada", "brackets") → \'[hello, ada]\'\n'
+        'router.get("/status", "upper") → \'OK\'\n'
+        'router.get("/nowhere", "plain") → \'echo /nowhere\'\n'
+        "[handler.prefix() for handler in router.handlers()] → ['/version', '/status', '/hello']\n"
+        'router.handlers()[2] is greeter → True\n'
+        'router.get("/status", "bold") → raises NoFormatter: no formatter named bold\n'
+        'router.install(lib.Plugins(handlers=[greeter, object()], formatters={}, fallback=None))\n'
+        "    → raises TypeError: argument 'plugins'.handlers[1] (dyn Handler): object has no method 'prefix' (a dyn Handler needs prefix, respond)\n"
+        'held by Rust after router.close(): 0\n'
+    ),
 }
 
 # The names the seeds' programs are ported under (examples/README.md).

@@ -39,9 +39,11 @@ def test_header_test_program(tmp_path) -> None:
     result = subprocess.run([exe], capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "abi 2",
+        "abi 3",
         "c button: c: 3, c-button, refs 0",
         "rust button: rust: 2, rust: 3",
+        "c button back: same, refs 1",
+        "rust closure: status 0, 3 + 2 = 5",
         "reverse: olléh (6 bytes)",
         "freed: yes",
         "person: Ada age 36 email ada@example.com tags 2 kind 2",

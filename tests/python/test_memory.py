@@ -237,6 +237,45 @@ def test_fn_ref_callbacks_do_not_leak(any_lib) -> None:
     assert ffi_export.held_by_rust() == 0
 
 
+def test_trait_objects_and_closures_inside_values_do_not_leak(any_lib) -> None:
+    """Python listeners and closures passed inside lists, dicts, options and
+    records (released once Rust drops them), Rust buttons and Rust closures
+    returned inside them (each freed once, when Python lets go), refusals
+    midway through a list: 2,000 rounds of ~10 KiB."""
+
+    class Listener:
+        def on_event(self, event):
+            pass
+
+        def name(self):
+            return "n" * 256
+
+        def limit(self, hint):
+            return hint
+
+    def loop(n):
+        for _ in range(n or 2_000):
+            assert any_lib.notify_all([Listener(), Listener()], "k" * 256) == ["n" * 256] * 2
+            assert any_lib.apply_steps({"a" * 64: lambda x: x + 1}, 1) == {"a" * 64: 2}
+            with any_lib.Panel.new() as panel:
+                panel.add_all([Listener()])
+                assert len(panel.listeners()) == 1
+            hooks = any_lib.hooks_from_rust(3)
+            assert any_lib.run_hooks(hooks, 1)[2] == 4
+            add = any_lib.counted_adder(2)
+            assert any_lib.compose(add, lambda x: x * 2)(1) == 6
+            assert {k: f(1) for k, f in any_lib.named_steps().items()} == {"double": 2, "negate": -1}
+            with pytest.raises(TypeError):
+                any_lib.notify_all([Listener(), object()], "k")
+            with pytest.raises(ffi_export.RustPanic):
+                any_lib.divider(1)(0)
+            del hooks, add
+    assert growth(loop, warmup=300) < 8 * MiB
+    gc.collect()
+    assert ffi_export.held_by_rust() == 0
+    assert any_lib.live_closures() == 0
+
+
 VALGRIND = shutil.which("valgrind")
 
 
@@ -503,6 +542,30 @@ for bv in (lib.byvalue, slow.byvalue):
         bv.unpack(bv.relabel(bv.make_kit("k", 2, 2), "z")); sh.close()
     gc.collect()
     assert bv.Part.live() == 0, bv.Part.live()
+# Trait objects and closures inside other values, both ways, both paths:
+# Python objects in lists, dicts, options and records released once; Rust
+# buttons and Rust closures returned inside them freed once.
+class Named:
+    def on_event(self, event):
+        pass
+    def name(self):
+        return "x" * 40
+    def limit(self, hint):
+        return hint
+for library in (lib, slow):
+    for i in range(20):
+        assert library.notify_all([Named(), Named()], "k") == ["x" * 40] * 2
+        assert library.apply_steps({{"a": lambda x: x + 1}}, 1) == {{"a": 2}}
+        panel = library.Panel.new(); panel.add_all([Named()]); panel.listeners(); panel.first(); panel.close()
+        hooks = library.hooks_from_rust(i); library.run_hooks(hooks, 1); library.hooks_echo(hooks)
+        add = library.counted_adder(i); library.compose(add, lambda x: x * 2)(1); library.step_echo(add)(1)
+        library.named_steps(); library.checker(1)(0); library.greeter("g" * 30)("n" * 30)
+        fails(lambda: library.checker(1)(5)); fails(lambda: library.divider(1)(0))
+        fails(lambda: library.notify_all([Named(), object()], "k"))
+        del hooks, add
+    gc.collect()
+    assert ffi_export.held_by_rust() == 0, ffi_export.held_by_rust()
+    assert library.live_closures() == 0, library.live_closures()
 {extra}
 """
 

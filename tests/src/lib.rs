@@ -3232,3 +3232,341 @@ pub mod fn_refs {
         DROPS.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
+
+/// Trait objects and closures inside other values, both ways:
+/// `Vec<Arc<dyn Listener>>`, `Option<Box<dyn Listener>>`, maps of stored
+/// closures, record and enum fields of them, closures returned to the
+/// caller (`tests/python/test_nested_traits.py`).
+pub mod nested_traits {
+    use super::traits::{Button, Event, Listener, ListenerError};
+    use ffi_export::export;
+    use std::collections::{BTreeMap, HashMap};
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    /// A stored closure of numbers.
+    pub type Step = Box<dyn Fn(i64) -> i64 + Send + Sync>;
+
+    fn event(kind: &str, seq: u32) -> Event {
+        Event {
+            kind: kind.to_owned(),
+            seq,
+            tags: Vec::new(),
+        }
+    }
+
+    fn outcome(listener: &dyn Listener, kind: &str, seq: u32) -> String {
+        match listener.on_event(event(kind, seq)) {
+            Ok(()) => listener.name(),
+            Err(ListenerError::Busy) => "busy".to_owned(),
+            Err(ListenerError::Rejected { reason }) => format!("rejected: {reason}"),
+        }
+    }
+
+    /// Hooks kept together: a record holding trait objects and a closure.
+    #[export]
+    pub struct Hooks {
+        /// Its name.
+        pub name: String,
+        /// A listener, or none.
+        pub listener: Option<Box<dyn Listener>>,
+        /// Buttons shared with others.
+        pub buttons: Vec<Arc<dyn Button>>,
+        /// A closure applied to numbers, or none.
+        pub step: Option<Step>,
+    }
+
+    /// Where events go: an enum whose variants hold trait objects.
+    #[export]
+    pub enum Route {
+        /// Nowhere.
+        Drop,
+        /// To one listener.
+        To(Arc<dyn Listener>),
+        /// To each of these.
+        Each {
+            /// The listeners.
+            listeners: Vec<Box<dyn Listener>>,
+        },
+    }
+
+    /// Sends one event to each listener of the list; what each answered
+    /// (its name, or its error).
+    #[export]
+    pub fn notify_all(listeners: Vec<Arc<dyn Listener>>, kind: String) -> Vec<String> {
+        listeners
+            .iter()
+            .enumerate()
+            .map(|(i, l)| outcome(&**l, &kind, i as u32))
+            .collect()
+    }
+
+    /// Sends one event to the listener if there is one.
+    #[export]
+    pub fn maybe_notify(listener: Option<Box<dyn Listener>>, kind: String) -> Option<String> {
+        listener.map(|l| outcome(&*l, &kind, 0))
+    }
+
+    /// Applies every named step to `x`.
+    #[export]
+    pub fn apply_steps(steps: HashMap<String, Step>, x: i64) -> BTreeMap<String, i64> {
+        steps.iter().map(|(k, f)| (k.clone(), f(x))).collect()
+    }
+
+    /// `f(text)`, or `text` when there is no `f`.
+    #[export]
+    pub fn maybe_apply(
+        f: Option<Box<dyn Fn(String) -> String + Send + Sync>>,
+        text: String,
+    ) -> String {
+        f.map_or_else(|| text.clone(), |f| f(text.clone()))
+    }
+
+    /// The hooks handed back as they came (trait objects and closures
+    /// included).
+    #[export]
+    pub fn hooks_echo(hooks: Hooks) -> Hooks {
+        hooks
+    }
+
+    /// Calls what the hooks hold: the listener's answer, each button
+    /// pressed once, the step of `x`.
+    #[export]
+    pub fn run_hooks(hooks: Hooks, x: i64) -> (Option<String>, Vec<String>, Option<i64>) {
+        (
+            hooks
+                .listener
+                .as_deref()
+                .map(|l| outcome(l, &hooks.name, 0)),
+            hooks.buttons.iter().map(|b| b.press(1)).collect(),
+            hooks.step.as_ref().map(|f| f(x)),
+        )
+    }
+
+    /// Hooks made in Rust: a Rust button and a Rust step adding `n`.
+    #[export]
+    pub fn hooks_from_rust(n: i64) -> Hooks {
+        Hooks {
+            name: "rust".to_owned(),
+            listener: None,
+            buttons: vec![super::traits::make_button(format!("b{n}")).into()],
+            step: Some(adder(n)),
+        }
+    }
+
+    /// The route handed back as it came.
+    #[export]
+    pub fn route_echo(route: Route) -> Route {
+        route
+    }
+
+    /// Delivers one event along the route; the answers.
+    #[export]
+    pub fn deliver(route: Route, kind: String) -> Vec<String> {
+        match route {
+            Route::Drop => Vec::new(),
+            Route::To(l) => vec![outcome(&*l, &kind, 0)],
+            Route::Each { listeners } => {
+                listeners.iter().map(|l| outcome(&**l, &kind, 0)).collect()
+            }
+        }
+    }
+
+    /// A closure adding `n`, made in Rust and handed to the caller.
+    #[export]
+    pub fn adder(n: i64) -> Step {
+        Box::new(move |x| x + n)
+    }
+
+    /// Closures made in Rust, by name.
+    #[export]
+    pub fn named_steps() -> HashMap<String, Step> {
+        let mut steps: HashMap<String, Step> = HashMap::new();
+        steps.insert("double".to_owned(), Box::new(|x| x * 2));
+        steps.insert("negate".to_owned(), Box::new(|x| -x));
+        steps
+    }
+
+    /// A closure refusing values above `limit` with a typed error.
+    #[export]
+    pub fn checker(limit: i64) -> Arc<dyn Fn(i64) -> Result<i64, ListenerError> + Send + Sync> {
+        Arc::new(move |x| {
+            if x > limit {
+                Err(ListenerError::Rejected {
+                    reason: format!("{x} > {limit}"),
+                })
+            } else {
+                Ok(x)
+            }
+        })
+    }
+
+    /// A closure that panics on 0.
+    #[export]
+    pub fn divider(n: u32) -> Option<Box<dyn Fn(u32) -> u32 + Send + Sync>> {
+        Some(Box::new(move |d| {
+            if d == 0 {
+                panic!("division of {n} by zero");
+            }
+            n / d
+        }))
+    }
+
+    /// `g(f(x))` as a new closure (`f` and `g` may be the caller's).
+    #[export]
+    pub fn compose(f: Step, g: Step) -> Step {
+        Box::new(move |x| g(f(x)))
+    }
+
+    static LIVE_CLOSURES: AtomicU32 = AtomicU32::new(0);
+
+    /// Counts the closures alive that hold one.
+    struct Alive;
+
+    impl Alive {
+        fn new() -> Alive {
+            LIVE_CLOSURES.fetch_add(1, Ordering::SeqCst);
+            Alive
+        }
+    }
+
+    impl Drop for Alive {
+        fn drop(&mut self) {
+            LIVE_CLOSURES.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// A closure adding `n` that counts itself alive (`live_closures`).
+    #[export]
+    pub fn counted_adder(n: i64) -> Step {
+        let alive = Alive::new();
+        Box::new(move |x| {
+            let _ = &alive;
+            x + n
+        })
+    }
+
+    /// Closures of `counted_adder` alive now.
+    #[export]
+    pub fn live_closures() -> u32 {
+        LIVE_CLOSURES.load(Ordering::SeqCst)
+    }
+
+    /// A closure of text, made in Rust.
+    #[export]
+    pub fn greeter(greeting: String) -> Box<dyn Fn(String) -> String + Send + Sync> {
+        Box::new(move |name| format!("{greeting}, {name}"))
+    }
+
+    /// The closure handed back as it came.
+    #[export]
+    pub fn step_echo(
+        f: Arc<dyn Fn(i64) -> i64 + Send + Sync>,
+    ) -> Arc<dyn Fn(i64) -> i64 + Send + Sync> {
+        f
+    }
+
+    /// The button handed back as it came.
+    #[export]
+    pub fn button_echo(button: Box<dyn Button>) -> Box<dyn Button> {
+        button
+    }
+
+    /// Presses each button once.
+    #[export]
+    pub fn press_all(buttons: Vec<Box<dyn Button>>) -> Vec<String> {
+        buttons.iter().map(|b| b.press(1)).collect()
+    }
+
+    /// Makes buttons: implemented in Python or in Rust.
+    #[export]
+    pub trait Factory: Send + Sync {
+        /// A button labelled `label`.
+        fn make(&self, label: String) -> Box<dyn Button>;
+        /// Buttons, if it has any.
+        fn all(&self) -> Option<Vec<Arc<dyn Button>>>;
+        /// Told about buttons Rust made.
+        fn adopt(&self, buttons: Vec<Arc<dyn Button>>) -> u32;
+    }
+
+    /// Asks the factory for a button and for all of its buttons, tells it
+    /// about two Rust buttons; the labels it saw pressed.
+    #[export]
+    pub fn use_factory(factory: Box<dyn Factory>) -> Vec<String> {
+        let mut seen = vec![factory.make("made".to_owned()).press(1)];
+        seen.extend(factory.all().unwrap_or_default().iter().map(|b| b.label()));
+        let adopted = factory.adopt(vec![
+            super::traits::make_button("r1".to_owned()).into(),
+            super::traits::make_button("r2".to_owned()).into(),
+        ]);
+        seen.push(format!("adopted {adopted}"));
+        seen
+    }
+
+    /// Listeners kept in a list, called from Rust threads.
+    #[derive(Default)]
+    pub struct Panel {
+        listeners: Mutex<Vec<Arc<dyn Listener>>>,
+    }
+
+    #[export]
+    impl Panel {
+        /// An empty panel.
+        pub fn new() -> Panel {
+            Panel::default()
+        }
+        /// Keeps every listener of the list; how many it keeps now.
+        pub fn add_all(&mut self, listeners: Vec<Arc<dyn Listener>>) -> u32 {
+            let mut kept = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
+            kept.extend(listeners);
+            kept.len() as u32
+        }
+        /// The listeners it keeps, in order.
+        pub fn listeners(&self) -> Vec<Arc<dyn Listener>> {
+            self.listeners
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+        }
+        /// The first listener, if any.
+        pub fn first(&self) -> Option<Arc<dyn Listener>> {
+            self.listeners
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .first()
+                .cloned()
+        }
+        /// Forgets every listener.
+        pub fn clear(&mut self) {
+            self.listeners
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
+        }
+        /// Sends `count` events to every listener from `threads` Rust
+        /// threads at once; how many calls succeeded.
+        pub fn publish_from_threads(&self, threads: u32, count: u32) -> u32 {
+            let listeners = self.listeners();
+            let ok = Arc::new(AtomicU32::new(0));
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let listeners = listeners.clone();
+                    let ok = ok.clone();
+                    std::thread::spawn(move || {
+                        for i in 0..count {
+                            for l in &listeners {
+                                if l.on_event(event(&format!("t{t}"), i)).is_ok() {
+                                    ok.fetch_add(1, Ordering::SeqCst);
+                                }
+                            }
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                let _ = h.join();
+            }
+            ok.load(Ordering::SeqCst)
+        }
+    }
+}

@@ -5,7 +5,8 @@
 
 use crate::model::{ExportFn, FnKind, ParamKind};
 use crate::tokens::{
-    call_scope, default_value, hidden_ident, option, runtime, symbol_guard, AtType, SCOPE_BINDING,
+    call_scope, closure_results, default_value, hidden_ident, option, refuse_object_results,
+    runtime, symbol_guard, AtType, SCOPE_BINDING,
 };
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
@@ -35,6 +36,10 @@ pub fn callable(model: &ExportFn) -> TokenStream {
     for (index, param) in model.params.iter().enumerate() {
         let span = param.span;
         let name = &param.name;
+        // The caller's closures in it may not return objects by value.
+        let mut results = Vec::new();
+        closure_results(&param.ty, &mut results);
+        copies.extend(results.iter().map(refuse_object_results));
         let value = format_ident!("__ffi_value{}", index);
         let ptr = format_ident!("__ffi_ptr{}", index);
         let len = format_ident!("__ffi_len{}", index);
