@@ -342,11 +342,16 @@ pub fn callable(model: &ExportFn) -> TokenStream {
         (TokenStream::new(), quote!(::core::option::Option::None))
     };
     let ret_desc = ret.konst("DESC");
+    // A protocol shim's owner is any exported type (a record too).
+    let owner_trait = match model.kind {
+        FnKind::Protocol => quote!(FfiData),
+        _ => quote!(FfiObject),
+    };
     let owner_desc = option(
         model
             .owner
             .as_ref()
-            .map(|owner| quote!(<#owner as #rt::FfiObject>::DESC)),
+            .map(|owner| quote!(<#owner as #rt::#owner_trait>::DESC)),
     );
     let kind = model.kind.describe();
     let (python_item, python_desc) = match python_fast_path(model, &ret) {
@@ -411,6 +416,11 @@ pub fn callable(model: &ExportFn) -> TokenStream {
     };
     let doc = &model.doc;
     let rust_name = model.sig.ident.unraw().to_string();
+    // A protocol shim is described by its protocol (`eq`, `hash`, ..).
+    let rust_name = match model.kind {
+        FnKind::Protocol => rust_name.trim_start_matches("__ffi_").to_owned(),
+        _ => rust_name,
+    };
     let c_name_lit = syn::LitStr::new(c_name, model.c_name_span);
     quote! {
         #[doc(hidden)]

@@ -74,7 +74,11 @@ fn asynchronous(export: &ExportFn, errors: &mut Errors) {
              await; keep `new` blocking and give the async constructor another name \
              (`async fn connect(..) -> Self`)",
         ),
-        FnKind::Constructor | FnKind::Function | FnKind::Static | FnKind::SharedMethod => {}
+        FnKind::Constructor
+        | FnKind::Function
+        | FnKind::Static
+        | FnKind::SharedMethod
+        | FnKind::Protocol => {}
     }
     if let Some(span) = export.batch {
         errors.push(syn::Error::new(
