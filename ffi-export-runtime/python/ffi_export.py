@@ -1087,6 +1087,153 @@ class _Object:
         return f"<{type(self).__name__} ({state})>"
 
 
+#: Python's rich comparisons, by the sign of Rust's ``cmp``/``partial_cmp``
+#: (-1, 0, 1) each accepts.
+_COMPARISONS = {"__lt__": (-1,), "__le__": (-1, 0), "__gt__": (1,), "__ge__": (0, 1)}
+
+#: Rust's binary operators, by protocol: Python's dunder.
+_OPERATORS = {"add": "__add__", "sub": "__sub__", "mul": "__mul__", "div": "__truediv__"}
+
+
+def _install_protocols(cls: Any, shims: Dict[str, Callable[..., Any]]) -> None:
+    """Gives the class of a record, enum or object the dunders of the Rust
+    traits it opted in to (``#[export(Display, Eq, Hash, ..)]``), each
+    calling its shim: ``shims`` maps a protocol (``eq``, ``hash``,
+    ``cmp``, ``display``, ``debug``, ``clone``, ``default``, ``add``,
+    ``sub``, ``mul``, ``div``, ``neg``, ``index``, ``pylen``, ``pybool``)
+    to the bound export. An operand of another type gives
+    ``NotImplemented`` (Python then raises its usual ``TypeError``); a
+    panic raises ``RustPanic``; a closed object raises ``ValueError``."""
+    members: Dict[str, Any] = {}
+    eq = shims.get("eq")
+    if eq is not None:
+        def __eq__(self: Any, other: object) -> Any:
+            return eq(self, other) if isinstance(other, cls) else NotImplemented
+
+        def __ne__(self: Any, other: object) -> Any:
+            return (not eq(self, other)) if isinstance(other, cls) else NotImplemented
+
+        members.update(__eq__=__eq__, __ne__=__ne__, __hash__=None)
+    hash_ = shims.get("hash")
+    if hash_ is not None:
+        members["__hash__"] = lambda self: hash_(self)
+    cmp = shims.get("cmp")
+    if cmp is not None:
+        for name, signs in _COMPARISONS.items():
+            members[name] = _comparison(cls, cmp, signs)
+    for protocol, name in _OPERATORS.items():
+        if protocol in shims:
+            members[name] = _operator(cls, shims[protocol])
+    _install_unary(members, shims)
+    default = shims.get("default")
+    if default is not None:
+        members["default"] = staticmethod(default)
+        members.update(_default_init(cls, default))
+    for name, member in members.items():
+        if callable(member) and not isinstance(member, staticmethod):
+            member.__name__ = name
+            member.__qualname__ = f"{cls.__qualname__}.{name}"
+        setattr(cls, name, member)
+
+
+def _comparison(cls: Any, cmp: Callable[..., Optional[int]], signs: Tuple[int, ...]) -> Callable[..., Any]:
+    """One rich comparison through Rust's ``cmp``: true when the ordering's
+    sign is one of ``signs``; unordered (``partial_cmp`` gave ``None``) is
+    false, as for a float NaN."""
+    def compare(self: Any, other: object) -> Any:
+        if not isinstance(other, cls):
+            return NotImplemented
+        return cmp(self, other) in signs
+    return compare
+
+
+def _operator(cls: Any, shim: Callable[..., Any]) -> Callable[..., Any]:
+    """A binary operator through its Rust impl (``Self`` operands only)."""
+    def operate(self: Any, other: object) -> Any:
+        return shim(self, other) if isinstance(other, cls) else NotImplemented
+    return operate
+
+
+def _install_unary(members: Dict[str, Any], shims: Dict[str, Callable[..., Any]]) -> None:
+    """The protocols of one operand: ``str``, ``repr``, ``-``, ``len``,
+    ``bool``, ``copy``, ``obj[i]``."""
+    display, debug, clone = shims.get("display"), shims.get("debug"), shims.get("clone")
+    if display is not None:
+        members["__str__"] = lambda self: display(self)
+    if debug is not None:
+        def __repr__(self: Any) -> str:
+            # A closed object has no Rust value to show (a traceback may
+            # repr one): it says so, as without `Debug`.
+            if isinstance(self, _Object) and self.closed:
+                return _Object.__repr__(self)
+            return str(debug(self))
+        members["__repr__"] = __repr__
+    if clone is not None:
+        members["__copy__"] = lambda self: clone(self)
+        members["__deepcopy__"] = lambda self, memo: clone(self)
+    for protocol, name in (("neg", "__neg__"), ("pylen", "__len__"), ("pybool", "__bool__")):
+        shim = shims.get(protocol)
+        if shim is not None:
+            members[name] = _unary(shim)
+    index = shims.get("index")
+    if index is not None:
+        members["__getitem__"] = _getitem(index, shims.get("pylen"))
+
+
+def _unary(shim: Callable[..., Any]) -> Callable[..., Any]:
+    """A protocol of one operand through its shim."""
+    return lambda self: shim(self)
+
+
+def _getitem(index: Callable[..., Any], length: Optional[Callable[..., int]]) -> Callable[..., Any]:
+    """``obj[i]`` through ``Index<I>``. With a ``len`` method too, an
+    integer index is Python's: negative ones count from the end and one
+    out of range raises ``IndexError`` (so ``for x in obj`` ends) instead
+    of reaching Rust's bounds check, which panics."""
+    if length is None:
+        return lambda self, key: index(self, key)
+
+    def __getitem__(self: Any, key: Any) -> Any:
+        if isinstance(key, int) and not isinstance(key, bool):
+            size = length(self)
+            position = key + size if key < 0 else key
+            if not 0 <= position < size:
+                raise IndexError(f"{type(self).__name__} index {key} out of range (len {size})")
+            key = position
+        return index(self, key)
+    return __getitem__
+
+
+def _default_init(cls: Any, default: Callable[..., Any]) -> Dict[str, Any]:
+    """``Default``: ``Cls()`` without arguments makes the Rust default (a
+    record takes its fields from it; an object without a ``new``
+    constructor takes its value)."""
+    if issubclass(cls, _Object):
+        if "__init__" in cls.__dict__:
+            return {}  # `new` is the constructor; `Cls.default()` makes the default
+
+        def init_object(self: Any) -> None:
+            if getattr(self, "_handle", 0):
+                raise TypeError(f"this {cls.__name__} is already initialised; make a new one")
+            made = default()
+            self._handle, self._id, made._handle = made._handle, made._id, 0
+        return {"__init__": init_object}
+    if not issubclass(cls, _Record) or "__init__" not in cls.__dict__:
+        return {}  # an enum: `Cls.default()`
+    fields_init = cls.__dict__["__init__"]
+
+    def init_record(self: Any, *args: Any, **kwargs: Any) -> None:
+        if args or kwargs:
+            fields_init(self, *args, **kwargs)
+            return
+        made = default()
+        for field in cls._fields:
+            object.__setattr__(self, field, getattr(made, field))
+    init_record.__signature__ = inspect.signature(fields_init)  # type: ignore[attr-defined]
+    init_record.__doc__ = "The fields, or none for the Rust `Default`."
+    return {"__init__": init_record}
+
+
 def _closed_error(obj: Any, where: str = "") -> ValueError:
     moved = getattr(obj, "_moved", "")
     why = f": it was moved into a Rust call ({moved})" if moved else ""
@@ -4370,6 +4517,9 @@ class Library:
                 setattr(self.types, named[key]["name"], cls)
         binder = _Binder(self, cdll, self._types)
         self._exports: Dict[str, _Desc] = {}
+        #: The protocol shims (``#[export(Eq, Hash, ..)]``) of each type, by
+        #: protocol: installed as its class's dunders once all are bound.
+        shims: Dict[str, Dict[str, Callable[..., Any]]] = {}
         for export in self._description["exports"]:
             self._exports[export["name"]] = export
             try:
@@ -4381,8 +4531,12 @@ class Library:
                               RuntimeWarning, stacklevel=2)
                 function = _unbindable(export, str(error))
             self._functions[export["name"]] = function
-            if export["owner"]:
+            if export["owner"] and export["kind"] == "protocol":
+                shims.setdefault(export["owner"]["key"], {})[_rust_name(export)] = function
+            elif export["owner"]:
                 self._install(self._types.classes[export["owner"]["key"]], export, function)
+        for key, table in shims.items():
+            _install_protocols(self._types.classes[key], table)
         for kind in self._types.kinds.values():
             kind.link(self._types, cdll)
         self._populate(named)

@@ -41,7 +41,11 @@ pub fn protocols(owner: &syn::Type, shims: &[ProtocolFn]) -> TokenStream {
 fn body(owner: &syn::Type, shim: &ProtocolFn) -> TokenStream {
     let rt = runtime();
     let span = shim.span;
-    let value = quote_spanned!(span=> value);
+    // A field-less enum's `value` comes by value (an integer).
+    let value = match shim.export.params.first().map(|param| &param.kind) {
+        Some(crate::model::ParamKind::Named(_)) => quote_spanned!(span=> &value),
+        _ => quote_spanned!(span=> value),
+    };
     match shim.protocol {
         ProtocolKind::Display => quote_spanned!(span=> #rt::protocol::display(#value)),
         ProtocolKind::Debug => quote_spanned!(span=> #rt::protocol::debug(#value)),

@@ -14,7 +14,7 @@ pub fn record(args: TokenStream, mut item: ItemStruct) -> Record {
         Fields::Named(_) => (fields(&mut item.fields), None),
         other => (Vec::new(), Some(other.clone())),
     };
-    let (args, protocols) = type_protocols(args, &item.ident);
+    let (args, protocols) = type_protocols(args, &item.ident, Operands::Values);
     Record {
         protocols,
         doc: doc_lines(&item.attrs),
@@ -28,7 +28,7 @@ pub fn record(args: TokenStream, mut item: ItemStruct) -> Record {
 
 /// The model of `#[export] enum`.
 pub fn enumeration(args: TokenStream, mut item: ItemEnum) -> Enum {
-    let variants = item
+    let variants: Vec<Variant> = item
         .variants
         .iter_mut()
         .map(|variant| Variant {
@@ -41,7 +41,11 @@ pub fn enumeration(args: TokenStream, mut item: ItemEnum) -> Enum {
             fields: fields(&mut variant.fields),
         })
         .collect();
-    let (args, protocols) = type_protocols(args, &item.ident);
+    let operands = match variants.iter().all(|v| v.shape == Shape::Unit) {
+        true => Operands::Integer,
+        false => Operands::Values,
+    };
+    let (args, protocols) = type_protocols(args, &item.ident, operands);
     Enum {
         protocols,
         doc: doc_lines(&item.attrs),
@@ -54,15 +58,14 @@ pub fn enumeration(args: TokenStream, mut item: ItemEnum) -> Enum {
 
 /// The arguments of `#[export(..)]` on a struct or enum `ident` (its
 /// protocols), and their shims (`<Type>_eq`, ..).
-fn type_protocols(args: TokenStream, ident: &syn::Ident) -> (Args, Vec<ProtocolFn>) {
+fn type_protocols(
+    args: TokenStream,
+    ident: &syn::Ident,
+    operands: Operands,
+) -> (Args, Vec<ProtocolFn>) {
     let args = attribute_args(args);
     let owner: syn::Type = syn::parse_quote!(#ident);
-    let shims = protocols(
-        &args.protocols,
-        &owner,
-        &ident.to_string(),
-        Operands::Values,
-    );
+    let shims = protocols(&args.protocols, &owner, &ident.to_string(), operands);
     (args, shims)
 }
 

@@ -18,6 +18,8 @@ pub enum Operands {
     Values,
     /// An object of an `#[export] impl`.
     Borrowed,
+    /// A field-less enum: its integer, by value.
+    Integer,
 }
 
 /// One shim per distinct protocol of `args` (`PartialEq` and `Eq` make one
@@ -92,6 +94,9 @@ fn shim_fn(
     let span = arg.path.span();
     let by_value = operands == Operands::Values;
     let sig = match arg.protocol {
+        ProtocolKind::Display | ProtocolKind::Debug if operands == Operands::Integer => {
+            quote_spanned!(span=> fn __ffi_protocol(value: #owner) -> ::std::string::String)
+        }
         ProtocolKind::Display | ProtocolKind::Debug => {
             quote_spanned!(span=> fn __ffi_protocol(value: &#owner) -> ::std::string::String)
         }
