@@ -1162,11 +1162,16 @@ def _install_unary(members: Dict[str, Any], shims: Dict[str, Callable[..., Any]]
         members["__str__"] = lambda self: display(self)
     if debug is not None:
         def __repr__(self: Any) -> str:
-            # A closed object has no Rust value to show (a traceback may
-            # repr one): it says so, as without `Debug`.
+            # What tracebacks, debuggers and logging call: it never raises.
+            # A closed object has no Rust value to show: it says so, as
+            # without `Debug`; a panicking `Debug` says it panicked.
             if isinstance(self, _Object) and self.closed:
                 return _Object.__repr__(self)
-            return str(debug(self))
+            try:
+                return str(debug(self))
+            except RustPanic as panic:
+                where = f" (handle {self._handle})" if isinstance(self, _Object) else ""
+                return f"<{type(self).__name__}{where}: Debug panicked: {panic}>"
         members["__repr__"] = __repr__
     if clone is not None:
         members["__copy__"] = lambda self: clone(self)
