@@ -1104,7 +1104,11 @@ def _install_protocols(cls: Any, shims: Dict[str, Callable[..., Any]]) -> None:
     to the bound export. An operand of another type gives
     ``NotImplemented`` (Python then raises its usual ``TypeError``); a
     panic raises ``RustPanic``; a closed object raises ``ValueError``."""
-    members: Dict[str, Any] = {}
+    # Each shim is reachable by its qualified name too (``Bag._ffi_eq``).
+    members: Dict[str, Any] = {f"_ffi_{protocol}": staticmethod(shim) for protocol, shim in shims.items()}
+    for protocol, shim in shims.items():
+        shim.__name__ = f"_ffi_{protocol}"
+        shim.__qualname__ = f"{cls.__qualname__}._ffi_{protocol}"
     eq = shims.get("eq")
     if eq is not None:
         def __eq__(self: Any, other: object) -> Any:
@@ -1717,6 +1721,14 @@ class _StubContext(Protocol):
 
     def members(self, key: str, name: str) -> List[str]:
         """The stub lines of the object type ``key``'s associated functions."""
+        ...
+
+    def protocols(self, key: str, indent: str) -> List[str]:
+        """The stub lines of the dunders type ``key``'s protocols give."""
+        ...
+
+    def has_protocol(self, key: str, protocol: str) -> bool:
+        """Whether type ``key`` opted in to ``protocol`` (``default``, ..)."""
         ...
 
 
@@ -3347,8 +3359,11 @@ class _RecordKind(_NamedKind):
         lines += [f"    {field}: {ty}" for field, ty in fields]
         defaulted = _defaulted_fields(desc["fields"], bool(desc["pod"]))
         args = "".join(f", {field}: {ty}{' = ...' if field in defaulted else ''}" for field, ty in fields)
+        if w.has_protocol(self.key, "default") and args:
+            # `Cls()` is the Rust `Default`; the fields otherwise.
+            lines += ["    @overload", "    def __init__(self) -> None: ...", "    @overload"]
         lines.append(f"    def __init__(self{args}) -> None: ...")
-        return lines
+        return lines + w.protocols(self.key, "    ")
 
     def error_class(self, types: _Types) -> Type[FfiError]:
         desc = types.named[self.key]
@@ -3425,7 +3440,8 @@ class _EnumKind(_NamedKind):
     def stub_define(self, w: _StubContext) -> List[str]:
         desc = w.named[self.key]
         lines = [f"class {_class_name(w.named, self.key)}(enum.IntEnum):", *w.doc(desc["doc"], "    ")]
-        return lines + [f"    {variant} = {value}" for variant, value in desc["variants"]]
+        lines += [f"    {variant} = {value}" for variant, value in desc["variants"]]
+        return lines + w.protocols(self.key, "    ")
 
     def default(self, value: Any, types: _Types) -> Any:
         cls = types.classes[self.key]
@@ -3585,7 +3601,7 @@ class _DataEnumKind(_NamedKind):
             defaulted = _defaulted_fields(variant["fields"], False)
             args = "".join(f", {field}: {ty}{' = ...' if field in defaulted else ''}" for field, ty in fields)
             lines.append(f"        def __init__(self{args}) -> None: ...")
-        return lines
+        return lines + w.protocols(self.key, "    ")
 
     def default(self, value: Any, types: _Types) -> Any:
         variant = getattr(types.classes[self.key], str(value.get("variant")), None) if isinstance(value, dict) else None
@@ -3784,7 +3800,7 @@ class _ObjectKind(_NamedKind):
     def stub_define(self, w: _StubContext) -> List[str]:
         desc = w.named[self.key]
         return [f"class {_class_name(w.named, self.key)}(_Object):", *w.doc(desc["doc"], "    "),
-                *w.members(self.key, desc["name"])]
+                *w.members(self.key, desc["name"]), *w.protocols(self.key, "    ")]
 
 
 class _SharedKind(_ObjectKind):

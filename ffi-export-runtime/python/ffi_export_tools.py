@@ -145,7 +145,7 @@ class _StubWriter:
         """The stubs of the object type ``key``'s associated functions."""
         lines = []
         for export in self.exports:
-            if not export["owner"] or export["owner"]["key"] != key:
+            if not export["owner"] or export["owner"]["key"] != key or export["kind"] == "protocol":
                 continue
             short = ffi_export._rust_name(export)
             method = ffi_export._receiver(export) is not None
@@ -155,6 +155,53 @@ class _StubWriter:
                 lines += init
             lines += self.function(export, "    ", short, method, not method)
         return lines
+
+    def shims(self, key: str) -> Dict[str, _Desc]:
+        """The protocol shims of type ``key``, by protocol (``eq``, ..)."""
+        return {ffi_export._rust_name(e): e for e in self.exports
+                if e["kind"] == "protocol" and e["owner"] and e["owner"]["key"] == key}
+
+    def has_protocol(self, key: str, protocol: str) -> bool:
+        """Whether type ``key`` opted in to ``protocol``."""
+        return protocol in self.shims(key)
+
+    def protocols(self, key: str, indent: str) -> List[str]:
+        """The dunders of type ``key``'s protocols (see
+        ``ffi_export._install_protocols``), in a class body at ``indent``."""
+        shims = self.shims(key)
+        cls = self.named.ref(key)
+        lines: List[str] = []
+
+        def returns(protocol: str) -> str:
+            return _kind(shims[protocol]["returns"]).ok().stub(self.named, False)
+
+        if "eq" in shims:
+            lines += ["def __eq__(self, other: object) -> bool: ...", "def __ne__(self, other: object) -> bool: ..."]
+            if "hash" not in shims:
+                lines.append("__hash__: ClassVar[None]  # type: ignore[assignment]")
+        if "hash" in shims:
+            lines.append("def __hash__(self) -> int: ...")
+        if "cmp" in shims:
+            lines += [f"def {name}(self, other: {cls}) -> bool: ..." for name in ffi_export._COMPARISONS]
+        for protocol, name in ffi_export._OPERATORS.items():
+            if protocol in shims:
+                lines.append(f"def {name}(self, other: {cls}) -> {returns(protocol)}: ...")
+        unary = {"display": ["__str__(self) -> str"], "debug": ["__repr__(self) -> str"],
+                 "neg": [f"__neg__(self) -> {returns('neg') if 'neg' in shims else ''}"],
+                 "pylen": ["__len__(self) -> int"], "pybool": ["__bool__(self) -> bool"],
+                 "clone": [f"__copy__(self) -> {cls}", f"__deepcopy__(self, memo: Any) -> {cls}"]}
+        for protocol, signatures in unary.items():
+            if protocol in shims:
+                lines += [f"def {signature}: ..." for signature in signatures]
+        if "index" in shims:
+            index = _kind(shims["index"]["params"][1]["type"]).stub(self.named, True)
+            lines.append(f"def __getitem__(self, index: {index}) -> {returns('index')}: ...")
+        if "default" in shims:
+            lines += ["@staticmethod", f"def default() -> {cls}: ..."]
+            if self.named[key]["kind"] == "object" and not any(
+                    line.lstrip().startswith("def __init__") for line in self.members(key, "")):
+                lines.append("def __init__(self) -> None: ...")
+        return [f"{indent}{line}" for line in lines]
 
     def errors(self) -> List[str]:
         """The ``errors`` namespace's classes: an ``#[export]`` error type's
@@ -184,7 +231,7 @@ class _StubWriter:
             "import enum",
             "import types",
             "from typing import AbstractSet, Any, Callable, ClassVar, Dict, Iterable, Iterator, List, Literal, "
-            "Mapping, Optional, Protocol, Self, Sequence, Set, Tuple, TypeAlias, TypeVar, Union",
+            "Mapping, Optional, Protocol, Self, Sequence, Set, Tuple, TypeAlias, TypeVar, Union, overload",
             "",
             "from . import ffi_export" if vendored else "import ffi_export",
             "",
