@@ -93,6 +93,8 @@ fn shim_fn(
 ) -> Option<crate::model::ExportFn> {
     let span = arg.path.span();
     let by_value = operands == Operands::Values;
+    // Spanned at the trait: a missing impl is reported there, not at the type.
+    let owner = &respan(owner, span);
     let sig = match arg.protocol {
         ProtocolKind::Display | ProtocolKind::Debug if operands == Operands::Integer => {
             quote_spanned!(span=> fn __ffi_protocol(value: #owner) -> ::std::string::String)
@@ -141,4 +143,24 @@ fn shim_fn(
         span,
         operands == Operands::Borrowed,
     ))
+}
+
+/// `ty` with every token spanned at `span`.
+fn respan(ty: &Type, span: Span) -> Type {
+    fn walk(tokens: proc_macro2::TokenStream, span: Span) -> proc_macro2::TokenStream {
+        tokens
+            .into_iter()
+            .map(|mut token| {
+                if let proc_macro2::TokenTree::Group(group) = &token {
+                    let mut new =
+                        proc_macro2::Group::new(group.delimiter(), walk(group.stream(), span));
+                    new.set_span(span);
+                    return proc_macro2::TokenTree::Group(new);
+                }
+                token.set_span(span);
+                token
+            })
+            .collect()
+    }
+    syn::parse2(walk(quote::ToTokens::to_token_stream(ty), span)).unwrap_or_else(|_| ty.clone())
 }

@@ -123,6 +123,17 @@ fn args(args: &Args, errors: &mut Errors) -> bool {
         .name
         .as_ref()
         .is_none_or(|name| c_identifier(name, errors));
+    for protocol in &args.protocols {
+        errors.error(
+            &protocol.path,
+            format!(
+                "`{}` is a protocol of a type: list it on the struct, enum or impl block \
+                 (#[export(Display)] struct ..); a function's arguments are \
+                 `name = \"c_symbol\"` and `batch`",
+                protocol.protocol.name()
+            ),
+        );
+    }
     for path in &args.unknown {
         errors.error(
             path,

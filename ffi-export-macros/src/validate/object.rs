@@ -88,8 +88,12 @@ fn args(args: &Args, errors: &mut Errors) -> bool {
     for path in &args.unknown {
         errors.error(
             path,
-            "unknown #[export] argument; on an impl block it takes `name = \"CPrefix\"`, \
-             the prefix of its C symbols (`CPrefix_new`, `CPrefix_free`)",
+            format!(
+                "unknown #[export] argument; on an impl block it takes `name = \"CPrefix\"`, \
+                 the prefix of its C symbols (`CPrefix_new`, `CPrefix_free`), and the Rust \
+                 traits that become Python protocols: {}",
+                super::protocols::TYPE_TRAITS
+            ),
         );
     }
     if let Some(error) = &args.malformed {

@@ -22,7 +22,8 @@ pub enum Owner {
 }
 
 /// The traits a struct, enum or impl block may list.
-const TYPE_TRAITS: &str = "Display, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Clone (objects), \
+pub const TYPE_TRAITS: &str =
+    "Display, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Clone (objects), \
                            Default, Add, Sub, Mul, Div, Neg, Index<I>";
 
 /// Every problem of the protocols listed on a type (`what`: "a struct",
