@@ -77,6 +77,26 @@ def load_package(package: str, name: Optional[str] = None) -> Library: ...
 '''
 
 
+#: What each protocol shim's result means, for the C header.
+_PROTOCOL_NOTES = {
+    "eq": "PartialEq::eq, 1 when equal (Python's ==)",
+    "hash": "Hash through DefaultHasher::new(), equal for values eq calls equal (Python's hash())",
+    "cmp": "PartialOrd/Ord, -1, 0 or 1; is_some 0 when unordered (Python's <, <=, >, >=)",
+    "display": "Display (Python's str())",
+    "debug": "Debug (Python's repr())",
+    "clone": "Clone, a new object to free with its _free (Python's copy.copy)",
+    "default": "Default (Python's constructor without arguments)",
+    "add": "Add (Python's +)",
+    "sub": "Sub (Python's -)",
+    "mul": "Mul (Python's *)",
+    "div": "Div (Python's /)",
+    "neg": "Neg (Python's unary -)",
+    "index": "Index, the element cloned (Python's obj[i])",
+    "pylen": "the method marked #[export(len)] (Python's len())",
+    "pybool": "the method marked #[export(bool)] (Python's bool())",
+}
+
+
 def _stub_default(value: object) -> str:
     """A default value in a stub: simple values as themselves, others
     (sequences, maps, enum variants) as ``...``."""
@@ -615,6 +635,9 @@ class _HeaderWriter:
             notes.append(f"Err({error}): returns zero/NULL, error code 1 (ffi_export_error_take).")
         if error_kind is not None and error_kind.key in self.named:
             notes.append(f"{error_kind.c_error(self)}.")
+        if export["kind"] == "protocol":
+            owner = self.named[export["owner"]["key"]]["name"]
+            notes.append(f"Protocol shim of {owner}: {_PROTOCOL_NOTES[ffi_export._rust_name(export)]}.")
         if export["free"]:
             notes.append(f"Owned result: release it exactly once with {export['free']}.")
         start_ret = c_ret
