@@ -72,4 +72,24 @@ mod ffi_export_pyo3_bench {
     fn total_count(counts: HashMap<String, u32>) -> u32 {
         counts.values().fold(0, |a, b| a.wrapping_add(*b))
     }
+
+    /// A key compared and hashed by value: `==` and `hash()` are Rust's
+    /// `PartialEq` and `Hash` (the peer of ffi-export's `#[export(Eq, Hash)]`).
+    #[pyclass(eq, hash, frozen)]
+    #[derive(PartialEq, Eq, Hash)]
+    struct Key {
+        id: u64,
+        name: String,
+    }
+
+    #[pymethods]
+    impl Key {
+        #[new]
+        fn new(id: u64, name: &str) -> Key {
+            Key {
+                id,
+                name: name.to_owned(),
+            }
+        }
+    }
 }
