@@ -114,12 +114,23 @@ pub enum FnKind {
     /// operand an explicit parameter, the owner the type (a record, enum or
     /// object) whose Python class gets the dunder.
     Protocol,
+    /// The shim of a protocol of one object (`Display`, `Hash`, `len`..):
+    /// a `&self` method, so the CPython fast path takes it like any.
+    ProtocolMethod,
 }
 
 impl FnKind {
     /// Whether the object's handle is the first C argument.
     pub fn has_receiver(self) -> bool {
-        matches!(self, FnKind::Method { .. } | FnKind::SharedMethod)
+        matches!(
+            self,
+            FnKind::Method { .. } | FnKind::SharedMethod | FnKind::ProtocolMethod
+        )
+    }
+
+    /// A protocol shim (`<prefix>_eq`, ..), described by its protocol.
+    pub fn is_protocol(self) -> bool {
+        matches!(self, FnKind::Protocol | FnKind::ProtocolMethod)
     }
 
     /// The name used in the self-description.
@@ -132,6 +143,7 @@ impl FnKind {
             FnKind::SharedMethod => "method_shared",
             FnKind::Static => "static",
             FnKind::Protocol => "protocol",
+            FnKind::ProtocolMethod => "protocol_method",
         }
     }
 }

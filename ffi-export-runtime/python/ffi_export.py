@@ -1118,9 +1118,10 @@ def _install_protocols(cls: Any, shims: Dict[str, Callable[..., Any]]) -> None:
             return (not eq(self, other)) if isinstance(other, cls) else NotImplemented
 
         members.update(__eq__=__eq__, __ne__=__ne__, __hash__=None)
-    hash_ = shims.get("hash")
-    if hash_ is not None:
-        members["__hash__"] = lambda self: hash_(self)
+    # An object's one-operand shims are methods (the fast path's): the
+    # dunder is the shim itself.
+    if "hash" in shims:
+        members["__hash__"] = shims["hash"]
     cmp = shims.get("cmp")
     if cmp is not None:
         for name, signs in _COMPARISONS.items():
@@ -1163,7 +1164,7 @@ def _install_unary(members: Dict[str, Any], shims: Dict[str, Callable[..., Any]]
     ``bool``, ``copy``, ``obj[i]``."""
     display, debug, clone = shims.get("display"), shims.get("debug"), shims.get("clone")
     if display is not None:
-        members["__str__"] = lambda self: display(self)
+        members["__str__"] = display
     if debug is not None:
         def __repr__(self: Any) -> str:
             # What tracebacks, debuggers and logging call: it never raises.
@@ -1183,15 +1184,10 @@ def _install_unary(members: Dict[str, Any], shims: Dict[str, Callable[..., Any]]
     for protocol, name in (("neg", "__neg__"), ("pylen", "__len__"), ("pybool", "__bool__")):
         shim = shims.get(protocol)
         if shim is not None:
-            members[name] = _unary(shim)
+            members[name] = shim
     index = shims.get("index")
     if index is not None:
         members["__getitem__"] = _getitem(index, shims.get("pylen"))
-
-
-def _unary(shim: Callable[..., Any]) -> Callable[..., Any]:
-    """A protocol of one operand through its shim."""
-    return lambda self: shim(self)
 
 
 def _getitem(index: Callable[..., Any], length: Optional[Callable[..., int]]) -> Callable[..., Any]:
@@ -1921,13 +1917,20 @@ def _named_kind(key: str, desc: _Desc) -> _NamedKind:
 
 
 #: The Rust receivers of the method roles of an export (``ExportDesc::kind``).
-_RECEIVERS = {"method": "&self", "method_mut": "&mut self", "method_shared": "self: Arc<Self>"}
+_RECEIVERS = {"method": "&self", "method_mut": "&mut self", "method_shared": "self: Arc<Self>",
+              "protocol_method": "&self"}
 
 
 def _receiver(export: _Desc) -> Optional[str]:
     """``&self`` / ``&mut self`` for a method (its object's handle is the
     first C argument), else None."""
     return _RECEIVERS.get(export["kind"])
+
+
+def _is_protocol(export: _Desc) -> bool:
+    """Whether an export is a protocol shim (``#[export(Eq, ..)]``): a dunder
+    of its owner's class, not a function or method of its own."""
+    return str(export["kind"]).startswith("protocol")
 
 
 def _constructs(export: _Desc) -> bool:
@@ -4552,7 +4555,7 @@ class Library:
                               RuntimeWarning, stacklevel=2)
                 function = _unbindable(export, str(error))
             self._functions[export["name"]] = function
-            if export["owner"] and export["kind"] == "protocol":
+            if export["owner"] and _is_protocol(export):
                 shims.setdefault(export["owner"]["key"], {})[_rust_name(export)] = function
             elif export["owner"]:
                 self._install(self._types.classes[export["owner"]["key"]], export, function)

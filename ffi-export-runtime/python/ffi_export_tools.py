@@ -165,7 +165,7 @@ class _StubWriter:
         """The stubs of the object type ``key``'s associated functions."""
         lines = []
         for export in self.exports:
-            if not export["owner"] or export["owner"]["key"] != key or export["kind"] == "protocol":
+            if not export["owner"] or export["owner"]["key"] != key or ffi_export._is_protocol(export):
                 continue
             short = ffi_export._rust_name(export)
             method = ffi_export._receiver(export) is not None
@@ -179,7 +179,7 @@ class _StubWriter:
     def shims(self, key: str) -> Dict[str, _Desc]:
         """The protocol shims of type ``key``, by protocol (``eq``, ..)."""
         return {ffi_export._rust_name(e): e for e in self.exports
-                if e["kind"] == "protocol" and e["owner"] and e["owner"]["key"] == key}
+                if ffi_export._is_protocol(e) and e["owner"] and e["owner"]["key"] == key}
 
     def has_protocol(self, key: str, protocol: str) -> bool:
         """Whether type ``key`` opted in to ``protocol``."""
@@ -214,7 +214,7 @@ class _StubWriter:
             if protocol in shims:
                 lines += [f"def {signature}: ..." for signature in signatures]
         if "index" in shims:
-            index = _kind(shims["index"]["params"][1]["type"]).stub(self.named, True)
+            index = _kind(shims["index"]["params"][-1]["type"]).stub(self.named, True)
             lines.append(f"def __getitem__(self, index: {index}) -> {returns('index')}: ...")
         if "default" in shims:
             lines += ["@staticmethod", f"def default() -> {cls}: ..."]
@@ -635,7 +635,7 @@ class _HeaderWriter:
             notes.append(f"Err({error}): returns zero/NULL, error code 1 (ffi_export_error_take).")
         if error_kind is not None and error_kind.key in self.named:
             notes.append(f"{error_kind.c_error(self)}.")
-        if export["kind"] == "protocol":
+        if ffi_export._is_protocol(export):
             owner = self.named[export["owner"]["key"]]["name"]
             notes.append(f"Protocol shim of {owner}: {_PROTOCOL_NOTES[ffi_export._rust_name(export)]}.")
         if export["free"]:

@@ -221,6 +221,7 @@ def test_protocol_shims_are_described_and_not_functions(any_lib) -> None:  # noq
     exports = any_lib.exports
     shim = exports["Bag_eq"]
     assert shim["kind"] == "protocol" and shim["rust_name"] == "eq"
+    assert exports["Bag_hash"]["kind"] == "protocol_method"  # &self: the fast path takes it
     assert shim["owner"]["key"].endswith("protocols::Bag")
     assert exports["Version_display"]["free"] == "Version_display_free"
     assert {name for name in exports if name.startswith("Bag_")} >= {

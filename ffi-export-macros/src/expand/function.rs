@@ -343,9 +343,9 @@ pub fn callable(model: &ExportFn) -> TokenStream {
     };
     let ret_desc = ret.konst("DESC");
     // A protocol shim's owner is any exported type (a record too).
-    let owner_trait = match model.kind {
-        FnKind::Protocol => quote!(FfiData),
-        _ => quote!(FfiObject),
+    let owner_trait = match model.kind.is_protocol() {
+        true => quote!(FfiData),
+        false => quote!(FfiObject),
     };
     let owner_desc = option(
         model
@@ -417,9 +417,9 @@ pub fn callable(model: &ExportFn) -> TokenStream {
     let doc = &model.doc;
     let rust_name = model.sig.ident.unraw().to_string();
     // A protocol shim is described by its protocol (`eq`, `hash`, ..).
-    let rust_name = match model.kind {
-        FnKind::Protocol => rust_name.trim_start_matches("__ffi_").to_owned(),
-        _ => rust_name,
+    let rust_name = match model.kind.is_protocol() {
+        true => rust_name.trim_start_matches("__ffi_").to_owned(),
+        false => rust_name,
     };
     let c_name_lit = syn::LitStr::new(c_name, model.c_name_span);
     quote! {
@@ -733,6 +733,9 @@ fn object_args(model: &ExportFn) -> TokenStream {
         (Some(owner), FnKind::Method { mutable }) => quote! {
             let __ffi_self = __ffi_objects.hold::<#owner>(__ffi_handle, #mutable, "self")?;
         },
+        (Some(owner), FnKind::ProtocolMethod) => quote! {
+            let __ffi_self = __ffi_objects.hold::<#owner>(__ffi_handle, false, "self")?;
+        },
         (Some(owner), FnKind::SharedMethod) => quote! {
             let __ffi_self = #rt::shared::<#owner>(__ffi_handle, "self")?;
         },
@@ -750,7 +753,7 @@ fn object_args(model: &ExportFn) -> TokenStream {
 /// Whether the call locks objects: a `&self` / `&mut self` method, or a
 /// `&T` / `&mut T` parameter.
 fn uses_objects(model: &ExportFn) -> bool {
-    matches!(model.kind, FnKind::Method { .. })
+    matches!(model.kind, FnKind::Method { .. } | FnKind::ProtocolMethod)
         || model
             .params
             .iter()
@@ -770,6 +773,9 @@ fn call_expr(model: &ExportFn, values: &[impl ToTokens]) -> TokenStream {
                 quote!(get)
             };
             quote!(<#owner>::#fn_ident(__ffi_locked.#get::<#owner>(__ffi_self)?, #(#values),*))
+        }
+        (Some(owner), FnKind::ProtocolMethod) => {
+            quote!(<#owner>::#fn_ident(__ffi_locked.get::<#owner>(__ffi_self)?, #(#values),*))
         }
         (Some(owner), FnKind::SharedMethod) => {
             quote!(<#owner>::#fn_ident(__ffi_self, #(#values),*))

@@ -41,8 +41,10 @@ pub fn protocols(owner: &syn::Type, shims: &[ProtocolFn]) -> TokenStream {
 fn body(owner: &syn::Type, shim: &ProtocolFn) -> TokenStream {
     let rt = runtime();
     let span = shim.span;
-    // A field-less enum's `value` comes by value (an integer).
+    // An object's own shims take `&self`; a field-less enum's `value`
+    // comes by value (an integer).
     let value = match shim.export.params.first().map(|param| &param.kind) {
+        _ if shim.export.kind.has_receiver() => quote_spanned!(span=> self),
         Some(crate::model::ParamKind::Named(_)) => quote_spanned!(span=> &value),
         _ => quote_spanned!(span=> value),
     };
@@ -54,19 +56,19 @@ fn body(owner: &syn::Type, shim: &ProtocolFn) -> TokenStream {
             #rt::protocol::total_eq::<#owner>();
             #rt::protocol::eq(a, b)
         },
-        ProtocolKind::Hash => quote_spanned!(span=> #rt::protocol::hash(value)),
+        ProtocolKind::Hash => quote_spanned!(span=> #rt::protocol::hash(#value)),
         ProtocolKind::PartialOrd => quote_spanned!(span=> #rt::protocol::partial_cmp(a, b)),
         ProtocolKind::Ord => quote_spanned!(span=> #rt::protocol::cmp(a, b)),
-        ProtocolKind::Clone => quote_spanned!(span=> #rt::protocol::clone(value)),
+        ProtocolKind::Clone => quote_spanned!(span=> #rt::protocol::clone(#value)),
         ProtocolKind::Default => quote_spanned!(span=> #rt::protocol::default()),
         ProtocolKind::Add => quote_spanned!(span=> #rt::protocol::add(a, b)),
         ProtocolKind::Sub => quote_spanned!(span=> #rt::protocol::sub(a, b)),
         ProtocolKind::Mul => quote_spanned!(span=> #rt::protocol::mul(a, b)),
         ProtocolKind::Div => quote_spanned!(span=> #rt::protocol::div(a, b)),
         ProtocolKind::Neg => quote_spanned!(span=> #rt::protocol::neg(a)),
-        ProtocolKind::Index => quote_spanned!(span=> #rt::protocol::index(value, index)),
+        ProtocolKind::Index => quote_spanned!(span=> #rt::protocol::index(#value, index)),
         ProtocolKind::Len | ProtocolKind::Bool => match &shim.method {
-            Some(method) => quote!(<#owner>::#method(value)),
+            Some(method) => quote!(<#owner>::#method(self)),
             None => TokenStream::new(),
         },
     }

@@ -369,7 +369,10 @@ pub fn protocol_fn(
         object.then_some(owner),
         &[],
     );
-    export.kind = FnKind::Protocol;
+    export.kind = match sig.receiver() {
+        Some(_) => FnKind::ProtocolMethod,
+        None => FnKind::Protocol,
+    };
     export.owner = Some(owner.clone());
     export
 }

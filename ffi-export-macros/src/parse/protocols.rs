@@ -74,7 +74,7 @@ pub fn method_role(
         ProtocolKind::Len => quote_spanned!(span=> usize),
         _ => quote_spanned!(span=> bool),
     };
-    let sig = quote_spanned!(span=> fn __ffi_protocol(value: &#owner) -> #ret);
+    let sig = quote_spanned!(span=> fn __ffi_protocol(&self) -> #ret);
     ProtocolFn {
         protocol,
         span,
@@ -99,12 +99,16 @@ fn shim_fn(
         ProtocolKind::Display | ProtocolKind::Debug if operands == Operands::Integer => {
             quote_spanned!(span=> fn __ffi_protocol(value: #owner) -> ::std::string::String)
         }
+        ProtocolKind::Display | ProtocolKind::Debug if !by_value => {
+            quote_spanned!(span=> fn __ffi_protocol(&self) -> ::std::string::String)
+        }
         ProtocolKind::Display | ProtocolKind::Debug => {
             quote_spanned!(span=> fn __ffi_protocol(value: &#owner) -> ::std::string::String)
         }
         ProtocolKind::PartialEq | ProtocolKind::Eq => {
             quote_spanned!(span=> fn __ffi_protocol(a: &#owner, b: &#owner) -> bool)
         }
+        ProtocolKind::Hash if !by_value => quote_spanned!(span=> fn __ffi_protocol(&self) -> u64),
         ProtocolKind::Hash => quote_spanned!(span=> fn __ffi_protocol(value: &#owner) -> u64),
         ProtocolKind::PartialOrd | ProtocolKind::Ord => {
             quote_spanned!(span=> fn __ffi_protocol(a: &#owner, b: &#owner) -> ::core::option::Option<i8>)
@@ -127,6 +131,12 @@ fn shim_fn(
             false => quote_spanned!(span=>
                 fn __ffi_protocol(a: &#owner) -> <&'static #owner as ::core::ops::Neg>::Output),
         },
+        ProtocolKind::Index if !by_value => {
+            let index = arg.arg.as_ref()?;
+            quote_spanned!(span=>
+                fn __ffi_protocol(&self, index: #index)
+                    -> <#owner as ::core::ops::Index<#index>>::Output)
+        }
         ProtocolKind::Index => {
             let index = arg.arg.as_ref()?;
             quote_spanned!(span=>

@@ -78,7 +78,8 @@ fn asynchronous(export: &ExportFn, errors: &mut Errors) {
         | FnKind::Function
         | FnKind::Static
         | FnKind::SharedMethod
-        | FnKind::Protocol => {}
+        | FnKind::Protocol
+        | FnKind::ProtocolMethod => {}
     }
     if let Some(span) = export.batch {
         errors.push(syn::Error::new(
