@@ -13,6 +13,7 @@ pub mod fetch;
 pub mod json;
 pub mod objects;
 pub mod pipeline;
+pub mod protocols;
 pub mod records;
 pub mod scene;
 pub mod stock;
