@@ -1111,13 +1111,8 @@ def _install_protocols(cls: Any, shims: Dict[str, Callable[..., Any]]) -> None:
         shim.__qualname__ = f"{cls.__qualname__}._ffi_{protocol}"
     eq = shims.get("eq")
     if eq is not None:
-        def __eq__(self: Any, other: object) -> Any:
-            return eq(self, other) if isinstance(other, cls) else NotImplemented
-
-        def __ne__(self: Any, other: object) -> Any:
-            return (not eq(self, other)) if isinstance(other, cls) else NotImplemented
-
-        members.update(__eq__=__eq__, __ne__=__ne__, __hash__=None)
+        # (`!=` is Python's default: the negation of `__eq__`.)
+        members.update(__eq__=eq if getattr(eq, "_ffi_dunder", False) else _operator(cls, eq), __hash__=None)
     # An object's one-operand shims are methods (the fast path's): the
     # dunder is the shim itself.
     if "hash" in shims:
@@ -1925,6 +1920,15 @@ def _receiver(export: _Desc) -> Optional[str]:
     """``&self`` / ``&mut self`` for a method (its object's handle is the
     first C argument), else None."""
     return _RECEIVERS.get(export["kind"])
+
+
+def _open_handle(obj: Any) -> int:
+    """The handle of an object argument the fast path reads as a number;
+    a closed one raises the usual ``ValueError``."""
+    handle: int = obj._handle
+    if not handle:
+        raise _closed_error(obj)
+    return handle
 
 
 def _is_protocol(export: _Desc) -> bool:
@@ -4341,10 +4345,21 @@ class _Binder:
             # arguments itself and hands anything else to `function`, the
             # fully checking ctypes wrapper; this def keeps keyword arguments
             # and the signature.
-            fast_ns = {"_fx_fast": fast, **{f"_fx_d_{p}": value for p, value in w.defaults.items()}}
-            forwarded = ", ".join(["self", "self._handle", *w.names[1:]])
-            exec(f"def {name}({w.signature()}):\n    return _fx_fast({forwarded})", fast_ns)  # noqa: S102
+            fast_ns = {"_fx_fast": fast, "_fx_handle": _open_handle,
+                        **{f"_fx_d_{p}": value for p, value in w.defaults.items()}}
+            params = w.names[1:]
+            check = ""
+            others = [p for p, param in zip(params, export["params"]) if param.get("borrowed")]
+            if _is_protocol(export) and others:
+                # An object's comparison (`eq`, `cmp`) is its dunder: another
+                # type is `NotImplemented`, and the other object's handle is
+                # read natively too.
+                check = "".join(f"    if type({p}) is not type(self): return NotImplemented\n" for p in others)
+                params = [f"_fx_handle({p})" if p in others else p for p in params]
+            forwarded = ", ".join(["self", "self._handle", *params])
+            exec(f"def {name}({w.signature()}):\n{check}    return _fx_fast({forwarded})", fast_ns)  # noqa: S102
             function = fast_ns[name]
+            function._ffi_dunder = bool(check)
         elif fast is not None:
             # The native function is the attribute: CPython calls it with
             # vectorcall; it binds keywords and defaults itself and hands

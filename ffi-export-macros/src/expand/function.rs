@@ -563,6 +563,27 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
                 regions.push(quote!(#rt::Region::new(#ptr as *const #elem, #len, #mutable, #name)));
                 any_mutable |= *mutable;
             }
+            // The other object of an object's own comparison (`eq`, `cmp`):
+            // the helper passes its handle; borrowed like a `&T` parameter.
+            ParamKind::Ref(ty) if model.kind == FnKind::ProtocolMethod => {
+                let handle = format_ident!("__ffi_handle{}", index);
+                let held = format_ident!("__ffi_held{}", index);
+                extracts.push(quote! {
+                    // SAFETY: a live argument; the GIL is held.
+                    let ::core::option::Option::Some(#handle) = (unsafe { <u64 as #rt::python::PyArg>::extract(&__ffi_py, #arg) }) else {
+                        #fallback
+                    };
+                    if #handle == 0 {
+                        #fallback
+                    }
+                });
+                lifts.push(quote! {
+                    // SAFETY: an object's handle, checked by the registry.
+                    let #held = unsafe { <#ty as #rt::FfiBorrow>::hold(#handle, #name, &mut __ffi_objects) }?;
+                });
+                values.push(quote!(<#ty as #rt::FfiBorrow>::borrow(&#held, __ffi_locked)?));
+                continue;
+            }
             ParamKind::Named(_) | ParamKind::Option(_) if param.native => {
                 let ty = &param.ty;
                 extracts.push(quote! {
@@ -581,7 +602,7 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
             }
             _ => return None,
         }
-        values.push(value);
+        values.push(quote!(#value));
     }
     let call = call_expr(model, &values);
     let aliasing_check = if any_mutable && regions.len() > 1 {

@@ -48,17 +48,22 @@ fn body(owner: &syn::Type, shim: &ProtocolFn) -> TokenStream {
         Some(crate::model::ParamKind::Named(_)) => quote_spanned!(span=> &value),
         _ => quote_spanned!(span=> value),
     };
+    // An object's comparisons take `&self` and `other`.
+    let (a, b) = match shim.export.kind.has_receiver() {
+        true => (quote_spanned!(span=> self), quote_spanned!(span=> other)),
+        false => (quote_spanned!(span=> a), quote_spanned!(span=> b)),
+    };
     match shim.protocol {
         ProtocolKind::Display => quote_spanned!(span=> #rt::protocol::display(#value)),
         ProtocolKind::Debug => quote_spanned!(span=> #rt::protocol::debug(#value)),
-        ProtocolKind::PartialEq => quote_spanned!(span=> #rt::protocol::eq(a, b)),
+        ProtocolKind::PartialEq => quote_spanned!(span=> #rt::protocol::eq(#a, #b)),
         ProtocolKind::Eq => quote_spanned! {span=>
             #rt::protocol::total_eq::<#owner>();
-            #rt::protocol::eq(a, b)
+            #rt::protocol::eq(#a, #b)
         },
         ProtocolKind::Hash => quote_spanned!(span=> #rt::protocol::hash(#value)),
-        ProtocolKind::PartialOrd => quote_spanned!(span=> #rt::protocol::partial_cmp(a, b)),
-        ProtocolKind::Ord => quote_spanned!(span=> #rt::protocol::cmp(a, b)),
+        ProtocolKind::PartialOrd => quote_spanned!(span=> #rt::protocol::partial_cmp(#a, #b)),
+        ProtocolKind::Ord => quote_spanned!(span=> #rt::protocol::cmp(#a, #b)),
         ProtocolKind::Clone => quote_spanned!(span=> #rt::protocol::clone(#value)),
         ProtocolKind::Default => quote_spanned!(span=> #rt::protocol::default()),
         ProtocolKind::Add => quote_spanned!(span=> #rt::protocol::add(a, b)),

@@ -105,11 +105,17 @@ fn shim_fn(
         ProtocolKind::Display | ProtocolKind::Debug => {
             quote_spanned!(span=> fn __ffi_protocol(value: &#owner) -> ::std::string::String)
         }
+        ProtocolKind::PartialEq | ProtocolKind::Eq if !by_value => {
+            quote_spanned!(span=> fn __ffi_protocol(&self, other: &#owner) -> bool)
+        }
         ProtocolKind::PartialEq | ProtocolKind::Eq => {
             quote_spanned!(span=> fn __ffi_protocol(a: &#owner, b: &#owner) -> bool)
         }
         ProtocolKind::Hash if !by_value => quote_spanned!(span=> fn __ffi_protocol(&self) -> u64),
         ProtocolKind::Hash => quote_spanned!(span=> fn __ffi_protocol(value: &#owner) -> u64),
+        ProtocolKind::PartialOrd | ProtocolKind::Ord if !by_value => {
+            quote_spanned!(span=> fn __ffi_protocol(&self, other: &#owner) -> ::core::option::Option<i8>)
+        }
         ProtocolKind::PartialOrd | ProtocolKind::Ord => {
             quote_spanned!(span=> fn __ffi_protocol(a: &#owner, b: &#owner) -> ::core::option::Option<i8>)
         }
