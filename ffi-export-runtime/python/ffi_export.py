@@ -4347,16 +4347,16 @@ class _Binder:
             # and the signature.
             fast_ns = {"_fx_fast": fast, "_fx_handle": _open_handle,
                         **{f"_fx_d_{p}": value for p, value in w.defaults.items()}}
-            params = w.names[1:]
+            forwards = w.names[1:]
             check = ""
-            others = [p for p, param in zip(params, export["params"]) if param.get("borrowed")]
+            others = [p for p, param in zip(forwards, export["params"]) if param.get("borrowed")]
             if _is_protocol(export) and others:
                 # An object's comparison (`eq`, `cmp`) is its dunder: another
                 # type is `NotImplemented`, and the other object's handle is
                 # read natively too.
                 check = "".join(f"    if type({p}) is not type(self): return NotImplemented\n" for p in others)
-                params = [f"_fx_handle({p})" if p in others else p for p in params]
-            forwarded = ", ".join(["self", "self._handle", *params])
+                forwards = [f"_fx_handle({p})" if p in others else p for p in forwards]
+            forwarded = ", ".join(["self", "self._handle", *forwards])
             exec(f"def {name}({w.signature()}):\n{check}    return _fx_fast({forwarded})", fast_ns)  # noqa: S102
             function = fast_ns[name]
             function._ffi_dunder = bool(check)
