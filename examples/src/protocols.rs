@@ -95,6 +95,11 @@ impl Ledger {
         self.entries.len()
     }
 
+    /// Whether it has no entry.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Whether it has an entry: Python's `bool()`.
     #[export(bool)]
     pub fn has_entries(&self) -> bool {

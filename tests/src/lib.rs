@@ -3459,6 +3459,11 @@ pub mod protocols {
             self.words.len()
         }
 
+        /// Whether it holds no word.
+        pub fn is_empty(&self) -> bool {
+            self.words.is_empty()
+        }
+
         /// Whether it holds a word: Python's `bool()`.
         #[export(bool)]
         pub fn has_words(&self) -> bool {
