@@ -110,7 +110,7 @@ mod tests {
         assert_eq!(partial_cmp(&3.0, &1.0), Some(1));
         assert_eq!(hash("a"), hash(&*String::from("a")));
         assert_eq!(index(&vec![1, 2, 3][..], 1), 2);
-        assert_eq!(add(1, 2) + sub(5, 1) + mul(2, 3) + div(8, 2) + neg(1), 15);
+        assert_eq!(add(1, 2) + sub(5, 1) + mul(2, 3) + div(8, 2) + neg(1), 16);
         assert_eq!(display(&1.5), "1.5");
         assert_eq!(debug("x"), "\"x\"");
     }
