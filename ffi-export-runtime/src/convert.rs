@@ -533,47 +533,26 @@ pub unsafe fn lift_batch_in<'a, A>(
 }
 
 /// The output array of a batched call: written element by element through
-/// its [`slots`](BatchOut::slots), never read (the caller's memory may be
+/// its [`uninit`](BatchOut::uninit) slice, never read (the caller's memory may be
 /// uninitialised).
 pub struct BatchOut<R> {
     ptr: *mut R,
     len: usize,
 }
 
-/// One element of a [`BatchOut`], written once.
-pub struct BatchSlot<'a, R> {
-    ptr: *mut R,
-    _out: core::marker::PhantomData<&'a mut R>,
-}
-
-impl<R> BatchSlot<'_, R> {
-    /// Writes the element (without reading or dropping what was there).
-    #[inline]
-    pub fn write(self, value: R) {
-        // SAFETY: `ptr` is one of the `len` elements `lift_batch_out`
-        // checked (non-NULL, aligned, in bounds) and its caller promised
-        // writable; each slot is handed out once, while `BatchOut` is
-        // borrowed mutably.
-        unsafe { self.ptr.write(value) }
-    }
-}
-
 impl<R> BatchOut<R> {
-    /// The elements in order, with their index.
+    /// The elements as a slice of uninitialised values, for the loop to
+    /// write (`slot.write(value)`) and never read.
     #[inline]
-    pub fn slots(&mut self) -> impl Iterator<Item = (usize, BatchSlot<'_, R>)> + '_ {
-        let ptr = self.ptr;
-        (0..self.len).map(move |index| {
-            (
-                index,
-                BatchSlot {
-                    // `index < len`: in bounds of the checked array (and
-                    // `wrapping_add` keeps this safe code).
-                    ptr: ptr.wrapping_add(index),
-                    _out: core::marker::PhantomData,
-                },
-            )
-        })
+    pub fn uninit(&mut self) -> &mut [core::mem::MaybeUninit<R>] {
+        // SAFETY: `ptr` is non-NULL and aligned for `len` elements
+        // (`lift_batch_out` checked it, or it is dangling with `len` 0), the
+        // caller of `lift_batch_out` promised them writable and used by
+        // nothing else during the call (its regions are checked disjoint
+        // from the inputs), and `MaybeUninit<R>` has `R`'s layout and
+        // allows any bytes, so uninitialised memory is fine; the slice
+        // borrows `self` mutably, so it is handed out once at a time.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.cast(), self.len) }
     }
 }
 

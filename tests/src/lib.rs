@@ -2014,11 +2014,31 @@ pub mod async_fns {
         ffi_export::task::live_tasks()
     }
 
-    /// Blocks its executor thread for `ms` (not the caller's).
+    /// Blocks its executor thread for `ms` (not the caller's: it leaves
+    /// the caller's thread first).
     #[export]
     pub async fn spin_ms(ms: u64) -> u64 {
+        ffi_export::task::leave_caller_thread().await;
         std::thread::sleep(Duration::from_millis(ms));
         ms
+    }
+
+    /// Whether the future ran on an executor thread: at its first poll,
+    /// and (with `leave`) after `leave_caller_thread`. Without `leave` it
+    /// is ready at its first poll.
+    #[export]
+    pub async fn where_polled(leave: bool) -> Vec<bool> {
+        let on_pool = || {
+            std::thread::current()
+                .name()
+                .is_some_and(|name| name.starts_with("ffi-export-async-"))
+        };
+        let mut seen = vec![on_pool()];
+        if leave {
+            ffi_export::task::leave_caller_thread().await;
+            seen.push(on_pool());
+        }
+        seen
     }
 
     /// `a + b`, later.

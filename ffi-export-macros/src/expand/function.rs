@@ -683,6 +683,8 @@ fn batch_export(model: &ExportFn, ret: &AtType, batch_name: &str) -> TokenStream
     let mut regions = Vec::new();
     let mut values = Vec::new();
     let mut reads = Vec::new();
+    let mut array_reads = Vec::new();
+    let mut steps = Vec::new();
     for (index, param) in model.params.iter().enumerate() {
         let ParamKind::Primitive(ty) = &param.kind else {
             continue;
@@ -707,11 +709,20 @@ fn batch_export(model: &ExportFn, ret: &AtType, batch_name: &str) -> TokenStream
             let #value = unsafe { #as_param::lift(#input[__ffi_index * #step], #name, __ffi_scope) }
                 .map_err(|fault| fault.at(__ffi_index))?;
         });
+        array_reads.push(quote! {
+            // SAFETY: as above.
+            let #value = unsafe { #as_param::lift(#input[__ffi_index], #name, __ffi_scope) }
+                .map_err(|fault| fault.at(__ffi_index))?;
+        });
+        steps.push((step, input));
         values.push(value);
     }
     let ret_abi = ret.item("Abi");
     let lower = ret.item("lower");
     let call_scope = call_scope(model.sig.ident.span());
+    let step_idents = steps.iter().map(|(step, _)| step);
+    let array_inputs = steps.iter().map(|(_, input)| input);
+    let array_inputs2 = steps.iter().map(|(_, input)| input);
     quote! {
         #[doc(hidden)]
         #[doc = "# Safety"]
@@ -730,13 +741,26 @@ fn batch_export(model: &ExportFn, ret: &AtType, batch_name: &str) -> TokenStream
                 // SAFETY: the C contract makes `out` valid for writing `len`
                 // results; it is only written.
                 let mut __ffi_out = unsafe { #rt::lift_batch_out(__ffi_out, __ffi_len, "out") }?;
+                let __ffi_out = __ffi_out.uninit();
                 // A panic in element i is reported as `element i: ...`.
                 let __ffi_element = #rt::BatchElement::default();
-                for (__ffi_index, __ffi_slot) in __ffi_out.slots() {
-                    __ffi_element.set(__ffi_index);
-                    #(#reads)*
-                    __ffi_slot.write(#lower(#fn_ident(#(#values),*))
-                        .map_err(|fault| fault.at(__ffi_index))?);
+                if true #(&& #step_idents == 1)* {
+                    // Every input is an array of `len`: plain indexing the
+                    // compiler can check once and vectorise.
+                    #(let #array_inputs = &#array_inputs2[..__ffi_len];)*
+                    for __ffi_index in 0..__ffi_len {
+                        __ffi_element.set(__ffi_index);
+                        #(#array_reads)*
+                        __ffi_out[__ffi_index].write(#lower(#fn_ident(#(#values),*))
+                            .map_err(|fault| fault.at(__ffi_index))?);
+                    }
+                } else {
+                    for (__ffi_index, __ffi_slot) in __ffi_out.iter_mut().enumerate() {
+                        __ffi_element.set(__ffi_index);
+                        #(#reads)*
+                        __ffi_slot.write(#lower(#fn_ident(#(#values),*))
+                            .map_err(|fault| fault.at(__ffi_index))?);
+                    }
                 }
                 ::core::result::Result::Ok(__ffi_len)
             })
