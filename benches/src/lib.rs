@@ -424,3 +424,58 @@ pub trait Ticker: Send + Sync {
 pub fn tick_many(ticker: Box<dyn Ticker>, count: u64) -> u64 {
     (0..count).fold(0u64, |sum, i| sum.wrapping_add(ticker.tick(i)))
 }
+
+/// A key compared and hashed by value: `==` and `hash()` in Python call
+/// Rust's `PartialEq` and `Hash` (the protocols row).
+#[derive(PartialEq, Eq, Hash)]
+pub struct Key {
+    id: u64,
+    name: String,
+}
+
+/// A key compared and hashed by value.
+#[export(Eq, Hash)]
+impl Key {
+    /// The key `id`, `name`.
+    pub fn new(id: u64, name: &str) -> Key {
+        Key {
+            id,
+            name: name.to_owned(),
+        }
+    }
+}
+
+/// The protocols row's floor: a key behind a raw pointer, its `==` and
+/// hash as plain C functions (nothing checked).
+pub mod floor_key {
+    use super::Key;
+    use std::hash::{DefaultHasher, Hash, Hasher};
+
+    /// # Safety
+    /// `name` points to `len` bytes of UTF-8.
+    #[no_mangle]
+    pub unsafe extern "C" fn floor_key_new(id: u64, name: *const u8, len: usize) -> *mut Key {
+        // SAFETY: forwarded contract (nothing checks it: the floor).
+        let bytes = unsafe { std::slice::from_raw_parts(name, len) };
+        let name = String::from_utf8_lossy(bytes).into_owned();
+        Box::into_raw(Box::new(Key { id, name }))
+    }
+
+    /// # Safety
+    /// `a` and `b` came from `floor_key_new`.
+    #[no_mangle]
+    pub unsafe extern "C" fn floor_key_eq(a: *const Key, b: *const Key) -> bool {
+        // SAFETY: forwarded contract.
+        unsafe { *a == *b }
+    }
+
+    /// # Safety
+    /// `key` came from `floor_key_new`.
+    #[no_mangle]
+    pub unsafe extern "C" fn floor_key_hash(key: *const Key) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        // SAFETY: forwarded contract.
+        unsafe { &*key }.hash(&mut hasher);
+        hasher.finish()
+    }
+}

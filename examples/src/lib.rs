@@ -14,6 +14,7 @@ pub mod json;
 pub mod objects;
 pub mod pipeline;
 pub mod plugins;
+pub mod protocols;
 pub mod records;
 pub mod scene;
 pub mod stock;

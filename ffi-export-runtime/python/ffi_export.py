@@ -1087,6 +1087,153 @@ class _Object:
         return f"<{type(self).__name__} ({state})>"
 
 
+#: Python's rich comparisons, by the sign of Rust's ``cmp``/``partial_cmp``
+#: (-1, 0, 1) each accepts.
+_COMPARISONS = {"__lt__": (-1,), "__le__": (-1, 0), "__gt__": (1,), "__ge__": (0, 1)}
+
+#: Rust's binary operators, by protocol: Python's dunder.
+_OPERATORS = {"add": "__add__", "sub": "__sub__", "mul": "__mul__", "div": "__truediv__"}
+
+
+def _install_protocols(cls: Any, shims: Dict[str, Callable[..., Any]]) -> None:
+    """Gives the class of a record, enum or object the dunders of the Rust
+    traits it opted in to (``#[export(Display, Eq, Hash, ..)]``), each
+    calling its shim: ``shims`` maps a protocol (``eq``, ``hash``,
+    ``cmp``, ``display``, ``debug``, ``clone``, ``default``, ``add``,
+    ``sub``, ``mul``, ``div``, ``neg``, ``index``, ``pylen``, ``pybool``)
+    to the bound export. An operand of another type gives
+    ``NotImplemented`` (Python then raises its usual ``TypeError``); a
+    panic raises ``RustPanic``; a closed object raises ``ValueError``."""
+    # Each shim is reachable by its qualified name too (``Bag._ffi_eq``).
+    members: Dict[str, Any] = {f"_ffi_{protocol}": staticmethod(shim) for protocol, shim in shims.items()}
+    for protocol, shim in shims.items():
+        shim.__name__ = f"_ffi_{protocol}"
+        shim.__qualname__ = f"{cls.__qualname__}._ffi_{protocol}"
+    eq = shims.get("eq")
+    if eq is not None:
+        # (`!=` is Python's default: the negation of `__eq__`.)
+        members.update(__eq__=eq if getattr(eq, "_ffi_dunder", False) else _operator(cls, eq), __hash__=None)
+    # An object's one-operand shims are methods (the fast path's): the
+    # dunder is the shim itself.
+    if "hash" in shims:
+        members["__hash__"] = shims["hash"]
+    cmp = shims.get("cmp")
+    if cmp is not None:
+        for name, signs in _COMPARISONS.items():
+            members[name] = _comparison(cls, cmp, signs)
+    for protocol, name in _OPERATORS.items():
+        if protocol in shims:
+            members[name] = _operator(cls, shims[protocol])
+    _install_unary(members, shims)
+    default = shims.get("default")
+    if default is not None:
+        members["default"] = staticmethod(default)
+        members.update(_default_init(cls, default))
+    for name, member in members.items():
+        if callable(member) and not isinstance(member, staticmethod):
+            member.__name__ = name
+            member.__qualname__ = f"{cls.__qualname__}.{name}"
+        setattr(cls, name, member)
+
+
+def _comparison(cls: Any, cmp: Callable[..., Optional[int]], signs: Tuple[int, ...]) -> Callable[..., Any]:
+    """One rich comparison through Rust's ``cmp``: true when the ordering's
+    sign is one of ``signs``; unordered (``partial_cmp`` gave ``None``) is
+    false, as for a float NaN."""
+    def compare(self: Any, other: object) -> Any:
+        if not isinstance(other, cls):
+            return NotImplemented
+        return cmp(self, other) in signs
+    return compare
+
+
+def _operator(cls: Any, shim: Callable[..., Any]) -> Callable[..., Any]:
+    """A binary operator through its Rust impl (``Self`` operands only)."""
+    def operate(self: Any, other: object) -> Any:
+        return shim(self, other) if isinstance(other, cls) else NotImplemented
+    return operate
+
+
+def _install_unary(members: Dict[str, Any], shims: Dict[str, Callable[..., Any]]) -> None:
+    """The protocols of one operand: ``str``, ``repr``, ``-``, ``len``,
+    ``bool``, ``copy``, ``obj[i]``."""
+    display, debug, clone = shims.get("display"), shims.get("debug"), shims.get("clone")
+    if display is not None:
+        members["__str__"] = display
+    if debug is not None:
+        def __repr__(self: Any) -> str:
+            # What tracebacks, debuggers and logging call: it never raises.
+            # A closed object has no Rust value to show: it says so, as
+            # without `Debug`; a panicking `Debug` says it panicked.
+            if isinstance(self, _Object) and self.closed:
+                return _Object.__repr__(self)
+            try:
+                return str(debug(self))
+            except RustPanic as panic:
+                where = f" (handle {self._handle})" if isinstance(self, _Object) else ""
+                return f"<{type(self).__name__}{where}: Debug panicked: {panic}>"
+        members["__repr__"] = __repr__
+    if clone is not None:
+        members["__copy__"] = lambda self: clone(self)
+        members["__deepcopy__"] = lambda self, memo: clone(self)
+    for protocol, name in (("neg", "__neg__"), ("pylen", "__len__"), ("pybool", "__bool__")):
+        shim = shims.get(protocol)
+        if shim is not None:
+            members[name] = shim
+    index = shims.get("index")
+    if index is not None:
+        members["__getitem__"] = _getitem(index, shims.get("pylen"))
+
+
+def _getitem(index: Callable[..., Any], length: Optional[Callable[..., int]]) -> Callable[..., Any]:
+    """``obj[i]`` through ``Index<I>``. With a ``len`` method too, an
+    integer index is Python's: negative ones count from the end and one
+    out of range raises ``IndexError`` (so ``for x in obj`` ends) instead
+    of reaching Rust's bounds check, which panics."""
+    if length is None:
+        return lambda self, key: index(self, key)
+
+    def __getitem__(self: Any, key: Any) -> Any:
+        if isinstance(key, int) and not isinstance(key, bool):
+            size = length(self)
+            position = key + size if key < 0 else key
+            if not 0 <= position < size:
+                raise IndexError(f"{type(self).__name__} index {key} out of range (len {size})")
+            key = position
+        return index(self, key)
+    return __getitem__
+
+
+def _default_init(cls: Any, default: Callable[..., Any]) -> Dict[str, Any]:
+    """``Default``: ``Cls()`` without arguments makes the Rust default (a
+    record takes its fields from it; an object without a ``new``
+    constructor takes its value)."""
+    if issubclass(cls, _Object):
+        if "__init__" in cls.__dict__:
+            return {}  # `new` is the constructor; `Cls.default()` makes the default
+
+        def init_object(self: Any) -> None:
+            if getattr(self, "_handle", 0):
+                raise TypeError(f"this {cls.__name__} is already initialised; make a new one")
+            made = default()
+            self._handle, self._id, made._handle = made._handle, made._id, 0
+        return {"__init__": init_object}
+    if not issubclass(cls, _Record) or "__init__" not in cls.__dict__:
+        return {}  # an enum: `Cls.default()`
+    fields_init = cls.__dict__["__init__"]
+
+    def init_record(self: Any, *args: Any, **kwargs: Any) -> None:
+        if args or kwargs:
+            fields_init(self, *args, **kwargs)
+            return
+        made = default()
+        for field in cls._fields:
+            object.__setattr__(self, field, getattr(made, field))
+    init_record.__signature__ = inspect.signature(fields_init)  # type: ignore[attr-defined]
+    init_record.__doc__ = "The fields, or none for the Rust `Default`."
+    return {"__init__": init_record}
+
+
 def _closed_error(obj: Any, where: str = "") -> ValueError:
     moved = getattr(obj, "_moved", "")
     why = f": it was moved into a Rust call ({moved})" if moved else ""
@@ -1569,6 +1716,14 @@ class _StubContext(Protocol):
         """The stub lines of the object type ``key``'s associated functions."""
         ...
 
+    def protocols(self, key: str, indent: str) -> List[str]:
+        """The stub lines of the dunders type ``key``'s protocols give."""
+        ...
+
+    def has_protocol(self, key: str, protocol: str) -> bool:
+        """Whether type ``key`` opted in to ``protocol`` (``default``, ..)."""
+        ...
+
 
 class _HeaderContext(Protocol):
     """What kinds need from the C header writer (``ffi_export_tools``)."""
@@ -1759,13 +1914,29 @@ def _named_kind(key: str, desc: _Desc) -> _NamedKind:
 
 
 #: The Rust receivers of the method roles of an export (``ExportDesc::kind``).
-_RECEIVERS = {"method": "&self", "method_mut": "&mut self", "method_shared": "self: Arc<Self>"}
+_RECEIVERS = {"method": "&self", "method_mut": "&mut self", "method_shared": "self: Arc<Self>",
+              "protocol_method": "&self"}
 
 
 def _receiver(export: _Desc) -> Optional[str]:
     """``&self`` / ``&mut self`` for a method (its object's handle is the
     first C argument), else None."""
     return _RECEIVERS.get(export["kind"])
+
+
+def _open_handle(obj: Any) -> int:
+    """The handle of an object argument the fast path reads as a number;
+    a closed one raises the usual ``ValueError``."""
+    handle: int = obj._handle
+    if not handle:
+        raise _closed_error(obj)
+    return handle
+
+
+def _is_protocol(export: _Desc) -> bool:
+    """Whether an export is a protocol shim (``#[export(Eq, ..)]``): a dunder
+    of its owner's class, not a function or method of its own."""
+    return str(export["kind"]).startswith("protocol")
 
 
 def _constructs(export: _Desc) -> bool:
@@ -3353,8 +3524,11 @@ class _RecordKind(_NamedKind):
         lines += [f"    {field}: {ty}" for field, ty in fields]
         defaulted = _defaulted_fields(desc["fields"], bool(desc["pod"]))
         args = "".join(f", {field}: {ty}{' = ...' if field in defaulted else ''}" for field, ty in fields)
+        if w.has_protocol(self.key, "default") and args:
+            # `Cls()` is the Rust `Default`; the fields otherwise.
+            lines += ["    @overload", "    def __init__(self) -> None: ...", "    @overload"]
         lines.append(f"    def __init__(self{args}) -> None: ...")
-        return lines
+        return lines + w.protocols(self.key, "    ")
 
     def error_class(self, types: _Types) -> Type[FfiError]:
         desc = types.named[self.key]
@@ -3431,7 +3605,8 @@ class _EnumKind(_NamedKind):
     def stub_define(self, w: _StubContext) -> List[str]:
         desc = w.named[self.key]
         lines = [f"class {_class_name(w.named, self.key)}(enum.IntEnum):", *w.doc(desc["doc"], "    ")]
-        return lines + [f"    {variant} = {value}" for variant, value in desc["variants"]]
+        lines += [f"    {variant} = {value}" for variant, value in desc["variants"]]
+        return lines + w.protocols(self.key, "    ")
 
     def default(self, value: Any, types: _Types) -> Any:
         cls = types.classes[self.key]
@@ -3591,7 +3766,7 @@ class _DataEnumKind(_NamedKind):
             defaulted = _defaulted_fields(variant["fields"], False)
             args = "".join(f", {field}: {ty}{' = ...' if field in defaulted else ''}" for field, ty in fields)
             lines.append(f"        def __init__(self{args}) -> None: ...")
-        return lines
+        return lines + w.protocols(self.key, "    ")
 
     def default(self, value: Any, types: _Types) -> Any:
         variant = getattr(types.classes[self.key], str(value.get("variant")), None) if isinstance(value, dict) else None
@@ -3800,7 +3975,7 @@ class _ObjectKind(_NamedKind):
     def stub_define(self, w: _StubContext) -> List[str]:
         desc = w.named[self.key]
         return [f"class {_class_name(w.named, self.key)}(_Object):", *w.doc(desc["doc"], "    "),
-                *w.members(self.key, desc["name"])]
+                *w.members(self.key, desc["name"]), *w.protocols(self.key, "    ")]
 
 
 class _SharedKind(_ObjectKind):
@@ -4363,10 +4538,21 @@ class _Binder:
             # arguments itself and hands anything else to `function`, the
             # fully checking ctypes wrapper; this def keeps keyword arguments
             # and the signature.
-            fast_ns = {"_fx_fast": fast, **{f"_fx_d_{p}": value for p, value in w.defaults.items()}}
-            forwarded = ", ".join(["self", "self._handle", *w.names[1:]])
-            exec(f"def {name}({w.signature()}):\n    return _fx_fast({forwarded})", fast_ns)  # noqa: S102
+            fast_ns = {"_fx_fast": fast, "_fx_handle": _open_handle,
+                        **{f"_fx_d_{p}": value for p, value in w.defaults.items()}}
+            forwards = w.names[1:]
+            check = ""
+            others = [p for p, param in zip(forwards, export["params"]) if param.get("borrowed")]
+            if _is_protocol(export) and others:
+                # An object's comparison (`eq`, `cmp`) is its dunder: another
+                # type is `NotImplemented`, and the other object's handle is
+                # read natively too.
+                check = "".join(f"    if type({p}) is not type(self): return NotImplemented\n" for p in others)
+                forwards = [f"_fx_handle({p})" if p in others else p for p in forwards]
+            forwarded = ", ".join(["self", "self._handle", *forwards])
+            exec(f"def {name}({w.signature()}):\n{check}    return _fx_fast({forwarded})", fast_ns)  # noqa: S102
             function = fast_ns[name]
+            function._ffi_dunder = bool(check)
         elif fast is not None:
             # The native function is the attribute: CPython calls it with
             # vectorcall; it binds keywords and defaults itself and hands
@@ -4565,6 +4751,9 @@ class Library:
                 setattr(self.types, named[key]["name"], cls)
         binder = _Binder(self, cdll, self._types)
         self._exports: Dict[str, _Desc] = {}
+        #: The protocol shims (``#[export(Eq, Hash, ..)]``) of each type, by
+        #: protocol: installed as its class's dunders once all are bound.
+        shims: Dict[str, Dict[str, Callable[..., Any]]] = {}
         for export in self._description["exports"]:
             self._exports[export["name"]] = export
             try:
@@ -4576,8 +4765,12 @@ class Library:
                               RuntimeWarning, stacklevel=2)
                 function = _unbindable(export, str(error))
             self._functions[export["name"]] = function
-            if export["owner"]:
+            if export["owner"] and _is_protocol(export):
+                shims.setdefault(export["owner"]["key"], {})[_rust_name(export)] = function
+            elif export["owner"]:
                 self._install(self._types.classes[export["owner"]["key"]], export, function)
+        for key, table in shims.items():
+            _install_protocols(self._types.classes[key], table)
         for kind in self._types.kinds.values():
             kind.link(self._types, cdll)
         self._populate(named)

@@ -180,6 +180,7 @@ pub mod fn_ref;
 pub mod foreign;
 pub mod object;
 pub mod plain;
+pub mod protocol;
 pub mod python;
 pub mod status;
 pub mod task;

@@ -359,5 +359,29 @@ int main(void) {
     printf("cancel: %d then %d, on_done %d\n", first, second, atomic_load(&ended));
     never(NULL, NULL);
     report_error("no on_done");
+    /* Protocol shims (#[export(Display, Eq, Hash)]): plain exports taking
+     * every operand; a String result is freed with <shim>_free, a panic is
+     * the error channel's RustPanic. */
+    Cell_handle cell_a = Cell_new(1), cell_b = Cell_new(1);
+    printf("Cell_eq: %d %d\n", Cell_eq(cell_a, cell_b), Cell_eq(cell_a, cell_a));
+    Cell_set(cell_b, 2);
+    printf("Cell_eq after set: %d\n", Cell_eq(cell_a, cell_b));
+    Cell_free(cell_a);
+    FfiError stale;
+    Cell_eq(cell_a, cell_b);
+    if (ffi_export_error_take(&stale)) { /* the handle's number depends on what ran before */
+        printf("Cell_eq(freed): error code %d, %.*s\n", (int)stale.code, TEXT(stale.type_name));
+        ffi_export_error_free(&stale);
+    }
+    Cell_free(cell_b);
+    Grenade_handle calm = Grenade_new(0), armed = Grenade_new(1);
+    FfiBuffer shown = Grenade_display(calm);
+    printf("Grenade_display: %.*s, hash stable: %d\n", TEXT(shown), Grenade_hash(calm) == Grenade_hash(calm));
+    Grenade_display_free(&shown);
+    shown = Grenade_display(armed);
+    printf("armed display: ptr %s\n", shown.ptr ? "set" : "NULL");
+    report_error("Grenade_display(armed)");
+    Grenade_free(calm);
+    Grenade_free(armed);
     return 0;
 }

@@ -538,6 +538,35 @@ case("&dyn Fn(String) -> Result<i32, ListenerError>", "raises another exception 
      lambda lib: lib.sum_parsed("a", lambda w: {}[w]), KeyError, "a")
 case("&dyn Fn(String) -> Result<i32, ListenerError>", "raises a variant of the Result's error",
      lambda lib: lib.sum_parsed("a", _raise_busy(lib)), "lib.errors.ListenerError.Busy", "busy")
+# --- protocols (`#[export(Display, Eq, Hash, Ord, Add, ..)]`) -----------------
+case("protocol Eq (record)", "== with another type (NotImplemented both ways)",
+     lambda lib: lib.protocols.Version() == 3, None, "False")
+case("protocol Ord (record)", "< with another type", lambda lib: lib.protocols.Version() < 3, TypeError,
+     "'<' not supported between instances of 'Version' and 'int'")
+case("protocol Add (record)", "+ with another type", lambda lib: lib.protocols.Vec2(1.0, 2.0) + 1, TypeError,
+     r"unsupported operand type\(s\) for \+: 'Vec2' and 'int'")
+case("protocol Eq (object)", "== with an object of another type", lambda lib: lib.protocols.Bag([]) == lib.protocols.Cell(1),
+     None, "False")
+case("protocol Ord (object)", ">= with another type", lambda lib: lib.protocols.Bag([]) >= "a", TypeError,
+     "'>=' not supported between instances of 'Bag' and 'str'")
+case("protocol Eq without Hash (object)", "hash()", lambda lib: hash(lib.protocols.Cell(1)), TypeError,
+     "unhashable type: 'Cell'")
+case("record without protocols", "hash()", lambda lib: hash(lib.protocols.Plain(1)), TypeError,
+     "unhashable type: 'Plain'")
+case("protocol Display (object)", "the impl panics", lambda lib: str(lib.protocols.Grenade(True)), ffi_export.RustPanic,
+     "boom")
+case("protocol Eq (object)", "the impl panics", lambda lib: lib.protocols.Grenade(True) == lib.protocols.Grenade(False),
+     ffi_export.RustPanic, "boom")
+case("protocol Hash (object)", "the impl panics", lambda lib: hash(lib.protocols.Grenade(True)), ffi_export.RustPanic,
+     "boom")
+case("protocol Debug (object)", "the impl panics (repr never raises)",
+     lambda lib: repr(lib.protocols.Grenade(True)).endswith("Debug panicked: boom>"), None, "True")
+case("protocol Display (object)", "a closed object",
+     lambda lib: str((lambda b: (b.close(), b)[1])(lib.protocols.Bag([]))), ValueError, "this Bag is closed")
+case("protocol Index<usize> with len (object)", "an index out of range",
+     lambda lib: lib.protocols.Bag(["a"])[1], IndexError, r"Bag index 1 out of range \(len 1\)")
+case("protocol Index<usize> (object)", "an index of the wrong type", lambda lib: lib.protocols.Bag(["a"])["0"],
+     TypeError, "argument 'index'")
 
 # --- trait objects and closures inside other values ----------------------------
 case("Vec<Arc<dyn Listener>>", "an element missing a method (nothing kept)",

@@ -113,6 +113,12 @@ def test_header_test_program(tmp_path) -> None:
         "wait for its on_done callback",
         "cancel: 1 then 0, on_done 4",
         "no on_done: error code 3, InvalidArgument: argument `on_done`: NULL (a completion callback is required)",
+        "Cell_eq: 1 1",
+        "Cell_eq after set: 0",
+        "Cell_eq(freed): error code 3, InvalidArgument",
+        "Grenade_display: grenade, hash stable: 1",
+        "armed display: ptr NULL",
+        "Grenade_display(armed): error code 2, RustPanic: boom",
     ]
 
 

@@ -7,6 +7,7 @@ and reports no leaked block and no invalid access from the project's code.
 from __future__ import annotations
 
 import asyncio
+import copy
 import gc
 import os
 import re
@@ -566,6 +567,18 @@ for library in (lib, slow):
     gc.collect()
     assert ffi_export.held_by_rust() == 0, ffi_export.held_by_rust()
     assert library.live_closures() == 0, library.live_closures()
+# Protocols: the strings of Display/Debug (and of a panicking one) freed
+# once, clones and sums of objects dropped, on both paths.
+for pr in (lib.protocols, slow.protocols):
+    for i in range(30):
+        v = pr.Version(1, i, 0, "rc" * 20); str(v); repr(v); hash(v); sorted([v, pr.Version()])
+        b = pr.Bag(["w" * 30, "x"]); c = b + pr.Bag(["y"]); str(c); repr(c); c[0]; len(c)
+        import copy; copy.copy(b).close(); copy.deepcopy(c); {{b: 1}}[pr.Bag(["w" * 30, "x"])]
+        g = pr.Grenade(True); fails(lambda: str(g)); repr(g); fails(lambda: g == g)
+        str(pr.Token.Word("t" * 40)); -pr.Vec2(1.0, 2.0)
+    del b, c, g
+    gc.collect()
+    assert pr.live_bags() == 0, pr.live_bags()
 {extra}
 """
 
@@ -680,3 +693,25 @@ def test_objects_moved_by_value_do_not_leak(any_lib) -> None:  # noqa: F811 - th
     assert growth(loop, warmup=300) < 8 * MiB
     gc.collect()
     assert bv.Part.live() == 0 and bv.registry_entries() == entries
+
+
+def test_protocol_strings_and_clones_do_not_leak(any_lib) -> None:  # noqa: F811 - the fixture
+    # 20,000 rounds of Display/Debug strings (4 KiB each), panicking
+    # Display, hashes, comparisons, clones and sums: the strings are freed
+    # once and every object made is dropped (the live counter).
+    pr = any_lib.protocols
+    big = "x" * 4096
+
+    def loop(n):
+        for _ in range(n or 20_000):
+            bag = pr.Bag([big])
+            assert len(str(bag)) == 4098 and repr(bag).startswith("Bag")
+            assert bag == copy.copy(bag) and hash(bag) == hash(bag + pr.Bag([]))
+            assert str(pr.Version(1, 2, 3, big)).endswith("x")
+            grenade = pr.Grenade(True)
+            with pytest.raises(ffi_export.RustPanic):
+                str(grenade)
+            bag.close()
+    assert growth(loop, warmup=300) < 8 * MiB
+    gc.collect()
+    assert pr.live_bags() == 0

@@ -3570,3 +3570,338 @@ pub mod nested_traits {
         }
     }
 }
+
+/// Rust traits become Python protocols: `#[export(Display, Eq, Hash, ..)]`
+/// on records, enums and objects, operators, `len()` and `bool()`.
+pub mod protocols {
+    use ffi_export::export;
+    use std::cmp::Ordering;
+    use std::fmt;
+    use std::sync::atomic::{AtomicUsize, Ordering as Atomic};
+
+    /// A version whose order is not its fields' (a pre-release, with a
+    /// label, sorts before the release): `sorted()` in Python must follow
+    /// this `Ord`, not a field tuple.
+    #[export(Display, Debug, Eq, Hash, Ord, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct Version {
+        pub major: u32,
+        pub minor: u32,
+        pub patch: u32,
+        pub label: String,
+    }
+
+    impl fmt::Display for Version {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "{}.{}.{}", self.major, self.minor, self.patch)?;
+            match self.label.as_str() {
+                "" => Ok(()),
+                label => write!(f, "-{label}"),
+            }
+        }
+    }
+
+    impl Ord for Version {
+        fn cmp(&self, other: &Self) -> Ordering {
+            (self.major, self.minor, self.patch)
+                .cmp(&(other.major, other.minor, other.patch))
+                .then_with(|| match (self.label.is_empty(), other.label.is_empty()) {
+                    (true, true) => Ordering::Equal,
+                    (true, false) => Ordering::Greater,
+                    (false, true) => Ordering::Less,
+                    (false, false) => self.label.cmp(&other.label),
+                })
+        }
+    }
+
+    impl PartialOrd for Version {
+        fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+
+    /// `versions` sorted by Rust's `Ord`.
+    #[export]
+    pub fn sort_versions(mut versions: Vec<Version>) -> Vec<Version> {
+        versions.sort();
+        versions
+    }
+
+    /// Rust's hash of a version (what Python's `hash()` gives too).
+    #[export]
+    pub fn version_hash(version: &Version) -> u64 {
+        ffi_export::__private::protocol::hash(version)
+    }
+
+    /// A record without opt-ins: compares by field value, unhashable.
+    #[export]
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Plain {
+        pub a: i32,
+    }
+
+    /// A 2-D vector: arithmetic, a partial order with NaN.
+    #[export(Debug, PartialEq, PartialOrd, Add, Sub, Mul, Div, Neg)]
+    #[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+    pub struct Vec2 {
+        pub x: f64,
+        pub y: f64,
+    }
+
+    impl std::ops::Add for Vec2 {
+        type Output = Vec2;
+        fn add(self, o: Vec2) -> Vec2 {
+            Vec2 {
+                x: self.x + o.x,
+                y: self.y + o.y,
+            }
+        }
+    }
+
+    impl std::ops::Sub for Vec2 {
+        type Output = Vec2;
+        fn sub(self, o: Vec2) -> Vec2 {
+            Vec2 {
+                x: self.x - o.x,
+                y: self.y - o.y,
+            }
+        }
+    }
+
+    impl std::ops::Mul for Vec2 {
+        type Output = f64;
+        /// The dot product: an `Output` of another type.
+        fn mul(self, o: Vec2) -> f64 {
+            self.x * o.x + self.y * o.y
+        }
+    }
+
+    impl std::ops::Div for Vec2 {
+        type Output = Vec2;
+        fn div(self, o: Vec2) -> Vec2 {
+            Vec2 {
+                x: self.x / o.x,
+                y: self.y / o.y,
+            }
+        }
+    }
+
+    impl std::ops::Neg for Vec2 {
+        type Output = Vec2;
+        fn neg(self) -> Vec2 {
+            Vec2 {
+                x: -self.x,
+                y: -self.y,
+            }
+        }
+    }
+
+    /// An enum with data: printed, compared, hashed and sorted by Rust.
+    #[export(Display, Debug, Eq, Hash, Ord)]
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Token {
+        Number { value: i64 },
+        Word { text: String },
+        End,
+    }
+
+    impl fmt::Display for Token {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                Token::Number { value } => write!(f, "#{value}"),
+                Token::Word { text } => write!(f, "'{text}'"),
+                Token::End => write!(f, "<end>"),
+            }
+        }
+    }
+
+    /// `tokens` sorted by Rust's `Ord`.
+    #[export]
+    pub fn sort_tokens(mut tokens: Vec<Token>) -> Vec<Token> {
+        tokens.sort();
+        tokens
+    }
+
+    /// A field-less enum: `str()` from `Display`, `Suit.default()`.
+    #[export(Display, Default)]
+    #[derive(Clone, Copy, Default)]
+    pub enum Suit {
+        Clubs,
+        #[default]
+        Hearts,
+    }
+
+    impl fmt::Display for Suit {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(match self {
+                Suit::Clubs => "♣",
+                Suit::Hearts => "♥",
+            })
+        }
+    }
+
+    static LIVE_BAGS: AtomicUsize = AtomicUsize::new(0);
+
+    /// A list of words held by handle: every protocol, `len()` and
+    /// `bool()`, `+` of two bags (`&Bag + &Bag`), `bag[i]`.
+    #[derive(Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub struct Bag {
+        words: Vec<String>,
+    }
+
+    impl Bag {
+        fn of(words: Vec<String>) -> Bag {
+            LIVE_BAGS.fetch_add(1, Atomic::SeqCst);
+            Bag { words }
+        }
+    }
+
+    impl Drop for Bag {
+        fn drop(&mut self) {
+            LIVE_BAGS.fetch_sub(1, Atomic::SeqCst);
+        }
+    }
+
+    impl Clone for Bag {
+        fn clone(&self) -> Bag {
+            Bag::of(self.words.clone())
+        }
+    }
+
+    impl Default for Bag {
+        fn default() -> Bag {
+            Bag::of(Vec::new())
+        }
+    }
+
+    impl fmt::Display for Bag {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "{{{}}}", self.words.join(" "))
+        }
+    }
+
+    impl std::ops::Index<usize> for Bag {
+        type Output = String;
+        fn index(&self, index: usize) -> &String {
+            &self.words[index]
+        }
+    }
+
+    impl std::ops::Add for &Bag {
+        type Output = Bag;
+        fn add(self, other: &Bag) -> Bag {
+            Bag::of(self.words.iter().chain(&other.words).cloned().collect())
+        }
+    }
+
+    #[export(Display, Debug, Eq, Hash, Ord, Clone, Default, Add, Index<usize>)]
+    impl Bag {
+        /// A bag of `words`.
+        pub fn new(words: Vec<String>) -> Bag {
+            Bag::of(words)
+        }
+
+        /// Adds a word.
+        pub fn push(&mut self, word: &str) {
+            self.words.push(word.to_owned());
+        }
+
+        /// The words.
+        pub fn words(&self) -> Vec<String> {
+            self.words.clone()
+        }
+
+        /// How many words: Python's `len()`.
+        #[export(len)]
+        pub fn len(&self) -> usize {
+            self.words.len()
+        }
+
+        /// Whether it holds no word.
+        pub fn is_empty(&self) -> bool {
+            self.words.is_empty()
+        }
+
+        /// Whether it holds a word: Python's `bool()`.
+        #[export(bool)]
+        pub fn has_words(&self) -> bool {
+            !self.words.is_empty()
+        }
+    }
+
+    /// Live `Bag`s (copies from `copy.copy` and `+` included).
+    #[export]
+    pub fn live_bags() -> usize {
+        LIVE_BAGS.load(Atomic::SeqCst)
+    }
+
+    /// An object whose protocols panic when it is armed.
+    pub struct Grenade {
+        armed: bool,
+    }
+
+    impl Grenade {
+        fn check(&self) {
+            if self.armed {
+                panic!("boom");
+            }
+        }
+    }
+
+    impl fmt::Display for Grenade {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            self.check();
+            f.write_str("grenade")
+        }
+    }
+
+    impl fmt::Debug for Grenade {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            self.check();
+            f.write_str("Grenade")
+        }
+    }
+
+    impl PartialEq for Grenade {
+        fn eq(&self, other: &Grenade) -> bool {
+            self.check();
+            self.armed == other.armed
+        }
+    }
+
+    impl Eq for Grenade {}
+
+    impl std::hash::Hash for Grenade {
+        fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+            self.check();
+            self.armed.hash(state);
+        }
+    }
+
+    #[export(Display, Debug, Eq, Hash)]
+    impl Grenade {
+        /// A grenade, `armed` or not.
+        pub fn new(armed: bool) -> Grenade {
+            Grenade { armed }
+        }
+    }
+
+    /// Equality without `Hash`: Python makes it unhashable.
+    #[derive(PartialEq)]
+    pub struct Cell {
+        value: i64,
+    }
+
+    #[export(PartialEq)]
+    impl Cell {
+        /// A cell holding `value`.
+        pub fn new(value: i64) -> Cell {
+            Cell { value }
+        }
+
+        /// Sets the value.
+        pub fn set(&mut self, value: i64) {
+            self.value = value;
+        }
+    }
+}

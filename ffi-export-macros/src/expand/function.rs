@@ -347,11 +347,16 @@ pub fn callable(model: &ExportFn) -> TokenStream {
         (TokenStream::new(), quote!(::core::option::Option::None))
     };
     let ret_desc = ret.konst("DESC");
+    // A protocol shim's owner is any exported type (a record too).
+    let owner_trait = match model.kind.is_protocol() {
+        true => quote!(FfiData),
+        false => quote!(FfiObject),
+    };
     let owner_desc = option(
         model
             .owner
             .as_ref()
-            .map(|owner| quote!(<#owner as #rt::FfiObject>::DESC)),
+            .map(|owner| quote!(<#owner as #rt::#owner_trait>::DESC)),
     );
     let kind = model.kind.describe();
     let (python_item, python_desc) = match python_fast_path(model, &ret) {
@@ -416,6 +421,11 @@ pub fn callable(model: &ExportFn) -> TokenStream {
     };
     let doc = &model.doc;
     let rust_name = model.sig.ident.unraw().to_string();
+    // A protocol shim is described by its protocol (`eq`, `hash`, ..).
+    let rust_name = match model.kind.is_protocol() {
+        true => rust_name.trim_start_matches("__ffi_").to_owned(),
+        false => rust_name,
+    };
     let c_name_lit = syn::LitStr::new(c_name, model.c_name_span);
     quote! {
         #[doc(hidden)]
@@ -558,6 +568,27 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
                 regions.push(quote!(#rt::Region::new(#ptr as *const #elem, #len, #mutable, #name)));
                 any_mutable |= *mutable;
             }
+            // The other object of an object's own comparison (`eq`, `cmp`):
+            // the helper passes its handle; borrowed like a `&T` parameter.
+            ParamKind::Ref(ty) if model.kind == FnKind::ProtocolMethod => {
+                let handle = format_ident!("__ffi_handle{}", index);
+                let held = format_ident!("__ffi_held{}", index);
+                extracts.push(quote! {
+                    // SAFETY: a live argument; the GIL is held.
+                    let ::core::option::Option::Some(#handle) = (unsafe { <u64 as #rt::python::PyArg>::extract(&__ffi_py, #arg) }) else {
+                        #fallback
+                    };
+                    if #handle == 0 {
+                        #fallback
+                    }
+                });
+                lifts.push(quote! {
+                    // SAFETY: an object's handle, checked by the registry.
+                    let #held = unsafe { <#ty as #rt::FfiBorrow>::hold(#handle, #name, &mut __ffi_objects) }?;
+                });
+                values.push(quote!(<#ty as #rt::FfiBorrow>::borrow(&#held, __ffi_locked)?));
+                continue;
+            }
             ParamKind::Named(_) | ParamKind::Option(_) if param.native => {
                 let ty = &param.ty;
                 extracts.push(quote! {
@@ -576,7 +607,7 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
             }
             _ => return None,
         }
-        values.push(value);
+        values.push(quote!(#value));
     }
     let call = call_expr(model, &values);
     let aliasing_check = if any_mutable && regions.len() > 1 {
@@ -752,6 +783,9 @@ fn object_args(model: &ExportFn) -> TokenStream {
         (Some(owner), FnKind::Method { mutable }) => quote! {
             let __ffi_self = __ffi_objects.hold::<#owner>(__ffi_handle, #mutable, "self")?;
         },
+        (Some(owner), FnKind::ProtocolMethod) => quote! {
+            let __ffi_self = __ffi_objects.hold::<#owner>(__ffi_handle, false, "self")?;
+        },
         (Some(owner), FnKind::SharedMethod) => quote! {
             let __ffi_self = #rt::shared::<#owner>(__ffi_handle, "self")?;
         },
@@ -769,7 +803,7 @@ fn object_args(model: &ExportFn) -> TokenStream {
 /// Whether the call locks objects: a `&self` / `&mut self` method, or a
 /// `&T` / `&mut T` parameter.
 fn uses_objects(model: &ExportFn) -> bool {
-    matches!(model.kind, FnKind::Method { .. })
+    matches!(model.kind, FnKind::Method { .. } | FnKind::ProtocolMethod)
         || model
             .params
             .iter()
@@ -789,6 +823,9 @@ fn call_expr(model: &ExportFn, values: &[impl ToTokens]) -> TokenStream {
                 quote!(get)
             };
             quote!(<#owner>::#fn_ident(__ffi_locked.#get::<#owner>(__ffi_self)?, #(#values),*))
+        }
+        (Some(owner), FnKind::ProtocolMethod) => {
+            quote!(<#owner>::#fn_ident(__ffi_locked.get::<#owner>(__ffi_self)?, #(#values),*))
         }
         (Some(owner), FnKind::SharedMethod) => {
             quote!(<#owner>::#fn_ident(__ffi_self, #(#values),*))

@@ -341,3 +341,38 @@ fn nested_borrows(ty: &Type, found: &mut Vec<Type>) {
         }
     }
 }
+
+/// The model of a protocol shim `<prefix>_<shim>` of `owner` from its
+/// synthesized signature (`fn __ffi_protocol(..) -> R`, renamed
+/// `__ffi_<shim>`), every operand an explicit parameter; `object`: the
+/// owner is an object (its values cross as handles), not a record or enum.
+pub fn protocol_fn(
+    owner: &Type,
+    c_prefix: &str,
+    shim: &str,
+    sig: TokenStream,
+    span: proc_macro2::Span,
+    object: bool,
+) -> ExportFn {
+    let mut sig: syn::Signature = match syn::parse2(sig) {
+        Ok(sig) => sig,
+        // The signatures are the macro's own: unreachable, but no panic.
+        Err(_) => syn::parse_quote!(fn __ffi_protocol()),
+    };
+    sig.ident = syn::Ident::new(&format!("__ffi_{shim}"), span);
+    let mut export = callable(
+        &sig,
+        &[],
+        &[],
+        format!("{c_prefix}_{shim}"),
+        span,
+        object.then_some(owner),
+        &[],
+    );
+    export.kind = match sig.receiver() {
+        Some(_) => FnKind::ProtocolMethod,
+        None => FnKind::Protocol,
+    };
+    export.owner = Some(owner.clone());
+    export
+}

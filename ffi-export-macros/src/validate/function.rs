@@ -74,7 +74,12 @@ fn asynchronous(export: &ExportFn, errors: &mut Errors) {
              await; keep `new` blocking and give the async constructor another name \
              (`async fn connect(..) -> Self`)",
         ),
-        FnKind::Constructor | FnKind::Function | FnKind::Static | FnKind::SharedMethod => {}
+        FnKind::Constructor
+        | FnKind::Function
+        | FnKind::Static
+        | FnKind::SharedMethod
+        | FnKind::Protocol
+        | FnKind::ProtocolMethod => {}
     }
     if let Some(span) = export.batch {
         errors.push(syn::Error::new(
@@ -119,6 +124,17 @@ fn args(args: &Args, errors: &mut Errors) -> bool {
         .name
         .as_ref()
         .is_none_or(|name| c_identifier(name, errors));
+    for protocol in &args.protocols {
+        errors.error(
+            &protocol.path,
+            format!(
+                "`{}` is a protocol of a type: list it on the struct, enum or impl block \
+                 (#[export(Display)] struct ..); a function's arguments are \
+                 `name = \"c_symbol\"` and `batch`",
+                protocol.protocol.name()
+            ),
+        );
+    }
     for path in &args.unknown {
         errors.error(
             path,

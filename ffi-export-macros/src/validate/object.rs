@@ -3,6 +3,7 @@
 //! prefix of its symbols) as its only argument.
 
 use super::function::method;
+use super::protocols::Owner;
 use super::symbol::{c_identifier, c_prefix};
 use crate::errors::Errors;
 use crate::model::{Args, Object};
@@ -66,6 +67,8 @@ pub fn object(object: &Object, errors: &mut Errors) {
     for export in &object.methods {
         method(export, symbols, errors);
     }
+    super::protocols::type_args(&object.args, Owner::Object, "an impl block", errors);
+    super::protocols::method_marks(object, errors);
 }
 
 /// Records the problems of `#[export(..)]`'s arguments on an impl block
@@ -85,8 +88,12 @@ fn args(args: &Args, errors: &mut Errors) -> bool {
     for path in &args.unknown {
         errors.error(
             path,
-            "unknown #[export] argument; on an impl block it takes `name = \"CPrefix\"`, \
-             the prefix of its C symbols (`CPrefix_new`, `CPrefix_free`)",
+            format!(
+                "unknown #[export] argument; on an impl block it takes `name = \"CPrefix\"`, \
+                 the prefix of its C symbols (`CPrefix_new`, `CPrefix_free`), and the Rust \
+                 traits that become Python protocols: {}",
+                super::protocols::TYPE_TRAITS
+            ),
         );
     }
     if let Some(error) = &args.malformed {
