@@ -363,8 +363,27 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
             "ffi-export": in_loop(lambda: lib.add(1, 2), False),
             "python": in_loop(lambda: 1 + 2, False)}),
     ]
+    # `#[export(keep_gil)]` twins of the first rows (the floor, python and
+    # PyO3 columns are those rows' work again).
+    result += [
+        ("noop, GIL kept", n(200_000), {
+            "floor": floor.lib.floor_noop, "ffi-export": lib.noop_kept, "python": lambda: None}),
+        ("add(i64, i64), GIL kept", n(200_000), {
+            "floor": lambda: floor.lib.floor_add(1, 2), "ffi-export": lambda: lib.add_kept(1, 2),
+            "python": lambda: 1 + 2}),
+        ("f(f64) -> f64, GIL kept", n(200_000), {
+            "floor": lambda: floor.lib.floor_half(1.5), "ffi-export": lambda: lib.half_kept(1.5),
+            "python": lambda: 1.5 * 0.5}),
+    ]
     pyo3 = pyo3_module()
     if pyo3 is not None:
+        for name, _, impls in result:
+            if name == "noop, GIL kept":
+                impls["pyo3"] = pyo3.noop
+            elif name == "add(i64, i64), GIL kept":
+                impls["pyo3"] = lambda: pyo3.add(1, 2)
+            elif name == "f(f64) -> f64, GIL kept":
+                impls["pyo3"] = lambda: pyo3.half(1.5)
         peers = {
             "async fn round trip (x100)": in_loop(lambda: pyo3.add_async(1, 2), True),
             "async row's fn, sync (x100)": in_loop(lambda: pyo3.add(1, 2), False),
@@ -450,6 +469,7 @@ def check_agreement() -> None:
     assert floor.lib.floor_tick_many(floor_tick, None, 100) == lib.tick_many(ticker, 100) == \
         python_tick_many(ticker, 100) == 5050
     assert asyncio.run(lib.add_async(2, 3)) == 5
+    assert lib.noop_kept() is None and lib.add_kept(2, 3) == 5 and lib.half_kept(3.0) == 1.5
     pyo3 = pyo3_module()
     if pyo3 is not None:
         assert pyo3.tick_many(ticker, 100) == 5050

@@ -406,3 +406,19 @@ pub trait Ticker: Send + Sync {
 pub fn tick_many(ticker: Box<dyn Ticker>, count: u64) -> u64 {
     (0..count).fold(0u64, |sum, i| sum.wrapping_add(ticker.tick(i)))
 }
+
+/// Does nothing, keeping the GIL (`#[export(keep_gil)]`).
+#[export(keep_gil)]
+pub fn noop_kept() {}
+
+/// `a + b`, wrapping, keeping the GIL.
+#[export(keep_gil)]
+pub fn add_kept(a: i64, b: i64) -> i64 {
+    a.wrapping_add(b)
+}
+
+/// Half of `x`, keeping the GIL.
+#[export(keep_gil)]
+pub fn half_kept(x: f64) -> f64 {
+    x * 0.5
+}

@@ -57,6 +57,8 @@ pub struct Args {
     pub name: Option<LitStr>,
     /// `batch`: also export a loop over arrays.
     pub batch: Option<Span>,
+    /// `keep_gil`: the Python call keeps the GIL (a tiny function).
+    pub keep_gil: Option<Span>,
     /// Arguments that are none of these.
     pub unknown: Vec<syn::Path>,
     /// What syn could not parse (the arguments after it are not read).
@@ -88,6 +90,9 @@ pub struct ExportFn {
     /// `#[export(batch)]`: also export `<name>_batch`, the function looped
     /// over arrays (checked by `validate`).
     pub batch: Option<Span>,
+    /// `#[export(keep_gil)]`: Python calls keep the GIL held during the
+    /// call (checked by `validate`).
+    pub keep_gil: Option<Span>,
 }
 
 /// Free function or associated function of an object type.

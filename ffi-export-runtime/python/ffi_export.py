@@ -3968,6 +3968,15 @@ class _Binder:
         cancel.restype = ctypes.c_bool
         self.cancel_task = cancel
         self.fast = _fast_path_maker(cdll, self.raise_fault, library._error_class)
+        self._keeping_gil: Optional[ctypes.PyDLL] = None
+
+    def keeping_gil(self) -> ctypes.PyDLL:
+        """The library as a ``ctypes.PyDLL`` (same handle): its functions
+        keep the GIL held during the call, for ``#[export(keep_gil)]``
+        exports on the ctypes path (the fast path keeps it itself)."""
+        if self._keeping_gil is None:
+            self._keeping_gil = ctypes.PyDLL(self.cdll._name, handle=self.cdll._handle)
+        return self._keeping_gil
 
     def raise_since(self, since: int, receiver: Any = None, call: Optional[int] = None,
                     error_type: Optional[str] = None, moved: Optional[Tuple[List[Any], str]] = None) -> None:
@@ -4058,7 +4067,7 @@ class _Binder:
             raise LoadError(f"{name}: {error}") from None
         error_kind = result.error_kind()
         error_type = None if error_kind is None else error_kind.key
-        cfunc = self.cdll[name]
+        cfunc = self.cdll[name] if not export.get("keep_gil") else self.keeping_gil()[name]
         # Callbacks and the allocator run Python code during the call and
         # report their exceptions to it.
         per_call = any(kind.runs_python for _, kind in params)

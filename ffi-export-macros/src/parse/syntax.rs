@@ -169,13 +169,15 @@ pub fn mentions(ty: &Type, owner: &Type) -> bool {
             .any(|arg| mentions(arg, owner))
 }
 
-/// `name = "symbol"` and `batch`, the arguments `#[export(..)]` takes (on a
+/// `name = "symbol"`, `batch` and `keep_gil`, the arguments `#[export(..)]` takes (on a
 /// function; an impl block takes `name`), as written: `validate` checks them.
 pub fn attribute_args(args: TokenStream) -> Args {
     let mut parsed = Args::default();
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("batch") {
             parsed.batch = Some(meta.path.span());
+        } else if meta.path.is_ident("keep_gil") {
+            parsed.keep_gil = Some(meta.path.span());
         } else if meta.path.is_ident("name") {
             parsed.name = Some(meta.value()?.parse::<LitStr>()?);
         } else {
