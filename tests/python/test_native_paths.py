@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import array
 import gc
+import inspect
+import pydoc
+import re
 import sys
 import threading
 import time
@@ -18,7 +21,7 @@ from typing import Any, Callable, List, Tuple
 import pytest
 
 import ffi_export
-from paths import FAST_PATH_EXPECTED, any_lib, is_native  # noqa: F401 - a fixture
+from paths import FAST_PATH_EXPECTED, any_lib, is_native, load_without_fast_path  # noqa: F401 - a fixture
 
 #: Each kept function's calls: arguments that succeed, fail in Rust (Err,
 #: panic) and are refused (types, ranges, buffers).
@@ -46,6 +49,7 @@ def _outcome(call: Callable[[], Any]) -> Tuple[Any, ...]:
     except Exception as exc:  # noqa: BLE001 - the exception is the outcome
         # The function's own name, in Python's messages, is the difference.
         message = str(exc).replace("kept_", "").replace("released_", "")
+        message = re.sub(r"handle \d+", "handle N", message)
         return ("raised", type(exc).__qualname__, message, repr(getattr(exc, "value", None)))
     if isinstance(result, (int, float, str)):
         return ("ok", type(result).__name__, result)
@@ -144,3 +148,125 @@ def test_kept_calls_keep_reference_counts(any_lib: ffi_export.Library) -> None:
 def test_the_fast_path_is_expected_here(lib: ffi_export.Library) -> None:
     # The thread test above covers the native path wherever it exists.
     assert is_native(lib.kept_add) == FAST_PATH_EXPECTED
+
+
+# --- methods: the native function is the class attribute ----------------------------
+
+#: Calls on a fresh ``Meter(10, "m")`` (``m``) of its class ``M`` (and the
+#: library ``lib``): bound, through the class, by keyword, with defaults,
+#: and every way to get them wrong.
+METHOD_CALLS: List[Tuple[str, Callable[[Any, Any, Any], Any]]] = [
+    ("positional", lambda m, M, lib: m.add(2)),
+    ("with the default given", lambda m, M, lib: m.add(2, 3)),
+    ("by keyword", lambda m, M, lib: m.add(by=2, times=3)),
+    ("keyword after positional", lambda m, M, lib: m.add(2, times=3)),
+    ("through the class", lambda m, M, lib: M.add(m, 2)),
+    ("through the class, by keyword", lambda m, M, lib: M.add(m, by=1)),
+    ("self by keyword", lambda m, M, lib: M.add(self=m, by=1)),
+    ("no parameters", lambda m, M, lib: m.total()),
+    ("str and default", lambda m, M, lib: m.label("<")),
+    ("str by keyword", lambda m, M, lib: m.label(prefix="<", end="?")),
+    ("Err", lambda m, M, lib: m.add(-1)),
+    ("panic", lambda m, M, lib: m.add(2**62, 4)),
+    ("out of range", lambda m, M, lib: m.add(2**63)),
+    ("wrong type", lambda m, M, lib: m.add("1")),
+    ("float for int", lambda m, M, lib: m.add(1.0)),
+    ("bytes for str", lambda m, M, lib: m.label(b"<")),
+    ("missing argument", lambda m, M, lib: m.add()),
+    ("too many", lambda m, M, lib: m.add(1, 2, 3)),
+    ("unknown keyword", lambda m, M, lib: m.add(1, bogus=2)),
+    ("repeated keyword", lambda m, M, lib: m.add(1, by=2)),
+    ("no self", lambda m, M, lib: M.add()),
+    ("self of another class", lambda m, M, lib: M.total(lib.Counter(1, "c"))),
+    ("self not an object", lambda m, M, lib: M.total(object())),
+    ("self None", lambda m, M, lib: M.total(None)),
+    ("closed", lambda m, M, lib: (m.close(), m.add(1))),
+    ("closed, through the class", lambda m, M, lib: (m.close(), M.total(m))),
+    ("subclass instance", lambda m, M, lib: type("Sub", (M,), {})(3, "s").add(1)),
+    ("bound, then called", lambda m, M, lib: [m.add] * 2 and m.add(1) + m.add(1)),
+]
+
+
+def _method_outcome(library: ffi_export.Library, call: Callable[[Any, Any, Any], Any]) -> Tuple[Any, ...]:
+    meter_class = library.types.Meter
+    meter = meter_class(10, "m")
+    outcome = _outcome(lambda: call(meter, meter_class, library))
+    state = ("closed",) if meter.closed else _outcome(meter.total)
+    return (*outcome, state)
+
+
+@pytest.fixture(scope="module")
+def both(lib: ffi_export.Library) -> Tuple[ffi_export.Library, ffi_export.Library]:
+    """The library with its fast path (where the interpreter has one), and
+    loaded again with ``FFI_EXPORT_NO_FAST=1``."""
+    return lib, load_without_fast_path()
+
+
+@pytest.mark.parametrize("what,call", METHOD_CALLS, ids=[what for what, _ in METHOD_CALLS])
+def test_native_methods_behave_as_the_ctypes_path(both: Tuple[ffi_export.Library, ffi_export.Library], what: str,
+                                                  call: Callable[[Any, Any, Any], Any]) -> None:
+    fast, slow = both
+    assert _method_outcome(fast, call) == _method_outcome(slow, call)
+
+
+def test_methods_are_native_class_attributes(any_lib: ffi_export.Library) -> None:
+    meter_class = any_lib.types.Meter
+    meter = meter_class(1, "m")
+    native = is_native(any_lib.echo_i64)
+    for name in ("add", "total", "label"):
+        function = vars(meter_class)[name]
+        assert is_native(function) == native, name
+        bound = getattr(meter, name)
+        assert bound.__self__ is meter and bound.__func__ is function
+        assert function.__qualname__ == f"Meter.{name}" and function.__name__ == name
+        assert function.__doc__ and "Rust: ``fn " in function.__doc__
+    assert str(inspect.signature(meter_class.add)) == "(self, by: int, times: int = 1) -> int"
+    assert str(inspect.signature(meter.add)) == "(by: int, times: int = 1) -> int"
+    assert str(inspect.signature(meter.label)) == "(prefix: str, end: str = '!') -> str"
+    text = pydoc.render_doc(meter_class, renderer=pydoc.plaintext)
+    assert "add(self, by: int, times: int = 1) -> int" in text
+    assert "Adds `by` `times` times" in text
+
+
+def test_method_signatures_and_help_are_the_same_on_both_paths(
+        both: Tuple[ffi_export.Library, ffi_export.Library]) -> None:
+    texts = []
+    for library in both:
+        meter_class = library.types.Meter
+        texts.append([str(inspect.signature(getattr(meter_class, name))) for name in ("add", "total", "label")]
+                     + [pydoc.plaintext.document(getattr(meter_class, name)) for name in ("add", "total", "label")])
+    assert texts[0] == texts[1]
+
+
+def test_native_method_calls_keep_reference_counts(any_lib: ffi_export.Library) -> None:
+    # 100,000 calls (bound, through the class, by keyword, failing) take no
+    # reference from the object, its handle, the arguments or the methods.
+    meter_class = any_lib.types.Meter
+    meter = meter_class(0, "m")
+    # Handles are numbered in order: one above CPython's cached small ints,
+    # whose counts other code moves.
+    while meter._handle < 1000:
+        meter.close()
+        meter = meter_class(0, "m")
+    prefix, by = "p" * 10, 1
+    handle = meter._handle
+    watched = [meter, handle, prefix, meter_class.add, meter_class.label, meter_class]
+    gc.collect()
+    before = [sys.getrefcount(obj) for obj in watched]
+    for i in range(100_000):
+        step = i % 4
+        if step == 0:
+            meter.add(by)
+        elif step == 1:
+            meter_class.add(meter, by=by, times=2)
+        elif step == 2:
+            text = meter.label(prefix)
+            assert sys.getrefcount(text) == 2
+        else:
+            try:
+                meter.add(-by)
+            except ffi_export.FfiError:
+                pass
+    gc.collect()
+    assert [sys.getrefcount(obj) for obj in watched] == before
+    assert meter.total() == 25_000 * 3

@@ -3319,4 +3319,45 @@ pub mod native_paths {
     pub fn released_halves(n: u32) -> Vec<f64> {
         (0..n).map(|i| 0.5f64.powi(i as i32)).collect()
     }
+
+    /// A running total: methods of primitives and strings, with defaults,
+    /// called natively (the native function is the class attribute).
+    pub struct Meter {
+        total: i64,
+        name: String,
+    }
+
+    #[export]
+    impl Meter {
+        /// A meter at `start`.
+        pub fn new(start: i64, name: &str) -> Meter {
+            Meter {
+                total: start,
+                name: name.to_owned(),
+            }
+        }
+
+        /// Adds `by` `times` times; the new total. Negative `by` is an
+        /// error, overflow a panic.
+        pub fn add(&mut self, by: i64, #[ffi(default = 1)] times: i64) -> Result<i64, Negative> {
+            if by < 0 {
+                return Err(Negative(by));
+            }
+            self.total = by
+                .checked_mul(times)
+                .and_then(|n| self.total.checked_add(n))
+                .expect("overflow");
+            Ok(self.total)
+        }
+
+        /// The total.
+        pub fn total(&self) -> i64 {
+            self.total
+        }
+
+        /// `prefix`, the name and `end`.
+        pub fn label(&self, prefix: &str, #[ffi(default = "!")] end: &str) -> String {
+            format!("{prefix}{}{end}", self.name)
+        }
+    }
 }
