@@ -1463,11 +1463,12 @@ def _array_output(rust: str, length: int) -> Any:
     return array.array(_PRIMS[rust].array_code, [0]) * length
 
 
-def _numpy_output(rust: str, length: int) -> Any:
-    """A numpy array of ``length`` zeros of a Rust element type."""
+def _numpy_output(rust: str, length: int, zeroed: bool = True) -> Any:
+    """A numpy array of ``length`` zeros of a Rust element type (not
+    zeroed when every element will be written before anyone reads it)."""
     import numpy  # noqa: PLC0415 - optional dependency, only when asked for
 
-    return numpy.zeros(length, dtype=_PRIMS[rust].dtype)
+    return (numpy.zeros if zeroed else numpy.empty)(length, dtype=_PRIMS[rust].dtype)
 
 
 class _Outputs:
@@ -4300,7 +4301,8 @@ class _Binder:
                 length = count
                 flat += [address, 1]
             length = 1 if length is None else length
-            out = _numpy_output(ret_elem, length) if use_numpy else _array_output(
+            # Written whole by a call that succeeds; dropped when it fails.
+            out = _numpy_output(ret_elem, length, zeroed=False) if use_numpy else _array_output(
                 "u8" if ret_elem == "bool" else ret_elem, length)
             out_elem = "u8" if ret_elem == "bool" and not use_numpy else ret_elem
             out_address, _, out_anchor = _buffer(out, "the output", out_elem, True)

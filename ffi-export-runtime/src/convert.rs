@@ -577,6 +577,46 @@ impl<R> BatchOut<R> {
     }
 }
 
+/// Elements per block of a batched call's first pass (a panic there is
+/// located to its block, whose elements the second pass runs again).
+pub const BATCH_BLOCK: usize = 4096;
+
+/// The first pass of a batched call: `element(i)` for every element of
+/// `out`, written in order, a block of [`BATCH_BLOCK`] at a time (each
+/// block's first index stored in `block` before it runs, so a panic can be
+/// located to its block). Stops at the first element that fails, with its
+/// error. No per-element bookkeeping, so a loop that cannot fail is
+/// vectorised.
+#[inline(always)]
+pub fn batch_blocks<R>(
+    out: &mut BatchOut<R>,
+    block: &core::cell::Cell<usize>,
+    mut element: impl FnMut(usize) -> Result<R, Fault>,
+) -> Result<(), Fault> {
+    let len = out.len;
+    // SAFETY: `ptr` is the checked output array of `len` elements (non-NULL
+    // or dangling with `len == 0`, aligned, in bounds, writable and used by
+    // nothing else during the call: `lift_batch_out`'s contract), lent here
+    // while `out` is borrowed mutably; `MaybeUninit` is only written.
+    let slots = unsafe {
+        core::slice::from_raw_parts_mut(out.ptr.cast::<core::mem::MaybeUninit<R>>(), len)
+    };
+    let mut start = 0;
+    for chunk in slots.chunks_mut(BATCH_BLOCK) {
+        block.set(start);
+        for (offset, slot) in chunk.iter_mut().enumerate() {
+            match element(start + offset) {
+                Ok(value) => {
+                    slot.write(value);
+                }
+                Err(fault) => return Err(fault),
+            }
+        }
+        start += chunk.len();
+    }
+    Ok(())
+}
+
 /// Lifts the output array of a batched call.
 ///
 /// # Safety

@@ -3320,6 +3320,46 @@ pub mod native_paths {
         (0..n).map(|i| 0.5f64.powi(i as i32)).collect()
     }
 
+    /// Calls of the batch functions below, since the last `batch_calls`.
+    static BATCH_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    /// The value `flaky_double` panics on, once.
+    static FLAKY_AT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(i64::MIN);
+
+    /// How many times `steady_double`/`flaky_double` ran since the last
+    /// call of this (which resets the count).
+    #[export]
+    pub fn batch_calls() -> u64 {
+        BATCH_CALLS.swap(0, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Makes the next `flaky_double(at)` panic (once).
+    #[export]
+    pub fn arm_flaky(at: i64) {
+        FLAKY_AT.store(at, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// `2 x`; panics on 7777.
+    #[export(batch)]
+    pub fn steady_double(x: i64) -> i64 {
+        BATCH_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        assert!(x != 7777, "bad {x}");
+        x.wrapping_mul(2)
+    }
+
+    /// `2 x`; panics once on the value `arm_flaky` set.
+    #[export(batch)]
+    pub fn flaky_double(x: i64) -> i64 {
+        BATCH_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let armed = FLAKY_AT.compare_exchange(
+            x,
+            i64::MIN,
+            std::sync::atomic::Ordering::SeqCst,
+            std::sync::atomic::Ordering::SeqCst,
+        );
+        assert!(armed.is_err(), "flaky {x}");
+        x.wrapping_mul(2)
+    }
+
     /// A running total: methods of primitives and strings, with defaults,
     /// called natively (the native function is the class attribute).
     pub struct Meter {
