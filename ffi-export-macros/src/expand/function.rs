@@ -586,7 +586,7 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
     // Spanned at the return type, so an unsupported type is reported once.
     let objects = object_args(model);
     let body = quote_spanned! {ret.last=>
-        #rt::call(move || {
+        #rt::status::call_and_take(move || {
             #objects
             #aliasing_check
             #(#lifts)*
@@ -637,10 +637,10 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
             #call_scope
             #(#extracts)*
             #release
-            let __ffi_abi: #ret_abi = #body;
-            // Taken before the GIL comes back: no Python code (finalizers,
-            // signal handlers) can run between the failure and its raise.
-            let __ffi_fault = #rt::status::take_latest();
+            // The failure comes back with the call, before the GIL does: no
+            // Python code (finalizers, signal handlers) can run between the
+            // failure and its raise.
+            let (__ffi_abi, __ffi_fault): (#ret_abi, ::core::option::Option<#rt::Fault>) = #body;
             #reacquire
             // SAFETY: `__ffi_abi` is what the return type's `lower` produced
             // (or its zero value on failure); the receiver is a live argument.
