@@ -4002,14 +4002,17 @@ class _Binder:
         cancel.restype = ctypes.c_bool
         self.cancel_task = cancel
         self.fast = _fast_path_maker(cdll, self.raise_fault, library._error_class)
-        self._keeping_gil: Optional[ctypes.PyDLL] = None
+        self._keeping_gil: Optional[ctypes.CDLL] = None
 
-    def keeping_gil(self) -> ctypes.PyDLL:
+    def keeping_gil(self) -> ctypes.CDLL:
         """The library as a ``ctypes.PyDLL`` (same handle): its functions
         keep the GIL held during the call, for ``#[export(keep_gil)]``
-        exports on the ctypes path (the fast path keeps it itself)."""
+        exports on the ctypes path (the fast path keeps it itself). PyPy's
+        ctypes has no ``PyDLL`` (and releases its GIL around every foreign
+        call): there it is the library as loaded."""
         if self._keeping_gil is None:
-            self._keeping_gil = ctypes.PyDLL(self.cdll._name, handle=self.cdll._handle)
+            pydll = getattr(ctypes, "PyDLL", None)
+            self._keeping_gil = self.cdll if pydll is None else pydll(self.cdll._name, handle=self.cdll._handle)
         return self._keeping_gil
 
     def raise_since(self, since: int, receiver: Any = None, call: Optional[int] = None,

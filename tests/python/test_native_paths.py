@@ -9,6 +9,7 @@ and no reference taken or lost over many calls."""
 from __future__ import annotations
 
 import array
+import ctypes
 import gc
 import inspect
 import pydoc
@@ -109,10 +110,30 @@ def _other_thread_progress(call: Callable[[int], int], ms: int) -> int:
     return sum(start + margin < stamp < end - margin for stamp in stamps)
 
 
+#: Whether ``keep_gil`` keeps the GIL: CPython (both paths); PyPy's ctypes
+#: has no ``PyDLL`` and releases its GIL around every foreign call (a
+#: documented difference).
+KEEPS_GIL = hasattr(ctypes, "PyDLL")
+
+
 def test_another_thread_runs_during_a_default_call_and_not_during_a_kept_one(
         any_lib: ffi_export.Library) -> None:
     assert _other_thread_progress(any_lib.hold_gil_released, 400) > 0
-    assert _other_thread_progress(any_lib.hold_gil_kept, 400) == 0
+    progress = _other_thread_progress(any_lib.hold_gil_kept, 400)
+    assert progress == 0 if KEEPS_GIL else progress > 0
+
+
+#: Whether the interpreter counts references (PyPy does not).
+REFCOUNTS = hasattr(sys, "getrefcount")
+
+
+def _references(objects: List[Any]) -> List[int]:
+    """Each object's reference count (CPython). PyPy has no reference
+    counts: there, the number of objects referring to each."""
+    if REFCOUNTS:
+        return [sys.getrefcount(obj) for obj in objects]
+    gc.collect()
+    return [len(gc.get_referrers(obj)) for obj in objects]
 
 
 def test_kept_calls_keep_reference_counts(any_lib: ffi_export.Library) -> None:
@@ -122,7 +143,7 @@ def test_kept_calls_keep_reference_counts(any_lib: ffi_export.Library) -> None:
     counts = {"k": 7000}
     watched = [big, text, values, counts, any_lib.kept_add, any_lib.kept_root]
     gc.collect()
-    before = [sys.getrefcount(obj) for obj in watched]
+    before = _references(watched)
     for i in range(100_000):
         step = i % 5
         if step == 0:
@@ -139,10 +160,10 @@ def test_kept_calls_keep_reference_counts(any_lib: ffi_export.Library) -> None:
             except ffi_export.FfiError:
                 pass
             result = None
-        # A result is a new object held by this name only.
-        assert result is None or sys.getrefcount(result) == 2
+        # A result is a new object, held by this name only.
+        assert result is None or not REFCOUNTS or sys.getrefcount(result) == 2
     gc.collect()
-    assert [sys.getrefcount(obj) for obj in watched] == before
+    assert _references(watched) == before
 
 
 def test_the_fast_path_is_expected_here(lib: ffi_export.Library) -> None:
@@ -250,9 +271,11 @@ def test_native_method_calls_keep_reference_counts(any_lib: ffi_export.Library) 
         meter = meter_class(0, "m")
     prefix, by = "p" * 10, 1
     handle = meter._handle
-    watched = [meter, handle, prefix, meter_class.add, meter_class.label, meter_class]
+    watched = [meter, handle, prefix]
+    if REFCOUNTS:  # PyPy's JIT refers to the functions it traced
+        watched += [meter_class.add, meter_class.label, meter_class]
     gc.collect()
-    before = [sys.getrefcount(obj) for obj in watched]
+    before = _references(watched)
     for i in range(100_000):
         step = i % 4
         if step == 0:
@@ -261,14 +284,14 @@ def test_native_method_calls_keep_reference_counts(any_lib: ffi_export.Library) 
             meter_class.add(meter, by=by, times=2)
         elif step == 2:
             text = meter.label(prefix)
-            assert sys.getrefcount(text) == 2
+            assert not REFCOUNTS or sys.getrefcount(text) == 2
         else:
             try:
                 meter.add(-by)
             except ffi_export.FfiError:
                 pass
     gc.collect()
-    assert [sys.getrefcount(obj) for obj in watched] == before
+    assert _references(watched) == before
     assert meter.total() == 25_000 * 3
 
 
