@@ -3797,12 +3797,13 @@ def _finish_native_type(cls: Any) -> None:
     """Makes the native function type behave like a function: it cannot be
     instantiated from Python (only the library makes its objects), and
     ``copy``/``deepcopy`` return the function itself, pickling refers to it
-    by name."""
+    by name, and its ``repr`` is a function's (as the ctypes path's is)."""
     if "__copy__" not in cls.__dict__:
         cls.__new__ = _refuse_new
         cls.__copy__ = lambda self: self
         cls.__deepcopy__ = lambda self, memo: self
         cls.__reduce__ = lambda self: self.__qualname__
+        cls.__repr__ = lambda self: f"<function {self.__qualname__} at {id(self):#x}>"
 
 
 #: Objects the Rust side holds pointers to: they live as long as the process.

@@ -249,6 +249,18 @@ def test_methods_are_native_class_attributes(any_lib: ffi_export.Library) -> Non
     assert "Adds `by` `times` times" in text
 
 
+def test_native_functions_and_methods_show_as_functions(both: Tuple[ffi_export.Library, ffi_export.Library]) -> None:
+    shapes = []
+    for library in both:
+        for function in (library.kept_add, library.echo_i64, library.types.Meter.add):
+            address = f"{id(function):#x}"
+            assert repr(function) == f"<function {function.__qualname__} at {address}>"
+            shapes.append(repr(function).replace(address, "ADDRESS"))
+    assert shapes[:3] == shapes[3:]
+    meter = both[0].types.Meter(1, "m")
+    assert repr(meter.add).startswith("<bound method Meter.add of <Meter (handle ")
+
+
 def test_method_signatures_and_help_are_the_same_on_both_paths(
         both: Tuple[ffi_export.Library, ffi_export.Library]) -> None:
     texts = []
