@@ -13,8 +13,10 @@ import argparse
 import array
 import asyncio
 import ctypes
+import html
 import importlib.machinery
 import importlib.util
+import math
 import os
 import platform
 import random
@@ -91,6 +93,8 @@ class Floor:
         lib.floor_make_user.restype = CUser
         lib.floor_user_free.argtypes = [CUser]
         lib.floor_user_free.restype = None
+        lib.floor_score_of.argtypes = [c.POINTER(CUser)]
+        lib.floor_score_of.restype = c.c_double
         lib.floor_counter_new.argtypes = []
         lib.floor_counter_new.restype = c.c_void_p
         lib.floor_counter_incr.argtypes = [c.c_void_p]
@@ -158,6 +162,14 @@ class Floor:
         finally:
             self.lib.floor_user_free(user)
 
+    def score_of(self, uid: int, name: str, score: float) -> float:
+        data = name.encode()
+        user = self.CUser(uid, ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p), score)
+        return float(self.lib.floor_score_of(ctypes.byref(user)))
+
+    def sum_array(self, values: "array.array[float]") -> float:
+        return float(self.lib.floor_sum((ctypes.c_double * len(values)).from_buffer(values), len(values)))
+
     def sum_i64(self, values: List[int]) -> int:
         return self.lib.floor_sum_i64((ctypes.c_int64 * len(values))(*values), len(values))
 
@@ -219,6 +231,19 @@ def python_tick_many(ticker: PyTicker, count: int) -> int:
     return total
 
 
+class PyUser:
+    """The record `User` as a plain Python class."""
+
+    __slots__ = ("id", "name", "score")
+
+    def __init__(self, id: int, name: str, score: float) -> None:  # noqa: A002 - the record's field
+        self.id, self.name, self.score = id, name, score
+
+
+def python_score_of(user: PyUser) -> float:
+    return user.id + user.score + len(user.name)
+
+
 class PyCounter:
     def __init__(self) -> None:
         self.value = 0
@@ -255,10 +280,13 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
     small = numpy.arange(16, dtype=numpy.float64)
     big = numpy.arange(1_000_000, dtype=numpy.float64)
     small_list, big_list = small.tolist(), big.tolist()
+    small_array = array.array("d", small_list)
     buf64, buf256 = bytearray(64 * 1024), bytearray(256 * 1024)
     text = "hello, wörld " * 4
     raw_counter = floor.lib.floor_counter_new()
     counter = lib.Counter()
+    user = lib.User(id=7, name="user7", score=10.5)
+    py_user = PyUser(7, "user7", 10.5)
     py_counter = PyCounter()
     double = lambda x: x * 2.0  # noqa: E731
     floor_double = floor.callback_type(double)
@@ -291,6 +319,9 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
         ("sum f64[16] (numpy)", n(100_000), {
             "floor": lambda: floor.sum(small), "ffi-export": lambda: lib.sum(small),
             "python": lambda: sum(small_list)}),
+        ("sum f64[16] (array.array)", n(100_000), {
+            "floor": lambda: floor.sum_array(small_array), "ffi-export": lambda: lib.sum(small_array),
+            "python": lambda: sum(small_array)}),
         ("sum f64[1M] (numpy)", n(200), {
             "floor": lambda: floor.sum(big), "ffi-export": lambda: lib.sum(big),
             "python": lambda: sum(big_list)}),
@@ -312,9 +343,15 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
         ("record returned", n(100_000), {
             "floor": lambda: floor.make_user(7), "ffi-export": lambda: lib.make_user(7),
             "python": lambda: (7, "user7", 10.5)}),
+        ("record passed in", n(100_000), {
+            "floor": lambda: floor.score_of(py_user.id, py_user.name, py_user.score),
+            "ffi-export": lambda: lib.score_of(user), "python": lambda: python_score_of(py_user)}),
         ("object method call", n(200_000), {
             "floor": lambda: floor.lib.floor_counter_incr(raw_counter), "ffi-export": counter.incr,
             "python": py_counter.incr}),
+        ("object constructor + drop", n(100_000), {
+            "floor": lambda: floor.lib.floor_counter_free(floor.lib.floor_counter_new()),
+            "ffi-export": lib.Counter, "python": PyCounter}),
         ("callback call", n(50_000), {
             "floor": lambda: floor.lib.floor_apply(floor_double, 1.5),
             "ffi-export": lambda: lib.apply_once(1.5, double), "python": lambda: double(1.5)}),
@@ -377,13 +414,7 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
     ]
     pyo3 = pyo3_module()
     if pyo3 is not None:
-        for name, _, impls in result:
-            if name == "noop, GIL kept":
-                impls["pyo3"] = pyo3.noop
-            elif name == "add(i64, i64), GIL kept":
-                impls["pyo3"] = lambda: pyo3.add(1, 2)
-            elif name == "f(f64) -> f64, GIL kept":
-                impls["pyo3"] = lambda: pyo3.half(1.5)
+        pyo3_user, pyo3_counter = pyo3.User(7, "user7", 10.5), pyo3.Counter()
         peers = {
             "async fn round trip (x100)": in_loop(lambda: pyo3.add_async(1, 2), True),
             "async row's fn, sync (x100)": in_loop(lambda: pyo3.add(1, 2), False),
@@ -395,7 +426,19 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
             "Vec<i64> of 1,000 passed": lambda: pyo3.sum_owned(thousand),
             "HashMap<String, u32> of 1,000": lambda: pyo3.total_count(counts),
             "trait method called from Rust into Python (x1,000)": lambda: pyo3.tick_many(ticker, 1000),
+            "sum f64[16] (numpy)": lambda: pyo3.sum(small),
+            "sum f64[16] (array.array)": lambda: pyo3.sum(small_array),
+            "sum f64[1M] (numpy)": lambda: pyo3.sum(big),
+            "Vec<f64> of 1,000 returned": lambda: pyo3.range(1000)[999],
+            "record returned": lambda: pyo3.make_user(7),
+            "record passed in": lambda: pyo3.score_of(pyo3_user),
+            "object method call": pyo3_counter.incr,
+            "object constructor + drop": pyo3.Counter,
+            "callback call": lambda: pyo3.apply_once(1.5, double),
         }
+        # The `keep_gil` twins compare with the same PyO3 functions.
+        peers.update({"noop, GIL kept": peers["noop"], "add(i64, i64), GIL kept": peers["add(i64, i64)"],
+                      "f(f64) -> f64, GIL kept": peers["f(f64) -> f64"]})
         for name, _, impls in result:
             if name in peers:
                 impls["pyo3"] = peers[name]
@@ -452,6 +495,11 @@ def check_agreement() -> None:
     assert floor.range_last(1000) == lib.range(1000)[999] == 999.0
     user = lib.make_user(7)
     assert floor.make_user(7) == (user.id, user.name, user.score)
+    record = lib.User(id=7, name="user7", score=10.5)
+    assert floor.score_of(7, "user7", 10.5) == lib.score_of(record) == \
+        python_score_of(PyUser(7, "user7", 10.5)) == 22.5
+    small_array = array.array("d", range(16))
+    assert floor.sum_array(small_array) == lib.sum(small_array) == 120.0
     assert abs(floor.lib.floor_pi(100_000) - python_pi(100_000)) < 1e-9
     assert lib.pi(100_000) == floor.lib.floor_pi(100_000)
     p1, p2 = numpy.arange(1000, dtype=numpy.int64), numpy.arange(1000, dtype=numpy.int64)
@@ -480,6 +528,12 @@ def check_agreement() -> None:
             assert str(exc) == "bad value 7"
         assert pyo3.sum_owned(thousand) == sum(thousand) and pyo3.total_count(counts) == sum(counts.values())
         assert asyncio.run(pyo3.add_async(2, 3)) == 5
+        assert pyo3.sum(values) == pyo3.sum(small_array) == 120.0 and pyo3.range(1000)[999] == 999.0
+        peer_user = pyo3.make_user(7)
+        assert (peer_user.id, peer_user.name, peer_user.score) == (user.id, user.name, user.score)
+        assert pyo3.score_of(pyo3.User(7, "user7", 10.5)) == 22.5
+        assert pyo3.Counter().incr() == lib.Counter().incr() == 1
+        assert pyo3.apply_once(1.5, lambda x: x * 2.0) == lib.apply_once(1.5, lambda x: x * 2.0) == 3.0
 
 
 def measure(number: int, impls: Dict[str, Impl], repeats: int) -> Dict[str, float]:
@@ -521,11 +575,58 @@ def machine() -> List[str]:
     ]
 
 
+def plot(path: str, rows: List[Tuple[str, Dict[str, float]]], title: str) -> None:
+    """Writes an SVG bar chart (stdlib only) of each row's ratios: ffi-export
+    to the floor and, where the row has a PyO3 peer, ffi-export to PyO3, on a
+    log scale with lines at 1× and at the 1.5× target."""
+    low, high = 0.02, 500.0
+    label_width, bar_width, bar, gap, top = 330, 520, 9, 8, 46
+    height = top + len(rows) * (2 * bar + gap) + 40
+
+    def x(ratio: float) -> float:
+        ratio = min(max(ratio, low), high)
+        return label_width + bar_width * math.log(ratio / low) / math.log(high / low)
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_width + bar_width + 90}" '
+        f'height="{height}" font-family="sans-serif" font-size="11">',
+        '<rect width="100%" height="100%" fill="white"/>',
+        f'<text x="8" y="16" font-size="13" font-weight="bold">{html.escape(title)}</text>',
+        f'<rect x="{label_width}" y="24" width="10" height="9" fill="#4c72b0"/>'
+        f'<text x="{label_width + 14}" y="32">ffi-export / floor (ctypes)</text>',
+        f'<rect x="{label_width + 190}" y="24" width="10" height="9" fill="#dd8452"/>'
+        f'<text x="{label_width + 204}" y="32">ffi-export / PyO3</text>',
+    ]
+    for tick in (0.1, 1.0, 10.0, 100.0):
+        out.append(f'<line x1="{x(tick):.1f}" y1="{top - 6}" x2="{x(tick):.1f}" y2="{height - 30}" '
+                   'stroke="#ccc"/>')
+        out.append(f'<text x="{x(tick):.1f}" y="{height - 16}" text-anchor="middle">{tick:g}×</text>')
+    out.append(f'<line x1="{x(1.5):.1f}" y1="{top - 6}" x2="{x(1.5):.1f}" y2="{height - 30}" '
+               'stroke="#c44" stroke-dasharray="4 3"/>')
+    out.append(f'<text x="{x(1.5) + 3:.1f}" y="{height - 30}" fill="#c44">1.5×</text>')
+    y = top
+    for name, medians in rows:
+        out.append(f'<text x="{label_width - 6}" y="{y + bar + 3}" text-anchor="end">{html.escape(name)}</text>')
+        pairs = [("#4c72b0", medians["ffi-export"] / medians["floor"])]
+        if "pyo3" in medians:
+            pairs.append(("#dd8452", medians["ffi-export"] / medians["pyo3"]))
+        for i, (colour, ratio) in enumerate(pairs):
+            top_y = y + i * bar
+            out.append(f'<rect x="{label_width}" y="{top_y}" width="{x(ratio) - label_width:.1f}" '
+                       f'height="{bar - 1}" fill="{colour}"/>')
+            out.append(f'<text x="{x(ratio) + 3:.1f}" y="{top_y + bar - 2}" font-size="9">{ratio:.2f}×</text>')
+        y += 2 * bar + gap
+    out.append("</svg>")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(out) + "\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=7, help="interleaved repeats per workload")
     parser.add_argument("--scale", type=float, default=1.0, help="scale the calls per timing")
     parser.add_argument("--only", help="run workloads whose name contains this")
+    parser.add_argument("--plot", metavar="FILE", help="also write the ratios as an SVG bar chart")
     args = parser.parse_args()
     check_agreement()
     columns = ["floor", "ffi-export", "pyo3", "python", "cffi"]
@@ -536,10 +637,12 @@ def main() -> int:
               + f" | {'ffi-export / pyo3':>17} |")
     print(header)
     print("|" + "|".join("-" * (len(part) + 0) for part in header.split("|")[1:-1]) + "|")
+    rows: List[Tuple[str, Dict[str, float]]] = []
     for name, number, impls in workloads(args.scale):
         if args.only and args.only not in name:
             continue
         medians = measure(number, impls, args.repeats)
+        rows.append((name, medians))
         floor = medians["floor"]
         cells = []
         for column in columns:
@@ -551,6 +654,10 @@ def main() -> int:
                 cells.append(f"{human(medians[column]) + f' ({medians[column] / floor:.2f}×)':>20}")
         versus = f"{medians['ffi-export'] / medians['pyo3']:.2f}×" if "pyo3" in medians else "–"
         print(f"| {name:<30} | " + " | ".join(cells) + f" | {versus:>17} |", flush=True)
+    if args.plot:
+        plot(args.plot, rows, f"ffi-export, {platform.python_implementation()} {platform.python_version()}: "
+             "time per call as a ratio (lower is faster)")
+        print(f"\nwrote {args.plot}")
     return 0
 
 

@@ -178,6 +178,18 @@ pub mod floor {
         unsafe { floor_string_free(user.name) };
     }
 
+    /// # Safety
+    /// `user` points to a valid `CUser` whose `name` is a NUL-terminated
+    /// string.
+    #[no_mangle]
+    pub unsafe extern "C" fn floor_score_of(user: *const CUser) -> f64 {
+        // SAFETY: forwarded contract (nothing checks it: the floor).
+        let user = unsafe { &*user };
+        // SAFETY: forwarded contract.
+        let name = unsafe { core::ffi::CStr::from_ptr(user.name) };
+        f64::from(user.id) + user.score + name.to_bytes().len() as f64
+    }
+
     /// An object behind a raw pointer.
     pub struct RawCounter(u64);
 
@@ -354,6 +366,12 @@ pub fn make_user(id: u32) -> User {
         name: format!("user{id}"),
         score: f64::from(id) * 1.5,
     }
+}
+
+/// A number from every field of a user passed in.
+#[export]
+pub fn score_of(user: &User) -> f64 {
+    f64::from(user.id) + user.score + user.name.len() as f64
 }
 
 /// A counter object.

@@ -1463,12 +1463,13 @@ def _array_output(rust: str, length: int) -> Any:
     return array.array(_PRIMS[rust].array_code, [0]) * length
 
 
-def _numpy_output(rust: str, length: int, zeroed: bool = True) -> Any:
-    """A numpy array of ``length`` zeros of a Rust element type (not
-    zeroed when every element will be written before anyone reads it)."""
+def _numpy_output(rust: str, length: int, fill: bool = True) -> Any:
+    """A numpy array of ``length`` zeros of a Rust element type; with
+    ``fill`` false its contents are left as they are (for an output Rust
+    writes in full before anyone reads it)."""
     import numpy  # noqa: PLC0415 - optional dependency, only when asked for
 
-    return (numpy.zeros if zeroed else numpy.empty)(length, dtype=_PRIMS[rust].dtype)
+    return (numpy.zeros if fill else numpy.empty)(length, dtype=_PRIMS[rust].dtype)
 
 
 class _Outputs:
@@ -3824,15 +3825,33 @@ _waiting: Dict[int, Callable[[], object]] = {}
 _task_numbers = itertools.count(1)
 
 
-def _task_done(context: Optional[int], waiting: Dict[int, Callable[[], object]] = _waiting) -> None:
+class _Starting(threading.local):
+    """The task this thread is starting (its context number), and whether
+    it ended inside its own start call (a future ready at its first poll)."""
+
+    context = 0
+    done = False
+
+
+_starting = _Starting()
+
+
+def _task_done(context: Optional[int], waiting: Dict[int, Callable[[], object]] = _waiting,
+               starting: _Starting = _starting) -> None:
     """``on_done`` of every task the helper starts: runs on a library
-    executor thread (ctypes takes the GIL), or inside ``ffi_export_task_cancel``.
-    Only schedules the wake-up on the awaiting loop; a task nobody awaits
-    any more (cancelled, or its loop closed) is ignored. ``waiting`` is
-    bound at definition so that a late call during interpreter shutdown
-    still finds it."""
+    executor thread (ctypes takes the GIL), inside the start call itself
+    when the future was ready at its first poll (then it only marks the
+    task done: the coroutine reads the result without waiting), or inside
+    ``ffi_export_task_cancel``. Otherwise only schedules the wake-up on the
+    awaiting loop; a task nobody awaits any more (cancelled, or its loop
+    closed) is ignored. ``waiting`` and ``starting`` are bound at
+    definition so that a late call during interpreter shutdown still finds
+    them."""
     wake = waiting.pop(context or 0, None)
     if wake is None:
+        return
+    if context == starting.context:
+        starting.done = True
         return
     try:
         wake()
@@ -3868,11 +3887,18 @@ async def _await_task(start: Callable[[int], int], finish: Callable[[int], Any],
     future = loop.create_future()
     context = next(_task_numbers)
     _waiting[context] = lambda: loop.call_soon_threadsafe(_resolve, future)
+    outer = _starting.context, _starting.done  # a start inside a start's first poll
+    _starting.context, _starting.done = context, False
     try:
         task = start(context)
+        ready = _starting.done
     except BaseException:
         _waiting.pop(context, None)
         raise
+    finally:
+        _starting.context, _starting.done = outer
+    if ready:  # ended at its first poll, inside the start call: nothing to wait for
+        return finish(task)
     # A coroutine abandoned without being closed (its loop closed, the task
     # collected in a reference cycle — PyPy never closes those) still
     # cancels the Rust task: when the future it waited for is collected.
@@ -4305,8 +4331,9 @@ class _Binder:
                 length = count
                 flat += [address, 1]
             length = 1 if length is None else length
-            # Written whole by a call that succeeds; dropped when it fails.
-            out = _numpy_output(ret_elem, length, zeroed=False) if use_numpy else _array_output(
+            # Written in full by the batch before it returns; on a failure
+            # it is dropped unread.
+            out = _numpy_output(ret_elem, length, False) if use_numpy else _array_output(
                 "u8" if ret_elem == "bool" else ret_elem, length)
             out_elem = "u8" if ret_elem == "bool" and not use_numpy else ret_elem
             out_address, _, out_anchor = _buffer(out, "the output", out_elem, True)

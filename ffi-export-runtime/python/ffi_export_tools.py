@@ -420,8 +420,11 @@ void ffi_export_caller_exiting(void);
  * An async fn export `name` starts a task: it takes the arguments, then
  * on_done and context, and returns the task's handle (0 when an argument is
  * refused: take the error). on_done(context) is called exactly once per
- * started task: from a library thread when the result is ready, or from
- * ffi_export_task_cancel when that comes first; it must return quickly.
+ * started task: from a library thread when the result is ready, from inside
+ * the start call (on the caller's thread, before the handle is returned)
+ * when the future is ready at its first poll, or from
+ * ffi_export_task_cancel when that comes first; it must return quickly, and
+ * must not take a lock the caller holds while it starts a task.
  * Then `name_finish(task)` returns the result as a blocking call would
  * (errors through the channel, owned results freed with `name_free`) and
  * frees the task; before on_done it fails (invalid argument) and keeps it. */

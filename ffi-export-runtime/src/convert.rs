@@ -533,88 +533,27 @@ pub unsafe fn lift_batch_in<'a, A>(
 }
 
 /// The output array of a batched call: written element by element through
-/// its [`slots`](BatchOut::slots), never read (the caller's memory may be
+/// its [`uninit`](BatchOut::uninit) slice, never read (the caller's memory may be
 /// uninitialised).
 pub struct BatchOut<R> {
     ptr: *mut R,
     len: usize,
 }
 
-/// One element of a [`BatchOut`], written once.
-pub struct BatchSlot<'a, R> {
-    ptr: *mut R,
-    _out: core::marker::PhantomData<&'a mut R>,
-}
-
-impl<R> BatchSlot<'_, R> {
-    /// Writes the element (without reading or dropping what was there).
-    #[inline]
-    pub fn write(self, value: R) {
-        // SAFETY: `ptr` is one of the `len` elements `lift_batch_out`
-        // checked (non-NULL, aligned, in bounds) and its caller promised
-        // writable; each slot is handed out once, while `BatchOut` is
-        // borrowed mutably.
-        unsafe { self.ptr.write(value) }
-    }
-}
-
 impl<R> BatchOut<R> {
-    /// The elements in order, with their index.
+    /// The elements as a slice of uninitialised values, for the loop to
+    /// write (`slot.write(value)`) and never read.
     #[inline]
-    pub fn slots(&mut self) -> impl Iterator<Item = (usize, BatchSlot<'_, R>)> + '_ {
-        let ptr = self.ptr;
-        (0..self.len).map(move |index| {
-            (
-                index,
-                BatchSlot {
-                    // `index < len`: in bounds of the checked array (and
-                    // `wrapping_add` keeps this safe code).
-                    ptr: ptr.wrapping_add(index),
-                    _out: core::marker::PhantomData,
-                },
-            )
-        })
+    pub fn uninit(&mut self) -> &mut [core::mem::MaybeUninit<R>] {
+        // SAFETY: `ptr` is non-NULL and aligned for `len` elements
+        // (`lift_batch_out` checked it, or it is dangling with `len` 0), the
+        // caller of `lift_batch_out` promised them writable and used by
+        // nothing else during the call (its regions are checked disjoint
+        // from the inputs), and `MaybeUninit<R>` has `R`'s layout and
+        // allows any bytes, so uninitialised memory is fine; the slice
+        // borrows `self` mutably, so it is handed out once at a time.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.cast(), self.len) }
     }
-}
-
-/// Elements per block of a batched call's first pass (a panic there is
-/// located to its block, whose elements the second pass runs again).
-pub const BATCH_BLOCK: usize = 4096;
-
-/// The first pass of a batched call: `element(i)` for every element of
-/// `out`, written in order, a block of [`BATCH_BLOCK`] at a time (each
-/// block's first index stored in `block` before it runs, so a panic can be
-/// located to its block). Stops at the first element that fails, with its
-/// error. No per-element bookkeeping, so a loop that cannot fail is
-/// vectorised.
-#[inline(always)]
-pub fn batch_blocks<R>(
-    out: &mut BatchOut<R>,
-    block: &core::cell::Cell<usize>,
-    mut element: impl FnMut(usize) -> Result<R, Fault>,
-) -> Result<(), Fault> {
-    let len = out.len;
-    // SAFETY: `ptr` is the checked output array of `len` elements (non-NULL
-    // or dangling with `len == 0`, aligned, in bounds, writable and used by
-    // nothing else during the call: `lift_batch_out`'s contract), lent here
-    // while `out` is borrowed mutably; `MaybeUninit` is only written.
-    let slots = unsafe {
-        core::slice::from_raw_parts_mut(out.ptr.cast::<core::mem::MaybeUninit<R>>(), len)
-    };
-    let mut start = 0;
-    for chunk in slots.chunks_mut(BATCH_BLOCK) {
-        block.set(start);
-        for (offset, slot) in chunk.iter_mut().enumerate() {
-            match element(start + offset) {
-                Ok(value) => {
-                    slot.write(value);
-                }
-                Err(fault) => return Err(fault),
-            }
-        }
-        start += chunk.len();
-    }
-    Ok(())
 }
 
 /// Lifts the output array of a batched call.

@@ -191,9 +191,9 @@ pub use abi::{
 };
 pub use callback::{AllocElement, Allocator, Callback, CallbackReturn, CallbackValue};
 pub use convert::{
-    batch_blocks, check_disjoint, check_items_disjoint, lift_batch_in, lift_batch_out, lift_copied,
-    lift_cstr, lift_slice, lift_slice_mut, lift_str, lift_str_list, BatchOut, BatchSlot, CallScope,
-    FfiArcParam, FfiElement, FfiParam, FfiSliceElem, IntoFfi, Region, SliceArg,
+    check_disjoint, check_items_disjoint, lift_batch_in, lift_batch_out, lift_copied, lift_cstr,
+    lift_slice, lift_slice_mut, lift_str, lift_str_list, BatchOut, CallScope, FfiArcParam,
+    FfiElement, FfiParam, FfiSliceElem, IntoFfi, Region, SliceArg,
 };
 pub use data::{
     encode_error, error_repr, lift_by_pointer, reserve_by_pointer, FfiArcData, FfiData, FfiLift,

@@ -15,14 +15,24 @@
 //!   drops the future (or the unread result) and frees the task.
 //!
 //! `on_done(context)` is called exactly once per started task: from an
-//! executor thread when the result is ready, or from
-//! `ffi_export_task_cancel` when that comes first. It must not block for
-//! long; it may call `name_finish` itself.
+//! executor thread when the result is ready, from inside the start call
+//! itself (on the caller's thread, before the handle is returned) when the
+//! future is ready at its first poll, or from `ffi_export_task_cancel` when
+//! that comes first. It must not block for long; it may call `name_finish`
+//! itself once it knows the handle.
 //!
 //! Futures are polled by a small pool of threads owned by this module
 //! (hand-written on `std::task::Wake`: no dependency), or by the caller's
 //! runtime once [`set_spawner`] registered one — needed for futures that
-//! use a runtime's reactor (tokio's timers and sockets).
+//! use a runtime's reactor (tokio's timers and sockets). With the built-in
+//! pool the first poll runs inside the start call, on the caller's thread
+//! (which holds no GIL there: ctypes releases it): a future that is ready
+//! at once — most `async fn` doing no I/O — never waits for a pool thread;
+//! one that is pending is woken onto the pool like any other. This is how
+//! a Python coroutine runs too (synchronously up to its first suspension).
+//! Futures must not block in `poll` (the contract of every executor); one
+//! that does (blocking I/O, a sleep, long computation) starts with
+//! [`leave_caller_thread`]`().await`, so that only the pool waits for it.
 
 use crate::describe::short_type_name;
 use crate::foreign::HangIfUnwound;
@@ -59,6 +69,33 @@ static SPAWNER: OnceLock<Spawner> = OnceLock::new();
 /// nothing.
 pub fn set_spawner(spawn: impl Fn(BoxFuture) + Send + Sync + 'static) -> bool {
     SPAWNER.set(Box::new(spawn)).is_ok()
+}
+
+/// Moves the rest of the `async fn` off the thread that called it: the
+/// first `.await` of this future suspends once and wakes itself, so the
+/// built-in executor polls what follows on its pool. An `async fn` that
+/// blocks (blocking I/O, `std::thread::sleep`, a long computation) starts
+/// with it, so that the caller — a Python event loop — keeps running. With
+/// a [`set_spawner`] runtime (whose threads poll every future) it is a
+/// plain yield.
+pub fn leave_caller_thread() -> impl Future<Output = ()> + Send + 'static {
+    YieldOnce(false)
+}
+
+/// Pending once (waking itself), then ready.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
 }
 
 /// The caller's `on_done` and `context`, called once.
@@ -302,7 +339,12 @@ fn spawn(future: BoxFuture) {
         future: Mutex::new(Some(future)),
         queued: AtomicBool::new(false),
     });
-    job.wake();
+    // The first poll, here on the caller's thread: a future ready at once
+    // ends now (its `on_done` runs before the handle is returned); a
+    // pending one registered the job's waker, which queues it on the pool.
+    // A wake during this poll queues it too: the pool thread then waits
+    // for this poll to release the job's lock, and polls again.
+    job.run();
 }
 
 /// A future on the built-in pool; queued (once) whenever it is woken.
@@ -443,6 +485,33 @@ mod tests {
         assert!(ffi_export_task_cancel(pending));
         assert_eq!(DONE.load(Ordering::SeqCst), before + 3);
         assert!(start(async {}, None, core::ptr::null_mut()).is_err());
+    }
+
+    #[test]
+    fn a_ready_future_ends_inside_start_and_a_pending_one_on_the_pool() {
+        let before = DONE.load(Ordering::SeqCst);
+        let here = std::thread::current().name().map(String::from);
+        let ready = start(
+            async { std::thread::current().name().map(String::from) },
+            Some(count),
+            core::ptr::null_mut(),
+        )
+        .unwrap();
+        // on_done ran inside `start`: no waiting.
+        assert!(DONE.load(Ordering::SeqCst) > before);
+        assert_eq!(finish::<Option<String>>(ready), Ok(here));
+        let later = start(
+            async {
+                leave_caller_thread().await;
+                std::thread::current().name().map(String::from)
+            },
+            Some(count),
+            core::ptr::null_mut(),
+        )
+        .unwrap();
+        wait_done(before + 2);
+        let name = finish::<Option<String>>(later).unwrap().unwrap_or_default();
+        assert!(name.starts_with("ffi-export-async-"), "{name}");
     }
 
     #[test]

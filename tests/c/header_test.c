@@ -133,7 +133,8 @@ static int32_t c_button_call(void *context, uint32_t method, void *const *args, 
     return 0;
 }
 
-/* on_done of async exports: runs on a library thread (or in cancel). */
+/* on_done of async exports: runs on a library thread, inside the start call
+ * (a future ready at its first poll), or in cancel. */
 static void task_done(void *context) {
     atomic_fetch_add((atomic_int *)context, 1);
 }

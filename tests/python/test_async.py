@@ -91,6 +91,22 @@ def test_many_in_flight_at_once(any_lib) -> None:
     assert elapsed < 0.6, elapsed  # one after the other would take 1 s
 
 
+def test_a_future_ready_at_once_ends_inside_the_start_call(any_lib) -> None:
+    # The first poll runs inside the start call (on this thread, without
+    # the GIL); a future ready there completes without suspending the
+    # coroutine: the loop is not entered and no executor thread is involved.
+    lib = any_lib
+
+    async def main():
+        ready = lib.where_polled(False)
+        with pytest.raises(StopIteration) as ended:
+            ready.send(None)  # one step: it never suspends
+        # What follows `leave_caller_thread().await` runs on the pool.
+        return list(ended.value.value), list(await lib.where_polled(True))
+
+    assert run(main()) == ([False], [False, True])
+
+
 def test_the_loop_and_the_gil_stay_free_while_a_future_runs(any_lib) -> None:
     # `spin_ms` blocks its executor thread: the loop still ticks and another
     # Python thread still runs, so neither the loop nor the GIL is held.

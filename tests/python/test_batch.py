@@ -35,10 +35,17 @@ def test_map_broadcasts_single_values_and_accepts_array_array(lib) -> None:
 
 def test_map_errors_name_the_element(lib) -> None:
     a = numpy.array([1, 2, 2**31 - 1, 4], dtype=numpy.int32)
+    # The loop with a single value broadcast, and the loop over arrays only.
     with pytest.raises(lib.errors.Error, match=r"^element 2: 2147483647 \+ 1 overflows$"):
         lib.checked_add.map(a, 1)
-    with pytest.raises(ffi_export.RustPanic, match="unlucky 13"):
+    with pytest.raises(lib.errors.Error, match=r"^element 2: 1 \+ 2147483647 overflows$"):
+        lib.checked_add.map(1, a)
+    with pytest.raises(lib.errors.Error, match=r"^element 2: 2147483647 \+ 1 overflows$"):
+        lib.checked_add.map(a, numpy.ones(4, dtype=numpy.int32))
+    with pytest.raises(ffi_export.RustPanic, match="^element 13: .*unlucky 13"):
         lib.is_even.map(numpy.arange(20))
+    with pytest.raises(ffi_export.RustPanic, match="^element 0: .*unlucky 13"):
+        lib.is_even.map(13)
     assert lib.is_even.map(numpy.arange(4)).tolist() == [True, False, True, False]
 
 

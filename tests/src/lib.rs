@@ -2014,11 +2014,31 @@ pub mod async_fns {
         ffi_export::task::live_tasks()
     }
 
-    /// Blocks its executor thread for `ms` (not the caller's).
+    /// Blocks its executor thread for `ms` (not the caller's: it leaves
+    /// the caller's thread first).
     #[export]
     pub async fn spin_ms(ms: u64) -> u64 {
+        ffi_export::task::leave_caller_thread().await;
         std::thread::sleep(Duration::from_millis(ms));
         ms
+    }
+
+    /// Whether the future ran on an executor thread: at its first poll,
+    /// and (with `leave`) after `leave_caller_thread`. Without `leave` it
+    /// is ready at its first poll.
+    #[export]
+    pub async fn where_polled(leave: bool) -> Vec<bool> {
+        let on_pool = || {
+            std::thread::current()
+                .name()
+                .is_some_and(|name| name.starts_with("ffi-export-async-"))
+        };
+        let mut seen = vec![on_pool()];
+        if leave {
+            ffi_export::task::leave_caller_thread().await;
+            seen.push(on_pool());
+        }
+        seen
     }
 
     /// `a + b`, later.
@@ -3320,22 +3340,13 @@ pub mod native_paths {
         (0..n).map(|i| 0.5f64.powi(i as i32)).collect()
     }
 
-    /// Calls of the batch functions below, since the last `batch_calls`.
+    /// Calls of `steady_double`, since the last `batch_calls`.
     static BATCH_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    /// The value `flaky_double` panics on, once.
-    static FLAKY_AT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(i64::MIN);
-
-    /// How many times `steady_double`/`flaky_double` ran since the last
-    /// call of this (which resets the count).
+    /// How many times `steady_double` ran since the last call of this
+    /// (which resets the count).
     #[export]
     pub fn batch_calls() -> u64 {
         BATCH_CALLS.swap(0, std::sync::atomic::Ordering::SeqCst)
-    }
-
-    /// Makes the next `flaky_double(at)` panic (once).
-    #[export]
-    pub fn arm_flaky(at: i64) {
-        FLAKY_AT.store(at, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// `2 x`; panics on 7777.
@@ -3343,20 +3354,6 @@ pub mod native_paths {
     pub fn steady_double(x: i64) -> i64 {
         BATCH_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         assert!(x != 7777, "bad {x}");
-        x.wrapping_mul(2)
-    }
-
-    /// `2 x`; panics once on the value `arm_flaky` set.
-    #[export(batch)]
-    pub fn flaky_double(x: i64) -> i64 {
-        BATCH_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let armed = FLAKY_AT.compare_exchange(
-            x,
-            i64::MIN,
-            std::sync::atomic::Ordering::SeqCst,
-            std::sync::atomic::Ordering::SeqCst,
-        );
-        assert!(armed.is_err(), "flaky {x}");
         x.wrapping_mul(2)
     }
 

@@ -1,6 +1,7 @@
 //! The PyO3 peer of `benches/src/lib.rs`: each workload does the same Rust
 //! work, with PyO3's own conversions at the boundary.
 
+use pyo3::buffer::PyBuffer;
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
@@ -71,5 +72,82 @@ mod ffi_export_pyo3_bench {
     #[pyfunction]
     fn total_count(counts: HashMap<String, u32>) -> u32 {
         counts.values().fold(0, |a, b| a.wrapping_add(*b))
+    }
+
+    /// The sum of a buffer of doubles (numpy array, `array.array`), read in
+    /// place through the buffer protocol.
+    #[pyfunction]
+    fn sum(values: PyBuffer<f64>) -> PyResult<f64> {
+        let slice = values.as_slice_ptr().ok_or_else(|| {
+            pyo3::exceptions::PyValueError::new_err("values: not a C-contiguous buffer")
+        })?;
+        // SAFETY: `values` holds the buffer (a Py_buffer export) for this
+        // whole call, `as_slice_ptr` checked C-contiguity and the item
+        // type, and the GIL stays held while reading, so no Python code
+        // can write to it meanwhile.
+        Ok(unsafe { slice.as_ref() }.iter().sum())
+    }
+
+    /// `0.0, 1.0, ..., n - 1` (PyO3 returns a list).
+    #[pyfunction]
+    fn range(n: usize) -> Vec<f64> {
+        (0..n).map(|i| i as f64).collect()
+    }
+
+    /// A user record: a frozen class with read-only fields.
+    #[pyclass(frozen, get_all)]
+    struct User {
+        id: u32,
+        name: String,
+        score: f64,
+    }
+
+    #[pymethods]
+    impl User {
+        #[new]
+        fn new(id: u32, name: String, score: f64) -> Self {
+            User { id, name, score }
+        }
+    }
+
+    /// A user, returned by value.
+    #[pyfunction]
+    fn make_user(id: u32) -> User {
+        User {
+            id,
+            name: format!("user{id}"),
+            score: f64::from(id) * 1.5,
+        }
+    }
+
+    /// A number from every field of a user passed in.
+    #[pyfunction]
+    fn score_of(user: PyRef<'_, User>) -> f64 {
+        f64::from(user.id) + user.score + user.name.len() as f64
+    }
+
+    /// A counter object.
+    #[pyclass]
+    struct Counter(u64);
+
+    #[pymethods]
+    impl Counter {
+        /// At zero.
+        #[new]
+        fn new() -> Self {
+            Counter(0)
+        }
+
+        /// Adds one.
+        fn incr(&mut self) -> u64 {
+            self.0 += 1;
+            self.0
+        }
+    }
+
+    /// `f(x)`: one call of a Python callable from Rust.
+    #[pyfunction]
+    fn apply_once(x: f64, f: &Bound<'_, PyAny>) -> PyResult<f64> {
+        f.call1((x,))?.extract()
     }
 }

@@ -663,6 +663,7 @@ fn batch_export(model: &ExportFn, ret: &AtType, batch_name: &str) -> TokenStream
     let mut regions = Vec::new();
     let mut values = Vec::new();
     let mut reads = Vec::new();
+    let mut array_reads = Vec::new();
     let mut steps = Vec::new();
     for (index, param) in model.params.iter().enumerate() {
         let ParamKind::Primitive(ty) = &param.kind else {
@@ -688,22 +689,20 @@ fn batch_export(model: &ExportFn, ret: &AtType, batch_name: &str) -> TokenStream
             let #value = unsafe { #as_param::lift(#input[__ffi_index * #step], #name, __ffi_scope) }
                 .map_err(|fault| fault.at(__ffi_index))?;
         });
+        array_reads.push(quote! {
+            // SAFETY: as above.
+            let #value = unsafe { #as_param::lift(#input[__ffi_index], #name, __ffi_scope) }
+                .map_err(|fault| fault.at(__ffi_index))?;
+        });
         steps.push((step, input));
         values.push(value);
     }
     let ret_abi = ret.item("Abi");
     let lower = ret.item("lower");
     let call_scope = call_scope(model.sig.ident.span());
-    let block_pass = quote! {
-        ::std::panic::catch_unwind(::core::panic::AssertUnwindSafe(|| {
-            #rt::batch_blocks(&mut __ffi_out, &__ffi_block, |__ffi_index| {
-                #(#reads)*
-                #lower(#fn_ident(#(#values),*)).map_err(|fault| fault.at(__ffi_index))
-            })
-        }))
-    };
-    let step_names: Vec<_> = steps.iter().map(|(step, _)| step).collect();
-    let input_names: Vec<_> = steps.iter().map(|(_, input)| input).collect();
+    let step_idents = steps.iter().map(|(step, _)| step);
+    let array_inputs = steps.iter().map(|(_, input)| input);
+    let array_inputs2 = steps.iter().map(|(_, input)| input);
     quote! {
         #[doc(hidden)]
         #[doc = "# Safety"]
@@ -722,40 +721,28 @@ fn batch_export(model: &ExportFn, ret: &AtType, batch_name: &str) -> TokenStream
                 // SAFETY: the C contract makes `out` valid for writing `len`
                 // results; it is only written.
                 let mut __ffi_out = unsafe { #rt::lift_batch_out(__ffi_out, __ffi_len, "out") }?;
-                // The block pass: the loop with no per-element bookkeeping
-                // (so it can be vectorised), a block at a time; it stops at
-                // the first element that fails (its error names it) or
-                // panics (only its block is known).
-                let __ffi_block = ::core::cell::Cell::new(0usize);
-                let __ffi_outcome = if true #(&& #step_names == 1)* {
-                    // Every input an array: steps of 1 the compiler sees,
-                    // and inputs of exactly `len` (no bounds checks left).
-                    #(
-                        let #step_names: usize = 1;
-                        let #input_names = &#input_names[..__ffi_len];
-                    )*
-                    #block_pass
-                } else {
-                    #block_pass
-                };
-                let __ffi_payload = match __ffi_outcome {
-                    ::core::result::Result::Ok(__ffi_done) => return __ffi_done.map(|()| __ffi_len),
-                    ::core::result::Result::Err(__ffi_payload) => __ffi_payload,
-                };
-                // A panic: the element pass runs the block that panicked
-                // again (and what follows) one element at a time, so the
-                // panic is reported as `element i: ...`.
+                let __ffi_out = __ffi_out.uninit();
+                // A panic in element i is reported as `element i: ...`.
                 let __ffi_element = #rt::BatchElement::default();
-                for (__ffi_index, __ffi_slot) in __ffi_out.slots().skip(__ffi_block.get()) {
-                    __ffi_element.set(__ffi_index);
-                    #(#reads)*
-                    __ffi_slot.write(#lower(#fn_ident(#(#values),*))
-                        .map_err(|fault| fault.at(__ffi_index))?);
+                if true #(&& #step_idents == 1)* {
+                    // Every input is an array of `len`: plain indexing the
+                    // compiler can check once and vectorise.
+                    #(let #array_inputs = &#array_inputs2[..__ffi_len];)*
+                    for __ffi_index in 0..__ffi_len {
+                        __ffi_element.set(__ffi_index);
+                        #(#array_reads)*
+                        __ffi_out[__ffi_index].write(#lower(#fn_ident(#(#values),*))
+                            .map_err(|fault| fault.at(__ffi_index))?);
+                    }
+                } else {
+                    for (__ffi_index, __ffi_slot) in __ffi_out.iter_mut().enumerate() {
+                        __ffi_element.set(__ffi_index);
+                        #(#reads)*
+                        __ffi_slot.write(#lower(#fn_ident(#(#values),*))
+                            .map_err(|fault| fault.at(__ffi_index))?);
+                    }
                 }
-                ::core::mem::drop(__ffi_element);
-                // The panic did not happen again: the block pass's panic,
-                // without its element.
-                ::std::panic::resume_unwind(__ffi_payload)
+                ::core::result::Result::Ok(__ffi_len)
             })
         }
     }
