@@ -253,9 +253,11 @@ def test_native_functions_and_methods_show_as_functions(both: Tuple[ffi_export.L
     shapes = []
     for library in both:
         for function in (library.kept_add, library.echo_i64, library.types.Meter.add):
-            address = f"{id(function):#x}"
-            assert repr(function) == f"<function {function.__qualname__} at {address}>"
-            shapes.append(repr(function).replace(address, "ADDRESS"))
+            # (PyPy shows another address than `id` for its functions.)
+            assert re.fullmatch(f"<function {re.escape(function.__qualname__)} at 0x[0-9a-f]+>", repr(function))
+            if is_native(function):
+                assert repr(function).endswith(f" at {id(function):#x}>")
+            shapes.append(re.sub("0x[0-9a-f]+", "ADDRESS", repr(function)))
     assert shapes[:3] == shapes[3:]
     meter = both[0].types.Meter(1, "m")
     assert repr(meter.add).startswith("<bound method Meter.add of <Meter (handle ")
