@@ -435,6 +435,18 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
             "floor": lambda: floor.lib.floor_key_hash(raw_a), "ffi-export": lambda: hash(key_a),
             "python": lambda: hash(py_a)}),
     ]
+    # `#[export(keep_gil)]` twins of the first rows (the floor, python and
+    # PyO3 columns are those rows' work again).
+    result += [
+        ("noop, GIL kept", n(200_000), {
+            "floor": floor.lib.floor_noop, "ffi-export": lib.noop_kept, "python": lambda: None}),
+        ("add(i64, i64), GIL kept", n(200_000), {
+            "floor": lambda: floor.lib.floor_add(1, 2), "ffi-export": lambda: lib.add_kept(1, 2),
+            "python": lambda: 1 + 2}),
+        ("f(f64) -> f64, GIL kept", n(200_000), {
+            "floor": lambda: floor.lib.floor_half(1.5), "ffi-export": lambda: lib.half_kept(1.5),
+            "python": lambda: 1.5 * 0.5}),
+    ]
     pyo3 = pyo3_module()
     if pyo3 is not None:
         pyo3_user, pyo3_counter = pyo3.User(7, "user7", 10.5), pyo3.Counter()
@@ -462,6 +474,9 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
             "object == (#[export(Eq)])": lambda: pyo3_a == pyo3_b,
             "object hash() (#[export(Hash)])": lambda: hash(pyo3_a),
         }
+        # The `keep_gil` twins compare with the same PyO3 functions.
+        peers.update({"noop, GIL kept": peers["noop"], "add(i64, i64), GIL kept": peers["add(i64, i64)"],
+                      "f(f64) -> f64, GIL kept": peers["f(f64) -> f64"]})
         for name, _, impls in result:
             if name in peers:
                 impls["pyo3"] = peers[name]
@@ -545,6 +560,7 @@ def check_agreement() -> None:
     assert key == lib.Key(7, "seven") and key != lib.Key(8, "seven")
     assert floor.lib.floor_key_eq(raw, floor.lib.floor_key_new(7, b"seven", 5))
     assert hash(key) == hash(floor.lib.floor_key_hash(raw)) or hash(key) == floor.lib.floor_key_hash(raw)
+    assert lib.noop_kept() is None and lib.add_kept(2, 3) == 5 and lib.half_kept(3.0) == 1.5
     pyo3 = pyo3_module()
     if pyo3 is not None:
         assert pyo3.Key(7, "seven") == pyo3.Key(7, "seven") != pyo3.Key(8, "seven")

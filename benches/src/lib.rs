@@ -479,3 +479,19 @@ pub mod floor_key {
         hasher.finish()
     }
 }
+
+/// Does nothing, keeping the GIL (`#[export(keep_gil)]`).
+#[export(keep_gil)]
+pub fn noop_kept() {}
+
+/// `a + b`, wrapping, keeping the GIL.
+#[export(keep_gil)]
+pub fn add_kept(a: i64, b: i64) -> i64 {
+    a.wrapping_add(b)
+}
+
+/// Half of `x`, keeping the GIL.
+#[export(keep_gil)]
+pub fn half_kept(x: f64) -> f64 {
+    x * 0.5
+}

@@ -53,7 +53,9 @@ use proc_macro::TokenStream;
 /// `#[export(name = "symbol")]` exports under another C name (on an impl
 /// block: `#[export(name = "Prefix")]` names its symbols `Prefix_<fn>` and
 /// `Prefix_free`); `#[export(batch)]` also exports `<name>_batch`, the
-/// function looped over arrays. C symbols are global to the library while
+/// function looped over arrays; `#[export(keep_gil)]` keeps the GIL held
+/// during Python calls of a function of plain values (primitives, strings,
+/// slices of numbers, owned values of those), for tiny functions. C symbols are global to the library while
 /// Rust names are per module: two exports of one symbol (`geometry::area`
 /// and `sprites::area`) fail to compile at both, and `name = ".."` on one
 /// of them resolves it.

@@ -60,6 +60,8 @@ pub struct Args {
     /// Traits (and method roles) that become Python protocols:
     /// `Display`, `Eq`, `Index<usize>`, `len`.. (checked by `validate`).
     pub protocols: Vec<ProtocolArg>,
+    /// `keep_gil`: the Python call keeps the GIL (a tiny function).
+    pub keep_gil: Option<Span>,
     /// Arguments that are none of these.
     pub unknown: Vec<syn::Path>,
     /// What syn could not parse (the arguments after it are not read).
@@ -91,6 +93,9 @@ pub struct ExportFn {
     /// `#[export(batch)]`: also export `<name>_batch`, the function looped
     /// over arrays (checked by `validate`).
     pub batch: Option<Span>,
+    /// `#[export(keep_gil)]`: Python calls keep the GIL held during the
+    /// call (checked by `validate`).
+    pub keep_gil: Option<Span>,
 }
 
 /// Free function or associated function of an object type.

@@ -4059,6 +4059,7 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None],
         layout_fn = cdll["ffi_export_python_api"]
         init = cdll["ffi_export_python_init"]
         make = cdll["ffi_export_python_native"]
+        make_method = cdll["ffi_export_python_native_method"]
     except AttributeError:
         return None
     layout_fn.restype = ctypes.c_char_p
@@ -4066,7 +4067,8 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None],
     objects = {"int": int, "float": float, "str": str, "list": list, "tuple": tuple, "dict": dict,
                "True": True, "False": False, "None": None,
                "raise_fault": raise_fault, "error_class": error_class, "RustPanic": RustPanic,
-               "InvalidArgument": InvalidArgument, "foreign_failures": _foreign_failures}
+               "InvalidArgument": InvalidArgument, "foreign_failures": _foreign_failures,
+               "Object": _Object}
     values: List[Tuple[str, int]] = []
     for line in layout_fn().decode("ascii").splitlines():
         role, _, name = line.partition(" ")
@@ -4085,17 +4087,48 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None],
         return None
     make_fn = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_char_p, ctypes.py_object, ctypes.py_object,
                                 ctypes.py_object)(_address(make))
-    _fast_keepalive.append((raise_fault, error_class, init_fn, make_fn))
+    make_method_fn = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_char_p, ctypes.py_object, ctypes.py_object,
+                                       ctypes.py_object, ctypes.c_ssize_t)(_address(make_method))
+    _fast_keepalive.append((raise_fault, error_class, init_fn, make_fn, make_method_fn))
+    handle_offset = _handle_offset()
 
-    def native(name: str, slow: Callable[..., Any], names: List[str], defaults: List[Any]) -> Any:
+    def native(name: str, slow: Callable[..., Any], names: List[str], defaults: List[Any],
+               method: bool = False) -> Any:
         """The native function of export ``name`` (None if it has none):
         parameters ``names`` (keywords are matched by identity, so they are
-        interned), the last ``len(defaults)`` with those defaults."""
-        function = make_fn(name.encode(), slow, tuple(sys.intern(n) for n in names), tuple(defaults))
+        interned), the last ``len(defaults)`` with those defaults. A
+        ``method`` is called as ``(self, params...)`` and reads the handle
+        from ``self`` itself (``names`` then start with ``self`` and the
+        handle's)."""
+        interned, given = tuple(sys.intern(n) for n in names), tuple(defaults)
+        if method:
+            if handle_offset is None:
+                return None
+            function = make_method_fn(name.encode(), slow, interned, given, handle_offset)
+        else:
+            function = make_fn(name.encode(), slow, interned, given)
         if function is not None:
             _finish_native_type(type(function))
         return function
     return native
+
+
+def _handle_offset() -> Optional[int]:
+    """Where the ``_handle`` slot of an ``_Object`` instance (and so of an
+    instance of any subclass, whose layout extends it) is, in bytes from
+    its start: found by storing a marker object there and looking for its
+    address among the instance's pointer-sized words (only the instance's
+    own memory is read). None if it cannot be found exactly once."""
+    step = ctypes.sizeof(ctypes.c_void_p)
+    probe = object.__new__(_Object)
+    found = []
+    for marker in (object(), object()):
+        probe._handle = marker  # type: ignore[assignment]
+        found.append({offset for offset in range(2 * step, _Object.__basicsize__ - step + 1, step)
+                      if ctypes.c_void_p.from_address(id(probe) + offset).value == id(marker)})
+    probe._handle = 0
+    offsets = found[0] & found[1]
+    return offsets.pop() if len(offsets) == 1 else None
 
 
 def _refuse_new(cls: Any, *args: Any, **kwargs: Any) -> Any:
@@ -4106,12 +4139,13 @@ def _finish_native_type(cls: Any) -> None:
     """Makes the native function type behave like a function: it cannot be
     instantiated from Python (only the library makes its objects), and
     ``copy``/``deepcopy`` return the function itself, pickling refers to it
-    by name."""
+    by name, and its ``repr`` is a function's (as the ctypes path's is)."""
     if "__copy__" not in cls.__dict__:
         cls.__new__ = _refuse_new
         cls.__copy__ = lambda self: self
         cls.__deepcopy__ = lambda self, memo: self
         cls.__reduce__ = lambda self: self.__qualname__
+        cls.__repr__ = lambda self: f"<function {self.__qualname__} at {id(self):#x}>"
 
 
 #: Objects the Rust side holds pointers to: they live as long as the process.
@@ -4336,6 +4370,18 @@ class _Binder:
         cancel.restype = ctypes.c_bool
         self.cancel_task = cancel
         self.fast = _fast_path_maker(cdll, self.raise_fault, library._error_class)
+        self._keeping_gil: Optional[ctypes.CDLL] = None
+
+    def keeping_gil(self) -> ctypes.CDLL:
+        """The library as a ``ctypes.PyDLL`` (same handle): its functions
+        keep the GIL held during the call, for ``#[export(keep_gil)]``
+        exports on the ctypes path (the fast path keeps it itself). PyPy's
+        ctypes has no ``PyDLL`` (and releases its GIL around every foreign
+        call): there it is the library as loaded."""
+        if self._keeping_gil is None:
+            pydll = getattr(ctypes, "PyDLL", None)
+            self._keeping_gil = self.cdll if pydll is None else pydll(self.cdll._name, handle=self.cdll._handle)
+        return self._keeping_gil
 
     def raise_since(self, since: int, receiver: Any = None, call: Optional[int] = None,
                     error_type: Optional[str] = None, moved: Optional[Tuple[List[Any], str]] = None) -> None:
@@ -4426,7 +4472,7 @@ class _Binder:
             raise LoadError(f"{name}: {error}") from None
         error_kind = result.error_kind()
         error_type = None if error_kind is None else error_kind.key
-        cfunc = self.cdll[name]
+        cfunc = self.cdll[name] if not export.get("keep_gil") else self.keeping_gil()[name]
         # Callbacks and the allocator run Python code during the call and
         # report their exceptions to it.
         per_call = any(kind.runs_python for _, kind in params)
@@ -4528,48 +4574,46 @@ class _Binder:
             function = async_ns[name]
         fast = None
         if self.fast is not None and export.get("fast"):
+            defaults = [w.defaults[p] for p in w.names if p in w.defaults]
             if method:
-                # The handle is read by a def (a slot), the rest in Rust.
-                fast = self.fast(name, function, ["self", "_fx_h", *w.names[1:]], [])
+                # Called as `(self, params...)`; the handle is read from
+                # `self`'s slot in Rust and passed on second.
+                fast = self.fast(name, function, ["self", "_fx_h", *w.names[1:]], defaults, method=True)
             else:
-                fast = self.fast(name, function, w.names, [w.defaults[p] for p in w.names if p in w.defaults])
-        if fast is not None and method:
-            # The native function reads exact int/float/bool/str/buffer
-            # arguments itself and hands anything else to `function`, the
-            # fully checking ctypes wrapper; this def keeps keyword arguments
-            # and the signature.
+                fast = self.fast(name, function, w.names, defaults)
+        others = [p for p, param in zip(w.names[1:], export["params"]) if param.get("borrowed")]
+        if fast is not None and method and _is_protocol(export) and others:
+            # An object's comparison (`eq`, `cmp`) is its dunder: another
+            # type is `NotImplemented`, and the other object's handle is read
+            # here and passed to the native method as a number.
             fast_ns = {"_fx_fast": fast, "_fx_handle": _open_handle,
-                        **{f"_fx_d_{p}": value for p, value in w.defaults.items()}}
-            forwards = w.names[1:]
-            check = ""
-            others = [p for p, param in zip(forwards, export["params"]) if param.get("borrowed")]
-            if _is_protocol(export) and others:
-                # An object's comparison (`eq`, `cmp`) is its dunder: another
-                # type is `NotImplemented`, and the other object's handle is
-                # read natively too.
-                check = "".join(f"    if type({p}) is not type(self): return NotImplemented\n" for p in others)
-                forwards = [f"_fx_handle({p})" if p in others else p for p in forwards]
-            forwarded = ", ".join(["self", "self._handle", *forwards])
+                       **{f"_fx_d_{p}": value for p, value in w.defaults.items()}}
+            check = "".join(f"    if type({p}) is not type(self): return NotImplemented\n" for p in others)
+            forwarded = ", ".join(["self", *[f"_fx_handle({p})" if p in others else p for p in w.names[1:]]])
             exec(f"def {name}({w.signature()}):\n{check}    return _fx_fast({forwarded})", fast_ns)  # noqa: S102
+            fast.__wrapped__ = function
             function = fast_ns[name]
-            function._ffi_dunder = bool(check)
-        elif fast is not None:
-            # The native function is the attribute: CPython calls it with
+            function._ffi_dunder = True
+            fast = None
+        if fast is not None:
+            # The native function is the attribute (a method's binds to its
+            # object like a Python function): CPython calls it with
             # vectorcall; it binds keywords and defaults itself and hands
             # anything else to `function`, the fully checking ctypes wrapper,
             # which is also its `__wrapped__` (the signature `inspect` shows).
-            function.__annotations__ = w.annotations
-            function.__doc__ = _docstring(export, types.named)
             fast.__wrapped__ = function
             fast.__name__ = name
-            function = fast
-        function.__doc__ = _docstring(export, types.named)
-        function.__module__ = self.library._module_name
-        function.__qualname__ = name
-        if export["owner"]:
-            function.__name__ = _rust_name(export)
-            function.__qualname__ = f"{types.qualname(export['owner']['key'])}.{function.__name__}"
-        function.__annotations__ = w.annotations
+        # The wrapper is named as the native function is: Python's errors
+        # for the signature name it (`Counter.add() missing ...`).
+        for named in (function, fast) if fast is not None else (function,):
+            named.__doc__ = _docstring(export, types.named)
+            named.__module__ = self.library._module_name
+            named.__qualname__ = name
+            if export["owner"]:
+                named.__name__ = _rust_name(export)
+                named.__qualname__ = f"{types.qualname(export['owner']['key'])}.{named.__name__}"
+            named.__annotations__ = w.annotations
+        function = fast if fast is not None else function
         if export.get("batch"):
             function.map = self._batch(export)
         return function  # type: ignore[no-any-return]

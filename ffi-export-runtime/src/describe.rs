@@ -380,6 +380,10 @@ pub struct ExportDesc {
     /// `<name>_finish(uint64_t task)`, returns its result (see
     /// [`crate::task`]).
     pub finish: Option<&'static str>,
+    /// `#[export(keep_gil)]`: Python calls keep the GIL held (the fast path
+    /// does not release it, the helper's ctypes path calls it as a
+    /// `PyDLL` function).
+    pub keep_gil: bool,
 }
 
 /// All exports linked into this library.
@@ -827,6 +831,9 @@ pub fn describe_json(exports: &[ExportDesc]) -> String {
             out.push_str(r#","finish":"#);
             write_json_string(&mut out, finish);
         }
+        if export.keep_gil {
+            out.push_str(r#","keep_gil":true"#);
+        }
         out.push('}');
     }
     out.push_str(r#"],"types":{"#);
@@ -967,6 +974,7 @@ mod tests {
             python: None,
             batch: None,
             finish: None,
+            keep_gil: false,
         };
         let json = describe_json(std::slice::from_ref(&export));
         assert!(
@@ -1024,6 +1032,7 @@ mod tests {
             python: None,
             batch: None,
             finish: None,
+            keep_gil: false,
         };
         let json = describe_json(std::slice::from_ref(&export));
         assert!(
@@ -1074,6 +1083,7 @@ mod tests {
             python: None,
             batch: None,
             finish: None,
+            keep_gil: false,
         };
         let json = describe_json(std::slice::from_ref(&export));
         assert!(json.contains(r#"{"name":"a","type":{"kind":"object","key":"m::Item"},"borrowed":true,"mutable":true}"#), "{json}");

@@ -159,6 +159,7 @@
 //!     python: None,
 //!     batch: None,
 //!     finish: None,
+//!     keep_gil: false,
 //! };
 //! let json = describe_json(std::slice::from_ref(&export));
 //! assert!(json.starts_with(r#"{"abi_version":3,"#));

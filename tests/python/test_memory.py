@@ -579,6 +579,16 @@ for pr in (lib.protocols, slow.protocols):
     del b, c, g
     gc.collect()
     assert pr.live_bags() == 0, pr.live_bags()
+# Issue 14's native paths (tests/src/lib.rs `native_paths`): kept-GIL calls,
+# methods called as native class attributes, batches that panic (the
+# element pass), on both paths.
+for np_lib in (lib, slow):
+    for i in range(30):
+        np_lib.kept_shout("é" * 20, 2); np_lib.kept_total({{"a": 1}}, [2]); np_lib.kept_halves(4)
+        fails(lambda: np_lib.kept_root(-1)); fails(lambda: np_lib.kept_add(2**63 - 1, 1))
+        mt = np_lib.Meter(1, "m" * 30); mt.add(2, times=3); mt.label("<"); np_lib.Meter.total(mt)
+        fails(lambda: mt.add(-1)); fails(lambda: mt.add(2**62, 4)); mt.close(); fails(lambda: mt.total())
+        fails(lambda: np_lib.steady_double.map(numpy.arange(5000, 9000)))
 {extra}
 """
 

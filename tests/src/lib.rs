@@ -3905,3 +3905,169 @@ pub mod protocols {
         }
     }
 }
+
+/// Issue 14's native paths: `#[export(keep_gil)]` functions (the Python
+/// call keeps the GIL held), each beside its default twin (the GIL
+/// released), so both can be compared on both call paths.
+pub mod native_paths {
+    use ffi_export::export;
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    /// What the kept functions fail with.
+    #[derive(Debug, thiserror::Error)]
+    #[error("{0} is negative")]
+    pub struct Negative(pub i64);
+
+    /// Sleeps `ms` milliseconds with the GIL kept: no other Python thread
+    /// runs meanwhile. Returns `ms`.
+    #[export(keep_gil)]
+    pub fn hold_gil_kept(ms: u64) -> u64 {
+        std::thread::sleep(Duration::from_millis(ms));
+        ms
+    }
+
+    /// Sleeps `ms` milliseconds, the GIL released (the default).
+    #[export]
+    pub fn hold_gil_released(ms: u64) -> u64 {
+        std::thread::sleep(Duration::from_millis(ms));
+        ms
+    }
+
+    /// `a + b`, refusing overflow (panics), GIL kept.
+    #[export(keep_gil)]
+    pub fn kept_add(a: i64, b: i64) -> i64 {
+        a.checked_add(b).expect("overflow")
+    }
+
+    /// `a + b`, refusing overflow (panics).
+    #[export]
+    pub fn released_add(a: i64, b: i64) -> i64 {
+        a.checked_add(b).expect("overflow")
+    }
+
+    /// The square root of `x`, refusing negatives, GIL kept.
+    #[export(keep_gil)]
+    pub fn kept_root(x: i64) -> Result<f64, Negative> {
+        if x < 0 {
+            return Err(Negative(x));
+        }
+        Ok((x as f64).sqrt())
+    }
+
+    /// The square root of `x`, refusing negatives.
+    #[export]
+    pub fn released_root(x: i64) -> Result<f64, Negative> {
+        if x < 0 {
+            return Err(Negative(x));
+        }
+        Ok((x as f64).sqrt())
+    }
+
+    /// `text` upper-cased `times` times over, GIL kept.
+    #[export(keep_gil)]
+    pub fn kept_shout(text: &str, times: u8) -> String {
+        text.to_uppercase().repeat(usize::from(times))
+    }
+
+    /// `text` upper-cased `times` times over.
+    #[export]
+    pub fn released_shout(text: &str, times: u8) -> String {
+        text.to_uppercase().repeat(usize::from(times))
+    }
+
+    /// The sum of `values` scaled by the optional `scale`, GIL kept.
+    #[export(keep_gil)]
+    pub fn kept_sum(values: &[f64], scale: Option<f64>) -> f64 {
+        values.iter().sum::<f64>() * scale.unwrap_or(1.0)
+    }
+
+    /// The sum of `values` scaled by the optional `scale`.
+    #[export]
+    pub fn released_sum(values: &[f64], scale: Option<f64>) -> f64 {
+        values.iter().sum::<f64>() * scale.unwrap_or(1.0)
+    }
+
+    /// The total of the counts per key, GIL kept (owned parameters).
+    #[export(keep_gil)]
+    pub fn kept_total(counts: HashMap<String, u32>, extra: Vec<u32>) -> u64 {
+        counts.values().chain(&extra).map(|&n| u64::from(n)).sum()
+    }
+
+    /// The total of the counts per key.
+    #[export]
+    pub fn released_total(counts: HashMap<String, u32>, extra: Vec<u32>) -> u64 {
+        counts.values().chain(&extra).map(|&n| u64::from(n)).sum()
+    }
+
+    /// `n` halves of 1.0, GIL kept: a result the fast path does not build
+    /// (a `Vec`), so the call goes through ctypes, still keeping the GIL.
+    #[export(keep_gil)]
+    pub fn kept_halves(n: u32) -> Vec<f64> {
+        (0..n).map(|i| 0.5f64.powi(i as i32)).collect()
+    }
+
+    /// `n` halves of 1.0.
+    #[export]
+    pub fn released_halves(n: u32) -> Vec<f64> {
+        (0..n).map(|i| 0.5f64.powi(i as i32)).collect()
+    }
+
+    /// Calls of `steady_double`, since the last `batch_calls`.
+    static BATCH_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    /// How many times `steady_double` ran since the last call of this
+    /// (which resets the count).
+    #[export]
+    pub fn batch_calls() -> u64 {
+        BATCH_CALLS.swap(0, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// `2 x`; panics on 7777.
+    #[export(batch)]
+    pub fn steady_double(x: i64) -> i64 {
+        BATCH_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        assert!(x != 7777, "bad {x}");
+        x.wrapping_mul(2)
+    }
+
+    /// A running total: methods of primitives and strings, with defaults,
+    /// called natively (the native function is the class attribute).
+    pub struct Meter {
+        total: i64,
+        name: String,
+    }
+
+    #[export]
+    impl Meter {
+        /// A meter at `start`.
+        pub fn new(start: i64, name: &str) -> Meter {
+            Meter {
+                total: start,
+                name: name.to_owned(),
+            }
+        }
+
+        /// Adds `by` `times` times; the new total. Negative `by` is an
+        /// error, overflow a panic.
+        pub fn add(&mut self, by: i64, #[ffi(default = 1)] times: i64) -> Result<i64, Negative> {
+            if by < 0 {
+                return Err(Negative(by));
+            }
+            self.total = by
+                .checked_mul(times)
+                .and_then(|n| self.total.checked_add(n))
+                .expect("overflow");
+            Ok(self.total)
+        }
+
+        /// The total.
+        pub fn total(&self) -> i64 {
+            self.total
+        }
+
+        /// `prefix`, the name and `end`.
+        pub fn label(&self, prefix: &str, #[ffi(default = "!")] end: &str) -> String {
+            format!("{prefix}{}{end}", self.name)
+        }
+    }
+}

@@ -420,6 +420,7 @@ pub fn callable(model: &ExportFn) -> TokenStream {
         )
     };
     let doc = &model.doc;
+    let keep_gil = model.keep_gil.is_some();
     let rust_name = model.sig.ident.unraw().to_string();
     // A protocol shim is described by its protocol (`eq`, `hash`, ..).
     let rust_name = match model.kind.is_protocol() {
@@ -469,6 +470,7 @@ pub fn callable(model: &ExportFn) -> TokenStream {
             python: #python_desc,
             batch: #batch_desc,
             finish: #finish_desc,
+            keep_gil: #keep_gil,
         };
         #python_item
         #batch_item
@@ -620,7 +622,7 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
     // Spanned at the return type, so an unsupported type is reported once.
     let objects = object_args(model);
     let body = quote_spanned! {ret.last=>
-        #rt::call(move || {
+        #rt::status::call_and_take(move || {
             #objects
             #aliasing_check
             #(#lifts)*
@@ -639,11 +641,20 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
     } else {
         quote!(::core::ptr::null_mut())
     };
+    // `keep_gil` (validated: plain-value parameters only, so the body runs
+    // no Python code): the GIL stays held, the token unused meanwhile.
+    let (release, reacquire) = match model.keep_gil {
+        Some(_) => (TokenStream::new(), TokenStream::new()),
+        None => (
+            quote!(let __ffi_released = __ffi_py.release();),
+            quote!(::core::mem::drop(__ffi_released);),
+        ),
+    };
     Some(quote! {
         #[doc(hidden)]
         #[doc = "# Safety"]
         #[doc = "Called by CPython as a METH_FASTCALL builtin: the GIL is held, `args` holds `nargs` live objects (or is NULL for none), `slow` is the helper's ctypes wrapper."]
-        #[allow(non_snake_case, clippy::type_complexity)]
+        #[allow(non_snake_case, unused_mut, clippy::type_complexity)]
         unsafe extern "C" fn #ident(
             __ffi_slow: *mut #rt::python::PyObject,
             __ffi_args: *const *mut #rt::python::PyObject,
@@ -661,12 +672,12 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
             }
             #call_scope
             #(#extracts)*
-            let __ffi_released = __ffi_py.release();
-            let __ffi_abi: #ret_abi = #body;
-            // Taken before the GIL comes back: no Python code (finalizers,
-            // signal handlers) can run between the failure and its raise.
-            let __ffi_fault = #rt::status::take_latest();
-            ::core::mem::drop(__ffi_released);
+            #release
+            // The failure comes back with the call, before the GIL does: no
+            // Python code (finalizers, signal handlers) can run between the
+            // failure and its raise.
+            let (__ffi_abi, __ffi_fault): (#ret_abi, ::core::option::Option<#rt::Fault>) = #body;
+            #reacquire
             // SAFETY: `__ffi_abi` is what the return type's `lower` produced
             // (or its zero value on failure); the receiver is a live argument.
             unsafe { __ffi_py.finish::<#ret_ty>(#abi_value, __ffi_fault, #receiver) }

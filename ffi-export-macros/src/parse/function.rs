@@ -32,6 +32,7 @@ pub fn function(args: TokenStream, mut item: ItemFn) -> Function {
         &[],
     );
     export.batch = args.batch;
+    export.keep_gil = args.keep_gil;
     Function { item, args, export }
 }
 
@@ -140,6 +141,7 @@ fn callable(
         params,
         ret: return_type(&sig.output, owner),
         batch: None,
+        keep_gil: None,
     }
 }
 

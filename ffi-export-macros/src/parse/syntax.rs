@@ -174,9 +174,9 @@ pub fn mentions(ty: &Type, owner: &Type) -> bool {
             .any(|arg| mentions(arg, owner))
 }
 
-/// `name = "symbol"`, `batch` and the protocols (`Display`, `Eq`,
-/// `Index<usize>`, `len`, ..), the arguments `#[export(..)]` takes, as
-/// written: `validate` checks which the item may have.
+/// `name = "symbol"`, `batch`, `keep_gil` and the protocols (`Display`,
+/// `Eq`, `Index<usize>`, `len`, ..), the arguments `#[export(..)]` takes,
+/// as written: `validate` checks which the item may have.
 pub fn attribute_args(args: TokenStream) -> Args {
     let mut parsed = Args::default();
     let parser = |input: syn::parse::ParseStream| -> syn::Result<()> {
@@ -185,6 +185,8 @@ pub fn attribute_args(args: TokenStream) -> Args {
             let path: syn::Path = input.parse()?;
             if path.is_ident("batch") {
                 parsed.batch = Some(path.span());
+            } else if path.is_ident("keep_gil") {
+                parsed.keep_gil = Some(path.span());
             } else if path.is_ident("name") && input.peek(syn::Token![=]) {
                 input.parse::<syn::Token![=]>()?;
                 parsed.name = Some(input.parse::<LitStr>()?);

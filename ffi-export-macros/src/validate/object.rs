@@ -85,6 +85,13 @@ fn args(args: &Args, errors: &mut Errors) -> bool {
              on an impl block #[export] takes `name = \"CPrefix\"`",
         ));
     }
+    if let Some(span) = args.keep_gil {
+        errors.push(syn::Error::new(
+            span,
+            "`keep_gil` applies to free functions, not to an impl block's methods; \
+             on an impl block #[export] takes `name = \"CPrefix\"`",
+        ));
+    }
     for path in &args.unknown {
         errors.error(
             path,
