@@ -111,6 +111,12 @@ class Floor:
         lib.floor_counter_incr.restype = c.c_uint64
         lib.floor_counter_free.argtypes = [c.c_void_p]
         lib.floor_counter_free.restype = None
+        lib.floor_key_new.argtypes = [c.c_uint64, c.c_char_p, c.c_size_t]
+        lib.floor_key_new.restype = c.c_void_p
+        lib.floor_key_eq.argtypes = [c.c_void_p, c.c_void_p]
+        lib.floor_key_eq.restype = c.c_bool
+        lib.floor_key_hash.argtypes = [c.c_void_p]
+        lib.floor_key_hash.restype = c.c_uint64
         self.callback_type = c.CFUNCTYPE(c.c_double, c.c_double)
         lib.floor_apply.argtypes = [self.callback_type, c.c_double]
         lib.floor_apply.restype = c.c_double
@@ -259,6 +265,23 @@ class PyUser:
 
 def python_score_of(user: PyUser) -> float:
     return user.id + user.score + len(user.name)
+
+
+class PyKey:
+    """The protocols row in pure Python: ``==`` and ``hash()`` by value."""
+
+    __slots__ = ("id", "name")
+
+    def __init__(self, id: int, name: str) -> None:  # noqa: A002 - the peer's field name
+        self.id, self.name = id, name
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not PyKey:
+            return NotImplemented
+        return self.id == other.id and self.name == other.name
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.name))
 
 
 class PyCounter:
@@ -430,9 +453,34 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
             "ffi-export": in_loop(lambda: lib.add(1, 2), False),
             "python": in_loop(lambda: 1 + 2, False)}),
     ]
+    # Protocols: `==` and `hash()` of an `#[export(Eq, Hash)]` object.
+    key_a, key_b = lib.Key(7, "seven"), lib.Key(7, "seven")
+    raw_a, raw_b = (floor.lib.floor_key_new(7, b"seven", 5) for _ in range(2))
+    py_a, py_b = PyKey(7, "seven"), PyKey(7, "seven")
+    result += [
+        ("object == (#[export(Eq)])", n(100_000), {
+            "floor": lambda: floor.lib.floor_key_eq(raw_a, raw_b), "ffi-export": lambda: key_a == key_b,
+            "python": lambda: py_a == py_b}),
+        ("object hash() (#[export(Hash)])", n(100_000), {
+            "floor": lambda: floor.lib.floor_key_hash(raw_a), "ffi-export": lambda: hash(key_a),
+            "python": lambda: hash(py_a)}),
+    ]
+    # `#[export(keep_gil)]` twins of the first rows (the floor, python and
+    # PyO3 columns are those rows' work again).
+    result += [
+        ("noop, GIL kept", n(200_000), {
+            "floor": floor.lib.floor_noop, "ffi-export": lib.noop_kept, "python": lambda: None}),
+        ("add(i64, i64), GIL kept", n(200_000), {
+            "floor": lambda: floor.lib.floor_add(1, 2), "ffi-export": lambda: lib.add_kept(1, 2),
+            "python": lambda: 1 + 2}),
+        ("f(f64) -> f64, GIL kept", n(200_000), {
+            "floor": lambda: floor.lib.floor_half(1.5), "ffi-export": lambda: lib.half_kept(1.5),
+            "python": lambda: 1.5 * 0.5}),
+    ]
     pyo3 = pyo3_module()
     if pyo3 is not None:
         pyo3_user, pyo3_counter = pyo3.User(7, "user7", 10.5), pyo3.Counter()
+        pyo3_a, pyo3_b = pyo3.Key(7, "seven"), pyo3.Key(7, "seven")
         peers = {
             "async fn round trip (x100)": in_loop(lambda: pyo3.add_async(1, 2), True),
             "async row's fn, sync (x100)": in_loop(lambda: pyo3.add(1, 2), False),
@@ -456,7 +504,12 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
             "iterate 100k u64 (impl Iterator)": lambda: sum(pyo3.count_up(100_000)),
             "iterate 100k u64, one crossing per item": lambda: sum(pyo3.count_up(100_000)),
             "Vec<u64> of 100k returned, summed": lambda: sum(pyo3.count_vec(100_000)),
+            "object == (#[export(Eq)])": lambda: pyo3_a == pyo3_b,
+            "object hash() (#[export(Hash)])": lambda: hash(pyo3_a),
         }
+        # The `keep_gil` twins compare with the same PyO3 functions.
+        peers.update({"noop, GIL kept": peers["noop"], "add(i64, i64), GIL kept": peers["add(i64, i64)"],
+                      "f(f64) -> f64, GIL kept": peers["f(f64) -> f64"]})
         for name, _, impls in result:
             if name in peers:
                 impls["pyo3"] = peers[name]
@@ -537,8 +590,15 @@ def check_agreement() -> None:
     assert floor.lib.floor_tick_many(floor_tick, None, 100) == lib.tick_many(ticker, 100) == \
         python_tick_many(ticker, 100) == 5050
     assert asyncio.run(lib.add_async(2, 3)) == 5
+    # Protocols: `==` and `hash()` agree with Rust's, and between peers.
+    key, raw = lib.Key(7, "seven"), floor.lib.floor_key_new(7, b"seven", 5)
+    assert key == lib.Key(7, "seven") and key != lib.Key(8, "seven")
+    assert floor.lib.floor_key_eq(raw, floor.lib.floor_key_new(7, b"seven", 5))
+    assert hash(key) == hash(floor.lib.floor_key_hash(raw)) or hash(key) == floor.lib.floor_key_hash(raw)
+    assert lib.noop_kept() is None and lib.add_kept(2, 3) == 5 and lib.half_kept(3.0) == 1.5
     pyo3 = pyo3_module()
     if pyo3 is not None:
+        assert pyo3.Key(7, "seven") == pyo3.Key(7, "seven") != pyo3.Key(8, "seven")
         assert pyo3.tick_many(ticker, 100) == 5050
         assert pyo3.add(2, 3) == 5 and pyo3.upper("abc é") == "ABC É" and pyo3.half(3.0) == 1.5
         try:

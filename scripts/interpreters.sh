@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The core suites (types, errors, rich types, objects, callbacks, bad input,
-# threads, and what differs between interpreters; both call paths where a
-# test says so) under every interpreter the
+# threads, what differs between interpreters, the native paths of issue 14;
+# both call paths where a test says so) under every interpreter the
 # one built library promises besides the main venv's: CPython 3.9, 3.10,
 # 3.12, 3.13 and PyPy, all at once. Each gets a venv in .venvs/<name> (made
 # on first use, from tests/requirements-interpreters.txt) and a log in
@@ -12,7 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 CORE=(tests/python/test_types.py tests/python/test_errors.py tests/python/test_rich.py
       tests/python/test_objects.py tests/python/test_callbacks.py tests/python/test_bad_input.py
-      tests/python/test_threads.py tests/python/test_interpreters.py)
+      tests/python/test_threads.py tests/python/test_interpreters.py tests/python/test_native_paths.py)
 NAMES=("$@")
 [ ${#NAMES[@]} -gt 0 ] || NAMES=(3.9 3.10 3.12 3.13 pypy3)
 LOGS="$FFI_EXPORT_TARGET_DIR/interpreters"

@@ -453,3 +453,74 @@ pub fn count_up(n: u64) -> impl Iterator<Item = u64> {
 pub fn count_vec(n: u64) -> Vec<u64> {
     (0..n).collect()
 }
+
+/// A key compared and hashed by value: `==` and `hash()` in Python call
+/// Rust's `PartialEq` and `Hash` (the protocols row).
+#[derive(PartialEq, Eq, Hash)]
+pub struct Key {
+    id: u64,
+    name: String,
+}
+
+/// A key compared and hashed by value.
+#[export(Eq, Hash)]
+impl Key {
+    /// The key `id`, `name`.
+    pub fn new(id: u64, name: &str) -> Key {
+        Key {
+            id,
+            name: name.to_owned(),
+        }
+    }
+}
+
+/// The protocols row's floor: a key behind a raw pointer, its `==` and
+/// hash as plain C functions (nothing checked).
+pub mod floor_key {
+    use super::Key;
+    use std::hash::{DefaultHasher, Hash, Hasher};
+
+    /// # Safety
+    /// `name` points to `len` bytes of UTF-8.
+    #[no_mangle]
+    pub unsafe extern "C" fn floor_key_new(id: u64, name: *const u8, len: usize) -> *mut Key {
+        // SAFETY: forwarded contract (nothing checks it: the floor).
+        let bytes = unsafe { std::slice::from_raw_parts(name, len) };
+        let name = String::from_utf8_lossy(bytes).into_owned();
+        Box::into_raw(Box::new(Key { id, name }))
+    }
+
+    /// # Safety
+    /// `a` and `b` came from `floor_key_new`.
+    #[no_mangle]
+    pub unsafe extern "C" fn floor_key_eq(a: *const Key, b: *const Key) -> bool {
+        // SAFETY: forwarded contract.
+        unsafe { *a == *b }
+    }
+
+    /// # Safety
+    /// `key` came from `floor_key_new`.
+    #[no_mangle]
+    pub unsafe extern "C" fn floor_key_hash(key: *const Key) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        // SAFETY: forwarded contract.
+        unsafe { &*key }.hash(&mut hasher);
+        hasher.finish()
+    }
+}
+
+/// Does nothing, keeping the GIL (`#[export(keep_gil)]`).
+#[export(keep_gil)]
+pub fn noop_kept() {}
+
+/// `a + b`, wrapping, keeping the GIL.
+#[export(keep_gil)]
+pub fn add_kept(a: i64, b: i64) -> i64 {
+    a.wrapping_add(b)
+}
+
+/// Half of `x`, keeping the GIL.
+#[export(keep_gil)]
+pub fn half_kept(x: f64) -> f64 {
+    x * 0.5
+}

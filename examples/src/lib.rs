@@ -14,6 +14,8 @@ pub mod json;
 pub mod objects;
 pub mod pipeline;
 pub mod playlist;
+pub mod plugins;
+pub mod protocols;
 pub mod records;
 pub mod scene;
 pub mod stock;

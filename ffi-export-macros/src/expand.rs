@@ -8,6 +8,7 @@ mod fallback;
 mod function;
 mod iter;
 mod object;
+mod protocols;
 mod record;
 mod traits;
 
@@ -35,7 +36,8 @@ pub fn item(item: &Item) -> TokenStream {
                 _ => TokenStream::new(),
             };
             let shims = model.methods.iter().map(function::callable);
-            quote!(#object #(#shims)*)
+            let protocols = protocols::protocols(model.owner(), &model.protocols);
+            quote!(#object #(#shims)* #protocols)
         }
         Item::Trait(model) => traits::exported_trait(model),
         // Rejected by `validate`.

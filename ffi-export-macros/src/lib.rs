@@ -43,10 +43,19 @@ use proc_macro::TokenStream;
 /// an enum with or without data). On an inherent `impl` block: every `pub
 /// fn` as `<Type>_<fn>`, plus `<Type>_free`.
 ///
+/// On a struct, enum or impl block, the Rust traits listed become Python
+/// protocols (`#[export(Display, Debug, Eq, Hash, Ord, Clone, Default, Add,
+/// Index<usize>)]`: `str`, `repr`, `==`, `hash`, `sorted`, `copy.copy`,
+/// `T()`, `+`, `obj[i]`), each through a shim `<Type>_<protocol>`; on a
+/// method of an `#[export] impl`, `#[export(len)]` and `#[export(bool)]`
+/// give Python's `len()` and `bool()`.
+///
 /// `#[export(name = "symbol")]` exports under another C name (on an impl
 /// block: `#[export(name = "Prefix")]` names its symbols `Prefix_<fn>` and
 /// `Prefix_free`); `#[export(batch)]` also exports `<name>_batch`, the
-/// function looped over arrays. C symbols are global to the library while
+/// function looped over arrays; `#[export(keep_gil)]` keeps the GIL held
+/// during Python calls of a function of plain values (primitives, strings,
+/// slices of numbers, owned values of those), for tiny functions. C symbols are global to the library while
 /// Rust names are per module: two exports of one symbol (`geometry::area`
 /// and `sprites::area`) fail to compile at both, and `name = ".."` on one
 /// of them resolves it.

@@ -58,6 +58,11 @@ pub struct Args {
     pub name: Option<LitStr>,
     /// `batch`: also export a loop over arrays.
     pub batch: Option<Span>,
+    /// Traits (and method roles) that become Python protocols:
+    /// `Display`, `Eq`, `Index<usize>`, `len`.. (checked by `validate`).
+    pub protocols: Vec<ProtocolArg>,
+    /// `keep_gil`: the Python call keeps the GIL (a tiny function).
+    pub keep_gil: Option<Span>,
     /// Arguments that are none of these.
     pub unknown: Vec<syn::Path>,
     /// What syn could not parse (the arguments after it are not read).
@@ -92,6 +97,9 @@ pub struct ExportFn {
     /// `#[export(getter)]` / `#[export(setter)]` on a method of an
     /// `#[export] impl` (checked by `validate`).
     pub role: MethodRole,
+    /// `#[export(keep_gil)]`: Python calls keep the GIL held during the
+    /// call (checked by `validate`).
+    pub keep_gil: Option<Span>,
 }
 
 /// What `#[export(..)]` on a method of an `#[export] impl` says: the
@@ -103,10 +111,6 @@ pub struct MethodRole {
     pub getter: Option<Span>,
     /// `#[export(setter)]`.
     pub setter: Option<Span>,
-    /// Arguments that are neither.
-    pub unknown: Vec<syn::Path>,
-    /// What syn could not parse.
-    pub malformed: Option<syn::Error>,
 }
 
 impl ExportFn {
@@ -140,12 +144,27 @@ pub enum FnKind {
     /// An associated function without `self` that returns no object (or a
     /// method whose receiver `validate` rejects).
     Static,
+    /// The shim of a trait a type opted in to (`#[export(Eq)]`): every
+    /// operand an explicit parameter, the owner the type (a record, enum or
+    /// object) whose Python class gets the dunder.
+    Protocol,
+    /// The shim of a protocol of one object (`Display`, `Hash`, `len`..):
+    /// a `&self` method, so the CPython fast path takes it like any.
+    ProtocolMethod,
 }
 
 impl FnKind {
     /// Whether the object's handle is the first C argument.
     pub fn has_receiver(self) -> bool {
-        matches!(self, FnKind::Method { .. } | FnKind::SharedMethod)
+        matches!(
+            self,
+            FnKind::Method { .. } | FnKind::SharedMethod | FnKind::ProtocolMethod
+        )
+    }
+
+    /// A protocol shim (`<prefix>_eq`, ..), described by its protocol.
+    pub fn is_protocol(self) -> bool {
+        matches!(self, FnKind::Protocol | FnKind::ProtocolMethod)
     }
 
     /// The name used in the self-description.
@@ -157,6 +176,8 @@ impl FnKind {
             FnKind::Method { mutable: true } => "method_mut",
             FnKind::SharedMethod => "method_shared",
             FnKind::Static => "static",
+            FnKind::Protocol => "protocol",
+            FnKind::ProtocolMethod => "protocol_method",
         }
     }
 }
@@ -414,12 +435,150 @@ impl ReturnKind {
     }
 }
 
+/// A name in `#[export(..)]` that makes a Rust trait (or, on a method, a
+/// role) a Python protocol.
+pub struct ProtocolArg {
+    /// Which one.
+    pub protocol: ProtocolKind,
+    /// The path as written (`Display`, `Index<usize>`): errors and the
+    /// generated code that needs the trait are spanned at it.
+    pub path: syn::Path,
+    /// `Index<I>`: `I` (`None` when it is missing, for `validate`).
+    pub arg: Option<Type>,
+}
+
+/// The traits and roles `#[export(..)]` turns into Python protocols.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ProtocolKind {
+    /// `Display`: `__str__`.
+    Display,
+    /// `Debug`: `__repr__`.
+    Debug,
+    /// `PartialEq`: `__eq__`, `__ne__`.
+    PartialEq,
+    /// `Eq`: as `PartialEq` (`T: Eq` checked); allows `Hash`.
+    Eq,
+    /// `Hash`: `__hash__`.
+    Hash,
+    /// `PartialOrd`: `<`, `<=`, `>`, `>=`.
+    PartialOrd,
+    /// `Ord`: as `PartialOrd`, by `Ord::cmp`.
+    Ord,
+    /// `Clone`: `copy.copy`, `copy.deepcopy` of an object.
+    Clone,
+    /// `Default`: a constructor without arguments.
+    Default,
+    /// `Add`: `+`.
+    Add,
+    /// `Sub`: `-`.
+    Sub,
+    /// `Mul`: `*`.
+    Mul,
+    /// `Div`: `/`.
+    Div,
+    /// `Neg`: unary `-`.
+    Neg,
+    /// `Index<I>`: `obj[i]`.
+    Index,
+    /// `len` on a method: `len()`.
+    Len,
+    /// `bool` on a method: `bool()`.
+    Bool,
+}
+
+impl ProtocolKind {
+    /// Every trait by the name it is written with (`len` and `bool` are
+    /// written on methods).
+    pub const ALL: [(&'static str, ProtocolKind); 17] = [
+        ("Display", ProtocolKind::Display),
+        ("Debug", ProtocolKind::Debug),
+        ("PartialEq", ProtocolKind::PartialEq),
+        ("Eq", ProtocolKind::Eq),
+        ("Hash", ProtocolKind::Hash),
+        ("PartialOrd", ProtocolKind::PartialOrd),
+        ("Ord", ProtocolKind::Ord),
+        ("Clone", ProtocolKind::Clone),
+        ("Default", ProtocolKind::Default),
+        ("Add", ProtocolKind::Add),
+        ("Sub", ProtocolKind::Sub),
+        ("Mul", ProtocolKind::Mul),
+        ("Div", ProtocolKind::Div),
+        ("Neg", ProtocolKind::Neg),
+        ("Index", ProtocolKind::Index),
+        ("len", ProtocolKind::Len),
+        ("bool", ProtocolKind::Bool),
+    ];
+
+    /// The protocol named by the last segment of `path`, if any.
+    pub fn of(path: &syn::Path) -> Option<ProtocolKind> {
+        let name = path.segments.last()?.ident.to_string();
+        Self::ALL
+            .iter()
+            .find(|(written, _)| *written == name)
+            .map(|(_, kind)| *kind)
+    }
+
+    /// The trait's name as written.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, kind)| *kind == self)
+            .map_or("", |(name, _)| name)
+    }
+
+    /// The shim's name: its C symbol is `<prefix>_<shim>` and the Python
+    /// helper reads the protocol from it (`PartialEq` and `Eq` share `eq`,
+    /// `PartialOrd` and `Ord` share `cmp`).
+    pub fn shim(self) -> &'static str {
+        match self {
+            ProtocolKind::Display => "display",
+            ProtocolKind::Debug => "debug",
+            ProtocolKind::PartialEq | ProtocolKind::Eq => "eq",
+            ProtocolKind::Hash => "hash",
+            ProtocolKind::PartialOrd | ProtocolKind::Ord => "cmp",
+            ProtocolKind::Clone => "clone",
+            ProtocolKind::Default => "default",
+            ProtocolKind::Add => "add",
+            ProtocolKind::Sub => "sub",
+            ProtocolKind::Mul => "mul",
+            ProtocolKind::Div => "div",
+            ProtocolKind::Neg => "neg",
+            ProtocolKind::Index => "index",
+            // Not `len`: a method named `len` is `<prefix>_len` itself.
+            ProtocolKind::Len => "pylen",
+            ProtocolKind::Bool => "pybool",
+        }
+    }
+
+    /// A method role (`len`, `bool`), written on a method, not a type.
+    pub fn is_method_role(self) -> bool {
+        matches!(self, ProtocolKind::Len | ProtocolKind::Bool)
+    }
+}
+
+/// One exported protocol shim of a type: `<prefix>_<shim>`.
+pub struct ProtocolFn {
+    /// The protocol (for `PartialEq` + `Eq`, or `PartialOrd` + `Ord`, the
+    /// stronger one when both are listed).
+    pub protocol: ProtocolKind,
+    /// Where the protocol was named: the shim's body is spanned there, so a
+    /// type without the trait is one error at that name.
+    pub span: proc_macro2::Span,
+    /// The shim as a callable (the synthesized signature, its parameters
+    /// and return classified like any export's).
+    pub export: ExportFn,
+    /// `len`/`bool`: the method that gives the value.
+    pub method: Option<Ident>,
+}
+
 /// `#[export] struct`.
 pub struct Record {
     /// The struct as written.
     pub item: syn::ItemStruct,
-    /// The attribute's arguments (none are taken).
-    pub args: TokenStream,
+    /// The attribute's arguments (protocols only).
+    pub args: Args,
+    /// The protocol shims of the traits it opted in to.
+    pub protocols: Vec<ProtocolFn>,
     /// The doc comment.
     pub doc: String,
     /// The named fields; empty when `unnamed` is set.
@@ -466,8 +625,10 @@ pub struct Repr {
 pub struct Enum {
     /// The enum as written.
     pub item: syn::ItemEnum,
-    /// The attribute's arguments (none are taken).
-    pub args: TokenStream,
+    /// The attribute's arguments (protocols only).
+    pub args: Args,
+    /// The protocol shims of the traits it opted in to.
+    pub protocols: Vec<ProtocolFn>,
     /// The doc comment.
     pub doc: String,
     /// The variants in order.
@@ -525,6 +686,12 @@ pub struct Object {
     pub c_prefix_span: Span,
     /// Its `pub fn`s, exported as `<prefix>_<fn>`.
     pub methods: Vec<ExportFn>,
+    /// The protocol shims of the traits listed on the impl block and of the
+    /// methods marked `#[export(len)]` / `#[export(bool)]`.
+    pub protocols: Vec<ProtocolFn>,
+    /// The `#[export(..)]` attributes found on its methods: (the method,
+    /// its arguments), for `validate`.
+    pub method_args: Vec<(syn::ImplItemFn, Args)>,
     /// The doc comment of the impl block.
     pub doc: String,
 }

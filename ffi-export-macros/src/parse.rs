@@ -6,6 +6,7 @@ mod data;
 mod defaults;
 mod function;
 mod object;
+mod protocols;
 mod syntax;
 mod traits;
 

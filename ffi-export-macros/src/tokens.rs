@@ -245,3 +245,81 @@ pub fn type_entry(ty: &impl quote::ToTokens, name: &str, error: bool) -> proc_ma
         };
     }
 }
+
+/// The result types `R` of every `Fn(..) -> R` (`FnMut`, `FnOnce`) bound
+/// written inside `ty`, at any depth: the results of the caller's
+/// functions when `ty` is a parameter (`Box<dyn Fn(..) -> R + Send +
+/// Sync>`, `&dyn Fn`, `impl Fn`, inside `Vec`, `Option`, maps...).
+pub fn closure_results(ty: &syn::Type, found: &mut Vec<syn::Type>) {
+    match ty {
+        syn::Type::Path(path) => {
+            if let Some(qself) = &path.qself {
+                closure_results(&qself.ty, found);
+            }
+            for segment in &path.path.segments {
+                generic_types(&segment.arguments, found);
+            }
+        }
+        syn::Type::Reference(reference) => closure_results(&reference.elem, found),
+        syn::Type::Paren(paren) => closure_results(&paren.elem, found),
+        syn::Type::Group(group) => closure_results(&group.elem, found),
+        syn::Type::Slice(slice) => closure_results(&slice.elem, found),
+        syn::Type::Array(array) => closure_results(&array.elem, found),
+        syn::Type::Tuple(tuple) => tuple.elems.iter().for_each(|t| closure_results(t, found)),
+        syn::Type::TraitObject(object) => bound_results(object.bounds.iter(), found),
+        syn::Type::ImplTrait(bounds) => bound_results(bounds.bounds.iter(), found),
+        _ => {}
+    }
+}
+
+fn generic_types(arguments: &syn::PathArguments, found: &mut Vec<syn::Type>) {
+    if let syn::PathArguments::AngleBracketed(generic) = arguments {
+        for argument in &generic.args {
+            if let syn::GenericArgument::Type(ty) = argument {
+                closure_results(ty, found);
+            }
+        }
+    }
+}
+
+fn bound_results<'a>(
+    bounds: impl Iterator<Item = &'a syn::TypeParamBound>,
+    found: &mut Vec<syn::Type>,
+) {
+    for bound in bounds {
+        let syn::TypeParamBound::Trait(bound) = bound else {
+            continue;
+        };
+        for segment in &bound.path.segments {
+            match &segment.arguments {
+                syn::PathArguments::Parenthesized(signature)
+                    if ["Fn", "FnMut", "FnOnce"].iter().any(|f| segment.ident == f) =>
+                {
+                    if let syn::ReturnType::Type(_, ret) = &signature.output {
+                        found.push((**ret).clone());
+                        closure_results(ret, found);
+                    }
+                }
+                other => generic_types(other, found),
+            }
+        }
+    }
+}
+
+/// A compile-time refusal of `ret`, the result of a function the caller
+/// implements (a trait method, a closure), when it holds objects of an
+/// `#[export] impl` by value (`ForeignReturn::OBJECTS`), spanned at `ret`.
+pub fn refuse_object_results(ret: &syn::Type) -> TokenStream {
+    let at = AtType::new(ret, "ForeignReturn");
+    let objects = at.konst("OBJECTS");
+    // The assertion spans the whole type: its path at the first token, its
+    // parentheses at the last.
+    let assert = quote_spanned!(at.first=> ::core::assert!);
+    quote_spanned! {at.last=>
+        #[allow(clippy::type_complexity)]
+        const _: () = #assert(
+            !#objects,
+            "a result of a function the caller implements (a trait method, a closure) cannot hold an object of an #[export] impl by value: the caller's object would be moved out from under it; return `Arc<Object>` (a shared object, `Arc<Self>` constructors) instead"
+        );
+    }
+}

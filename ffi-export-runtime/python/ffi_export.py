@@ -92,7 +92,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 #: The ffi-export C ABI version this helper speaks.
-ABI_VERSION = 2
+ABI_VERSION = 3
 
 #: One object of the self-description (an export, a type, a field...).
 _Desc = Dict[str, Any]
@@ -1107,6 +1107,153 @@ class _Object:
                         "behind a handle")
 
 
+#: Python's rich comparisons, by the sign of Rust's ``cmp``/``partial_cmp``
+#: (-1, 0, 1) each accepts.
+_COMPARISONS = {"__lt__": (-1,), "__le__": (-1, 0), "__gt__": (1,), "__ge__": (0, 1)}
+
+#: Rust's binary operators, by protocol: Python's dunder.
+_OPERATORS = {"add": "__add__", "sub": "__sub__", "mul": "__mul__", "div": "__truediv__"}
+
+
+def _install_protocols(cls: Any, shims: Dict[str, Callable[..., Any]]) -> None:
+    """Gives the class of a record, enum or object the dunders of the Rust
+    traits it opted in to (``#[export(Display, Eq, Hash, ..)]``), each
+    calling its shim: ``shims`` maps a protocol (``eq``, ``hash``,
+    ``cmp``, ``display``, ``debug``, ``clone``, ``default``, ``add``,
+    ``sub``, ``mul``, ``div``, ``neg``, ``index``, ``pylen``, ``pybool``)
+    to the bound export. An operand of another type gives
+    ``NotImplemented`` (Python then raises its usual ``TypeError``); a
+    panic raises ``RustPanic``; a closed object raises ``ValueError``."""
+    # Each shim is reachable by its qualified name too (``Bag._ffi_eq``).
+    members: Dict[str, Any] = {f"_ffi_{protocol}": staticmethod(shim) for protocol, shim in shims.items()}
+    for protocol, shim in shims.items():
+        shim.__name__ = f"_ffi_{protocol}"
+        shim.__qualname__ = f"{cls.__qualname__}._ffi_{protocol}"
+    eq = shims.get("eq")
+    if eq is not None:
+        # (`!=` is Python's default: the negation of `__eq__`.)
+        members.update(__eq__=eq if getattr(eq, "_ffi_dunder", False) else _operator(cls, eq), __hash__=None)
+    # An object's one-operand shims are methods (the fast path's): the
+    # dunder is the shim itself.
+    if "hash" in shims:
+        members["__hash__"] = shims["hash"]
+    cmp = shims.get("cmp")
+    if cmp is not None:
+        for name, signs in _COMPARISONS.items():
+            members[name] = _comparison(cls, cmp, signs)
+    for protocol, name in _OPERATORS.items():
+        if protocol in shims:
+            members[name] = _operator(cls, shims[protocol])
+    _install_unary(members, shims)
+    default = shims.get("default")
+    if default is not None:
+        members["default"] = staticmethod(default)
+        members.update(_default_init(cls, default))
+    for name, member in members.items():
+        if callable(member) and not isinstance(member, staticmethod):
+            member.__name__ = name
+            member.__qualname__ = f"{cls.__qualname__}.{name}"
+        setattr(cls, name, member)
+
+
+def _comparison(cls: Any, cmp: Callable[..., Optional[int]], signs: Tuple[int, ...]) -> Callable[..., Any]:
+    """One rich comparison through Rust's ``cmp``: true when the ordering's
+    sign is one of ``signs``; unordered (``partial_cmp`` gave ``None``) is
+    false, as for a float NaN."""
+    def compare(self: Any, other: object) -> Any:
+        if not isinstance(other, cls):
+            return NotImplemented
+        return cmp(self, other) in signs
+    return compare
+
+
+def _operator(cls: Any, shim: Callable[..., Any]) -> Callable[..., Any]:
+    """A binary operator through its Rust impl (``Self`` operands only)."""
+    def operate(self: Any, other: object) -> Any:
+        return shim(self, other) if isinstance(other, cls) else NotImplemented
+    return operate
+
+
+def _install_unary(members: Dict[str, Any], shims: Dict[str, Callable[..., Any]]) -> None:
+    """The protocols of one operand: ``str``, ``repr``, ``-``, ``len``,
+    ``bool``, ``copy``, ``obj[i]``."""
+    display, debug, clone = shims.get("display"), shims.get("debug"), shims.get("clone")
+    if display is not None:
+        members["__str__"] = display
+    if debug is not None:
+        def __repr__(self: Any) -> str:
+            # What tracebacks, debuggers and logging call: it never raises.
+            # A closed object has no Rust value to show: it says so, as
+            # without `Debug`; a panicking `Debug` says it panicked.
+            if isinstance(self, _Object) and self.closed:
+                return _Object.__repr__(self)
+            try:
+                return str(debug(self))
+            except RustPanic as panic:
+                where = f" (handle {self._handle})" if isinstance(self, _Object) else ""
+                return f"<{type(self).__name__}{where}: Debug panicked: {panic}>"
+        members["__repr__"] = __repr__
+    if clone is not None:
+        members["__copy__"] = lambda self: clone(self)
+        members["__deepcopy__"] = lambda self, memo: clone(self)
+    for protocol, name in (("neg", "__neg__"), ("pylen", "__len__"), ("pybool", "__bool__")):
+        shim = shims.get(protocol)
+        if shim is not None:
+            members[name] = shim
+    index = shims.get("index")
+    if index is not None:
+        members["__getitem__"] = _getitem(index, shims.get("pylen"))
+
+
+def _getitem(index: Callable[..., Any], length: Optional[Callable[..., int]]) -> Callable[..., Any]:
+    """``obj[i]`` through ``Index<I>``. With a ``len`` method too, an
+    integer index is Python's: negative ones count from the end and one
+    out of range raises ``IndexError`` (so ``for x in obj`` ends) instead
+    of reaching Rust's bounds check, which panics."""
+    if length is None:
+        return lambda self, key: index(self, key)
+
+    def __getitem__(self: Any, key: Any) -> Any:
+        if isinstance(key, int) and not isinstance(key, bool):
+            size = length(self)
+            position = key + size if key < 0 else key
+            if not 0 <= position < size:
+                raise IndexError(f"{type(self).__name__} index {key} out of range (len {size})")
+            key = position
+        return index(self, key)
+    return __getitem__
+
+
+def _default_init(cls: Any, default: Callable[..., Any]) -> Dict[str, Any]:
+    """``Default``: ``Cls()`` without arguments makes the Rust default (a
+    record takes its fields from it; an object without a ``new``
+    constructor takes its value)."""
+    if issubclass(cls, _Object):
+        if "__init__" in cls.__dict__:
+            return {}  # `new` is the constructor; `Cls.default()` makes the default
+
+        def init_object(self: Any) -> None:
+            if getattr(self, "_handle", 0):
+                raise TypeError(f"this {cls.__name__} is already initialised; make a new one")
+            made = default()
+            self._handle, self._id, made._handle = made._handle, made._id, 0
+        return {"__init__": init_object}
+    if not issubclass(cls, _Record) or "__init__" not in cls.__dict__:
+        return {}  # an enum: `Cls.default()`
+    fields_init = cls.__dict__["__init__"]
+
+    def init_record(self: Any, *args: Any, **kwargs: Any) -> None:
+        if args or kwargs:
+            fields_init(self, *args, **kwargs)
+            return
+        made = default()
+        for field in cls._fields:
+            object.__setattr__(self, field, getattr(made, field))
+    init_record.__signature__ = inspect.signature(fields_init)  # type: ignore[attr-defined]
+    init_record.__doc__ = "The fields, or none for the Rust `Default`."
+    return {"__init__": init_record}
+
+
 def _closed_error(obj: Any, where: str = "") -> ValueError:
     moved = getattr(obj, "_moved", "")
     why = f": it was moved into a Rust call ({moved})" if moved else ""
@@ -1691,6 +1838,14 @@ class _StubContext(Protocol):
         """The stub lines of the object type ``key``'s associated functions."""
         ...
 
+    def protocols(self, key: str, indent: str) -> List[str]:
+        """The stub lines of the dunders type ``key``'s protocols give."""
+        ...
+
+    def has_protocol(self, key: str, protocol: str) -> bool:
+        """Whether type ``key`` opted in to ``protocol`` (``default``, ..)."""
+        ...
+
 
 class _HeaderContext(Protocol):
     """What kinds need from the C header writer (``ffi_export_tools``)."""
@@ -1891,13 +2046,29 @@ def _named_kind(key: str, desc: _Desc) -> _NamedKind:
 
 
 #: The Rust receivers of the method roles of an export (``ExportDesc::kind``).
-_RECEIVERS = {"method": "&self", "method_mut": "&mut self", "method_shared": "self: Arc<Self>"}
+_RECEIVERS = {"method": "&self", "method_mut": "&mut self", "method_shared": "self: Arc<Self>",
+              "protocol_method": "&self"}
 
 
 def _receiver(export: _Desc) -> Optional[str]:
     """``&self`` / ``&mut self`` for a method (its object's handle is the
     first C argument), else None."""
     return _RECEIVERS.get(export["kind"])
+
+
+def _open_handle(obj: Any) -> int:
+    """The handle of an object argument the fast path reads as a number;
+    a closed one raises the usual ``ValueError``."""
+    handle: int = obj._handle
+    if not handle:
+        raise _closed_error(obj)
+    return handle
+
+
+def _is_protocol(export: _Desc) -> bool:
+    """Whether an export is a protocol shim (``#[export(Eq, ..)]``): a dunder
+    of its owner's class, not a function or method of its own."""
+    return str(export["kind"]).startswith("protocol")
 
 
 def _constructs(export: _Desc) -> bool:
@@ -2974,6 +3145,11 @@ def _invoker(name: Optional[str], params: List[_Kind], ret: _Kind, types: _Types
             if value is None:
                 raise
             store_err(err, write_err(value, keep, err_where))
+            # Consumed as the Err value: its traceback (frames up to the
+            # exported call that lent the object) would keep that call's
+            # arguments, and so the lent object, alive through an exception
+            # the object itself may hold.
+            exc.__traceback__ = None
             return _FOREIGN_ERR
         if write_ok is not None and store_ok is not None:
             store_ok(ok, write_ok(result, keep, ok_where))
@@ -3017,6 +3193,11 @@ class _ClosureKind(_SignatureKind):
         invokers: List[_Invoke] = []
 
         def write_closure(v: Any, keep: List[Any], where: str) -> _FfiForeign:
+            if isinstance(v, _RustFunction) and v._rust == rust:
+                # A Rust closure of this type handed back: Rust takes the
+                # closure itself (its own functions), no detour through Python.
+                keep.append(v)
+                return v._foreign(where)
             if not callable(v):
                 raise TypeError(f"{where} ({rust}) must be callable, not {_type_name(v)}")
             if not invokers:
@@ -3025,6 +3206,20 @@ class _ClosureKind(_SignatureKind):
 
         return write_closure
 
+    def reader(self, types: _Types) -> _Reader:
+        rust = self.rust(types.named)
+        caller: List[Callable[[_FfiForeign, Tuple[Any, ...]], Any]] = []
+
+        def wrap(raw: _FfiForeign) -> Any:
+            if not caller:
+                caller.append(_foreign_caller(self.params, self.ret, types, rust))
+            return _RustFunction(raw, caller[0], rust)
+
+        def read_closure(raw: _FfiForeign) -> Any:
+            return _read_foreign(raw, rust, None, wrap)
+
+        return read_closure
+
     def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
         _bind_lent(self, w, p, where)
 
@@ -3032,6 +3227,138 @@ class _ClosureKind(_SignatureKind):
         args = ", ".join(a.c_form(h) for a in self.params) or "none"
         ret = self.ret.ok().c_form(h)
         return [(f"FfiForeign {p}", f"{rust}: method 0, args ({args}), ok {ret}")]
+
+    def c_form(self, h: _HeaderContext) -> str:
+        # Inside other values and as a result: the caller's own closure
+        # handed back, or a Rust closure with Rust's call/retain/release;
+        # the receiver releases it once.
+        return "FfiForeign"
+
+
+def _read_foreign(raw: _FfiForeign, rust: str, from_handle: Optional[Callable[[int], Any]],
+                  wrap: Optional[Callable[[_FfiForeign], Any]]) -> Any:
+    """A ``Box/Arc<dyn ..>`` Rust handed over (one reference is ours): a Rust
+    implementation's handle (NULL functions: ``from_handle``), a Python
+    object lent to Rust earlier (this helper's functions: the object
+    itself, and our reference is released), or a Rust closure (``wrap``)."""
+    call, retain, release, context = raw.call, raw.retain, raw.release, raw.context or 0
+    if not call and not retain and not release:
+        if from_handle is None:
+            raise TypeError(f"{rust}: Rust returned no closure (a NULL FfiForeign)")
+        return from_handle(context)
+    if (call, retain, release) == _FOREIGN_FUNCTIONS:
+        with _held_lock:
+            held = _held.get(context)
+        if held is None:
+            raise TypeError(f"{rust}: Rust returned a Python object that is no longer lent")
+        target = held.target
+        _release(context)
+        return target
+    if wrap is None:
+        _FOREIGN_REF(release)(context)
+        raise TypeError(f"{rust}: Rust returned an implementation made neither by Python nor by Rust")
+    # A copy: `raw` may view memory of the result that is freed once read.
+    return wrap(_FfiForeign(call, retain, release, context))
+
+
+class _RustFunction:
+    """A Rust closure handed to Python (``Box<dyn Fn(A..) -> R + Send +
+    Sync>`` returned, alone or inside another value): calling it calls the
+    Rust closure (arguments converted as for an export, the GIL released);
+    it holds one reference, released once when it is collected. Passed back
+    where the same closure type is expected, Rust gets the closure itself."""
+
+    __slots__ = ("__weakref__", "_call", "_raw", "_rust")
+
+    def __init__(self, raw: _FfiForeign, call: Callable[[_FfiForeign, Tuple[Any, ...]], Any], rust: str) -> None:
+        self._raw: Optional[_FfiForeign] = raw
+        self._call = call
+        self._rust = rust
+
+    def __call__(self, *args: Any) -> Any:
+        raw = self._raw
+        if raw is None:
+            raise ValueError(f"this {self._rust} was released")
+        return self._call(raw, args)
+
+    def _foreign(self, where: str) -> _FfiForeign:
+        """Its C form, to pass back to Rust (which takes its own reference)."""
+        if self._raw is None:
+            raise ValueError(f"{where}: this {self._rust} was released")
+        return self._raw
+
+    def __del__(self) -> None:
+        raw = getattr(self, "_raw", None)
+        if raw is not None:
+            self._raw = None
+            _FOREIGN_REF(raw.release)(raw.context)
+
+    def __repr__(self) -> str:
+        return f"<Rust closure {self._rust}>"
+
+
+def _foreign_call_status(raw: _FfiForeign, argv: Any, ok: Any, err: Any) -> Tuple[int, str]:
+    """Calls method 0 of a Rust ``FfiForeign`` (the GIL released): its
+    status and failure message."""
+    message = _FfiBuffer()
+    status = _FOREIGN_CALL(raw.call)(raw.context, 0, argv, ok, err, ctypes.addressof(message))
+    text = _read_string(message) if status == _FOREIGN_FAILED else ""
+    return status, text
+
+
+def _foreign_caller(params: List[_Kind], ret: _Kind, types: _Types,
+                    rust: str) -> Callable[[_FfiForeign, Tuple[Any, ...]], Any]:
+    """Calls a Rust closure through its ``FfiForeign``: the arguments in
+    their C forms (owned by Python for the call), its result read (a copy)
+    or its error raised: a ``Result``'s error value as the error type's
+    exception, a panic as ``RustPanic``, refused arguments as
+    ``InvalidArgument``."""
+    writers = [(p.writer(types), _boxer(p.c_type(types))) for p in params]
+    ok_kind = ret.ok()
+    ok_type = None if ok_kind.unit else ok_kind.c_type(types)
+    read_ok = None if ok_type is None else _slot_reader(ok_type, ok_kind.reader(types))
+    result_kind = ret if isinstance(ret, _ResultKind) else None
+    err_kind: Optional[_Kind] = None
+    if result_kind is not None:
+        err_kind = result_kind.error_type if result_kind.error_type is not None else _kind({"kind": "string"})
+    err_type = None if err_kind is None else err_kind.c_type(types)
+    read_err = None if err_kind is None or err_type is None else _slot_reader(err_type, err_kind.reader(types))
+    count = len(params)
+
+    def call(raw: _FfiForeign, args: Tuple[Any, ...]) -> Any:
+        if len(args) != count:
+            raise TypeError(f"{rust} takes {count} argument{'s' if count != 1 else ''} ({len(args)} given)")
+        keep: List[Any] = []
+        boxes = [box(write(a, keep, f"argument {i}")) for i, (a, (write, box)) in enumerate(zip(args, writers))]
+        argv = (ctypes.c_void_p * max(count, 1))(*[ctypes.addressof(b) for b in boxes])
+        ok = ok_type() if ok_type is not None else None
+        err = err_type() if err_type is not None else None
+        status, text = _foreign_call_status(raw, argv, None if ok is None else ctypes.addressof(ok),
+                                            None if err is None else ctypes.addressof(err))
+        if status == _FOREIGN_OK:
+            return None if ok is None or read_ok is None else read_ok(ctypes.addressof(ok))
+        if status == _FOREIGN_ERR and err is not None and read_err is not None and result_kind is not None:
+            value = read_err(ctypes.addressof(err))
+            raise _closure_error(value, result_kind, types)
+        if text.startswith("Rust panic: "):
+            raise RustPanic(text[len("Rust panic: "):])
+        raise InvalidArgument(f"{rust}: {text or f'returned the unknown status {status}'}")
+
+    return call
+
+
+def _closure_error(value: Any, kind: _ResultKind, types: _Types) -> FfiError:
+    """The exception of an error value a Rust closure returned."""
+    typed = kind.error_type
+    if typed is None:
+        cls = types.error_classes.get(kind.error_name) or FfiError
+        return cls(str(value))
+    base = types.typed_errors[typed.key]
+    desc = types.named[typed.key]
+    names = [str(v["name"]) for v in desc.get("variants", [])]
+    variant_name = getattr(value, "name", None) if desc["kind"] == "enum" else type(value).__name__
+    variant = names.index(variant_name) if variant_name in names else -1
+    return _error_exception(base, repr(value), variant, value)
 
 
 class _FnRefKind(_ClosureKind):
@@ -3342,8 +3669,11 @@ class _RecordKind(_NamedKind):
         lines.append(f"    __match_args__ = {_match_args(fields)}")
         defaulted = _defaulted_fields(desc["fields"], bool(desc["pod"]))
         args = "".join(f", {field}: {ty}{' = ...' if field in defaulted else ''}" for field, ty in fields)
+        if w.has_protocol(self.key, "default") and args:
+            # `Cls()` is the Rust `Default`; the fields otherwise.
+            lines += ["    @overload", "    def __init__(self) -> None: ...", "    @overload"]
         lines.append(f"    def __init__(self{args}) -> None: ...")
-        return lines
+        return lines + w.protocols(self.key, "    ")
 
     def error_class(self, types: _Types) -> Type[FfiError]:
         desc = types.named[self.key]
@@ -3420,7 +3750,8 @@ class _EnumKind(_NamedKind):
     def stub_define(self, w: _StubContext) -> List[str]:
         desc = w.named[self.key]
         lines = [f"class {_class_name(w.named, self.key)}(enum.IntEnum):", *w.doc(desc["doc"], "    ")]
-        return lines + [f"    {variant} = {value}" for variant, value in desc["variants"]]
+        lines += [f"    {variant} = {value}" for variant, value in desc["variants"]]
+        return lines + w.protocols(self.key, "    ")
 
     def default(self, value: Any, types: _Types) -> Any:
         cls = types.classes[self.key]
@@ -3581,7 +3912,7 @@ class _DataEnumKind(_NamedKind):
             defaulted = _defaulted_fields(variant["fields"], False)
             args = "".join(f", {field}: {ty}{' = ...' if field in defaulted else ''}" for field, ty in fields)
             lines.append(f"        def __init__(self{args}) -> None: ...")
-        return lines
+        return lines + w.protocols(self.key, "    ")
 
     def default(self, value: Any, types: _Types) -> Any:
         variant = getattr(types.classes[self.key], str(value.get("variant")), None) if isinstance(value, dict) else None
@@ -3656,6 +3987,16 @@ class _TraitKind(_NamedKind):
             return _lend(v, invokers, rust, keep)
 
         return write_trait
+
+    def reader(self, types: _Types) -> _Reader:
+        desc = types.named[self.key]
+        rust = self.rust(types.named)
+        rust_impl = types.classes[desc["object"]["key"]]
+
+        def read_trait(raw: _FfiForeign) -> Any:
+            return _read_foreign(raw, rust, rust_impl._from_handle, None)
+
+        return read_trait
 
     def bind_param(self, w: _Wrapper, p: str, where: str, rust: str) -> None:
         _bind_lent(self, w, p, where)
@@ -3780,7 +4121,7 @@ class _ObjectKind(_NamedKind):
     def stub_define(self, w: _StubContext) -> List[str]:
         desc = w.named[self.key]
         return [f"class {_class_name(w.named, self.key)}(_Object):", *w.doc(desc["doc"], "    "),
-                *w.members(self.key, desc["name"])]
+                *w.members(self.key, desc["name"]), *w.protocols(self.key, "    ")]
 
 
 class _SharedKind(_ObjectKind):
@@ -4066,6 +4407,7 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None],
         layout_fn = cdll["ffi_export_python_api"]
         init = cdll["ffi_export_python_init"]
         make = cdll["ffi_export_python_native"]
+        make_method = cdll["ffi_export_python_native_method"]
     except AttributeError:
         return None
     layout_fn.restype = ctypes.c_char_p
@@ -4073,7 +4415,8 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None],
     objects = {"int": int, "float": float, "str": str, "list": list, "tuple": tuple, "dict": dict,
                "True": True, "False": False, "None": None,
                "raise_fault": raise_fault, "error_class": error_class, "RustPanic": RustPanic,
-               "InvalidArgument": InvalidArgument, "foreign_failures": _foreign_failures}
+               "InvalidArgument": InvalidArgument, "foreign_failures": _foreign_failures,
+               "Object": _Object}
     values: List[Tuple[str, int]] = []
     for line in layout_fn().decode("ascii").splitlines():
         role, _, name = line.partition(" ")
@@ -4092,17 +4435,48 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None],
         return None
     make_fn = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_char_p, ctypes.py_object, ctypes.py_object,
                                 ctypes.py_object)(_address(make))
-    _fast_keepalive.append((raise_fault, error_class, init_fn, make_fn))
+    make_method_fn = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_char_p, ctypes.py_object, ctypes.py_object,
+                                       ctypes.py_object, ctypes.c_ssize_t)(_address(make_method))
+    _fast_keepalive.append((raise_fault, error_class, init_fn, make_fn, make_method_fn))
+    handle_offset = _handle_offset()
 
-    def native(name: str, slow: Callable[..., Any], names: List[str], defaults: List[Any]) -> Any:
+    def native(name: str, slow: Callable[..., Any], names: List[str], defaults: List[Any],
+               method: bool = False) -> Any:
         """The native function of export ``name`` (None if it has none):
         parameters ``names`` (keywords are matched by identity, so they are
-        interned), the last ``len(defaults)`` with those defaults."""
-        function = make_fn(name.encode(), slow, tuple(sys.intern(n) for n in names), tuple(defaults))
+        interned), the last ``len(defaults)`` with those defaults. A
+        ``method`` is called as ``(self, params...)`` and reads the handle
+        from ``self`` itself (``names`` then start with ``self`` and the
+        handle's)."""
+        interned, given = tuple(sys.intern(n) for n in names), tuple(defaults)
+        if method:
+            if handle_offset is None:
+                return None
+            function = make_method_fn(name.encode(), slow, interned, given, handle_offset)
+        else:
+            function = make_fn(name.encode(), slow, interned, given)
         if function is not None:
             _finish_native_type(type(function))
         return function
     return native
+
+
+def _handle_offset() -> Optional[int]:
+    """Where the ``_handle`` slot of an ``_Object`` instance (and so of an
+    instance of any subclass, whose layout extends it) is, in bytes from
+    its start: found by storing a marker object there and looking for its
+    address among the instance's pointer-sized words (only the instance's
+    own memory is read). None if it cannot be found exactly once."""
+    step = ctypes.sizeof(ctypes.c_void_p)
+    probe = object.__new__(_Object)
+    found = []
+    for marker in (object(), object()):
+        probe._handle = marker  # type: ignore[assignment]
+        found.append({offset for offset in range(2 * step, _Object.__basicsize__ - step + 1, step)
+                      if ctypes.c_void_p.from_address(id(probe) + offset).value == id(marker)})
+    probe._handle = 0
+    offsets = found[0] & found[1]
+    return offsets.pop() if len(offsets) == 1 else None
 
 
 def _refuse_new(cls: Any, *args: Any, **kwargs: Any) -> Any:
@@ -4113,12 +4487,13 @@ def _finish_native_type(cls: Any) -> None:
     """Makes the native function type behave like a function: it cannot be
     instantiated from Python (only the library makes its objects), and
     ``copy``/``deepcopy`` return the function itself, pickling refers to it
-    by name."""
+    by name, and its ``repr`` is a function's (as the ctypes path's is)."""
     if "__copy__" not in cls.__dict__:
         cls.__new__ = _refuse_new
         cls.__copy__ = lambda self: self
         cls.__deepcopy__ = lambda self, memo: self
         cls.__reduce__ = lambda self: self.__qualname__
+        cls.__repr__ = lambda self: f"<function {self.__qualname__} at {id(self):#x}>"
 
 
 #: Objects the Rust side holds pointers to: they live as long as the process.
@@ -4344,6 +4719,18 @@ class _Binder:
         cancel.restype = ctypes.c_bool
         self.cancel_task = cancel
         self.fast = _fast_path_maker(cdll, self.raise_fault, library._error_class)
+        self._keeping_gil: Optional[ctypes.CDLL] = None
+
+    def keeping_gil(self) -> ctypes.CDLL:
+        """The library as a ``ctypes.PyDLL`` (same handle): its functions
+        keep the GIL held during the call, for ``#[export(keep_gil)]``
+        exports on the ctypes path (the fast path keeps it itself). PyPy's
+        ctypes has no ``PyDLL`` (and releases its GIL around every foreign
+        call): there it is the library as loaded."""
+        if self._keeping_gil is None:
+            pydll = getattr(ctypes, "PyDLL", None)
+            self._keeping_gil = self.cdll if pydll is None else pydll(self.cdll._name, handle=self.cdll._handle)
+        return self._keeping_gil
 
     def raise_since(self, since: int, receiver: Any = None, call: Optional[int] = None,
                     error_type: Optional[str] = None, moved: Optional[Tuple[List[Any], str]] = None) -> None:
@@ -4434,7 +4821,7 @@ class _Binder:
             raise LoadError(f"{name}: {error}") from None
         error_kind = result.error_kind()
         error_type = None if error_kind is None else error_kind.key
-        cfunc = self.cdll[name]
+        cfunc = self.cdll[name] if not export.get("keep_gil") else self.keeping_gil()[name]
         # Callbacks and the allocator run Python code during the call and
         # report their exceptions to it.
         per_call = any(kind.runs_python for _, kind in params)
@@ -4536,37 +4923,46 @@ class _Binder:
             function = async_ns[name]
         fast = None
         if self.fast is not None and export.get("fast"):
+            defaults = [w.defaults[p] for p in w.names if p in w.defaults]
             if method:
-                # The handle is read by a def (a slot), the rest in Rust.
-                fast = self.fast(name, function, ["self", "_fx_h", *w.names[1:]], [])
+                # Called as `(self, params...)`; the handle is read from
+                # `self`'s slot in Rust and passed on second.
+                fast = self.fast(name, function, ["self", "_fx_h", *w.names[1:]], defaults, method=True)
             else:
-                fast = self.fast(name, function, w.names, [w.defaults[p] for p in w.names if p in w.defaults])
-        if fast is not None and method:
-            # The native function reads exact int/float/bool/str/buffer
-            # arguments itself and hands anything else to `function`, the
-            # fully checking ctypes wrapper; this def keeps keyword arguments
-            # and the signature.
-            fast_ns = {"_fx_fast": fast, **{f"_fx_d_{p}": value for p, value in w.defaults.items()}}
-            forwarded = ", ".join(["self", "self._handle", *w.names[1:]])
-            exec(f"def {name}({w.signature()}):\n    return _fx_fast({forwarded})", fast_ns)  # noqa: S102
+                fast = self.fast(name, function, w.names, defaults)
+        others = [p for p, param in zip(w.names[1:], export["params"]) if param.get("borrowed")]
+        if fast is not None and method and _is_protocol(export) and others:
+            # An object's comparison (`eq`, `cmp`) is its dunder: another
+            # type is `NotImplemented`, and the other object's handle is read
+            # here and passed to the native method as a number.
+            fast_ns = {"_fx_fast": fast, "_fx_handle": _open_handle,
+                       **{f"_fx_d_{p}": value for p, value in w.defaults.items()}}
+            check = "".join(f"    if type({p}) is not type(self): return NotImplemented\n" for p in others)
+            forwarded = ", ".join(["self", *[f"_fx_handle({p})" if p in others else p for p in w.names[1:]]])
+            exec(f"def {name}({w.signature()}):\n{check}    return _fx_fast({forwarded})", fast_ns)  # noqa: S102
+            fast.__wrapped__ = function
             function = fast_ns[name]
-        elif fast is not None:
-            # The native function is the attribute: CPython calls it with
+            function._ffi_dunder = True
+            fast = None
+        if fast is not None:
+            # The native function is the attribute (a method's binds to its
+            # object like a Python function): CPython calls it with
             # vectorcall; it binds keywords and defaults itself and hands
             # anything else to `function`, the fully checking ctypes wrapper,
             # which is also its `__wrapped__` (the signature `inspect` shows).
-            function.__annotations__ = w.annotations
-            function.__doc__ = _docstring(export, types.named)
             fast.__wrapped__ = function
             fast.__name__ = name
-            function = fast
-        function.__doc__ = _docstring(export, types.named)
-        function.__module__ = self.library._module_name
-        function.__qualname__ = name
-        if export["owner"]:
-            function.__name__ = _rust_name(export)
-            function.__qualname__ = f"{types.qualname(export['owner']['key'])}.{function.__name__}"
-        function.__annotations__ = w.annotations
+        # The wrapper is named as the native function is: Python's errors
+        # for the signature name it (`Counter.add() missing ...`).
+        for named in (function, fast) if fast is not None else (function,):
+            named.__doc__ = _docstring(export, types.named)
+            named.__module__ = self.library._module_name
+            named.__qualname__ = name
+            if export["owner"]:
+                named.__name__ = _rust_name(export)
+                named.__qualname__ = f"{types.qualname(export['owner']['key'])}.{named.__name__}"
+            named.__annotations__ = w.annotations
+        function = fast if fast is not None else function
         if export.get("batch"):
             function.map = self._batch(export)
         return function  # type: ignore[no-any-return]
@@ -4751,6 +5147,9 @@ class Library:
                 setattr(self.types, named[key]["name"], cls)
         binder = _Binder(self, cdll, self._types)
         self._exports: Dict[str, _Desc] = {}
+        #: The protocol shims (``#[export(Eq, Hash, ..)]``) of each type, by
+        #: protocol: installed as its class's dunders once all are bound.
+        shims: Dict[str, Dict[str, Callable[..., Any]]] = {}
         for export in self._description["exports"]:
             self._exports[export["name"]] = export
             try:
@@ -4762,8 +5161,12 @@ class Library:
                               RuntimeWarning, stacklevel=2)
                 function = _unbindable(export, str(error))
             self._functions[export["name"]] = function
-            if export["owner"]:
+            if export["owner"] and _is_protocol(export):
+                shims.setdefault(export["owner"]["key"], {})[_rust_name(export)] = function
+            elif export["owner"]:
                 self._install(self._types.classes[export["owner"]["key"]], export, function)
+        for key, table in shims.items():
+            _install_protocols(self._types.classes[key], table)
         for kind in self._types.kinds.values():
             kind.link(self._types, cdll)
         self._populate(named)

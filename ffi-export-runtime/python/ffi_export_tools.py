@@ -85,6 +85,26 @@ def load_package(package: str, name: Optional[str] = None) -> Library: ...
 '''
 
 
+#: What each protocol shim's result means, for the C header.
+_PROTOCOL_NOTES = {
+    "eq": "PartialEq::eq, 1 when equal (Python's ==)",
+    "hash": "Hash through DefaultHasher::new(), equal for values eq calls equal (Python's hash())",
+    "cmp": "PartialOrd/Ord, -1, 0 or 1; is_some 0 when unordered (Python's <, <=, >, >=)",
+    "display": "Display (Python's str())",
+    "debug": "Debug (Python's repr())",
+    "clone": "Clone, a new object to free with its _free (Python's copy.copy)",
+    "default": "Default (Python's constructor without arguments)",
+    "add": "Add (Python's +)",
+    "sub": "Sub (Python's -)",
+    "mul": "Mul (Python's *)",
+    "div": "Div (Python's /)",
+    "neg": "Neg (Python's unary -)",
+    "index": "Index, the element cloned (Python's obj[i])",
+    "pylen": "the method marked #[export(len)] (Python's len())",
+    "pybool": "the method marked #[export(bool)] (Python's bool())",
+}
+
+
 def _stub_default(value: object) -> str:
     """A default value in a stub: simple values as themselves, others
     (sequences, maps, enum variants) as ``...``."""
@@ -153,7 +173,7 @@ class _StubWriter:
         """The stubs of the object type ``key``'s associated functions."""
         lines = []
         for export in self.exports:
-            if not export["owner"] or export["owner"]["key"] != key:
+            if not export["owner"] or export["owner"]["key"] != key or ffi_export._is_protocol(export):
                 continue
             short = ffi_export._rust_name(export)
             method = ffi_export._receiver(export) is not None
@@ -178,6 +198,52 @@ class _StubWriter:
                 value = _kind(export["params"][0]["type"]).stub(self.named, True)
                 return [f"    @{name}.setter", f"    def {name}(self, value: {value}) -> None: ..."]
         return []
+    def shims(self, key: str) -> Dict[str, _Desc]:
+        """The protocol shims of type ``key``, by protocol (``eq``, ..)."""
+        return {ffi_export._rust_name(e): e for e in self.exports
+                if ffi_export._is_protocol(e) and e["owner"] and e["owner"]["key"] == key}
+
+    def has_protocol(self, key: str, protocol: str) -> bool:
+        """Whether type ``key`` opted in to ``protocol``."""
+        return protocol in self.shims(key)
+
+    def protocols(self, key: str, indent: str) -> List[str]:
+        """The dunders of type ``key``'s protocols (see
+        ``ffi_export._install_protocols``), in a class body at ``indent``."""
+        shims = self.shims(key)
+        cls = self.named.ref(key)
+        lines: List[str] = []
+
+        def returns(protocol: str) -> str:
+            return _kind(shims[protocol]["returns"]).ok().stub(self.named, False)
+
+        if "eq" in shims:
+            lines += ["def __eq__(self, other: object) -> bool: ...", "def __ne__(self, other: object) -> bool: ..."]
+            if "hash" not in shims:
+                lines.append("__hash__: ClassVar[None]  # type: ignore[assignment]")
+        if "hash" in shims:
+            lines.append("def __hash__(self) -> int: ...")
+        if "cmp" in shims:
+            lines += [f"def {name}(self, other: {cls}) -> bool: ..." for name in ffi_export._COMPARISONS]
+        for protocol, name in ffi_export._OPERATORS.items():
+            if protocol in shims:
+                lines.append(f"def {name}(self, other: {cls}) -> {returns(protocol)}: ...")
+        unary = {"display": ["__str__(self) -> str"], "debug": ["__repr__(self) -> str"],
+                 "neg": [f"__neg__(self) -> {returns('neg') if 'neg' in shims else ''}"],
+                 "pylen": ["__len__(self) -> int"], "pybool": ["__bool__(self) -> bool"],
+                 "clone": [f"__copy__(self) -> {cls}", f"__deepcopy__(self, memo: Any) -> {cls}"]}
+        for protocol, signatures in unary.items():
+            if protocol in shims:
+                lines += [f"def {signature}: ..." for signature in signatures]
+        if "index" in shims:
+            index = _kind(shims["index"]["params"][-1]["type"]).stub(self.named, True)
+            lines.append(f"def __getitem__(self, index: {index}) -> {returns('index')}: ...")
+        if "default" in shims:
+            lines += ["@staticmethod", f"def default() -> {cls}: ..."]
+            if self.named[key]["kind"] == "object" and not any(
+                    line.lstrip().startswith("def __init__") for line in self.members(key, "")):
+                lines.append("def __init__(self) -> None: ...")
+        return [f"{indent}{line}" for line in lines]
 
     def errors(self) -> List[str]:
         """The ``errors`` namespace's classes: an ``#[export]`` error type's
@@ -207,7 +273,7 @@ class _StubWriter:
             "import enum",
             "import types",
             "from typing import AbstractSet, Any, Callable, ClassVar, Dict, Iterable, Iterator, List, Literal, "
-            "Mapping, Optional, Protocol, Self, Sequence, Set, Tuple, TypeAlias, TypeVar, Union",
+            "Mapping, Optional, Protocol, Self, Sequence, Set, Tuple, TypeAlias, TypeVar, Union, overload",
             "",
             "from . import ffi_export" if vendored else "import ffi_export",
             "",
@@ -385,7 +451,12 @@ _C_NOTES = {
         "next call on the object. Rust calls retain(context) once when it keeps\n"
         "the object and release(context) once when it drops it, from any thread,\n"
         "so all three must be thread-safe. All three NULL: context is the handle\n"
-        "of a Rust implementation (Dyn<Trait>) passed back."
+        "of a Rust implementation (Dyn<Trait>). The same form comes back from\n"
+        "Rust (results, fields, elements: Box/Arc<dyn Trait>, Box<dyn Fn..>):\n"
+        "your own object handed back (retained once for you), a Dyn<Trait>\n"
+        "handle (NULL functions; free it with Dyn<Trait>_free), or a Rust\n"
+        "closure with Rust's own functions; release what you received once\n"
+        "(release(context), or the free)."
     ),
     "FfiAllocator": (
         "The caller's allocator for an Allocator parameter: alloc(context, kind, len)\n"
@@ -602,6 +673,9 @@ class _HeaderWriter:
             notes.append(f"Err({error}): returns zero/NULL, error code 1 (ffi_export_error_take).")
         if error_kind is not None and error_kind.key in self.named:
             notes.append(f"{error_kind.c_error(self)}.")
+        if ffi_export._is_protocol(export):
+            owner = self.named[export["owner"]["key"]]["name"]
+            notes.append(f"Protocol shim of {owner}: {_PROTOCOL_NOTES[ffi_export._rust_name(export)]}.")
         if export["free"]:
             notes.append(f"Owned result: release it exactly once with {export['free']}.")
         start_ret = c_ret

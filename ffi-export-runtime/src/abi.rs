@@ -292,6 +292,16 @@ pub struct FfiCallback {
 /// `Result`), or 2 on failure, with a UTF-8 message in `*message`. What it
 /// writes stays the caller's and valid until the same thread's next call on
 /// the same object, or its release.
+///
+/// The same form crosses the other way (ABI version 3): a `Box<dyn Trait>`
+/// or `Arc<dyn Trait>` Rust returns (alone or inside a `Vec`, `Option`,
+/// record, ...) is either the caller's own object handed back (its own
+/// functions and context, retained once for the receiver), or a Rust
+/// implementation: NULL functions and a `Dyn<Trait>` object handle as the
+/// context (freed with `Dyn<Trait>_free`). A Rust closure
+/// (`Box<dyn Fn(..)>` returned) comes with Rust's own `call`, `retain` and
+/// `release` under the same contract. Either way the receiver owns one
+/// reference and releases it once.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct FfiForeign {
@@ -303,6 +313,25 @@ pub struct FfiForeign {
     pub release: *const c_void,
     /// Passed back as the first argument.
     pub context: *mut c_void,
+}
+
+impl FfiForeign {
+    /// All NULL: `None` inside an `Option`, the value returned with an
+    /// error.
+    pub const NULL: FfiForeign = FfiForeign {
+        call: core::ptr::null(),
+        retain: core::ptr::null(),
+        release: core::ptr::null(),
+        context: core::ptr::null_mut(),
+    };
+}
+
+// SAFETY: all NULL owns nothing (no reference to release).
+unsafe impl AbiValue for FfiForeign {
+    #[inline]
+    fn error_value() -> Self {
+        FfiForeign::NULL
+    }
 }
 
 /// The C form of an [`Allocator`](crate::Allocator): `alloc(context, kind, len)` returns a

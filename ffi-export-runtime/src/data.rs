@@ -48,19 +48,39 @@ pub unsafe trait FfiData: Sized {
     }
 }
 
-/// What an `Arc<T>` result or field points to: a shared `#[export]`
-/// object, or an `#[export]` trait implemented in Rust (`Dyn<Trait>`);
-/// either crosses as a registry handle. One trait, so that `Arc<T>` has one
-/// `FfiData` impl for both (`object.rs`, `dynamic.rs`).
+/// What an `Arc<T>` result, field or element points to: a shared
+/// `#[export]` object (crossing as a registry handle), or an `#[export]`
+/// trait or closure type (`dyn Trait`, `dyn Fn(..)`, crossing as an
+/// `FfiForeign`). One trait, so that `Arc<T>` has one `FfiData` and one
+/// `FfiLift` impl for all of them (`object.rs`, `dynamic.rs`, and the
+/// macro's trait impls).
 ///
 /// # Safety
-/// `register_arc` returns a live registry handle whose release is the
-/// object type's `<Type>_free` (nothing is freed through `free_repr`).
-pub unsafe trait FfiArcData {
+/// `Repr` is the C form `DESC` announces; `arc_into_repr` hands the
+/// receiver one reference it releases itself (a handle through the object
+/// type's `<Type>_free`, an `FfiForeign` through its `release`): nothing is
+/// freed through `free_repr`. `arc_from_repr` checks everything it reads
+/// and leaves the caller's reference with the caller.
+pub unsafe trait FfiArcData: FfiArcRepr {
     /// How `Arc<Self>` is described.
     const DESC: TypeDesc;
-    /// Registers `value`; its handle.
-    fn register_arc(value: std::sync::Arc<Self>) -> u64;
+    /// Moves `value` into its C form; the receiver owns one reference.
+    fn arc_into_repr(value: std::sync::Arc<Self>) -> Self::Repr;
+    /// A new `Arc` of the value behind the caller's C form (the caller
+    /// keeps its own reference), or why it is invalid.
+    ///
+    /// # Safety
+    /// As [`FfiLift::from_repr`].
+    unsafe fn arc_from_repr(repr: &Self::Repr) -> Result<std::sync::Arc<Self>, String>;
+}
+
+/// The C form of `Arc<Self>`: a trait of its own, implemented for every
+/// object type (`Sync` or not) and `dyn` type, so that naming it in a
+/// shim's signature never fails; whether `Arc<Self>` crosses at all is
+/// [`FfiArcData`]'s bound, reported once, as `Arc<T>` itself.
+pub trait FfiArcRepr {
+    /// The C form.
+    type Repr: AbiValue;
 }
 
 // An unsupported `Arc<T>` is reported as itself (the note on `FfiData`
@@ -68,16 +88,26 @@ pub unsafe trait FfiArcData {
 // need `Arc<T>: FfiData`, and rustc reports a failing bound of `T` (`Sync`)
 // once per path.
 #[diagnostic::do_not_recommend]
-// SAFETY: the C form is a registry handle (a u64, 0 for none), released
-// through the object type's free function, not by `free_repr`.
+// SAFETY: `T`'s C form of `Arc<T>` (`FfiArcData`'s contract): the receiver
+// releases what it got itself, so `free_repr` frees nothing.
 unsafe impl<T: ?Sized + FfiArcData> FfiData for std::sync::Arc<T> {
-    type Repr = u64;
+    type Repr = T::Repr;
     const DESC: TypeDesc = T::DESC;
     const OWNED: bool = false;
-    fn into_repr(self) -> u64 {
-        T::register_arc(self)
+    fn into_repr(self) -> T::Repr {
+        T::arc_into_repr(self)
     }
-    unsafe fn free_repr(_: &mut u64) {}
+    unsafe fn free_repr(_: &mut T::Repr) {}
+}
+
+#[diagnostic::do_not_recommend]
+// SAFETY: forwarded to `FfiArcData::arc_from_repr`, which checks what it
+// reads.
+unsafe impl<T: ?Sized + FfiArcData> FfiLift for std::sync::Arc<T> {
+    unsafe fn from_repr(repr: &T::Repr) -> Result<std::sync::Arc<T>, String> {
+        // SAFETY: forwarded contract.
+        unsafe { T::arc_from_repr(repr) }
+    }
 }
 
 /// A [`FfiData`] value that can also be copied *in* from a C form the

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 /// Version of the C ABI and of the description format. The Python helper
 /// refuses a library whose version differs from its own.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// How one Rust type crosses the boundary.
 #[derive(Debug, Clone, Copy)]
@@ -420,6 +420,10 @@ pub struct ExportDesc {
     /// writes a property of its object (`"property"` in the JSON, absent
     /// for other exports).
     pub property: Option<PropertyDesc>,
+    /// `#[export(keep_gil)]`: Python calls keep the GIL held (the fast path
+    /// does not release it, the helper's ctypes path calls it as a
+    /// `PyDLL` function).
+    pub keep_gil: bool,
 }
 
 /// The property a getter or setter method stands for.
@@ -894,6 +898,9 @@ pub fn describe_json(exports: &[ExportDesc]) -> String {
             write_json_string(&mut out, property.name);
             let _ = write!(out, r#","setter":{}}}"#, property.setter);
         }
+        if export.keep_gil {
+            out.push_str(r#","keep_gil":true"#);
+        }
         out.push('}');
     }
     out.push_str(r#"],"types":{"#);
@@ -1035,6 +1042,7 @@ mod tests {
             batch: None,
             finish: None,
             property: None,
+            keep_gil: false,
         };
         let json = describe_json(std::slice::from_ref(&export));
         assert!(
@@ -1093,6 +1101,7 @@ mod tests {
             batch: None,
             finish: None,
             property: None,
+            keep_gil: false,
         };
         let json = describe_json(std::slice::from_ref(&export));
         assert!(
@@ -1144,6 +1153,7 @@ mod tests {
             batch: None,
             finish: None,
             property: None,
+            keep_gil: false,
         };
         let json = describe_json(std::slice::from_ref(&export));
         assert!(json.contains(r#"{"name":"a","type":{"kind":"object","key":"m::Item"},"borrowed":true,"mutable":true}"#), "{json}");

@@ -96,7 +96,7 @@
 //! `ffi_export_error_free` (which ignores a `value` it did not hand out, so
 //! freeing a copy of the struct or a forged pointer does nothing), or with
 //! the thread's record when nobody takes it (pushed out by 16 newer
-//! failures, or at thread exit). This layout is [`ABI_VERSION`] 2.
+//! failures, or at thread exit). This layout is [`ABI_VERSION`] 3.
 //!
 //! Every shim runs its body through [`call`]; this is the channel seen from
 //! Rust:
@@ -160,9 +160,10 @@
 //!     batch: None,
 //!     finish: None,
 //!     property: None,
+//!     keep_gil: false,
 //! };
 //! let json = describe_json(std::slice::from_ref(&export));
-//! assert!(json.starts_with(r#"{"abi_version":2,"#));
+//! assert!(json.starts_with(r#"{"abi_version":3,"#));
 //! assert!(json.contains(r#""params":[{"name":"text","type":{"kind":"str"}}],"returns":{"kind":"string"},"free":"shout_free""#));
 //! ```
 
@@ -182,6 +183,7 @@ pub mod foreign;
 pub mod iter;
 pub mod object;
 pub mod plain;
+pub mod protocol;
 pub mod python;
 pub mod status;
 pub mod task;
@@ -197,17 +199,15 @@ pub use convert::{
     FfiElement, FfiParam, FfiSliceElem, IntoFfi, Region, SliceArg,
 };
 pub use data::{
-    encode_error, error_repr, lift_by_pointer, reserve_by_pointer, FfiArcData, FfiData, FfiLift,
-    Moves, MovesOnce,
+    encode_error, error_repr, lift_by_pointer, reserve_by_pointer, FfiArcData, FfiArcRepr, FfiData,
+    FfiLift, Moves, MovesOnce,
 };
 pub use describe::{
     DataEnumDesc, EnumDesc, ErrorEncoder, ExportDesc, FieldDesc, IterDesc, MethodDesc, ObjectDesc,
     ParamDesc, PropertyDesc, RecordDesc, TraitDesc, TypeDesc, TypeEntry, VariantDesc, ABI_VERSION,
     EXPORTS, TYPES,
 };
-pub use dynamic::{
-    FfiTrait, FfiTraitObject, ForeignArgs, ForeignObject, ForeignReturn, ForeignValue,
-};
+pub use dynamic::{FfiTrait, ForeignArgs, ForeignObject, ForeignReturn, ForeignValue};
 pub use fn_ref::{ArgRepr, CallArg, FnRef};
 pub use iter::{Items, IterItems, Results, RustIter};
 pub use object::{

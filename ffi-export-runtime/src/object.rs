@@ -940,19 +940,19 @@ unsafe impl<T: FfiObject> FfiBorrowMut for T {
     }
 }
 
-// SAFETY: a shared object's handle, released once per handle handed out
-// through `<Type>_free`.
-unsafe impl<T: FfiObject + Sync> crate::data::FfiArcData for T {
-    const DESC: TypeDesc = TypeDesc::Shared(&<T as FfiObject>::DESC);
-    fn register_arc(value: Arc<T>) -> u64 {
-        register_shared(value)
-    }
+impl<T: FfiObject> crate::data::FfiArcRepr for T {
+    type Repr = u64;
 }
 
-// SAFETY: the handle is checked by the registry; a clone of the `Arc` is
-// taken (the caller keeps its reference).
-unsafe impl<T: FfiObject + Sync> FfiLift for Arc<T> {
-    unsafe fn from_repr(repr: &u64) -> Result<Arc<T>, String> {
+// SAFETY: a shared object's handle, released once per handle handed out
+// through `<Type>_free`; a handle read back is checked by the registry and
+// a clone of the `Arc` taken (the caller keeps its reference).
+unsafe impl<T: FfiObject + Sync> crate::data::FfiArcData for T {
+    const DESC: TypeDesc = TypeDesc::Shared(&<T as FfiObject>::DESC);
+    fn arc_into_repr(value: Arc<T>) -> u64 {
+        register_shared(value)
+    }
+    unsafe fn arc_from_repr(repr: &u64) -> Result<Arc<T>, String> {
         shared_value(*repr)
     }
 }

@@ -78,6 +78,9 @@ const PY_TP_DOC: c_int = 56;
 const PY_TP_MEMBERS: c_int = 72;
 const PY_TPFLAGS_HAVE_VECTORCALL: core::ffi::c_uint = 1 << 11;
 const PY_TPFLAGS_HAVE_VERSION_TAG: core::ffi::c_uint = 1 << 18;
+/// `Py_TPFLAGS_METHOD_DESCRIPTOR` (3.8+): `f.__get__(obj)(*args)` is
+/// `f(obj, *args)`, so CPython calls a method without binding it first.
+const PY_TPFLAGS_METHOD_DESCRIPTOR: core::ffi::c_uint = 1 << 17;
 const T_PYSSIZET: c_int = 19;
 const READONLY: c_int = 1;
 const PY_VECTORCALL_ARGUMENTS_OFFSET: usize = 1 << (usize::BITS - 1);
@@ -146,6 +149,7 @@ py_api! {
         rust_panic = "RustPanic",
         invalid_argument = "InvalidArgument",
         foreign_failures = "foreign_failures",
+        object_base = "Object",
     }
     functions {
         long_as_long_long = "PyLong_AsLongLong": fn(Py) -> i64,
@@ -181,6 +185,7 @@ py_api! {
         vectorcall_call = "PyVectorcall_Call": fn(Py, Py, Py) -> Py,
         method_new = "PyMethod_New": fn(Py, Py) -> Py,
         dict_size = "PyDict_Size": fn(Py) -> isize,
+        type_is_subtype = "PyType_IsSubtype": fn(Py, Py) -> c_int,
     }
 }
 
@@ -252,6 +257,7 @@ pub unsafe extern "C" fn ffi_export_python_init(api: *const PyApi) -> c_int {
         api.rust_panic,
         api.invalid_argument,
         api.foreign_failures,
+        api.object_base,
     ] {
         api_call!(api, incref(held));
     }
@@ -326,6 +332,43 @@ pub unsafe extern "C" fn ffi_export_python_native(
         (*this).count = count;
         (*this).required = required;
         (*this).fast = Some(fast);
+        (*this).handle_offset = 0;
+    }
+    object
+}
+
+/// The native function of method `name`, to be its class's attribute:
+/// as [`ffi_export_python_native`], but called as `(self, params...)`
+/// (bound like a Python function) and reading the object's handle itself
+/// from `self`'s `_handle` slot at `handle_offset` (measured by the helper
+/// on an `_Object`). `names` starts with `self` and a name for the handle;
+/// the fast function gets `(self, handle, params...)` as before.
+///
+/// # Safety
+/// As [`ffi_export_python_native`]; `handle_offset` is the offset of the
+/// `_handle` slot of the helper's `_Object` instances (a pointer-aligned
+/// offset inside their basic size, past the object header).
+#[no_mangle]
+pub unsafe extern "C" fn ffi_export_python_native_method(
+    name: *const c_char,
+    slow: Py,
+    names: Py,
+    defaults: Py,
+    handle_offset: isize,
+) -> Py {
+    let header = core::mem::size_of::<PyObject>() as isize;
+    let aligned = handle_offset % core::mem::align_of::<Py>() as isize == 0;
+    if handle_offset < header || !aligned {
+        return core::ptr::null_mut();
+    }
+    // SAFETY: forwarded contract.
+    let object = unsafe { ffi_export_python_native(name, slow, names, defaults) };
+    let Some(api) = API.get() else {
+        return object;
+    };
+    if !object.is_null() && object != api.py_none {
+        // SAFETY: a `native_function` just made, seen by nobody else yet.
+        unsafe { (*object.cast::<NativeFunction>()).handle_offset = handle_offset };
     }
     object
 }
@@ -344,6 +387,9 @@ struct NativeFunction {
     count: isize,
     required: isize,
     fast: Option<FastFn>,
+    /// A method's: the offset of the `_handle` slot in instances of the
+    /// helper's `_Object` (and so of its subclasses); 0 for a free function.
+    handle_offset: isize,
 }
 
 /// The `native_function` type, made on first use (and kept).
@@ -417,7 +463,9 @@ fn native_function_type(api: &PyApi) -> Py {
         name: c"ffi_export.native_function".as_ptr(),
         basicsize: core::mem::size_of::<NativeFunction>() as c_int,
         itemsize: 0,
-        flags: PY_TPFLAGS_HAVE_VERSION_TAG | PY_TPFLAGS_HAVE_VECTORCALL,
+        flags: PY_TPFLAGS_HAVE_VERSION_TAG
+            | PY_TPFLAGS_HAVE_VECTORCALL
+            | PY_TPFLAGS_METHOD_DESCRIPTOR,
         slots: slots.as_mut_ptr(),
     }));
     // The spec (and through it the slots and members) stays reachable, for
@@ -513,6 +561,10 @@ unsafe extern "C" fn native_vectorcall(
     let Some(fast) = this.fast else {
         return core::ptr::null_mut();
     };
+    if this.handle_offset != 0 {
+        // SAFETY: forwarded contract.
+        return unsafe { method_vectorcall(api, this, fast, args, nargsf, kwnames) };
+    }
     let nargs = (nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET) as isize;
     if kwnames.is_null() && nargs == this.count {
         // SAFETY: `nargs` live arguments with the GIL held, as the fast
@@ -528,6 +580,85 @@ unsafe extern "C" fn native_vectorcall(
     }
     // SAFETY: forwarded contract.
     unsafe { call_with_keywords(api, this.slow, args, nargsf, kwnames) }
+}
+
+/// `vectorcall` of a method's `native_function`, called as `(self,
+/// params...)`: the handle read from `self` (an instance of the helper's
+/// `_Object`) goes second, then the call is bound as a free function's;
+/// anything else (no `self`, `self` of another type, no handle) goes to
+/// the wrapper as it came, which raises the documented error.
+///
+/// # Safety
+/// As [`native_vectorcall`]; `this.handle_offset` is non-zero.
+unsafe fn method_vectorcall(
+    api: &PyApi,
+    this: &NativeFunction,
+    fast: FastFn,
+    args: *const Py,
+    nargsf: usize,
+    kwnames: Py,
+) -> Py {
+    let nargs = nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET;
+    let keywords = if kwnames.is_null() {
+        0
+    } else {
+        api_call!(api, tuple_size(kwnames)).max(0) as usize
+    };
+    // SAFETY: CPython passes `nargs` positional arguments followed by one
+    // value per keyword.
+    let given = unsafe { Python::args(args, (nargs + keywords) as isize) };
+    let Some(&receiver) = given.first().filter(|_| nargs > 0) else {
+        // SAFETY: forwarded contract.
+        return unsafe { call_with_keywords(api, this.slow, args, nargsf, kwnames) };
+    };
+    // SAFETY: a live argument.
+    let class = unsafe { PyObject::type_of(receiver) };
+    let handle = if api_call!(api, type_is_subtype(class, api.object_base)) != 0 {
+        // SAFETY: `receiver` is an instance of `_Object` or of a subclass
+        // (whose layout starts with `_Object`'s): its `_handle` slot is at
+        // `handle_offset` (the helper measured it, as the contract of
+        // `ffi_export_python_native_method` requires; checked past the
+        // header and aligned there), holding NULL (unset) or a strong
+        // reference. The GIL is held, so nothing changes it meanwhile.
+        unsafe {
+            *receiver
+                .cast::<u8>()
+                .offset(this.handle_offset)
+                .cast::<Py>()
+        }
+    } else {
+        core::ptr::null_mut()
+    };
+    if handle.is_null() || given.len() >= MAX_NATIVE_PARAMS {
+        // SAFETY: forwarded contract.
+        return unsafe { call_with_keywords(api, this.slow, args, nargsf, kwnames) };
+    }
+    // Held for the call: the fast function reads it first, but a fallback
+    // runs Python code that may close the object.
+    api_call!(api, incref(handle));
+    let mut expanded = [core::ptr::null_mut(); MAX_NATIVE_PARAMS + 1];
+    expanded[0] = receiver;
+    expanded[1] = handle;
+    expanded[2..=given.len()].copy_from_slice(&given[1..]);
+    let nargs = nargs as isize + 1;
+    let result = if kwnames.is_null() && nargs == this.count {
+        // SAFETY: `count` live arguments (the caller's, and the handle we
+        // hold) with the GIL held, as the fast function expects.
+        unsafe { fast(this.slow, expanded.as_ptr(), nargs) }
+    } else {
+        let mut bound = [core::ptr::null_mut(); MAX_NATIVE_PARAMS];
+        // SAFETY: `expanded` holds `nargs` positional values then the
+        // keyword values, as `kwnames` names them.
+        if unsafe { bind_arguments(api, this, expanded.as_ptr(), nargs, kwnames, &mut bound) } {
+            // SAFETY: `count` live arguments with the GIL held.
+            unsafe { fast(this.slow, bound.as_ptr(), this.count) }
+        } else {
+            // SAFETY: forwarded contract.
+            unsafe { call_with_keywords(api, this.slow, args, nargsf, kwnames) }
+        }
+    };
+    api_call!(api, decref(handle));
+    result
 }
 
 /// `callable(*args, **keywords)` for a vectorcall's arguments, through

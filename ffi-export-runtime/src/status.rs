@@ -441,7 +441,7 @@ pub fn take_since(since: u64) -> Option<Fault> {
     Some(fault)
 }
 
-fn panic_message(payload: &(dyn core::any::Any + Send)) -> String {
+pub(crate) fn panic_message(payload: &(dyn core::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&'static str>() {
         (*s).to_owned()
     } else if let Some(s) = payload.downcast_ref::<String>() {
@@ -481,22 +481,45 @@ pub fn call<R: AbiValue>(body: impl FnOnce() -> Result<R, Fault>) -> R {
             R::error_value()
         }
         Err(payload) => {
-            let element = PANIC_ELEMENT.with(Cell::take);
-            let fault = if payload.is::<CallbackFailed>() {
-                Fault::CallbackFailed
-            } else {
-                Fault::Panic(panic_message(&*payload))
-            };
-            let fault = match element {
-                Some(index) => fault.at(index),
-                None => fault,
-            };
-            // A payload whose destructor panics must not unwind out of here.
-            let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
-            record(fault);
+            record(panic_fault(payload));
             R::error_value()
         }
     }
+}
+
+/// As [`call`], for the CPython fast path, which raises a failure at once:
+/// the body's failure (or panic) comes back with the zero value instead of
+/// being recorded for `ffi_export_error_take` and taken again (no
+/// thread-local record touched on success or failure).
+#[inline]
+pub fn call_and_take<R: AbiValue>(body: impl FnOnce() -> Result<R, Fault>) -> (R, Option<Fault>) {
+    install_panic_hook();
+    let scope = ShimScope::enter();
+    let outcome = panic::catch_unwind(AssertUnwindSafe(body));
+    drop(scope);
+    match outcome {
+        Ok(Ok(value)) => (value, None),
+        Ok(Err(fault)) => (R::error_value(), Some(fault)),
+        Err(payload) => (R::error_value(), Some(panic_fault(payload))),
+    }
+}
+
+/// The failure a caught panic's `payload` stands for (naming the batch
+/// element it happened in, if any); the payload is dropped here.
+fn panic_fault(payload: Box<dyn core::any::Any + Send>) -> Fault {
+    let element = PANIC_ELEMENT.with(Cell::take);
+    let fault = if payload.is::<CallbackFailed>() {
+        Fault::CallbackFailed
+    } else {
+        Fault::Panic(panic_message(&*payload))
+    };
+    let fault = match element {
+        Some(index) => fault.at(index),
+        None => fault,
+    };
+    // A payload whose destructor panics must not unwind out of here.
+    let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
+    fault
 }
 
 /// Moves the error of the calling thread's latest call into `*out` and

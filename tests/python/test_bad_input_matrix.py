@@ -538,6 +538,66 @@ case("&dyn Fn(String) -> Result<i32, ListenerError>", "raises another exception 
      lambda lib: lib.sum_parsed("a", lambda w: {}[w]), KeyError, "a")
 case("&dyn Fn(String) -> Result<i32, ListenerError>", "raises a variant of the Result's error",
      lambda lib: lib.sum_parsed("a", _raise_busy(lib)), "lib.errors.ListenerError.Busy", "busy")
+# --- protocols (`#[export(Display, Eq, Hash, Ord, Add, ..)]`) -----------------
+case("protocol Eq (record)", "== with another type (NotImplemented both ways)",
+     lambda lib: lib.protocols.Version() == 3, None, "False")
+case("protocol Ord (record)", "< with another type", lambda lib: lib.protocols.Version() < 3, TypeError,
+     "'<' not supported between instances of 'Version' and 'int'")
+case("protocol Add (record)", "+ with another type", lambda lib: lib.protocols.Vec2(1.0, 2.0) + 1, TypeError,
+     r"unsupported operand type\(s\) for \+: 'Vec2' and 'int'")
+case("protocol Eq (object)", "== with an object of another type", lambda lib: lib.protocols.Bag([]) == lib.protocols.Cell(1),
+     None, "False")
+case("protocol Ord (object)", ">= with another type", lambda lib: lib.protocols.Bag([]) >= "a", TypeError,
+     "'>=' not supported between instances of 'Bag' and 'str'")
+case("protocol Eq without Hash (object)", "hash()", lambda lib: hash(lib.protocols.Cell(1)), TypeError,
+     "unhashable type: 'Cell'")
+case("record without protocols", "hash()", lambda lib: hash(lib.protocols.Plain(1)), TypeError,
+     "unhashable type: 'Plain'")
+case("protocol Display (object)", "the impl panics", lambda lib: str(lib.protocols.Grenade(True)), ffi_export.RustPanic,
+     "boom")
+case("protocol Eq (object)", "the impl panics", lambda lib: lib.protocols.Grenade(True) == lib.protocols.Grenade(False),
+     ffi_export.RustPanic, "boom")
+case("protocol Hash (object)", "the impl panics", lambda lib: hash(lib.protocols.Grenade(True)), ffi_export.RustPanic,
+     "boom")
+case("protocol Debug (object)", "the impl panics (repr never raises)",
+     lambda lib: repr(lib.protocols.Grenade(True)).endswith("Debug panicked: boom>"), None, "True")
+case("protocol Display (object)", "a closed object",
+     lambda lib: str((lambda b: (b.close(), b)[1])(lib.protocols.Bag([]))), ValueError, "this Bag is closed")
+case("protocol Index<usize> with len (object)", "an index out of range",
+     lambda lib: lib.protocols.Bag(["a"])[1], IndexError, r"Bag index 1 out of range \(len 1\)")
+case("protocol Index<usize> (object)", "an index of the wrong type", lambda lib: lib.protocols.Bag(["a"])["0"],
+     TypeError, "argument 'index'")
+
+# --- trait objects and closures inside other values ----------------------------
+case("Vec<Arc<dyn Listener>>", "an element missing a method (nothing kept)",
+     lambda lib: lib.notify_all([_Listener(), _Listener(), _Nameless()], "k"), TypeError,
+     "argument 'listeners'\\[2\\] \\(dyn Listener\\): _Nameless has no method 'name'")
+case("Vec<Arc<dyn Listener>>", "not a sequence", lambda lib: lib.notify_all(_Listener(), "k"), TypeError,
+     "argument 'listeners'")
+case("Option<Box<dyn Listener>>", "not an object with the methods", lambda lib: lib.maybe_notify(1.5, "k"), TypeError,
+     "argument 'listener' \\(dyn Listener\\): float has no method 'on_event'")
+case("Vec<Box<dyn Button>>", "a closed Rust implementation at index 1",
+     lambda lib: lib.press_all([lib.make_button("a"), (lambda b: (b.close(), b)[1])(lib.make_button("b"))]),
+     ValueError, "closed")
+case("HashMap<String, Box<dyn Fn(i64) -> i64>>", "a value not callable",
+     lambda lib: lib.apply_steps({"a": abs, "b": 1}, 1), TypeError,
+     "argument 'steps'\\['b'\\] .* must be callable, not int")
+case("Option<Box<dyn Fn(String) -> String>>", "not callable", lambda lib: lib.maybe_apply(b"x", "t"), TypeError,
+     "argument 'f' .* must be callable, not bytes")
+case("record field Option<Box<dyn Listener>>", "missing a method",
+     lambda lib: lib.run_hooks(lib.Hooks(name="h", listener=_Nameless(), buttons=[]), 1), TypeError,
+     "argument 'hooks'.*has no method 'name'")
+case("enum field Vec<Box<dyn Listener>>", "an element not an object with the methods",
+     lambda lib: lib.deliver(lib.Route.Each(listeners=[_Listener(), "x"]), "k"), TypeError,
+     "str has no method 'on_event'")
+case("Box<dyn Fn(i64) -> i64> returned", "called with the wrong type", lambda lib: lib.adder(1)("x"), TypeError,
+     "argument 0")
+case("Box<dyn Fn(i64) -> i64> returned", "called with too many arguments", lambda lib: lib.adder(1)(1, 2), TypeError,
+     "takes 1 argument")
+case("Option<Box<dyn Fn(u32) -> u32>> returned", "the closure panics", lambda lib: lib.divider(1)(0),
+     ffi_export.RustPanic, "division of 1 by zero")
+case("Arc<dyn Fn(i64) -> Result<i64, ListenerError>> returned", "returns Err",
+     lambda lib: lib.checker(1)(2), "lib.errors.ListenerError.Rejected", "")
 
 # --- iterators, properties, records as values (tests/src/lib.rs `values`) ---------------------
 def _playlist(lib):

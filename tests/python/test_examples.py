@@ -287,6 +287,40 @@ EXPECTED = {
         "  its field: line = 2\n"
         'lib.read_config("a = 1", lookup, refuse) → raises PermissionError: a is read-only\n'
     ),
+    "31_plugins": (
+        'lib.builtin_handlers() → [<DynHandler (handle 1)>, <DynHandler (handle 2)>]\n'
+        '[handler.respond("/status") for handler in builtins] → [\'ok\', \'1.0\']\n'
+        "sorted(formatters) → ['plain', 'upper']\n"
+        'formatters["upper"]("called from Python") → \'CALLED FROM PYTHON\'\n'
+        'router.install(lib.Plugins(handlers=[greeter, *builtins], formatters={**formatters, "brackets": lambda text: f"[{text}]"}, fallback=Echo()))\n'
+        '    → 3\n'
+        'Python objects held by Rust: 3\n'
+        'router.get("/hello/ada", "brackets") → \'[hello, ada]\'\n'
+        'router.get("/status", "upper") → \'OK\'\n'
+        'router.get("/nowhere", "plain") → \'echo /nowhere\'\n'
+        "[handler.prefix() for handler in router.handlers()] → ['/version', '/status', '/hello']\n"
+        'router.handlers()[2] is greeter → True\n'
+        'router.get("/status", "bold") → raises NoFormatter: no formatter named bold\n'
+        'router.install(lib.Plugins(handlers=[greeter, object()], formatters={}, fallback=None))\n'
+        "    → raises TypeError: argument 'plugins'.handlers[1] (dyn Handler): object has no method 'prefix' (a dyn Handler needs prefix, respond)\n"
+        'held by Rust after router.close(): 0\n'
+    ),
+    "32_protocols": (
+        'str: 12.50 USD, 0.99 EUR, -3.00 USD\n'
+        'repr: Money { currency: "EUR", cents: 99 }\n'
+        "sorted (Rust's Ord): ['0.99 EUR', '-3.00 USD', '12.50 USD']\n"
+        "same as Rust's sort: True\n"
+        'sum: 9.50 USD | negated: 3.00 USD | default: Money { currency: "", cents: 0 }\n'
+        "dict key (Rust's Hash): lunch\n"
+        'usd[0] + usd[1] → raises RustPanic: cannot add EUR to USD\n'
+        "usd[0] + 1 → raises TypeError: unsupported operand type(s) for +: 'Money' and 'int'\n"
+        'ledger: [12.50 USD, -3.00 USD] | len: 2 | bool: True | empty: False\n'
+        'twin: [12.50 USD, -3.00 USD, 0.01 USD] | equal: False | hash differs: True\n'
+        'first and last: 12.50 USD / -3.00 USD\n'
+        "iterated: ['12.50 USD', '-3.00 USD']\n"
+        'ledger == copy.copy(ledger) → True\n'
+        'ledger[2] → raises IndexError: Ledger index 2 out of range (len 2)\n'
+    ),
     "33_playlist": (
         '  Intro (90 s)\n'
         '  Chorus (200 s)\n'

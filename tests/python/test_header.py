@@ -39,9 +39,11 @@ def test_header_test_program(tmp_path) -> None:
     result = subprocess.run([exe], capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "abi 2",
+        "abi 3",
         "c button: c: 3, c-button, refs 0",
         "rust button: rust: 2, rust: 3",
+        "c button back: same, refs 1",
+        "rust closure: status 0, 3 + 2 = 5",
         "reverse: olléh (6 bytes)",
         "freed: yes",
         "person: Ada age 36 email ada@example.com tags 2 kind 2",
@@ -116,6 +118,12 @@ def test_header_test_program(tmp_path) -> None:
         "after free: live 0",
         "stale iterator: error code 3, InvalidArgument: argument `iter`: 7 is not a live `RustIter` handle "
         "(closed, freed, moved into a Rust call or never created)",
+        "Cell_eq: 1 1",
+        "Cell_eq after set: 0",
+        "Cell_eq(freed): error code 3, InvalidArgument",
+        "Grenade_display: grenade, hash stable: 1",
+        "armed display: ptr NULL",
+        "Grenade_display(armed): error code 2, RustPanic: boom",
     ]
 
 

@@ -57,7 +57,7 @@ def test_other_abi_version_names_both_versions(tmp_path) -> None:
     message = str(info.value)
     assert f"speaks ffi-export ABI version 99, but this helper (ffi_export.py {ffi_export.__version__}) " \
            f"speaks version {ffi_export.ABI_VERSION}" in message
-    assert ffi_export.ABI_VERSION == 2
+    assert ffi_export.ABI_VERSION == 3
 
 
 def test_not_a_library_and_missing_file(tmp_path) -> None:

@@ -122,6 +122,14 @@ def test_stub_files_written(typed_dir: str) -> None:
         "    Rust: ``fn parse_int(text: &str) -> Result<i64, ParseIntError>``",
         "async def add_later(a: int, b: int) -> int:",
         "    async def started_after(ms: int) -> Stopwatch:",
+        # Trait objects and closures inside other values, both ways.
+        "def notify_all(listeners: Sequence[Listener], kind: str) -> List[str]:",
+        "def apply_steps(steps: Mapping[str, Callable[[int], int]], x: int) -> Dict[str, int]:",
+        "def maybe_apply(f: Optional[Callable[[str], str]], text: str) -> str:",
+        "def named_steps() -> Dict[str, Callable[[int], int]]:",
+        "def divider(n: int) -> Optional[Callable[[int], int]]:",
+        "    step: Optional[Callable[[int], int]]",
+        "    def listeners(self) -> List[Listener]:",
     ]:
         assert line in stub.splitlines(), line
 
@@ -200,6 +208,8 @@ def test_typed_clients_run(typed_dir: str) -> None:
     assert "maps: {1: ['e'], 2: ['ab', 'cd']} [1, 3] -1.0 2.0 3 True b'AA'" in out.splitlines()
     assert "records: ['Ada'] 1 True" in out.splitlines()
     assert "fn refs: 3 ['a'] 2 [0, 1] x!!" in out.splitlines()
+    assert "nested: ['recorder', 'recorder'] None {'inc': 2} 3 ['double', 'negate'] True 2 " \
+           "('recorder', ['pressed 1', 'r: 1'], 3) []" in out.splitlines()
     assert "async: 3 {'a': 2} 0.0 [1, 2] [1] DivisionByZero" in out.splitlines()
     assert "inventory: ['item0', 'item1'] ['a', 'b'] (1.5, -2.0) 1" in out.splitlines()
     assert "defaults: hello a! hello a hello a? 8080 Guest None Hello b" in out.splitlines()
@@ -229,7 +239,7 @@ def test_describe_command_lists_signatures() -> None:
     assert "Counter_get: fn get(&self) -> u64" in lines
     result = subprocess.run([sys.executable, HELPER, "describe", "--json", library_path("examples")],
                             capture_output=True, text=True, check=True)
-    assert '"abi_version": 2' in result.stdout
+    assert '"abi_version": 3' in result.stdout
     tools = subprocess.run([sys.executable, TOOLS, "describe", library_path("ffi_export_tests")],
                            capture_output=True, text=True, check=True)
     assert tools.stdout.splitlines() == lines

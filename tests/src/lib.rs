@@ -3233,6 +3233,845 @@ pub mod fn_refs {
     }
 }
 
+/// Trait objects and closures inside other values, both ways:
+/// `Vec<Arc<dyn Listener>>`, `Option<Box<dyn Listener>>`, maps of stored
+/// closures, record and enum fields of them, closures returned to the
+/// caller (`tests/python/test_nested_traits.py`).
+pub mod nested_traits {
+    use super::traits::{Button, Event, Listener, ListenerError};
+    use ffi_export::export;
+    use std::collections::{BTreeMap, HashMap};
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    /// A stored closure of numbers.
+    pub type Step = Box<dyn Fn(i64) -> i64 + Send + Sync>;
+
+    fn event(kind: &str, seq: u32) -> Event {
+        Event {
+            kind: kind.to_owned(),
+            seq,
+            tags: Vec::new(),
+        }
+    }
+
+    fn outcome(listener: &dyn Listener, kind: &str, seq: u32) -> String {
+        match listener.on_event(event(kind, seq)) {
+            Ok(()) => listener.name(),
+            Err(ListenerError::Busy) => "busy".to_owned(),
+            Err(ListenerError::Rejected { reason }) => format!("rejected: {reason}"),
+        }
+    }
+
+    /// Hooks kept together: a record holding trait objects and a closure.
+    #[export]
+    pub struct Hooks {
+        /// Its name.
+        pub name: String,
+        /// A listener, or none.
+        pub listener: Option<Box<dyn Listener>>,
+        /// Buttons shared with others.
+        pub buttons: Vec<Arc<dyn Button>>,
+        /// A closure applied to numbers, or none.
+        pub step: Option<Step>,
+    }
+
+    /// Where events go: an enum whose variants hold trait objects.
+    #[export]
+    pub enum Route {
+        /// Nowhere.
+        Drop,
+        /// To one listener.
+        To(Arc<dyn Listener>),
+        /// To each of these.
+        Each {
+            /// The listeners.
+            listeners: Vec<Box<dyn Listener>>,
+        },
+    }
+
+    /// Sends one event to each listener of the list; what each answered
+    /// (its name, or its error).
+    #[export]
+    pub fn notify_all(listeners: Vec<Arc<dyn Listener>>, kind: String) -> Vec<String> {
+        listeners
+            .iter()
+            .enumerate()
+            .map(|(i, l)| outcome(&**l, &kind, i as u32))
+            .collect()
+    }
+
+    /// Sends one event to the listener if there is one.
+    #[export]
+    pub fn maybe_notify(listener: Option<Box<dyn Listener>>, kind: String) -> Option<String> {
+        listener.map(|l| outcome(&*l, &kind, 0))
+    }
+
+    /// Applies every named step to `x`.
+    #[export]
+    pub fn apply_steps(steps: HashMap<String, Step>, x: i64) -> BTreeMap<String, i64> {
+        steps.iter().map(|(k, f)| (k.clone(), f(x))).collect()
+    }
+
+    /// `f(text)`, or `text` when there is no `f`.
+    #[export]
+    pub fn maybe_apply(
+        f: Option<Box<dyn Fn(String) -> String + Send + Sync>>,
+        text: String,
+    ) -> String {
+        f.map_or_else(|| text.clone(), |f| f(text.clone()))
+    }
+
+    /// The hooks handed back as they came (trait objects and closures
+    /// included).
+    #[export]
+    pub fn hooks_echo(hooks: Hooks) -> Hooks {
+        hooks
+    }
+
+    /// Calls what the hooks hold: the listener's answer, each button
+    /// pressed once, the step of `x`.
+    #[export]
+    pub fn run_hooks(hooks: Hooks, x: i64) -> (Option<String>, Vec<String>, Option<i64>) {
+        (
+            hooks
+                .listener
+                .as_deref()
+                .map(|l| outcome(l, &hooks.name, 0)),
+            hooks.buttons.iter().map(|b| b.press(1)).collect(),
+            hooks.step.as_ref().map(|f| f(x)),
+        )
+    }
+
+    /// Hooks made in Rust: a Rust button and a Rust step adding `n`.
+    #[export]
+    pub fn hooks_from_rust(n: i64) -> Hooks {
+        Hooks {
+            name: "rust".to_owned(),
+            listener: None,
+            buttons: vec![super::traits::make_button(format!("b{n}")).into()],
+            step: Some(adder(n)),
+        }
+    }
+
+    /// The route handed back as it came.
+    #[export]
+    pub fn route_echo(route: Route) -> Route {
+        route
+    }
+
+    /// Delivers one event along the route; the answers.
+    #[export]
+    pub fn deliver(route: Route, kind: String) -> Vec<String> {
+        match route {
+            Route::Drop => Vec::new(),
+            Route::To(l) => vec![outcome(&*l, &kind, 0)],
+            Route::Each { listeners } => {
+                listeners.iter().map(|l| outcome(&**l, &kind, 0)).collect()
+            }
+        }
+    }
+
+    /// A closure adding `n`, made in Rust and handed to the caller.
+    #[export]
+    pub fn adder(n: i64) -> Step {
+        Box::new(move |x| x + n)
+    }
+
+    /// Closures made in Rust, by name.
+    #[export]
+    pub fn named_steps() -> HashMap<String, Step> {
+        let mut steps: HashMap<String, Step> = HashMap::new();
+        steps.insert("double".to_owned(), Box::new(|x| x * 2));
+        steps.insert("negate".to_owned(), Box::new(|x| -x));
+        steps
+    }
+
+    /// A closure refusing values above `limit` with a typed error.
+    #[export]
+    pub fn checker(limit: i64) -> Arc<dyn Fn(i64) -> Result<i64, ListenerError> + Send + Sync> {
+        Arc::new(move |x| {
+            if x > limit {
+                Err(ListenerError::Rejected {
+                    reason: format!("{x} > {limit}"),
+                })
+            } else {
+                Ok(x)
+            }
+        })
+    }
+
+    /// A closure that panics on 0.
+    #[export]
+    pub fn divider(n: u32) -> Option<Box<dyn Fn(u32) -> u32 + Send + Sync>> {
+        Some(Box::new(move |d| {
+            if d == 0 {
+                panic!("division of {n} by zero");
+            }
+            n / d
+        }))
+    }
+
+    /// `g(f(x))` as a new closure (`f` and `g` may be the caller's).
+    #[export]
+    pub fn compose(f: Step, g: Step) -> Step {
+        Box::new(move |x| g(f(x)))
+    }
+
+    static LIVE_CLOSURES: AtomicU32 = AtomicU32::new(0);
+
+    /// Counts the closures alive that hold one.
+    struct Alive;
+
+    impl Alive {
+        fn new() -> Alive {
+            LIVE_CLOSURES.fetch_add(1, Ordering::SeqCst);
+            Alive
+        }
+    }
+
+    impl Drop for Alive {
+        fn drop(&mut self) {
+            LIVE_CLOSURES.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// A closure adding `n` that counts itself alive (`live_closures`).
+    #[export]
+    pub fn counted_adder(n: i64) -> Step {
+        let alive = Alive::new();
+        Box::new(move |x| {
+            let _ = &alive;
+            x + n
+        })
+    }
+
+    /// Closures of `counted_adder` alive now.
+    #[export]
+    pub fn live_closures() -> u32 {
+        LIVE_CLOSURES.load(Ordering::SeqCst)
+    }
+
+    /// A closure of text, made in Rust.
+    #[export]
+    pub fn greeter(greeting: String) -> Box<dyn Fn(String) -> String + Send + Sync> {
+        Box::new(move |name| format!("{greeting}, {name}"))
+    }
+
+    /// The closure handed back as it came.
+    #[export]
+    pub fn step_echo(
+        f: Arc<dyn Fn(i64) -> i64 + Send + Sync>,
+    ) -> Arc<dyn Fn(i64) -> i64 + Send + Sync> {
+        f
+    }
+
+    /// The button handed back as it came.
+    #[export]
+    pub fn button_echo(button: Box<dyn Button>) -> Box<dyn Button> {
+        button
+    }
+
+    /// Presses each button once.
+    #[export]
+    pub fn press_all(buttons: Vec<Box<dyn Button>>) -> Vec<String> {
+        buttons.iter().map(|b| b.press(1)).collect()
+    }
+
+    /// Makes buttons: implemented in Python or in Rust.
+    #[export]
+    pub trait Factory: Send + Sync {
+        /// A button labelled `label`.
+        fn make(&self, label: String) -> Box<dyn Button>;
+        /// Buttons, if it has any.
+        fn all(&self) -> Option<Vec<Arc<dyn Button>>>;
+        /// Told about buttons Rust made.
+        fn adopt(&self, buttons: Vec<Arc<dyn Button>>) -> u32;
+    }
+
+    /// Asks the factory for a button and for all of its buttons, tells it
+    /// about two Rust buttons; the labels it saw pressed.
+    #[export]
+    pub fn use_factory(factory: Box<dyn Factory>) -> Vec<String> {
+        let mut seen = vec![factory.make("made".to_owned()).press(1)];
+        seen.extend(factory.all().unwrap_or_default().iter().map(|b| b.label()));
+        let adopted = factory.adopt(vec![
+            super::traits::make_button("r1".to_owned()).into(),
+            super::traits::make_button("r2".to_owned()).into(),
+        ]);
+        seen.push(format!("adopted {adopted}"));
+        seen
+    }
+
+    /// Listeners kept in a list, called from Rust threads.
+    #[derive(Default)]
+    pub struct Panel {
+        listeners: Mutex<Vec<Arc<dyn Listener>>>,
+    }
+
+    #[export]
+    impl Panel {
+        /// An empty panel.
+        pub fn new() -> Panel {
+            Panel::default()
+        }
+        /// Keeps every listener of the list; how many it keeps now.
+        pub fn add_all(&mut self, listeners: Vec<Arc<dyn Listener>>) -> u32 {
+            let mut kept = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
+            kept.extend(listeners);
+            kept.len() as u32
+        }
+        /// The listeners it keeps, in order.
+        pub fn listeners(&self) -> Vec<Arc<dyn Listener>> {
+            self.listeners
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+        }
+        /// The first listener, if any.
+        pub fn first(&self) -> Option<Arc<dyn Listener>> {
+            self.listeners
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .first()
+                .cloned()
+        }
+        /// Forgets every listener.
+        pub fn clear(&mut self) {
+            self.listeners
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
+        }
+        /// Sends `count` events to every listener from `threads` Rust
+        /// threads at once; how many calls succeeded.
+        pub fn publish_from_threads(&self, threads: u32, count: u32) -> u32 {
+            let listeners = self.listeners();
+            let ok = Arc::new(AtomicU32::new(0));
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let listeners = listeners.clone();
+                    let ok = ok.clone();
+                    std::thread::spawn(move || {
+                        for i in 0..count {
+                            for l in &listeners {
+                                if l.on_event(event(&format!("t{t}"), i)).is_ok() {
+                                    ok.fetch_add(1, Ordering::SeqCst);
+                                }
+                            }
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                let _ = h.join();
+            }
+            ok.load(Ordering::SeqCst)
+        }
+    }
+}
+
+/// Rust traits become Python protocols: `#[export(Display, Eq, Hash, ..)]`
+/// on records, enums and objects, operators, `len()` and `bool()`.
+pub mod protocols {
+    use ffi_export::export;
+    use std::cmp::Ordering;
+    use std::fmt;
+    use std::sync::atomic::{AtomicUsize, Ordering as Atomic};
+
+    /// A version whose order is not its fields' (a pre-release, with a
+    /// label, sorts before the release): `sorted()` in Python must follow
+    /// this `Ord`, not a field tuple.
+    #[export(Display, Debug, Eq, Hash, Ord, Default)]
+    #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct Version {
+        pub major: u32,
+        pub minor: u32,
+        pub patch: u32,
+        pub label: String,
+    }
+
+    impl fmt::Display for Version {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "{}.{}.{}", self.major, self.minor, self.patch)?;
+            match self.label.as_str() {
+                "" => Ok(()),
+                label => write!(f, "-{label}"),
+            }
+        }
+    }
+
+    impl Ord for Version {
+        fn cmp(&self, other: &Self) -> Ordering {
+            (self.major, self.minor, self.patch)
+                .cmp(&(other.major, other.minor, other.patch))
+                .then_with(|| match (self.label.is_empty(), other.label.is_empty()) {
+                    (true, true) => Ordering::Equal,
+                    (true, false) => Ordering::Greater,
+                    (false, true) => Ordering::Less,
+                    (false, false) => self.label.cmp(&other.label),
+                })
+        }
+    }
+
+    impl PartialOrd for Version {
+        fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+
+    /// `versions` sorted by Rust's `Ord`.
+    #[export]
+    pub fn sort_versions(mut versions: Vec<Version>) -> Vec<Version> {
+        versions.sort();
+        versions
+    }
+
+    /// Rust's hash of a version (what Python's `hash()` gives too).
+    #[export]
+    pub fn version_hash(version: &Version) -> u64 {
+        ffi_export::__private::protocol::hash(version)
+    }
+
+    /// A record without opt-ins: compares by field value, unhashable.
+    #[export]
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Plain {
+        pub a: i32,
+    }
+
+    /// A 2-D vector: arithmetic, a partial order with NaN.
+    #[export(Debug, PartialEq, PartialOrd, Add, Sub, Mul, Div, Neg)]
+    #[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+    pub struct Vec2 {
+        pub x: f64,
+        pub y: f64,
+    }
+
+    impl std::ops::Add for Vec2 {
+        type Output = Vec2;
+        fn add(self, o: Vec2) -> Vec2 {
+            Vec2 {
+                x: self.x + o.x,
+                y: self.y + o.y,
+            }
+        }
+    }
+
+    impl std::ops::Sub for Vec2 {
+        type Output = Vec2;
+        fn sub(self, o: Vec2) -> Vec2 {
+            Vec2 {
+                x: self.x - o.x,
+                y: self.y - o.y,
+            }
+        }
+    }
+
+    impl std::ops::Mul for Vec2 {
+        type Output = f64;
+        /// The dot product: an `Output` of another type.
+        fn mul(self, o: Vec2) -> f64 {
+            self.x * o.x + self.y * o.y
+        }
+    }
+
+    impl std::ops::Div for Vec2 {
+        type Output = Vec2;
+        fn div(self, o: Vec2) -> Vec2 {
+            Vec2 {
+                x: self.x / o.x,
+                y: self.y / o.y,
+            }
+        }
+    }
+
+    impl std::ops::Neg for Vec2 {
+        type Output = Vec2;
+        fn neg(self) -> Vec2 {
+            Vec2 {
+                x: -self.x,
+                y: -self.y,
+            }
+        }
+    }
+
+    /// An enum with data: printed, compared, hashed and sorted by Rust.
+    #[export(Display, Debug, Eq, Hash, Ord)]
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Token {
+        Number { value: i64 },
+        Word { text: String },
+        End,
+    }
+
+    impl fmt::Display for Token {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                Token::Number { value } => write!(f, "#{value}"),
+                Token::Word { text } => write!(f, "'{text}'"),
+                Token::End => write!(f, "<end>"),
+            }
+        }
+    }
+
+    /// `tokens` sorted by Rust's `Ord`.
+    #[export]
+    pub fn sort_tokens(mut tokens: Vec<Token>) -> Vec<Token> {
+        tokens.sort();
+        tokens
+    }
+
+    /// A field-less enum: `str()` from `Display`, `Suit.default()`.
+    #[export(Display, Default)]
+    #[derive(Clone, Copy, Default)]
+    pub enum Suit {
+        Clubs,
+        #[default]
+        Hearts,
+    }
+
+    impl fmt::Display for Suit {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(match self {
+                Suit::Clubs => "♣",
+                Suit::Hearts => "♥",
+            })
+        }
+    }
+
+    static LIVE_BAGS: AtomicUsize = AtomicUsize::new(0);
+
+    /// A list of words held by handle: every protocol, `len()` and
+    /// `bool()`, `+` of two bags (`&Bag + &Bag`), `bag[i]`.
+    #[derive(Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub struct Bag {
+        words: Vec<String>,
+    }
+
+    impl Bag {
+        fn of(words: Vec<String>) -> Bag {
+            LIVE_BAGS.fetch_add(1, Atomic::SeqCst);
+            Bag { words }
+        }
+    }
+
+    impl Drop for Bag {
+        fn drop(&mut self) {
+            LIVE_BAGS.fetch_sub(1, Atomic::SeqCst);
+        }
+    }
+
+    impl Clone for Bag {
+        fn clone(&self) -> Bag {
+            Bag::of(self.words.clone())
+        }
+    }
+
+    impl Default for Bag {
+        fn default() -> Bag {
+            Bag::of(Vec::new())
+        }
+    }
+
+    impl fmt::Display for Bag {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "{{{}}}", self.words.join(" "))
+        }
+    }
+
+    impl std::ops::Index<usize> for Bag {
+        type Output = String;
+        fn index(&self, index: usize) -> &String {
+            &self.words[index]
+        }
+    }
+
+    impl std::ops::Add for &Bag {
+        type Output = Bag;
+        fn add(self, other: &Bag) -> Bag {
+            Bag::of(self.words.iter().chain(&other.words).cloned().collect())
+        }
+    }
+
+    #[export(Display, Debug, Eq, Hash, Ord, Clone, Default, Add, Index<usize>)]
+    impl Bag {
+        /// A bag of `words`.
+        pub fn new(words: Vec<String>) -> Bag {
+            Bag::of(words)
+        }
+
+        /// Adds a word.
+        pub fn push(&mut self, word: &str) {
+            self.words.push(word.to_owned());
+        }
+
+        /// The words.
+        pub fn words(&self) -> Vec<String> {
+            self.words.clone()
+        }
+
+        /// How many words: Python's `len()`.
+        #[export(len)]
+        pub fn len(&self) -> usize {
+            self.words.len()
+        }
+
+        /// Whether it holds no word.
+        pub fn is_empty(&self) -> bool {
+            self.words.is_empty()
+        }
+
+        /// Whether it holds a word: Python's `bool()`.
+        #[export(bool)]
+        pub fn has_words(&self) -> bool {
+            !self.words.is_empty()
+        }
+    }
+
+    /// Live `Bag`s (copies from `copy.copy` and `+` included).
+    #[export]
+    pub fn live_bags() -> usize {
+        LIVE_BAGS.load(Atomic::SeqCst)
+    }
+
+    /// An object whose protocols panic when it is armed.
+    pub struct Grenade {
+        armed: bool,
+    }
+
+    impl Grenade {
+        fn check(&self) {
+            if self.armed {
+                panic!("boom");
+            }
+        }
+    }
+
+    impl fmt::Display for Grenade {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            self.check();
+            f.write_str("grenade")
+        }
+    }
+
+    impl fmt::Debug for Grenade {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            self.check();
+            f.write_str("Grenade")
+        }
+    }
+
+    impl PartialEq for Grenade {
+        fn eq(&self, other: &Grenade) -> bool {
+            self.check();
+            self.armed == other.armed
+        }
+    }
+
+    impl Eq for Grenade {}
+
+    impl std::hash::Hash for Grenade {
+        fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+            self.check();
+            self.armed.hash(state);
+        }
+    }
+
+    #[export(Display, Debug, Eq, Hash)]
+    impl Grenade {
+        /// A grenade, `armed` or not.
+        pub fn new(armed: bool) -> Grenade {
+            Grenade { armed }
+        }
+    }
+
+    /// Equality without `Hash`: Python makes it unhashable.
+    #[derive(PartialEq)]
+    pub struct Cell {
+        value: i64,
+    }
+
+    #[export(PartialEq)]
+    impl Cell {
+        /// A cell holding `value`.
+        pub fn new(value: i64) -> Cell {
+            Cell { value }
+        }
+
+        /// Sets the value.
+        pub fn set(&mut self, value: i64) {
+            self.value = value;
+        }
+    }
+}
+
+/// Issue 14's native paths: `#[export(keep_gil)]` functions (the Python
+/// call keeps the GIL held), each beside its default twin (the GIL
+/// released), so both can be compared on both call paths.
+pub mod native_paths {
+    use ffi_export::export;
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    /// What the kept functions fail with.
+    #[derive(Debug, thiserror::Error)]
+    #[error("{0} is negative")]
+    pub struct Negative(pub i64);
+
+    /// Sleeps `ms` milliseconds with the GIL kept: no other Python thread
+    /// runs meanwhile. Returns `ms`.
+    #[export(keep_gil)]
+    pub fn hold_gil_kept(ms: u64) -> u64 {
+        std::thread::sleep(Duration::from_millis(ms));
+        ms
+    }
+
+    /// Sleeps `ms` milliseconds, the GIL released (the default).
+    #[export]
+    pub fn hold_gil_released(ms: u64) -> u64 {
+        std::thread::sleep(Duration::from_millis(ms));
+        ms
+    }
+
+    /// `a + b`, refusing overflow (panics), GIL kept.
+    #[export(keep_gil)]
+    pub fn kept_add(a: i64, b: i64) -> i64 {
+        a.checked_add(b).expect("overflow")
+    }
+
+    /// `a + b`, refusing overflow (panics).
+    #[export]
+    pub fn released_add(a: i64, b: i64) -> i64 {
+        a.checked_add(b).expect("overflow")
+    }
+
+    /// The square root of `x`, refusing negatives, GIL kept.
+    #[export(keep_gil)]
+    pub fn kept_root(x: i64) -> Result<f64, Negative> {
+        if x < 0 {
+            return Err(Negative(x));
+        }
+        Ok((x as f64).sqrt())
+    }
+
+    /// The square root of `x`, refusing negatives.
+    #[export]
+    pub fn released_root(x: i64) -> Result<f64, Negative> {
+        if x < 0 {
+            return Err(Negative(x));
+        }
+        Ok((x as f64).sqrt())
+    }
+
+    /// `text` upper-cased `times` times over, GIL kept.
+    #[export(keep_gil)]
+    pub fn kept_shout(text: &str, times: u8) -> String {
+        text.to_uppercase().repeat(usize::from(times))
+    }
+
+    /// `text` upper-cased `times` times over.
+    #[export]
+    pub fn released_shout(text: &str, times: u8) -> String {
+        text.to_uppercase().repeat(usize::from(times))
+    }
+
+    /// The sum of `values` scaled by the optional `scale`, GIL kept.
+    #[export(keep_gil)]
+    pub fn kept_sum(values: &[f64], scale: Option<f64>) -> f64 {
+        values.iter().sum::<f64>() * scale.unwrap_or(1.0)
+    }
+
+    /// The sum of `values` scaled by the optional `scale`.
+    #[export]
+    pub fn released_sum(values: &[f64], scale: Option<f64>) -> f64 {
+        values.iter().sum::<f64>() * scale.unwrap_or(1.0)
+    }
+
+    /// The total of the counts per key, GIL kept (owned parameters).
+    #[export(keep_gil)]
+    pub fn kept_total(counts: HashMap<String, u32>, extra: Vec<u32>) -> u64 {
+        counts.values().chain(&extra).map(|&n| u64::from(n)).sum()
+    }
+
+    /// The total of the counts per key.
+    #[export]
+    pub fn released_total(counts: HashMap<String, u32>, extra: Vec<u32>) -> u64 {
+        counts.values().chain(&extra).map(|&n| u64::from(n)).sum()
+    }
+
+    /// `n` halves of 1.0, GIL kept: a result the fast path does not build
+    /// (a `Vec`), so the call goes through ctypes, still keeping the GIL.
+    #[export(keep_gil)]
+    pub fn kept_halves(n: u32) -> Vec<f64> {
+        (0..n).map(|i| 0.5f64.powi(i as i32)).collect()
+    }
+
+    /// `n` halves of 1.0.
+    #[export]
+    pub fn released_halves(n: u32) -> Vec<f64> {
+        (0..n).map(|i| 0.5f64.powi(i as i32)).collect()
+    }
+
+    /// Calls of `steady_double`, since the last `batch_calls`.
+    static BATCH_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    /// How many times `steady_double` ran since the last call of this
+    /// (which resets the count).
+    #[export]
+    pub fn batch_calls() -> u64 {
+        BATCH_CALLS.swap(0, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// `2 x`; panics on 7777.
+    #[export(batch)]
+    pub fn steady_double(x: i64) -> i64 {
+        BATCH_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        assert!(x != 7777, "bad {x}");
+        x.wrapping_mul(2)
+    }
+
+    /// A running total: methods of primitives and strings, with defaults,
+    /// called natively (the native function is the class attribute).
+    pub struct Meter {
+        total: i64,
+        name: String,
+    }
+
+    #[export]
+    impl Meter {
+        /// A meter at `start`.
+        pub fn new(start: i64, name: &str) -> Meter {
+            Meter {
+                total: start,
+                name: name.to_owned(),
+            }
+        }
+
+        /// Adds `by` `times` times; the new total. Negative `by` is an
+        /// error, overflow a panic.
+        pub fn add(&mut self, by: i64, #[ffi(default = 1)] times: i64) -> Result<i64, Negative> {
+            if by < 0 {
+                return Err(Negative(by));
+            }
+            self.total = by
+                .checked_mul(times)
+                .and_then(|n| self.total.checked_add(n))
+                .expect("overflow");
+            Ok(self.total)
+        }
+
+        /// The total.
+        pub fn total(&self) -> i64 {
+            self.total
+        }
+
+        /// `prefix`, the name and `end`.
+        pub fn label(&self, prefix: &str, #[ffi(default = "!")] end: &str) -> String {
+            format!("{prefix}{}{end}", self.name)
+        }
+    }
+}
+
 /// Iterators, properties and records as values: `impl Iterator` and
 /// `Box<dyn Iterator>` results, `#[export(getter)]`/`#[export(setter)]`
 /// methods, `match`, pickling and annotations of records.

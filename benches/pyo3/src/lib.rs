@@ -183,4 +183,23 @@ mod ffi_export_pyo3_bench {
     fn count_vec(n: u64) -> Vec<u64> {
         (0..n).collect()
     }
+    /// A key compared and hashed by value: `==` and `hash()` are Rust's
+    /// `PartialEq` and `Hash` (the peer of ffi-export's `#[export(Eq, Hash)]`).
+    #[pyclass(eq, hash, frozen)]
+    #[derive(PartialEq, Eq, Hash)]
+    struct Key {
+        id: u64,
+        name: String,
+    }
+
+    #[pymethods]
+    impl Key {
+        #[new]
+        fn new(id: u64, name: &str) -> Key {
+            Key {
+                id,
+                name: name.to_owned(),
+            }
+        }
+    }
 }

@@ -26,6 +26,7 @@ pub fn fieldless(model: &Enum) -> TokenStream {
     let entry = crate::tokens::type_entry(ident, &name, true);
     let slice_elem = copied_slice_elem(ident);
     let borrow = copied_borrow(ident, &[]);
+    let protocols = super::protocols::protocols(&syn::parse_quote!(#ident), &model.protocols);
     let variants: Vec<_> = model.variants.iter().map(|v| &v.ident).collect();
     let variant_names: Vec<String> = variants.iter().map(|v| v.to_string()).collect();
     let indexes = 0..variants.len() as u32;
@@ -33,6 +34,7 @@ pub fn fieldless(model: &Enum) -> TokenStream {
     let fit_message = format!("a discriminant of `{name}` does not fit its C type `{repr_name}`: add `#[repr(i64)]` (or another integer type)");
     quote! {
         #item
+        #protocols
 
         #(const _: () = ::core::assert!(
             (#ident::#variants as i128) == ((#ident::#variants as #repr) as i128),
@@ -241,8 +243,10 @@ pub fn with_data(model: &Enum) -> TokenStream {
     let param = by_pointer_param(ident);
     let slice_elem = copied_slice_elem(ident);
     let borrow = copied_borrow(ident, &objects);
+    let protocols = super::protocols::protocols(&syn::parse_quote!(#ident), &model.protocols);
     quote! {
         #item
+        #protocols
 
         #(#variant_reprs)*
 

@@ -6,7 +6,8 @@
 use super::iter::IterExport;
 use crate::model::{ExportFn, FnKind, ParamKind, ReturnKind};
 use crate::tokens::{
-    call_scope, default_value, hidden_ident, option, runtime, symbol_guard, AtType, SCOPE_BINDING,
+    call_scope, closure_results, default_value, hidden_ident, option, refuse_object_results,
+    runtime, symbol_guard, AtType, SCOPE_BINDING,
 };
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
@@ -36,6 +37,10 @@ pub fn callable(model: &ExportFn) -> TokenStream {
     for (index, param) in model.params.iter().enumerate() {
         let span = param.span;
         let name = &param.name;
+        // The caller's closures in it may not return objects by value.
+        let mut results = Vec::new();
+        closure_results(&param.ty, &mut results);
+        copies.extend(results.iter().map(refuse_object_results));
         let value = format_ident!("__ffi_value{}", index);
         let ptr = format_ident!("__ffi_ptr{}", index);
         let len = format_ident!("__ffi_len{}", index);
@@ -357,11 +362,16 @@ pub fn callable(model: &ExportFn) -> TokenStream {
         Some((_, export)) => (export.desc, export.items),
         None => (ret.konst("DESC"), TokenStream::new()),
     };
+    // A protocol shim's owner is any exported type (a record too).
+    let owner_trait = match model.kind.is_protocol() {
+        true => quote!(FfiData),
+        false => quote!(FfiObject),
+    };
     let owner_desc = option(
         model
             .owner
             .as_ref()
-            .map(|owner| quote!(<#owner as #rt::FfiObject>::DESC)),
+            .map(|owner| quote!(<#owner as #rt::#owner_trait>::DESC)),
     );
     let kind = model.kind.describe();
     let (python_item, python_desc) = match python_fast_path(model, &ret) {
@@ -430,7 +440,13 @@ pub fn callable(model: &ExportFn) -> TokenStream {
             .map(|(name, setter)| quote!(#rt::PropertyDesc { name: #name, setter: #setter })),
     );
     let doc = &model.doc;
+    let keep_gil = model.keep_gil.is_some();
     let rust_name = model.sig.ident.unraw().to_string();
+    // A protocol shim is described by its protocol (`eq`, `hash`, ..).
+    let rust_name = match model.kind.is_protocol() {
+        true => rust_name.trim_start_matches("__ffi_").to_owned(),
+        false => rust_name,
+    };
     let c_name_lit = syn::LitStr::new(c_name, model.c_name_span);
     quote! {
         #[doc(hidden)]
@@ -476,6 +492,7 @@ pub fn callable(model: &ExportFn) -> TokenStream {
             batch: #batch_desc,
             finish: #finish_desc,
             property: #property_desc,
+            keep_gil: #keep_gil,
         };
         #python_item
         #batch_item
@@ -575,6 +592,27 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
                 regions.push(quote!(#rt::Region::new(#ptr as *const #elem, #len, #mutable, #name)));
                 any_mutable |= *mutable;
             }
+            // The other object of an object's own comparison (`eq`, `cmp`):
+            // the helper passes its handle; borrowed like a `&T` parameter.
+            ParamKind::Ref(ty) if model.kind == FnKind::ProtocolMethod => {
+                let handle = format_ident!("__ffi_handle{}", index);
+                let held = format_ident!("__ffi_held{}", index);
+                extracts.push(quote! {
+                    // SAFETY: a live argument; the GIL is held.
+                    let ::core::option::Option::Some(#handle) = (unsafe { <u64 as #rt::python::PyArg>::extract(&__ffi_py, #arg) }) else {
+                        #fallback
+                    };
+                    if #handle == 0 {
+                        #fallback
+                    }
+                });
+                lifts.push(quote! {
+                    // SAFETY: an object's handle, checked by the registry.
+                    let #held = unsafe { <#ty as #rt::FfiBorrow>::hold(#handle, #name, &mut __ffi_objects) }?;
+                });
+                values.push(quote!(<#ty as #rt::FfiBorrow>::borrow(&#held, __ffi_locked)?));
+                continue;
+            }
             ParamKind::Named(_) | ParamKind::Option(_) if param.native => {
                 let ty = &param.ty;
                 extracts.push(quote! {
@@ -593,7 +631,7 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
             }
             _ => return None,
         }
-        values.push(value);
+        values.push(quote!(#value));
     }
     let call = call_expr(model, &values);
     let aliasing_check = if any_mutable && regions.len() > 1 {
@@ -606,7 +644,7 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
     // Spanned at the return type, so an unsupported type is reported once.
     let objects = object_args(model);
     let body = quote_spanned! {ret.last=>
-        #rt::call(move || {
+        #rt::status::call_and_take(move || {
             #objects
             #aliasing_check
             #(#lifts)*
@@ -625,11 +663,20 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
     } else {
         quote!(::core::ptr::null_mut())
     };
+    // `keep_gil` (validated: plain-value parameters only, so the body runs
+    // no Python code): the GIL stays held, the token unused meanwhile.
+    let (release, reacquire) = match model.keep_gil {
+        Some(_) => (TokenStream::new(), TokenStream::new()),
+        None => (
+            quote!(let __ffi_released = __ffi_py.release();),
+            quote!(::core::mem::drop(__ffi_released);),
+        ),
+    };
     Some(quote! {
         #[doc(hidden)]
         #[doc = "# Safety"]
         #[doc = "Called by CPython as a METH_FASTCALL builtin: the GIL is held, `args` holds `nargs` live objects (or is NULL for none), `slow` is the helper's ctypes wrapper."]
-        #[allow(non_snake_case, clippy::type_complexity)]
+        #[allow(non_snake_case, unused_mut, clippy::type_complexity)]
         unsafe extern "C" fn #ident(
             __ffi_slow: *mut #rt::python::PyObject,
             __ffi_args: *const *mut #rt::python::PyObject,
@@ -647,12 +694,12 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
             }
             #call_scope
             #(#extracts)*
-            let __ffi_released = __ffi_py.release();
-            let __ffi_abi: #ret_abi = #body;
-            // Taken before the GIL comes back: no Python code (finalizers,
-            // signal handlers) can run between the failure and its raise.
-            let __ffi_fault = #rt::status::take_latest();
-            ::core::mem::drop(__ffi_released);
+            #release
+            // The failure comes back with the call, before the GIL does: no
+            // Python code (finalizers, signal handlers) can run between the
+            // failure and its raise.
+            let (__ffi_abi, __ffi_fault): (#ret_abi, ::core::option::Option<#rt::Fault>) = #body;
+            #reacquire
             // SAFETY: `__ffi_abi` is what the return type's `lower` produced
             // (or its zero value on failure); the receiver is a live argument.
             unsafe { __ffi_py.finish::<#ret_ty>(#abi_value, __ffi_fault, #receiver) }
@@ -769,6 +816,9 @@ fn object_args(model: &ExportFn) -> TokenStream {
         (Some(owner), FnKind::Method { mutable }) => quote! {
             let __ffi_self = __ffi_objects.hold::<#owner>(__ffi_handle, #mutable, "self")?;
         },
+        (Some(owner), FnKind::ProtocolMethod) => quote! {
+            let __ffi_self = __ffi_objects.hold::<#owner>(__ffi_handle, false, "self")?;
+        },
         (Some(owner), FnKind::SharedMethod) => quote! {
             let __ffi_self = #rt::shared::<#owner>(__ffi_handle, "self")?;
         },
@@ -786,7 +836,7 @@ fn object_args(model: &ExportFn) -> TokenStream {
 /// Whether the call locks objects: a `&self` / `&mut self` method, or a
 /// `&T` / `&mut T` parameter.
 fn uses_objects(model: &ExportFn) -> bool {
-    matches!(model.kind, FnKind::Method { .. })
+    matches!(model.kind, FnKind::Method { .. } | FnKind::ProtocolMethod)
         || model
             .params
             .iter()
@@ -806,6 +856,9 @@ fn call_expr(model: &ExportFn, values: &[impl ToTokens]) -> TokenStream {
                 quote!(get)
             };
             quote!(<#owner>::#fn_ident(__ffi_locked.#get::<#owner>(__ffi_self)?, #(#values),*))
+        }
+        (Some(owner), FnKind::ProtocolMethod) => {
+            quote!(<#owner>::#fn_ident(__ffi_locked.get::<#owner>(__ffi_self)?, #(#values),*))
         }
         (Some(owner), FnKind::SharedMethod) => {
             quote!(<#owner>::#fn_ident(__ffi_self, #(#values),*))

@@ -172,8 +172,10 @@ pub fn record(record: &Record) -> TokenStream {
         copied_slice_elem(ident)
     };
     let entry = crate::tokens::type_entry(ident, &name, true);
+    let protocols = super::protocols::protocols(&syn::parse_quote!(#ident), &record.protocols);
     quote! {
         #item
+        #protocols
         #body
         #param
         #borrow

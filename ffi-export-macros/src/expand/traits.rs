@@ -7,7 +7,7 @@
 use super::function::callable;
 use super::object::object;
 use crate::model::Trait;
-use crate::tokens::{hidden_ident, runtime};
+use crate::tokens::{closure_results, hidden_ident, refuse_object_results, runtime};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -31,6 +31,7 @@ pub fn exported_trait(model: &Trait) -> TokenStream {
     let mut delegates = Vec::new();
     let mut methods = Vec::new();
     let mut descs = Vec::new();
+    let mut refusals = Vec::new();
     for (number, method) in model.methods.iter().enumerate() {
         let number = number as u32;
         let sig = &method.sig;
@@ -62,6 +63,12 @@ pub fn exported_trait(model: &Trait) -> TokenStream {
             }
         });
         let ret_desc = quote_spanned!(ret_span=> <#ret as #rt::ForeignReturn>::DESC);
+        if let ReturnType::Type(_, ty) = &sig.output {
+            // What the caller's method returns may not move objects in.
+            let mut results = vec![(**ty).clone()];
+            closure_results(ty, &mut results);
+            refusals.extend(results.iter().map(refuse_object_results));
+        }
         descs.push(quote! {
             #rt::MethodDesc {
                 name: #method_name,
@@ -81,32 +88,49 @@ pub fn exported_trait(model: &Trait) -> TokenStream {
             }
         });
     }
+    // A hidden provided method: the caller's own object behind a
+    // `dyn Trait`, so that one handed back crosses as itself.
+    let caller = format_ident!("__ffi_export_caller_object");
+    let mut item = item.clone();
+    item.items.push(syn::parse_quote! {
+        #[doc(hidden)]
+        fn #caller(&self) -> ::core::option::Option<&#rt::ForeignObject> {
+            ::core::option::Option::None
+        }
+    });
     quote! {
         #item
+        #(#refusals)*
 
         #[doc = concat!("A Rust implementation of `", #name, "` handed to the caller (it crosses as an object handle).")]
         #vis struct #dyn_object(pub ::std::sync::Arc<dyn #ident>);
 
         impl #ident for #dyn_object {
             #(#delegates)*
+            fn #caller(&self) -> ::core::option::Option<&#rt::ForeignObject> {
+                self.0.#caller()
+            }
         }
 
         #rust_object
         #(#rust_shims)*
 
-        impl #rt::FfiTraitObject for dyn #ident {
-            const OBJECT: #rt::TypeDesc = <#dyn_object as #rt::FfiObject>::DESC;
-            fn register(value: ::std::sync::Arc<Self>) -> u64 {
-                #rt::register(#dyn_object(value))
-            }
+        impl #rt::FfiArcRepr for dyn #ident {
+            type Repr = #rt::FfiForeign;
         }
 
-        // SAFETY: a registry handle of `#dyn_object`, released through its
-        // free function.
+        // SAFETY: an `FfiForeign` (`into_foreign`: the caller's object
+        // handed back, or a `#dyn_object` handle), checked when read back.
         unsafe impl #rt::FfiArcData for dyn #ident {
-            const DESC: #rt::TypeDesc = <#dyn_object as #rt::FfiObject>::DESC;
-            fn register_arc(value: ::std::sync::Arc<Self>) -> u64 {
-                #rt::register(#dyn_object(value))
+            const DESC: #rt::TypeDesc = <Self as #rt::FfiTrait>::DESC;
+            fn arc_into_repr(value: ::std::sync::Arc<Self>) -> #rt::FfiForeign {
+                #rt::dynamic::into_foreign::<Self>(value)
+            }
+            unsafe fn arc_from_repr(
+                repr: &#rt::FfiForeign,
+            ) -> ::core::result::Result<::std::sync::Arc<Self>, ::std::string::String> {
+                // SAFETY: forwarded contract.
+                unsafe { #rt::dynamic::arc_from_repr::<Self>(repr) }
             }
         }
 
@@ -130,6 +154,9 @@ pub fn exported_trait(model: &Trait) -> TokenStream {
 
         impl #ident for #foreign {
             #(#methods)*
+            fn #caller(&self) -> ::core::option::Option<&#rt::ForeignObject> {
+                ::core::option::Option::Some(&self.0)
+            }
         }
 
         // SAFETY: `DESC` lists the trait's methods in declaration order, the
@@ -143,14 +170,19 @@ pub fn exported_trait(model: &Trait) -> TokenStream {
             }
             fn from_handle(
                 handle: u64,
-                param: &'static str,
-            ) -> ::core::result::Result<::std::sync::Arc<Self>, #rt::Fault> {
-                #rt::dynamic::shared_from_handle::<#dyn_object, Self>(handle, param, |object| {
+            ) -> ::core::result::Result<::std::sync::Arc<Self>, ::std::string::String> {
+                #rt::dynamic::shared_from_handle::<#dyn_object, Self>(handle, |object| {
                     object.0.clone()
                 })
             }
             fn boxed(value: ::std::sync::Arc<Self>) -> ::std::boxed::Box<Self> {
                 ::std::boxed::Box::new(#dyn_object(value))
+            }
+            fn caller_object(value: &Self) -> ::core::option::Option<&#rt::ForeignObject> {
+                value.#caller()
+            }
+            fn rust_foreign(value: ::std::sync::Arc<Self>) -> #rt::FfiForeign {
+                #rt::dynamic::handle_foreign(#rt::register(#dyn_object(value)))
             }
         }
 

@@ -1,8 +1,9 @@
 //! Structs and enums: their fields and `#[repr(..)]`.
 
 use super::defaults::{read_ffi_attrs, strip_ffi_attrs};
-use super::syntax::doc_lines;
-use crate::model::{Enum, Field, Record, Repr, Shape, Variant, INTEGERS};
+use super::protocols::{protocols, Operands};
+use super::syntax::{attribute_args, doc_lines};
+use crate::model::{Args, Enum, Field, ProtocolFn, Record, Repr, Shape, Variant, INTEGERS};
 use proc_macro2::TokenStream;
 use quote::format_ident;
 use syn::{Fields, ItemEnum, ItemStruct};
@@ -13,7 +14,9 @@ pub fn record(args: TokenStream, mut item: ItemStruct) -> Record {
         Fields::Named(_) => (fields(&mut item.fields), None),
         other => (Vec::new(), Some(other.clone())),
     };
+    let (args, protocols) = type_protocols(args, &item.ident, Operands::Values);
     Record {
+        protocols,
         doc: doc_lines(&item.attrs),
         repr: repr(&item.attrs),
         fields,
@@ -25,7 +28,7 @@ pub fn record(args: TokenStream, mut item: ItemStruct) -> Record {
 
 /// The model of `#[export] enum`.
 pub fn enumeration(args: TokenStream, mut item: ItemEnum) -> Enum {
-    let variants = item
+    let variants: Vec<Variant> = item
         .variants
         .iter_mut()
         .map(|variant| Variant {
@@ -38,13 +41,32 @@ pub fn enumeration(args: TokenStream, mut item: ItemEnum) -> Enum {
             fields: fields(&mut variant.fields),
         })
         .collect();
+    let operands = match variants.iter().all(|v| v.shape == Shape::Unit) {
+        true => Operands::Integer,
+        false => Operands::Values,
+    };
+    let (args, protocols) = type_protocols(args, &item.ident, operands);
     Enum {
+        protocols,
         doc: doc_lines(&item.attrs),
         repr: repr(&item.attrs),
         variants,
         args,
         item,
     }
+}
+
+/// The arguments of `#[export(..)]` on a struct or enum `ident` (its
+/// protocols), and their shims (`<Type>_eq`, ..).
+fn type_protocols(
+    args: TokenStream,
+    ident: &syn::Ident,
+    operands: Operands,
+) -> (Args, Vec<ProtocolFn>) {
+    let args = attribute_args(args);
+    let owner: syn::Type = syn::parse_quote!(#ident);
+    let shims = protocols(&args.protocols, &owner, &ident.to_string(), operands);
+    (args, shims)
 }
 
 /// Named fields by name, tuple fields as `_0`, `_1`, ...; their

@@ -32,6 +32,7 @@ pub fn function(args: TokenStream, mut item: ItemFn) -> Function {
         &[],
     );
     export.batch = args.batch;
+    export.keep_gil = args.keep_gil;
     Function { item, args, export }
 }
 
@@ -141,6 +142,7 @@ fn callable(
         ret: return_type(&sig.output, owner),
         batch: None,
         role: Default::default(),
+        keep_gil: None,
     }
 }
 
@@ -415,4 +417,39 @@ fn nested_borrows(ty: &Type, found: &mut Vec<Type>) {
             _ => nested_borrows(arg, found),
         }
     }
+}
+
+/// The model of a protocol shim `<prefix>_<shim>` of `owner` from its
+/// synthesized signature (`fn __ffi_protocol(..) -> R`, renamed
+/// `__ffi_<shim>`), every operand an explicit parameter; `object`: the
+/// owner is an object (its values cross as handles), not a record or enum.
+pub fn protocol_fn(
+    owner: &Type,
+    c_prefix: &str,
+    shim: &str,
+    sig: TokenStream,
+    span: proc_macro2::Span,
+    object: bool,
+) -> ExportFn {
+    let mut sig: syn::Signature = match syn::parse2(sig) {
+        Ok(sig) => sig,
+        // The signatures are the macro's own: unreachable, but no panic.
+        Err(_) => syn::parse_quote!(fn __ffi_protocol()),
+    };
+    sig.ident = syn::Ident::new(&format!("__ffi_{shim}"), span);
+    let mut export = callable(
+        &sig,
+        &[],
+        &[],
+        format!("{c_prefix}_{shim}"),
+        span,
+        object.then_some(owner),
+        &[],
+    );
+    export.kind = match sig.receiver() {
+        Some(_) => FnKind::ProtocolMethod,
+        None => FnKind::Protocol,
+    };
+    export.owner = Some(owner.clone());
+    export
 }

@@ -1,6 +1,6 @@
 //! Questions about syn trees that the parsers of every item kind ask.
 
-use crate::model::{Args, PRIMITIVES};
+use crate::model::{Args, ProtocolArg, ProtocolKind, PRIMITIVES};
 use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::parse::Parser;
@@ -123,8 +123,13 @@ pub fn is_ident(ty: &Type, name: &str) -> bool {
 
 /// The type arguments of a path type's last segment.
 pub fn type_arguments(ty: &Type) -> Vec<&Type> {
-    match last_segment(ty).map(|s| &s.arguments) {
-        Some(PathArguments::AngleBracketed(args)) => args
+    last_segment(ty).map_or_else(Vec::new, segment_type_arguments)
+}
+
+/// The type arguments of a path segment (`Index<usize>`: `usize`).
+fn segment_type_arguments(segment: &syn::PathSegment) -> Vec<&Type> {
+    match &segment.arguments {
+        PathArguments::AngleBracketed(args) => args
             .args
             .iter()
             .filter_map(|arg| match arg {
@@ -169,28 +174,52 @@ pub fn mentions(ty: &Type, owner: &Type) -> bool {
             .any(|arg| mentions(arg, owner))
 }
 
-/// `name = "symbol"` and `batch`, the arguments `#[export(..)]` takes (on a
-/// function; an impl block takes `name`), as written: `validate` checks them.
+/// `name = "symbol"`, `batch`, `keep_gil` and the protocols (`Display`,
+/// `Eq`, `Index<usize>`, `len`, ..), the arguments `#[export(..)]` takes,
+/// as written: `validate` checks which the item may have.
 pub fn attribute_args(args: TokenStream) -> Args {
     let mut parsed = Args::default();
-    let parser = syn::meta::parser(|meta| {
-        if meta.path.is_ident("batch") {
-            parsed.batch = Some(meta.path.span());
-        } else if meta.path.is_ident("name") {
-            parsed.name = Some(meta.value()?.parse::<LitStr>()?);
-        } else {
-            parsed.unknown.push(meta.path.clone());
-            // Skip what follows an unknown argument: `= value` or `(..)`.
-            if meta.input.peek(syn::Token![=]) {
-                meta.value()?.parse::<syn::Expr>()?;
-            } else if meta.input.peek(syn::token::Paren) {
-                let content;
-                syn::parenthesized!(content in meta.input);
-                content.parse::<TokenStream>()?;
+    let parser = |input: syn::parse::ParseStream| -> syn::Result<()> {
+        while !input.is_empty() {
+            // A type-style path, so `Index<usize>` reads as one argument.
+            let path: syn::Path = input.parse()?;
+            if path.is_ident("batch") {
+                parsed.batch = Some(path.span());
+            } else if path.is_ident("keep_gil") {
+                parsed.keep_gil = Some(path.span());
+            } else if path.is_ident("name") && input.peek(syn::Token![=]) {
+                input.parse::<syn::Token![=]>()?;
+                parsed.name = Some(input.parse::<LitStr>()?);
+            } else if let Some(protocol) = ProtocolKind::of(&path) {
+                let arg = path
+                    .segments
+                    .last()
+                    .and_then(|segment| segment_type_arguments(segment).first().copied())
+                    .cloned();
+                parsed.protocols.push(ProtocolArg {
+                    protocol,
+                    path,
+                    arg,
+                });
+            } else {
+                // Skip what follows an unknown argument: `= value` or `(..)`.
+                if input.peek(syn::Token![=]) {
+                    input.parse::<syn::Token![=]>()?;
+                    input.parse::<syn::Expr>()?;
+                } else if input.peek(syn::token::Paren) {
+                    let content;
+                    syn::parenthesized!(content in input);
+                    content.parse::<TokenStream>()?;
+                }
+                parsed.unknown.push(path);
             }
+            if input.is_empty() {
+                break;
+            }
+            input.parse::<syn::Token![,]>()?;
         }
         Ok(())
-    });
+    };
     if let Err(error) = parser.parse2(args) {
         parsed.malformed = Some(error);
     }

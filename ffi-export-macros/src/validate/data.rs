@@ -1,16 +1,16 @@
 //! Rules for structs and enums: no arguments, no generics, named fields
 //! that own their data, and a plain-data layout C reproduces.
 
+use super::protocols::Owner;
 use super::text::last_segment_is;
 use crate::errors::Errors;
 use crate::model::{Enum, Record};
-use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::{GenericArgument, PathArguments, Type};
 
 /// Every problem of an `#[export] struct`.
 pub fn record(record: &Record, errors: &mut Errors) {
-    no_args(&record.args, "a struct", errors);
+    super::protocols::type_args(&record.args, Owner::Value, "a struct", errors);
     no_generics(&record.item.generics, errors);
     if let Some(fields) = &record.unnamed {
         errors.error(
@@ -68,7 +68,11 @@ fn plain_data_repr(record: &Record, errors: &mut Errors) -> bool {
 
 /// Every problem of an `#[export] enum`.
 pub fn enumeration(item: &Enum, errors: &mut Errors) {
-    no_args(&item.args, "an enum", errors);
+    let owner = match item.has_data() {
+        true => Owner::Value,
+        false => Owner::FieldlessEnum,
+    };
+    super::protocols::type_args(&item.args, owner, "an enum", errors);
     no_generics(&item.item.generics, errors);
     for field in item.variants.iter().flat_map(|variant| &variant.fields) {
         field_type(&field.ty, errors);
@@ -81,12 +85,6 @@ pub fn enumeration(item: &Enum, errors: &mut Errors) {
             &item.item.ident,
             "an enum without variants has no values to pass",
         );
-    }
-}
-
-fn no_args(args: &TokenStream, what: &str, errors: &mut Errors) {
-    if !args.is_empty() {
-        errors.error(args, format!("#[export] on {what} takes no arguments"));
     }
 }
 

@@ -24,6 +24,9 @@ pub fn function(function: &Function, errors: &mut Errors) {
     if let Some(span) = export.batch {
         batch(export, span, errors);
     }
+    if let Some(span) = export.keep_gil {
+        keep_gil(export, span, errors);
+    }
     asynchronous(export, errors);
 }
 
@@ -74,7 +77,12 @@ fn asynchronous(export: &ExportFn, errors: &mut Errors) {
              await; keep `new` blocking and give the async constructor another name \
              (`async fn connect(..) -> Self`)",
         ),
-        FnKind::Constructor | FnKind::Function | FnKind::Static | FnKind::SharedMethod => {}
+        FnKind::Constructor
+        | FnKind::Function
+        | FnKind::Static
+        | FnKind::SharedMethod
+        | FnKind::Protocol
+        | FnKind::ProtocolMethod => {}
     }
     if let Some(span) = export.batch {
         errors.push(syn::Error::new(
@@ -119,10 +127,22 @@ fn args(args: &Args, errors: &mut Errors) -> bool {
         .name
         .as_ref()
         .is_none_or(|name| c_identifier(name, errors));
+    for protocol in &args.protocols {
+        errors.error(
+            &protocol.path,
+            format!(
+                "`{}` is a protocol of a type: list it on the struct, enum or impl block \
+                 (#[export(Display)] struct ..); a function's arguments are \
+                 `name = \"c_symbol\"` and `batch`",
+                protocol.protocol.name()
+            ),
+        );
+    }
     for path in &args.unknown {
         errors.error(
             path,
-            "unknown #[export] argument; the arguments are `name = \"c_symbol\"` and `batch`",
+            "unknown #[export] argument; the arguments are `name = \"c_symbol\"`, `batch` and \
+             `keep_gil`",
         );
     }
     if let Some(error) = &args.malformed {
@@ -385,6 +405,43 @@ fn batch(export: &ExportFn, span: proc_macro2::Span, errors: &mut Errors) {
             "`batch` loops over arrays of the parameters: it needs at least one parameter, \
              all primitives (integers, floats, bool), and a primitive result (or `Result` of one)",
         ));
+    }
+}
+
+/// `keep_gil` keeps the GIL held during a Python call: pointless for an
+/// `async fn` (the call only starts the task), and a deadlock for anything
+/// that can run Python code during the call (a callback or a Python trait
+/// object called from a thread the function waits for could never take
+/// the GIL). Parameters must be plain values: primitives, strings, slices
+/// of numbers and owned values of those (the fast path's kinds).
+fn keep_gil(export: &ExportFn, span: proc_macro2::Span, errors: &mut Errors) {
+    if export.sig.asyncness.is_some() {
+        errors.push(syn::Error::new(
+            span,
+            "`keep_gil` is pointless on an `async fn`: the call only starts the task, and the \
+             future runs on the library's threads without the GIL; remove `keep_gil`",
+        ));
+    }
+    for param in &export.params {
+        let plain = match &param.kind {
+            ParamKind::Primitive(_) | ParamKind::Str => true,
+            ParamKind::Slice { numeric, .. } => *numeric,
+            ParamKind::Named(_) | ParamKind::Option(_) => param.native,
+            _ => false,
+        };
+        if !plain {
+            errors.error(
+                &param.ty,
+                format!(
+                    "a `keep_gil` function takes plain values only, and `{}` is not one: \
+                     callbacks, trait objects, objects and records can run Python code during \
+                     the call, which would wait forever for the GIL on another thread; take \
+                     primitives, `&str`, slices of numbers or owned `String`/`Vec`/`Option`/\
+                     map values of those, or remove `keep_gil`",
+                    param.name
+                ),
+            );
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! prefix of its symbols) as its only argument.
 
 use super::function::method;
+use super::protocols::Owner;
 use super::symbol::{c_identifier, c_prefix};
 use crate::errors::Errors;
 use crate::model::{Args, ExportFn, FnKind, Object};
@@ -67,6 +68,8 @@ pub fn object(object: &Object, errors: &mut Errors) {
     for export in &object.methods {
         method(export, symbols, errors);
     }
+    super::protocols::type_args(&object.args, Owner::Object, "an impl block", errors);
+    super::protocols::method_marks(object, errors);
     properties(&object.methods, errors);
 }
 
@@ -82,17 +85,6 @@ fn properties(methods: &[ExportFn], errors: &mut Errors) {
         .collect();
     for export in methods {
         let role = &export.role;
-        for path in &role.unknown {
-            errors.error(
-                path,
-                "unknown #[export] argument on a method: it takes `getter` (a `&self` method \
-                 without parameters becomes a read-only property) or `setter` (a method \
-                 `set_<name>(&mut self, value: T)` makes property `<name>` writable)",
-            );
-        }
-        if let Some(error) = &role.malformed {
-            errors.push(error.clone());
-        }
         let receiver = export.kind.has_receiver();
         let mutable = matches!(export.kind, FnKind::Method { mutable: true });
         if let (Some(getter), Some(_)) = (role.getter, role.setter) {
@@ -161,11 +153,22 @@ fn args(args: &Args, errors: &mut Errors) -> bool {
              on an impl block #[export] takes `name = \"CPrefix\"`",
         ));
     }
+    if let Some(span) = args.keep_gil {
+        errors.push(syn::Error::new(
+            span,
+            "`keep_gil` applies to free functions, not to an impl block's methods; \
+             on an impl block #[export] takes `name = \"CPrefix\"`",
+        ));
+    }
     for path in &args.unknown {
         errors.error(
             path,
-            "unknown #[export] argument; on an impl block it takes `name = \"CPrefix\"`, \
-             the prefix of its C symbols (`CPrefix_new`, `CPrefix_free`)",
+            format!(
+                "unknown #[export] argument; on an impl block it takes `name = \"CPrefix\"`, \
+                 the prefix of its C symbols (`CPrefix_new`, `CPrefix_free`), and the Rust \
+                 traits that become Python protocols: {}",
+                super::protocols::TYPE_TRAITS
+            ),
         );
     }
     if let Some(error) = &args.malformed {

@@ -4,7 +4,7 @@ callbacks, string lists, batches, typed errors, same-named items of two
 Rust modules, all checked by mypy --strict."""
 import array
 import asyncio
-from typing import Awaitable, Coroutine, Dict, List
+from typing import Awaitable, Callable, Coroutine, Dict, List
 
 import ffi_export
 
@@ -103,6 +103,33 @@ def traits() -> str:
     results: list[str | None] = t.run_handlers("h")
     t.clear_handlers()
     return f"{recorder.kinds} {failures} {named} {pressed} {results}"
+
+
+class Pressable:
+    """Implements the Rust trait `Button` (the stubs' `t.Button` Protocol)."""
+
+    def press(self, times: int) -> str:
+        return f"pressed {times}"
+
+    def label(self) -> str:
+        return "py"
+
+
+def nested() -> str:
+    """Trait objects and closures inside lists, dicts, options and records,
+    both ways: `Sequence[Protocol]`, `Optional[...]`, `Callable` in a dict."""
+    recorder = Recorder()
+    answers: list[str] = t.notify_all([recorder, recorder], "k")
+    maybe: str | None = t.maybe_notify(None, "k")
+    steps: dict[str, int] = t.apply_steps({"inc": lambda x: x + 1}, 1)
+    add: Callable[[int], int] = t.adder(2)
+    named: dict[str, Callable[[int], int]] = t.named_steps()
+    hooks = t.Hooks(name="h", listener=recorder, buttons=[Pressable(), t.make_button("r")], step=add)
+    step: Callable[[int], int] | None = hooks.step
+    buttons: list[t.Button] = hooks.buttons
+    ran = t.run_hooks(hooks, 1)
+    listeners: list[t.Listener] = t.Panel.new().listeners()
+    return f"{answers} {maybe} {steps} {add(1)} {sorted(named)} {step is add} {len(buttons)} {ran} {listeners}"
 
 
 def fn_refs() -> str:
@@ -204,6 +231,7 @@ def main() -> None:
     print("moved:", moved())
     print("traits:", traits())
     print("fn refs:", fn_refs())
+    print("nested:", nested())
     print("async:", asyncio.run(awaited()))
     print("names:", names())
     try:

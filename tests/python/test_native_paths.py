@@ -1,0 +1,340 @@
+"""Issue 14's native paths behave exactly like the default ones.
+
+``#[export(keep_gil)]`` functions keep the GIL held during the call (no
+other Python thread runs meanwhile) on both call paths, and otherwise
+behave exactly like their default twins (``released_*``, the GIL
+released): the same values, the same errors for failures and bad input,
+and no reference taken or lost over many calls."""
+
+from __future__ import annotations
+
+import array
+import ctypes
+import gc
+import inspect
+import pydoc
+import re
+import sys
+import threading
+import time
+from typing import Any, Callable, List, Tuple
+
+import pytest
+
+import ffi_export
+from paths import FAST_PATH_EXPECTED, any_lib, is_native, load_without_fast_path  # noqa: F401 - a fixture
+
+#: Each kept function's calls: arguments that succeed, fail in Rust (Err,
+#: panic) and are refused (types, ranges, buffers).
+CALLS: List[Tuple[str, Tuple[Any, ...]]] = [
+    ("add", (1, 2)), ("add", (-(2**63), 2**63 - 1)), ("add", (2**63 - 1, 1)), ("add", (2**63, 0)),
+    ("add", (1.0, 2)), ("add", ("1", 2)), ("add", (True, 2)), ("add", (1,)), ("add", (1, 2, 3)),
+    ("root", (16,)), ("root", (-4,)), ("root", (0,)), ("root", (None,)),
+    ("shout", ("abé", 2)), ("shout", ("", 0)), ("shout", ("x", 256)), ("shout", (b"ab", 1)),
+    ("shout", ("\ud800", 1)),
+    ("sum", (array.array("d", [1.5, 2.5]), None)), ("sum", (array.array("d", [1.5, 2.5]), 2.0)),
+    ("sum", ([1.5, 2.5], None)), ("sum", (array.array("f", [1.5]), None)), ("sum", (b"12345678", None)),
+    ("sum", (array.array("d"), 3.0)),
+    ("total", ({"a": 1, "b": 2}, [3])), ("total", ({}, [])), ("total", ({"a": -1}, [])),
+    ("total", ({1: 1}, [])), ("total", ({"a": 1}, [2**32])), ("total", ({"a": 1}, (2, 3))),
+    ("halves", (3,)), ("halves", (0,)), ("halves", (-1,)),
+]
+
+
+def _outcome(call: Callable[[], Any]) -> Tuple[Any, ...]:
+    """What a caller observes of a call: its value, or its exception's
+    class (by qualified name: each library has its own error classes),
+    message and value."""
+    try:
+        result = call()
+    except Exception as exc:  # noqa: BLE001 - the exception is the outcome
+        # The function's own name, in Python's messages, is the difference.
+        message = str(exc).replace("kept_", "").replace("released_", "")
+        message = re.sub(r"handle \d+", "handle N", message)
+        return ("raised", type(exc).__qualname__, message, repr(getattr(exc, "value", None)))
+    if isinstance(result, (int, float, str)):
+        return ("ok", type(result).__name__, result)
+    return ("ok", type(result).__name__, list(result))
+
+
+@pytest.mark.parametrize("name,args", CALLS)
+def test_kept_functions_behave_as_their_default_twins(any_lib: ffi_export.Library, name: str,
+                                                      args: Tuple[Any, ...]) -> None:
+    kept, released = getattr(any_lib, f"kept_{name}"), getattr(any_lib, f"released_{name}")
+    assert _outcome(lambda: kept(*args)) == _outcome(lambda: released(*args))
+
+
+def test_kept_functions_are_native_where_their_twins_are(any_lib: ffi_export.Library) -> None:
+    for name in ("add", "root", "shout", "sum", "total", "halves"):
+        kept, released = getattr(any_lib, f"kept_{name}"), getattr(any_lib, f"released_{name}")
+        assert is_native(kept) == is_native(released), name
+        assert kept.__doc__ is not None and released.__doc__ is not None
+    # Only functions the fast path takes are native (a `Vec` result is not
+    # built natively yet: that call goes through ctypes, keeping the GIL too).
+    assert is_native(any_lib.kept_add) == is_native(any_lib.echo_i64)
+    assert not is_native(any_lib.kept_halves)
+
+
+def test_the_description_marks_kept_functions(lib: ffi_export.Library) -> None:
+    exports = {export["name"]: export for export in lib._description["exports"]}
+    assert exports["kept_add"].get("keep_gil") is True
+    assert "keep_gil" not in exports["released_add"]
+
+
+def _other_thread_progress(call: Callable[[int], int], ms: int) -> int:
+    """How many steps another Python thread makes during the middle of a
+    call of ``call(ms)`` (the first and last 20% of the call excluded, so
+    thread switches around the call do not count)."""
+    stamps: List[float] = []
+    running = threading.Event()
+    stop = threading.Event()
+
+    def other() -> None:
+        running.set()
+        while not stop.is_set():
+            stamps.append(time.perf_counter())
+            time.sleep(0.001)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    try:
+        running.wait()
+        time.sleep(0.02)
+        start = time.perf_counter()
+        assert call(ms) == ms
+        end = time.perf_counter()
+    finally:
+        stop.set()
+        thread.join()
+    margin = (end - start) * 0.2
+    return sum(start + margin < stamp < end - margin for stamp in stamps)
+
+
+#: Whether ``keep_gil`` keeps the GIL: CPython (both paths); PyPy's ctypes
+#: has no ``PyDLL`` and releases its GIL around every foreign call (a
+#: documented difference).
+KEEPS_GIL = hasattr(ctypes, "PyDLL")
+
+
+def test_another_thread_runs_during_a_default_call_and_not_during_a_kept_one(
+        any_lib: ffi_export.Library) -> None:
+    assert _other_thread_progress(any_lib.hold_gil_released, 400) > 0
+    progress = _other_thread_progress(any_lib.hold_gil_kept, 400)
+    assert progress == 0 if KEEPS_GIL else progress > 0
+
+
+#: Whether the interpreter counts references (PyPy does not).
+REFCOUNTS = hasattr(sys, "getrefcount")
+
+
+def _references(objects: List[Any]) -> List[int]:
+    """Each object's reference count (CPython). PyPy has no reference
+    counts: there, the number of objects referring to each."""
+    if REFCOUNTS:
+        return [sys.getrefcount(obj) for obj in objects]
+    gc.collect()
+    return [len(gc.get_referrers(obj)) for obj in objects]
+
+
+def test_kept_calls_keep_reference_counts(any_lib: ffi_export.Library) -> None:
+    # 100,000 calls (succeeding, failing in Rust, refused) take no reference
+    # from their arguments and leave none on their results.
+    big, text, values = 2**40, "abc é" * 5, array.array("d", [1.0, 2.0, 3.0])
+    counts = {"k": 7000}
+    watched = [big, text, values, counts, any_lib.kept_add, any_lib.kept_root]
+    gc.collect()
+    before = _references(watched)
+    for i in range(100_000):
+        step = i % 5
+        if step == 0:
+            result: Any = any_lib.kept_add(big, i)
+        elif step == 1:
+            result = any_lib.kept_shout(text, 1)
+        elif step == 2:
+            result = any_lib.kept_sum(values, None)
+        elif step == 3:
+            result = any_lib.kept_total(counts, [1])
+        else:
+            try:
+                any_lib.kept_root(-big)
+            except ffi_export.FfiError:
+                pass
+            result = None
+        # A result is a new object, held by this name only.
+        assert result is None or not REFCOUNTS or sys.getrefcount(result) == 2
+    gc.collect()
+    assert _references(watched) == before
+
+
+def test_the_fast_path_is_expected_here(lib: ffi_export.Library) -> None:
+    # The thread test above covers the native path wherever it exists.
+    assert is_native(lib.kept_add) == FAST_PATH_EXPECTED
+
+
+# --- methods: the native function is the class attribute ----------------------------
+
+#: Calls on a fresh ``Meter(10, "m")`` (``m``) of its class ``M`` (and the
+#: library ``lib``): bound, through the class, by keyword, with defaults,
+#: and every way to get them wrong.
+METHOD_CALLS: List[Tuple[str, Callable[[Any, Any, Any], Any]]] = [
+    ("positional", lambda m, M, lib: m.add(2)),
+    ("with the default given", lambda m, M, lib: m.add(2, 3)),
+    ("by keyword", lambda m, M, lib: m.add(by=2, times=3)),
+    ("keyword after positional", lambda m, M, lib: m.add(2, times=3)),
+    ("through the class", lambda m, M, lib: M.add(m, 2)),
+    ("through the class, by keyword", lambda m, M, lib: M.add(m, by=1)),
+    ("self by keyword", lambda m, M, lib: M.add(self=m, by=1)),
+    ("no parameters", lambda m, M, lib: m.total()),
+    ("str and default", lambda m, M, lib: m.label("<")),
+    ("str by keyword", lambda m, M, lib: m.label(prefix="<", end="?")),
+    ("Err", lambda m, M, lib: m.add(-1)),
+    ("panic", lambda m, M, lib: m.add(2**62, 4)),
+    ("out of range", lambda m, M, lib: m.add(2**63)),
+    ("wrong type", lambda m, M, lib: m.add("1")),
+    ("float for int", lambda m, M, lib: m.add(1.0)),
+    ("bytes for str", lambda m, M, lib: m.label(b"<")),
+    ("missing argument", lambda m, M, lib: m.add()),
+    ("too many", lambda m, M, lib: m.add(1, 2, 3)),
+    ("unknown keyword", lambda m, M, lib: m.add(1, bogus=2)),
+    ("repeated keyword", lambda m, M, lib: m.add(1, by=2)),
+    ("no self", lambda m, M, lib: M.add()),
+    ("self of another class", lambda m, M, lib: M.total(lib.Counter(1, "c"))),
+    ("self not an object", lambda m, M, lib: M.total(object())),
+    ("self None", lambda m, M, lib: M.total(None)),
+    ("closed", lambda m, M, lib: (m.close(), m.add(1))),
+    ("closed, through the class", lambda m, M, lib: (m.close(), M.total(m))),
+    ("subclass instance", lambda m, M, lib: type("Sub", (M,), {})(3, "s").add(1)),
+    ("bound, then called", lambda m, M, lib: [m.add] * 2 and m.add(1) + m.add(1)),
+]
+
+
+def _method_outcome(library: ffi_export.Library, call: Callable[[Any, Any, Any], Any]) -> Tuple[Any, ...]:
+    meter_class = library.types.Meter
+    meter = meter_class(10, "m")
+    outcome = _outcome(lambda: call(meter, meter_class, library))
+    state = ("closed",) if meter.closed else _outcome(meter.total)
+    return (*outcome, state)
+
+
+@pytest.fixture(scope="module")
+def both(lib: ffi_export.Library) -> Tuple[ffi_export.Library, ffi_export.Library]:
+    """The library with its fast path (where the interpreter has one), and
+    loaded again with ``FFI_EXPORT_NO_FAST=1``."""
+    return lib, load_without_fast_path()
+
+
+@pytest.mark.parametrize("what,call", METHOD_CALLS, ids=[what for what, _ in METHOD_CALLS])
+def test_native_methods_behave_as_the_ctypes_path(both: Tuple[ffi_export.Library, ffi_export.Library], what: str,
+                                                  call: Callable[[Any, Any, Any], Any]) -> None:
+    fast, slow = both
+    assert _method_outcome(fast, call) == _method_outcome(slow, call)
+
+
+def test_methods_are_native_class_attributes(any_lib: ffi_export.Library) -> None:
+    meter_class = any_lib.types.Meter
+    meter = meter_class(1, "m")
+    native = is_native(any_lib.echo_i64)
+    for name in ("add", "total", "label"):
+        function = vars(meter_class)[name]
+        assert is_native(function) == native, name
+        bound = getattr(meter, name)
+        assert bound.__self__ is meter and bound.__func__ is function
+        assert function.__qualname__ == f"Meter.{name}" and function.__name__ == name
+        assert function.__doc__ and "Rust: ``fn " in function.__doc__
+    assert str(inspect.signature(meter_class.add)) == "(self, by: int, times: int = 1) -> int"
+    assert str(inspect.signature(meter.add)) == "(by: int, times: int = 1) -> int"
+    assert str(inspect.signature(meter.label)) == "(prefix: str, end: str = '!') -> str"
+    text = pydoc.render_doc(meter_class, renderer=pydoc.plaintext)
+    assert "add(self, by: int, times: int = 1) -> int" in text
+    assert "Adds `by` `times` times" in text
+
+
+def test_native_functions_and_methods_show_as_functions(both: Tuple[ffi_export.Library, ffi_export.Library]) -> None:
+    shapes = []
+    for library in both:
+        for function in (library.kept_add, library.echo_i64, library.types.Meter.add):
+            # (PyPy shows another address than `id` for its functions.)
+            assert re.fullmatch(f"<function {re.escape(function.__qualname__)} at 0x[0-9a-f]+>", repr(function))
+            if is_native(function):
+                assert repr(function).endswith(f" at {id(function):#x}>")
+            shapes.append(re.sub("0x[0-9a-f]+", "ADDRESS", repr(function)))
+    assert shapes[:3] == shapes[3:]
+    meter = both[0].types.Meter(1, "m")
+    assert repr(meter.add).startswith("<bound method Meter.add of <Meter (handle ")
+
+
+def test_method_signatures_and_help_are_the_same_on_both_paths(
+        both: Tuple[ffi_export.Library, ffi_export.Library]) -> None:
+    texts = []
+    for library in both:
+        meter_class = library.types.Meter
+        texts.append([str(inspect.signature(getattr(meter_class, name))) for name in ("add", "total", "label")]
+                     + [pydoc.plaintext.document(getattr(meter_class, name)) for name in ("add", "total", "label")])
+    assert texts[0] == texts[1]
+
+
+def test_native_method_calls_keep_reference_counts(any_lib: ffi_export.Library) -> None:
+    # 100,000 calls (bound, through the class, by keyword, failing) take no
+    # reference from the object, its handle, the arguments or the methods.
+    meter_class = any_lib.types.Meter
+    meter = meter_class(0, "m")
+    # Handles are numbered in order: one above CPython's cached small ints,
+    # whose counts other code moves.
+    while meter._handle < 1000:
+        meter.close()
+        meter = meter_class(0, "m")
+    prefix, by = "p" * 10, 1
+    handle = meter._handle
+    watched = [meter, handle, prefix]
+    if REFCOUNTS:  # PyPy's JIT refers to the functions it traced
+        watched += [meter_class.add, meter_class.label, meter_class]
+    gc.collect()
+    before = _references(watched)
+    for i in range(100_000):
+        step = i % 4
+        if step == 0:
+            meter.add(by)
+        elif step == 1:
+            meter_class.add(meter, by=by, times=2)
+        elif step == 2:
+            text = meter.label(prefix)
+            assert not REFCOUNTS or sys.getrefcount(text) == 2
+        else:
+            try:
+                meter.add(-by)
+            except ffi_export.FfiError:
+                pass
+    gc.collect()
+    assert _references(watched) == before
+    assert meter.total() == 25_000 * 3
+
+
+# --- batches: every element once, a panic names its element -------------------------
+
+
+@pytest.mark.parametrize("length", [0, 1, 4095, 4096, 4097, 12_293])
+def test_batches_of_every_length_equal_per_element_calls(lib: ffi_export.Library, length: int) -> None:
+    import numpy
+
+    values = numpy.arange(length, dtype=numpy.int64) * 3 - 5000
+    values[values == 7777] = 0
+    lib.batch_calls()
+    out = lib.steady_double.map(values)
+    assert out.dtype == numpy.int64 and out.tolist() == [2 * int(v) for v in values]
+    assert lib.batch_calls() == length  # each element once
+
+
+@pytest.mark.parametrize("at", [0, 5, 4095, 4096, 4873])
+def test_a_panic_names_its_element_and_runs_nothing_again(lib: ffi_export.Library, at: int) -> None:
+    import numpy
+
+    values = numpy.arange(3 * 4096, dtype=numpy.int64) + 7777 - at
+    lib.batch_calls()
+    with pytest.raises(ffi_export.RustPanic, match=f"^element {at}: bad 7777$"):
+        lib.steady_double.map(values)
+    assert lib.batch_calls() == at + 1
+
+
+def test_a_panic_in_a_broadcast_value_names_element_0(lib: ffi_export.Library) -> None:
+    with pytest.raises(ffi_export.RustPanic, match="^element 0: bad 7777$"):
+        lib.steady_double.map(7777)

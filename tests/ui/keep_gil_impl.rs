@@ -1,0 +1,12 @@
+use ffi_export::export;
+
+pub struct Canvas(u32);
+
+#[export(keep_gil)]
+impl Canvas {
+    pub fn new() -> Canvas {
+        Canvas(0)
+    }
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use ffi_export::export;
+
+#[export(Clone)]
+#[derive(Clone)]
+pub struct Row {
+    pub cells: Vec<String>,
+}
+
+fn main() {}

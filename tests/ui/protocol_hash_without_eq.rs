@@ -1,0 +1,9 @@
+use ffi_export::export;
+
+#[export(PartialEq, Hash)]
+#[derive(PartialEq, Hash)]
+pub struct Tag {
+    pub name: String,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use ffi_export::export;
+
+#[export(len)]
+pub struct Row {
+    pub cells: Vec<String>,
+}
+
+fn main() {}
