@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The core suites (types, errors, rich types, objects, callbacks, bad input,
-# threads, what differs between interpreters, the native paths of issue 14;
+# threads, what differs between interpreters, the native paths of issue 14,
+# protocols, iterators/properties/records as values, trait objects inside
+# other values;
 # both call paths where a test says so) under every interpreter the
 # one built library promises besides the main venv's: CPython 3.9, 3.10,
 # 3.12, 3.13 and PyPy, all at once. Each gets a venv in .venvs/<name> (made
@@ -12,7 +14,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 CORE=(tests/python/test_types.py tests/python/test_errors.py tests/python/test_rich.py
       tests/python/test_objects.py tests/python/test_callbacks.py tests/python/test_bad_input.py
-      tests/python/test_threads.py tests/python/test_interpreters.py tests/python/test_native_paths.py)
+      tests/python/test_threads.py tests/python/test_interpreters.py tests/python/test_native_paths.py
+      tests/python/test_protocols.py tests/python/test_values.py tests/python/test_nested_traits.py)
 NAMES=("$@")
 [ ${#NAMES[@]} -gt 0 ] || NAMES=(3.9 3.10 3.12 3.13 pypy3)
 LOGS="$FFI_EXPORT_TARGET_DIR/interpreters"

@@ -5331,6 +5331,12 @@ def load(path: str | os.PathLike[str], module: Optional[str] = None) -> Library:
             library = _loaded[key] = Library(path)
         if module is not None and module != library._module_name:
             library._rename(module)
+        if sys.version_info < (3, 10):
+            # `typing.get_type_hints` of 3.9 looks every class's module up
+            # in `sys.modules` (3.10+ skips a missing one): the library's
+            # classes name its file (`libmylib`), so it is registered there
+            # unless a module of that name exists (a typed module is one).
+            sys.modules.setdefault(library._module_name, library)  # type: ignore[arg-type]
         return library
 
 

@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import copy
 import gc
-import os
-import shutil
-import subprocess
 import sys
 import traceback
 
 import pytest
 
 import ffi_export
-from conftest import library_path
 from paths import any_lib  # noqa: F401 - fixture
-from test_stubs import CLIENTS, HELPER, TOOLS, run_mypy
 
 
 @pytest.fixture
@@ -50,10 +45,12 @@ def test_record_hash_is_rusts_and_consistent_with_eq(m) -> None:
     a, b = m.Version(1, 2, 3, "x"), m.Version(1, 2, 3, "x")
     assert a == b and not a != b and a is not b
     assert hash(a) == hash(b)
-    # Rust's u64 hash is Python's hash (reduced as Python reduces an int a
-    # `__hash__` returns beyond the range of `Py_ssize_t`).
+    # Rust's u64 hash is Python's hash, reduced as the interpreter reduces
+    # an int a `__hash__` returns: CPython keeps one within `Py_ssize_t`
+    # and hashes a larger one, PyPy hashes every one.
     rust = m.version_hash(a)
-    assert hash(a) == (rust if rust < 2**63 else hash(rust))
+    kept = rust < 2**63 and sys.implementation.name == "cpython"
+    assert hash(a) == (rust if kept else hash(rust))
     assert len({a, b, m.Version(1, 2, 4, "x")}) == 2
     assert {a: 1}[b] == 1
 
@@ -232,27 +229,3 @@ def test_protocol_shims_are_described_and_not_functions(any_lib) -> None:  # noq
     assert not hasattr(any_lib.protocols, "Bag_eq")
     with pytest.raises(AttributeError):
         any_lib.protocols.Version.eq  # noqa: B018 - shims are dunders only
-
-
-def test_stubs_declare_every_dunder_for_mypy_strict(tmp_path) -> None:
-    """The generated stubs type `sorted`, `set`, `==`, `copy`, operators,
-    `len` and indexing (the typed client `typed/protocols_client.py` passes
-    mypy --strict, and runs), and a wrong use is a mypy error."""
-    out = str(tmp_path)
-    subprocess.run([sys.executable, TOOLS, "stubs", library_path("ffi_export_tests"), "--module",
-                    os.path.join(out, "tests_typed.py"), "--helper-stub", out], check=True)
-    shutil.copy(os.path.join(CLIENTS, "protocols_client.py"), out)
-    with open(os.path.join(out, "wrong_protocols.py"), "w") as f:
-        f.write("import tests_typed as t\n"
-                "m = t.protocols\n"
-                "m.Version() < 3\n"
-                "m.Vec2(1.0, 2.0) + m.Version()\n"
-                "x: str = m.Bag([])['a']\n"
-                "y: int = m.Vec2(1.0, 2.0) * m.Vec2(1.0, 2.0)\n")
-    result = run_mypy(out, "tests_typed.pyi", "ffi_export.pyi", "protocols_client.py")
-    assert result.returncode == 0, result.stdout + result.stderr
-    result = run_mypy(out, "tests_typed.pyi", "ffi_export.pyi", "wrong_protocols.py")
-    assert sorted({line.split(":")[1] for line in result.stdout.splitlines() if "wrong_protocols.py:" in line}) == [
-        "3", "4", "5", "6"], result.stdout
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([out, os.path.dirname(HELPER)]))
-    subprocess.run([sys.executable, os.path.join(out, "protocols_client.py")], check=True, env=env, cwd=out)

@@ -243,3 +243,83 @@ def test_describe_command_lists_signatures() -> None:
     tools = subprocess.run([sys.executable, TOOLS, "describe", library_path("ffi_export_tests")],
                            capture_output=True, text=True, check=True)
     assert tools.stdout.splitlines() == lines
+
+
+# -- Protocols (test_protocols.py)
+
+
+def test_stubs_declare_every_dunder_for_mypy_strict(tmp_path) -> None:
+    """The generated stubs type `sorted`, `set`, `==`, `copy`, operators,
+    `len` and indexing (the typed client `typed/protocols_client.py` passes
+    mypy --strict, and runs), and a wrong use is a mypy error."""
+    out = str(tmp_path)
+    subprocess.run([sys.executable, TOOLS, "stubs", library_path("ffi_export_tests"), "--module",
+                    os.path.join(out, "tests_typed.py"), "--helper-stub", out], check=True)
+    shutil.copy(os.path.join(CLIENTS, "protocols_client.py"), out)
+    with open(os.path.join(out, "wrong_protocols.py"), "w") as f:
+        f.write("import tests_typed as t\n"
+                "m = t.protocols\n"
+                "m.Version() < 3\n"
+                "m.Vec2(1.0, 2.0) + m.Version()\n"
+                "x: str = m.Bag([])['a']\n"
+                "y: int = m.Vec2(1.0, 2.0) * m.Vec2(1.0, 2.0)\n")
+    result = run_mypy(out, "tests_typed.pyi", "ffi_export.pyi", "protocols_client.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = run_mypy(out, "tests_typed.pyi", "ffi_export.pyi", "wrong_protocols.py")
+    assert sorted({line.split(":")[1] for line in result.stdout.splitlines() if "wrong_protocols.py:" in line}) == [
+        "3", "4", "5", "6"], result.stdout
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([out, os.path.dirname(HELPER)]))
+    subprocess.run([sys.executable, os.path.join(out, "protocols_client.py")], check=True, env=env, cwd=out)
+
+
+# -- Iterators, properties, records as values (test_values.py)
+
+
+def test_stubs_declare_iterators_properties_and_match_args(typed_dir) -> None:
+    import os
+
+    with open(os.path.join(typed_dir, "tests_typed.pyi")) as f:
+        stub = f.read().splitlines()
+    for line in [
+        "class RustIterator(_Closable, Iterator[_T_co]):",
+        "    def songs(self) -> RustIterator[Song]:",
+        "    def checked(self, limit: int) -> RustIterator[int]:",
+        "    def count_up(n: int) -> RustIterator[int]:",
+        "    @property",
+        "    def volume(self) -> int:",
+        "    @volume.setter",
+        "    def volume(self, value: int) -> None: ...",
+        "    __match_args__ = ('title', 'seconds')",
+        "            __match_args__ = ('_0',)",
+    ]:
+        assert line in stub, line
+
+
+def test_mypy_strict_passes_on_the_values_client_and_it_runs(typed_dir) -> None:
+    result = run_mypy(typed_dir, "tests_typed.pyi", "values_client.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert run_client(typed_dir, "values_client.py").splitlines() == [
+        "6 70 road Song(title='a', seconds=3) a",
+        "b 4 Jazz",
+        "pause 2",
+        "True True 6",
+        "0 1 2",
+    ]
+
+
+def test_mypy_catches_wrong_property_and_iterator_use(typed_dir) -> None:
+    import os
+
+    with open(os.path.join(typed_dir, "wrong_values.py"), "w") as f:
+        f.write(
+            "import tests_typed as t\n"
+            "p = t.values.Playlist('x')\n"
+            "p.seconds = 3\n"
+            "p.volume = 'loud'\n"
+            "s: str = next(p.lengths())\n"
+            "for song in p.songs():\n"
+            "    n: str = song.seconds\n"
+        )
+    result = run_mypy(typed_dir, "wrong_values.py")
+    lines = [line.split(":")[1] for line in result.stdout.splitlines() if ": error:" in line]
+    assert lines == ["3", "4", "5", "7"], result.stdout
