@@ -5331,13 +5331,28 @@ def load(path: str | os.PathLike[str], module: Optional[str] = None) -> Library:
             library = _loaded[key] = Library(path)
         if module is not None and module != library._module_name:
             library._rename(module)
-        if sys.version_info < (3, 10):
+        if sys.version_info < (3, 10) and library._module_name not in sys.modules:
             # `typing.get_type_hints` of 3.9 looks every class's module up
             # in `sys.modules` (3.10+ skips a missing one): the library's
-            # classes name its file (`libmylib`), so it is registered there
-            # unless a module of that name exists (a typed module is one).
-            sys.modules.setdefault(library._module_name, library)  # type: ignore[arg-type]
+            # classes name its file (`libmylib`), so a module of that name
+            # is registered unless one exists (a typed module is one).
+            sys.modules[library._module_name] = _module_of(library)
         return library
+
+
+def _module_of(library: Library) -> _pytypes.ModuleType:
+    """A real module named like the ``__module__`` of the library's classes
+    that forwards attribute lookups to the library (PEP 562 ``__getattr__``),
+    so tools that look a class's module up (``typing``, ``pydoc``) find a
+    module with a ``__name__`` and the class in it."""
+    # No `__file__`: source tools would read the shared library as Python.
+    module = _pytypes.ModuleType(library._module_name, f"The ffi-export library {library.path}.")
+
+    def forward(name: str) -> Any:
+        return getattr(library, name)
+
+    module.__getattr__ = forward  # type: ignore[method-assign]
+    return module
 
 
 def load_package(package: str, name: Optional[str] = None) -> Library:

@@ -262,19 +262,25 @@ def test_the_c_contract_through_ctypes(lib) -> None:
 
     task = start(40, 2, on_done, 1234)
     assert task != 0 and not failed()
-    assert finish(task) == 0 and failed()  # not finished yet (or just finished: then 42)
     assert done.wait(5)
     assert seen == [1234]
     assert finish(task) == 42 and not failed()
     assert finish(task) == 0 and failed()  # freed by the first finish
     assert not cancel(task)
-    # NULL on_done is refused; cancel calls on_done when it comes first.
+    # NULL on_done is refused.
     assert start(1, 2, ctypes.cast(None, on_done_type), None) == 0 and failed()
+    # A task that has not finished: finish refuses it and keeps it; cancel
+    # calls on_done when it comes first, and frees it.
     never = declare("never", ctypes.c_uint64, *task_args)
+    never_finish = declare("never_finish", ctypes.c_uint32, ctypes.c_uint64)
     done.clear()
     task = never(on_done, 99)
+    assert task != 0 and not failed() and not done.is_set()
+    assert never_finish(task) == 0 and failed()  # not finished yet
+    assert not done.is_set()
     assert cancel(task) and done.is_set() and seen == [1234, 99]
     assert not cancel(task)
+    assert never_finish(task) == 0 and failed()  # freed by cancel
 
 
 # ---------------------------------------------------------------------------
