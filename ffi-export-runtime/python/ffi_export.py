@@ -92,7 +92,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 #: The ffi-export C ABI version this helper speaks.
-ABI_VERSION = 3
+ABI_VERSION = 4
 
 #: One object of the self-description (an export, a type, a field...).
 _Desc = Dict[str, Any]
@@ -2056,12 +2056,13 @@ def _receiver(export: _Desc) -> Optional[str]:
     return _RECEIVERS.get(export["kind"])
 
 
-def _open_handle(obj: Any) -> int:
+def _open_handle(obj: Any, where: str) -> int:
     """The handle of an object argument the fast path reads as a number;
-    a closed one raises the usual ``ValueError``."""
+    a closed one raises the usual ``ValueError`` (naming ``where``, as the
+    ctypes path does)."""
     handle: int = obj._handle
     if not handle:
-        raise _closed_error(obj)
+        raise _closed_error(obj, where)
     return handle
 
 
@@ -2887,6 +2888,9 @@ _POINTER_SIZE = ctypes.sizeof(ctypes.c_void_p)
 _address_at = ctypes.c_void_p.from_address
 _FOREIGN_REF = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 _FOREIGN_OK, _FOREIGN_ERR, _FOREIGN_FAILED = 0, 1, 2
+#: Or-ed into a method number: the call's results stay until released by a
+#: call with method ``_CALL_RELEASE`` (latest held call of the thread first).
+_CALL_HELD, _CALL_RELEASE = 0x8000_0000, 0xFFFF_FFFF
 #: Runs one method: ``(target, args, ok, err, keep) -> status`` (addresses).
 _Invoke = Callable[[Any, int, int, int, List[Any]], int]
 
@@ -2894,11 +2898,11 @@ _Invoke = Callable[[Any, int, int, int, List[Any]], int]
 class _Held:
     """A Python object lent to Rust: the object, its methods' invokers, how
     many references Rust holds (``retain``/``release``), whether the call
-    that passed it is still running (its own reference), and what the last
+    that passed it is still running (its own reference), what the last
     call from each thread wrote (Rust copies it before that thread calls
-    again)."""
+    again), and what each thread's held calls wrote (until released)."""
 
-    __slots__ = ("invokers", "kept", "lent", "rust", "rust_refs", "target")
+    __slots__ = ("holding", "invokers", "kept", "lent", "rust", "rust_refs", "target")
 
     def __init__(self, target: Any, invokers: List[_Invoke], rust: str) -> None:
         self.target = target
@@ -2906,6 +2910,7 @@ class _Held:
         self.rust_refs = 0
         self.lent = True  # the passing call's own reference, dropped after it
         self.kept: Dict[int, Any] = {}
+        self.holding: Dict[int, List[Any]] = {}
         self.rust = rust
 
 
@@ -2970,13 +2975,25 @@ def _foreign_call(context: Optional[int], method: int, args: Optional[int], ok: 
     Rust copied it: it is kept under the calling thread in the object's
     ``kept`` once the method returned (not before: a nested call on the same
     thread, from inside the method, would replace it while this call still
-    writes), until that thread's next call on the object."""
+    writes), until that thread's next call on the object; a held call's
+    (``_CALL_HELD``) in ``holding`` until the caller releases it."""
     keep: List[Any] = []
     held = _held.get(context or 0)
+    hold = False
     try:
         if held is None:
             raise LookupError(f"object {context} is not lent to Rust (released already)")
-        status = held.invokers[method](held.target, args or 0, ok or 0, err or 0, keep)
+        if method == _CALL_RELEASE:
+            stack = held.holding.get(_ident())
+            if not stack:
+                raise LookupError("no held call of this thread to release")
+            stack.pop()
+            return _FOREIGN_OK
+        hold = method >= _CALL_HELD
+        # Subtraction, not `& ~_CALL_HELD`: CPython 3.12's int `&` with a
+        # zero operand reads a digit it never wrote (valgrind reports it).
+        status = held.invokers[method - _CALL_HELD if hold else method](held.target, args or 0, ok or 0, err or 0,
+                                                                        keep)
     except BaseException as exc:  # noqa: BLE001 - reported to Rust, which panics with it
         try:
             text = f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")
@@ -2993,6 +3010,10 @@ def _foreign_call(context: Optional[int], method: int, args: Optional[int], ok: 
         for oldest in list(_failures)[:max(0, len(_failures) - _FAILURES_KEPT + 1)]:
             _failures.pop(oldest, None)
         _failures[thread] = exc
+    if hold and held is not None:
+        # One entry per held call, even an empty one: releases pair up.
+        held.holding.setdefault(_ident(), []).append(keep)
+        return status
     if not keep:
         return status  # nothing Rust still reads (numbers: written in place)
     if held is None:
@@ -3193,9 +3214,11 @@ class _ClosureKind(_SignatureKind):
         invokers: List[_Invoke] = []
 
         def write_closure(v: Any, keep: List[Any], where: str) -> _FfiForeign:
-            if isinstance(v, _RustFunction) and v._rust == rust:
-                # A Rust closure of this type handed back: Rust takes the
-                # closure itself (its own functions), no detour through Python.
+            if isinstance(v, _RustFunction) and v._rust == rust and v._types is types:
+                # A Rust closure of this type and library handed back: Rust
+                # takes the closure itself (its own functions), no detour
+                # through Python. (Another library's, whose named types may
+                # share names but not layouts, is called through Python.)
                 keep.append(v)
                 return v._foreign(where)
             if not callable(v):
@@ -3213,7 +3236,7 @@ class _ClosureKind(_SignatureKind):
         def wrap(raw: _FfiForeign) -> Any:
             if not caller:
                 caller.append(_foreign_caller(self.params, self.ret, types, rust))
-            return _RustFunction(raw, caller[0], rust)
+            return _RustFunction(raw, caller[0], rust, types)
 
         def read_closure(raw: _FfiForeign) -> Any:
             return _read_foreign(raw, rust, None, wrap)
@@ -3268,12 +3291,14 @@ class _RustFunction:
     it holds one reference, released once when it is collected. Passed back
     where the same closure type is expected, Rust gets the closure itself."""
 
-    __slots__ = ("__weakref__", "_call", "_raw", "_rust")
+    __slots__ = ("__weakref__", "_call", "_raw", "_rust", "_types")
 
-    def __init__(self, raw: _FfiForeign, call: Callable[[_FfiForeign, Tuple[Any, ...]], Any], rust: str) -> None:
+    def __init__(self, raw: _FfiForeign, call: Callable[[_FfiForeign, Tuple[Any, ...]], Any], rust: str,
+                 types: _Types) -> None:
         self._raw: Optional[_FfiForeign] = raw
         self._call = call
         self._rust = rust
+        self._types = types  # the library it came from
 
     def __call__(self, *args: Any) -> Any:
         raw = self._raw
@@ -3297,13 +3322,9 @@ class _RustFunction:
         return f"<Rust closure {self._rust}>"
 
 
-def _foreign_call_status(raw: _FfiForeign, argv: Any, ok: Any, err: Any) -> Tuple[int, str]:
-    """Calls method 0 of a Rust ``FfiForeign`` (the GIL released): its
-    status and failure message."""
-    message = _FfiBuffer()
-    status = _FOREIGN_CALL(raw.call)(raw.context, 0, argv, ok, err, ctypes.addressof(message))
-    text = _read_string(message) if status == _FOREIGN_FAILED else ""
-    return status, text
+def _foreign_release(raw: _FfiForeign) -> None:
+    """Frees what this thread's latest held call of ``raw`` wrote."""
+    _FOREIGN_CALL(raw.call)(raw.context, _CALL_RELEASE, None, None, None, None)
 
 
 def _foreign_caller(params: List[_Kind], ret: _Kind, types: _Types,
@@ -3333,13 +3354,21 @@ def _foreign_caller(params: List[_Kind], ret: _Kind, types: _Types,
         argv = (ctypes.c_void_p * max(count, 1))(*[ctypes.addressof(b) for b in boxes])
         ok = ok_type() if ok_type is not None else None
         err = err_type() if err_type is not None else None
-        status, text = _foreign_call_status(raw, argv, None if ok is None else ctypes.addressof(ok),
-                                            None if err is None else ctypes.addressof(err))
-        if status == _FOREIGN_OK:
-            return None if ok is None or read_ok is None else read_ok(ctypes.addressof(ok))
-        if status == _FOREIGN_ERR and err is not None and read_err is not None and result_kind is not None:
-            value = read_err(ctypes.addressof(err))
-            raise _closure_error(value, result_kind, types)
+        message = _FfiBuffer()
+        # Held (the GIL released): what Rust wrote stays until the release
+        # below, whatever runs on this thread before the reads are done (a
+        # signal handler or finalizer calling the same closure).
+        status = _FOREIGN_CALL(raw.call)(raw.context, _CALL_HELD, argv, None if ok is None else ctypes.addressof(ok),
+                                         None if err is None else ctypes.addressof(err), ctypes.addressof(message))
+        try:
+            if status == _FOREIGN_OK:
+                return None if ok is None or read_ok is None else read_ok(ctypes.addressof(ok))
+            if status == _FOREIGN_ERR and err is not None and read_err is not None and result_kind is not None:
+                value = read_err(ctypes.addressof(err))
+                raise _closure_error(value, result_kind, types)
+            text = _read_string(message) if status == _FOREIGN_FAILED else ""
+        finally:
+            _foreign_release(raw)
         if text.startswith("Rust panic: "):
             raise RustPanic(text[len("Rust panic: "):])
         raise InvalidArgument(f"{rust}: {text or f'returned the unknown status {status}'}")
@@ -4017,7 +4046,8 @@ class _TraitKind(_NamedKind):
                 f" * call(context, method, args, ok, err, message) runs, by method number (args[i] points to\n"
                 f" * argument i's C form, owned by Rust for the call):\n" + "\n".join(lines) +
                 "\n * returning 0 (or 2 after writing a UTF-8 failure message). What it writes stays valid until\n"
-                " * the same thread's next call on the object. Rust calls retain(context) when it keeps the object\n"
+                " * the same thread's next call on the object (Rust reads it at once: it never sets\n"
+                " * FFI_EXPORT_CALL_HELD). Rust calls retain(context) when it keeps the object\n"
                 " * and release(context) once when it drops it, from any thread. */\n"
                 f"typedef FfiForeign {name};")
 
@@ -4536,11 +4566,14 @@ def _task_done(context: Optional[int], waiting: Dict[int, Callable[[], object]] 
     closed) is ignored. ``waiting`` and ``starting`` are bound at
     definition so that a late call during interpreter shutdown still finds
     them."""
+    if context is not None and context == starting.context:
+        # Marked first: whatever runs between here and the start call's
+        # return (a signal handler) cannot leave the coroutine waiting.
+        starting.done = True
+        waiting.pop(context, None)
+        return
     wake = waiting.pop(context or 0, None)
     if wake is None:
-        return
-    if context == starting.context:
-        starting.done = True
         return
     try:
         wake()
@@ -4578,11 +4611,14 @@ async def _await_task(start: Callable[[int], int], finish: Callable[[int], Any],
     _waiting[context] = lambda: loop.call_soon_threadsafe(_resolve, future)
     outer = _starting.context, _starting.done  # a start inside a start's first poll
     _starting.context, _starting.done = context, False
+    task = 0
     try:
         task = start(context)
         ready = _starting.done
     except BaseException:
         _waiting.pop(context, None)
+        if task:  # started, then interrupted (a signal handler raising)
+            cancel(task)
         raise
     finally:
         _starting.context, _starting.done = outer
@@ -4935,10 +4971,12 @@ class _Binder:
             # An object's comparison (`eq`, `cmp`) is its dunder: another
             # type is `NotImplemented`, and the other object's handle is read
             # here and passed to the native method as a number.
-            fast_ns = {"_fx_fast": fast, "_fx_handle": _open_handle,
+            # (A subclass instance is one of the type, as on the ctypes path.)
+            fast_ns = {"_fx_fast": fast, "_fx_handle": _open_handle, "_fx_cls": types.classes[export["owner"]["key"]],
                        **{f"_fx_d_{p}": value for p, value in w.defaults.items()}}
-            check = "".join(f"    if type({p}) is not type(self): return NotImplemented\n" for p in others)
-            forwarded = ", ".join(["self", *[f"_fx_handle({p})" if p in others else p for p in w.names[1:]]])
+            check = "".join(f"    if not isinstance({p}, _fx_cls): return NotImplemented\n" for p in others)
+            forwarded = ", ".join(["self", *[f"_fx_handle({p}, \"argument {p!r}\")" if p in others else p
+                                            for p in w.names[1:]]])
             exec(f"def {name}({w.signature()}):\n{check}    return _fx_fast({forwarded})", fast_ns)  # noqa: S102
             fast.__wrapped__ = function
             function = fast_ns[name]

@@ -447,8 +447,12 @@ _C_NOTES = {
         "closure), args[i] pointing to argument i's C form (Rust's, valid for the\n"
         "call), and returns 0 after writing the result's C form to *ok, 1 after\n"
         "writing an error value's to *err, or 2 after pointing *message at UTF-8\n"
-        "text; what it writes stays the caller's, valid until the same thread's\n"
-        "next call on the object. Rust calls retain(context) once when it keeps\n"
+        "text; what it writes stays valid until the same thread's next call on\n"
+        "the object; a call whose method has FFI_EXPORT_CALL_HELD or-ed in keeps\n"
+        "it until the same thread calls method FFI_EXPORT_CALL_RELEASE (NULL\n"
+        "args, ok, err), which frees the latest held call's (use it when code\n"
+        "that may call the same object can run before you read: signal\n"
+        "handlers, finalizers). Rust calls retain(context) once when it keeps\n"
         "the object and release(context) once when it drops it, from any thread,\n"
         "so all three must be thread-safe. All three NULL: context is the handle\n"
         "of a Rust implementation (Dyn<Trait>). The same form comes back from\n"
@@ -473,6 +477,12 @@ _C_POINTERS = {("FfiCallback", "call"): "const void *", ("FfiAllocator", "alloc"
 
 #: What follows a runtime struct's definition.
 _C_AFTER = {
+    "FfiForeign": '''
+
+/* FfiForeign method numbers: or FFI_EXPORT_CALL_HELD into a method to keep
+ * its results until released; FFI_EXPORT_CALL_RELEASE releases them. */
+#define FFI_EXPORT_CALL_HELD 0x80000000u
+#define FFI_EXPORT_CALL_RELEASE 0xFFFFFFFFu''',
     "FfiError": '''
 
 enum {

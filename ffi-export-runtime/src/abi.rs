@@ -290,10 +290,19 @@ pub struct FfiCallback {
 /// during the call only), and returns 0 after writing the result's C form to
 /// `ok`, 1 after writing an error value's C form to `err` (methods returning
 /// `Result`), or 2 on failure, with a UTF-8 message in `*message`. What it
-/// writes stays the caller's and valid until the same thread's next call on
-/// the same object, or its release.
+/// writes stays the callee's and valid for reading until the same thread's
+/// next call on the same object, or the object's release.
 ///
-/// The same form crosses the other way (ABI version 3): a `Box<dyn Trait>`
+/// A caller that may run code between a call and reading its results which
+/// could call the same object on the same thread (signal handlers,
+/// finalizers, trace functions: the Python helper is one) or-s
+/// [`FFI_EXPORT_CALL_HELD`] into `method`: that call's results then stay
+/// valid, whatever other calls happen meanwhile, until the same thread calls
+/// `call(context, FFI_EXPORT_CALL_RELEASE, NULL, NULL, NULL, message)`,
+/// which frees those of its latest held call not yet released (0; 2 with a
+/// message when there is none). Every held call must be released once.
+///
+/// The same form crosses the other way (since ABI version 3): a `Box<dyn Trait>`
 /// or `Arc<dyn Trait>` Rust returns (alone or inside a `Vec`, `Option`,
 /// record, ...) is either the caller's own object handed back (its own
 /// functions and context, retained once for the receiver), or a Rust
@@ -314,6 +323,15 @@ pub struct FfiForeign {
     /// Passed back as the first argument.
     pub context: *mut c_void,
 }
+
+/// Or-ed into `FfiForeign::call`'s method number: the call's results stay
+/// valid until the caller releases them with [`FFI_EXPORT_CALL_RELEASE`]
+/// (ABI version 4).
+pub const FFI_EXPORT_CALL_HELD: u32 = 0x8000_0000;
+
+/// The method number of `FfiForeign::call` that frees what the calling
+/// thread's latest held call not yet released wrote.
+pub const FFI_EXPORT_CALL_RELEASE: u32 = 0xFFFF_FFFF;
 
 impl FfiForeign {
     /// All NULL: `None` inside an `Option`, the value returned with an

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 /// Version of the C ABI and of the description format. The Python helper
 /// refuses a library whose version differs from its own.
-pub const ABI_VERSION: u32 = 3;
+pub const ABI_VERSION: u32 = 4;
 
 /// How one Rust type crosses the boundary.
 #[derive(Debug, Clone, Copy)]

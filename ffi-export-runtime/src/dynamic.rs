@@ -20,7 +20,7 @@
 //! `RustPanic`), and a method returning `Result<_, E>` gets `Err(e)` when
 //! the exception is one of `E`'s.
 
-use crate::abi::{FfiBuffer, FfiForeign};
+use crate::abi::{FfiBuffer, FfiForeign, FFI_EXPORT_CALL_HELD, FFI_EXPORT_CALL_RELEASE};
 use crate::data::{FfiLift, FfiValue};
 use crate::describe::{short_type_name, TypeDesc};
 use crate::foreign::HangIfUnwound;
@@ -299,7 +299,8 @@ pub unsafe trait ForeignValue: Sized {
 
 /// A C form Rust wrote for the caller (the result of a Rust closure it
 /// called), freed when dropped: kept until the same thread's next call on
-/// the closure, or its release (the C contract of `FfiForeign`).
+/// the closure, or, for a call made with [`FFI_EXPORT_CALL_HELD`], until the
+/// caller releases it (the C contract of `FfiForeign`).
 pub struct Written(#[allow(dead_code)] Box<dyn Send>);
 
 /// One C form, freed when dropped.
@@ -613,11 +614,60 @@ struct ImplHeader {
     type_id: TypeId,
     /// Its description, for messages.
     desc: &'static TypeDesc,
-    /// What each thread's last call wrote, kept until its next call (the C
-    /// contract).
-    kept: Mutex<Vec<(ThreadId, Written)>>,
+    /// What calls wrote and the caller may still read (the C contract):
+    /// per thread, its last plain call's and each held call's, in order.
+    kept: Mutex<Vec<Kept>>,
     /// Drops the whole `RustImpl` (its closure type's).
     drop: unsafe fn(*mut ImplHeader),
+}
+
+/// What one call of a Rust closure wrote, kept for the thread that made it.
+struct Kept {
+    thread: ThreadId,
+    /// Made with [`FFI_EXPORT_CALL_HELD`]: freed by a release call only
+    /// (present even when the call wrote nothing, so releases pair up).
+    held: bool,
+    /// Kept alive (freed when the entry is dropped), never read.
+    #[allow(dead_code)]
+    written: Option<Written>,
+}
+
+impl ImplHeader {
+    /// Keeps what a call of `thread` wrote: a plain call's replaces that
+    /// thread's previous plain call's (freed here, outside the lock).
+    fn keep(&self, thread: ThreadId, held: bool, written: Option<Written>) {
+        let previous = {
+            let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+            let previous = if held {
+                None
+            } else {
+                kept.iter()
+                    .position(|k| k.thread == thread && !k.held)
+                    .map(|i| kept.remove(i))
+            };
+            if held || written.is_some() {
+                kept.push(Kept {
+                    thread,
+                    held,
+                    written,
+                });
+            }
+            previous
+        };
+        drop(previous);
+    }
+
+    /// Frees what the latest held call of `thread` not yet released wrote;
+    /// false when there is none.
+    fn release(&self, thread: ThreadId) -> bool {
+        let released = {
+            let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+            kept.iter()
+                .rposition(|k| k.thread == thread && k.held)
+                .map(|i| kept.remove(i))
+        };
+        released.is_some()
+    }
 }
 
 /// A Rust closure handed to the caller as an `FfiForeign` whose functions
@@ -758,6 +808,17 @@ unsafe extern "C" fn rust_call<F: ?Sized + RustCallable + 'static>(
 ) -> i32 {
     // SAFETY: by this function's contract.
     let this = unsafe { &*context.cast::<RustImpl<F>>() };
+    let thread = std::thread::current().id();
+    if method == FFI_EXPORT_CALL_RELEASE {
+        if this.header.release(thread) {
+            return OK;
+        }
+        let (status, kept) = failed("no held call of this thread to release".to_owned(), message);
+        this.header.keep(thread, false, kept);
+        return status;
+    }
+    let held = method & FFI_EXPORT_CALL_HELD != 0;
+    let method = method & !FFI_EXPORT_CALL_HELD;
     // Quiet like a shim's: the panic is reported to the caller.
     let outcome = crate::status::catch_quietly(|| {
         if method != 0 {
@@ -775,20 +836,7 @@ unsafe extern "C" fn rust_call<F: ?Sized + RustCallable + 'static>(
             failed(format!("Rust panic: {text}"), message)
         }
     };
-    let thread = std::thread::current().id();
-    let previous = {
-        let mut kept_all = this.header.kept.lock().unwrap_or_else(|e| e.into_inner());
-        let previous = kept_all
-            .iter()
-            .position(|(t, _)| *t == thread)
-            .map(|i| kept_all.swap_remove(i).1);
-        if let Some(kept) = kept {
-            kept_all.push((thread, kept));
-        }
-        previous
-    };
-    // What this thread's previous call wrote, freed outside the lock.
-    drop(previous);
+    this.header.keep(thread, held, kept);
     status
 }
 
@@ -797,7 +845,7 @@ fn failed(why: String, message: *mut FfiBuffer) -> (i32, Option<Written>) {
     let text = why.into_bytes().into_boxed_slice();
     if !message.is_null() {
         // SAFETY: a non-NULL `message` is writable (C contract); the bytes
-        // live in the `Written` returned, kept until the thread's next call.
+        // live in the `Written` returned, kept as the call's result is.
         unsafe {
             message.write(FfiBuffer {
                 ptr: text.as_ptr() as *mut c_void,
@@ -824,6 +872,14 @@ macro_rules! closures {
             const NAME: &'static str = "closure";
             #[allow(non_snake_case)]
             fn from_foreign(object: ForeignObject) -> Box<Self> {
+                // The macro refuses such a closure type where it sees it;
+                // this catches one behind a type alias (at monomorphization).
+                const {
+                    assert!(
+                        !R::OBJECTS,
+                        "a closure the caller implements cannot return an object of an #[export] impl by value: return `Arc<Object>` instead"
+                    )
+                };
                 Box::new(move |$($a: $a),*| object.call::<_, R>(0, "call", ($($a,)*)))
             }
             fn from_handle(_: u64) -> Result<Arc<Self>, String> {
@@ -969,6 +1025,92 @@ mod tests {
             )
         };
         (status, ok)
+    }
+
+    /// Calls a `Greet` closure's `FfiForeign` with method number `method`
+    /// as a C caller would: the status and the result's C form.
+    fn call_greet(foreign: &FfiForeign, method: u32, name: &str) -> (i32, FfiBuffer) {
+        let mut arg = FfiBuffer {
+            ptr: name.as_ptr() as *mut c_void,
+            len: name.len(),
+            cap: 0,
+        };
+        let args = [(&mut arg as *mut FfiBuffer).cast::<c_void>()];
+        let mut ok = FfiBuffer::NULL;
+        let mut message = FfiBuffer::NULL;
+        // SAFETY: a Rust closure's `call` and context, one `String`
+        // argument's C form (borrowed bytes) and a `String` result slot.
+        let status = unsafe {
+            rust_call::<Greet>(
+                foreign.context,
+                method,
+                args.as_ptr(),
+                (&mut ok as *mut FfiBuffer).cast(),
+                core::ptr::null_mut(),
+                &mut message,
+            )
+        };
+        (status, ok)
+    }
+
+    /// The bytes a result's C form points to (copied).
+    fn read(buffer: &FfiBuffer) -> Vec<u8> {
+        // SAFETY: a `String`'s C form Rust wrote, still kept (each caller
+        // reads before releasing it).
+        unsafe { core::slice::from_raw_parts(buffer.ptr as *const u8, buffer.len) }.to_vec()
+    }
+
+    fn kept_of(foreign: &FfiForeign) -> usize {
+        // SAFETY: the context of a live `RustImpl` (the test holds it).
+        let header = unsafe { &*foreign.context.cast::<ImplHeader>() };
+        header.kept.lock().map(|k| k.len()).unwrap_or(usize::MAX)
+    }
+
+    #[test]
+    fn a_held_result_survives_nested_calls_until_released() {
+        let greet: Box<Greet> = Box::new(|name| format!("hello {name}"));
+        let foreign = FfiData::into_repr(greet);
+        // The outer call, held: a signal handler or finalizer then calls
+        // the same closure on this thread (plain and held) before the
+        // outer result is read.
+        let (status, outer) = call_greet(&foreign, FFI_EXPORT_CALL_HELD, "outer");
+        assert_eq!(status, OK);
+        let (status, plain) = call_greet(&foreign, 0, "plain");
+        assert_eq!((status, read(&plain)), (OK, b"hello plain".to_vec()));
+        let (status, nested) = call_greet(&foreign, FFI_EXPORT_CALL_HELD, "nested");
+        assert_eq!((status, read(&nested)), (OK, b"hello nested".to_vec()));
+        assert_eq!(call_greet(&foreign, FFI_EXPORT_CALL_RELEASE, "").0, OK);
+        let (status, plain) = call_greet(&foreign, 0, "again");
+        assert_eq!((status, read(&plain)), (OK, b"hello again".to_vec()));
+        // The outer result is intact, then released.
+        assert_eq!(read(&outer), b"hello outer".to_vec());
+        assert_eq!(
+            kept_of(&foreign),
+            2,
+            "the outer held call's and the last plain call's"
+        );
+        assert_eq!(call_greet(&foreign, FFI_EXPORT_CALL_RELEASE, "").0, OK);
+        assert_eq!(kept_of(&foreign), 1);
+        // Nothing held any more: a release fails with a message.
+        assert_eq!(call_greet(&foreign, FFI_EXPORT_CALL_RELEASE, "").0, FAILED);
+        // Another thread's held call is its own to release.
+        let context = foreign.context as usize;
+        std::thread::spawn(move || {
+            // (`call_greet` uses the context only.)
+            let foreign = FfiForeign {
+                call: core::ptr::null(),
+                retain: core::ptr::null(),
+                release: core::ptr::null(),
+                context: context as *mut c_void,
+            };
+            assert_eq!(call_greet(&foreign, FFI_EXPORT_CALL_HELD, "there").0, OK);
+            assert_eq!(call_greet(&foreign, FFI_EXPORT_CALL_RELEASE, "").0, OK);
+        })
+        .join()
+        .map_err(|_| "the thread panicked")
+        .unwrap_or_else(|m| panic!("{m}"));
+        // SAFETY: Rust's `release`, once for the reference handed out.
+        unsafe { rust_release(foreign.context) };
     }
 
     #[test]

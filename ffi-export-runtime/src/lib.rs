@@ -163,7 +163,7 @@
 //!     keep_gil: false,
 //! };
 //! let json = describe_json(std::slice::from_ref(&export));
-//! assert!(json.starts_with(r#"{"abi_version":3,"#));
+//! assert!(json.starts_with(r#"{"abi_version":4,"#));
 //! assert!(json.contains(r#""params":[{"name":"text","type":{"kind":"str"}}],"returns":{"kind":"string"},"free":"shout_free""#));
 //! ```
 

@@ -158,7 +158,7 @@ int main(void) {
     label_of_free(&c_label);
     FfiBuffer rust_label = {(void *)"rust", 4, 0};
     /* A Rust implementation comes back as an FfiForeign with NULL functions
-     * and its Dyn<Trait> handle as the context (ABI version 3). */
+     * and its Dyn<Trait> handle as the context (since ABI version 3). */
     Button rust_made = make_button(&rust_label);
     DynButton_handle rust_button = (DynButton_handle)(uintptr_t)rust_made.context;
     FfiBuffer rust_pressed = DynButton_press(rust_button, 2);
@@ -180,6 +180,15 @@ int main(void) {
     FfiBuffer add_message = {NULL, 0, 0};
     int32_t add_status = add2.call(add2.context, 0, add_args, &seven, NULL, &add_message);
     printf("rust closure: status %d, 3 + 2 = %lld\n", (int)add_status, (long long)seven);
+    /* A held call: its results stay until released, whatever other calls
+     * this thread makes meanwhile; a second release has nothing left. */
+    int64_t held_result = 0, other = 0;
+    int32_t held_status = add2.call(add2.context, 0 | FFI_EXPORT_CALL_HELD, add_args, &held_result, NULL, &add_message);
+    add2.call(add2.context, 0, add_args, &other, NULL, &add_message);
+    int32_t released = add2.call(add2.context, FFI_EXPORT_CALL_RELEASE, NULL, NULL, NULL, &add_message);
+    int32_t released_again = add2.call(add2.context, FFI_EXPORT_CALL_RELEASE, NULL, NULL, NULL, &add_message);
+    printf("held call: status %d, result %lld, release %d, again %d (%.*s)\n", (int)held_status,
+           (long long)held_result, (int)released, (int)released_again, (int)add_message.len, (const char *)add_message.ptr);
     add2.release(add2.context);
 
     /* String in (ptr, len), String out (FfiBuffer, NUL-terminated). */

@@ -39,11 +39,12 @@ def test_header_test_program(tmp_path) -> None:
     result = subprocess.run([exe], capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "abi 3",
+        "abi 4",
         "c button: c: 3, c-button, refs 0",
         "rust button: rust: 2, rust: 3",
         "c button back: same, refs 1",
         "rust closure: status 0, 3 + 2 = 5",
+        "held call: status 0, result 5, release 0, again 2 (no held call of this thread to release)",
         "reverse: olléh (6 bytes)",
         "freed: yes",
         "person: Ada age 36 email ada@example.com tags 2 kind 2",

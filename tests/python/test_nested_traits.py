@@ -7,14 +7,16 @@ threads. Every test runs on both call paths (``any_lib``)."""
 
 from __future__ import annotations
 
+import ctypes
 import gc
+import sys
 import threading
 from typing import Any, List, Optional
 
 import pytest
 
 import ffi_export
-from paths import any_lib  # noqa: F401 - fixture
+from paths import any_lib, load_without_fast_path  # noqa: F401 - fixture
 
 
 class Listener:
@@ -182,6 +184,96 @@ def test_rust_closures_are_callable(any_lib) -> None:
         add3("x")
     with pytest.raises(OverflowError):
         add3(2**64)
+
+
+def test_a_rust_closure_called_again_while_its_result_is_read(any_lib) -> None:
+    """A profile hook (as a signal handler, finalizer or trace function
+    would) calls the same Rust closure on the same thread after each Python
+    function call, so also between the outer call returning and its result
+    being read: the outer result is read intact (the helper's calls are held
+    until it released them), and nothing stays kept."""
+    greet = any_lib.greeter("hello")
+    nested: List[str] = []
+    busy = False
+
+    def hook(frame: Any, event: str, arg: Any) -> None:
+        nonlocal busy
+        if event == "call" and not busy:
+            busy = True
+            try:
+                nested.append(greet("B" * 40))
+            finally:
+                busy = False
+
+    results = []
+    sys.setprofile(hook)
+    try:
+        for _ in range(20):
+            results.append(greet("A" * 40))
+    finally:
+        sys.setprofile(None)
+    assert results == ["hello, " + "A" * 40] * 20
+    assert len(nested) >= 20 and set(nested) == {"hello, " + "B" * 40}
+
+
+def test_a_python_object_keeps_held_results_until_released() -> None:
+    """The C contract of a Python implementation, called as C would: a held
+    call's result stays while plain and other held calls of the thread run,
+    until its release; releases pair up, latest first."""
+    helper: Any = ffi_export
+    keep: List[Any] = []
+
+    def invoke(target: Any, args: int, ok: int, err: int, keep: List[Any]) -> int:
+        text = target().encode()
+        slot = helper._FfiBuffer.from_address(ok)
+        slot.ptr, slot.len, slot.cap = helper._bytes_address(text, keep), len(text), 0
+        return 0
+
+    names = iter(f"result {i:03}" for i in range(1000))
+    raw = helper._lend(lambda: next(names), [invoke], "test", keep)
+    call = helper._FOREIGN_CALL(raw.call)
+
+    def run(method: int) -> Any:
+        ok = helper._FfiBuffer()
+        message = helper._FfiBuffer()
+        status = call(raw.context, method, None, ctypes.addressof(ok), None, ctypes.addressof(message))
+        return status, ok, message
+
+    def read(buffer: Any) -> str:
+        return ctypes.string_at(buffer.ptr, buffer.len).decode()
+
+    held = helper._CALL_HELD
+    status, first, _ = run(held)
+    assert status == 0
+    for _ in range(3):
+        run(0)  # plain calls replace each other, not the held result
+    status, second, _ = run(held)
+    gc.collect()
+    assert read(first) == "result 000" and read(second) == "result 004"
+    assert run(helper._CALL_RELEASE)[0] == 0  # the second
+    assert read(first) == "result 000"
+    assert run(helper._CALL_RELEASE)[0] == 0  # the first
+    status, _, message = run(helper._CALL_RELEASE)
+    assert status == 2 and "no held call" in read(message)
+    assert helper._held[raw.context].holding == {threading.get_ident(): []}
+    keep.clear()
+
+
+def test_a_rust_closure_of_another_library_instance_goes_through_python(lib) -> None:
+    """A Rust closure is handed back as itself only to the library instance
+    it came from: another one (whose named types may share names but not
+    layouts) gets a Python object calling it, held by Rust meanwhile."""
+    other = load_without_fast_path()
+    add3 = lib.adder(3)
+    before = ffi_export.held_by_rust()
+    own = lib.step_echo(add3)
+    assert ffi_export.held_by_rust() == before  # Rust's own closure again
+    foreign = other.step_echo(add3)
+    assert ffi_export.held_by_rust() == before + 1  # `add3`, lent to the other instance
+    assert own(1) == foreign(1) == 4
+    del foreign
+    lent()
+    assert ffi_export.held_by_rust() == before
 
 
 def test_rust_closure_errors_and_panics(any_lib) -> None:

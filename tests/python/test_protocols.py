@@ -229,3 +229,21 @@ def test_protocol_shims_are_described_and_not_functions(any_lib) -> None:  # noq
     assert not hasattr(any_lib.protocols, "Bag_eq")
     with pytest.raises(AttributeError):
         any_lib.protocols.Version.eq  # noqa: B018 - shims are dunders only
+
+
+def test_a_subclass_instance_compares_and_a_closed_operand_is_named(m) -> None:
+    """Both call paths agree: an instance of a Python subclass is one of
+    the type (compared by Rust), and a closed right operand is named."""
+
+    class MyBag(m.Bag):
+        pass
+
+    mine = MyBag(["a"])
+    assert mine == m.Bag(["a"]) and m.Bag(["a"]) == mine and mine != m.Bag(["b"])
+    assert m.Bag([]) < mine and not mine < m.Bag(["a"])
+    closed = m.Bag(["a"])
+    closed.close()
+    for use in (lambda: m.Bag(["a"]) == closed, lambda: m.Bag(["a"]) < closed):
+        with pytest.raises(ValueError) as raised:
+            use()
+        assert str(raised.value) == "argument 'other': this Bag is closed"

@@ -239,7 +239,7 @@ def test_describe_command_lists_signatures() -> None:
     assert "Counter_get: fn get(&self) -> u64" in lines
     result = subprocess.run([sys.executable, HELPER, "describe", "--json", library_path("examples")],
                             capture_output=True, text=True, check=True)
-    assert '"abi_version": 3' in result.stdout
+    assert '"abi_version": 4' in result.stdout
     tools = subprocess.run([sys.executable, TOOLS, "describe", library_path("ffi_export_tests")],
                            capture_output=True, text=True, check=True)
     assert tools.stdout.splitlines() == lines

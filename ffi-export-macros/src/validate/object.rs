@@ -68,6 +68,19 @@ pub fn object(object: &Object, errors: &mut Errors) {
     for export in &object.methods {
         method(export, symbols, errors);
     }
+    if symbols {
+        // The C header declares the object's handle type as `<prefix>_handle`.
+        let handle_type = format!("{prefix}_handle");
+        for export in object.methods.iter().filter(|m| m.c_name == handle_type) {
+            errors.error(
+                &export.sig.ident,
+                format!(
+                    "`{handle_type}` is the C header's name of this object's handle type: \
+                     rename this method (e.g. `get_handle`)"
+                ),
+            );
+        }
+    }
     super::protocols::type_args(&object.args, Owner::Object, "an impl block", errors);
     super::protocols::method_marks(object, errors);
     properties(&object.methods, errors);
