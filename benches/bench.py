@@ -476,6 +476,12 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
         ("f(f64) -> f64, GIL kept", n(200_000), {
             "floor": lambda: floor.lib.floor_half(1.5), "ffi-export": lambda: lib.half_kept(1.5),
             "python": lambda: 1.5 * 0.5}),
+        ("sum f64[16] (numpy), GIL kept", n(100_000), {
+            "floor": lambda: floor.sum(small), "ffi-export": lambda: lib.sum_kept(small),
+            "python": lambda: sum(small_list)}),
+        ("sum f64[16] (array.array), GIL kept", n(100_000), {
+            "floor": lambda: floor.sum_array(small_array), "ffi-export": lambda: lib.sum_kept(small_array),
+            "python": lambda: sum(small_array)}),
     ]
     pyo3 = pyo3_module()
     if pyo3 is not None:
@@ -509,7 +515,9 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
         }
         # The `keep_gil` twins compare with the same PyO3 functions.
         peers.update({"noop, GIL kept": peers["noop"], "add(i64, i64), GIL kept": peers["add(i64, i64)"],
-                      "f(f64) -> f64, GIL kept": peers["f(f64) -> f64"]})
+                      "f(f64) -> f64, GIL kept": peers["f(f64) -> f64"],
+                      "sum f64[16] (numpy), GIL kept": peers["sum f64[16] (numpy)"],
+                      "sum f64[16] (array.array), GIL kept": peers["sum f64[16] (array.array)"]})
         for name, _, impls in result:
             if name in peers:
                 impls["pyo3"] = peers[name]
@@ -572,7 +580,8 @@ def check_agreement() -> None:
     assert floor.score_of(7, "user7", 10.5) == lib.score_of(record) == \
         python_score_of(PyUser(7, "user7", 10.5)) == 22.5
     small_array = array.array("d", range(16))
-    assert floor.sum_array(small_array) == lib.sum(small_array) == 120.0
+    assert floor.sum_array(small_array) == lib.sum(small_array) == lib.sum_kept(small_array) == 120.0
+    assert lib.sum_kept(values) == 120.0
     assert abs(floor.lib.floor_pi(100_000) - python_pi(100_000)) < 1e-9
     assert lib.pi(100_000) == floor.lib.floor_pi(100_000)
     p1, p2 = numpy.arange(1000, dtype=numpy.int64), numpy.arange(1000, dtype=numpy.int64)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks: builds in release and prints the comparison table
 # (docs/BENCHMARKS.md explains it). `--python X` runs it under the CPython
-# X (which needs numpy; cffi is installed into it if missing); the other
-# arguments go to benches/bench.py.
+# X (numpy and cffi are installed into it if missing); the other arguments
+# go to benches/bench.py.
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 ARGS=()
@@ -15,7 +15,7 @@ while [ $# -gt 0 ]; do
         shift
     fi
 done
-"$PY" -c 'import cffi' 2>/dev/null || "$PY" -m pip install --quiet --disable-pip-version-check cffi
+"$PY" -c 'import cffi, numpy' 2>/dev/null || "$PY" -m pip install --quiet --disable-pip-version-check cffi numpy
 cargo build --quiet --release -p ffi-export-bench
 # The PyO3 peer, for this interpreter (its own workspace, and a target dir
 # per Python version, where benches/bench.py looks for it).

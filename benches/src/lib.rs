@@ -513,6 +513,12 @@ pub mod floor_key {
 #[export(keep_gil)]
 pub fn noop_kept() {}
 
+/// The sum of `values`, keeping the GIL.
+#[export(keep_gil)]
+pub fn sum_kept(values: &[f64]) -> f64 {
+    values.iter().sum()
+}
+
 /// `a + b`, wrapping, keeping the GIL.
 #[export(keep_gil)]
 pub fn add_kept(a: i64, b: i64) -> i64 {
