@@ -9,7 +9,7 @@ use crate::tokens::{
     call_scope, closure_results, default_value, hidden_ident, option, refuse_object_results,
     runtime, symbol_guard, AtType, SCOPE_BINDING,
 };
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
 
@@ -448,6 +448,13 @@ pub fn callable(model: &ExportFn) -> TokenStream {
         false => rust_name,
     };
     let c_name_lit = syn::LitStr::new(c_name, model.c_name_span);
+    // An object's operator whose impl is missing leaves the result's type
+    // unknown, and rustc then also warns that the shim depends on never
+    // type fallback: a second error for the one mistake, reported above.
+    let fallback_lint = match model.kind.is_protocol() {
+        true => quote!(#[allow(dependency_on_unit_never_type_fallback)]),
+        false => TokenStream::new(),
+    };
     quote! {
         #[doc(hidden)]
         #[doc = "# Safety"]
@@ -456,6 +463,7 @@ pub fn callable(model: &ExportFn) -> TokenStream {
         // ffi-export symbol (validate::c_symbol).
         #[unsafe(export_name = #c_name_lit)]
         #[allow(non_snake_case, clippy::type_complexity)]
+        #fallback_lint
         pub unsafe extern "C" fn #shim_ident(#(#c_params),*) -> #shim_ret {
             #rt::call(move || {
                 #moves
@@ -848,6 +856,12 @@ fn uses_objects(model: &ExportFn) -> bool {
 /// the call's objects locked (`ObjectArgs::call`) when it borrows any.
 fn call_expr(model: &ExportFn, values: &[impl ToTokens]) -> TokenStream {
     let fn_ident = &model.sig.ident;
+    // A protocol shim's call at the protocol (its name's span): a missing
+    // impl is reported there once, as at its signature.
+    let span = match model.kind.is_protocol() {
+        true => fn_ident.span(),
+        false => Span::call_site(),
+    };
     let call = match (&model.owner, model.kind) {
         (Some(owner), FnKind::Method { mutable }) => {
             let get = if mutable {
@@ -857,13 +871,13 @@ fn call_expr(model: &ExportFn, values: &[impl ToTokens]) -> TokenStream {
             };
             quote!(<#owner>::#fn_ident(__ffi_locked.#get::<#owner>(__ffi_self)?, #(#values),*))
         }
-        (Some(owner), FnKind::ProtocolMethod) => {
-            quote!(<#owner>::#fn_ident(__ffi_locked.get::<#owner>(__ffi_self)?, #(#values),*))
-        }
+        (Some(owner), FnKind::ProtocolMethod) => quote_spanned! {span=>
+            <#owner>::#fn_ident(__ffi_locked.get::<#owner>(__ffi_self)?, #(#values),*)
+        },
         (Some(owner), FnKind::SharedMethod) => {
             quote!(<#owner>::#fn_ident(__ffi_self, #(#values),*))
         }
-        (Some(owner), _) => quote!(<#owner>::#fn_ident(#(#values),*)),
+        (Some(owner), _) => quote_spanned!(span=> <#owner>::#fn_ident(#(#values),*)),
         (None, _) => quote!(#fn_ident(#(#values),*)),
     };
     if !uses_objects(model) {

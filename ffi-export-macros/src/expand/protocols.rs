@@ -5,7 +5,6 @@
 
 use super::function::callable;
 use crate::model::{ProtocolFn, ProtocolKind};
-use crate::tokens::runtime;
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 
@@ -39,8 +38,11 @@ pub fn protocols(owner: &syn::Type, shims: &[ProtocolFn]) -> TokenStream {
 /// The body of a shim: its parameters (as `parse::protocols` names them)
 /// handed to the trait's runtime function.
 fn body(owner: &syn::Type, shim: &ProtocolFn) -> TokenStream {
-    let rt = runtime();
     let span = shim.span;
+    // The runtime's path at the protocol too: the call's whole span is
+    // then there, where the signature's missing impl is also reported
+    // (rustc shows the two identical errors once).
+    let rt = quote_spanned!(span=> ::ffi_export::__private);
     // An object's own shims take `&self`; a field-less enum's `value`
     // comes by value (an integer).
     let value = match shim.export.params.first().map(|param| &param.kind) {
