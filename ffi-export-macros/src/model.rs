@@ -385,6 +385,9 @@ pub struct IterReturn {
     /// Lifetimes bounding it (`+ '_`): it would borrow what Python may
     /// close meanwhile; rejected.
     pub lifetimes: Vec<syn::Lifetime>,
+    /// `Result<impl Iterator<..>, E>`: `E`, raised by the call itself (no
+    /// iterator is made then).
+    pub error: Option<Type>,
     /// `Box<dyn Iterator<..>>` without `+ Send`: the trait object, rejected
     /// (the registry hands it to any thread).
     pub unsend: Option<Type>,

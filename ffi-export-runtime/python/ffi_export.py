@@ -2714,6 +2714,13 @@ class _ResultKind(_Kind):
     def ok(self) -> _Kind:
         return self.ok_kind
 
+    def results(self) -> List[_Kind]:
+        # `Result<impl Iterator<..>, E>`: the items' error types too.
+        return [self, *self.ok_kind.results()]
+
+    def c_companions(self, h: _HeaderContext) -> List[str]:
+        return self.ok_kind.c_companions(h)
+
     def error(self) -> Optional[str]:
         return self.error_name
 

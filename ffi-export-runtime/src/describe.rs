@@ -118,6 +118,26 @@ pub enum TypeDesc {
     Iterator(&'static IterDesc),
 }
 
+impl TypeDesc {
+    /// `self` (the description of a `Result<T, E>`) with `ok` as its `Ok`
+    /// type: how `#[export]` describes `Result<impl Iterator<..>, E>`,
+    /// whose `Ok` crosses as an iterator's handle. Anything else is
+    /// returned unchanged.
+    #[doc(hidden)]
+    pub const fn with_ok(self, ok: &'static TypeDesc) -> TypeDesc {
+        match self {
+            TypeDesc::Result {
+                error, error_type, ..
+            } => TypeDesc::Result {
+                ok,
+                error,
+                error_type,
+            },
+            other => other,
+        }
+    }
+}
+
 /// An iterator result: its items, and the exports that read and drop it.
 #[derive(Debug)]
 pub struct IterDesc {

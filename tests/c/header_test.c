@@ -400,6 +400,18 @@ int main(void) {
     printf("after free: live %zu\n", live_iterators());
     count_up_iter_next(iter, 1);
     report_error("stale iterator");
+    /* Result<impl Iterator, E>: an Err is the call's own (0, error code 1,
+     * no iterator made); Ok is a handle read as above. */
+    uint64_t refused = countdown(101);
+    report_error("countdown(101)");
+    printf("countdown(101): handle %llu, live %zu\n", (unsigned long long)refused, live_iterators());
+    iter = countdown(3);
+    FfiBuffer down = countdown_iter_next(iter, 8);
+    const uint32_t *downs = down.ptr;
+    printf("countdown(3): %zu items, %u %u %u\n", down.len, downs[0], downs[1], downs[2]);
+    countdown_iter_next_free(&down);
+    countdown_iter_free(iter);
+    printf("countdown freed: live %zu\n", live_iterators());
     /* Protocol shims (#[export(Display, Eq, Hash)]): plain exports taking
      * every operand; a String result is freed with <shim>_free, a panic is
      * the error channel's RustPanic. */

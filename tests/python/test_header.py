@@ -119,6 +119,10 @@ def test_header_test_program(tmp_path) -> None:
         "after free: live 0",
         "stale iterator: error code 3, InvalidArgument: argument `iter`: 7 is not a live `RustIter` handle "
         "(closed, freed, moved into a Rust call or never created)",
+        "countdown(101): error code 1, Error: 101 is too many",
+        "countdown(101): handle 0, live 0",
+        "countdown(3): 3 items, 3 2 1",
+        "countdown freed: live 0",
         "Cell_eq: 1 1",
         "Cell_eq after set: 0",
         "Cell_eq(freed): error code 3, InvalidArgument",

@@ -555,6 +555,8 @@ for v in (lib.values, slow.values):
         assert [s.title for s in p.songs()] == ["a" * 30, "b"]
         fails(lambda: list(p.checked(100))); fails(lambda: list(p.titles_or("b")))
         fails(lambda: list(v.explode_at(3)))
+        assert list(v.countdown(3)) == [3, 2, 1]; fails(lambda: v.countdown(101))
+        fails(lambda: p.longer_than(1000)); assert len(list(p.longer_than(0))) == 2
         p.title = "t" * 50; p.volume = 9; fails(lambda: setattr(p, "volume", 101)); p.longest
         album = v.Album("x", [v.Track.Song(v.Song("s" * 20, 1), v.Genre.Jazz)], None, {{"k": 1.0}})
         assert v.album_seconds(pickle.loads(pickle.dumps(album))) == 1
@@ -747,6 +749,9 @@ def test_iterators_properties_and_pickled_records_do_not_leak(any_lib) -> None: 
                 list(p.checked(100))
             with pytest.raises(ffi_export.RustPanic):
                 list(v.explode_at(2))
+            with pytest.raises(any_lib.errors.TrackError.Missing):
+                p.longer_than(1000)
+            assert [s.seconds for s in p.longer_than(100)] == [500]
             p.title = "t" * 100
             assert p.title == "t" * 100 and p.longest.seconds == 500
             album = v.Album("x" * 50, [v.Track.Pause(i)], v.Song("s", 1), {"k": 1.0})

@@ -285,6 +285,8 @@ def test_stubs_declare_iterators_properties_and_match_args(typed_dir) -> None:
         "    def songs(self) -> RustIterator[Song]:",
         "    def checked(self, limit: int) -> RustIterator[int]:",
         "    def count_up(n: int) -> RustIterator[int]:",
+        "    def countdown(n: int) -> RustIterator[int]:",
+        "    def longer_than(self, seconds: int) -> RustIterator[Song]:",
         "    @property",
         "    def volume(self) -> int:",
         "    @volume.setter",

@@ -50,6 +50,29 @@ def test_methods_return_iterators_of_records(m, playlist) -> None:
     assert list(playlist.lengths()) == [100, 400, 50]
 
 
+def test_a_fallible_call_returns_an_iterator_or_raises_its_error(any_lib, m, playlist) -> None:
+    """``Result<impl Iterator<..>, E>`` and ``Result<Box<dyn Iterator>, E>``:
+    ``Ok`` is a lazy ``RustIterator``; ``Err`` is raised by the call itself
+    (typed when ``E`` is an ``#[export]`` enum), and no iterator is made."""
+    it = m.countdown(3)
+    assert isinstance(it, ffi_export.RustIterator) and m.live_iterators() == 1
+    assert list(it) == [3, 2, 1] and m.live_iterators() == 0
+    for _ in range(1000):
+        with pytest.raises(any_lib.errors.Error, match="^101 is too many$"):
+            m.countdown(101)
+    assert m.live_iterators() == 0
+    assert list(playlist.longer_than(90)) == [m.Song("intro", 100), m.Song("epic", 400)]
+    with pytest.raises(any_lib.errors.TrackError.Missing) as caught:
+        playlist.longer_than(500)
+    assert caught.value.seconds == 500 and str(caught.value) == "no song is longer than 500 s"
+    with pytest.raises(OverflowError, match="argument 'n'"):
+        m.countdown(-1)
+    longer = playlist.longer_than(0)
+    assert next(longer) == m.Song("intro", 100) and m.live_iterators() == 1
+    longer.close()
+    assert m.live_iterators() == 0
+
+
 def test_items_are_read_lazily_in_growing_chunks(m) -> None:
     it = m.count_up(10**12)  # far too many to collect
     assert m.live_iterators() == 1 and it.chunk == 256

@@ -4146,6 +4146,16 @@ pub mod values {
         Counted::new((0..n).map(f))
     }
 
+    /// `n, n - 1, .., 1`, or an error (and no iterator) when `n` is over
+    /// 100: a fallible call returning an iterator.
+    #[export]
+    pub fn countdown(n: u32) -> Result<impl Iterator<Item = u32>, String> {
+        if n > 100 {
+            return Err(format!("{n} is too many"));
+        }
+        Ok(Counted::new((1..=n).rev()))
+    }
+
     /// Items that panic at `at`.
     #[export]
     pub fn explode_at(at: u32) -> impl Iterator<Item = u32> {
@@ -4163,6 +4173,9 @@ pub mod values {
         /// Longer than the limit.
         #[error("track {title} is too long: {seconds} s")]
         TooLong { title: String, seconds: u32 },
+        /// No song is longer than asked.
+        #[error("no song is longer than {seconds} s")]
+        Missing { seconds: u32 },
     }
 
     /// A song.
@@ -4268,6 +4281,25 @@ pub mod values {
         #[export(getter)]
         pub fn longest(&self) -> Option<Song> {
             self.songs.iter().max_by_key(|s| s.seconds).cloned()
+        }
+
+        /// The songs longer than `seconds`, or `TrackError::TooLong`'s
+        /// sibling error when there are none (a fallible call returning a
+        /// boxed iterator of records, with a typed error).
+        pub fn longer_than(
+            &self,
+            seconds: u32,
+        ) -> Result<Box<dyn Iterator<Item = Song> + Send>, TrackError> {
+            let songs: Vec<Song> = self
+                .songs
+                .iter()
+                .filter(|s| s.seconds > seconds)
+                .cloned()
+                .collect();
+            if songs.is_empty() {
+                return Err(TrackError::Missing { seconds });
+            }
+            Ok(Box::new(Counted::new(songs.into_iter())))
         }
 
         /// The songs' titles, an error in the middle (`String` errors).

@@ -79,7 +79,7 @@ impl IterExport {
                 #rt::call(move || #release(__ffi_iter))
             }
         };
-        let desc = quote! {
+        let iter_desc = quote! {
             #rt::TypeDesc::Iterator(&#rt::IterDesc {
                 chunk: #chunk,
                 next: #next_name,
@@ -87,8 +87,19 @@ impl IterExport {
                 free: #free_name,
             })
         };
+        // `Result<impl Iterator, E>`: the call's `Result<u64, E>`, described
+        // with the iterator as its `Ok`.
+        let (ret_ty, desc) = match &iter.error {
+            None => (syn::parse_quote!(u64), iter_desc),
+            Some(error) => (
+                syn::parse_quote!(::core::result::Result<u64, #error>),
+                quote! {
+                    <::core::result::Result<u64, #error> as #rt::IntoFfi>::DESC.with_ok(&#iter_desc)
+                },
+            ),
+        };
         IterExport {
-            ret_ty: syn::parse_quote!(u64),
+            ret_ty,
             items,
             desc,
         }
@@ -104,9 +115,20 @@ impl IterExport {
         let register =
             quote_spanned!(at.last=> #root ffi_export::__private::RustIter::<#item>::register);
         let value = at.wrap(&quote!(__ffi_iterator));
-        quote! {{
-            let __ffi_iterator = #call;
-            #register(#value)
-        }}
+        match iter.error {
+            None => quote! {{
+                let __ffi_iterator = #call;
+                #register(#value)
+            }},
+            // The call's `Err` is the export's; no iterator is made.
+            Some(_) => quote! {
+                match #call {
+                    ::core::result::Result::Ok(__ffi_iterator) => {
+                        ::core::result::Result::Ok(#register(#value))
+                    }
+                    ::core::result::Result::Err(error) => ::core::result::Result::Err(error),
+                }
+            },
+        }
     }
 }

@@ -316,6 +316,10 @@ fn return_kind(ty: &Type, owner: Option<&Type>, top: bool) -> ReturnKind {
             .map_or(ReturnKind::Named, |iter| {
                 ReturnKind::Iterator(Box::new(iter))
             }),
+        ty @ Type::Path(_) if top && fallible_iterator(ty).is_some() => fallible_iterator(ty)
+            .map_or(ReturnKind::Named, |iter| {
+                ReturnKind::Iterator(Box::new(iter))
+            }),
         ty @ Type::Path(_) => {
             if is_primitive(ty) {
                 ReturnKind::Primitive
@@ -377,8 +381,26 @@ fn iterator(
         item,
         ok,
         lifetimes,
+        error: None,
         unsend: None,
     })
+}
+
+/// `Result<I, E>` where `I` is `impl Iterator<Item = T>` or a boxed one:
+/// the iterator, with `E` as the call's own error.
+fn fallible_iterator(ty: &Type) -> Option<IterReturn> {
+    if !is_named(ty, "Result") {
+        return None;
+    }
+    let [ok, error] = type_arguments(ty)[..] else {
+        return None;
+    };
+    let mut iter = match unwrap_group(ok) {
+        Type::ImplTrait(bounds) => iterator(&bounds.bounds)?,
+        ok => boxed_iterator(ok)?,
+    };
+    iter.error = Some(error.clone());
+    Some(iter)
 }
 
 /// `Box<dyn Iterator<Item = T> + ..>`: the iterator, noting a missing
