@@ -2973,61 +2973,73 @@ def _foreign_call(context: Optional[int], method: int, args: Optional[int], ok: 
                   message: Optional[int], _held: Dict[int, _Held] = _held,
                   _ident: Callable[[], int] = threading.get_ident, _bytes: Any = _bytes_address,
                   _orphans: Dict[int, Any] = _orphans,
-                  _failures: Dict[int, BaseException] = _foreign_failures) -> int:
+                  _failures: Dict[int, BaseException] = _foreign_failures,
+                  _release: int = _CALL_RELEASE, _hold: int = _CALL_HELD, _ok: int = _FOREIGN_OK,
+                  _failed: int = _FOREIGN_FAILED, _kept_failures: int = _FAILURES_KEPT,
+                  _buffer: Any = _FfiBuffer) -> int:
     """The one dispatcher of every Python object Rust holds (the globals it
     needs are bound as defaults: it may run while the interpreter shuts
-    down). A failure is reported to Rust as status 2 with its message.
+    down and clears this module). A failure is reported to Rust as status 2
+    with its message.
 
     What it writes (the result's C form, the message) must stay valid until
-    Rust copied it: it is kept under the calling thread in the object's
-    ``kept`` once the method returned (not before: a nested call on the same
-    thread, from inside the method, would replace it while this call still
-    writes), until that thread's next call on the object; a held call's
-    (``_CALL_HELD``) in ``holding`` until the caller releases it."""
+    Rust copied it: a held call's (``_CALL_HELD``) ``keep`` is pushed on the
+    thread's ``holding`` stack before the method runs (nested calls push and
+    pop above it) until the caller releases it; a plain call's is stored
+    under the calling thread in ``kept`` once the method returned (not
+    before: a nested call on the same thread would replace it while this one
+    still writes), until that thread's next call on the object. The message
+    slot is written last, after its bytes are kept. Nothing may leave this
+    function as an exception (ctypes would then return an undefined status):
+    an exception raised anywhere (a signal, a tracer) ends in status 2, with
+    whatever was written still kept."""
     keep: List[Any] = []
-    held = _held.get(context or 0)
-    hold = False
     try:
-        if held is None:
-            raise LookupError(f"object {context} is not lent to Rust (released already)")
-        if method == _CALL_RELEASE:
-            stack = held.holding.get(_ident())
-            if not stack:
-                raise LookupError("no held call of this thread to release")
-            stack.pop()
-            return _FOREIGN_OK
-        hold = method >= _CALL_HELD
-        # Subtraction, not `& ~_CALL_HELD`: CPython 3.12's int `&` with a
-        # zero operand reads a digit it never wrote (valgrind reports it).
-        status = held.invokers[method - _CALL_HELD if hold else method](held.target, args or 0, ok or 0, err or 0,
-                                                                        keep)
-    except BaseException as exc:  # noqa: BLE001 - reported to Rust, which panics with it
-        try:
-            text = f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")
-        except BaseException:  # noqa: BLE001 - a __str__ that raises
-            text = type(exc).__name__.encode("utf-8", "replace")
-        if message:
-            slot = _FfiBuffer.from_address(message)
-            slot.ptr, slot.len, slot.cap = _bytes(text, keep), len(text), 0
-        status = _FOREIGN_FAILED
+        hold = _hold <= method != _release
+        held = _held.get(context or 0)
         thread = _ident()
-        _failures.pop(thread, None)
-        # `list()` copies the keys in one step (other threads may add theirs
-        # meanwhile: nothing here may raise and change the status).
-        for oldest in list(_failures)[:max(0, len(_failures) - _FAILURES_KEPT + 1)]:
-            _failures.pop(oldest, None)
-        _failures[thread] = exc
-    if hold and held is not None:
-        # One entry per held call, even an empty one: releases pair up.
-        held.holding.setdefault(_ident(), []).append(keep)
+        if held is not None and hold:
+            held.holding.setdefault(thread, []).append(keep)
+        try:
+            if held is None:
+                raise LookupError(f"object {context} is not lent to Rust (released already)")
+            if method == _release:
+                stack = held.holding.get(thread)
+                if not stack:
+                    raise LookupError("no held call of this thread to release")
+                stack.pop()
+                return _ok
+            # Subtraction, not `& ~_CALL_HELD`: CPython's int `&` with a
+            # zero operand reads a digit it never wrote (valgrind reports it).
+            status: int = held.invokers[method - _hold if hold else method](held.target, args or 0, ok or 0,
+                                                                            err or 0, keep)
+        except BaseException as exc:  # noqa: BLE001 - reported to Rust, which panics with it
+            status = _failed
+            try:
+                text = f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")
+            except BaseException:  # noqa: BLE001 - a __str__ that raises
+                text = type(exc).__name__.encode("utf-8", "replace")
+            address = _bytes(text, keep)
+            if not hold:
+                if held is None:
+                    _orphans[thread] = keep
+                else:
+                    held.kept[thread] = keep
+            if message:
+                slot = _buffer.from_address(message)
+                slot.ptr, slot.len, slot.cap = address, len(text), 0
+            _failures.pop(thread, None)
+            # `list()` copies the keys in one step (other threads may add
+            # theirs meanwhile: nothing here may raise and change the status).
+            for oldest in list(_failures)[:max(0, len(_failures) - _kept_failures + 1)]:
+                _failures.pop(oldest, None)
+            _failures[thread] = exc
+            return status
+        if keep and not hold:
+            held.kept[thread] = keep  # nothing Rust still reads otherwise (numbers: written in place)
         return status
-    if not keep:
-        return status  # nothing Rust still reads (numbers: written in place)
-    if held is None:
-        _orphans[_ident()] = keep
-    else:
-        held.kept[_ident()] = keep
-    return status
+    except BaseException:  # noqa: BLE001 - see above: status 2, what was written stays kept or unread
+        return _failed
 
 
 #: PyPy: the trampolines lent forever (it has no reference count to raise;
@@ -3162,8 +3174,12 @@ def _invoker(name: Optional[str], params: List[_Kind], ret: _Kind, types: _Types
     store_err = None if err_kind is None else _slot_writer(err_kind.c_type(types))
     ok_where, err_where = f"the result of {where}", f"the error of {where}"
 
+    # The statuses bound here: it may run while the interpreter shuts down
+    # and clears this module.
+    ok_status, err_status, address_at = _FOREIGN_OK, _FOREIGN_ERR, _address_at
+
     def invoke(target: Any, args: int, ok: int, err: int, keep: List[Any]) -> int:
-        values = [read(_address_at(args + offset).value or 0) for offset, read in readers]
+        values = [read(address_at(args + offset).value or 0) for offset, read in readers]
         try:
             result = (target if name is None else getattr(target, name))(*values)
         except Exception as exc:
@@ -3178,10 +3194,10 @@ def _invoker(name: Optional[str], params: List[_Kind], ret: _Kind, types: _Types
             # arguments, and so the lent object, alive through an exception
             # the object itself may hold.
             exc.__traceback__ = None
-            return _FOREIGN_ERR
+            return err_status
         if write_ok is not None and store_ok is not None:
             store_ok(ok, write_ok(result, keep, ok_where))
-        return _FOREIGN_OK
+        return ok_status
 
     return invoke
 
@@ -3329,11 +3345,6 @@ class _RustFunction:
         return f"<Rust closure {self._rust}>"
 
 
-def _foreign_release(raw: _FfiForeign) -> None:
-    """Frees what this thread's latest held call of ``raw`` wrote."""
-    _FOREIGN_CALL(raw.call)(raw.context, _CALL_RELEASE, None, None, None, None)
-
-
 def _foreign_caller(params: List[_Kind], ret: _Kind, types: _Types,
                     rust: str) -> Callable[[_FfiForeign, Tuple[Any, ...]], Any]:
     """Calls a Rust closure through its ``FfiForeign``: the arguments in
@@ -3362,12 +3373,19 @@ def _foreign_caller(params: List[_Kind], ret: _Kind, types: _Types,
         ok = ok_type() if ok_type is not None else None
         err = err_type() if err_type is not None else None
         message = _FfiBuffer()
+        function = _FOREIGN_CALL(raw.call)
+        ok_at = None if ok is None else ctypes.addressof(ok)
+        err_at = None if err is None else ctypes.addressof(err)
+        message_at = ctypes.addressof(message)
         # Held (the GIL released): what Rust wrote stays until the release
         # below, whatever runs on this thread before the reads are done (a
-        # signal handler or finalizer calling the same closure).
-        status = _FOREIGN_CALL(raw.call)(raw.context, _CALL_HELD, argv, None if ok is None else ctypes.addressof(ok),
-                                         None if err is None else ctypes.addressof(err), ctypes.addressof(message))
+        # signal handler or finalizer calling the same closure). The call is
+        # the `try`'s first statement and the release is made inline, with
+        # everything prepared before: an exception raised on this thread (a
+        # signal) between the two cannot skip the release. (Rust keeps a held
+        # entry for a failed call too, so the release always pairs up.)
         try:
+            status = function(raw.context, _CALL_HELD, argv, ok_at, err_at, message_at)
             if status == _FOREIGN_OK:
                 return None if ok is None or read_ok is None else read_ok(ctypes.addressof(ok))
             if status == _FOREIGN_ERR and err is not None and read_err is not None and result_kind is not None:
@@ -3375,7 +3393,7 @@ def _foreign_caller(params: List[_Kind], ret: _Kind, types: _Types,
                 raise _closure_error(value, result_kind, types)
             text = _read_string(message) if status == _FOREIGN_FAILED else ""
         finally:
-            _foreign_release(raw)
+            function(raw.context, _CALL_RELEASE, None, None, None, None)
         if text.startswith("Rust panic: "):
             raise RustPanic(text[len("Rust panic: "):])
         raise InvalidArgument(f"{rust}: {text or f'returned the unknown status {status}'}")

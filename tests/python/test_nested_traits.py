@@ -216,6 +216,86 @@ def test_a_rust_closure_called_again_while_its_result_is_read(any_lib) -> None:
     assert len(nested) >= 20 and set(nested) == {"hello, " + "B" * 40}
 
 
+def _raise_at(function: str, marker: str, exc: BaseException, after: str = "") -> Any:
+    """A trace function raising ``exc`` once, at the first line of the
+    helper's ``function`` whose source holds ``marker`` (and, with
+    ``after``, that runs after a line holding ``after``), as a signal
+    arriving there would."""
+    import linecache
+
+    fired, seen = False, not after
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal fired, seen
+        if event != "line" or fired:
+            return local
+        line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+        if seen and any(m in line for m in marker.split("|")):
+            fired = True
+            raise exc
+        seen = seen or (after in line)
+        return local
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        code = frame.f_code
+        return local if code.co_name == function and code.co_filename == ffi_export.__file__ else None
+
+    return tracer
+
+
+def test_an_exception_after_a_python_method_returned_is_a_failure_not_garbage(any_lib) -> None:
+    """A KeyboardInterrupt (or any exception) raised in the helper's
+    dispatcher after the Python method returned, before its result is kept,
+    used to leave the ctypes callback: ctypes then returned an undefined
+    status and the result's memory was freed while Rust read it. Now the
+    call ends in status 2: Rust reports the method as failed."""
+    unraisable: List[Any] = []
+
+    class Listener:
+        def on_event(self, event: Any) -> None:
+            return None
+
+        def name(self) -> str:
+            return "n" * (1 << 20)
+
+        def limit(self, hint: Any) -> Any:
+            return hint
+
+    previous = sys.unraisablehook
+    sys.unraisablehook = unraisable.append
+    sys.settrace(_raise_at("_foreign_call", "held.kept[thread] = keep", KeyboardInterrupt("arrived late")))
+    try:
+        with pytest.raises(ffi_export.RustPanic):
+            any_lib.maybe_notify(Listener(), "click")
+    finally:
+        sys.settrace(None)
+        sys.unraisablehook = previous
+    assert unraisable == []
+    assert any_lib.maybe_notify(Listener(), "click") == "n" * (1 << 20)
+
+
+def test_an_exception_right_after_a_held_call_still_releases_it(any_lib) -> None:
+    """An exception arriving on the calling thread right after a held call
+    of a Rust closure returned (a signal) propagates, and the call is still
+    released: a stray release finds nothing held."""
+    greet = any_lib.greeter("hi")
+    assert greet("a") == "hi, a"
+    # The first line run after the held call returned (`try:` before this
+    # fix, where the call came before its `try`).
+    sys.settrace(_raise_at("call", "try:|if status == _FOREIGN_OK:", KeyboardInterrupt("arrived right after"),
+                           after="_CALL_HELD,"))
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            greet("b")
+    finally:
+        sys.settrace(None)
+    helper: Any = ffi_export
+    raw = greet._raw
+    stray = helper._FOREIGN_CALL(raw.call)(raw.context, helper._CALL_RELEASE, None, None, None, None)
+    assert stray == 2
+    assert greet("c") == "hi, c"
+
+
 def test_a_python_object_keeps_held_results_until_released() -> None:
     """The C contract of a Python implementation, called as C would: a held
     call's result stays while plain and other held calls of the thread run,
