@@ -3020,11 +3020,10 @@ def _foreign_call(context: Optional[int], method: int, args: Optional[int], ok: 
             except BaseException:  # noqa: BLE001 - a __str__ that raises
                 text = type(exc).__name__.encode("utf-8", "replace")
             address = _bytes(text, keep)
-            if not hold:
-                if held is None:
-                    _orphans[thread] = keep
-                else:
-                    held.kept[thread] = keep
+            if held is None:
+                _orphans[thread] = keep  # no object to keep it (nor a held call to release)
+            elif not hold:
+                held.kept[thread] = keep
             if message:
                 slot = _buffer.from_address(message)
                 slot.ptr, slot.len, slot.cap = address, len(text), 0

@@ -296,6 +296,20 @@ def test_an_exception_right_after_a_held_call_still_releases_it(any_lib) -> None
     assert greet("c") == "hi, c"
 
 
+def test_a_held_call_of_a_released_object_keeps_its_message() -> None:
+    """A call (held or not) on an object no longer lent to Rust fails with
+    a message whose bytes stay kept for the thread after the call."""
+    helper: Any = ffi_export
+    for method in (helper._CALL_HELD, 0):
+        message = helper._FfiBuffer()
+        status = helper._foreign_call(987654321, method, None, None, None, ctypes.addressof(message))
+        assert status == 2
+        kept = helper._orphans[threading.get_ident()]
+        assert any(ctypes.cast(item, ctypes.c_void_p).value == message.ptr for item in kept)
+        assert ctypes.string_at(message.ptr, message.len).decode().startswith(
+            "LookupError: object 987654321 is not lent to Rust")
+
+
 def test_a_python_object_keeps_held_results_until_released() -> None:
     """The C contract of a Python implementation, called as C would: a held
     call's result stays while plain and other held calls of the thread run,
