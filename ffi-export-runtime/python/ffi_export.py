@@ -4470,7 +4470,7 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None],
                "True": True, "False": False, "None": None,
                "raise_fault": raise_fault, "error_class": error_class, "RustPanic": RustPanic,
                "InvalidArgument": InvalidArgument, "foreign_failures": _foreign_failures,
-               "Object": _Object}
+               "Object": _Object, "callback_result": _native_callback_result}
     values: List[Tuple[str, int]] = []
     for line in layout_fn().decode("ascii").splitlines():
         role, _, name = line.partition(" ")
@@ -4513,6 +4513,17 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None],
             _finish_native_type(type(function))
         return function
     return native
+
+
+def _native_callback_result(rust: str, value: Any) -> Any:
+    """The result ``value`` of a Python function a native trampoline called
+    for a ``Callback`` returning the primitive ``rust``, checked as the
+    ctypes path checks it (the same errors), as an exact ``int``, ``float``
+    or ``bool`` the library reads itself. Only asked for results that are
+    not already of the exact type."""
+    prim = _PRIMS[rust]
+    checked = prim.writer()(value, [], "the callback's result")
+    return prim.py_type(checked)
 
 
 def _handle_offset() -> Optional[int]:

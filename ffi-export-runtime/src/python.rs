@@ -16,8 +16,10 @@
 //! No libpython is linked: the helper passes the addresses of the C-API
 //! functions it needs (`ctypes.pythonapi`), checked non-NULL at init.
 
-use crate::abi::{FfiBuffer, FfiOption};
+use crate::abi::{FfiBuffer, FfiCallback, FfiOption};
+use crate::callback::{CallbackReturn, CallbackValue};
 use crate::data::FfiData;
+use crate::describe::TypeDesc;
 use crate::status::Fault;
 use core::ffi::{c_char, c_int, c_long, c_void};
 use core::marker::PhantomData;
@@ -150,6 +152,7 @@ py_api! {
         invalid_argument = "InvalidArgument",
         foreign_failures = "foreign_failures",
         object_base = "Object",
+        callback_result = "callback_result",
     }
     functions {
         long_as_long_long = "PyLong_AsLongLong": fn(Py) -> i64,
@@ -186,6 +189,16 @@ py_api! {
         method_new = "PyMethod_New": fn(Py, Py) -> Py,
         dict_size = "PyDict_Size": fn(Py) -> isize,
         type_is_subtype = "PyType_IsSubtype": fn(Py, Py) -> c_int,
+        callable_check = "PyCallable_Check": fn(Py) -> c_int,
+        gil_state_ensure = "PyGILState_Ensure": fn() -> c_int,
+        gil_state_release = "PyGILState_Release": fn(c_int) -> (),
+        // Deprecated since 3.12 in favour of `PyErr_GetRaisedException`
+        // (3.12+ only), still exported by every version the helper runs on.
+        err_fetch = "PyErr_Fetch": fn(*mut Py, *mut Py, *mut Py) -> (),
+        err_restore = "PyErr_Restore": fn(Py, Py, Py) -> (),
+        err_normalize_exception = "PyErr_NormalizeException": fn(*mut Py, *mut Py, *mut Py) -> (),
+        exception_set_context = "PyException_SetContext": fn(Py, Py) -> (),
+        exception_set_traceback = "PyException_SetTraceback": fn(Py, Py) -> c_int,
     }
 }
 
@@ -258,6 +271,7 @@ pub unsafe extern "C" fn ffi_export_python_init(api: *const PyApi) -> c_int {
         api.invalid_argument,
         api.foreign_failures,
         api.object_base,
+        api.callback_result,
     ] {
         api_call!(api, incref(held));
     }
@@ -1583,5 +1597,400 @@ unsafe impl<T: PyReturn, E> PyReturn for Result<T, E> {
     unsafe fn to_py(py: &Python, abi: T::Abi) -> Py {
         // SAFETY: forwarded contract.
         unsafe { T::to_py(py, abi) }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Callbacks: a `Callback<fn(A..) -> R>` argument called natively.
+//
+// On the ctypes path a Python function passed as a `Callback` becomes a
+// ctypes `CFUNCTYPE` trampoline: every call from Rust goes through libffi,
+// ctypes' argument conversion and a Python-level wrapper that checks the
+// result. On the fast path the callable is passed to Rust as the context of
+// a native trampoline instead (one per signature, generic over the types):
+// it takes the GIL back, builds the arguments, calls the callable with
+// vectorcall and reads the result with the same exact-type readers the fast
+// path uses for arguments. A result it cannot read exactly (an `int`
+// subclass, a numpy scalar, a wrong type) is checked by the helper's
+// `callback_result(rust_type, value)`, the ctypes path's own check, so both
+// paths accept and refuse the same results with the same errors.
+
+/// What a fast function lending `Callback`s shares with their native
+/// trampolines: the thread state it released the GIL with (so a
+/// trampoline takes the GIL back with `PyEval_RestoreThread`, as the fast
+/// function itself does, instead of looking the thread up through
+/// `PyGILState_Ensure`), and the first exception a callback raised
+/// (`PyErr_Fetch`'s three strong references), kept until the fast function
+/// raises it again once Rust has unwound (`Python::finish_calling_back`).
+/// Later failures of the same call are dropped: the first is the one the
+/// caller sees, as on the ctypes path.
+#[derive(Default)]
+pub struct CallbackCall {
+    fetched: core::cell::Cell<Option<[Py; 3]>>,
+    /// The calling thread's state while the GIL is released around the
+    /// Rust call; NULL before (a callback then uses `PyGILState_Ensure`).
+    thread: core::cell::Cell<*mut c_void>,
+}
+
+impl CallbackCall {
+    /// Nothing kept yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records the thread state `released` gave the GIL up with, for the
+    /// trampolines to take it back with.
+    pub fn released(&self, released: &Released<'_>) {
+        self.thread.set(released.state);
+    }
+
+    /// Takes the exception set on this thread (the GIL is held), keeping it
+    /// if it is the call's first.
+    fn keep(&self, py: &Python) {
+        let parts = py.fetch();
+        if parts[0].is_null() {
+            return;
+        }
+        match self.fetched.take() {
+            None => self.fetched.set(Some(parts)),
+            Some(first) => {
+                self.fetched.set(Some(first));
+                // `Py_DecRef` accepts NULL (the value and traceback may be).
+                for part in parts {
+                    api_call!(py.api, decref(part));
+                }
+            }
+        }
+    }
+}
+
+/// A Python callable passed for a `Callback<fn(..)>` parameter on the fast
+/// path: borrowed from the call's arguments (which the caller keeps alive
+/// for the call), with the call's failure record. Its address is the
+/// native trampoline's context.
+pub struct NativeCallback<'f> {
+    callable: Py,
+    call: &'f CallbackCall,
+}
+
+/// A [`CallbackValue`] the native trampolines convert: a Python object
+/// from its C form (`PyReturn`) and its C form from an exact Python object
+/// (`PyArg`). Every callback value has both (primitives and `bool`).
+pub trait PyCallbackValue:
+    CallbackValue + PyArg + PyReturn<Abi = <Self as CallbackValue>::C>
+{
+}
+
+impl<T: CallbackValue + PyArg + PyReturn<Abi = <T as CallbackValue>::C>> PyCallbackValue for T {}
+
+/// A [`CallbackReturn`] the native trampolines read from the callable's
+/// result: `()` (the result is ignored, as on the ctypes path) or a
+/// [`PyCallbackValue`].
+pub trait PyCallbackReturn: CallbackReturn {
+    /// The C form of an exact Python result, or `None` to have the helper
+    /// check it.
+    ///
+    /// # Safety
+    /// `obj` is a live object; the GIL is held.
+    unsafe fn from_py(py: &Python, obj: Py) -> Option<Self::C>;
+    /// What a failed call returns (the caller ignores it).
+    fn failed() -> Self::C;
+}
+
+impl PyCallbackReturn for () {
+    unsafe fn from_py(_: &Python, _: Py) -> Option<()> {
+        Some(())
+    }
+    fn failed() {}
+}
+
+impl<T: PyCallbackValue> PyCallbackReturn for T {
+    #[inline]
+    unsafe fn from_py(py: &Python, obj: Py) -> Option<T::C> {
+        // SAFETY: forwarded contract.
+        unsafe { <T as PyArg>::extract(py, obj) }.map(CallbackValue::to_c)
+    }
+    fn failed() -> T::C {
+        T::NEUTRAL.to_c()
+    }
+}
+
+/// The `FfiCallback` of a [`NativeCallback`] for one `Callback` type: the
+/// native trampoline of its signature, with the callback as its context.
+pub trait PyCallback {
+    /// The C form Rust lifts the `Callback` from. It borrows `callback`:
+    /// the `Callback` lifted from it must not outlive it (it cannot: a
+    /// `Callback` is lent for the call, and the fast function keeps
+    /// `callback` until the call returned).
+    fn native(callback: &NativeCallback<'_>) -> FfiCallback;
+}
+
+macro_rules! native_trampoline {
+    ($trampoline:ident: $($a:ident),*) => {
+        /// The native trampoline of `Callback<fn(A..) -> R>`: the C signature
+        /// `Callback::call` calls (`R (*)(void *context, uint8_t *failed,
+        /// A...)`), with a [`NativeCallback`] as the context.
+        ///
+        /// # Safety
+        /// `context` is a live `NativeCallback` (made by the fast function
+        /// of this call, on this thread: a `Callback` is neither `Send` nor
+        /// `Sync`, and lent for the call only), `failed` a writable byte;
+        /// the calling thread has a Python thread state (it is inside a
+        /// fast function, with the GIL released around the Rust call).
+        #[allow(non_snake_case)]
+        unsafe extern "C-unwind" fn $trampoline<R: PyCallbackReturn, $($a: PyCallbackValue),*>(
+            context: *mut c_void,
+            failed: *mut u8
+            $(, $a: <$a as CallbackValue>::C)*
+        ) -> R::C {
+            // SAFETY: by this function's contract.
+            let callback = unsafe { &*context.cast::<NativeCallback<'_>>() };
+            // SAFETY: as above; the arguments are built with the GIL held.
+            let result = unsafe {
+                call_native::<R, _>(callback, |py: &Python| {
+                    let _ = py;
+                    [$(<$a as PyReturn>::to_py(py, $a)),*]
+                })
+            };
+            result.unwrap_or_else(|| {
+                // SAFETY: by this function's contract.
+                unsafe { *failed = 1 };
+                R::failed()
+            })
+        }
+
+        impl<'a, R: PyCallbackReturn, $($a: PyCallbackValue),*> PyCallback
+            for crate::callback::Callback<'a, fn($($a),*) -> R>
+        {
+            fn native(callback: &NativeCallback<'_>) -> FfiCallback {
+                FfiCallback {
+                    call: $trampoline::<R, $($a),*> as *const c_void,
+                    context: (callback as *const NativeCallback<'_>).cast_mut().cast(),
+                }
+            }
+        }
+    };
+}
+
+native_trampoline!(trampoline0:);
+native_trampoline!(trampoline1: A);
+native_trampoline!(trampoline2: A, B);
+native_trampoline!(trampoline3: A, B, C);
+native_trampoline!(trampoline4: A, B, C, D);
+
+/// Calls `callback` with the arguments `args` builds, with the GIL taken
+/// for the call and given back after; `None` if it failed (its exception
+/// is kept in the call's failure record).
+///
+/// # Safety
+/// As the trampolines': the calling thread has a Python thread state (held
+/// or released: `PyGILState_Ensure` takes the GIL in either case) and the
+/// callable is live.
+unsafe fn call_native<R: PyCallbackReturn, Args: AsRef<[Py]>>(
+    callback: &NativeCallback<'_>,
+    args: impl FnOnce(&Python) -> Args,
+) -> Option<R::C> {
+    // The fast function that made `callback` ran after `init`.
+    let api = API.get()?;
+    let thread = callback.call.thread.get();
+    // The thread's own state, which the fast function released the GIL
+    // with: taken back and released again, as `Released` does.
+    let ensured = match thread.is_null() {
+        true => Some(api_call!(api, gil_state_ensure())),
+        false => {
+            api_call!(api, eval_restore_thread(thread));
+            None
+        }
+    };
+    let result = {
+        // The token lives while the GIL is held, in this block only.
+        let py = Python {
+            api,
+            _gil: PhantomData,
+        };
+        let args = args(&py);
+        // SAFETY: the GIL is held; the callable is live (the caller's
+        // contract).
+        unsafe { py.call_back::<R>(callback, args.as_ref()) }
+    };
+    match ensured {
+        Some(state) => api_call!(api, gil_state_release(state)),
+        None => {
+            let released = api_call!(api, eval_save_thread());
+            callback.call.thread.set(released);
+        }
+    }
+    result
+}
+
+impl Python {
+    /// The exception set on this thread, taken (cleared) and normalized:
+    /// `[type, instance, traceback]`, strong references (all NULL if none
+    /// was set; the traceback may be NULL), the instance's `__traceback__`
+    /// set as a Python `except` would see it.
+    fn fetch(&self) -> [Py; 3] {
+        let mut parts: [Py; 3] = [core::ptr::null_mut(); 3];
+        let [kind, value, traceback] = &mut parts;
+        api_call!(self.api, err_fetch(kind, value, traceback));
+        if !kind.is_null() {
+            api_call!(self.api, err_normalize_exception(kind, value, traceback));
+            if !value.is_null() && !traceback.is_null() {
+                api_call!(self.api, exception_set_traceback(*value, *traceback));
+            }
+        }
+        parts
+    }
+
+    /// A callable argument for a `Callback` parameter, or `None` (the slow
+    /// path raises the documented `TypeError`).
+    ///
+    /// # Safety
+    /// `obj` is a live argument of the fast function, kept alive by its
+    /// caller for the call.
+    pub unsafe fn callback_arg<'f>(
+        &self,
+        obj: Py,
+        call: &'f CallbackCall,
+    ) -> Option<NativeCallback<'f>> {
+        (api_call!(self.api, callable_check(obj)) != 0).then_some(NativeCallback {
+            callable: obj,
+            call,
+        })
+    }
+
+    /// Calls the callable with `args` (new references, consumed; NULL ones
+    /// mean building them failed) and reads its result.
+    ///
+    /// # Safety
+    /// The GIL is held; the callable is live.
+    unsafe fn call_back<R: PyCallbackReturn>(
+        &self,
+        callback: &NativeCallback<'_>,
+        args: &[Py],
+    ) -> Option<R::C> {
+        let result = if args.contains(&core::ptr::null_mut()) {
+            core::ptr::null_mut()
+        } else {
+            api_call!(
+                self.api,
+                object_vectorcall_dict(
+                    callback.callable,
+                    args.as_ptr(),
+                    args.len(),
+                    core::ptr::null_mut()
+                )
+            )
+        };
+        for arg in args {
+            api_call!(self.api, decref(*arg));
+        }
+        if result.is_null() {
+            callback.call.keep(self);
+            return None;
+        }
+        // SAFETY: a live result; the GIL is held.
+        let value = match unsafe { R::from_py(self, result) } {
+            Some(value) => Some(value),
+            // SAFETY: as above.
+            None => unsafe { self.checked_result::<R>(result) },
+        };
+        api_call!(self.api, decref(result));
+        if value.is_none() {
+            callback.call.keep(self);
+        }
+        value
+    }
+
+    /// A result the exact readers refused, checked by the helper's
+    /// `callback_result(rust_type, value)` (the ctypes path's check: it
+    /// raises the documented error or returns an exact `int`, `float` or
+    /// `bool`), then read again. `None` with an exception set if refused.
+    ///
+    /// # Safety
+    /// `result` is a live object; the GIL is held.
+    unsafe fn checked_result<R: PyCallbackReturn>(&self, result: Py) -> Option<R::C> {
+        let rust = match R::DESC {
+            TypeDesc::Scalar(name) => name,
+            _ => "()",
+        };
+        let name = self.new_str(rust);
+        if name.is_null() {
+            return None;
+        }
+        let args = [name, result];
+        let checked = api_call!(
+            self.api,
+            object_vectorcall_dict(
+                self.api.callback_result,
+                args.as_ptr(),
+                args.len(),
+                core::ptr::null_mut()
+            )
+        );
+        api_call!(self.api, decref(name));
+        if checked.is_null() {
+            return None;
+        }
+        // SAFETY: a live object; the GIL is held.
+        let value = unsafe { R::from_py(self, checked) };
+        api_call!(self.api, decref(checked));
+        if value.is_none() {
+            // The helper returned something else than it promises.
+            let message = self.new_str("the callback's result could not be converted");
+            if !message.is_null() {
+                api_call!(self.api, err_set_object(self.api.invalid_argument, message));
+                api_call!(self.api, decref(message));
+            }
+        }
+        value
+    }
+
+    /// [`Python::finish`] for a call that lent Python callbacks: when the
+    /// call failed because one raised (`Fault::CallbackFailed`), that
+    /// exception is raised again as it was (its traceback too). A callback
+    /// that raised while Rust was already failing (a panic's `Drop` guard
+    /// calling back) is the `__context__` of the exception the call raises,
+    /// as on the ctypes path; one Rust caught and then succeeded is
+    /// dropped.
+    ///
+    /// # Safety
+    /// As [`Python::finish`]; the GIL is held again.
+    pub unsafe fn finish_calling_back<R: PyReturn>(
+        &self,
+        abi: R::Abi,
+        fault: Option<Fault>,
+        receiver: Py,
+        call: &CallbackCall,
+    ) -> Py {
+        if let Some([kind, value, traceback]) = call.fetched.take() {
+            if matches!(fault, Some(Fault::CallbackFailed)) {
+                // The strong references move into the thread's error
+                // indicator. The failed call's `abi` is its zero value,
+                // which owns nothing.
+                api_call!(self.api, err_restore(kind, value, traceback));
+                return core::ptr::null_mut();
+            }
+            let failed = fault.is_some();
+            // SAFETY: forwarded contract.
+            let result = unsafe { self.finish::<R>(abi, fault, receiver) };
+            if failed && result.is_null() {
+                let [raised_kind, raised, raised_traceback] = self.fetch();
+                if !raised.is_null() && !value.is_null() {
+                    // Steals the reference to `value`.
+                    api_call!(self.api, exception_set_context(raised, value));
+                } else {
+                    api_call!(self.api, decref(value));
+                }
+                api_call!(self.api, err_restore(raised_kind, raised, raised_traceback));
+            } else {
+                api_call!(self.api, decref(value));
+            }
+            for part in [kind, traceback] {
+                api_call!(self.api, decref(part));
+            }
+            return result;
+        }
+        // SAFETY: forwarded contract.
+        unsafe { self.finish::<R>(abi, fault, receiver) }
     }
 }

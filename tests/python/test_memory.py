@@ -373,6 +373,8 @@ for i in range(40):
     fails(lambda: lib.Counter(1, "p").add_or_panic(0))
     lib.apply(numpy.ones(4), lambda v: v * 2); lib.count_where(numpy.arange(6), lambda v: v > 2)
     fails(lambda: lib.each_square(5, boom)); fails(lambda: lib.apply(numpy.ones(2), lambda v: "x"))
+    lib.call3(lambda a, b, c: a + b + c); fails(lambda: lib.sum_of(3, lambda: "x"))
+    fails(lambda: lib.panic_then_callback(True, boom)); fails(lambda: lib.panic_then_callback(False, boom))
     lib.sqrts(5); lib.sqrts(5, alloc="numpy"); lib.partition(numpy.arange(7, dtype=numpy.int32))
     lib.histogram(b"abc"); fails(lambda: lib.sqrts(3, alloc=boom))
     lib.checked_add.map(numpy.arange(9, dtype=numpy.int32), 1); lib.scale_by.map(numpy.ones(5), 2.0)

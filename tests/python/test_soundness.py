@@ -240,6 +240,10 @@ def test_daemon_threads_inside_calls_at_shutdown_exit_cleanly(fast: bool) -> Non
             while True:
                 lib.apply(array.array("d", [1.0] * 50), lambda x: time.sleep(0.0005) or x + 1)
 
+        def with_native_callback():  # no buffer argument: native where CPython has the fast path
+            while True:
+                lib.sum_of(20, lambda: time.sleep(0.0005) or 1)
+
         def slow_allocator(rust_type, length):
             time.sleep(0.001)
             return array.array("d", [0.0] * length)
@@ -248,7 +252,7 @@ def test_daemon_threads_inside_calls_at_shutdown_exit_cleanly(fast: bool) -> Non
             while True:
                 lib.sqrts(20, alloc=slow_allocator)
 
-        for target in [sleeper] * 2 + [with_callback] * 2 + [with_allocator] * 2:
+        for target in [sleeper] * 2 + [with_callback, with_native_callback] * 2 + [with_allocator] * 2:
             threading.Thread(target=target, daemon=True).start()
         time.sleep(0.3)
         print("main done", flush=True)

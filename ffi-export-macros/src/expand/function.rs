@@ -507,9 +507,10 @@ pub fn callable(model: &ExportFn) -> TokenStream {
     }
 }
 
-/// The `METH_FASTCALL` function of a free function whose parameters are
-/// primitives, `&str` and slices of numbers, and whose result is a
-/// primitive, `String`, `()`, `Option` of a primitive or `Result` of those.
+/// The `METH_FASTCALL` function of a function or method whose parameters
+/// are primitives, `&str`, slices of numbers, `Callback<fn(..)>`s, an
+/// object's other operand, or owned values the runtime reads natively
+/// (`PyArg`), and whose result is one `PyReturn` builds.
 fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
     if matches!(model.kind, FnKind::Constructor)
         || !model.ret.kind.is_fast()
@@ -551,6 +552,7 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
     let mut values = Vec::new();
     let mut regions = Vec::new();
     let mut any_mutable = false;
+    let mut calls_back = false;
     for (index, param) in model.params.iter().enumerate() {
         let name = &param.name;
         let value = format_ident!("__ffi_value{}", index);
@@ -621,6 +623,31 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
                 values.push(quote!(<#ty as #rt::FfiBorrow>::borrow(&#held, __ffi_locked)?));
                 continue;
             }
+            // A Python callable, called by a native trampoline (see the
+            // runtime's `python.rs`); its exception is kept for the call.
+            ParamKind::Callback(ty) => {
+                let callback = format_ident!("__ffi_callback{}", index);
+                let lent = format_ident!("__ffi_lent{}", index);
+                extracts.push(quote! {
+                    // SAFETY: a live argument, kept alive by the caller for
+                    // the call; the GIL is held.
+                    let ::core::option::Option::Some(#callback) = (unsafe { __ffi_py.callback_arg(#arg, &__ffi_callbacks) }) else {
+                        #fallback
+                    };
+                    let #lent = &#callback;
+                });
+                let at = AtType::new(ty, "FfiParam");
+                let lift = at.item("lift");
+                let abi = quote!(<#ty as #rt::python::PyCallback>::native(#lent));
+                let lift_call = at.call(&lift, quote!(#abi, #name, __ffi_scope));
+                lifts.push(quote! {
+                    // SAFETY: the native trampoline of this `Callback` type
+                    // with its callable, which outlives the call (`#lent`
+                    // borrows it until the fast function returns).
+                    let #value = unsafe { #lift_call }?;
+                });
+                calls_back = true;
+            }
             ParamKind::Named(_) | ParamKind::Option(_) if param.native => {
                 let ty = &param.ty;
                 extracts.push(quote! {
@@ -640,6 +667,12 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
             _ => return None,
         }
         values.push(quote!(#value));
+    }
+    // Python code runs during a call with callbacks: a buffer lent as it is
+    // could be written under Rust's `&[T]`. The ctypes path lends private
+    // copies then (`_private_copy`), so such calls stay there.
+    if calls_back && !regions.is_empty() {
+        return None;
     }
     let call = call_expr(model, &values);
     let aliasing_check = if any_mutable && regions.len() > 1 {
@@ -680,6 +713,20 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
             quote!(::core::mem::drop(__ffi_released);),
         ),
     };
+    // With callbacks, the first exception one raised is the call's failure.
+    // The trampolines take the GIL back with the state it was released with.
+    let (failure, released, finish) = match calls_back {
+        true => (
+            quote!(let __ffi_callbacks = #rt::python::CallbackCall::new();),
+            quote!(__ffi_callbacks.released(&__ffi_released);),
+            quote!(unsafe { __ffi_py.finish_calling_back::<#ret_ty>(#abi_value, __ffi_fault, #receiver, &__ffi_callbacks) }),
+        ),
+        false => (
+            TokenStream::new(),
+            TokenStream::new(),
+            quote!(unsafe { __ffi_py.finish::<#ret_ty>(#abi_value, __ffi_fault, #receiver) }),
+        ),
+    };
     Some(quote! {
         #[doc(hidden)]
         #[doc = "# Safety"]
@@ -701,8 +748,10 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
                 #fallback
             }
             #call_scope
+            #failure
             #(#extracts)*
             #release
+            #released
             // The failure comes back with the call, before the GIL does: no
             // Python code (finalizers, signal handlers) can run between the
             // failure and its raise.
@@ -710,7 +759,7 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
             #reacquire
             // SAFETY: `__ffi_abi` is what the return type's `lower` produced
             // (or its zero value on failure); the receiver is a live argument.
-            unsafe { __ffi_py.finish::<#ret_ty>(#abi_value, __ffi_fault, #receiver) }
+            #finish
         }
     })
 }
