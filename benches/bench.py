@@ -482,6 +482,9 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
         ("sum f64[16] (array.array), GIL kept", n(100_000), {
             "floor": lambda: floor.sum_array(small_array), "ffi-export": lambda: lib.sum_kept(small_array),
             "python": lambda: sum(small_array)}),
+        ("callback call, GIL kept", n(50_000), {
+            "floor": lambda: floor.lib.floor_apply(floor_double, 1.5),
+            "ffi-export": lambda: lib.apply_once_kept(1.5, double), "python": lambda: double(1.5)}),
     ]
     pyo3 = pyo3_module()
     if pyo3 is not None:
@@ -517,7 +520,8 @@ def workloads(scale: float) -> List[Tuple[str, int, Dict[str, Impl]]]:
         peers.update({"noop, GIL kept": peers["noop"], "add(i64, i64), GIL kept": peers["add(i64, i64)"],
                       "f(f64) -> f64, GIL kept": peers["f(f64) -> f64"],
                       "sum f64[16] (numpy), GIL kept": peers["sum f64[16] (numpy)"],
-                      "sum f64[16] (array.array), GIL kept": peers["sum f64[16] (array.array)"]})
+                      "sum f64[16] (array.array), GIL kept": peers["sum f64[16] (array.array)"],
+                      "callback call, GIL kept": peers["callback call"]})
         for name, _, impls in result:
             if name in peers:
                 impls["pyo3"] = peers[name]

@@ -530,3 +530,9 @@ pub fn add_kept(a: i64, b: i64) -> i64 {
 pub fn half_kept(x: f64) -> f64 {
     x * 0.5
 }
+
+/// `f(x)`: one callback call, keeping the GIL.
+#[export(keep_gil)]
+pub fn apply_once_kept(x: f64, f: Callback<fn(f64) -> f64>) -> f64 {
+    f.call(x)
+}

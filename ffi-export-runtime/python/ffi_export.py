@@ -4874,6 +4874,20 @@ class _Binder:
         # A callback that raised while Rust was already failing: shown as the
         # context of the error the call ended with.
         exc.__context__ = pending
+        if pending is not None and sys.exc_info()[1] is not None:
+            # Inside an `except` block `raise` would replace that context
+            # with the exception being handled (which is already the
+            # callback exception's own context): raise from within a
+            # handler of the callback's exception instead, leaving the
+            # exception itself as it was.
+            context, traceback = pending.__context__, pending.__traceback__
+            try:
+                raise pending
+            except BaseException:  # noqa: BLE001 - it is `pending`, caught to become the context
+                pending.__context__, pending.__traceback__ = context, traceback
+                if cause is not None:
+                    raise exc from cause
+                raise exc  # noqa: B904 - the context is meant to be `pending`
         if cause is not None:
             raise exc from cause
         raise exc

@@ -220,11 +220,14 @@ macro_rules! api_call {
         let guard = crate::foreign::HangIfUnwound::arm();
         // SAFETY: `complete()` checked every entry non-NULL before the table
         // was stored. Each call site holds the GIL (a `Python` token exists
-        // only inside a function CPython calls, see `python()`, and
-        // `release` borrows it mutably while the GIL is away; `init` and
-        // `ffi_export_python_native` are called by the helper with the GIL;
-        // `Released::drop` calls PyEval_RestoreThread, which is meant to be
-        // called without it) and passes the arguments the function expects.
+        // only inside a function CPython calls, see `python()`, or inside a
+        // native callback trampoline after it took the GIL, see
+        // `call_native`; `release` borrows it mutably while the GIL is away;
+        // `init` and `ffi_export_python_native` are called by the helper
+        // with the GIL), except the calls meant to be made without it:
+        // PyEval_RestoreThread (`Released::drop`, `call_native`) and
+        // PyGILState_Ensure (`call_native`); and passes the arguments the
+        // function expects.
         let result = unsafe { ($api.$field.unwrap_unchecked())($($arg),*) };
         guard.disarm();
         result
@@ -1627,9 +1630,24 @@ unsafe impl<T: PyReturn, E> PyReturn for Result<T, E> {
 #[derive(Default)]
 pub struct CallbackCall {
     fetched: core::cell::Cell<Option<[Py; 3]>>,
-    /// The calling thread's state while the GIL is released around the
-    /// Rust call; NULL before (a callback then uses `PyGILState_Ensure`).
-    thread: core::cell::Cell<*mut c_void>,
+    gil: core::cell::Cell<CallbackGil>,
+}
+
+/// How a trampoline takes the GIL for a callback.
+#[derive(Clone, Copy, Default)]
+enum CallbackGil {
+    /// Not known (not reached by generated code: the Rust call starts after
+    /// `released` or `holding_gil`): `PyGILState_Ensure`, which works
+    /// whether the thread holds the GIL or not.
+    #[default]
+    Ensure,
+    /// The fast function released it with this thread state: taken back
+    /// with `PyEval_RestoreThread` and released again after the callback.
+    Released(*mut c_void),
+    /// A `keep_gil` function: the thread holds it for the whole Rust call
+    /// (a callback's Python code may release it meanwhile, and takes it
+    /// back before returning).
+    Held,
 }
 
 impl CallbackCall {
@@ -1641,7 +1659,17 @@ impl CallbackCall {
     /// Records the thread state `released` gave the GIL up with, for the
     /// trampolines to take it back with.
     pub fn released(&self, released: &Released<'_>) {
-        self.thread.set(released.state);
+        self.gil.set(CallbackGil::Released(released.state));
+    }
+
+    /// For a `keep_gil` function: the trampolines run with the GIL this
+    /// thread holds for the whole call.
+    ///
+    /// # Safety
+    /// The fast function does not release the GIL around the Rust call
+    /// (the `Python` token it holds proves it has it).
+    pub unsafe fn holding_gil(&self, _py: &Python) {
+        self.gil.set(CallbackGil::Held);
     }
 
     /// Takes the exception set on this thread (the GIL is held), keeping it
@@ -1783,24 +1811,26 @@ native_trampoline!(trampoline4: A, B, C, D);
 /// is kept in the call's failure record).
 ///
 /// # Safety
-/// As the trampolines': the calling thread has a Python thread state (held
-/// or released: `PyGILState_Ensure` takes the GIL in either case) and the
-/// callable is live.
+/// As the trampolines': the calling thread has a Python thread state, and
+/// the call's `CallbackGil` says truly whether it holds the GIL: `Released`
+/// (it does not: `PyEval_RestoreThread` with the GIL held would deadlock),
+/// `Held` (it does), or `Ensure` (either); the callable is live.
 unsafe fn call_native<R: PyCallbackReturn, Args: AsRef<[Py]>>(
     callback: &NativeCallback<'_>,
     args: impl FnOnce(&Python) -> Args,
 ) -> Option<R::C> {
     // The fast function that made `callback` ran after `init`.
     let api = API.get()?;
-    let thread = callback.call.thread.get();
-    // The thread's own state, which the fast function released the GIL
-    // with: taken back and released again, as `Released` does.
-    let ensured = match thread.is_null() {
-        true => Some(api_call!(api, gil_state_ensure())),
-        false => {
+    let gil = callback.call.gil.get();
+    let ensured = match gil {
+        CallbackGil::Ensure => Some(api_call!(api, gil_state_ensure())),
+        // The thread's own state, which the fast function released the GIL
+        // with: taken back and released again, as `Released` does.
+        CallbackGil::Released(thread) => {
             api_call!(api, eval_restore_thread(thread));
             None
         }
+        CallbackGil::Held => None,
     };
     let result = {
         // The token lives while the GIL is held, in this block only.
@@ -1813,12 +1843,13 @@ unsafe fn call_native<R: PyCallbackReturn, Args: AsRef<[Py]>>(
         // contract).
         unsafe { py.call_back::<R>(callback, args.as_ref()) }
     };
-    match ensured {
-        Some(state) => api_call!(api, gil_state_release(state)),
-        None => {
+    match (ensured, gil) {
+        (Some(state), _) => api_call!(api, gil_state_release(state)),
+        (None, CallbackGil::Released(_)) => {
             let released = api_call!(api, eval_save_thread());
-            callback.call.thread.set(released);
+            callback.call.gil.set(CallbackGil::Released(released));
         }
+        (None, _) => {}
     }
     result
 }
@@ -1949,8 +1980,9 @@ impl Python {
     /// call failed because one raised (`Fault::CallbackFailed`), that
     /// exception is raised again as it was (its traceback too). A callback
     /// that raised while Rust was already failing (a panic's `Drop` guard
-    /// calling back) is the `__context__` of the exception the call raises,
-    /// as on the ctypes path; one Rust caught and then succeeded is
+    /// calling back) is the `__context__` of the exception the call raises
+    /// (its own context being the exception handled around the call, if
+    /// any), as on the ctypes path; one Rust caught and then succeeded is
     /// dropped.
     ///
     /// # Safety

@@ -38,6 +38,8 @@ CALLS: List[Tuple[str, Tuple[Any, ...]]] = [
     ("total", ({"a": 1, "b": 2}, [3])), ("total", ({}, [])), ("total", ({"a": -1}, [])),
     ("total", ({1: 1}, [])), ("total", ({"a": 1}, [2**32])), ("total", ({"a": 1}, (2, 3))),
     ("halves", (3,)), ("halves", (0,)), ("halves", (-1,)),
+    ("twice", (1.5, lambda x: x * 2)), ("twice", (1.5, lambda x: "x")), ("twice", (1.5, lambda x: 1 / 0)),
+    ("twice", (1.5, None)), ("twice", (1.5, lambda x: 2**1000)), ("twice", (1.5, lambda: 1.0)),
 ]
 
 
@@ -65,7 +67,7 @@ def test_kept_functions_behave_as_their_default_twins(any_lib: ffi_export.Librar
 
 
 def test_kept_functions_are_native_where_their_twins_are(any_lib: ffi_export.Library) -> None:
-    for name in ("add", "root", "shout", "sum", "total", "halves"):
+    for name in ("add", "root", "shout", "sum", "total", "halves", "twice"):
         kept, released = getattr(any_lib, f"kept_{name}"), getattr(any_lib, f"released_{name}")
         assert is_native(kept) == is_native(released), name
         assert kept.__doc__ is not None and released.__doc__ is not None
@@ -141,12 +143,15 @@ def test_kept_calls_keep_reference_counts(any_lib: ffi_export.Library) -> None:
     # from their arguments and leave none on their results.
     big, text, values = 2**40, "abc é" * 5, array.array("d", [1.0, 2.0, 3.0])
     counts = {"k": 7000}
-    watched = [big, text, values, counts, any_lib.kept_add, any_lib.kept_root]
+    doubler = lambda x: x * 2  # noqa: E731 - a fixed callable to watch
+    watched = [big, text, values, counts, doubler, any_lib.kept_add, any_lib.kept_root]
     gc.collect()
     before = _references(watched)
     for i in range(100_000):
-        step = i % 5
-        if step == 0:
+        step = i % 6
+        if step == 5:
+            result = any_lib.kept_twice(1.5, doubler)
+        elif step == 0:
             result: Any = any_lib.kept_add(big, i)
         elif step == 1:
             result = any_lib.kept_shout(text, 1)
@@ -367,6 +372,14 @@ def _raise(exc: BaseException) -> Any:
     raise exc
 
 
+def _handling(call: Callable[[], Any]) -> Any:
+    """``call()`` inside an ``except`` block."""
+    try:
+        raise KeyError("handled")
+    except KeyError:
+        return call()
+
+
 #: Calls lending a Python function as a `Callback`; `log` collects what the
 #: function was called with (types included).
 CALLBACK_CALLS: List[Tuple[str, Callable[[Any, List[Any]], Any]]] = [
@@ -399,6 +412,9 @@ CALLBACK_CALLS: List[Tuple[str, Callable[[Any, List[Any]], Any]]] = [
     ("raises while unwinding", lambda lib, log: lib.panic_then_callback(True, lambda x: _raise(KeyError(x)))),
     ("raises, then again while unwinding",
      lambda lib, log: lib.panic_then_callback(False, lambda x: log.append(x) or _raise(KeyError(x)))),
+    ("raises while unwinding, in an except block",
+     lambda lib, log: _handling(lambda: lib.panic_then_callback(True, lambda x: _raise(ValueError(x))))),
+    ("raises, in an except block", lambda lib, log: _handling(lambda: lib.sum_of(2, lambda: _raise(OSError(2))))),
     ("calls the library again", lambda lib, log: lib.sum_of(2, lambda: lib.sum_of(3, lambda: 4))),
     ("a nested call's exception", lambda lib, log: lib.sum_of(2, lambda: lib.sum_of(3, lambda: _raise(OSError(5))))),
     ("a nested call's refusal", lambda lib, log: lib.sum_of(2, lambda: lib.sum_of(-1, lambda: 4))),
@@ -413,7 +429,9 @@ def _callback_outcome(library: ffi_export.Library, call: Callable[[Any, List[Any
     except Exception as exc:  # noqa: BLE001 - only its context is read here
         context = exc.__context__
     seen = [tuple((type(arg).__name__, arg) for arg in args) if isinstance(args, tuple) else args for args in log]
-    context_shape = None if context is None else (type(context).__qualname__, str(context))
+    # Two links of the chain: the exception handled around the call shows too.
+    context_shape = None if context is None else (
+        type(context).__qualname__, str(context), repr(context.__context__), context.__suppress_context__)
     return (_outcome(lambda: call(library, [])), seen, context_shape)
 
 

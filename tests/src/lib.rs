@@ -4013,6 +4013,18 @@ pub mod native_paths {
         (0..n).map(|i| 0.5f64.powi(i as i32)).collect()
     }
 
+    /// `f(f(x))`, GIL kept (a `Callback` runs on the calling thread).
+    #[export(keep_gil)]
+    pub fn kept_twice(x: f64, f: ffi_export::Callback<fn(f64) -> f64>) -> f64 {
+        f.call(f.call(x))
+    }
+
+    /// `f(f(x))`.
+    #[export]
+    pub fn released_twice(x: f64, f: ffi_export::Callback<fn(f64) -> f64>) -> f64 {
+        f.call(f.call(x))
+    }
+
     /// Calls of `steady_double`, since the last `batch_calls`.
     static BATCH_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     /// How many times `steady_double` ran since the last call of this

@@ -641,9 +641,11 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
                 let abi = quote!(<#ty as #rt::python::PyCallback>::native(#lent));
                 let lift_call = at.call(&lift, quote!(#abi, #name, __ffi_scope));
                 lifts.push(quote! {
-                    // SAFETY: the native trampoline of this `Callback` type
-                    // with its callable, which outlives the call (`#lent`
-                    // borrows it until the fast function returns).
+                    // SAFETY: the native trampoline of this `Callback` type,
+                    // with the address of its `NativeCallback`: a local of
+                    // the fast function, which outlives this body; the
+                    // `Callback` lifted is bound to the call's `CallScope`,
+                    // so it cannot leave the body.
                     let #value = unsafe { #lift_call }?;
                 });
                 calls_back = true;
@@ -714,11 +716,19 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
         ),
     };
     // With callbacks, the first exception one raised is the call's failure.
-    // The trampolines take the GIL back with the state it was released with.
+    // The trampolines take the GIL back with the state it was released
+    // with, or run with it held (`keep_gil`).
+    let gil = match model.keep_gil {
+        Some(_) => quote! {
+            // SAFETY: a `keep_gil` fast function keeps the GIL for the call.
+            unsafe { __ffi_callbacks.holding_gil(&__ffi_py) };
+        },
+        None => quote!(__ffi_callbacks.released(&__ffi_released);),
+    };
     let (failure, released, finish) = match calls_back {
         true => (
             quote!(let __ffi_callbacks = #rt::python::CallbackCall::new();),
-            quote!(__ffi_callbacks.released(&__ffi_released);),
+            gil,
             quote!(unsafe { __ffi_py.finish_calling_back::<#ret_ty>(#abi_value, __ffi_fault, #receiver, &__ffi_callbacks) }),
         ),
         false => (

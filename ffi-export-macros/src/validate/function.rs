@@ -424,7 +424,9 @@ fn keep_gil(export: &ExportFn, span: proc_macro2::Span, errors: &mut Errors) {
     }
     for param in &export.params {
         let plain = match &param.kind {
-            ParamKind::Primitive(_) | ParamKind::Str => true,
+            // A `Callback` runs on the calling thread only (it is neither
+            // `Send` nor `Sync`), which holds the GIL.
+            ParamKind::Primitive(_) | ParamKind::Str | ParamKind::Callback(_) => true,
             ParamKind::Slice { numeric, .. } => *numeric,
             ParamKind::Named(_) | ParamKind::Option(_) => param.native,
             _ => false,
@@ -434,10 +436,11 @@ fn keep_gil(export: &ExportFn, span: proc_macro2::Span, errors: &mut Errors) {
                 &param.ty,
                 format!(
                     "a `keep_gil` function takes plain values only, and `{}` is not one: \
-                     callbacks, trait objects, objects and records can run Python code during \
-                     the call, which would wait forever for the GIL on another thread; take \
-                     primitives, `&str`, slices of numbers or owned `String`/`Vec`/`Option`/\
-                     map values of those, or remove `keep_gil`",
+                     `&dyn Fn` callbacks, trait objects, objects and records can run Python code \
+                     on other threads during the call, which would wait forever for the GIL; \
+                     take primitives, `&str`, slices of numbers, owned `String`/`Vec`/`Option`/\
+                     map values of those or `Callback<fn(..)>` (called on this thread only), \
+                     or remove `keep_gil`",
                     param.name
                 ),
             );
