@@ -1248,6 +1248,38 @@ impl Python {
     }
 }
 
+/// A private copy of the `len` elements at `ptr`, for a call during which
+/// Python code runs (its callbacks): Rust works on the copy, which no
+/// Python code can reach, as the ctypes path lends private copies then.
+///
+/// # Safety
+/// `ptr` points to `len` readable elements (or `len` is 0), nothing writes
+/// them meanwhile (the GIL is held).
+pub unsafe fn private_copy<T: PyElement + Copy>(ptr: *const T, len: usize) -> Vec<T> {
+    if len == 0 || ptr.is_null() {
+        return Vec::new();
+    }
+    // SAFETY: by this function's contract; every bit pattern of a number
+    // (`PyElement`) is valid.
+    unsafe { core::slice::from_raw_parts(ptr, len) }.to_vec()
+}
+
+/// Copies what Rust wrote into a [`private_copy`] back into the caller's
+/// buffer at `ptr`, after the call (as the ctypes path does, whether the
+/// call succeeded or not).
+///
+/// # Safety
+/// `ptr` points to `copy.len()` writable elements (or `copy` is empty) that
+/// no reference points to.
+pub unsafe fn write_back<T: PyElement + Copy>(ptr: *mut T, copy: &[T]) {
+    if copy.is_empty() || ptr.is_null() {
+        return;
+    }
+    // SAFETY: by this function's contract; `copy` is Rust's own memory, so
+    // they do not overlap.
+    unsafe { core::ptr::copy_nonoverlapping(copy.as_ptr(), ptr, copy.len()) };
+}
+
 /// A borrowed buffer argument, filled in place; released (with the GIL
 /// held) on drop.
 pub struct BufferArg<'v> {

@@ -552,7 +552,11 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
     let mut values = Vec::new();
     let mut regions = Vec::new();
     let mut any_mutable = false;
-    let mut calls_back = false;
+    let calls_back = model
+        .params
+        .iter()
+        .any(|param| matches!(param.kind, ParamKind::Callback(_)));
+    let mut write_backs = Vec::new();
     for (index, param) in model.params.iter().enumerate() {
         let name = &param.name;
         let value = format_ident!("__ffi_value{}", index);
@@ -588,6 +592,30 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
                     };
                     let (#ptr, #len) = #guard.raw::<#elem>();
                 });
+                if calls_back {
+                    // Python code runs during the call (the callbacks): Rust
+                    // gets a private copy no Python code can reach, as on
+                    // the ctypes path, and `&mut` is copied back after.
+                    let original = format_ident!("__ffi_original{}", index);
+                    let copy = format_ident!("__ffi_copy{}", index);
+                    extracts.push(quote! {
+                        let #original = #ptr;
+                        // SAFETY: the buffer's memory (checked: format,
+                        // size, alignment), exported until its guard drops;
+                        // read with the GIL held, before any Python code runs.
+                        let mut #copy = unsafe { #rt::python::private_copy::<#elem>(#original, #len) };
+                        let #ptr = if #len == 0 { ::core::ptr::null_mut() } else { #copy.as_mut_ptr() };
+                    });
+                    if *mutable {
+                        write_backs.push(quote! {
+                            // SAFETY: the buffer is exported (writable,
+                            // checked) until its guard drops after this; the
+                            // call is over, so no Rust reference to it or to
+                            // the copy is left.
+                            unsafe { #rt::python::write_back::<#elem>(#original, &#copy) };
+                        });
+                    }
+                }
                 let lift = if *mutable {
                     quote!(#rt::lift_slice_mut::<#elem>)
                 } else {
@@ -648,7 +676,6 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
                     // so it cannot leave the body.
                     let #value = unsafe { #lift_call }?;
                 });
-                calls_back = true;
             }
             ParamKind::Named(_) | ParamKind::Option(_) if param.native => {
                 let ty = &param.ty;
@@ -669,12 +696,6 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
             _ => return None,
         }
         values.push(quote!(#value));
-    }
-    // Python code runs during a call with callbacks: a buffer lent as it is
-    // could be written under Rust's `&[T]`. The ctypes path lends private
-    // copies then (`_private_copy`), so such calls stay there.
-    if calls_back && !regions.is_empty() {
-        return None;
     }
     let call = call_expr(model, &values);
     let aliasing_check = if any_mutable && regions.len() > 1 {
@@ -767,6 +788,7 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
             // failure and its raise.
             let (__ffi_abi, __ffi_fault): (#ret_abi, ::core::option::Option<#rt::Fault>) = #body;
             #reacquire
+            #(#write_backs)*
             // SAFETY: `__ffi_abi` is what the return type's `lower` produced
             // (or its zero value on failure); the receiver is a live argument.
             #finish
