@@ -2795,14 +2795,18 @@ class _CallbackKind(_SignatureKind):
         # loop does not grow memory). The call it belongs to arrives as the
         # C context, so one trampoline serves any number of calls at once.
         cache: collections.OrderedDict[int, Tuple[Any, Optional[int], Any]] = collections.OrderedDict()
+        # Threads share the cache. PyPy's OrderedDict is not safe against
+        # another thread changing it during `popitem` ("dictionary changed
+        # size during iteration"), so every step that changes it is made
+        # under this lock (held for dictionary operations only, never while
+        # Python code of the caller's runs).
+        lock = threading.Lock()
 
         def make(function: Any, keep: List[Any], where: str, call: int) -> _FfiCallback:
             hit = cache.get(id(function))
             if hit is not None and hit[0]() is function:
-                # Threads share the cache: another may evict this entry
-                # between the two steps (each step is atomic on CPython and
-                # PyPy; PyPy's `popitem` below is two steps itself).
-                with contextlib.suppress(KeyError):
+                # Another thread may evict this entry meanwhile.
+                with lock, contextlib.suppress(KeyError):
                     cache.move_to_end(id(function))
                 keep.append((function, hit))
                 return _FfiCallback(hit[1], call)
@@ -2836,9 +2840,9 @@ class _CallbackKind(_SignatureKind):
             cfunc = proto(trampoline)
             entry = (ref, ctypes.cast(cfunc, ctypes.c_void_p).value, cfunc)
             if ref is not None:
-                cache[id(function)] = entry
-                if len(cache) > 128:
-                    with contextlib.suppress(KeyError):  # emptied meanwhile by other threads
+                with lock:
+                    cache[id(function)] = entry
+                    if len(cache) > 128:
                         cache.popitem(last=False)
             keep.append((function, entry))
             return _FfiCallback(entry[1], call)

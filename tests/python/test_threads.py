@@ -128,3 +128,27 @@ def test_shared_object_poisoned_by_one_thread_fails_for_all(lib) -> None:
         t.join()
     assert len(errors) == THREADS * 200 and all("unusable" in e for e in errors)
     counter.close()
+
+
+def test_fresh_callbacks_from_many_threads_share_the_trampoline_cache(nofast_lib) -> None:
+    # The ctypes path caches one trampoline per Python function (128 at
+    # most): 8 threads lending fresh functions insert and evict at once.
+    # (PyPy's OrderedDict raised "dictionary changed size during
+    # iteration" from an eviction racing another thread's insert.)
+    failures: list[BaseException] = []
+    barrier = threading.Barrier(THREADS)
+
+    def work(n: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(3_000):
+                assert nofast_lib.sum_of(1, lambda: n + i) == n + i
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
