@@ -2018,7 +2018,8 @@ impl Python {
     /// dropped.
     ///
     /// # Safety
-    /// As [`Python::finish`]; the GIL is held again.
+    /// As [`Python::finish`]; the GIL is held again; `call` is the record
+    /// the call's trampolines kept their failure in.
     pub unsafe fn finish_calling_back<R: PyReturn>(
         &self,
         abi: R::Abi,

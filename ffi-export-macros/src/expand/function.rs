@@ -750,12 +750,12 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
         true => (
             quote!(let __ffi_callbacks = #rt::python::CallbackCall::new();),
             gil,
-            quote!(unsafe { __ffi_py.finish_calling_back::<#ret_ty>(#abi_value, __ffi_fault, #receiver, &__ffi_callbacks) }),
+            quote!(__ffi_py.finish_calling_back::<#ret_ty>(#abi_value, __ffi_fault, #receiver, &__ffi_callbacks)),
         ),
         false => (
             TokenStream::new(),
             TokenStream::new(),
-            quote!(unsafe { __ffi_py.finish::<#ret_ty>(#abi_value, __ffi_fault, #receiver) }),
+            quote!(__ffi_py.finish::<#ret_ty>(#abi_value, __ffi_fault, #receiver)),
         ),
     };
     Some(quote! {
@@ -790,8 +790,10 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
             #reacquire
             #(#write_backs)*
             // SAFETY: `__ffi_abi` is what the return type's `lower` produced
-            // (or its zero value on failure); the receiver is a live argument.
-            #finish
+            // (or its zero value on failure); the receiver is a live argument;
+            // the GIL is held again; `__ffi_callbacks` (with callbacks) is the
+            // record this call's trampolines kept their failure in.
+            unsafe { #finish }
         }
     })
 }
