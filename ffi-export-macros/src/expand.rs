@@ -7,6 +7,7 @@ mod enums;
 mod fallback;
 mod function;
 mod iter;
+mod native_record;
 mod object;
 mod protocols;
 mod record;

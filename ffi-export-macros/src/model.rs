@@ -424,16 +424,20 @@ impl ReturnKind {
         }
     }
 
-    /// Built directly by the CPython fast path: `()`, a primitive,
-    /// `String`, `Option` of a primitive, or `Result` of one of those.
-    pub fn is_fast(&self) -> bool {
+    /// May be built directly by the CPython fast path: anything but an
+    /// object, an iterator or a nested `Result`. Whether the type has a
+    /// native form (`PyReturn`) is asked of the type by the generated code
+    /// (the macro knows most types by name only).
+    pub fn is_native_candidate(&self) -> bool {
         match self {
-            ReturnKind::Unit | ReturnKind::Primitive | ReturnKind::String => true,
-            ReturnKind::Option(inner) => matches!(**inner, ReturnKind::Primitive),
-            ReturnKind::Result(inner) => {
-                !matches!(**inner, ReturnKind::Result(_)) && inner.is_fast()
+            ReturnKind::Unit | ReturnKind::Primitive | ReturnKind::String | ReturnKind::Named => {
+                true
             }
-            _ => false,
+            ReturnKind::Option(inner) => inner.is_native_candidate(),
+            ReturnKind::Result(inner) => {
+                !matches!(**inner, ReturnKind::Result(_)) && inner.is_native_candidate()
+            }
+            ReturnKind::Object | ReturnKind::Iterator(_) | ReturnKind::Unsupported(_) => false,
         }
     }
 }

@@ -4474,7 +4474,8 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None],
                "True": True, "False": False, "None": None,
                "raise_fault": raise_fault, "error_class": error_class, "RustPanic": RustPanic,
                "InvalidArgument": InvalidArgument, "foreign_failures": _foreign_failures,
-               "Object": _Object, "callback_result": _native_callback_result}
+               "Object": _Object, "callback_result": _native_callback_result,
+               "SystemError": SystemError}
     values: List[Tuple[str, int]] = []
     for line in layout_fn().decode("ascii").splitlines():
         role, _, name = line.partition(" ")
@@ -4533,19 +4534,56 @@ def _native_callback_result(rust: str, value: Any) -> Any:
 def _handle_offset() -> Optional[int]:
     """Where the ``_handle`` slot of an ``_Object`` instance (and so of an
     instance of any subclass, whose layout extends it) is, in bytes from
-    its start: found by storing a marker object there and looking for its
-    address among the instance's pointer-sized words (only the instance's
-    own memory is read). None if it cannot be found exactly once."""
+    its start; None if it cannot be found exactly."""
+    offsets = _slot_offsets(_Object, ["_handle"])
+    return None if offsets is None else offsets[0]
+
+
+def _slot_offsets(cls: Any, names: Sequence[str]) -> Optional[List[int]]:
+    """Where the ``__slots__`` attributes ``names`` of ``cls``'s instances
+    are, in bytes from an instance's start: each found by storing marker
+    objects there and looking for their address among the instance's
+    pointer-sized words (only the instance's own memory is read). None if
+    one cannot be found exactly once."""
     step = ctypes.sizeof(ctypes.c_void_p)
-    probe = object.__new__(_Object)
-    found = []
-    for marker in (object(), object()):
-        probe._handle = marker  # type: ignore[assignment]
-        found.append({offset for offset in range(2 * step, _Object.__basicsize__ - step + 1, step)
-                      if ctypes.c_void_p.from_address(id(probe) + offset).value == id(marker)})
-    probe._handle = 0
-    offsets = found[0] & found[1]
-    return offsets.pop() if len(offsets) == 1 else None
+    probe = object.__new__(cls)
+    words = range(2 * step, cls.__basicsize__ - step + 1, step)
+    offsets = []
+    for name in names:
+        found = []
+        for marker in (object(), object()):
+            object.__setattr__(probe, name, marker)
+            found.append({offset for offset in words
+                          if ctypes.c_void_p.from_address(id(probe) + offset).value == id(marker)})
+        both = found[0] & found[1]
+        if len(both) != 1:
+            return None
+        offsets.append(both.pop())
+    return offsets
+
+
+def _register_records(cdll: ctypes.CDLL, types: _Types) -> None:
+    """Registers the class of every (not plain-data) record with the
+    library's fast path (``ffi_export_python_record``), which then reads
+    and builds instances itself: the class and its fields' slot offsets,
+    in field order. A record that cannot be measured is not registered, and
+    exports using it keep their ctypes wrappers."""
+    try:
+        address = _address(cdll["ffi_export_python_record"])
+    except AttributeError:
+        return
+    register = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.py_object, ctypes.POINTER(ctypes.c_ssize_t),
+                                 ctypes.c_size_t, ctypes.c_ssize_t)(address)
+    for key, kind in types.kinds.items():
+        desc = types.named[key]
+        if not isinstance(kind, _RecordKind) or desc["pod"]:
+            continue
+        cls = types.classes[key]
+        offsets = _slot_offsets(cls, [f["name"] for f in desc["fields"]])
+        if offsets is None:
+            continue
+        array = (ctypes.c_ssize_t * max(len(offsets), 1))(*offsets)
+        register(key.encode(), cls, array, len(offsets), cls.__basicsize__)
 
 
 def _refuse_new(cls: Any, *args: Any, **kwargs: Any) -> Any:
@@ -4794,6 +4832,8 @@ class _Binder:
         cancel.restype = ctypes.c_bool
         self.cancel_task = cancel
         self.fast = _fast_path_maker(cdll, self.raise_fault, library._error_class)
+        if self.fast is not None:
+            _register_records(cdll, types)
         self._keeping_gil: Optional[ctypes.CDLL] = None
 
     def keeping_gil(self) -> ctypes.CDLL:

@@ -403,6 +403,12 @@ pub struct ParamDesc {
     pub mutable: bool,
 }
 
+/// `ExportDesc::python_ready` of an export whose fast function needs
+/// nothing registered (or that has none).
+pub fn always_ready() -> bool {
+    true
+}
+
 /// One exported function.
 #[derive(Debug)]
 pub struct ExportDesc {
@@ -426,9 +432,14 @@ pub struct ExportDesc {
     /// `function`, `constructor`, `method` (`&self`), `method_mut`
     /// (`&mut self`, both take the handle first) or `static`.
     pub kind: &'static str,
-    /// The CPython fast path, for exports of primitives, `&str`, slices and
-    /// `String` (see [`crate::python`]).
+    /// The CPython fast path, for exports whose parameters and result the
+    /// runtime reads and builds natively (see [`crate::python`]).
     pub python: Option<crate::abi::FastFn>,
+    /// Whether `python` can be used in this process: false when a
+    /// parameter or the result has no native form (a type the macro only
+    /// knows by name), or is a record whose class the helper did not
+    /// register. Such an export keeps the ctypes path.
+    pub python_ready: fn() -> bool,
     /// `#[export(batch)]`: the export that loops the function over arrays,
     /// `<name>_batch(size_t len, const A *a, size_t a_step, ..., R *out)`.
     pub batch: Option<&'static str>,
@@ -444,6 +455,14 @@ pub struct ExportDesc {
     /// does not release it, the helper's ctypes path calls it as a
     /// `PyDLL` function).
     pub keep_gil: bool,
+}
+
+impl ExportDesc {
+    /// The fast function, when the export has one usable in this process
+    /// (see [`ExportDesc::python_ready`]).
+    pub fn fast(&self) -> Option<crate::abi::FastFn> {
+        self.python.filter(|_| (self.python_ready)())
+    }
 }
 
 /// The property a getter or setter method stands for.
@@ -1059,6 +1078,7 @@ mod tests {
             owner: None,
             kind: "function",
             python: None,
+            python_ready: always_ready,
             batch: None,
             finish: None,
             property: None,
@@ -1118,6 +1138,7 @@ mod tests {
             owner: None,
             kind: "function",
             python: None,
+            python_ready: always_ready,
             batch: None,
             finish: None,
             property: None,
@@ -1170,6 +1191,7 @@ mod tests {
             owner: None,
             kind: "function",
             python: None,
+            python_ready: always_ready,
             batch: None,
             finish: None,
             property: None,

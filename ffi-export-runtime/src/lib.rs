@@ -157,6 +157,7 @@
 //!     owner: None,
 //!     kind: "function",
 //!     python: None,
+//!     python_ready: ffi_export_runtime::describe::always_ready,
 //!     batch: None,
 //!     finish: None,
 //!     property: None,

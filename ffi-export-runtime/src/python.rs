@@ -153,6 +153,7 @@ py_api! {
         foreign_failures = "foreign_failures",
         object_base = "Object",
         callback_result = "callback_result",
+        system_error = "SystemError",
     }
     functions {
         long_as_long_long = "PyLong_AsLongLong": fn(Py) -> i64,
@@ -176,6 +177,8 @@ py_api! {
         decref = "Py_DecRef": fn(Py) -> (),
         object_get_buffer = "PyObject_GetBuffer": fn(Py, *mut PyBuffer, c_int) -> c_int,
         list_size = "PyList_Size": fn(Py) -> isize,
+        list_new = "PyList_New": fn(isize) -> Py,
+        list_set_item = "PyList_SetItem": fn(Py, isize, Py) -> c_int,
         list_get_item = "PyList_GetItem": fn(Py, isize) -> Py,
         tuple_size = "PyTuple_Size": fn(Py) -> isize,
         tuple_get_item = "PyTuple_GetItem": fn(Py, isize) -> Py,
@@ -234,6 +237,11 @@ macro_rules! api_call {
     }};
 }
 
+mod records;
+pub use records::{
+    build_record, ffi_export_python_record, LayoutCache, Nested, Readiness, RecordLayout,
+};
+
 /// The layout of the table `ffi_export_python_init` takes, after its
 /// `size` field: one line per entry, `object <role>` or `function
 /// <C-API symbol>`, in field order. The helper builds its mirror from it.
@@ -275,6 +283,7 @@ pub unsafe extern "C" fn ffi_export_python_init(api: *const PyApi) -> c_int {
         api.foreign_failures,
         api.object_base,
         api.callback_result,
+        api.system_error,
     ] {
         api_call!(api, incref(held));
     }
@@ -313,7 +322,7 @@ pub unsafe extern "C" fn ffi_export_python_native(
     let found = crate::describe::EXPORTS
         .iter()
         .find(|export| export.name.as_bytes() == wanted.to_bytes())
-        .and_then(|export| export.python);
+        .and_then(|export| export.fast());
     let Some(fast) = found else {
         api_call!(api, incref(api.py_none));
         return api.py_none;
@@ -1069,21 +1078,26 @@ impl Python {
     /// address, its variant and its type's key), which copies it into the
     /// exception, and freed here when `fault` drops after the raise.
     ///
+    /// `build` is the result type's [`PyReturn::to_py`] (picked by
+    /// [`NativeReturn`]).
+    ///
     /// # Safety
-    /// `abi` is what `R`'s `IntoFfi::lower` produced for this call (or its
-    /// zero value when `fault` is set); `receiver` is NULL or a live object.
-    pub unsafe fn finish<R: PyReturn>(
+    /// `abi` is what the result type's `IntoFfi::lower` produced for this
+    /// call (or its zero value when `fault` is set), and `build` that
+    /// type's `to_py`; `receiver` is NULL or a live object.
+    pub unsafe fn finish<A>(
         &self,
-        abi: R::Abi,
+        abi: A,
         fault: Option<Fault>,
         receiver: Py,
+        build: unsafe fn(&Python, A) -> Py,
     ) -> Py {
         match fault {
             // A failed call returned the zero value: it owns nothing. The
             // fault (and the error value it owns) drops after the raise.
             Some(fault) => self.raise(&fault, receiver),
             // SAFETY: forwarded contract.
-            None => unsafe { R::to_py(self, abi) },
+            None => unsafe { build(self, abi) },
         }
     }
 
@@ -1246,6 +1260,18 @@ impl Python {
         api_call!(self.api, incref(self.api.py_none));
         self.api.py_none
     }
+
+    /// Raises `SystemError(message)` (an internal inconsistency, never the
+    /// caller's mistake); returns NULL.
+    fn system_error(&self, message: &core::ffi::CStr) -> Py {
+        let text = message.to_string_lossy();
+        let message = self.new_str(&text);
+        if !message.is_null() {
+            api_call!(self.api, err_set_object(self.api.system_error, message));
+            api_call!(self.api, decref(message));
+        }
+        core::ptr::null_mut()
+    }
 }
 
 /// A private copy of the `len` elements at `ptr`, for a call during which
@@ -1334,6 +1360,13 @@ pub trait PyArg: Sized {
     /// # Safety
     /// `obj` is a live object; the GIL is held.
     unsafe fn extract(py: &Python, obj: Py) -> Option<Self>;
+
+    /// Whether `extract` can succeed at all in this process (a record's
+    /// class is registered and each of its fields can be read natively):
+    /// an export with a parameter that cannot keeps the ctypes path.
+    fn ready() -> bool {
+        true
+    }
 }
 
 /// `PyArg` for one integer row of the table (floats are written below).
@@ -1418,6 +1451,10 @@ impl<T: PyArg> PyArg for Option<T> {
         // SAFETY: forwarded contract.
         unsafe { T::extract(py, obj) }.map(Some)
     }
+
+    fn ready() -> bool {
+        T::ready()
+    }
 }
 
 impl<T: PyArg> PyArg for Vec<T> {
@@ -1425,6 +1462,10 @@ impl<T: PyArg> PyArg for Vec<T> {
         // SAFETY: forwarded contract; `T::extract` reads exact types only
         // (every `PyArg` does), running no Python code.
         unsafe { py.items(obj, |item| T::extract(py, item)) }
+    }
+
+    fn ready() -> bool {
+        T::ready()
     }
 }
 
@@ -1439,6 +1480,10 @@ macro_rules! map_arg {
                     py.pairs(obj, |key, value| Some((K::extract(py, key)?, V::extract(py, value)?)))
                 }?;
                 Some(pairs.into_iter().collect())
+            }
+
+            fn ready() -> bool {
+                K::ready() && V::ready()
             }
         }
     };
@@ -1461,6 +1506,10 @@ macro_rules! tuple_arg {
                 // SAFETY: the items are live (held by `obj`, which the
                 // caller keeps alive) and nothing has run since.
                 Some(($(unsafe { $t::extract(py, items[$index]) }?,)+))
+            }
+
+            fn ready() -> bool {
+                true $(&& $t::ready())+
             }
         }
     };
@@ -1494,6 +1543,9 @@ pub trait NativeExtract<T> {
     /// # Safety
     /// As [`PyArg::extract`].
     unsafe fn extract(&self, py: &Python, obj: Py) -> Option<T>;
+
+    /// `T::ready()`.
+    fn ready(&self) -> bool;
 }
 
 impl<T: PyArg> NativeExtract<T> for NativeArg<T> {
@@ -1501,6 +1553,11 @@ impl<T: PyArg> NativeExtract<T> for NativeArg<T> {
     unsafe fn extract(&self, py: &Python, obj: Py) -> Option<T> {
         // SAFETY: forwarded contract.
         unsafe { T::extract(py, obj) }
+    }
+
+    #[inline]
+    fn ready(&self) -> bool {
+        T::ready()
     }
 }
 
@@ -1513,6 +1570,11 @@ pub trait NoNativeExtract<T> {
     /// None needed; `unsafe` to match [`NativeExtract::extract`].
     unsafe fn extract(&self, _py: &Python, _obj: Py) -> Option<T> {
         None
+    }
+
+    /// Never: an export taking `T` keeps the ctypes path.
+    fn ready(&self) -> bool {
+        false
     }
 }
 
@@ -1534,6 +1596,74 @@ pub unsafe trait PyReturn {
     /// `abi` was produced by `<Self as IntoFfi>::lower` (or is its zero
     /// value), and is not used again.
     unsafe fn to_py(py: &Python, abi: Self::Abi) -> Py;
+
+    /// Whether `to_py` can build the result in this process (a record's
+    /// class is registered and each field can be built natively): checked
+    /// before the call, an export whose result cannot keeps the ctypes
+    /// path.
+    fn ready() -> bool {
+        true
+    }
+}
+
+/// Picks `T`'s [`PyReturn`] when it has one ([`NativeBuild`]), else says
+/// "not native" ([`NoNativeBuild`]), as [`NativeArg`] does for parameters:
+/// the macro recognises return types by their names alone.
+pub struct NativeReturn<T>(PhantomData<T>);
+
+impl<T> NativeReturn<T> {
+    /// The selector for `T`.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        NativeReturn(PhantomData)
+    }
+}
+
+/// The fast path's building of a result of type `T: PyReturn`.
+pub trait NativeBuild<T: PyReturn> {
+    /// `T::ready()`.
+    fn ready(&self) -> bool;
+    /// `T::to_py`, as a function of the C form.
+    fn builder(&self) -> unsafe fn(&Python, T::Abi) -> Py;
+}
+
+impl<T: PyReturn> NativeBuild<T> for NativeReturn<T> {
+    #[inline]
+    fn ready(&self) -> bool {
+        T::ready()
+    }
+
+    #[inline]
+    fn builder(&self) -> unsafe fn(&Python, T::Abi) -> Py {
+        T::to_py
+    }
+}
+
+/// The fast path's answer for a result type without [`PyReturn`]: never
+/// ready, so its export keeps the ctypes path and the builder is not
+/// called.
+pub trait NoNativeBuild {
+    /// Never.
+    fn ready(&self) -> bool {
+        false
+    }
+
+    /// A builder that leaks the C form and raises `SystemError` (never
+    /// called: `ready` is checked before the call).
+    fn builder<A>(&self) -> unsafe fn(&Python, A) -> Py {
+        unreachable_builder::<A>
+    }
+}
+
+impl<T> NoNativeBuild for &NativeReturn<T> {}
+
+/// See [`NoNativeBuild::builder`].
+///
+/// # Safety
+/// None needed (the value is forgotten, which is safe).
+unsafe fn unreachable_builder<A>(py: &Python, abi: A) -> Py {
+    core::mem::forget(abi);
+    py.system_error(c"ffi-export: a result without a native form reached the fast path")
 }
 
 /// The C-API constructor of one row's Python object.
@@ -1557,18 +1687,6 @@ macro_rules! number_returns {
             #[inline]
             unsafe fn to_py(py: &Python, abi: $t) -> Py {
                 number_object!(py, abi, $class)
-            }
-        }
-
-        // SAFETY: an option of a number owns nothing.
-        unsafe impl PyReturn for Option<$t> {
-            type Abi = FfiOption<$t>;
-            unsafe fn to_py(py: &Python, abi: FfiOption<$t>) -> Py {
-                if abi.is_some == 0 {
-                    py.none()
-                } else {
-                    number_object!(py, abi.value, $class)
-                }
             }
         }
     )*};
@@ -1612,16 +1730,77 @@ unsafe impl PyReturn for String {
     }
 }
 
-// SAFETY: an option of a bool owns nothing.
-unsafe impl PyReturn for Option<bool> {
-    type Abi = FfiOption<u8>;
-    unsafe fn to_py(py: &Python, abi: FfiOption<u8>) -> Py {
+// SAFETY: `Option<T>`'s C form is `FfiOption` of `T`'s (`FfiData`), whose
+// payload, when set, is freed by `T::to_py`; `None`'s is the empty value,
+// which owns nothing.
+unsafe impl<T: FfiData + PyReturn<Abi = <T as FfiData>::Repr>> PyReturn for Option<T> {
+    type Abi = FfiOption<<T as FfiData>::Repr>;
+    unsafe fn to_py(py: &Python, abi: Self::Abi) -> Py {
         if abi.is_some == 0 {
             py.none()
         } else {
-            // SAFETY: forwarded contract.
-            unsafe { <bool as PyReturn>::to_py(py, abi.value) }
+            // SAFETY: forwarded contract (a `Some` made by `into_repr`).
+            unsafe { T::to_py(py, abi.value) }
         }
+    }
+
+    fn ready() -> bool {
+        T::ready()
+    }
+}
+
+/// An element type whose `Vec<T>` the helper reads as a `list` of its
+/// objects (strings, bools, records); number vectors are zero-copy arrays
+/// there, built by the ctypes path.
+///
+/// # Safety
+/// `T`'s `PyReturn::Abi` is its `FfiData::Repr` (the element form of
+/// `Vec<T>`'s buffer).
+pub unsafe trait PyListItem: FfiData + PyReturn<Abi = <Self as FfiData>::Repr> {}
+
+// SAFETY: String's `PyReturn::Abi` is its `FfiData::Repr`.
+unsafe impl PyListItem for String {}
+// SAFETY: bool's `PyReturn::Abi` is its `FfiData::Repr` (`u8`).
+unsafe impl PyListItem for bool {}
+
+// SAFETY: `Vec<T>`'s C form is an `FfiBuffer` of `T`'s forms (`FfiData`):
+// each element is taken out once and freed by `T::to_py`, then the buffer's
+// memory is freed without dropping them again.
+unsafe impl<T: PyListItem> PyReturn for Vec<T> {
+    type Abi = FfiBuffer;
+    unsafe fn to_py(py: &Python, mut abi: FfiBuffer) -> Py {
+        let len = if abi.ptr.is_null() { 0 } else { abi.len };
+        let list = api_call!(py.api, list_new(len as isize));
+        let mut failed = list.is_null();
+        for index in 0..len {
+            // SAFETY: made by `Vec<T>::into_repr` (the caller's contract):
+            // `len` initialised element forms, each read out once here.
+            let item = unsafe { core::ptr::read(abi.ptr.cast::<T::Repr>().add(index)) };
+            // SAFETY: an element form made by `T::into_repr`, not used again.
+            let object = unsafe { T::to_py(py, item) };
+            if object.is_null() || failed {
+                failed = true;
+                if !object.is_null() {
+                    api_call!(py.api, decref(object));
+                }
+                continue;
+            }
+            // Steals the reference; the index is in range of the new list.
+            api_call!(py.api, list_set_item(list, index as isize, object));
+        }
+        // SAFETY: the buffer made by `from_vec::<T::Repr>`; its elements
+        // were all taken out above, and element forms have no drop glue, so
+        // only its memory is freed.
+        unsafe { FfiBuffer::free::<T::Repr>(&mut abi) };
+        if failed && !list.is_null() {
+            api_call!(py.api, decref(list));
+            return core::ptr::null_mut();
+        }
+        list
+    }
+
+    fn ready() -> bool {
+        T::ready()
     }
 }
 
@@ -1632,6 +1811,10 @@ unsafe impl<T: PyReturn, E> PyReturn for Result<T, E> {
     unsafe fn to_py(py: &Python, abi: T::Abi) -> Py {
         // SAFETY: forwarded contract.
         unsafe { T::to_py(py, abi) }
+    }
+
+    fn ready() -> bool {
+        T::ready()
     }
 }
 
@@ -2020,12 +2203,13 @@ impl Python {
     /// # Safety
     /// As [`Python::finish`]; the GIL is held again; `call` is the record
     /// the call's trampolines kept their failure in.
-    pub unsafe fn finish_calling_back<R: PyReturn>(
+    pub unsafe fn finish_calling_back<A>(
         &self,
-        abi: R::Abi,
+        abi: A,
         fault: Option<Fault>,
         receiver: Py,
         call: &CallbackCall,
+        build: unsafe fn(&Python, A) -> Py,
     ) -> Py {
         if let Some([kind, value, traceback]) = call.fetched.take() {
             if matches!(fault, Some(Fault::CallbackFailed)) {
@@ -2037,7 +2221,7 @@ impl Python {
             }
             let failed = fault.is_some();
             // SAFETY: forwarded contract.
-            let result = unsafe { self.finish::<R>(abi, fault, receiver) };
+            let result = unsafe { self.finish(abi, fault, receiver, build) };
             if failed && result.is_null() {
                 let [raised_kind, raised, raised_traceback] = self.fetch();
                 if !raised.is_null() && !value.is_null() {
@@ -2056,6 +2240,6 @@ impl Python {
             return result;
         }
         // SAFETY: forwarded contract.
-        unsafe { self.finish::<R>(abi, fault, receiver) }
+        unsafe { self.finish(abi, fault, receiver, build) }
     }
 }

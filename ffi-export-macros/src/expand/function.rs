@@ -374,12 +374,17 @@ pub fn callable(model: &ExportFn) -> TokenStream {
             .map(|owner| quote!(<#owner as #rt::#owner_trait>::DESC)),
     );
     let kind = model.kind.describe();
-    let (python_item, python_desc) = match python_fast_path(model, &ret) {
+    let (python_item, python_desc, python_ready) = match python_fast_path(model, &ret) {
         Some(item) => {
             let ident = hidden_ident("py", c_name);
-            (item, option(Some(quote!(#ident))))
+            let ready = hidden_ident("py_ready", c_name);
+            (item, option(Some(quote!(#ident))), quote!(#ready))
         }
-        None => (TokenStream::new(), option(None)),
+        None => (
+            TokenStream::new(),
+            option(None),
+            quote!(#rt::describe::always_ready),
+        ),
     };
     let (batch_item, batch_desc) = if model.batch.is_some() {
         let batch_name = format!("{c_name}_batch");
@@ -497,6 +502,7 @@ pub fn callable(model: &ExportFn) -> TokenStream {
             owner: #owner_desc,
             kind: #kind,
             python: #python_desc,
+            python_ready: #python_ready,
             batch: #batch_desc,
             finish: #finish_desc,
             property: #property_desc,
@@ -513,7 +519,7 @@ pub fn callable(model: &ExportFn) -> TokenStream {
 /// (`PyArg`), and whose result is one `PyReturn` builds.
 fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
     if matches!(model.kind, FnKind::Constructor)
-        || !model.ret.kind.is_fast()
+        || !model.ret.kind.is_native_candidate()
         || model.sig.asyncness.is_some()
     {
         return None;
@@ -557,6 +563,7 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
         .iter()
         .any(|param| matches!(param.kind, ParamKind::Callback(_)));
     let mut write_backs = Vec::new();
+    let mut readies = Vec::new();
     for (index, param) in model.params.iter().enumerate() {
         let name = &param.name;
         let value = format_ident!("__ffi_value{}", index);
@@ -677,8 +684,14 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
                     let #value = unsafe { #lift_call }?;
                 });
             }
-            ParamKind::Named(_) | ParamKind::Option(_) if param.native => {
-                let ty = &param.ty;
+            // Owned values and records (`&R` too: a copy is lent) the
+            // runtime reads itself when the type has `PyArg`; the export's
+            // readiness check keeps the ctypes path for types without it.
+            ParamKind::Named(ty) | ParamKind::Option(ty) | ParamKind::Ref(ty) => {
+                let ty = match &param.kind {
+                    ParamKind::Ref(_) => ty,
+                    _ => &param.ty,
+                };
                 extracts.push(quote! {
                     let ::core::option::Option::Some(#value) = ({
                         // `PyArg` when the type has it, else a fallback
@@ -692,6 +705,13 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
                         #fallback
                     };
                 });
+                readies.push(quote! {
+                    (&#rt::python::NativeArg::<#ty>::new()).ready()
+                });
+                if matches!(param.kind, ParamKind::Ref(_)) {
+                    values.push(quote!(&#value));
+                    continue;
+                }
             }
             _ => return None,
         }
@@ -750,19 +770,41 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
         true => (
             quote!(let __ffi_callbacks = #rt::python::CallbackCall::new();),
             gil,
-            quote!(__ffi_py.finish_calling_back::<#ret_ty>(#abi_value, __ffi_fault, #receiver, &__ffi_callbacks)),
+            quote!(__ffi_py.finish_calling_back(#abi_value, __ffi_fault, #receiver, &__ffi_callbacks, __ffi_build)),
         ),
         false => (
             TokenStream::new(),
             TokenStream::new(),
-            quote!(__ffi_py.finish::<#ret_ty>(#abi_value, __ffi_fault, #receiver)),
+            quote!(__ffi_py.finish(#abi_value, __ffi_fault, #receiver, __ffi_build)),
         ),
     };
+    // The result's `PyReturn::to_py` (picked by name: a type without one
+    // makes the export not ready, so this is never called for it).
+    let build = quote! {
+        let __ffi_build = {
+            use #rt::python::{NativeBuild as _, NoNativeBuild as _};
+            (&#rt::python::NativeReturn::<#ret_ty>::new()).builder()
+        };
+    };
+    readies.push(quote! {
+        (&#rt::python::NativeReturn::<#ret_ty>::new()).ready()
+    });
+    let ready_ident = hidden_ident("py_ready", &model.c_name);
     Some(quote! {
+        /// Whether the fast function below can read every parameter and
+        /// build the result in this process (`ExportDesc::python_ready`).
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        fn #ready_ident() -> bool {
+            #[allow(unused_imports)]
+            use #rt::python::{NativeBuild as _, NoNativeBuild as _, NativeExtract as _, NoNativeExtract as _};
+            true #(&& #readies)*
+        }
+
         #[doc(hidden)]
         #[doc = "# Safety"]
         #[doc = "Called by CPython as a METH_FASTCALL builtin: the GIL is held, `args` holds `nargs` live objects (or is NULL for none), `slow` is the helper's ctypes wrapper."]
-        #[allow(non_snake_case, unused_mut, clippy::type_complexity)]
+        #[allow(non_snake_case, unused_mut, unused_variables, clippy::type_complexity)]
         unsafe extern "C" fn #ident(
             __ffi_slow: *mut #rt::python::PyObject,
             __ffi_args: *const *mut #rt::python::PyObject,
@@ -789,6 +831,7 @@ fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
             let (__ffi_abi, __ffi_fault): (#ret_abi, ::core::option::Option<#rt::Fault>) = #body;
             #reacquire
             #(#write_backs)*
+            #build
             // SAFETY: `__ffi_abi` is what the return type's `lower` produced
             // (or its zero value on failure); the receiver is a live argument;
             // the GIL is held again; `__ffi_callbacks` (with callbacks) is the

@@ -1,0 +1,266 @@
+//! Records on the fast path: an `#[export]` struct read from, and built as,
+//! an instance of the helper's record class without any Python code.
+//!
+//! The helper makes one class per record (a subclass of its `_Record` with
+//! `__slots__` of the fields, in field order) and, once the fast path is on,
+//! registers each with [`ffi_export_python_record`]: the class and where
+//! each field's slot is in its instances (measured by the helper, as it
+//! measures an object's `_handle` slot). `#[export]` then gives the record
+//! a [`PyArg`](super::PyArg) impl that reads an exact instance's slots (each
+//! field through its own `PyArg`, a field without one falling back to the
+//! ctypes path) and a [`PyReturn`](super::PyReturn) impl that allocates an
+//! instance and stores each field's object in its slot, as the helper's
+//! generated reader does with `object.__new__` and attribute stores.
+
+use super::{Py, PyObject, Python, API};
+use core::cell::Cell;
+use core::ffi::{c_char, c_int};
+use core::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+/// A registered record class: the class (a strong reference kept for the
+/// process, as an address) and its fields' slot offsets, in field order.
+pub struct RecordLayout {
+    class: usize,
+    offsets: Box<[isize]>,
+}
+
+/// The registered record classes, by type key (what
+/// [`crate::describe::type_key`] gives and the helper keys its types by).
+/// Entries are leaked: they live as long as the classes they hold.
+static RECORDS: Mutex<Vec<(String, &'static RecordLayout)>> = Mutex::new(Vec::new());
+
+/// Registers the class of the record `key` for the fast path: `offsets`
+/// points to `count` byte offsets, one per field in field order, of the
+/// field's slot in the class's instances, whose basic size is
+/// `basic_size`. Returns 1 when registered, 0 when refused (the fast path
+/// is off, an offset is not a pointer-aligned slot inside the instance, or
+/// `key` is registered already); a refused record keeps the ctypes path.
+///
+/// # Safety
+/// `key` is a NUL-terminated string; `class` a live type object whose
+/// instances have a `PyObject *` slot at each offset (the helper measured
+/// them on an instance), holding NULL or a strong reference; `offsets`
+/// points to `count` readable values; the GIL is held.
+#[no_mangle]
+pub unsafe extern "C" fn ffi_export_python_record(
+    key: *const c_char,
+    class: Py,
+    offsets: *const isize,
+    count: usize,
+    basic_size: isize,
+) -> c_int {
+    let Some(api) = API.get() else {
+        return 0;
+    };
+    if key.is_null() || class.is_null() || (offsets.is_null() && count > 0) {
+        return 0;
+    }
+    // SAFETY: forwarded contract.
+    let Ok(key) = unsafe { core::ffi::CStr::from_ptr(key) }.to_str() else {
+        return 0;
+    };
+    let offsets: Box<[isize]> = match count {
+        0 => Box::new([]),
+        // SAFETY: forwarded contract (`count` readable offsets).
+        _ => unsafe { core::slice::from_raw_parts(offsets, count) }.into(),
+    };
+    let header = core::mem::size_of::<PyObject>() as isize;
+    let slot = core::mem::size_of::<Py>() as isize;
+    let valid = |offset: &isize| {
+        *offset >= header && offset % slot == 0 && offset.saturating_add(slot) <= basic_size
+    };
+    if !offsets.iter().all(valid) {
+        return 0;
+    }
+    let mut records = RECORDS.lock().unwrap_or_else(|e| e.into_inner());
+    if records.iter().any(|(known, _)| known == key) {
+        return 0;
+    }
+    // The class is kept for the process: the layout refers to it.
+    api_call!(api, incref(class));
+    let layout = Box::leak(Box::new(RecordLayout {
+        class: class as usize,
+        offsets,
+    }));
+    records.push((key.to_owned(), layout));
+    1
+}
+
+/// A record type's registered layout, looked up once (generated code keeps
+/// one per record type in a `static`).
+pub struct LayoutCache(OnceLock<&'static RecordLayout>);
+
+impl LayoutCache {
+    /// An empty cache.
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> LayoutCache {
+        LayoutCache(OnceLock::new())
+    }
+
+    /// The layout of the record `desc` describes, if its class was
+    /// registered with `fields` fields. The registry is consulted until it
+    /// answers; the helper registers every record before returning the
+    /// library, so a miss then is final (the ctypes path is used).
+    pub fn get(
+        &self,
+        desc: &crate::describe::TypeDesc,
+        fields: usize,
+    ) -> Option<&'static RecordLayout> {
+        if let Some(layout) = self.0.get() {
+            return Some(layout);
+        }
+        let key = crate::describe::type_key(desc)?;
+        let found = RECORDS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|(known, _)| *known == key)
+            .map(|(_, layout)| *layout)
+            .filter(|layout| layout.offsets.len() == fields)?;
+        Some(*self.0.get_or_init(|| found))
+    }
+}
+
+impl RecordLayout {
+    /// The field objects of `obj`, an instance of exactly the record's
+    /// class with every field set (borrowed references, valid while `obj`
+    /// holds them); `None` for anything else (another type, a subclass, an
+    /// unset field), which the ctypes path then checks.
+    ///
+    /// # Safety
+    /// `obj` is a live object; the GIL is held.
+    pub unsafe fn fields<const N: usize>(&self, _py: &Python, obj: Py) -> Option<[Py; N]> {
+        // SAFETY: a live object (the caller's contract).
+        if unsafe { PyObject::type_of(obj) } as usize != self.class || self.offsets.len() != N {
+            return None;
+        }
+        let mut fields = [core::ptr::null_mut(); N];
+        for (field, &offset) in fields.iter_mut().zip(self.offsets.iter()) {
+            // SAFETY: `obj` is an instance of the registered class, whose
+            // instances have a pointer slot at each offset (checked inside
+            // the basic size and aligned at registration), holding NULL or
+            // a strong reference; the GIL is held, so nothing changes it.
+            *field = unsafe { *obj.cast::<u8>().offset(offset).cast::<Py>() };
+            if field.is_null() {
+                return None;
+            }
+        }
+        Some(fields)
+    }
+
+    /// A new instance of the record's class holding `values` (new
+    /// references, in field order, stolen: stored in the slots or released
+    /// here), or NULL with an exception set if a value is NULL (its
+    /// conversion failed and set one) or the allocation fails.
+    pub fn build<const N: usize>(&self, py: &Python, values: [Py; N]) -> Py {
+        let release = |values: &[Py]| {
+            for &value in values.iter().filter(|value| !value.is_null()) {
+                api_call!(py.api, decref(value));
+            }
+        };
+        if values.contains(&core::ptr::null_mut()) || self.offsets.len() != N {
+            release(&values);
+            if api_call!(py.api, err_occurred()).is_null() {
+                return py.system_error(c"ffi-export: a record's layout changed");
+            }
+            return core::ptr::null_mut();
+        }
+        let object = api_call!(py.api, type_generic_alloc(self.class as Py, 0));
+        if object.is_null() {
+            release(&values);
+            return object;
+        }
+        for (&value, &offset) in values.iter().zip(self.offsets.iter()) {
+            // SAFETY: a new, zeroed instance of the registered class (its
+            // slots are at these offsets, checked at registration), seen by
+            // nothing else yet: each slot is NULL and takes the reference.
+            unsafe { *object.cast::<u8>().offset(offset).cast::<Py>() = value };
+        }
+        object
+    }
+}
+
+/// What [`RecordLayout::build`] does without a layout: releases `values`
+/// and raises `SystemError` (never reached: a record without a registered
+/// class is not ready, so its exports keep the ctypes path).
+pub fn build_record<const N: usize>(
+    py: &Python,
+    layout: Option<&RecordLayout>,
+    values: [Py; N],
+) -> Py {
+    match layout {
+        Some(layout) => layout.build(py, values),
+        None => {
+            for &value in values.iter().filter(|value| !value.is_null()) {
+                api_call!(py.api, decref(value));
+            }
+            py.system_error(c"ffi-export: a record's class is not registered")
+        }
+    }
+}
+
+/// A record type's answer to "can the fast path read (or build) it",
+/// computed once. A record reached again while its answer is being
+/// computed (a recursive record: `children: Vec<Node>`) counts as ready,
+/// so the answer is that of the record's other fields.
+pub struct Readiness(AtomicU8);
+
+const UNKNOWN: u8 = 0;
+const COMPUTING: u8 = 1;
+const READY: u8 = 2;
+const NOT_READY: u8 = 3;
+
+impl Readiness {
+    /// Not computed yet.
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Readiness {
+        Readiness(AtomicU8::new(UNKNOWN))
+    }
+
+    /// The answer, computed by `compute` the first time.
+    pub fn get(&self, compute: impl FnOnce() -> bool) -> bool {
+        match self
+            .0
+            .compare_exchange(UNKNOWN, COMPUTING, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => {
+                let ready = compute();
+                self.0
+                    .store(if ready { READY } else { NOT_READY }, Ordering::Release);
+                ready
+            }
+            Err(state) => state != NOT_READY,
+        }
+    }
+}
+
+/// How deep records may nest in one argument read natively: deeper (or a
+/// cycle: a record holding itself) falls back to the ctypes path, which
+/// raises Python's `RecursionError` instead of overflowing the stack.
+const MAX_DEPTH: u32 = 200;
+
+thread_local! {
+    static DEPTH: Cell<u32> = const { Cell::new(0) };
+}
+
+/// One record level of a native read, or `None` past [`MAX_DEPTH`].
+pub struct Nested(());
+
+impl Nested {
+    /// Enters one level.
+    pub fn enter() -> Option<Nested> {
+        let depth = DEPTH.try_with(Cell::get).ok()?;
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        DEPTH.try_with(|d| d.set(depth + 1)).ok()?;
+        Some(Nested(()))
+    }
+}
+
+impl Drop for Nested {
+    fn drop(&mut self) {
+        let _ = DEPTH.try_with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
