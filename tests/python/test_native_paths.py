@@ -555,3 +555,167 @@ def test_callback_calls_keep_reference_counts_and_memory(any_lib: ffi_export.Lib
         # (one kind of call in five); CPython 3.9's ctypes path grows by
         # ~1,600 over these calls itself.
         assert sys.getallocatedblocks() - blocks < 5_000
+
+
+# --- records: read from and built as instances of their classes natively ------------
+
+
+class _Float(float):
+    pass
+
+
+def _reading(lib: ffi_export.Library, **changes: Any) -> Any:
+    """A ``Reading`` of ``lib`` with every field set, then ``changes``
+    stored as they are (unchecked: the call checks them)."""
+    reading = lib.types.Reading("s", 1.5, 3, True, "n", 7, ["a", "b"])
+    for name, value in changes.items():
+        object.__setattr__(reading, name, value)
+    return reading
+
+
+def _unset(lib: ffi_export.Library, field: str) -> Any:
+    """A ``Reading`` whose ``field`` was never set."""
+    reading = object.__new__(lib.types.Reading)
+    for name in lib.types.Reading._fields:
+        if name != field:
+            object.__setattr__(reading, name, getattr(_reading(lib), name))
+    return reading
+
+
+def _cyclic_tree(lib: ffi_export.Library) -> Any:
+    tree = lib.tree(1)
+    tree.children.append(tree)
+    return tree
+
+
+def _deep_tree(lib: ffi_export.Library, depth: int) -> Any:
+    tree = lib.types.Tree("leaf", [])
+    for level in range(depth):
+        tree = lib.types.Tree(f"n{level}", [tree])
+    return tree
+
+
+#: Calls passing and returning records, and every way to get them wrong.
+RECORD_CALLS: List[Tuple[str, Callable[[Any], Any]]] = [
+    ("returned", lambda lib: lib.make_reading("abé", 12.5, 7)),
+    ("returned, options unset", lambda lib: lib.make_reading("x", 1.0, 1)),
+    ("returned, Err", lambda lib: lib.make_reading("x", -1.0, 1)),
+    ("returned, panic", lambda lib: lib.make_reading("x", 1.0, 0)),
+    ("borrowed", lambda lib: lib.describe_reading(_reading(lib))),
+    ("by value in and out", lambda lib: lib.recount(_reading(lib))),
+    ("by keyword", lambda lib: lib.recount(reading=_reading(lib))),
+    ("nested, built", lambda lib: lib.span(_reading(lib), _reading(lib, value=4.0))),
+    ("nested, read", lambda lib: lib.span_width(lib.span(_reading(lib), _reading(lib, value=4.0)))),
+    ("Option in, Some", lambda lib: lib.reading_value(_reading(lib))),
+    ("Option in, None", lambda lib: lib.reading_value(None)),
+    ("Option out, Some", lambda lib: lib.maybe_reading(True)),
+    ("Option out, None", lambda lib: lib.maybe_reading(False)),
+    ("Vec out", lambda lib: lib.readings(3)),
+    ("Vec out, empty", lambda lib: lib.readings(0)),
+    ("Vec in", lambda lib: lib.total_value([_reading(lib), _reading(lib, value=2.0)])),
+    ("Vec in, tuple", lambda lib: lib.total_value((_reading(lib),))),
+    ("recursive, built", lambda lib: lib.tree(3)),
+    ("recursive, read", lambda lib: lib.count_nodes(lib.tree(4))),
+    ("recursive, 150 deep", lambda lib: lib.count_nodes(_deep_tree(lib, 150))),
+    ("recursive, 260 deep", lambda lib: lib.count_nodes(_deep_tree(lib, 260))),
+    ("recursive, a cycle", lambda lib: lib.count_nodes(_cyclic_tree(lib))),
+    ("a number-vector field (ctypes)", lambda lib: lib.samples("s", 3)),
+    ("a number-vector field, read", lambda lib: lib.samples_sum(lib.samples("s", 4))),
+    ("int subclass field", lambda lib: lib.describe_reading(_reading(lib, count=_Int(4)))),
+    ("float subclass field", lambda lib: lib.describe_reading(_reading(lib, value=_Float(2.5)))),
+    ("int for a float field", lambda lib: lib.describe_reading(_reading(lib, value=2))),
+    ("wrong field type", lambda lib: lib.describe_reading(_reading(lib, sensor=1))),
+    ("field out of range", lambda lib: lib.describe_reading(_reading(lib, count=2**40))),
+    ("negative for unsigned", lambda lib: lib.describe_reading(_reading(lib, count=-1))),
+    ("int for a bool field", lambda lib: lib.describe_reading(_reading(lib, ok=1))),
+    ("wrong Option field", lambda lib: lib.describe_reading(_reading(lib, note=b"n"))),
+    ("tuple for a Vec field", lambda lib: lib.describe_reading(_reading(lib, labels=("a",)))),
+    ("wrong item in a Vec field", lambda lib: lib.describe_reading(_reading(lib, labels=["a", 2]))),
+    ("lone surrogate", lambda lib: lib.describe_reading(_reading(lib, sensor="\ud800"))),
+    ("unset field", lambda lib: lib.describe_reading(_unset(lib, "count"))),
+    ("nested wrong field", lambda lib: lib.span_width(lib.types.Span(_reading(lib), _reading(lib, value="x")))),
+    ("another record", lambda lib: lib.describe_reading(lib.span(_reading(lib), _reading(lib)))),
+    ("a dict", lambda lib: lib.describe_reading({"sensor": "s"})),
+    ("None", lambda lib: lib.describe_reading(None)),
+    ("a subclass", lambda lib: lib.describe_reading(type("Sub", (lib.types.Reading,), {})(
+        "s", 1.5, 3, True, None, None, []))),
+    ("wrong item in a Vec", lambda lib: lib.total_value([_reading(lib), 1])),
+    ("missing argument", lambda lib: lib.recount()),
+]
+
+
+def _value_outcome(call: Callable[[], Any]) -> Tuple[Any, ...]:
+    """What a caller observes of a call returning records: the result's
+    type and ``repr`` (each library has its own classes), or the error."""
+    try:
+        result = call()
+    except Exception as exc:  # noqa: BLE001 - the exception is the outcome
+        return ("raised", type(exc).__qualname__, str(exc))
+    return ("ok", type(result).__qualname__, repr(result))
+
+
+@pytest.mark.parametrize("what,call", RECORD_CALLS, ids=[what for what, _ in RECORD_CALLS])
+def test_native_records_behave_as_the_ctypes_path(both: Tuple[ffi_export.Library, ffi_export.Library], what: str,
+                                                  call: Callable[[Any], Any]) -> None:
+    fast, slow = both
+    assert _value_outcome(lambda: call(fast)) == _value_outcome(lambda: call(slow))
+
+
+def test_functions_on_records_are_native(lib: ffi_export.Library) -> None:
+    for name in ("make_reading", "describe_reading", "recount", "span", "span_width", "reading_value",
+                 "maybe_reading", "readings", "total_value", "tree", "count_nodes", "samples_sum"):
+        assert is_native(getattr(lib, name)) == FAST_PATH_EXPECTED, name
+    # `Samples` has a `Vec<f64>` field the fast path does not build: a
+    # function returning it keeps the ctypes path (passing it in is native).
+    # So does `Person` (a fieldless enum field), both ways.
+    for name in ("samples", "make_person", "describe_person", "birthday"):
+        assert not is_native(getattr(lib, name)), name
+
+
+def test_records_built_natively_are_ordinary_instances(lib: ffi_export.Library) -> None:
+    reading = lib.make_reading("a", 12.5, 7)
+    assert type(reading) is lib.types.Reading
+    assert reading == lib.types.Reading("a", 12.5, 7, True, "7 samples", 24, ["l0", "l1", "l2"])
+    assert type(reading.count) is int and type(reading.value) is float and type(reading.ok) is bool
+    reading.count = 8  # fields stay assignable
+    assert lib.recount(reading).count == 9
+    assert gc.is_tracked(reading) == gc.is_tracked(lib.types.Reading("a", 1.0, 1, True, None, None, []))
+    assert lib.types.Reading.__match_args__ == ("sensor", "value", "count", "ok", "note", "limit", "labels")
+
+
+def test_record_calls_keep_reference_counts_and_memory(any_lib: ffi_export.Library) -> None:
+    # 100,000 calls passing and returning records (and failing) take no
+    # reference from the arguments or their fields, return results held by
+    # nobody else, and leave no memory behind.
+    reading = _reading(any_lib, sensor="sensor-1", labels=["x" * 20, "y" * 20])
+    span = any_lib.span(reading, reading)
+    bad = _reading(any_lib, count=-1)
+    watched = [reading, span, bad, reading.sensor, reading.labels, reading.labels[0], reading.note]
+    before: List[int] = []
+    blocks = 0
+    for i in range(110_000):
+        if i == 10_000:
+            gc.collect()
+            before = _references(watched)
+            blocks = sys.getallocatedblocks() if REFCOUNTS else 0
+        step = i % 5
+        if step == 0:
+            result = any_lib.recount(reading)
+            assert not REFCOUNTS or sys.getrefcount(result) == 2
+            assert result.count == 4
+        elif step == 1:
+            assert any_lib.span_width(span) == 0.0
+        elif step == 2:
+            assert len(any_lib.readings(2)) == 2
+        elif step == 3:
+            with pytest.raises(OverflowError):
+                any_lib.describe_reading(bad)
+        else:
+            with pytest.raises(ffi_export.FfiError):
+                any_lib.make_reading("x", -1.0, 1)
+    result = None
+    gc.collect()
+    assert _references(watched) == before
+    if REFCOUNTS:
+        # A leaked record or string would be 20,000+ blocks.
+        assert sys.getallocatedblocks() - blocks < 5_000

@@ -4084,6 +4084,151 @@ pub mod native_paths {
     }
 }
 
+pub mod native_records {
+    //! Records the CPython fast path reads and builds itself (issue 14):
+    //! every field kind it handles, nested, in `Option`/`Vec`, by value and
+    //! by reference, with errors; and one it cannot build (a number
+    //! vector), which keeps the ctypes path.
+
+    use ffi_export::export;
+
+    /// A sensor reading: every field kind the fast path builds.
+    #[export]
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Reading {
+        /// Which sensor.
+        pub sensor: String,
+        /// The value.
+        pub value: f64,
+        /// How many samples.
+        pub count: u32,
+        /// Whether it is trusted.
+        pub ok: bool,
+        /// A note, if any.
+        pub note: Option<String>,
+        /// The alarm limit, if any.
+        pub limit: Option<i64>,
+        /// Labels.
+        pub labels: Vec<String>,
+    }
+
+    /// Two readings (a record of records).
+    #[export]
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Span {
+        /// The first.
+        pub start: Reading,
+        /// The last.
+        pub end: Reading,
+    }
+
+    /// A record with a number vector: built by the ctypes path (its `Vec`
+    /// field is read as a list there, not natively yet).
+    #[export]
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Samples {
+        /// The name.
+        pub name: String,
+        /// The values.
+        pub values: Vec<f64>,
+    }
+
+    /// A reading of `sensor`; `count` 0 panics, a negative value is an `Err`.
+    #[export]
+    pub fn make_reading(sensor: &str, value: f64, count: u32) -> Result<Reading, String> {
+        assert!(count > 0, "no samples for {sensor}");
+        if value < 0.0 {
+            return Err(format!("{sensor}: negative value {value}"));
+        }
+        Ok(Reading {
+            sensor: sensor.to_owned(),
+            value,
+            count,
+            ok: count > 2,
+            note: (count > 5).then(|| format!("{count} samples")),
+            limit: (value > 10.0).then_some(value as i64 * 2),
+            labels: (0..count.min(3)).map(|i| format!("l{i}")).collect(),
+        })
+    }
+
+    /// One line about a reading (borrowed).
+    #[export]
+    pub fn describe_reading(reading: &Reading) -> String {
+        format!("{reading:?}")
+    }
+
+    /// The reading, counted once more (by value in and out).
+    #[export]
+    pub fn recount(mut reading: Reading) -> Reading {
+        reading.count += 1;
+        reading.labels.push(format!("c{}", reading.count));
+        reading
+    }
+
+    /// The span from `start` to `end`.
+    #[export]
+    pub fn span(start: Reading, end: Reading) -> Span {
+        Span { start, end }
+    }
+
+    /// How far a span goes.
+    #[export]
+    pub fn span_width(span: &Span) -> f64 {
+        span.end.value - span.start.value
+    }
+
+    /// The value of a reading, if there is one.
+    #[export]
+    pub fn reading_value(reading: Option<Reading>) -> Option<f64> {
+        reading.map(|r| r.value)
+    }
+
+    /// A reading, or none.
+    #[export]
+    pub fn maybe_reading(some: bool) -> Option<Reading> {
+        some.then(|| Reading {
+            sensor: "maybe".to_owned(),
+            value: 1.0,
+            count: 1,
+            ok: false,
+            note: None,
+            limit: None,
+            labels: Vec::new(),
+        })
+    }
+
+    /// `n` readings.
+    #[export]
+    pub fn readings(n: u32) -> Vec<Reading> {
+        (1..=n)
+            .map(|i| {
+                make_reading(&format!("s{i}"), f64::from(i), i).unwrap_or_else(|e| panic!("{e}"))
+            })
+            .collect()
+    }
+
+    /// The total of the readings' values.
+    #[export]
+    pub fn total_value(readings: Vec<Reading>) -> f64 {
+        readings.iter().map(|r| r.value).sum()
+    }
+
+    /// Samples named `name`.
+    #[export]
+    pub fn samples(name: &str, n: u32) -> Samples {
+        Samples {
+            name: name.to_owned(),
+            values: (0..n).map(f64::from).collect(),
+        }
+    }
+
+    /// The sum of the samples.
+    #[export]
+    pub fn samples_sum(samples: &Samples) -> f64 {
+        samples.values.iter().sum()
+    }
+}
+
 /// Iterators, properties and records as values: `impl Iterator` and
 /// `Box<dyn Iterator>` results, `#[export(getter)]`/`#[export(setter)]`
 /// methods, `match`, pickling and annotations of records.
