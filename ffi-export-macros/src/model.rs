@@ -440,6 +440,16 @@ impl ReturnKind {
             ReturnKind::Object | ReturnKind::Iterator(_) | ReturnKind::Unsupported(_) => false,
         }
     }
+
+    /// A type the macro knows by name only (`Named`), alone or inside
+    /// `Option`/`Result`.
+    pub fn is_named(&self) -> bool {
+        match self {
+            ReturnKind::Named => true,
+            ReturnKind::Option(inner) | ReturnKind::Result(inner) => inner.is_named(),
+            _ => false,
+        }
+    }
 }
 
 /// A name in `#[export(..)]` that makes a Rust trait (or, on a method, a

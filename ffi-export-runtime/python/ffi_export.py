@@ -4549,41 +4549,55 @@ def _slot_offsets(cls: Any, names: Sequence[str]) -> Optional[List[int]]:
     probe = object.__new__(cls)
     words = range(2 * step, cls.__basicsize__ - step + 1, step)
     offsets = []
-    for name in names:
-        found = []
-        for marker in (object(), object()):
-            object.__setattr__(probe, name, marker)
-            found.append({offset for offset in words
-                          if ctypes.c_void_p.from_address(id(probe) + offset).value == id(marker)})
-        both = found[0] & found[1]
-        if len(both) != 1:
-            return None
-        offsets.append(both.pop())
+    try:
+        for name in names:
+            found = []
+            for marker in (object(), object()):
+                object.__setattr__(probe, name, marker)
+                found.append({offset for offset in words
+                              if ctypes.c_void_p.from_address(id(probe) + offset).value == id(marker)})
+            # (A slot holding 0 is what an unset or closed handle is.)
+            object.__setattr__(probe, name, 0)
+            both = found[0] & found[1]
+            if len(both) != 1:
+                return None
+            offsets.append(both.pop())
+    except (AttributeError, TypeError):  # not a slot of the class (a name Python mangles)
+        return None
     return offsets
 
 
 def _register_records(cdll: ctypes.CDLL, types: _Types) -> None:
-    """Registers the class of every (not plain-data) record with the
-    library's fast path (``ffi_export_python_record``), which then reads
-    and builds instances itself: the class and its fields' slot offsets,
-    in field order. A record that cannot be measured is not registered, and
-    exports using it keep their ctypes wrappers."""
+    """Registers the classes of every (not plain-data) record and every
+    field-less enum with the library's fast path, which then reads and
+    builds their instances itself: a record's class and its fields' slot
+    offsets in field order (``ffi_export_python_record``), an enum's class
+    and its members in variant order (``ffi_export_python_enum``). A record
+    that cannot be measured is not registered, and exports using it keep
+    their ctypes wrappers."""
     try:
-        address = _address(cdll["ffi_export_python_record"])
+        record_address = _address(cdll["ffi_export_python_record"])
+        enum_address = _address(cdll["ffi_export_python_enum"])
     except AttributeError:
         return
-    register = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.py_object, ctypes.POINTER(ctypes.c_ssize_t),
-                                 ctypes.c_size_t, ctypes.c_ssize_t)(address)
+    register_record = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.py_object,
+                                        ctypes.POINTER(ctypes.c_ssize_t), ctypes.c_size_t,
+                                        ctypes.c_ssize_t)(record_address)
+    register_enum = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.py_object,
+                                      ctypes.py_object)(enum_address)
     for key, kind in types.kinds.items():
         desc = types.named[key]
+        cls = types.classes[key]
+        if isinstance(kind, _EnumKind):
+            register_enum(key.encode(), cls, tuple(cls[name] for name, _ in desc["variants"]))
+            continue
         if not isinstance(kind, _RecordKind) or desc["pod"]:
             continue
-        cls = types.classes[key]
         offsets = _slot_offsets(cls, [f["name"] for f in desc["fields"]])
         if offsets is None:
             continue
         array = (ctypes.c_ssize_t * max(len(offsets), 1))(*offsets)
-        register(key.encode(), cls, array, len(offsets), cls.__basicsize__)
+        register_record(key.encode(), cls, array, len(offsets), cls.__basicsize__)
 
 
 def _refuse_new(cls: Any, *args: Any, **kwargs: Any) -> Any:

@@ -178,6 +178,7 @@ py_api! {
         object_get_buffer = "PyObject_GetBuffer": fn(Py, *mut PyBuffer, c_int) -> c_int,
         list_size = "PyList_Size": fn(Py) -> isize,
         list_new = "PyList_New": fn(isize) -> Py,
+        bytes_from_string_and_size = "PyBytes_FromStringAndSize": fn(*const c_char, isize) -> Py,
         list_set_item = "PyList_SetItem": fn(Py, isize, Py) -> c_int,
         list_get_item = "PyList_GetItem": fn(Py, isize) -> Py,
         tuple_size = "PyTuple_Size": fn(Py) -> isize,
@@ -239,7 +240,8 @@ macro_rules! api_call {
 
 mod records;
 pub use records::{
-    build_record, ffi_export_python_record, LayoutCache, Nested, Readiness, RecordLayout,
+    build_record, enum_member, ffi_export_python_enum, ffi_export_python_record, EnumCache,
+    EnumLayout, LayoutCache, Nested, Readiness, RecordLayout,
 };
 
 /// The layout of the table `ffi_export_python_init` takes, after its
@@ -1657,10 +1659,11 @@ pub trait NoNativeBuild {
 
 impl<T> NoNativeBuild for &NativeReturn<T> {}
 
-/// See [`NoNativeBuild::builder`].
+/// See [`NoNativeBuild::builder`]. `unsafe` only to have the builders'
+/// type; forgetting the value (leaking what it owns) is safe.
 ///
 /// # Safety
-/// None needed (the value is forgotten, which is safe).
+/// None.
 unsafe fn unreachable_builder<A>(py: &Python, abi: A) -> Py {
     core::mem::forget(abi);
     py.system_error(c"ffi-export: a result without a native form reached the fast path")
@@ -1760,49 +1763,228 @@ pub unsafe trait PyListItem: FfiData + PyReturn<Abi = <Self as FfiData>::Repr> {
 
 // SAFETY: String's `PyReturn::Abi` is its `FfiData::Repr`.
 unsafe impl PyListItem for String {}
-// SAFETY: bool's `PyReturn::Abi` is its `FfiData::Repr` (`u8`).
-unsafe impl PyListItem for bool {}
 
 // SAFETY: `Vec<T>`'s C form is an `FfiBuffer` of `T`'s forms (`FfiData`):
 // each element is taken out once and freed by `T::to_py`, then the buffer's
 // memory is freed without dropping them again.
 unsafe impl<T: PyListItem> PyReturn for Vec<T> {
     type Abi = FfiBuffer;
-    unsafe fn to_py(py: &Python, mut abi: FfiBuffer) -> Py {
-        let len = if abi.ptr.is_null() { 0 } else { abi.len };
-        let list = api_call!(py.api, list_new(len as isize));
-        let mut failed = list.is_null();
-        for index in 0..len {
-            // SAFETY: made by `Vec<T>::into_repr` (the caller's contract):
-            // `len` initialised element forms, each read out once here.
-            let item = unsafe { core::ptr::read(abi.ptr.cast::<T::Repr>().add(index)) };
-            // SAFETY: an element form made by `T::into_repr`, not used again.
-            let object = unsafe { T::to_py(py, item) };
-            if object.is_null() || failed {
-                failed = true;
-                if !object.is_null() {
-                    api_call!(py.api, decref(object));
-                }
-                continue;
-            }
-            // Steals the reference; the index is in range of the new list.
-            api_call!(py.api, list_set_item(list, index as isize, object));
-        }
-        // SAFETY: the buffer made by `from_vec::<T::Repr>`; its elements
-        // were all taken out above, and element forms have no drop glue, so
-        // only its memory is freed.
-        unsafe { FfiBuffer::free::<T::Repr>(&mut abi) };
-        if failed && !list.is_null() {
-            api_call!(py.api, decref(list));
-            return core::ptr::null_mut();
-        }
-        list
+    unsafe fn to_py(py: &Python, abi: FfiBuffer) -> Py {
+        // SAFETY: forwarded contract; `T::to_py` frees each element form.
+        unsafe { list_of::<T>(py, abi) }
     }
 
     fn ready() -> bool {
         T::ready()
     }
 }
+
+// SAFETY: `Vec<u8>`'s C form is an `FfiBuffer` of bytes, copied into a
+// `bytes` object and freed once; the helper reads it as `bytes` too.
+unsafe impl PyReturn for Vec<u8> {
+    type Abi = FfiBuffer;
+    unsafe fn to_py(py: &Python, mut abi: FfiBuffer) -> Py {
+        // SAFETY: made by `Vec<u8>::into_repr` (the caller's contract).
+        let object = unsafe { bytes_of(py, &abi) };
+        // SAFETY: as above; freed once here.
+        unsafe { FfiBuffer::free::<u8>(&mut abi) };
+        object
+    }
+}
+
+/// A `bytes` copy of the buffer's `len` bytes (NULL with an exception set
+/// if the allocation failed).
+///
+/// # Safety
+/// `abi` is NULL or holds `len` readable bytes.
+unsafe fn bytes_of(py: &Python, abi: &FfiBuffer) -> Py {
+    let len = if abi.ptr.is_null() { 0 } else { abi.len };
+    let data: *const c_char = if len == 0 {
+        c"".as_ptr()
+    } else {
+        abi.ptr.cast::<c_char>()
+    };
+    api_call!(py.api, bytes_from_string_and_size(data, len as isize))
+}
+
+/// A `list` of the elements of a `Vec<T>`'s C form, each built (and freed)
+/// by `build`; the buffer's memory is freed after. NULL with an exception
+/// set if an element or the list could not be made; the elements after a
+/// failed one are only freed (by `free`), and the list is made once every
+/// element's object exists, so no half-filled list is ever visible.
+///
+/// # Safety
+/// `abi` was made by `Vec<T>::into_repr` (with `T::Repr = E`) and is not
+/// used again; `build` and `free` each free the element form they are given.
+unsafe fn list_with<E>(
+    py: &Python,
+    mut abi: FfiBuffer,
+    build: impl Fn(E) -> Py,
+    free: impl Fn(&mut E),
+) -> Py {
+    let len = if abi.ptr.is_null() { 0 } else { abi.len };
+    let mut objects = Vec::with_capacity(len);
+    for index in 0..len {
+        // SAFETY: `len` initialised element forms (the caller's contract),
+        // each read out once here.
+        let mut item = unsafe { core::ptr::read(abi.ptr.cast::<E>().add(index)) };
+        if objects.len() < index {
+            free(&mut item);
+            continue;
+        }
+        let object = build(item);
+        if !object.is_null() {
+            objects.push(object);
+        }
+    }
+    // SAFETY: the buffer made by `from_vec::<E>`, whose elements were all
+    // taken out above: with its length set to 0 only its memory is freed.
+    unsafe {
+        abi.len = 0;
+        FfiBuffer::free::<E>(&mut abi);
+    }
+    let list = match objects.len() == len {
+        true => api_call!(py.api, list_new(len as isize)),
+        false => core::ptr::null_mut(),
+    };
+    if list.is_null() {
+        for object in objects {
+            api_call!(py.api, decref(object));
+        }
+        return core::ptr::null_mut();
+    }
+    for (index, object) in objects.into_iter().enumerate() {
+        // Steals the reference; the index is in range of the new list.
+        api_call!(py.api, list_set_item(list, index as isize, object));
+    }
+    list
+}
+
+/// [`list_with`] of `T::to_py`.
+///
+/// # Safety
+/// As [`list_with`] for a `Vec<T>`.
+unsafe fn list_of<T: FfiData + PyReturn<Abi = <T as FfiData>::Repr>>(
+    py: &Python,
+    abi: FfiBuffer,
+) -> Py {
+    // SAFETY: forwarded contract; each element form made by
+    // `T::into_repr` goes to `T::to_py` or to `T::free_repr` once.
+    unsafe {
+        list_with::<T::Repr>(
+            py,
+            abi,
+            |item| T::to_py(py, item),
+            |item| T::free_repr(item),
+        )
+    }
+}
+
+/// The element of a `Vec<T>` record field the helper reads as a `list` of
+/// numbers (`bytes` for `u8`), where a `Vec<T>` result is a zero-copy array:
+/// how a record builds such a field (see [`NativeField`]).
+///
+/// # Safety
+/// `vec_to_py` frees exactly what `Vec<Self>::into_repr` put in the buffer.
+pub unsafe trait PyVecField: Sized {
+    /// The field's object, freeing `abi`.
+    ///
+    /// # Safety
+    /// `abi` was made by `Vec<Self>::into_repr` and is not used again.
+    unsafe fn vec_to_py(py: &Python, abi: FfiBuffer) -> Py;
+}
+
+macro_rules! vec_fields {
+    ($($t:ident: $class:ident, $kind:literal, $codes:literal;)*) => {$(
+        vec_field!($t);
+    )*};
+}
+
+macro_rules! vec_field {
+    (u8) => {
+        // SAFETY: as `PyReturn for Vec<u8>`.
+        unsafe impl PyVecField for u8 {
+            unsafe fn vec_to_py(py: &Python, abi: FfiBuffer) -> Py {
+                // SAFETY: forwarded contract.
+                unsafe { <Vec<u8> as PyReturn>::to_py(py, abi) }
+            }
+        }
+    };
+    ($t:ident) => {
+        // SAFETY: a number is its own element form; `list_of` frees the
+        // buffer.
+        unsafe impl PyVecField for $t {
+            unsafe fn vec_to_py(py: &Python, abi: FfiBuffer) -> Py {
+                // SAFETY: forwarded contract.
+                unsafe { list_of::<$t>(py, abi) }
+            }
+        }
+    };
+}
+for_each_primitive!(vec_fields);
+vec_field!(bool);
+
+/// Picks how a record builds a field of type `T`, by name, in order: a
+/// `Vec` of numbers as a `list` ([`FieldVec`], as the helper reads such a
+/// field), else `T`'s [`PyReturn`] ([`FieldReturn`]), else nothing
+/// ([`NoField`]: the record is not ready). Called as
+/// `(&&&NativeField::<T>::new()).builder()`.
+pub struct NativeField<T>(PhantomData<T>);
+
+impl<T> NativeField<T> {
+    /// The selector for `T`.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        NativeField(PhantomData)
+    }
+}
+
+/// A record field `Vec<T>` of numbers: a `list` (`bytes` for `u8`).
+pub trait FieldVec {
+    /// Always.
+    fn ready(&self) -> bool {
+        true
+    }
+    /// `T::vec_to_py`.
+    fn builder(&self) -> unsafe fn(&Python, FfiBuffer) -> Py;
+}
+
+impl<T: PyVecField> FieldVec for &&NativeField<Vec<T>> {
+    fn builder(&self) -> unsafe fn(&Python, FfiBuffer) -> Py {
+        T::vec_to_py
+    }
+}
+
+/// A record field of a type with [`PyReturn`].
+pub trait FieldReturn<T: PyReturn> {
+    /// `T::ready()`.
+    fn ready(&self) -> bool;
+    /// `T::to_py`.
+    fn builder(&self) -> unsafe fn(&Python, T::Abi) -> Py;
+}
+
+impl<T: PyReturn> FieldReturn<T> for &NativeField<T> {
+    fn ready(&self) -> bool {
+        T::ready()
+    }
+    fn builder(&self) -> unsafe fn(&Python, T::Abi) -> Py {
+        T::to_py
+    }
+}
+
+/// A record field the fast path cannot build: the record is not ready.
+pub trait NoField {
+    /// Never.
+    fn ready(&self) -> bool {
+        false
+    }
+    /// Never called (see [`NoNativeBuild::builder`]).
+    fn builder<A>(&self) -> unsafe fn(&Python, A) -> Py {
+        unreachable_builder::<A>
+    }
+}
+
+impl<T> NoField for NativeField<T> {}
 
 // SAFETY: `Result<T, E>` lowers to `T`'s C form.
 unsafe impl<T: PyReturn, E> PyReturn for Result<T, E> {

@@ -32,9 +32,11 @@ pub fn fieldless(model: &Enum) -> TokenStream {
     let indexes = 0..variants.len() as u32;
     let expected = variant_names.join(", ");
     let fit_message = format!("a discriminant of `{name}` does not fit its C type `{repr_name}`: add `#[repr(i64)]` (or another integer type)");
+    let native = super::native_record::native_enum(ident, &repr, variants.len());
     quote! {
         #item
         #protocols
+        #native
 
         #(const _: () = ::core::assert!(
             (#ident::#variants as i128) == ((#ident::#variants as #repr) as i128),

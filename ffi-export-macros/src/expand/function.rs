@@ -520,6 +520,9 @@ pub fn callable(model: &ExportFn) -> TokenStream {
 fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
     if matches!(model.kind, FnKind::Constructor)
         || !model.ret.kind.is_native_candidate()
+        // An operator's result (`<T as Add>::Output`) is unknown when its
+        // impl is missing: that is reported once, at the protocol's name.
+        || (model.kind.is_protocol() && model.ret.kind.is_named())
         || model.sig.asyncness.is_some()
     {
         return None;

@@ -6,6 +6,7 @@
 //! the rest of the expansion accepts (those errors are reported once, at
 //! the field, by `record.rs`).
 
+use super::record::FieldCode;
 use crate::model::Record;
 use crate::tokens::runtime;
 use proc_macro2::TokenStream;
@@ -23,6 +24,14 @@ pub fn native_record(record: &Record) -> TokenStream {
     let slots: Vec<_> = (0..count)
         .map(|i| format_ident!("__ffi_slot{}", i))
         .collect();
+    // Each field's C form is named through its type, spanned there: an
+    // unsupported field type stays one error, at the field.
+    let codes: Vec<FieldCode> = record.fields.iter().map(FieldCode::new).collect();
+    let takes: Vec<_> = codes
+        .iter()
+        .map(|code| code.take_from("__ffi_abi"))
+        .collect();
+    let frees: Vec<_> = codes.iter().map(|code| code.free_in("__ffi_abi")).collect();
     quote! {
         /// The registered class of the record (see the runtime's
         /// `python::records`), if the helper registered it.
@@ -47,7 +56,10 @@ pub fn native_record(record: &Record) -> TokenStream {
                 let [#(#slots),*] = unsafe { #layout_fn()?.fields::<#count>(__ffi_py, __ffi_obj) }?;
                 ::core::option::Option::Some(#ident {
                     // SAFETY: live objects held by the record, the GIL held;
-                    // a field's reader runs no Python code.
+                    // a field's reader runs no Python code while it
+                    // succeeds, and the first that fails (clearing an
+                    // exception, which could collect garbage) ends the
+                    // reading: no slot is read after it.
                     #(#names: unsafe { (&#py::NativeArg::<#types>::new()).extract(__ffi_py, #slots) }?,)*
                 })
             }
@@ -77,30 +89,98 @@ pub fn native_record(record: &Record) -> TokenStream {
                 mut __ffi_abi: Self::Abi,
             ) -> *mut #py::PyObject {
                 #[allow(unused_imports)]
-                use #py::{NativeBuild as _, NoNativeBuild as _};
+                use #py::{FieldReturn as _, FieldVec as _, NoField as _};
+                // After a field failed (its exception is set), the others'
+                // C forms are only freed.
+                let mut __ffi_failed = false;
                 let __ffi_values = [#(
-                    // SAFETY: the field's C form, made by the record's
-                    // `into_repr` (the caller's contract), taken out of its
-                    // `ManuallyDrop` once and freed by its type's `to_py`.
-                    unsafe {
-                        ((&#py::NativeReturn::<#types>::new()).builder())(
-                            __ffi_py,
-                            ::core::mem::ManuallyDrop::take(&mut __ffi_abi.#names),
-                        )
+                    if __ffi_failed {
+                        // SAFETY: the field's C form, made by the record's
+                        // `into_repr` (the caller's contract), freed once.
+                        unsafe { #frees };
+                        ::core::ptr::null_mut()
+                    } else {
+                        // SAFETY: as above, taken out of its `ManuallyDrop`
+                        // once and freed by its type's builder.
+                        let __ffi_object = unsafe {
+                            ((&&&#py::NativeField::<#types>::new()).builder())(__ffi_py, #takes)
+                        };
+                        __ffi_failed = __ffi_object.is_null();
+                        __ffi_object
                     }
                 ),*];
-                #py::build_record(__ffi_py, #layout_fn(), __ffi_values)
+                // SAFETY: each value is NULL or a new reference, given away.
+                unsafe { #py::build_record(__ffi_py, #layout_fn(), __ffi_values) }
             }
 
             fn ready() -> bool {
                 #[allow(unused_imports)]
-                use #py::{NativeBuild as _, NoNativeBuild as _};
+                use #py::{FieldReturn as _, FieldVec as _, NoField as _};
                 static READY: #py::Readiness = #py::Readiness::new();
                 READY.get(|| {
                     #layout_fn().is_some()
-                        #(&& (&#py::NativeReturn::<#types>::new()).ready())*
+                        #(&& (&&&#py::NativeField::<#types>::new()).ready())*
                 })
             }
         }
+    }
+}
+
+/// `PyArg`, `PyReturn` and `PyListItem` for a field-less enum (an
+/// `enum.IntEnum` in Python): read from an exact `int` or a member of the
+/// enum's registered class, checked by `FfiLift::from_repr`; built as the
+/// member of its variant.
+pub fn native_enum(ident: &syn::Ident, repr: &syn::Ident, variants: usize) -> TokenStream {
+    let rt = runtime();
+    let py = quote!(#rt::python);
+    let layout_fn = format_ident!("__ffi_export_enum_layout_{}", ident);
+    quote! {
+        /// The registered class of the enum, if the helper registered it.
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        fn #layout_fn() -> ::core::option::Option<&'static #py::EnumLayout> {
+            static LAYOUT: #py::EnumCache = #py::EnumCache::new();
+            LAYOUT.get(&<#ident as #rt::FfiData>::DESC, #variants)
+        }
+
+        impl #py::PyArg for #ident {
+            unsafe fn extract(
+                __ffi_py: &#py::Python,
+                __ffi_obj: *mut #py::PyObject,
+            ) -> ::core::option::Option<Self> {
+                // SAFETY: a live object with the GIL held (the caller's
+                // contract).
+                let __ffi_value = unsafe { #layout_fn()?.value(__ffi_py, __ffi_obj) }?;
+                let __ffi_repr = <#repr as ::core::convert::TryFrom<i64>>::try_from(__ffi_value).ok()?;
+                // SAFETY: an integer holds no pointer; only a declared
+                // discriminant becomes a value.
+                unsafe { <#ident as #rt::FfiLift>::from_repr(&__ffi_repr) }.ok()
+            }
+
+            fn ready() -> bool {
+                #layout_fn().is_some()
+            }
+        }
+
+        // SAFETY: the enum's `FfiData::Repr` is its discriminant integer,
+        // which owns nothing.
+        unsafe impl #py::PyReturn for #ident {
+            type Abi = #repr;
+
+            unsafe fn to_py(__ffi_py: &#py::Python, __ffi_abi: #repr) -> *mut #py::PyObject {
+                // SAFETY: an integer holds no pointer.
+                let __ffi_index = unsafe { <#ident as #rt::FfiLift>::from_repr(&__ffi_abi) }
+                    .ok()
+                    .and_then(|value| #rt::FfiData::variant_index(&value));
+                #py::enum_member(__ffi_py, #layout_fn(), __ffi_index)
+            }
+
+            fn ready() -> bool {
+                #layout_fn().is_some()
+            }
+        }
+
+        // SAFETY: the enum's `PyReturn::Abi` is its `FfiData::Repr`.
+        unsafe impl #py::PyListItem for #ident {}
     }
 }

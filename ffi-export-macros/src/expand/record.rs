@@ -134,6 +134,16 @@ impl<'f> FieldCode<'f> {
         self.at.konst("OBJECTS")
     }
 
+    /// `ManuallyDrop::take(&mut mirror.name)`: the field's C form moved
+    /// out of a record's mirror bound to `mirror` (spanning the type).
+    pub fn take_from(&self, mirror: &str) -> TokenStream {
+        let place = self.at.place(quote!(&mut), mirror, &self.field.ident);
+        let kept = self.manually_drop();
+        let take = Ident::new("take", self.at.last);
+        self.at
+            .call(&quote_spanned!(self.at.last=> #kept::#take), place)
+    }
+
     /// `free_repr(&mut mirror.name)`.
     pub fn free_in(&self, mirror: &str) -> TokenStream {
         let place = self.at.place(quote!(&mut), mirror, &self.field.ident);

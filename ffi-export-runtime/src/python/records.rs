@@ -153,7 +153,10 @@ impl RecordLayout {
     /// references, in field order, stolen: stored in the slots or released
     /// here), or NULL with an exception set if a value is NULL (its
     /// conversion failed and set one) or the allocation fails.
-    pub fn build<const N: usize>(&self, py: &Python, values: [Py; N]) -> Py {
+    ///
+    /// # Safety
+    /// Each value is NULL or a strong reference the caller gives away.
+    pub unsafe fn build<const N: usize>(&self, py: &Python, values: [Py; N]) -> Py {
         let release = |values: &[Py]| {
             for &value in values.iter().filter(|value| !value.is_null()) {
                 api_call!(py.api, decref(value));
@@ -162,7 +165,7 @@ impl RecordLayout {
         if values.contains(&core::ptr::null_mut()) || self.offsets.len() != N {
             release(&values);
             if api_call!(py.api, err_occurred()).is_null() {
-                return py.system_error(c"ffi-export: a record's layout changed");
+                return py.system_error(c"ffi-export: a record field was not converted");
             }
             return core::ptr::null_mut();
         }
@@ -181,16 +184,20 @@ impl RecordLayout {
     }
 }
 
-/// What [`RecordLayout::build`] does without a layout: releases `values`
-/// and raises `SystemError` (never reached: a record without a registered
-/// class is not ready, so its exports keep the ctypes path).
-pub fn build_record<const N: usize>(
+/// [`RecordLayout::build`], or without a layout: releases `values` and
+/// raises `SystemError` (never reached: a record without a registered class
+/// is not ready, so its exports keep the ctypes path).
+///
+/// # Safety
+/// As [`RecordLayout::build`].
+pub unsafe fn build_record<const N: usize>(
     py: &Python,
     layout: Option<&RecordLayout>,
     values: [Py; N],
 ) -> Py {
     match layout {
-        Some(layout) => layout.build(py, values),
+        // SAFETY: forwarded contract.
+        Some(layout) => unsafe { layout.build(py, values) },
         None => {
             for &value in values.iter().filter(|value| !value.is_null()) {
                 api_call!(py.api, decref(value));
@@ -202,9 +209,20 @@ pub fn build_record<const N: usize>(
 
 /// A record type's answer to "can the fast path read (or build) it",
 /// computed once. A record reached again while its answer is being
-/// computed (a recursive record: `children: Vec<Node>`) counts as ready,
-/// so the answer is that of the record's other fields.
+/// computed (a recursive record: `children: Vec<Node>`) is guessed ready,
+/// so the answer is that of the record's other fields. An answer that
+/// relied on such a guess is kept only when it is "not ready" (a guess
+/// can only make things more ready) or when it is the outermost record's
+/// (which the guess was about); the inner ones are asked again later.
+/// (Answers are asked for with the GIL held, so one thread computes at a
+/// time; another thread meeting a computation would guess too.)
 pub struct Readiness(AtomicU8);
+
+thread_local! {
+    /// Readiness computations running on this thread, and how many
+    /// guesses they made.
+    static COMPUTATIONS: Cell<(u32, u64)> = const { Cell::new((0, 0)) };
+}
 
 const UNKNOWN: u8 = 0;
 const COMPUTING: u8 = 1;
@@ -225,20 +243,38 @@ impl Readiness {
             .compare_exchange(UNKNOWN, COMPUTING, Ordering::AcqRel, Ordering::Acquire)
         {
             Ok(_) => {
+                let (depth, guesses) = COMPUTATIONS.with(Cell::get);
+                COMPUTATIONS.with(|c| c.set((depth + 1, guesses)));
                 let ready = compute();
-                self.0
-                    .store(if ready { READY } else { NOT_READY }, Ordering::Release);
+                let (_, after) = COMPUTATIONS.with(Cell::get);
+                let outermost = depth == 0;
+                COMPUTATIONS.with(|c| c.set((depth, if outermost { 0 } else { after })));
+                let state = match ready {
+                    false => NOT_READY,
+                    true if outermost || after == guesses => READY,
+                    // Ready only if a record being computed is: ask again.
+                    true => UNKNOWN,
+                };
+                self.0.store(state, Ordering::Release);
                 ready
             }
-            Err(state) => state != NOT_READY,
+            Err(COMPUTING) => {
+                COMPUTATIONS.with(|c| {
+                    let (depth, guesses) = c.get();
+                    c.set((depth, guesses + 1));
+                });
+                true
+            }
+            Err(state) => state == READY,
         }
     }
 }
 
 /// How deep records may nest in one argument read natively: deeper (or a
 /// cycle: a record holding itself) falls back to the ctypes path, which
-/// raises Python's `RecursionError` instead of overflowing the stack.
-const MAX_DEPTH: u32 = 200;
+/// converts it or raises Python's `RecursionError`, instead of overflowing
+/// the stack (kept low for threads with small stacks).
+const MAX_DEPTH: u32 = 64;
 
 thread_local! {
     static DEPTH: Cell<u32> = const { Cell::new(0) };
@@ -262,5 +298,145 @@ impl Nested {
 impl Drop for Nested {
     fn drop(&mut self) {
         let _ = DEPTH.try_with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
+/// A registered field-less enum class (an `enum.IntEnum`): the class and
+/// its members in variant order (strong references kept for the process,
+/// as addresses).
+pub struct EnumLayout {
+    class: usize,
+    members: Box<[usize]>,
+}
+
+/// The registered enum classes, by type key.
+static ENUMS: Mutex<Vec<(String, &'static EnumLayout)>> = Mutex::new(Vec::new());
+
+/// Registers the class of the field-less enum `key` for the fast path:
+/// `members` is a tuple of its members, one per Rust variant in order.
+/// Returns 1 when registered, 0 when refused (the fast path is off,
+/// `members` is not a tuple, or `key` is registered already).
+///
+/// # Safety
+/// `key` is a NUL-terminated string; `class` and `members` are live
+/// objects, the members instances of `class` (an `int` subclass); the GIL
+/// is held.
+#[no_mangle]
+pub unsafe extern "C" fn ffi_export_python_enum(
+    key: *const c_char,
+    class: Py,
+    members: Py,
+) -> c_int {
+    let Some(api) = API.get() else {
+        return 0;
+    };
+    if key.is_null() || class.is_null() || members.is_null() {
+        return 0;
+    }
+    // SAFETY: forwarded contract.
+    let Ok(key) = unsafe { core::ffi::CStr::from_ptr(key) }.to_str() else {
+        return 0;
+    };
+    // SAFETY: a live object (the caller's contract).
+    if unsafe { PyObject::type_of(members) } != api.tuple_type {
+        return 0;
+    }
+    let count = api_call!(api, tuple_size(members));
+    let mut kept = Vec::new();
+    for index in 0..count.max(0) {
+        let member = api_call!(api, tuple_get_item(members, index));
+        if member.is_null() {
+            api_call!(api, err_clear());
+            return 0;
+        }
+        kept.push(member as usize);
+    }
+    let mut enums = ENUMS.lock().unwrap_or_else(|e| e.into_inner());
+    if enums.iter().any(|(known, _)| known == key) {
+        return 0;
+    }
+    // The class and its members are kept for the process.
+    api_call!(api, incref(class));
+    for &member in &kept {
+        api_call!(api, incref(member as Py));
+    }
+    let layout = Box::leak(Box::new(EnumLayout {
+        class: class as usize,
+        members: kept.into(),
+    }));
+    enums.push((key.to_owned(), layout));
+    1
+}
+
+/// An enum type's registered class, looked up once (as [`LayoutCache`]).
+pub struct EnumCache(OnceLock<&'static EnumLayout>);
+
+impl EnumCache {
+    /// An empty cache.
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> EnumCache {
+        EnumCache(OnceLock::new())
+    }
+
+    /// The class of the enum `desc` describes, if it was registered with
+    /// `variants` members.
+    pub fn get(
+        &self,
+        desc: &crate::describe::TypeDesc,
+        variants: usize,
+    ) -> Option<&'static EnumLayout> {
+        if let Some(layout) = self.0.get() {
+            return Some(layout);
+        }
+        let key = crate::describe::type_key(desc)?;
+        let found = ENUMS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|(known, _)| *known == key)
+            .map(|(_, layout)| *layout)
+            .filter(|layout| layout.members.len() == variants)?;
+        Some(*self.0.get_or_init(|| found))
+    }
+}
+
+impl EnumLayout {
+    /// The integer value of `obj`, an exact `int` or a member of exactly
+    /// the enum's class (as the ctypes path accepts either); `None` for
+    /// anything else or a value beyond `i64`.
+    ///
+    /// # Safety
+    /// `obj` is a live object; the GIL is held.
+    pub unsafe fn value(&self, py: &Python, obj: Py) -> Option<i64> {
+        // SAFETY: a live object (the caller's contract).
+        let class = unsafe { PyObject::type_of(obj) };
+        if class != py.api.int_type && class as usize != self.class {
+            return None;
+        }
+        // An `int` or an `IntEnum` member: `PyLong_AsLongLong` reads the
+        // number itself (no `__index__` runs for an `int` subclass).
+        let value = api_call!(py.api, long_as_long_long(obj));
+        if value == -1 && !api_call!(py.api, err_occurred()).is_null() {
+            api_call!(py.api, err_clear());
+            return None;
+        }
+        Some(value)
+    }
+}
+
+/// The member of variant `index` of a registered enum (a new reference),
+/// or NULL with `SystemError` set if there is none (never reached: an enum
+/// without a registered class is not ready, and `index` comes from a value
+/// Rust made).
+pub fn enum_member(py: &Python, layout: Option<&EnumLayout>, index: Option<u32>) -> Py {
+    let member = layout
+        .zip(index)
+        .and_then(|(layout, index)| layout.members.get(index as usize));
+    match member {
+        Some(&member) => {
+            api_call!(py.api, incref(member as Py));
+            member as Py
+        }
+        None => py.system_error(c"ffi-export: an enum variant without a registered member"),
     }
 }
