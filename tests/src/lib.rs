@@ -4122,8 +4122,8 @@ pub mod native_records {
         pub end: Reading,
     }
 
-    /// A record with a number vector: built by the ctypes path (its `Vec`
-    /// field is read as a list there, not natively yet).
+    /// A record with number vectors: a `list` of numbers each (`bytes`
+    /// for `Vec<u8>`), where a `Vec<f64>` returned alone is an array.
     #[export]
     #[derive(Debug, Clone, PartialEq)]
     pub struct Samples {
@@ -4131,6 +4131,12 @@ pub mod native_records {
         pub name: String,
         /// The values.
         pub values: Vec<f64>,
+        /// Raw bytes.
+        pub raw: Vec<u8>,
+        /// Flags.
+        pub flags: Vec<bool>,
+        /// Counts.
+        pub counts: Vec<i16>,
     }
 
     /// A reading of `sensor`; `count` 0 panics, a negative value is an `Err`.
@@ -4219,13 +4225,75 @@ pub mod native_records {
         Samples {
             name: name.to_owned(),
             values: (0..n).map(f64::from).collect(),
+            raw: (0..n).map(|i| i as u8).collect(),
+            flags: (0..n).map(|i| i % 2 == 0).collect(),
+            counts: (0..n).map(|i| -(i as i16)).collect(),
         }
     }
 
-    /// The sum of the samples.
+    /// The sum of the samples (and of the other vectors).
     #[export]
     pub fn samples_sum(samples: &Samples) -> f64 {
-        samples.values.iter().sum()
+        samples.values.iter().sum::<f64>()
+            + samples.raw.iter().map(|&b| f64::from(b)).sum::<f64>()
+            + samples.flags.iter().filter(|&&f| f).count() as f64
+            + samples.counts.iter().map(|&c| f64::from(c)).sum::<f64>()
+    }
+
+    /// Mutually recursive records, one of which has a field the fast path
+    /// does not build (a map): neither is built natively.
+    #[export]
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Folder {
+        /// The files.
+        pub files: Vec<File>,
+        /// Sizes by name (no native form as a result).
+        pub sizes: std::collections::BTreeMap<String, u32>,
+    }
+
+    /// See [`Folder`].
+    #[export]
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct File {
+        /// Its name.
+        pub name: String,
+        /// Folders inside it (an archive).
+        pub inside: Vec<Folder>,
+    }
+
+    /// A folder (asked about first, exports being taken by name: its answer
+    /// is computed while `File`'s depends on it).
+    #[export]
+    pub fn folder(name: &str) -> Folder {
+        Folder {
+            files: vec![make_file(name)],
+            sizes: [(name.to_owned(), 1)].into(),
+        }
+    }
+
+    /// A file holding an empty folder.
+    #[export]
+    pub fn make_file(name: &str) -> File {
+        File {
+            name: name.to_owned(),
+            inside: vec![Folder {
+                files: Vec::new(),
+                sizes: Default::default(),
+            }],
+        }
+    }
+
+    /// The samples' raw bytes alone (a `Vec<u8>` result: `bytes`).
+    #[export]
+    pub fn samples_raw(samples: Samples) -> Vec<u8> {
+        samples.raw
+    }
+
+    /// The samples' flags alone (a `Vec<bool>` result: an array, built by
+    /// the ctypes path).
+    #[export]
+    pub fn samples_flags(samples: Samples) -> Vec<bool> {
+        samples.flags
     }
 }
 
