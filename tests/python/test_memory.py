@@ -611,6 +611,14 @@ for np_lib in (lib, slow):
         mt = np_lib.Meter(1, "m" * 30); mt.add(2, times=3); mt.label("<"); np_lib.Meter.total(mt)
         fails(lambda: mt.add(-1)); fails(lambda: mt.add(2**62, 4)); mt.close(); fails(lambda: mt.total())
         fails(lambda: np_lib.steady_double.map(numpy.arange(5000, 9000)))
+        # Records and enums read and built natively (`native_records`):
+        # every field kind, nested, in lists, failing midway, falling back.
+        rd = np_lib.make_reading("s" * 30, 12.5, 7); np_lib.recount(rd); np_lib.describe_reading(rd)
+        np_lib.span_width(np_lib.span(rd, rd)); np_lib.total_value(np_lib.readings(3))
+        fails(lambda: np_lib.make_reading("x", -1.0, 1)); fails(lambda: np_lib.make_reading("x", 1.0, 0))
+        fails(lambda: np_lib.describe_reading(np_lib.types.Reading("s", 1.0, -1, True, None, None, [])))
+        np_lib.samples_sum(np_lib.samples("v", 9)); np_lib.samples_raw(np_lib.samples("v", 4))
+        np_lib.folder("f"); np_lib.next_kind(2); fails(lambda: np_lib.next_kind(9))
 {extra}
 """
 
