@@ -27,7 +27,16 @@ pub fn item(item: &Item) -> TokenStream {
             let shim = function::callable(&function.export);
             quote!(#item #shim)
         }
-        Item::Record(record) => record::record(record),
+        Item::Record(record) => {
+            let crossing = record::record(record);
+            // A plain-data record is a `ctypes.Structure` in Python: the
+            // ctypes path.
+            let native = match record.is_plain_data() {
+                true => TokenStream::new(),
+                false => native_record::native_record(record),
+            };
+            quote!(#crossing #native)
+        }
         Item::Enum(model) if model.has_data() => enums::with_data(model),
         Item::Enum(model) => enums::fieldless(model),
         Item::Object(model) => {

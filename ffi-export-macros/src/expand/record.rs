@@ -182,11 +182,6 @@ pub fn record(record: &Record) -> TokenStream {
         copied_slice_elem(ident)
     };
     let entry = crate::tokens::type_entry(ident, &name, true);
-    // A plain-data record is a `ctypes.Structure` in Python: the ctypes path.
-    let native = match pod {
-        true => TokenStream::new(),
-        false => super::native_record::native_record(record),
-    };
     let protocols = super::protocols::protocols(&syn::parse_quote!(#ident), &record.protocols);
     quote! {
         #item
@@ -196,7 +191,6 @@ pub fn record(record: &Record) -> TokenStream {
         #borrow
         #slice_elem
         #entry
-        #native
 
         #[doc(hidden)]
         #[allow(non_snake_case)]
