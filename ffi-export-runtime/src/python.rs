@@ -240,8 +240,8 @@ macro_rules! api_call {
 
 mod records;
 pub use records::{
-    build_record, enum_member, ffi_export_python_enum, ffi_export_python_record, EnumCache,
-    EnumLayout, LayoutCache, Nested, Readiness, RecordLayout,
+    build_record, enum_member, ffi_export_python_enum, ffi_export_python_record, Cache, EnumCache,
+    EnumLayout, Layout, LayoutCache, Nested, Readiness, RecordLayout, Registry,
 };
 
 /// The layout of the table `ffi_export_python_init` takes, after its
@@ -894,6 +894,12 @@ impl Python {
         if unsafe { Self::type_of(obj) } != self.api.int_type {
             return None;
         }
+        self.long_i64(obj)
+    }
+
+    /// The value of `obj`, an `int` (or an instance of an `int` subclass,
+    /// whose number is read without calling anything), in i64 range.
+    fn long_i64(&self, obj: Py) -> Option<i64> {
         let value = api_call!(self.api, long_as_long_long(obj));
         if value == -1 && !api_call!(self.api, err_occurred()).is_null() {
             api_call!(self.api, err_clear());
@@ -1926,8 +1932,8 @@ vec_field!(bool);
 
 /// Picks how a record builds a field of type `T`, by name, in order: a
 /// `Vec` of numbers as a `list` ([`FieldVec`], as the helper reads such a
-/// field), else `T`'s [`PyReturn`] ([`FieldReturn`]), else nothing
-/// ([`NoField`]: the record is not ready). Called as
+/// field), else `T`'s [`PyReturn`] ([`NativeBuild`]), else nothing
+/// ([`NoNativeBuild`]: the record is not ready). Called as
 /// `(&&&NativeField::<T>::new()).builder()`.
 pub struct NativeField<T>(PhantomData<T>);
 
@@ -1955,36 +1961,21 @@ impl<T: PyVecField> FieldVec for &&NativeField<Vec<T>> {
     }
 }
 
-/// A record field of a type with [`PyReturn`].
-pub trait FieldReturn<T: PyReturn> {
-    /// `T::ready()`.
-    fn ready(&self) -> bool;
-    /// `T::to_py`.
-    fn builder(&self) -> unsafe fn(&Python, T::Abi) -> Py;
-}
-
-impl<T: PyReturn> FieldReturn<T> for &NativeField<T> {
+// A record field of a type with `PyReturn`: that type's builder.
+impl<T: PyReturn> NativeBuild<T> for &NativeField<T> {
+    #[inline]
     fn ready(&self) -> bool {
         T::ready()
     }
+
+    #[inline]
     fn builder(&self) -> unsafe fn(&Python, T::Abi) -> Py {
         T::to_py
     }
 }
 
-/// A record field the fast path cannot build: the record is not ready.
-pub trait NoField {
-    /// Never.
-    fn ready(&self) -> bool {
-        false
-    }
-    /// Never called (see [`NoNativeBuild::builder`]).
-    fn builder<A>(&self) -> unsafe fn(&Python, A) -> Py {
-        unreachable_builder::<A>
-    }
-}
-
-impl<T> NoField for NativeField<T> {}
+// A record field the fast path cannot build: the record is not ready.
+impl<T> NoNativeBuild for NativeField<T> {}
 
 // SAFETY: `Result<T, E>` lowers to `T`'s C form.
 unsafe impl<T: PyReturn, E> PyReturn for Result<T, E> {

@@ -89,7 +89,7 @@ pub fn native_record(record: &Record) -> TokenStream {
                 mut __ffi_abi: Self::Abi,
             ) -> *mut #py::PyObject {
                 #[allow(unused_imports)]
-                use #py::{FieldReturn as _, FieldVec as _, NoField as _};
+                use #py::{FieldVec as _, NativeBuild as _, NoNativeBuild as _};
                 // After a field failed (its exception is set), the others'
                 // C forms are only freed.
                 let mut __ffi_failed = false;
@@ -115,7 +115,7 @@ pub fn native_record(record: &Record) -> TokenStream {
 
             fn ready() -> bool {
                 #[allow(unused_imports)]
-                use #py::{FieldReturn as _, FieldVec as _, NoField as _};
+                use #py::{FieldVec as _, NativeBuild as _, NoNativeBuild as _};
                 static READY: #py::Readiness = #py::Readiness::new();
                 READY.get(|| {
                     #layout_fn().is_some()

@@ -25,10 +25,55 @@ pub struct RecordLayout {
     offsets: Box<[isize]>,
 }
 
-/// The registered record classes, by type key (what
+/// Registered classes of one kind (records, enums), by type key (what
 /// [`crate::describe::type_key`] gives and the helper keys its types by).
 /// Entries are leaked: they live as long as the classes they hold.
-static RECORDS: Mutex<Vec<(String, &'static RecordLayout)>> = Mutex::new(Vec::new());
+pub struct Registry<L: 'static>(Mutex<Vec<(String, &'static L)>>);
+
+impl<L> Registry<L> {
+    const fn new() -> Registry<L> {
+        Registry(Mutex::new(Vec::new()))
+    }
+
+    /// Adds the layout `make` gives for `key`, unless `key` is registered
+    /// already (then `make` is not called). Whether it was added.
+    fn add(&self, key: &str, make: impl FnOnce() -> L) -> bool {
+        let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.iter().any(|(known, _)| known == key) {
+            return false;
+        }
+        entries.push((key.to_owned(), Box::leak(Box::new(make()))));
+        true
+    }
+
+    fn find(&self, key: &str) -> Option<&'static L> {
+        let entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .iter()
+            .find(|(known, _)| known == key)
+            .map(|(_, layout)| *layout)
+    }
+}
+
+/// A kind of registered class: where its registry is, and how many fields
+/// (or variants) its layout was registered with.
+pub trait Layout: Sized + Sync + 'static {
+    /// The kind's registry.
+    fn registry() -> &'static Registry<Self>;
+    /// Fields of a record, members of an enum.
+    fn count(&self) -> usize;
+}
+
+static RECORDS: Registry<RecordLayout> = Registry::new();
+
+impl Layout for RecordLayout {
+    fn registry() -> &'static Registry<Self> {
+        &RECORDS
+    }
+    fn count(&self) -> usize {
+        self.offsets.len()
+    }
+}
 
 /// Registers the class of the record `key` for the fast path: `offsets`
 /// points to `count` byte offsets, one per field in field order, of the
@@ -73,51 +118,45 @@ pub unsafe extern "C" fn ffi_export_python_record(
     if !offsets.iter().all(valid) {
         return 0;
     }
-    let mut records = RECORDS.lock().unwrap_or_else(|e| e.into_inner());
-    if records.iter().any(|(known, _)| known == key) {
-        return 0;
-    }
-    // The class is kept for the process: the layout refers to it.
-    api_call!(api, incref(class));
-    let layout = Box::leak(Box::new(RecordLayout {
-        class: class as usize,
-        offsets,
-    }));
-    records.push((key.to_owned(), layout));
-    1
+    let added = RECORDS.add(key, || {
+        // The class is kept for the process: the layout refers to it.
+        api_call!(api, incref(class));
+        RecordLayout {
+            class: class as usize,
+            offsets,
+        }
+    });
+    c_int::from(added)
 }
 
-/// A record type's registered layout, looked up once (generated code keeps
-/// one per record type in a `static`).
-pub struct LayoutCache(OnceLock<&'static RecordLayout>);
+/// A type's registered layout, looked up once (generated code keeps one
+/// per record or enum type in a `static`).
+pub struct Cache<L: 'static>(OnceLock<&'static L>);
 
-impl LayoutCache {
+/// A record type's registered layout.
+pub type LayoutCache = Cache<RecordLayout>;
+/// An enum type's registered class.
+pub type EnumCache = Cache<EnumLayout>;
+
+impl<L: Layout> Cache<L> {
     /// An empty cache.
     #[allow(clippy::new_without_default)]
-    pub const fn new() -> LayoutCache {
-        LayoutCache(OnceLock::new())
+    pub const fn new() -> Cache<L> {
+        Cache(OnceLock::new())
     }
 
-    /// The layout of the record `desc` describes, if its class was
-    /// registered with `fields` fields. The registry is consulted until it
-    /// answers; the helper registers every record before returning the
+    /// The layout of the type `desc` describes, if its class was registered
+    /// with `len` fields (or members). The registry is consulted until it
+    /// answers; the helper registers every class before returning the
     /// library, so a miss then is final (the ctypes path is used).
-    pub fn get(
-        &self,
-        desc: &crate::describe::TypeDesc,
-        fields: usize,
-    ) -> Option<&'static RecordLayout> {
+    pub fn get(&self, desc: &crate::describe::TypeDesc, len: usize) -> Option<&'static L> {
         if let Some(layout) = self.0.get() {
             return Some(layout);
         }
         let key = crate::describe::type_key(desc)?;
-        let found = RECORDS
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .find(|(known, _)| *known == key)
-            .map(|(_, layout)| *layout)
-            .filter(|layout| layout.offsets.len() == fields)?;
+        let found = L::registry()
+            .find(&key)
+            .filter(|layout| layout.count() == len)?;
         Some(*self.0.get_or_init(|| found))
     }
 }
@@ -280,7 +319,7 @@ thread_local! {
     static DEPTH: Cell<u32> = const { Cell::new(0) };
 }
 
-/// One record level of a native read, or `None` past [`MAX_DEPTH`].
+/// One record level of a native read, or `None` past `MAX_DEPTH` levels.
 pub struct Nested(());
 
 impl Nested {
@@ -309,8 +348,16 @@ pub struct EnumLayout {
     members: Box<[usize]>,
 }
 
-/// The registered enum classes, by type key.
-static ENUMS: Mutex<Vec<(String, &'static EnumLayout)>> = Mutex::new(Vec::new());
+static ENUMS: Registry<EnumLayout> = Registry::new();
+
+impl Layout for EnumLayout {
+    fn registry() -> &'static Registry<Self> {
+        &ENUMS
+    }
+    fn count(&self) -> usize {
+        self.members.len()
+    }
+}
 
 /// Registers the class of the field-less enum `key` for the fast path:
 /// `members` is a tuple of its members, one per Rust variant in order.
@@ -351,53 +398,18 @@ pub unsafe extern "C" fn ffi_export_python_enum(
         }
         kept.push(member as usize);
     }
-    let mut enums = ENUMS.lock().unwrap_or_else(|e| e.into_inner());
-    if enums.iter().any(|(known, _)| known == key) {
-        return 0;
-    }
-    // The class and its members are kept for the process.
-    api_call!(api, incref(class));
-    for &member in &kept {
-        api_call!(api, incref(member as Py));
-    }
-    let layout = Box::leak(Box::new(EnumLayout {
-        class: class as usize,
-        members: kept.into(),
-    }));
-    enums.push((key.to_owned(), layout));
-    1
-}
-
-/// An enum type's registered class, looked up once (as [`LayoutCache`]).
-pub struct EnumCache(OnceLock<&'static EnumLayout>);
-
-impl EnumCache {
-    /// An empty cache.
-    #[allow(clippy::new_without_default)]
-    pub const fn new() -> EnumCache {
-        EnumCache(OnceLock::new())
-    }
-
-    /// The class of the enum `desc` describes, if it was registered with
-    /// `variants` members.
-    pub fn get(
-        &self,
-        desc: &crate::describe::TypeDesc,
-        variants: usize,
-    ) -> Option<&'static EnumLayout> {
-        if let Some(layout) = self.0.get() {
-            return Some(layout);
+    let added = ENUMS.add(key, || {
+        // The class and its members are kept for the process.
+        api_call!(api, incref(class));
+        for &member in &kept {
+            api_call!(api, incref(member as Py));
         }
-        let key = crate::describe::type_key(desc)?;
-        let found = ENUMS
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .find(|(known, _)| *known == key)
-            .map(|(_, layout)| *layout)
-            .filter(|layout| layout.members.len() == variants)?;
-        Some(*self.0.get_or_init(|| found))
-    }
+        EnumLayout {
+            class: class as usize,
+            members: kept.into(),
+        }
+    });
+    c_int::from(added)
 }
 
 impl EnumLayout {
@@ -415,12 +427,7 @@ impl EnumLayout {
         }
         // An `int` or an `IntEnum` member: `PyLong_AsLongLong` reads the
         // number itself (no `__index__` runs for an `int` subclass).
-        let value = api_call!(py.api, long_as_long_long(obj));
-        if value == -1 && !api_call!(py.api, err_occurred()).is_null() {
-            api_call!(py.api, err_clear());
-            return None;
-        }
-        Some(value)
+        py.long_i64(obj)
     }
 }
 
