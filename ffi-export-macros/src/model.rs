@@ -437,7 +437,8 @@ impl ReturnKind {
             ReturnKind::Result(inner) => {
                 !matches!(**inner, ReturnKind::Result(_)) && inner.is_native_candidate()
             }
-            ReturnKind::Object | ReturnKind::Iterator(_) | ReturnKind::Unsupported(_) => false,
+            ReturnKind::Object => true,
+            ReturnKind::Iterator(_) | ReturnKind::Unsupported(_) => false,
         }
     }
 

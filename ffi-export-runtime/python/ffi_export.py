@@ -1033,7 +1033,9 @@ class _Object:
     record field...), the value is moved into Rust and this object closes,
     unless the call refused its arguments (``InvalidArgument``)."""
 
-    __slots__ = ("__weakref__", "_handle", "_id", "_moved")
+    # `_fresh`: set by the fast path's native `__new__` on the instance it
+    # made, cleared by the native `__init__` that accepts it.
+    __slots__ = ("__weakref__", "_fresh", "_handle", "_id", "_moved")
     _handle: int
     _id: int
     _ffi_free: Any = None
@@ -4442,8 +4444,24 @@ def _docstring(export: _Desc, named: _NamedDescs) -> str:
 # ---------------------------------------------------------------------------
 # The CPython fast path (see ffi-export-runtime/src/python.rs)
 
+class _NativeMaker(Protocol):
+    """What ``_fast_path_maker`` returns: it makes the native function of
+    an export (called), and the native dunders of object classes."""
+
+    def __call__(self, name: str, slow: Callable[..., Any], names: List[str], defaults: List[Any],
+                 method: bool = False) -> Any: ...
+
+    def constructor(self, name: str, slow: Callable[..., Any], names: List[str], defaults: List[Any],
+                    key: str) -> Any: ...
+
+    def slot(self, key: str, which: int, slow: Callable[..., Any]) -> Any: ...
+
+    def protocol(self, name: str, slow: Callable[..., Any], names: List[str], defaults: List[Any], key: str,
+                 others: int) -> Any: ...
+
+
 def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None],
-                     error_class: Callable[[str], type]) -> Optional[Callable[..., Any]]:
+                     error_class: Callable[[str], type]) -> Optional[_NativeMaker]:
     """Turns on the library's CPython fast path, or returns None where it
     cannot be used (another Python implementation, a debug build, or
     ``FFI_EXPORT_NO_FAST=1``).
@@ -4466,6 +4484,9 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None],
         init = cdll["ffi_export_python_init"]
         make = cdll["ffi_export_python_native"]
         make_method = cdll["ffi_export_python_native_method"]
+        make_constructor = cdll["ffi_export_python_constructor"]
+        make_slot = cdll["ffi_export_python_object_slot"]
+        make_protocol = cdll["ffi_export_python_protocol_method"]
     except AttributeError:
         return None
     layout_fn.restype = ctypes.c_char_p
@@ -4475,7 +4496,7 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None],
                "raise_fault": raise_fault, "error_class": error_class, "RustPanic": RustPanic,
                "InvalidArgument": InvalidArgument, "foreign_failures": _foreign_failures,
                "Object": _Object, "callback_result": _native_callback_result,
-               "SystemError": SystemError}
+               "SystemError": SystemError, "NotImplemented": NotImplemented}
     values: List[Tuple[str, int]] = []
     for line in layout_fn().decode("ascii").splitlines():
         role, _, name = line.partition(" ")
@@ -4496,7 +4517,16 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None],
                                 ctypes.py_object)(_address(make))
     make_method_fn = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_char_p, ctypes.py_object, ctypes.py_object,
                                        ctypes.py_object, ctypes.c_ssize_t)(_address(make_method))
-    _fast_keepalive.append((raise_fault, error_class, init_fn, make_fn, make_method_fn))
+    make_constructor_fn = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_char_p, ctypes.py_object, ctypes.py_object,
+                                            ctypes.py_object, ctypes.c_char_p,
+                                            ctypes.py_object)(_address(make_constructor))
+    make_slot_fn = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_char_p, ctypes.c_int,
+                                     ctypes.py_object)(_address(make_slot))
+    make_protocol_fn = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_char_p, ctypes.py_object, ctypes.py_object,
+                                         ctypes.py_object, ctypes.c_ssize_t, ctypes.c_char_p,
+                                         ctypes.c_uint32)(_address(make_protocol))
+    _fast_keepalive.append((raise_fault, error_class, init_fn, make_fn, make_method_fn, make_constructor_fn,
+                            make_slot_fn, make_protocol_fn))
     handle_offset = _handle_offset()
 
     def native(name: str, slow: Callable[..., Any], names: List[str], defaults: List[Any],
@@ -4517,7 +4547,42 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None],
         if function is not None:
             _finish_native_type(type(function))
         return function
-    return native
+
+    def constructor(name: str, slow: Callable[..., Any], names: List[str], defaults: List[Any],
+                    key: str) -> Any:
+        """The native ``__new__`` of the registered object class ``key``,
+        calling the constructor export ``name`` (parameters as for
+        ``native``); ``slow(params...)`` returns a fresh instance or raises
+        the ctypes path's error, and a subclass gets ``_Object.__new__``.
+        None if there is none."""
+        interned, given = tuple(sys.intern(n) for n in names), tuple(defaults)
+        return make_constructor_fn(name.encode(), slow, interned, given, key.encode(), _Object.__new__)
+
+    def slot(key: str, which: int, slow: Callable[..., Any]) -> Any:
+        """The native ``__init__`` (``which`` 0) or ``__del__`` (1) of the
+        registered object class ``key``, handing what it does not do
+        itself to ``slow``; None if there is none."""
+        return make_slot_fn(key.encode(), which, slow)
+
+    def protocol(name: str, slow: Callable[..., Any], names: List[str], defaults: List[Any], key: str,
+                 others: int) -> Any:
+        """The native method ``name`` of the registered object class
+        ``key`` (as ``native(..., method=True)``) whose parameters after
+        ``self`` marked in the bits of ``others`` are other instances of
+        the class, passed as their handles; another type is
+        ``NotImplemented``. None if there is none."""
+        if handle_offset is None:
+            return None
+        interned, given = tuple(sys.intern(n) for n in names), tuple(defaults)
+        function = make_protocol_fn(name.encode(), slow, interned, given, handle_offset, key.encode(), others)
+        if function is not None:
+            _finish_native_type(type(function))
+        return function
+
+    native.protocol = protocol  # type: ignore[attr-defined]
+    native.constructor = constructor  # type: ignore[attr-defined]
+    native.slot = slot  # type: ignore[attr-defined]
+    return cast(_NativeMaker, native)
 
 
 def _native_callback_result(rust: str, value: Any) -> Any:
@@ -4567,19 +4632,25 @@ def _slot_offsets(cls: Any, names: Sequence[str]) -> Optional[List[int]]:
     return offsets
 
 
-def _register_records(cdll: ctypes.CDLL, types: _Types) -> None:
-    """Registers the classes of every (not plain-data) record and every
-    field-less enum with the library's fast path, which then reads and
-    builds their instances itself: a record's class and its fields' slot
-    offsets in field order (``ffi_export_python_record``), an enum's class
-    and its members in variant order (``ffi_export_python_enum``). A record
-    that cannot be measured is not registered, and exports using it keep
-    their ctypes wrappers."""
+def _register_records(cdll: ctypes.CDLL, types: _Types, slot: Callable[[str, int, Callable[..., Any]], Any]) -> None:
+    """Registers the classes of every (not plain-data) record, every
+    field-less enum and every object type with the library's fast path,
+    which then reads and builds their instances itself: a record's class
+    and its fields' slot offsets in field order
+    (``ffi_export_python_record``), an enum's class and its members in
+    variant order (``ffi_export_python_enum``), an object's class and its
+    ``_handle``, ``_id`` and ``_fresh`` slot offsets
+    (``ffi_export_python_object``; its ``__del__`` becomes the native one
+    ``slot`` makes). A class that cannot be measured is not registered,
+    and exports using it keep their ctypes wrappers."""
     try:
         record_address = _address(cdll["ffi_export_python_record"])
         enum_address = _address(cdll["ffi_export_python_enum"])
+        object_address = _address(cdll["ffi_export_python_object"])
     except AttributeError:
         return
+    register_object = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.py_object, ctypes.c_ssize_t,
+                                        ctypes.c_ssize_t, ctypes.c_ssize_t, ctypes.c_ssize_t)(object_address)
     register_record = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.py_object,
                                         ctypes.POINTER(ctypes.c_ssize_t), ctypes.c_size_t,
                                         ctypes.c_ssize_t)(record_address)
@@ -4590,6 +4661,15 @@ def _register_records(cdll: ctypes.CDLL, types: _Types) -> None:
         cls = types.classes[key]
         if isinstance(kind, _EnumKind):
             register_enum(key.encode(), cls, tuple(cls[name] for name, _ in desc["variants"]))
+            continue
+        if isinstance(kind, _ObjectKind) and kind.kind == "object":
+            slots = _slot_offsets(cls, ["_handle", "_id", "_fresh"])
+            if slots is not None and register_object(key.encode(), cls, *slots, cls.__basicsize__) == 1:
+                finalizer = slot(key, 1, _Object.__del__)
+                if finalizer is not None:
+                    finalizer.__name__ = "__del__"
+                    finalizer.__qualname__ = f"{cls.__qualname__}.__del__"
+                    cls.__del__ = finalizer
             continue
         if not isinstance(kind, _RecordKind) or desc["pod"]:
             continue
@@ -4847,7 +4927,7 @@ class _Binder:
         self.cancel_task = cancel
         self.fast = _fast_path_maker(cdll, self.raise_fault, library._error_class)
         if self.fast is not None:
-            _register_records(cdll, types)
+            _register_records(cdll, types, self.fast.slot)
         self._keeping_gil: Optional[ctypes.CDLL] = None
 
     def keeping_gil(self) -> ctypes.CDLL:
@@ -5073,8 +5153,22 @@ class _Binder:
                 fast = self.fast(name, function, ["self", "_fx_h", *w.names[1:]], defaults, method=True)
             else:
                 fast = self.fast(name, function, w.names, defaults)
+                if fast is not None and _constructs(export):
+                    # For the class's native `__new__` (`_Library._install`).
+                    fast._ffi_params = (name, w.names, defaults)
         others = [p for p, param in zip(w.names[1:], export["params"]) if param.get("borrowed")]
-        if fast is not None and method and _is_protocol(export) and others:
+        if fast is not None and method and _is_protocol(export) and others and self.fast is not None:
+            # An object's comparison (`eq`, `cmp`) is its dunder: natively,
+            # the other operand's handle is read from its slot, and another
+            # type is `NotImplemented`.
+            mask = sum(1 << index for index, p in enumerate(w.names[1:]) if p in others)
+            dunder = self.fast.protocol(name, function, ["self", "_fx_h", *w.names[1:]],
+                                        [w.defaults[p] for p in w.names if p in w.defaults],
+                                        export["owner"]["key"], mask)
+            if dunder is not None:
+                dunder._ffi_dunder = True
+                fast = dunder
+        if fast is not None and method and _is_protocol(export) and others and not getattr(fast, "_ffi_dunder", 0):
             # An object's comparison (`eq`, `cmp`) is its dunder: another
             # type is `NotImplemented`, and the other object's handle is read
             # here and passed to the native method as a number.
@@ -5309,7 +5403,7 @@ class Library:
             if export["owner"] and _is_protocol(export):
                 shims.setdefault(export["owner"]["key"], {})[_rust_name(export)] = function
             elif export["owner"]:
-                self._install(self._types.classes[export["owner"]["key"]], export, function)
+                self._install(self._types.classes[export["owner"]["key"]], export, function, binder.fast)
         for key, table in shims.items():
             _install_protocols(self._types.classes[key], table)
         for kind in self._types.kinds.values():
@@ -5349,9 +5443,12 @@ class Library:
             cls.__module__ = module
 
     @staticmethod
-    def _install(cls: Any, export: _Desc, function: Callable[..., Any]) -> None:
+    def _install(cls: Any, export: _Desc, function: Callable[..., Any], fast: Optional[Any] = None) -> None:
         """Puts a bound associated function on its object class (a getter or
-        setter also makes its property)."""
+        setter also makes its property). A ``new`` constructor becomes the
+        class's constructor: its ``__init__``, and with the fast path
+        (``fast``, the native function maker) a native ``__new__`` and
+        ``__init__`` in front of it."""
         name = function.__name__
         if _receiver(export) is not None:
             if export.get("property"):
@@ -5382,6 +5479,43 @@ class Library:
             __init__.__doc__ = function.__doc__
             __init__.__qualname__ = f"{cls.__qualname__}.__init__"
             cls.__init__ = __init__
+            params = getattr(function, "_ffi_params", None)
+            if fast is not None and params is not None:
+                Library._install_native_constructor(cls, export, params, __init__, fast)
+
+    @staticmethod
+    def _install_native_constructor(cls: Any, export: _Desc, params: Tuple[str, List[str], List[Any]],
+                                    init: Callable[..., None], fast: Any) -> None:
+        """Makes ``cls(...)`` native: its ``__new__`` calls the constructor's
+        fast function and returns the instance it builds, marked fresh; its
+        ``__init__`` accepts that instance and hands any other call (a
+        second ``__init__``, a subclass's instance) to ``init``, the Python
+        ``__init__``. Nothing changes if the class is not registered."""
+        name, names, defaults = params
+
+        def slow_new(*args: Any, **kwargs: Any) -> Any:
+            # The fallback of the native `__new__` (arguments it does not
+            # read itself): the ctypes path's checks and errors.
+            obj = _Object.__new__(cls)
+            init(obj, *args, **kwargs)
+            obj._fresh = True
+            return obj
+
+        new = fast.constructor(name, slow_new, names, defaults, export["owner"]["key"])
+        native_init = fast.slot(export["owner"]["key"], 0, init)
+        if new is None or native_init is None:
+            return
+        for made, method in ((new, "__new__"), (native_init, "__init__")):
+            made.__name__ = method
+            made.__qualname__ = f"{cls.__qualname__}.{method}"
+            made.__doc__ = init.__doc__
+            made.__module__ = init.__module__
+        native_init.__wrapped__ = init
+        new.__wrapped__ = slow_new
+        signature = inspect.signature(init)
+        cls.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])
+        cls.__new__ = new
+        cls.__init__ = native_init
 
     def _make_error_classes(self) -> None:
         """Makes the exception class of every error type an export can

@@ -312,6 +312,9 @@ pub struct ObjectDesc {
     pub doc: &'static str,
     /// The destructor export, `<Name>_free`.
     pub free: &'static str,
+    /// Frees a handle quietly (a finalizer's `<Name>_free`: failures and
+    /// panics dropped), for the CPython fast path's native `__del__`.
+    pub release: fn(u64),
 }
 
 /// An `#[export]` struct.
@@ -1159,6 +1162,7 @@ mod tests {
                 module: "m",
                 doc: "",
                 free: "Item_free",
+                release: |_| {},
             };
             &DESC
         }

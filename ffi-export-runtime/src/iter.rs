@@ -114,6 +114,9 @@ fn iterator_desc() -> &'static ObjectDesc {
         module: "",
         doc: "An iterator returned by an export.",
         free: "",
+        // Not a named type (never in `TYPES`), so never registered with
+        // the fast path, which is all this is for.
+        release: |_| {},
     };
     &DESC
 }

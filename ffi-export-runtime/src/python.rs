@@ -154,6 +154,7 @@ py_api! {
         object_base = "Object",
         callback_result = "callback_result",
         system_error = "SystemError",
+        not_implemented = "NotImplemented",
     }
     functions {
         long_as_long_long = "PyLong_AsLongLong": fn(Py) -> i64,
@@ -238,7 +239,13 @@ macro_rules! api_call {
     }};
 }
 
+mod objects;
 mod records;
+pub use objects::{
+    build_object, ffi_export_python_constructor, ffi_export_python_object,
+    ffi_export_python_object_slot, ffi_export_python_protocol_method, release_quietly, ObjectCache,
+    ObjectLayout,
+};
 pub use records::{
     build_record, enum_member, ffi_export_python_enum, ffi_export_python_record, Cache, EnumCache,
     EnumLayout, Layout, LayoutCache, Nested, Readiness, RecordLayout, Registry,
@@ -337,6 +344,66 @@ pub unsafe extern "C" fn ffi_export_python_native(
         api_call!(api, incref(api.py_none));
         return api.py_none;
     }
+    new_native_function(
+        api,
+        NativeParts {
+            slow,
+            names,
+            defaults,
+            count,
+            required,
+            fast: Some(fast),
+            role: Role::Function,
+            other: core::ptr::null_mut(),
+        },
+    )
+}
+
+/// What a `native_function` is, besides the export it calls.
+#[derive(Clone, Copy)]
+enum Role {
+    /// A free function (or a static method): `fast` over the arguments.
+    Function,
+    /// A method, called as `(self, params...)`: the handle is read from
+    /// `self`'s `_handle` slot and passed second.
+    Method(MethodRole),
+    /// An object class's `__new__`, called as `(cls, params...)`; see
+    /// `objects.rs`.
+    New(objects::NewRole),
+    /// An object class's `__init__`; see `objects.rs`.
+    Init(isize),
+    /// An object class's `__del__`; see `objects.rs`.
+    Del(&'static objects::ObjectLayout),
+}
+
+/// Where a method finds its handles.
+#[derive(Clone, Copy)]
+struct MethodRole {
+    /// The offset of the `_handle` slot in instances of the helper's
+    /// `_Object` (and so of its subclasses).
+    handle: isize,
+    /// The object's other operands (`other: &Self` of a comparison), one
+    /// bit per parameter after `self`, each passed as its handle; and the
+    /// class they must be instances of (else the call is `NotImplemented`).
+    others: u32,
+    class: usize,
+}
+
+/// The fields of a new `native_function`.
+struct NativeParts {
+    slow: Py,
+    names: Py,
+    defaults: Py,
+    count: isize,
+    required: isize,
+    fast: Option<FastFn>,
+    role: Role,
+    other: Py,
+}
+
+/// A new `native_function` of `parts` (the objects in it are borrowed: it
+/// takes references of its own), or NULL with an exception set.
+fn new_native_function(api: &PyApi, parts: NativeParts) -> Py {
     let class = native_function_type(api);
     if class.is_null() {
         return class;
@@ -345,22 +412,26 @@ pub unsafe extern "C" fn ffi_export_python_native(
     if object.is_null() {
         return object;
     }
-    for held in [slow, names, defaults] {
-        api_call!(api, incref(held));
+    for held in [parts.slow, parts.names, parts.defaults, parts.other] {
+        if !held.is_null() {
+            api_call!(api, incref(held));
+        }
     }
     // SAFETY: a new, zeroed object of the `native_function` type, whose
-    // basic size is `NativeFunction`'s: its fields are written once here,
-    // before anything else can see it.
+    // basic size is `NativeFunction`'s: its fields are written once here
+    // (through raw pointers: the zeroed `role` is not a value yet), before
+    // anything else can see it.
     unsafe {
         let this = object.cast::<NativeFunction>();
-        (*this).vectorcall = Some(native_vectorcall);
-        (*this).slow = slow;
-        (*this).names = names;
-        (*this).defaults = defaults;
-        (*this).count = count;
-        (*this).required = required;
-        (*this).fast = Some(fast);
-        (*this).handle_offset = 0;
+        core::ptr::addr_of_mut!((*this).vectorcall).write(Some(native_vectorcall));
+        core::ptr::addr_of_mut!((*this).slow).write(parts.slow);
+        core::ptr::addr_of_mut!((*this).names).write(parts.names);
+        core::ptr::addr_of_mut!((*this).defaults).write(parts.defaults);
+        core::ptr::addr_of_mut!((*this).count).write(parts.count);
+        core::ptr::addr_of_mut!((*this).required).write(parts.required);
+        core::ptr::addr_of_mut!((*this).fast).write(parts.fast);
+        core::ptr::addr_of_mut!((*this).role).write(parts.role);
+        core::ptr::addr_of_mut!((*this).other).write(parts.other);
     }
     object
 }
@@ -396,7 +467,13 @@ pub unsafe extern "C" fn ffi_export_python_native_method(
     };
     if !object.is_null() && object != api.py_none {
         // SAFETY: a `native_function` just made, seen by nobody else yet.
-        unsafe { (*object.cast::<NativeFunction>()).handle_offset = handle_offset };
+        unsafe {
+            (*object.cast::<NativeFunction>()).role = Role::Method(MethodRole {
+                handle: handle_offset,
+                others: 0,
+                class: 0,
+            })
+        };
     }
     object
 }
@@ -415,9 +492,10 @@ struct NativeFunction {
     count: isize,
     required: isize,
     fast: Option<FastFn>,
-    /// A method's: the offset of the `_handle` slot in instances of the
-    /// helper's `_Object` (and so of its subclasses); 0 for a free function.
-    handle_offset: isize,
+    /// What the function is (a method reads its handle from `self`).
+    role: Role,
+    /// `New`: what makes an instance of a subclass; NULL otherwise.
+    other: Py,
 }
 
 /// The `native_function` type, made on first use (and kept).
@@ -552,7 +630,7 @@ unsafe extern "C" fn native_dealloc(object: Py) {
         let this = &*object.cast::<NativeFunction>();
         (
             PyObject::type_of(object),
-            [this.dict, this.slow, this.names, this.defaults],
+            [this.dict, this.slow, this.names, this.defaults, this.other],
         )
     };
     for held in held {
@@ -586,13 +664,26 @@ unsafe extern "C" fn native_vectorcall(
     // SAFETY: CPython calls this for `native_function` objects only, which
     // `ffi_export_python_native` filled completely.
     let this = unsafe { &*callable.cast::<NativeFunction>() };
-    let Some(fast) = this.fast else {
-        return core::ptr::null_mut();
-    };
-    if this.handle_offset != 0 {
+    let fast = match (this.role, this.fast) {
+        (Role::Function, Some(fast)) => fast,
         // SAFETY: forwarded contract.
-        return unsafe { method_vectorcall(api, this, fast, args, nargsf, kwnames) };
-    }
+        (Role::Method(role), Some(fast)) => {
+            return unsafe { method_vectorcall(api, this, fast, role, args, nargsf, kwnames) }
+        }
+        // SAFETY: forwarded contract.
+        (Role::New(role), Some(fast)) => {
+            return unsafe { objects::new_vectorcall(api, this, fast, role, args, nargsf, kwnames) }
+        }
+        // SAFETY: forwarded contract.
+        (Role::Init(fresh), _) => {
+            return unsafe { objects::init_vectorcall(api, this, fresh, args, nargsf, kwnames) }
+        }
+        // SAFETY: forwarded contract.
+        (Role::Del(layout), _) => {
+            return unsafe { objects::del_vectorcall(api, this, layout, args, nargsf, kwnames) }
+        }
+        (_, None) => return core::ptr::null_mut(),
+    };
     let nargs = (nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET) as isize;
     if kwnames.is_null() && nargs == this.count {
         // SAFETY: `nargs` live arguments with the GIL held, as the fast
@@ -616,12 +707,17 @@ unsafe extern "C" fn native_vectorcall(
 /// anything else (no `self`, `self` of another type, no handle) goes to
 /// the wrapper as it came, which raises the documented error.
 ///
+/// The object's other operands (`role.others`) are read the same way:
+/// one not an instance of `role.class` makes the call `NotImplemented`
+/// (a comparison with another type), a closed one goes to the wrapper.
+///
 /// # Safety
-/// As [`native_vectorcall`]; `this.handle_offset` is non-zero.
+/// As [`native_vectorcall`]; `role` is the function's own.
 unsafe fn method_vectorcall(
     api: &PyApi,
     this: &NativeFunction,
     fast: FastFn,
+    role: MethodRole,
     args: *const Py,
     nargsf: usize,
     kwnames: Py,
@@ -644,16 +740,11 @@ unsafe fn method_vectorcall(
     let handle = if api_call!(api, type_is_subtype(class, api.object_base)) != 0 {
         // SAFETY: `receiver` is an instance of `_Object` or of a subclass
         // (whose layout starts with `_Object`'s): its `_handle` slot is at
-        // `handle_offset` (the helper measured it, as the contract of
+        // `role.handle` (the helper measured it, as the contract of
         // `ffi_export_python_native_method` requires; checked past the
         // header and aligned there), holding NULL (unset) or a strong
         // reference. The GIL is held, so nothing changes it meanwhile.
-        unsafe {
-            *receiver
-                .cast::<u8>()
-                .offset(this.handle_offset)
-                .cast::<Py>()
-        }
+        unsafe { *receiver.cast::<u8>().offset(role.handle).cast::<Py>() }
     } else {
         core::ptr::null_mut()
     };
@@ -661,13 +752,36 @@ unsafe fn method_vectorcall(
         // SAFETY: forwarded contract.
         return unsafe { call_with_keywords(api, this.slow, args, nargsf, kwnames) };
     }
-    // Held for the call: the fast function reads it first, but a fallback
-    // runs Python code that may close the object.
-    api_call!(api, incref(handle));
     let mut expanded = [core::ptr::null_mut(); MAX_NATIVE_PARAMS + 1];
     expanded[0] = receiver;
     expanded[1] = handle;
     expanded[2..=given.len()].copy_from_slice(&given[1..]);
+    if role.others != 0 {
+        // SAFETY: forwarded contract; `expanded` holds the call's
+        // arguments after `self` from index 2.
+        match unsafe { other_handles(api, role, &mut expanded[2..], nargs - 1, kwnames) } {
+            Others::Read => {}
+            Others::NotImplemented => {
+                api_call!(api, incref(api.not_implemented));
+                return api.not_implemented;
+            }
+            // SAFETY: forwarded contract.
+            Others::Fallback => {
+                return unsafe { call_with_keywords(api, this.slow, args, nargsf, kwnames) }
+            }
+        }
+    }
+    // The handles, held for the call: the fast function reads them first,
+    // but a fallback runs Python code that may close the objects.
+    let mut held = [core::ptr::null_mut(); MAX_NATIVE_PARAMS + 1];
+    let mut holding = 0;
+    for (index, &value) in expanded.iter().enumerate().take(given.len() + 1).skip(1) {
+        if index == 1 || role.others & (1 << (index - 2)) != 0 {
+            api_call!(api, incref(value));
+            held[holding] = value;
+            holding += 1;
+        }
+    }
     let nargs = nargs as isize + 1;
     let result = if kwnames.is_null() && nargs == this.count {
         // SAFETY: `count` live arguments (the caller's, and the handle we
@@ -685,8 +799,68 @@ unsafe fn method_vectorcall(
             unsafe { call_with_keywords(api, this.slow, args, nargsf, kwnames) }
         }
     };
-    api_call!(api, decref(handle));
+    for &value in &held[..holding] {
+        api_call!(api, decref(value));
+    }
     result
+}
+
+/// What [`other_handles`] found.
+enum Others {
+    /// Each other operand was replaced by its handle.
+    Read,
+    /// One is not an instance of the class.
+    NotImplemented,
+    /// One is closed, or the call is not one this reads (keywords): the
+    /// wrapper checks it.
+    Fallback,
+}
+
+/// Replaces each of the method's other operands (`role.others`, bits over
+/// `params`, the `nargs` positional arguments after `self`) by the handle
+/// in its `_handle` slot (borrowed from the operand).
+///
+/// # Safety
+/// `params` holds live objects; `role.handle` is the `_handle` offset of
+/// `_Object` instances; the GIL is held.
+unsafe fn other_handles(
+    api: &PyApi,
+    role: MethodRole,
+    params: &mut [Py],
+    nargs: usize,
+    kwnames: Py,
+) -> Others {
+    if !kwnames.is_null() || (role.others >> nargs.min(31)) != 0 {
+        return Others::Fallback;
+    }
+    for (index, param) in params.iter_mut().enumerate().take(nargs) {
+        if role.others & (1 << index) == 0 {
+            continue;
+        }
+        // SAFETY: a live argument.
+        let class = unsafe { PyObject::type_of(*param) };
+        if api_call!(api, type_is_subtype(class, role.class as Py)) == 0 {
+            return Others::NotImplemented;
+        }
+        // SAFETY: an instance of the object's class, a subclass of
+        // `_Object`: its `_handle` slot is at `role.handle` (as for
+        // `self`), holding NULL or a strong reference.
+        let handle = unsafe { *param.cast::<u8>().offset(role.handle).cast::<Py>() };
+        // SAFETY: a live object (checked non-NULL first).
+        if handle.is_null() || unsafe { PyObject::type_of(handle) } != api.int_type {
+            return Others::Fallback;
+        }
+        // A closed operand (handle 0) is the wrapper's error to raise.
+        if api_call!(api, long_as_unsigned_long_long(handle)) == 0 {
+            return Others::Fallback;
+        }
+        if !api_call!(api, err_occurred()).is_null() {
+            api_call!(api, err_clear());
+            return Others::Fallback;
+        }
+        *param = handle;
+    }
+    Others::Read
 }
 
 /// `callable(*args, **keywords)` for a vectorcall's arguments, through
@@ -1612,6 +1786,14 @@ pub unsafe trait PyReturn {
     fn ready() -> bool {
         true
     }
+
+    /// Whether `to_py` can build it inside another result (a list item, a
+    /// record field), where a failure frees the later parts' C forms with
+    /// `FfiData::free_repr`: not for objects, whose handle that does not
+    /// free. Their containers keep the ctypes path.
+    fn nested_ready() -> bool {
+        Self::ready()
+    }
 }
 
 /// Picks `T`'s [`PyReturn`] when it has one ([`NativeBuild`]), else says
@@ -1756,6 +1938,10 @@ unsafe impl<T: FfiData + PyReturn<Abi = <T as FfiData>::Repr>> PyReturn for Opti
     fn ready() -> bool {
         T::ready()
     }
+
+    fn nested_ready() -> bool {
+        T::nested_ready()
+    }
 }
 
 /// An element type whose `Vec<T>` the helper reads as a `list` of its
@@ -1781,7 +1967,7 @@ unsafe impl<T: PyListItem> PyReturn for Vec<T> {
     }
 
     fn ready() -> bool {
-        T::ready()
+        T::nested_ready()
     }
 }
 
@@ -1965,7 +2151,7 @@ impl<T: PyVecField> FieldVec for &&NativeField<Vec<T>> {
 impl<T: PyReturn> NativeBuild<T> for &NativeField<T> {
     #[inline]
     fn ready(&self) -> bool {
-        T::ready()
+        T::nested_ready()
     }
 
     #[inline]

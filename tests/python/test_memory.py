@@ -619,6 +619,14 @@ for np_lib in (lib, slow):
         fails(lambda: np_lib.describe_reading(np_lib.types.Reading("s", 1.0, -1, True, None, None, [])))
         np_lib.samples_sum(np_lib.samples("v", 9)); np_lib.samples_raw(np_lib.samples("v", 4))
         np_lib.folder("f"); np_lib.next_kind(2); fails(lambda: np_lib.next_kind(9))
+        # Objects made, constructed and finalized natively (`native_objects`):
+        # constructors failing and falling back, results, a panicking `Drop`.
+        G = np_lib.types.Gadget
+        gd = G(3, "g" * 30); gd.grown(2); G.maybe(2); G.maybe(0); np_lib.make_gadget(4).close()
+        fails(lambda: G(0, "z")); fails(lambda: G("3", "z")); G(2, "boom", True); fails(lambda: gd.__init__(1, "x"))
+        del gd
+    gc.collect()
+    assert np_lib.types.Gadget.live() == 0, np_lib.types.Gadget.live()
 {extra}
 """
 

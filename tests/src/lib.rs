@@ -4598,3 +4598,88 @@ pub mod values {
         Jukebox { label, playlist }
     }
 }
+
+pub mod native_objects {
+    //! An object the CPython fast path makes, constructs and finalizes
+    //! itself (issue 14): a failing constructor with a default, methods and
+    //! functions returning objects (alone and in an `Option`), a `Drop`
+    //! that can panic, and a live-instance counter.
+
+    use ffi_export::export;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+    /// A gadget of some size.
+    pub struct Gadget {
+        size: u32,
+        name: String,
+        panic_on_drop: bool,
+    }
+
+    impl Drop for Gadget {
+        fn drop(&mut self) {
+            LIVE.fetch_sub(1, Ordering::SeqCst);
+            if self.panic_on_drop {
+                panic!("gadget {} dropped with a panic", self.name);
+            }
+        }
+    }
+
+    fn gadget(size: u32, name: &str, panic_on_drop: bool) -> Gadget {
+        LIVE.fetch_add(1, Ordering::SeqCst);
+        Gadget {
+            size,
+            name: name.to_owned(),
+            panic_on_drop,
+        }
+    }
+
+    /// A gadget, made and dropped natively.
+    #[export]
+    impl Gadget {
+        /// A gadget of `size` (0 is an error); `panic_on_drop` makes its
+        /// `Drop` panic.
+        pub fn new(
+            size: u32,
+            name: &str,
+            #[ffi(default = false)] panic_on_drop: bool,
+        ) -> Result<Gadget, String> {
+            if size == 0 {
+                return Err(format!("gadget {name}: size must be positive"));
+            }
+            Ok(gadget(size, name, panic_on_drop))
+        }
+
+        /// Its size.
+        pub fn size(&self) -> u32 {
+            self.size
+        }
+
+        /// Its name.
+        pub fn name(&self) -> String {
+            self.name.clone()
+        }
+
+        /// A copy `by` larger.
+        pub fn grown(&self, by: u32) -> Gadget {
+            gadget(self.size + by, &self.name, false)
+        }
+
+        /// A gadget of `size`, none for 0.
+        pub fn maybe(size: u32) -> Option<Gadget> {
+            (size > 0).then(|| gadget(size, "maybe", false))
+        }
+
+        /// How many gadgets are alive.
+        pub fn live() -> usize {
+            LIVE.load(Ordering::SeqCst)
+        }
+    }
+
+    /// A gadget of `size`, from a free function.
+    #[export]
+    pub fn make_gadget(size: u32) -> Gadget {
+        gadget(size, "made", false)
+    }
+}

@@ -518,8 +518,7 @@ pub fn callable(model: &ExportFn) -> TokenStream {
 /// object's other operand, or owned values the runtime reads natively
 /// (`PyArg`), and whose result is one `PyReturn` builds.
 fn python_fast_path(model: &ExportFn, ret: &AtType) -> Option<TokenStream> {
-    if matches!(model.kind, FnKind::Constructor)
-        || !model.ret.kind.is_native_candidate()
+    if !model.ret.kind.is_native_candidate()
         // An operator's result (`<T as Add>::Output`) is unknown when its
         // impl is missing: that is reported once, at the protocol's name.
         || (model.kind.is_protocol() && model.ret.kind.is_named())

@@ -16,6 +16,7 @@ pub fn object(object: &Object, type_name: &str, c_prefix: &str) -> TokenStream {
     let owner = object.owner();
     let rt = runtime();
     let desc_fn = format_ident!("__ffi_export_object_{}", type_name);
+    let layout_fn = format_ident!("__ffi_export_object_layout_{}", type_name);
     let free_name = format!("{c_prefix}_free");
     // The object's symbols are one crate-wide name: `<prefix>_free` stands
     // for them (two objects of one prefix collide there first).
@@ -122,8 +123,48 @@ pub fn object(object: &Object, type_name: &str, c_prefix: &str) -> TokenStream {
                 module: ::core::module_path!(),
                 doc: #doc,
                 free: #free_name,
+                release: #rt::python::release_quietly::<#owner>,
             };
             &DESC
+        }
+
+        // SAFETY: an object's C form is its handle, which `build_object`
+        // hands to the Python object it makes (freed by its finalizer) or
+        // frees when that cannot be made.
+        unsafe impl #rt::python::PyReturn for #owner {
+            type Abi = u64;
+            unsafe fn to_py(
+                __ffi_py: &#rt::python::Python,
+                __ffi_handle: u64,
+            ) -> *mut #rt::python::PyObject {
+                // SAFETY: a handle just registered for this type (the
+                // caller's contract), given away here.
+                unsafe {
+                    #rt::python::build_object(
+                        __ffi_py,
+                        #layout_fn(),
+                        __ffi_handle,
+                        #rt::python::release_quietly::<#owner>,
+                    )
+                }
+            }
+
+            fn ready() -> bool {
+                #layout_fn().is_some()
+            }
+
+            fn nested_ready() -> bool {
+                false
+            }
+        }
+
+        /// The registered class of the object type (see the runtime's
+        /// `python::objects`), if the helper registered it.
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        fn #layout_fn() -> ::core::option::Option<&'static #rt::python::ObjectLayout> {
+            static LAYOUT: #rt::python::ObjectCache = #rt::python::ObjectCache::new();
+            LAYOUT.get(&<#owner as #rt::FfiData>::DESC, 0)
         }
 
         /// Drops the object behind `handle`; 0 and freed handles are no-ops.

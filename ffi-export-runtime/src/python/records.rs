@@ -31,13 +31,13 @@ pub struct RecordLayout {
 pub struct Registry<L: 'static>(Mutex<Vec<(String, &'static L)>>);
 
 impl<L> Registry<L> {
-    const fn new() -> Registry<L> {
+    pub(super) const fn new() -> Registry<L> {
         Registry(Mutex::new(Vec::new()))
     }
 
     /// Adds the layout `make` gives for `key`, unless `key` is registered
     /// already (then `make` is not called). Whether it was added.
-    fn add(&self, key: &str, make: impl FnOnce() -> L) -> bool {
+    pub(super) fn add(&self, key: &str, make: impl FnOnce() -> L) -> bool {
         let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if entries.iter().any(|(known, _)| known == key) {
             return false;
@@ -46,7 +46,7 @@ impl<L> Registry<L> {
         true
     }
 
-    fn find(&self, key: &str) -> Option<&'static L> {
+    pub(super) fn find(&self, key: &str) -> Option<&'static L> {
         let entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .iter()
