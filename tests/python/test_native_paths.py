@@ -873,7 +873,7 @@ def test_native_objects_behave_as_the_ctypes_path(both: Tuple[ffi_export.Library
 def test_object_constructors_results_and_finalizers_are_native(lib: ffi_export.Library) -> None:
     gadget_class = lib.types.Gadget
     for function in (lib.make_gadget, gadget_class.maybe, vars(gadget_class)["grown"], gadget_class.new,
-                     vars(gadget_class)["__new__"], vars(gadget_class)["__init__"], vars(gadget_class)["__del__"],
+                     gadget_class.__new__, gadget_class.__init__, gadget_class.__del__,
                      lib.Counter.parse):
         assert is_native(function) == FAST_PATH_EXPECTED, function
     # The class still reads as one whose constructor takes the Rust
