@@ -4274,7 +4274,8 @@ class RustIterator:
                 raise StopIteration
             want = self._want
             self._want = min(want * 2, self.chunk)
-            items = iter(self._next(handle, min(want, self.chunk)))
+            # (A list's iterator: the fast path's `__next__` reads it.)
+            items = iter(list(self._next(handle, min(want, self.chunk))))
             self._items = items
             for item in items:
                 return item
@@ -4487,6 +4488,7 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None],
         make_constructor = cdll["ffi_export_python_constructor"]
         make_slot = cdll["ffi_export_python_object_slot"]
         make_protocol = cdll["ffi_export_python_protocol_method"]
+        make_next = cdll["ffi_export_python_iterator_next"]
     except AttributeError:
         return None
     layout_fn.restype = ctypes.c_char_p
@@ -4496,7 +4498,8 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None],
                "raise_fault": raise_fault, "error_class": error_class, "RustPanic": RustPanic,
                "InvalidArgument": InvalidArgument, "foreign_failures": _foreign_failures,
                "Object": _Object, "callback_result": _native_callback_result,
-               "SystemError": SystemError, "NotImplemented": NotImplemented}
+               "SystemError": SystemError, "NotImplemented": NotImplemented,
+               "list_iterator": type(iter([]))}
     values: List[Tuple[str, int]] = []
     for line in layout_fn().decode("ascii").splitlines():
         role, _, name = line.partition(" ")
@@ -4527,6 +4530,8 @@ def _fast_path_maker(cdll: ctypes.CDLL, raise_fault: Callable[..., None],
                                          ctypes.c_uint32)(_address(make_protocol))
     _fast_keepalive.append((raise_fault, error_class, init_fn, make_fn, make_method_fn, make_constructor_fn,
                             make_slot_fn, make_protocol_fn))
+    _install_native_next(ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.py_object, ctypes.c_ssize_t, ctypes.c_ssize_t,
+                                           ctypes.py_object)(_address(make_next)))
     handle_offset = _handle_offset()
 
     def native(name: str, slow: Callable[..., Any], names: List[str], defaults: List[Any],
@@ -4594,6 +4599,29 @@ def _native_callback_result(rust: str, value: Any) -> Any:
     prim = _PRIMS[rust]
     checked = prim.writer()(value, [], "the callback's result")
     return prim.py_type(checked)
+
+
+def _install_native_next(make_next: Callable[..., Any]) -> None:
+    """Makes ``RustIterator.__next__`` native (once per process, by the
+    first library with the fast path): it returns the next item read ahead
+    without a Python frame and hands everything else to the Python
+    ``__next__``, which reads the next chunk."""
+    slow = RustIterator.__dict__["__next__"]
+    if type(slow).__name__ == "native_function":
+        return
+    offsets = _slot_offsets(RustIterator, ["_items"])
+    if offsets is None:
+        return
+    function = make_next(RustIterator, offsets[0], RustIterator.__basicsize__, slow)
+    if function is None:
+        return
+    _finish_native_type(type(function))
+    function.__name__ = "__next__"
+    function.__qualname__ = "RustIterator.__next__"
+    function.__doc__ = slow.__doc__
+    function.__wrapped__ = slow
+    _fast_keepalive.append(make_next)
+    RustIterator.__next__ = function  # type: ignore[method-assign]
 
 
 def _handle_offset() -> Optional[int]:

@@ -155,6 +155,7 @@ py_api! {
         callback_result = "callback_result",
         system_error = "SystemError",
         not_implemented = "NotImplemented",
+        list_iterator = "list_iterator",
     }
     functions {
         long_as_long_long = "PyLong_AsLongLong": fn(Py) -> i64,
@@ -195,6 +196,7 @@ py_api! {
         dict_size = "PyDict_Size": fn(Py) -> isize,
         type_is_subtype = "PyType_IsSubtype": fn(Py, Py) -> c_int,
         callable_check = "PyCallable_Check": fn(Py) -> c_int,
+        iter_next = "PyIter_Next": fn(Py) -> Py,
         gil_state_ensure = "PyGILState_Ensure": fn() -> c_int,
         gil_state_release = "PyGILState_Release": fn(c_int) -> (),
         // Deprecated since 3.12 in favour of `PyErr_GetRaisedException`
@@ -242,9 +244,9 @@ macro_rules! api_call {
 mod objects;
 mod records;
 pub use objects::{
-    build_object, ffi_export_python_constructor, ffi_export_python_object,
-    ffi_export_python_object_slot, ffi_export_python_protocol_method, release_quietly, ObjectCache,
-    ObjectLayout,
+    build_object, ffi_export_python_constructor, ffi_export_python_iterator_next,
+    ffi_export_python_object, ffi_export_python_object_slot, ffi_export_python_protocol_method,
+    release_quietly, ObjectCache, ObjectLayout,
 };
 pub use records::{
     build_record, enum_member, ffi_export_python_enum, ffi_export_python_record, Cache, EnumCache,
@@ -374,6 +376,8 @@ enum Role {
     Init(isize),
     /// An object class's `__del__`; see `objects.rs`.
     Del(&'static objects::ObjectLayout),
+    /// `RustIterator.__next__`; see `objects.rs`.
+    IterNext(objects::IterRole),
 }
 
 /// Where a method finds its handles.
@@ -681,6 +685,10 @@ unsafe extern "C" fn native_vectorcall(
         // SAFETY: forwarded contract.
         (Role::Del(layout), _) => {
             return unsafe { objects::del_vectorcall(api, this, layout, args, nargsf, kwnames) }
+        }
+        // SAFETY: forwarded contract.
+        (Role::IterNext(role), _) => {
+            return unsafe { objects::next_vectorcall(api, this, role, args, nargsf, kwnames) }
         }
         (_, None) => return core::ptr::null_mut(),
     };

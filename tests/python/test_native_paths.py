@@ -954,3 +954,63 @@ def test_object_comparisons_are_native_and_keep_reference_counts(any_lib: ffi_ex
             assert a == sub
     gc.collect()
     assert _references(watched) == before
+
+
+# --- iterators: the items read ahead are returned natively ------------------------
+
+
+def test_rust_iterator_next_is_native_and_reads_only_list_iterators(lib: ffi_export.Library) -> None:
+    # `RustIterator.__next__` is native where the fast path is (one per
+    # process): it returns the items of the chunk read ahead itself and
+    # hands anything else to the Python `__next__`.
+    values = lib.values
+    assert is_native(ffi_export.RustIterator.__next__) == FAST_PATH_EXPECTED
+    assert ffi_export.RustIterator.__next__.__qualname__ == "RustIterator.__next__"
+    assert list(values.count_up(600)) == list(range(600))
+    words = values.numbered_words(3)
+    assert next(words) == "w0" and list(words) == ["w1", "w2"]
+    # Whatever `_items` holds, the Python `__next__` deals with it: another
+    # kind of iterator is read as one, a non-iterator is Python's TypeError.
+    it = values.count_up(10)
+    assert next(it) == 0
+    object.__setattr__(it, "_items", (x for x in ("a", "b")))
+    assert [next(it), next(it)] == ["a", "b"]
+    object.__setattr__(it, "_items", 5)
+    with pytest.raises(TypeError, match="'int' object is not an iterator"):
+        next(it)
+    object.__setattr__(it, "_items", iter([]))
+    assert next(it) == 1  # the next chunk
+    it.close()
+    with pytest.raises(ValueError, match="this iterator is closed"):
+        next(it)
+    # A subclass reads the same way.
+    assert ffi_export.RustIterator.__next__(values.count_up(2)) == 0
+    gc.collect()
+    assert values.live_iterators() == 0
+
+
+def test_iterating_keeps_reference_counts_and_memory(lib: ffi_export.Library) -> None:
+    # 200,000 items read (strings, chunks of up to 256, and one crossing per
+    # item) take no reference from anything and leave no memory behind.
+    values = lib.values
+    before: List[int] = []
+    blocks = 0
+    it = one = None
+    watched = [ffi_export.RustIterator, ffi_export.RustIterator.__next__]
+    for round_ in range(12):
+        if round_ == 2:
+            it = one = None  # (an instance refers to its class)
+            gc.collect()
+            before = _references(watched)
+            blocks = sys.getallocatedblocks() if REFCOUNTS else 0
+        it = values.numbered_words(10_000)
+        assert sum(1 for _ in it) == 10_000
+        one = values.count_up(5_000)
+        one.chunk = 1
+        assert sum(one) == 5_000 * 4_999 // 2
+    it = one = None
+    gc.collect()
+    assert _references(watched) == before
+    assert values.live_iterators() == 0
+    if REFCOUNTS:
+        assert sys.getallocatedblocks() - blocks < 5_000

@@ -507,3 +507,99 @@ pub unsafe extern "C" fn ffi_export_python_protocol_method(
     }
     object
 }
+
+/// Where `RustIterator.__next__` finds the items read ahead.
+#[derive(Clone, Copy)]
+pub(super) struct IterRole {
+    /// The helper's `RustIterator` class.
+    class: usize,
+    /// The offset of its `_items` slot.
+    items: isize,
+}
+
+/// A native `__next__` for the helper's `RustIterator` class `class`,
+/// whose `_items` slot (at `items`) holds the iterator over the items read
+/// ahead: an exact `list_iterator`'s next item is returned without Python
+/// code; anything else (the chunk is used up, the iterator is closed, the
+/// slot holds another kind of iterator) goes to `slow`, the class's own
+/// `__next__`, which reads the next chunk. NULL with an exception set on
+/// failure.
+///
+/// # Safety
+/// `class` is a live type whose instances have a `PyObject *` slot at
+/// `items` (measured by the helper), inside `basic_size`; `slow` a live
+/// callable; the GIL is held.
+#[no_mangle]
+pub unsafe extern "C" fn ffi_export_python_iterator_next(
+    class: Py,
+    items: isize,
+    basic_size: isize,
+    slow: Py,
+) -> Py {
+    let Some(api) = API.get() else {
+        return core::ptr::null_mut();
+    };
+    let header = core::mem::size_of::<PyObject>() as isize;
+    let slot = core::mem::size_of::<Py>() as isize;
+    if class.is_null() || items < header || items % slot != 0 || items + slot > basic_size {
+        return none(api);
+    }
+    // The class is kept for the process: the function refers to it.
+    api_call!(api, incref(class));
+    let parts = NativeParts {
+        slow,
+        names: api.py_none,
+        defaults: api.py_none,
+        count: 0,
+        required: 0,
+        fast: None,
+        role: Role::IterNext(IterRole {
+            class: class as usize,
+            items,
+        }),
+        other: core::ptr::null_mut(),
+    };
+    new_native_function(api, parts)
+}
+
+/// The `vectorcall` of the native `RustIterator.__next__` (see
+/// [`ffi_export_python_iterator_next`]).
+///
+/// # Safety
+/// As `native_vectorcall`; `role` is the function's own.
+pub(super) unsafe fn next_vectorcall(
+    api: &PyApi,
+    this: &NativeFunction,
+    role: IterRole,
+    args: *const Py,
+    nargsf: usize,
+    kwnames: Py,
+) -> Py {
+    let nargs = nargsf & !PY_VECTORCALL_ARGUMENTS_OFFSET;
+    // SAFETY: CPython passes at least `nargs` live arguments.
+    let given = unsafe { Python::args(args, nargs as isize) };
+    if let (&[receiver], true) = (given, kwnames.is_null()) {
+        // SAFETY: a live argument.
+        let class = unsafe { PyObject::type_of(receiver) };
+        if api_call!(api, type_is_subtype(class, role.class as Py)) != 0 {
+            // SAFETY: an instance of the iterator class (or a subclass,
+            // whose layout extends it): its `_items` slot is at this
+            // offset (checked inside the basic size at creation), holding
+            // NULL or a strong reference; the GIL is held.
+            let items = unsafe { *receiver.cast::<u8>().offset(role.items).cast::<Py>() };
+            // SAFETY: a live object held by the slot.
+            if !items.is_null() && unsafe { PyObject::type_of(items) } == api.list_iterator {
+                // Held while it runs (a list iterator runs no Python code,
+                // but nothing else may release it meanwhile either way).
+                api_call!(api, incref(items));
+                let item = api_call!(api, iter_next(items));
+                api_call!(api, decref(items));
+                if !item.is_null() || !api_call!(api, err_occurred()).is_null() {
+                    return item;
+                }
+            }
+        }
+    }
+    // SAFETY: forwarded contract.
+    unsafe { call_with_keywords(api, this.slow, args, nargsf, kwnames) }
+}
