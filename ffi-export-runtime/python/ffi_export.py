@@ -4274,8 +4274,10 @@ class RustIterator:
                 raise StopIteration
             want = self._want
             self._want = min(want * 2, self.chunk)
-            # (A list's iterator: the fast path's `__next__` reads it.)
-            items = iter(list(self._next(handle, min(want, self.chunk))))
+            # (A list's iterator: the fast path's `__next__` reads it. The
+            # fast path reads chunks as lists; the ctypes path as arrays.)
+            chunk = self._next(handle, min(want, self.chunk))
+            items = iter(chunk if type(chunk) is list else list(chunk))
             self._items = items
             for item in items:
                 return item
@@ -4381,7 +4383,9 @@ class _IterKind(_Kind):
         u64, usize = {"kind": "scalar", "name": "u64"}, {"kind": "scalar", "name": "usize"}
         next_ = w.binder.bind({
             "name": desc["next"], "rust_name": "next", "module": "", "doc": "", "owner": None,
-            "kind": "function", "fast": False, "batch": None, "free": desc["next_free"], "returns": desc["chunk"],
+            # (Read natively into a list where the library has a fast
+            # function for it: plain items of a type with a native form.)
+            "kind": "function", "fast": True, "batch": None, "free": desc["next_free"], "returns": desc["chunk"],
             "copied": True,
             "params": [{"name": "iter", "type": u64}, {"name": "max", "type": usize}],
         })

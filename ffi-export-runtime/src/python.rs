@@ -241,8 +241,10 @@ macro_rules! api_call {
     }};
 }
 
+mod chunks;
 mod objects;
 mod records;
+pub use chunks::{ChunkEntry, ChunkOf, IterNextDesc, NativeChunk, NoNativeChunk, PY_ITER_NEXTS};
 pub use objects::{
     build_object, ffi_export_python_constructor, ffi_export_python_iterator_next,
     ffi_export_python_object, ffi_export_python_object_slot, ffi_export_python_protocol_method,
@@ -333,7 +335,8 @@ pub unsafe extern "C" fn ffi_export_python_native(
     let found = crate::describe::EXPORTS
         .iter()
         .find(|export| export.name.as_bytes() == wanted.to_bytes())
-        .and_then(|export| export.fast());
+        .and_then(|export| export.fast())
+        .or_else(|| chunks::iter_next_fast(wanted.to_bytes()));
     let Some(fast) = found else {
         api_call!(api, incref(api.py_none));
         return api.py_none;

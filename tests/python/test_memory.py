@@ -625,6 +625,9 @@ for np_lib in (lib, slow):
         gd = G(3, "g" * 30); gd.grown(2); G.maybe(2); G.maybe(0); np_lib.make_gadget(4).close()
         fails(lambda: G(0, "z")); fails(lambda: G("3", "z")); G(2, "boom", True); fails(lambda: gd.__init__(1, "x"))
         del gd
+        # Iterator chunks read natively (lists), a panicking `next`, an early stop.
+        list(np_lib.values.count_up(300)); list(np_lib.values.numbered_words(300))
+        fails(lambda: list(np_lib.values.explode_at(5))); next(np_lib.values.numbered_words(9))
     gc.collect()
     assert np_lib.types.Gadget.live() == 0, np_lib.types.Gadget.live()
 {extra}

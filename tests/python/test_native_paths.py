@@ -967,6 +967,14 @@ def test_rust_iterator_next_is_native_and_reads_only_list_iterators(lib: ffi_exp
     assert is_native(ffi_export.RustIterator.__next__) == FAST_PATH_EXPECTED
     assert ffi_export.RustIterator.__next__.__qualname__ == "RustIterator.__next__"
     assert list(values.count_up(600)) == list(range(600))
+    # Chunks of plain items are read natively too (as lists); `Result`
+    # items keep the ctypes reader, which raises each error at its item.
+    for native in (values.count_up(1), values.numbered_words(1), values.mapped(2, lambda x: x)):
+        assert is_native(native._next) == FAST_PATH_EXPECTED
+        native.close()
+    playlist = values.Playlist("p")
+    assert not is_native(playlist.checked(3)._next)
+    playlist.close()
     words = values.numbered_words(3)
     assert next(words) == "w0" and list(words) == ["w1", "w2"]
     # Whatever `_items` holds, the Python `__next__` deals with it: another

@@ -79,6 +79,30 @@ impl IterExport {
                 #rt::call(move || #release(__ffi_iter))
             }
         };
+        // The fast path's `_iter_next` (plain items only: a `Result` item's
+        // error is raised at its own position, which the ctypes reader does).
+        let py_ident = hidden_ident("py_iter_next", c_name);
+        let native = match iter.ok {
+            None => quote! {
+                #[#rt::linkme::distributed_slice(#rt::python::PY_ITER_NEXTS)]
+                #[linkme(crate = #rt::linkme)]
+                #[doc(hidden)]
+                #[allow(non_upper_case_globals, clippy::type_complexity)]
+                static #py_ident: #rt::python::IterNextDesc = #rt::python::IterNextDesc {
+                    name: #next_name,
+                    entry: || {
+                        #[allow(unused_imports)]
+                        use #rt::python::{NativeChunk as _, NoNativeChunk as _};
+                        (&#rt::python::ChunkOf::<#item>::new()).entry()
+                    },
+                };
+            },
+            Some(_) => TokenStream::new(),
+        };
+        let items = quote! {
+            #items
+            #native
+        };
         let iter_desc = quote! {
             #rt::TypeDesc::Iterator(&#rt::IterDesc {
                 chunk: #chunk,
